@@ -1,0 +1,20 @@
+"""The ``counterflow`` command line (Typer). Thin: every command calls the library."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="counterflow",
+    help="Simulate illicit supply networks under counter-narcotics strategies, compare them, optimise interdiction.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+from . import run as _run  # noqa: E402,F401  (registers commands)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

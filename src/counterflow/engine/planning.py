@@ -1,0 +1,175 @@
+"""Planning: each organisation's profit-maximising min-cost flow for one step.
+
+The flow network of organisation ``o`` (built by :func:`build_plan`):
+
+* node ``v`` receives ``supply[v]`` kg: production plus stock at sources, and
+  at other nodes the stock beyond what the pipeline already forwards;
+* nodes with finite capacity are split into ``v -> v'`` with capacity equal
+  to the node's remaining kg/step;
+* each usable edge ``u' -> v`` has the remaining edge capacity and unit cost
+  ``money + risk_aversion * (perceived edge risk + fear of v) * value``;
+* each market ``m`` has tranches ``m' -> T`` whose unit revenue follows the
+  market's demand curve around the current price;
+* each supply node has a hold arc ``v -> T`` (stock stays where it is).
+
+Costs are shifted by a constant ``OFFSET`` paid on every unit reaching ``T``
+(market or hold), which keeps all costs non-negative without changing the
+optimum. Quantities are integer kilograms and costs integer US dollars per
+kilogram: OR-Tools' ``SimpleMinCostFlow`` needs integers, and rounding to 1 kg
+and 1 USD/kg is far below the model's resolution. Organisations are planned
+in a random order each step against the capacity the others left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+__all__ = ["PlanInput", "PlanResult", "build_plan", "solve_plan", "TRANCHE_EDGES"]
+
+# tranche boundaries as multiples of the market's reference demand
+TRANCHE_EDGES = np.array([0.0, 0.4, 0.7, 0.9, 1.0, 1.1, 1.3, 1.6, 2.2])
+_MID = 0.5 * (TRANCHE_EDGES[1:] + TRANCHE_EDGES[:-1])
+
+
+@dataclass
+class PlanInput:
+    """One organisation's planning problem, in solver form."""
+
+    n_solver_nodes: int
+    sink: int
+    edge_idx: np.ndarray      # network edge index of each edge arc
+    edge_tail: np.ndarray
+    edge_head: np.ndarray
+    edge_cap: np.ndarray      # int64
+    edge_cost: np.ndarray     # int64
+    split_nodes: np.ndarray   # network node index of each node-capacity arc
+    split_tail: np.ndarray
+    split_head: np.ndarray
+    split_cap: np.ndarray
+    market_idx: np.ndarray    # market index of each tranche arc
+    tranche_k: np.ndarray
+    tranche_tail: np.ndarray
+    tranche_cap: np.ndarray
+    tranche_cost: np.ndarray
+    hold_nodes: np.ndarray
+    supply: np.ndarray        # int64 [N], at network node ids
+    offset: int
+
+
+@dataclass
+class PlanResult:
+    edge_flow: np.ndarray     # float [E] (zeros off the organisation's network)
+    tranche_flow: np.ndarray  # int64, aligned with PlanInput.tranche_* arrays
+    objective: float          # profit-equivalent cost (lower is better), in solver units
+    status: str
+
+
+def tranche_revenue(price: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """Unit revenue per tranche [M, K].
+
+    The current price scaled by the inverse demand curve at the tranche's
+    midpoint (as a share of reference demand), clipped to [0.2, 2]: the first
+    kilograms sent to a market are worth more than the current price, a glut
+    is worth less. This anchors plans to the market's size, so a starved
+    market at a high price still draws full shipments.
+    """
+    mult = np.clip(_MID[None, :] ** (-1.0 / elasticity[:, None]), 0.2, 2.0)
+    return price[:, None] * mult
+
+
+def tranche_width(ref_demand: np.ndarray) -> np.ndarray:
+    """Width in kg/step of each tranche [M, K] (shared by all organisations each step)."""
+    return ref_demand[:, None] * np.diff(TRANCHE_EDGES)[None, :]
+
+
+def build_plan(
+    *,
+    n_nodes: int,
+    split_out: np.ndarray,
+    edge_idx: np.ndarray,
+    edge_src: np.ndarray,
+    edge_dst: np.ndarray,
+    edge_cap: np.ndarray,
+    edge_cost: np.ndarray,
+    split_nodes: np.ndarray,
+    split_cap: np.ndarray,
+    market_nodes: np.ndarray,
+    market_idx: np.ndarray,
+    tranche_cap: np.ndarray,
+    tranche_rev: np.ndarray,
+    supply: np.ndarray,
+) -> PlanInput:
+    """Assemble the integer min-cost-flow problem of one organisation.
+
+    ``split_out[v]`` is the solver id of node ``v``'s out-copy (``v`` itself
+    when the node is not split). ``tranche_cap``/``tranche_rev`` are ``[M', K]``
+    for the markets in ``market_idx`` located at ``market_nodes``.
+    """
+    sink = int(split_out.max(initial=n_nodes - 1)) + 1
+    sup = np.floor(supply).astype(np.int64)
+    total = int(sup.sum())
+    big = max(total, 1)
+    ecap = np.minimum(np.nan_to_num(edge_cap, posinf=big), big).astype(np.int64)
+    ncap = np.minimum(np.nan_to_num(split_cap, posinf=big), big).astype(np.int64)
+    k = tranche_cap.shape[1] if tranche_cap.ndim == 2 else 0
+    rev = np.rint(tranche_rev).astype(np.int64)
+    offset = int(rev.max(initial=0)) + 1
+    tcap = np.minimum(np.maximum(tranche_cap, 0.0), big).astype(np.int64)
+    hold = np.flatnonzero(sup > 0)
+    return PlanInput(
+        n_solver_nodes=sink + 1,
+        sink=sink,
+        edge_idx=edge_idx,
+        edge_tail=split_out[edge_src],
+        edge_head=edge_dst.astype(np.int64),
+        edge_cap=ecap,
+        edge_cost=np.rint(edge_cost).astype(np.int64),
+        split_nodes=split_nodes,
+        split_tail=split_nodes.astype(np.int64),
+        split_head=split_out[split_nodes],
+        split_cap=ncap,
+        market_idx=np.repeat(market_idx, k),
+        tranche_k=np.tile(np.arange(k), len(market_idx)),
+        tranche_tail=np.repeat(split_out[market_nodes], k),
+        tranche_cap=tcap.ravel(),
+        tranche_cost=(offset - rev).ravel(),
+        hold_nodes=hold,
+        supply=sup,
+        offset=offset,
+    )
+
+
+def solve_plan(p: PlanInput, n_edges: int) -> PlanResult:
+    """Solve with OR-Tools' compiled min-cost-flow solver."""
+    edge_flow = np.zeros(n_edges)
+    total = int(p.supply.sum())
+    if total == 0:
+        return PlanResult(edge_flow, np.zeros(len(p.tranche_cap), dtype=np.int64), 0.0, "empty")
+    tails = np.concatenate([p.edge_tail, p.split_tail, p.tranche_tail, p.hold_nodes])
+    heads = np.concatenate([
+        p.edge_head, p.split_head, np.full(len(p.tranche_tail), p.sink), np.full(len(p.hold_nodes), p.sink),
+    ])
+    caps = np.concatenate([p.edge_cap, p.split_cap, p.tranche_cap, p.supply[p.hold_nodes]])
+    costs = np.concatenate([
+        p.edge_cost, np.zeros(len(p.split_tail), dtype=np.int64), p.tranche_cost,
+        np.full(len(p.hold_nodes), p.offset, dtype=np.int64),
+    ])
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), caps, costs
+    )
+    nodes = np.flatnonzero(p.supply).astype(np.int32)
+    smcf.set_nodes_supplies(np.append(nodes, np.int32(p.sink)),
+                            np.append(p.supply[nodes], -total).astype(np.int64))
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"planning min-cost flow failed: {status}")
+    flows = smcf.flows(arcs)
+    ne = len(p.edge_tail)
+    ns = len(p.split_tail)
+    edge_flow[p.edge_idx] = flows[:ne]
+    tranche = flows[ne + ns: ne + ns + len(p.tranche_tail)]
+    return PlanResult(edge_flow, tranche, float(smcf.optimal_cost()), "optimal")

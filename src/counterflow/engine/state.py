@@ -1,0 +1,119 @@
+"""The mutable state of one run: arrays indexed by organisation, node, edge, market."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..network import Network
+
+__all__ = ["RunState", "StepLog"]
+
+
+@dataclass
+class StepLog:
+    """What happened in the current step (reset at the start of each step)."""
+
+    cost: float = 0.0
+    harm: float = 0.0
+    destroyed: float = 0.0
+    seized: float = 0.0
+    foreign_strikes: np.ndarray | None = None   # [J]
+    harm_by_juris: np.ndarray | None = None     # [J]
+    destroyed_by_org: np.ndarray | None = None  # [O]
+    reports: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+
+
+@dataclass
+class RunState:
+    """Everything a run changes. Built from a :class:`Network` by :meth:`initial`."""
+
+    t: int
+    stock: np.ndarray            # [O, N] kg held by each organisation at each node
+    transit: np.ndarray          # [O, E, L] kg on each edge, by arrival slot (t % L)
+    cap_factor: np.ndarray       # [N] share of node capacity intact (strikes lower it)
+    open_node: np.ndarray        # [O, N] sites usable by each organisation
+    open_edge: np.ndarray        # [O, E]
+    pending: list                # [(ready_step, org, site_index)]
+    opened_at: np.ndarray        # [O, N] step a dormant node was opened, -1 if not
+    risk_belief: np.ndarray      # [O, E] perceived seizure probability per edge
+    node_fear: np.ndarray        # [O, N] perceived loss probability at nodes (strikes)
+    prev_out: np.ndarray         # [O, N] planned out-flow last step (pipeline content)
+    loss_smooth: np.ndarray      # [O]
+    calm_steps: np.ndarray       # [O] consecutive steps with low losses
+    last_used: np.ndarray        # [O, N] last step each node carried the org's flow
+    cash: np.ndarray             # [O]
+    frozen: np.ndarray           # [O] cash frozen by sanctions
+    labour: np.ndarray           # [O]
+    price: np.ndarray            # [M]
+    supply_smooth: np.ndarray    # [M]
+    corruption: np.ndarray       # [J]
+    revenue: np.ndarray          # [J] state revenue index
+    hardship: np.ndarray         # [J]
+    backlash: np.ndarray         # [J]
+    # per-step modifiers written by levers (reset each step)
+    edge_risk_add: np.ndarray    # [E]
+    node_enf_add: np.ndarray     # [N]
+    revenue_cut: np.ndarray      # [J]
+    aid: np.ndarray              # [J]
+    intel: float = 0.0
+    # observations (what enforcement can see), from the last completed step
+    node_flow: np.ndarray = None  # [N]
+    edge_flow: np.ndarray = None  # [E]
+    # cumulative accounts for mass balance
+    produced: float = 0.0
+    delivered: float = 0.0
+    seized: float = 0.0
+    destroyed: float = 0.0
+    log: StepLog = field(default_factory=StepLog)
+    lever_memory: dict = field(default_factory=dict)
+
+    @classmethod
+    def initial(cls, net: Network) -> RunState:
+        o, n, e, m, j = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets, len(net.juris_ids)
+        slots = int(net.edge_time.max(initial=1)) + 1
+        usable = ~net.node_dormant
+        open_node = net.org_allowed & usable[None, :]
+        base_p = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
+        return cls(
+            t=0,
+            stock=np.zeros((o, n)),
+            transit=np.zeros((o, e, slots)),
+            cap_factor=np.ones(n),
+            open_node=open_node,
+            open_edge=np.broadcast_to(~net.edge_dormant, (o, e)).copy(),
+            pending=[],
+            opened_at=np.full((o, n), -1, dtype=np.int64),
+            risk_belief=np.broadcast_to(base_p, (o, e)).copy(),
+            node_fear=np.zeros((o, n)),
+            prev_out=np.zeros((o, n)),
+            loss_smooth=np.zeros(o),
+            calm_steps=np.zeros(o, dtype=np.int64),
+            last_used=np.zeros((o, n), dtype=np.int64),
+            cash=net.org_cash.copy(),
+            frozen=np.zeros(o),
+            labour=net.org_labour.copy(),
+            price=net.market_price.copy(),
+            supply_smooth=net.market_demand.copy(),
+            corruption=net.juris_corruption.copy(),
+            revenue=net.juris_revenue.copy(),
+            hardship=np.zeros(j),
+            backlash=np.zeros(j),
+            edge_risk_add=np.zeros(e),
+            node_enf_add=np.zeros(n),
+            revenue_cut=np.zeros(j),
+            aid=np.zeros(j),
+            node_flow=np.zeros(n),
+            edge_flow=np.zeros(e),
+        )
+
+    def free_cash(self) -> np.ndarray:
+        return np.maximum(self.cash - self.frozen, 0.0)
+
+    def stock_total(self) -> float:
+        return float(self.stock.sum())
+
+    def transit_total(self) -> float:
+        return float(self.transit.sum())

@@ -1,0 +1,92 @@
+"""The lever contract.
+
+Every lever is a subclass of :class:`Lever` that declares, as class data:
+
+* ``type`` — the name used in strategy files;
+* ``params`` — its own parameters as :class:`~counterflow.schema.Field`
+  records (type, default, range), validated centrally by
+  :mod:`counterflow.strategy`;
+* ``targets_key`` — the field that names what it acts on (``targets``,
+  ``zone``...), or ``None``;
+* ``order`` — when it acts within a step (enablers first, then modifiers,
+  then kinetic actions).
+
+The engine calls :meth:`Lever.fire` on every step the schedule fires. A lever
+changes the run only through the :class:`~counterflow.engine.state.RunState`
+(per-step modifiers such as ``edge_risk_add`` are reset before levers act;
+lasting effects such as destroyed capacity are written directly), and
+returns a :class:`LeverReport`. The engine charges ``unit_cost`` per firing,
+so what a lever reports spending is exactly what it spent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ..schema import Checker, Field
+from ..strategy import LeverSpec, Targets
+
+if TYPE_CHECKING:
+    from ..engine.state import RunState
+    from ..network import Network
+    from ..strategy import Strategy
+
+__all__ = ["Lever", "LeverReport", "LEVERS", "register"]
+
+
+@dataclass
+class LeverReport:
+    """What one firing of a lever did."""
+
+    type: str
+    step: int
+    cost: float = 0.0
+    harm: float = 0.0
+    targets: list[str] = field(default_factory=list)
+    detail: dict = field(default_factory=dict)
+
+
+class Lever:
+    """Base class; see the module docstring for the contract."""
+
+    type: ClassVar[str] = ""
+    doc: ClassVar[str] = ""
+    params: ClassVar[tuple[Field, ...]] = ()
+    targets_key: ClassVar[str | None] = None
+    targets_required: ClassVar[bool] = False
+    targets_help: ClassVar[str] = ""
+    intensity: ClassVar[str | None] = "intensity"
+    order: ClassVar[int] = 50
+
+    def __init__(self, spec: LeverSpec, net: Network, strategy: Strategy | None = None) -> None:
+        self.spec = spec
+        self.net = net
+        self.strategy = strategy
+        self.p = spec.params
+
+    @classmethod
+    def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
+        """Extra checks on the targets field (override as needed)."""
+
+    def fire(self, state: RunState, rng: np.random.Generator) -> LeverReport:
+        raise NotImplementedError
+
+    def report(self, state: RunState, **kw) -> LeverReport:
+        return LeverReport(type=self.type, step=state.t, cost=self.spec.unit_cost, **kw)
+
+    def is_foreign(self, juris: int) -> bool:
+        """True when acting in ``juris`` is acting on another state's soil."""
+        actor = self.strategy.actor if self.strategy is not None else None
+        return actor is None or self.net.juris_ids[juris] != actor
+
+
+LEVERS: dict[str, type[Lever]] = {}
+
+
+def register(cls: type[Lever]) -> type[Lever]:
+    """Class decorator adding a lever to the registry."""
+    LEVERS[cls.type] = cls
+    return cls

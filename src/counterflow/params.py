@@ -1,0 +1,103 @@
+"""Model-wide constants: the ``parameters:`` block of a scenario.
+
+Every constant is declared once here with its default, range and meaning;
+scenario files may override any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .schema import Field
+
+__all__ = ["Parameters", "PARAMETER_FIELDS"]
+
+PARAMETER_FIELDS: tuple[Field, ...] = (
+    Field("learning_rate", lo=0.0, hi=1.0, default=0.2,
+          doc="weight of this step's observed loss rate in an organisation's perceived risk"),
+    Field("forget_rate", lo=0.0, hi=1.0, default=0.05,
+          doc="per-step relaxation of perceived risk on unused routes towards the public base risk"),
+    Field("loss_smoothing", lo=0.0, hi=1.0, default=0.3,
+          doc="weight of this step's loss share in the smoothed loss that triggers expansion"),
+    Field("open_cost", lo=0.0, default=2.0e5, doc="USD to open one dormant site"),
+    Field("open_delay", kind="int", lo=0, default=3, doc="steps from deciding to open a site to using it"),
+    Field("consolidate_after", kind="int", lo=1, default=12,
+          doc="steps of low losses after which unused opened sites are closed"),
+    Field("rebuild_steps", lo=1.0, default=10.0,
+          doc="steps to rebuild a destroyed node when cash and labour are ample"),
+    Field("rebuild_cost", lo=0.0, default=100.0,
+          doc="USD per kg/step of node capacity rebuilt"),
+    Field("production_cost", lo=0.0, default=1500.0, doc="USD per kg produced"),
+    Field("load_kg_land", lo=1.0, default=500.0, doc="kg per load on land edges (seizures are per load)"),
+    Field("load_kg_sea", lo=1.0, default=1000.0, doc="kg per go-fast boat or vessel"),
+    Field("load_kg_air", lo=1.0, default=400.0, doc="kg per light aircraft"),
+    Field("load_kg_river", lo=1.0, default=800.0, doc="kg per river load"),
+    Field("price_smoothing", lo=0.0, hi=1.0, default=0.2,
+          doc="weight of this step's target price in the market price"),
+    Field("delivery_smoothing", lo=0.0, hi=1.0, default=0.25,
+          doc="weight of this step's deliveries in the smoothed supply markets respond to"),
+    Field("price_floor", lo=0.0, hi=1.0, default=0.2, doc="lowest price as a share of the reference"),
+    Field("price_cap", lo=1.0, default=5.0, doc="highest price as a multiple of the reference"),
+    Field("collateral_factor", lo=0.0, default=0.5,
+          doc="share of a struck site's occupancy harmed at zero intelligence accuracy"),
+    Field("intel_harm_reduction", lo=0.0, hi=1.0, default=0.8,
+          doc="share of collateral harm avoided at perfect intelligence accuracy"),
+    Field("crew_per_boat", lo=0.0, default=3.0, doc="people aboard one sea load (harm of lethal interdiction)"),
+    Field("backlash_decay", lo=0.0, hi=1.0, default=0.05, doc="per-step decay of backlash"),
+    Field("backlash_per_harm", lo=0.0, default=0.02, doc="backlash added per casualty"),
+    Field("backlash_per_foreign_strike", lo=0.0, default=0.05,
+          doc="backlash added per strike on another state's soil"),
+    Field("backlash_per_hardship", lo=0.0, default=0.02, doc="backlash added per step per unit of hardship"),
+    Field("warmup", kind="int", lo=0, default=52,
+          doc="steps simulated without levers before step 0 so that runs start from a steady state"),
+    Field("supply_elasticity", lo=0.0, hi=5.0, default=0.6,
+          doc="response of production to the organisation's price index (price / reference)"),
+    Field("max_production_multiple", lo=1.0, default=2.0,
+          doc="highest production as a multiple of the scenario's production"),
+    Field("stock_buffer_steps", lo=0.0, default=4.0,
+          doc="steps of production an organisation keeps at its sources before it cuts production"),
+    Field("recovery_window", kind="int", lo=1, default=4,
+          doc="steps in the moving average used for recovery_steps"),
+    Field("recovery_threshold", lo=0.0, hi=1.0, default=0.95,
+          doc="share of baseline delivery that counts as recovered"),
+)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Validated model constants (see :data:`PARAMETER_FIELDS` for meanings)."""
+
+    learning_rate: float = 0.2
+    forget_rate: float = 0.05
+    loss_smoothing: float = 0.3
+    open_cost: float = 2.0e5
+    open_delay: int = 3
+    consolidate_after: int = 12
+    rebuild_steps: float = 10.0
+    rebuild_cost: float = 100.0
+    production_cost: float = 1500.0
+    load_kg_land: float = 500.0
+    load_kg_sea: float = 1000.0
+    load_kg_air: float = 400.0
+    load_kg_river: float = 800.0
+    price_smoothing: float = 0.2
+    delivery_smoothing: float = 0.25
+    price_floor: float = 0.2
+    price_cap: float = 5.0
+    collateral_factor: float = 0.5
+    intel_harm_reduction: float = 0.8
+    crew_per_boat: float = 3.0
+    backlash_decay: float = 0.05
+    backlash_per_harm: float = 0.02
+    backlash_per_foreign_strike: float = 0.05
+    backlash_per_hardship: float = 0.02
+    warmup: int = 52
+    supply_elasticity: float = 0.6
+    max_production_multiple: float = 2.0
+    stock_buffer_steps: float = 4.0
+    recovery_window: int = 4
+    recovery_threshold: float = 0.95
+
+
+assert {f.name for f in fields(Parameters)} == {f.name for f in PARAMETER_FIELDS}
+assert all(getattr(Parameters, f.name) == f.default for f in PARAMETER_FIELDS)

@@ -1,0 +1,219 @@
+"""Replications of strategies under common random numbers.
+
+Replication ``i`` uses the seed ``SeedSequence(seed, spawn_key=(i,))`` under
+every strategy (the ``i``-th child of ``SeedSequence(seed).spawn``), so
+paired differences between strategies reflect the strategies, not the dice,
+and results do not depend on how many workers ran them or in which order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .engine import Engine
+from .metrics import METRICS, PAIRED_METRICS, RunRecord, pair, run_record
+from .network import Network, compile_network
+from .scenario import Scenario
+from .strategy import Strategy
+
+__all__ = ["replication_seed", "run_replication", "run_replications", "Results", "network_for"]
+
+_NETWORKS: dict[str, Network] = {}
+
+
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed sequence of replication ``replication`` of an experiment seeded ``seed``."""
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
+
+
+def network_for(scenario: Scenario) -> Network:
+    """Compiled network for ``scenario``, cached per process (the warm-up is cached with it)."""
+    key = hashlib.sha1(repr(scenario).encode()).hexdigest()
+    net = _NETWORKS.get(key)
+    if net is None:
+        if len(_NETWORKS) > 64:
+            _NETWORKS.clear()
+        net = _NETWORKS[key] = compile_network(scenario)
+    return net
+
+
+def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replication: int, seed: int,
+                    steps: int | None = None, keep_steps: bool = False) -> list[RunRecord]:
+    """Run one replication of every strategy with the same seed; return one record per strategy."""
+    net = network_for(scenario)
+    p = scenario.parameters
+    source = net.kind_mask("source")
+    out = []
+    for strategy in strategies:
+        ss = replication_seed(seed, replication)
+        traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=False).run(steps)
+        out.append(run_record(
+            traj, replication, seed, keep_steps=keep_steps, source_mask=source,
+            reference_price=net.market_price, recovery_window=p.recovery_window,
+            recovery_threshold=p.recovery_threshold,
+        ))
+    return out
+
+
+@dataclass
+class Results:
+    """Records of a set of replications, with tables and summaries."""
+
+    scenario: str
+    seed: int
+    runs: int
+    strategies: list[str]
+    records: list[RunRecord] = field(default_factory=list)
+    baseline: str = "baseline"
+
+    def table(self) -> pd.DataFrame:
+        """One row per (strategy, replication): metrics and paired metrics against the baseline."""
+        base = {r.replication: r for r in self.records if r.strategy == self.baseline}
+        rows = []
+        for r in self.records:
+            row = {"strategy": r.strategy, "replication": r.replication, "seed": r.seed, **r.metrics}
+            b = base.get(r.replication)
+            if b is not None:
+                row.update(pair(r, b))
+            rows.append(row)
+        df = pd.DataFrame(rows)
+        order = {name: i for i, name in enumerate(self.strategies)}
+        return df.sort_values(["strategy", "replication"], key=lambda c: c.map(order) if c.name == "strategy" else c,
+                              ignore_index=True)
+
+    def steps(self) -> pd.DataFrame:
+        """Long per-step table of every run (needs ``keep_steps=True``)."""
+        frames = [r.steps_frame for r in self.records if r.steps_frame is not None]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def metric_names(self) -> list[str]:
+        return list(METRICS[:1]) + ["seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
+                                    "active_nodes", "route_entropy", "civilian_harm", "hardship", "backlash",
+                                    "cost_usd", "cost_per_kg_averted", "destroyed_kg", "mean_price",
+                                    "revenue_usd"]
+
+    def summary(self, metrics: Sequence[str] | None = None, *, paired: bool = False) -> dict:
+        """Per strategy and metric: mean and 5/50/95 % quantiles over replications.
+
+        With ``paired=True`` also the mean paired difference from the baseline
+        with a 95 % t-interval (``diff_mean``, ``diff_lo``, ``diff_hi``) and the
+        share of replications in which the strategy did better (``beats_pct``:
+        less delivered, or lower for the other metrics' natural direction).
+        Values that cannot be stated (never recovered, nothing averted) are ``None``.
+        """
+        df = self.table()
+        metrics = list(metrics or self.metric_names())
+        out: dict = {}
+        for name in self.strategies:
+            sub = df[df.strategy == name].sort_values("replication")
+            base = df[df.strategy == self.baseline].sort_values("replication")
+            out[name] = {}
+            for m in metrics:
+                if m not in sub:
+                    continue
+                vals = sub[m].astype(float).replace({None: np.nan}).to_numpy()
+                entry = describe(vals)
+                if paired and m in base and m not in PAIRED_METRICS:
+                    entry.update(paired_difference(vals, base[m].astype(float).to_numpy(), m))
+                out[name][m] = entry
+        return out
+
+    def to_json(self, *, paired: bool = False) -> dict:
+        return {"scenario": self.scenario, "runs": self.runs, "seed": self.seed,
+                "strategies": self.summary(paired=paired)}
+
+
+LOWER_IS_BETTER = {"delivered_kg", "active_nodes", "route_entropy", "civilian_harm", "hardship", "backlash",
+                   "cost_usd", "revenue_usd", "recovery_steps", "cost_per_kg_averted", "displacement_pct"}
+
+
+def _clean(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def describe(vals: np.ndarray) -> dict:
+    """Mean and 5/50/95 % quantiles; NaN (e.g. never recovered) counts as +infinity for quantiles."""
+    v = np.where(np.isnan(vals), np.inf, vals)
+    if v.size == 0:
+        return {"mean": None, "p05": None, "p50": None, "p95": None}
+    q = np.quantile(v, [0.05, 0.5, 0.95], method="linear") if np.isfinite(v).all() else \
+        np.quantile(v, [0.05, 0.5, 0.95], method="inverted_cdf")
+    return {"mean": _clean(float(np.mean(v))), "p05": _clean(q[0]), "p50": _clean(q[1]), "p95": _clean(q[2])}
+
+
+def paired_difference(vals: np.ndarray, base: np.ndarray, metric: str) -> dict:
+    """Mean paired difference (strategy - baseline) with a 95 % t-interval, and the share that beat the baseline."""
+    from scipy import stats
+
+    d = vals - base
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return {"diff_mean": None, "diff_lo": None, "diff_hi": None, "beats_pct": None}
+    mean = float(d.mean())
+    if d.size > 1 and d.std(ddof=1) > 0:
+        half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
+    else:
+        half = 0.0
+    better = d < 0 if metric in LOWER_IS_BETTER else d > 0
+    return {"diff_mean": mean, "diff_lo": mean - half, "diff_hi": mean + half,
+            "beats_pct": float(100.0 * better.mean())}
+
+
+def run_replications(
+    scenario: Scenario,
+    strategies: Sequence[Strategy],
+    runs: int = 10,
+    seed: int = 0,
+    *,
+    steps: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+    keep_steps: bool = False,
+) -> Results:
+    """Run ``runs`` replications of every strategy with common random numbers.
+
+    Parameters
+    ----------
+    executor
+        Any :class:`concurrent.futures.Executor`; ``None`` runs in this process.
+        Results are identical whatever the executor.
+    progress
+        Called with the number of runs finished after each replication.
+
+    Examples
+    --------
+    >>> from counterflow import load_scenario, resolve_strategies
+    >>> from counterflow.runner import run_replications
+    >>> s = load_scenario("caribbean")
+    >>> res = run_replications(s, resolve_strategies(s, ["port-strike"]), runs=2, steps=12)
+    >>> sorted(res.table().strategy.unique())
+    ['baseline', 'port-strike']
+    """
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    strategies = list(strategies)
+    names = [s.name for s in strategies]
+    res = Results(scenario.name, seed, runs, names)
+    if executor is None:
+        for i in range(runs):
+            res.records.extend(run_replication(scenario, strategies, i, seed, steps, keep_steps))
+            if progress:
+                progress(len(strategies))
+    else:
+        futures = [executor.submit(run_replication, scenario, strategies, i, seed, steps, keep_steps)
+                   for i in range(runs)]
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            res.records.extend(fut.result())
+            if progress:
+                progress(len(strategies))
+    res.records.sort(key=lambda r: (names.index(r.strategy), r.replication))
+    return res

@@ -1,0 +1,387 @@
+"""Scenario files: the network, organisations, markets and model parameters.
+
+A scenario is plain validated data. :func:`load_scenario` reads a built-in
+name (``caribbean``) or a YAML path; :meth:`Scenario.from_dict` validates
+already-parsed data; :meth:`Scenario.to_dict` gives back the file form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .params import PARAMETER_FIELDS, Parameters
+from .schema import Checker, Field
+from .yamlio import LineMap, join_path, load_yaml, load_yaml_text
+
+__all__ = [
+    "Jurisdiction", "Node", "Edge", "Organisation", "Market", "Scenario",
+    "load_scenario", "builtin_scenarios", "NODE_KINDS", "EDGE_MODES",
+]
+
+NODE_KINDS = ("source", "hub", "transit", "market")
+EDGE_MODES = ("land", "sea", "air", "river")
+INF = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    id: str
+    name: str = ""
+    corruption: float = 0.0
+    state_revenue: float = 1.0
+    police_capacity: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    kind: str
+    jurisdiction: str
+    name: str = ""
+    lat: float = 0.0
+    lon: float = 0.0
+    capacity: float = INF
+    storage: float = INF
+    enforcement: float = 0.0
+    occupancy: float = 0.0
+    dormant: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    src: str
+    dst: str
+    mode: str = "land"
+    capacity: float = INF
+    cost: float = 0.0
+    time: int = 1
+    risk: float = 0.0
+    dormant: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    production: dict[str, float]
+    name: str = ""
+    cash: float = 0.0
+    risk_aversion: float = 1.0
+    loss_tolerance: float = 0.1
+    nodes: tuple[str, ...] | None = None
+    labour: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    node: str
+    reference_price: float
+    reference_demand: float
+    elasticity: float = 0.5
+
+
+JURISDICTION_FIELDS = (
+    Field("id", "str", required=True),
+    Field("name", "str", default=""),
+    Field("corruption", lo=0.0, hi=1.0, default=0.0),
+    Field("state_revenue", lo=0.0, default=1.0),
+    Field("police_capacity", lo=0.0, hi=1.0, default=0.5),
+)
+NODE_FIELDS = (
+    Field("id", "str", required=True),
+    Field("kind", "str", required=True, choices=NODE_KINDS),
+    Field("jurisdiction", "str", required=True),
+    Field("name", "str", default=""),
+    Field("lat", lo=-90.0, hi=90.0, default=0.0),
+    Field("lon", lo=-180.0, hi=180.0, default=0.0),
+    Field("capacity", lo=0.0, default=INF),
+    Field("storage", lo=0.0, default=INF),
+    Field("enforcement", lo=0.0, hi=1.0, default=0.0),
+    Field("occupancy", lo=0.0, default=0.0),
+    Field("dormant", "bool", default=False),
+)
+EDGE_FIELDS = (
+    Field("from", "str", required=True),
+    Field("to", "str", required=True),
+    Field("mode", "str", default="land", choices=EDGE_MODES),
+    Field("capacity", lo=0.0, default=INF),
+    Field("cost", lo=0.0, default=0.0),
+    Field("time", "int", lo=1, default=1),
+    Field("risk", lo=0.0, hi=1.0, default=0.0),
+    Field("dormant", "bool", default=False),
+)
+ORGANISATION_FIELDS = (
+    Field("id", "str", required=True),
+    Field("name", "str", default=""),
+    Field("production", "dict", required=True),
+    Field("cash", lo=0.0, default=0.0),
+    Field("risk_aversion", lo=0.0, default=1.0),
+    Field("loss_tolerance", lo=0.0, hi=1.0, default=0.1),
+    Field("nodes", "list", default=None),
+    Field("labour", lo=0.0, default=1.0),
+)
+MARKET_FIELDS = (
+    Field("node", "str", required=True),
+    Field("reference_price", lo=0.0, required=True),
+    Field("reference_demand", lo=0.0, required=True),
+    Field("elasticity", lo=0.01, hi=10.0, default=0.5),
+)
+SCENARIO_FIELDS = (
+    Field("name", "str", required=True),
+    Field("description", "str", default=""),
+    Field("steps", "int", lo=1, default=104),
+    Field("jurisdictions", "list", required=True),
+    Field("nodes", "list", required=True),
+    Field("edges", "list", required=True),
+    Field("organisations", "list", required=True),
+    Field("markets", "list", required=True),
+    Field("parameters", "dict", default=None),
+    Field("strategies", "dict", default=None),
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Build with :func:`load_scenario` or :meth:`from_dict`."""
+
+    name: str
+    jurisdictions: tuple[Jurisdiction, ...]
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    organisations: tuple[Organisation, ...]
+    markets: tuple[Market, ...]
+    description: str = ""
+    steps: int = 104
+    parameters: Parameters = field(default_factory=Parameters)
+    strategies: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    # ------------------------------------------------------------------ input
+    @classmethod
+    def from_dict(
+        cls, data: Any, *, file: str | None = None, lines: LineMap | None = None
+    ) -> Scenario:
+        """Validate parsed scenario data.
+
+        Raises
+        ------
+        InputError
+            Naming the file, the field path and the line of the first problem.
+        """
+        ck = Checker(file, lines)
+        top = ck.record(data, "", SCENARIO_FIELDS, what="a mapping of scenario fields at the top level")
+
+        def items(key: str, spec: tuple[Field, ...]) -> list[dict]:
+            seq = top[key]
+            if not seq:
+                raise ck.error(f"'{key}' must list at least one entry", key)
+            return [ck.record(v, join_path(key, i), spec) for i, v in enumerate(seq)]
+
+        juris = items("jurisdictions", JURISDICTION_FIELDS)
+        ck.unique_ids(juris, "id", "jurisdictions")
+        jids = {j["id"] for j in juris}
+
+        nodes = items("nodes", NODE_FIELDS)
+        ck.unique_ids(nodes, "id", "nodes")
+        node_kind = {n["id"]: n["kind"] for n in nodes}
+        for i, n in enumerate(nodes):
+            if n["jurisdiction"] not in jids:
+                raise ck.error(f"unknown jurisdiction '{n['jurisdiction']}'", f"nodes[{i}].jurisdiction")
+
+        edges = items("edges", EDGE_FIELDS)
+        seen_edges: dict = {}
+        for i, e in enumerate(edges):
+            for end in ("from", "to"):
+                if e[end] not in node_kind:
+                    raise ck.error(f"unknown node '{e[end]}'", f"edges[{i}].{end}")
+            if e["from"] == e["to"]:
+                raise ck.error("an edge may not start and end at the same node", f"edges[{i}]")
+            key = (e["from"], e["to"], e["mode"])
+            if key in seen_edges:
+                raise ck.error(
+                    f"duplicate edge {e['from']} -> {e['to']} ({e['mode']}); first at edges[{seen_edges[key]}]",
+                    f"edges[{i}]",
+                )
+            seen_edges[key] = i
+
+        markets = items("markets", MARKET_FIELDS)
+        ck.unique_ids(markets, "node", "markets")
+        for i, m in enumerate(markets):
+            if m["node"] not in node_kind:
+                raise ck.error(f"unknown node '{m['node']}'", f"markets[{i}].node")
+            if node_kind[m["node"]] != "market":
+                raise ck.error(
+                    f"node '{m['node']}' is a {node_kind[m['node']]}, not a market", f"markets[{i}].node"
+                )
+        market_nodes = {m["node"] for m in markets}
+        for i, n in enumerate(nodes):
+            if n["kind"] == "market" and n["id"] not in market_nodes:
+                raise ck.error(f"market node '{n['id']}' has no entry under 'markets'", f"nodes[{i}]")
+
+        orgs = items("organisations", ORGANISATION_FIELDS)
+        ck.unique_ids(orgs, "id", "organisations")
+        org_records = []
+        for i, o in enumerate(orgs):
+            base = f"organisations[{i}]"
+            prod: dict[str, float] = {}
+            if not o["production"]:
+                raise ck.error("an organisation needs production at one source at least", f"{base}.production")
+            for src, kg in o["production"].items():
+                p = f"{base}.production.{src}"
+                if src not in node_kind:
+                    raise ck.error(f"unknown node '{src}'", p)
+                if node_kind[src] != "source":
+                    raise ck.error(f"node '{src}' is a {node_kind[src]}; production must be at a source", p)
+                prod[src] = ck.value(kg, Field(src, lo=0.0), p)
+            if sum(prod.values()) <= 0:
+                raise ck.error("an organisation needs production above zero", f"{base}.production")
+            allowed = None
+            if o["nodes"] is not None:
+                for j, nid in enumerate(o["nodes"]):
+                    if not isinstance(nid, str) or nid not in node_kind:
+                        raise ck.error(f"unknown node '{nid}'", f"{base}.nodes[{j}]")
+                allowed = tuple(dict.fromkeys(o["nodes"]))
+                for src in prod:
+                    if src not in allowed:
+                        raise ck.error(f"produces at '{src}' but does not list it under nodes", f"{base}.nodes")
+            org_records.append(
+                Organisation(
+                    id=o["id"], name=o["name"], production=prod, cash=o["cash"],
+                    risk_aversion=o["risk_aversion"], loss_tolerance=o["loss_tolerance"],
+                    nodes=allowed, labour=o["labour"],
+                )
+            )
+
+        params = Parameters()
+        if top["parameters"]:
+            given = ck.record(top["parameters"], "parameters", PARAMETER_FIELDS)
+            params = replace(params, **{k: given[k] for k in top["parameters"]})
+
+        scenario = cls(
+            name=top["name"],
+            description=top["description"],
+            steps=top["steps"],
+            jurisdictions=tuple(Jurisdiction(**j) for j in juris),
+            nodes=tuple(Node(**n) for n in nodes),
+            edges=tuple(
+                Edge(src=e["from"], dst=e["to"], mode=e["mode"], capacity=e["capacity"], cost=e["cost"],
+                     time=e["time"], risk=e["risk"], dormant=e["dormant"])
+                for e in edges
+            ),
+            organisations=tuple(org_records),
+            markets=tuple(Market(**m) for m in markets),
+            parameters=params,
+            strategies=dict(top["strategies"] or {}),
+            source=file,
+        )
+        _check_reachability(scenario, ck)
+        if scenario.strategies:
+            from .strategy import parse_strategies
+
+            parse_strategies(scenario, ck)
+        return scenario
+
+    # ----------------------------------------------------------------- output
+    def to_dict(self) -> dict:
+        """The scenario in file form (YAML-ready); unlimited values are left out."""
+
+        def clean(d: dict, defaults: dict) -> dict:
+            return {k: v for k, v in d.items() if not (isinstance(v, float) and math.isinf(v))
+                    and not (k in defaults and defaults[k] == v and k not in ("id",))}
+
+        node_defaults = {"name": "", "capacity": INF, "storage": INF, "enforcement": 0.0,
+                         "occupancy": 0.0, "dormant": False}
+        edge_defaults = {"capacity": INF, "dormant": False}
+        out: dict = {"name": self.name, "description": self.description, "steps": self.steps}
+        out["jurisdictions"] = [asdict(j) for j in self.jurisdictions]
+        out["nodes"] = [clean(asdict(n), node_defaults) for n in self.nodes]
+        out["edges"] = []
+        for e in self.edges:
+            d = asdict(e)
+            d = {"from": d.pop("src"), "to": d.pop("dst"), **d}
+            out["edges"].append(clean(d, edge_defaults))
+        out["organisations"] = []
+        for o in self.organisations:
+            d = asdict(o)
+            d["production"] = dict(o.production)
+            if o.nodes is None:
+                d.pop("nodes")
+            else:
+                d["nodes"] = list(o.nodes)
+            out["organisations"].append(d)
+        out["markets"] = [asdict(m) for m in self.markets]
+        defaults = Parameters()
+        changed = {f.name: getattr(self.parameters, f.name) for f in fields(Parameters)
+                   if getattr(self.parameters, f.name) != getattr(defaults, f.name)}
+        out["parameters"] = changed
+        if self.strategies:
+            out["strategies"] = self.strategies
+        return out
+
+    # ---------------------------------------------------------------- lookups
+    def node_index(self) -> dict[str, int]:
+        return {n.id: i for i, n in enumerate(self.nodes)}
+
+    def strategy_names(self) -> list[str]:
+        """Strategies the scenario carries, with ``baseline`` first."""
+        names = list(self.strategies)
+        return ["baseline"] + [n for n in names if n != "baseline"]
+
+
+def _check_reachability(s: Scenario, ck: Checker) -> None:
+    """Every market must be reachable from some source along the edges."""
+    adj: dict[str, list[str]] = {n.id: [] for n in s.nodes}
+    for e in s.edges:
+        adj[e.src].append(e.dst)
+    sources = [n.id for n in s.nodes if n.kind == "source"]
+    if not sources:
+        raise ck.error("the network has no source node (kind: source)", "nodes")
+    seen = set(sources)
+    queue = deque(sources)
+    while queue:
+        v = queue.popleft()
+        for w in adj[v]:
+            if w not in seen:
+                seen.add(w)
+                queue.append(w)
+    for i, m in enumerate(s.markets):
+        if m.node not in seen:
+            raise ck.error(f"market '{m.node}' cannot be reached from any source", f"markets[{i}].node")
+
+
+def builtin_scenarios() -> dict[str, str]:
+    """Names of the built-in scenarios with their one-line descriptions."""
+    out = {}
+    for entry in sorted(resources.files("counterflow.data").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            data, _ = load_yaml_text(entry.read_text(encoding="utf-8"), entry.name)
+            out[entry.name[:-5]] = str(data.get("description", "")).strip().splitlines()[0]
+    return out
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a built-in scenario by name or a scenario YAML file by path.
+
+    Examples
+    --------
+    >>> from counterflow import load_scenario
+    >>> s = load_scenario("caribbean")
+    >>> s.name
+    'caribbean'
+    """
+    text_name = str(name_or_path)
+    p = Path(text_name)
+    if not p.exists() and "/" not in text_name and not text_name.endswith((".yaml", ".yml")):
+        res = resources.files("counterflow.data").joinpath(f"{text_name}.yaml")
+        if not res.is_file():
+            names = ", ".join(builtin_scenarios())
+            raise InputError(f"no scenario file or built-in scenario named '{text_name}' (built-ins: {names})")
+        data, lines = load_yaml_text(res.read_text(encoding="utf-8"), f"{text_name}.yaml")
+        return Scenario.from_dict(data, file=f"{text_name}.yaml", lines=lines)
+    data, lines = load_yaml(p)
+    return Scenario.from_dict(data, file=str(p), lines=lines)

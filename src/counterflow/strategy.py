@@ -1,0 +1,288 @@
+"""Strategy files: a named list of scheduled levers.
+
+The format is DESIGN.md's. Each lever's own parameters are declared once on
+its class (see :mod:`counterflow.levers`) and validated here, centrally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+from .schema import Checker, Field
+from .yamlio import join_path, load_yaml
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+__all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "parse_strategies",
+           "load_strategy", "resolve_strategies", "BASELINE"]
+
+TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a lever fires: at listed steps, or from ``start`` every ``every`` steps until ``until``."""
+
+    at: tuple[int, ...] = ()
+    start: int | None = None
+    every: int = 1
+    until: int | None = None
+
+    def fires(self, t: int) -> bool:
+        if t in self.at:
+            return True
+        if self.start is None or t < self.start:
+            return False
+        if self.until is not None and t > self.until:
+            return False
+        return (t - self.start) % self.every == 0
+
+    def first(self) -> int | None:
+        firsts = list(self.at) + ([self.start] if self.start is not None else [])
+        return min(firsts) if firsts else None
+
+    def to_dict(self) -> dict:
+        if self.at:
+            return {"at": self.at[0] if len(self.at) == 1 else list(self.at)}
+        d: dict = {"start": self.start}
+        if self.every != 1:
+            d["every"] = self.every
+        if self.until is not None:
+            d["until"] = self.until
+        return d
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Named targets or a rule chosen each time the lever fires."""
+
+    nodes: tuple[str, ...] = ()
+    edges: tuple[tuple[str, str], ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    mode: str | None = None
+    rule: str | None = None
+    k: int = 1
+    kind: str | None = None
+    budget: float | None = None
+
+    def to_dict(self) -> dict:
+        d: dict = {}
+        for key in ("nodes", "jurisdictions", "organisations"):
+            if getattr(self, key):
+                d[key] = list(getattr(self, key))
+        if self.edges:
+            d["edges"] = [list(e) for e in self.edges]
+        if self.mode:
+            d["mode"] = self.mode
+        if self.rule:
+            d["rule"] = self.rule
+            d["k"] = self.k
+            if self.kind:
+                d["kind"] = self.kind
+            if self.budget is not None:
+                d["budget"] = self.budget
+        return d
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    """One scheduled lever as written in a strategy file, validated."""
+
+    type: str
+    schedule: Schedule
+    unit_cost: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+    targets: Targets | None = None
+
+    def to_dict(self) -> dict:
+        from .levers import LEVERS
+
+        cls = LEVERS[self.type]
+        d: dict = {"type": self.type}
+        if self.targets is not None:
+            d[cls.targets_key] = self.targets.to_dict()
+        d.update(self.params)
+        d["schedule"] = self.schedule.to_dict()
+        d["unit_cost"] = self.unit_cost
+        return d
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named, validated list of levers. ``Strategy('baseline')`` does nothing."""
+
+    name: str
+    levers: tuple[LeverSpec, ...] = ()
+    description: str = ""
+    actor: str | None = None
+
+    def first_action(self) -> int | None:
+        steps = [lv.schedule.first() for lv in self.levers]
+        steps = [s for s in steps if s is not None]
+        return min(steps) if steps else None
+
+    def to_dict(self) -> dict:
+        d: dict = {"name": self.name}
+        if self.description:
+            d["description"] = self.description
+        if self.actor:
+            d["actor"] = self.actor
+        d["levers"] = [lv.to_dict() for lv in self.levers]
+        return d
+
+
+BASELINE = Strategy("baseline", (), "No counter-narcotics action: the reference every strategy is compared with.")
+
+SCHEDULE_FIELDS = (
+    Field("at", "any"),
+    Field("start", "int", lo=0),
+    Field("every", "int", lo=1, default=1),
+    Field("until", "int", lo=0),
+)
+TARGET_FIELDS = (
+    Field("nodes", "list"),
+    Field("edges", "list"),
+    Field("jurisdictions", "list"),
+    Field("organisations", "list"),
+    Field("mode", "str", choices=("land", "sea", "air", "river")),
+    Field("rule", "str", choices=TARGET_RULES),
+    Field("k", "int", lo=1, default=1),
+    Field("kind", "str", choices=("source", "hub", "transit", "market")),
+    Field("budget", lo=0.0),
+)
+STRATEGY_FIELDS = (
+    Field("name", "str"),
+    Field("description", "str", default=""),
+    Field("actor", "str"),
+    Field("levers", "list", default=[]),
+)
+
+
+def _schedule(ck: Checker, raw: Any, path: str) -> Schedule:
+    d = ck.record(raw, path, SCHEDULE_FIELDS, what="a schedule ({at: STEP} or {start: STEP, every: N, until: STEP})")
+    if d["at"] is not None:
+        if d["start"] is not None:
+            raise ck.error("give either 'at' or 'start', not both", path)
+        at = d["at"] if isinstance(d["at"], list) else [d["at"]]
+        steps = tuple(ck.value(v, Field("at", "int", lo=0), join_path(join_path(path, "at"), i))
+                      for i, v in enumerate(at))
+        return Schedule(at=steps)
+    if d["start"] is None:
+        raise ck.error("a schedule needs 'at' or 'start'", path)
+    if d["until"] is not None and d["until"] < d["start"]:
+        raise ck.error(f"'until' ({d['until']}) is before 'start' ({d['start']})", join_path(path, "until"))
+    return Schedule(start=d["start"], every=d["every"], until=d["until"])
+
+
+def _targets(ck: Checker, raw: Any, path: str, scenario: Scenario | None, what: str) -> Targets:
+    d = ck.record(raw, path, TARGET_FIELDS, what=f"a target description ({what})")
+    nodes = {n.id for n in scenario.nodes} if scenario else None
+    juris = {j.id for j in scenario.jurisdictions} if scenario else None
+    orgs = {o.id for o in scenario.organisations} if scenario else None
+
+    def names(key: str, known: set | None) -> tuple[str, ...]:
+        seq = d[key] or []
+        for i, v in enumerate(seq):
+            if not isinstance(v, str):
+                raise ck.error(f"expected a name, got {v!r}", join_path(join_path(path, key), i))
+            if known is not None and v not in known:
+                raise ck.error(f"unknown {key[:-1]} '{v}'", join_path(join_path(path, key), i))
+        return tuple(seq)
+
+    edges = []
+    for i, e in enumerate(d["edges"] or []):
+        p = join_path(join_path(path, "edges"), i)
+        if not (isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)):
+            raise ck.error("an edge is written [from, to]", p)
+        if scenario is not None and not any(ed.src == e[0] and ed.dst == e[1] for ed in scenario.edges):
+            raise ck.error(f"no edge {e[0]} -> {e[1]} in the scenario", p)
+        edges.append((e[0], e[1]))
+    t = Targets(
+        nodes=names("nodes", nodes), edges=tuple(edges), jurisdictions=names("jurisdictions", juris),
+        organisations=names("organisations", orgs), mode=d["mode"], rule=d["rule"], k=d["k"],
+        kind=d["kind"], budget=d["budget"],
+    )
+    return t
+
+
+def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> LeverSpec:
+    """Validate one lever mapping against its class's declaration."""
+    from .levers import LEVERS
+
+    raw = ck.mapping(raw, path, "a lever (a mapping with 'type' and 'schedule')")
+    if "type" not in raw:
+        raise ck.error("a lever needs a 'type'", path)
+    typ = ck.value(raw["type"], Field("type", "str", choices=tuple(LEVERS)), join_path(path, "type"))
+    cls = LEVERS[typ]
+    common = (Field("type", "str"), Field("schedule", "any", required=True), Field("unit_cost", lo=0.0, default=0.0))
+    tfield = (Field(cls.targets_key, "any", required=cls.targets_required),) if cls.targets_key else ()
+    d = ck.record(raw, path, common + tfield + tuple(cls.params))
+    targets = None
+    if cls.targets_key and d[cls.targets_key] is not None:
+        targets = _targets(ck, d[cls.targets_key], join_path(path, cls.targets_key), scenario, cls.targets_help)
+        cls.check_targets(ck, targets, join_path(path, cls.targets_key))
+    if typ == "strike" and scenario is None:
+        pass
+    params = {f.name: d[f.name] for f in cls.params}
+    return LeverSpec(type=typ, schedule=_schedule(ck, d["schedule"], join_path(path, "schedule")),
+                     unit_cost=d["unit_cost"], params=params, targets=targets)
+
+
+def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | None = None,
+                   ck: Checker | None = None, path: str = "") -> Strategy:
+    """Validate parsed strategy data (one strategy)."""
+    ck = ck or Checker()
+    d = ck.record(data, path, STRATEGY_FIELDS, what="a strategy (a mapping with 'levers')")
+    sname = name or d["name"]
+    if not sname:
+        raise ck.error("a strategy needs a 'name'", path)
+    if scenario is not None and d["actor"] is not None and d["actor"] not in {j.id for j in scenario.jurisdictions}:
+        raise ck.error(f"unknown jurisdiction '{d['actor']}'", join_path(path, "actor"))
+    levers = tuple(parse_lever(ck, lv, join_path(join_path(path, "levers"), i), scenario)
+                   for i, lv in enumerate(d["levers"] or []))
+    return Strategy(name=sname, levers=levers, description=d["description"], actor=d["actor"])
+
+
+def parse_strategies(scenario: Scenario, ck: Checker) -> dict[str, Strategy]:
+    """Validate the ``strategies:`` block a scenario carries."""
+    out = {}
+    for key, raw in scenario.strategies.items():
+        out[key] = parse_strategy(raw, name=key, scenario=scenario, ck=ck, path=join_path("strategies", key))
+    return out
+
+
+def load_strategy(path: str | Path, scenario: Scenario | None = None) -> Strategy:
+    """Read a strategy YAML file, validating targets against ``scenario`` when given."""
+    data, lines = load_yaml(path)
+    ck = Checker(str(path), lines)
+    if isinstance(data, dict) and "name" not in data:
+        data = dict(data)
+        data["name"] = Path(path).stem
+    return parse_strategy(data, scenario=scenario, ck=ck)
+
+
+def resolve_strategies(scenario: Scenario, names: list[str] | None) -> list[Strategy]:
+    """Strategies by name (carried by the scenario) or by file path; all carried ones if ``names`` is empty.
+
+    ``baseline`` always exists and always comes first.
+    """
+    carried = parse_strategies(scenario, Checker(scenario.source))
+    carried.setdefault("baseline", BASELINE)
+    if not names:
+        names = scenario.strategy_names()
+    out: dict[str, Strategy] = {"baseline": carried["baseline"]}
+    for nm in names:
+        if nm in carried:
+            out[nm] = carried[nm]
+        elif Path(nm).is_file():
+            st = load_strategy(nm, scenario)
+            out[st.name] = st
+        else:
+            known = ", ".join(carried)
+            raise InputError(f"no strategy '{nm}' in scenario '{scenario.name}' and no such file (strategies: {known})")
+    return list(out.values())
