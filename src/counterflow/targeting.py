@@ -1,4 +1,4 @@
-"""Targeting rules: which nodes or edges a lever acts on when it fires.
+"""Targeting rules: which nodes, edges, jurisdictions or organisations a lever acts on when it fires.
 
 Rules are plain functions registered in :data:`NODE_RULES` (networkx
 style: pluggable callables). Each receives the candidate nodes — those
@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
-from .scenario import NODE_KINDS
+from .scenario import EDGE_MODES, NODE_KINDS
 
 if TYPE_CHECKING:
     from .engine.state import RunState
     from .network import Network
     from .strategy import Targets
 
-__all__ = ["NODE_RULES", "select_nodes", "visible_nodes", "register_node_rule", "observed_graph"]
+__all__ = ["NODE_RULES", "select_nodes", "visible_nodes", "register_node_rule", "observed_graph",
+           "EDGE_RULES", "register_edge_rule", "visible_edges", "zone_edges", "select_edges",
+           "select_jurisdictions", "select_organisations", "node_betweenness"]
 
 NodeRule = Callable[["Network", "RunState", np.ndarray, int, np.random.Generator, object], np.ndarray]
 NODE_RULES: dict[str, NodeRule] = {}
@@ -98,3 +100,142 @@ def select_nodes(targets: Targets, net: Network, state: RunState, rng: np.random
         if rule is None:
             raise ValueError(f"targeting rule '{targets.rule}' is not available")
     return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)
+
+
+# ---------------------------------------------------------------- edges
+EdgeRule = Callable[["Network", "RunState", np.ndarray, int, np.random.Generator, object], np.ndarray]
+EDGE_RULES: dict[str, EdgeRule] = {}
+
+
+def register_edge_rule(name: str) -> Callable[[EdgeRule], EdgeRule]:
+    def deco(fn: EdgeRule) -> EdgeRule:
+        EDGE_RULES[name] = fn
+        return fn
+    return deco
+
+
+def visible_edges(net: Network, state: RunState) -> np.ndarray:
+    """Edges enforcement knows of: not dormant, or seen carrying flow."""
+    return np.flatnonzero((~net.edge_dormant) | (state.edge_flow > 0))
+
+
+@register_edge_rule("top_throughput")
+def _edge_top_throughput(net, state, candidates, k, rng, lever):
+    flow = state.edge_flow[candidates]
+    order = np.argsort(-flow, kind="stable")
+    return candidates[order[:k]][flow[order[:k]] > 0]
+
+
+@register_edge_rule("random")
+def _edge_random(net, state, candidates, k, rng, lever):
+    if candidates.size == 0:
+        return candidates
+    return np.sort(rng.choice(candidates, size=min(k, candidates.size), replace=False))
+
+
+@register_edge_rule("betweenness")
+def _edge_betweenness(net, state, candidates, k, rng, lever):
+    g = observed_graph(net, state)
+    key = ("edge_betweenness", g.number_of_nodes(), g.number_of_edges())
+    cache = state.lever_memory.setdefault("betweenness_cache", {})
+    if key not in cache:
+        score = nx.edge_betweenness_centrality(g, weight="cost", normalized=True)
+        cache[key] = {g.edges[uv]["index"]: val for uv, val in score.items()}
+    score = cache[key]
+    vals = np.array([score.get(int(e), 0.0) for e in candidates])
+    order = np.argsort(-vals, kind="stable")
+    return candidates[order[:k]]
+
+
+def zone_edges(targets: Targets, net: Network, *, default_mode: str | None = None) -> np.ndarray:
+    """All edges a zone covers: named edges, or edges of ``mode`` leaving nodes in ``jurisdictions``."""
+    if targets.edges:
+        return np.array([net.edge_index[e] for e in targets.edges], dtype=np.int64)
+    mask = np.ones(net.n_edges, dtype=bool)
+    mode = targets.mode if targets.mode is not None else default_mode
+    if mode is not None:
+        mask &= net.edge_mode == EDGE_MODES.index(mode)
+    if targets.jurisdictions:
+        jset = [net.juris_ids.index(j) for j in targets.jurisdictions]
+        mask &= np.isin(net.node_juris[net.edge_src], jset)
+    if targets.nodes:
+        nset = [net.node_index[v] for v in targets.nodes]
+        mask &= np.isin(net.edge_src, nset) | np.isin(net.edge_dst, nset)
+    return np.flatnonzero(mask)
+
+
+def select_edges(targets: Targets, net: Network, state: RunState, rng: np.random.Generator,
+                 *, default_mode: str | None = None, lever=None) -> np.ndarray:
+    """Resolve a zone description to edge indices for this firing.
+
+    Without a rule the whole zone is returned; with a rule, up to ``k`` of the
+    zone's visible edges chosen by it.
+    """
+    zone = zone_edges(targets, net, default_mode=default_mode)
+    if not targets.rule:
+        return zone
+    candidates = np.intersect1d(zone, visible_edges(net, state))
+    rule = EDGE_RULES.get(targets.rule)
+    if rule is None:
+        raise ValueError(f"targeting rule '{targets.rule}' is not available for edges")
+    return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)
+
+
+# --------------------------------------------------- jurisdictions, organisations
+def _rank(scores: np.ndarray, k: int, rng: np.random.Generator, rule: str) -> np.ndarray:
+    idx = np.arange(scores.size)
+    if rule == "random":
+        return np.sort(rng.choice(idx, size=min(k, idx.size), replace=False)) if idx.size else idx
+    order = np.argsort(-scores, kind="stable")[:k]
+    return idx[order][scores[order] > 0] if rule == "top_throughput" else idx[order]
+
+
+def node_betweenness(net: Network, state: RunState) -> np.ndarray:
+    """Betweenness of every node in the observed graph [N] (cached per graph shape)."""
+    g = observed_graph(net, state)
+    key = ("betweenness", g.number_of_nodes(), g.number_of_edges())
+    cache = state.lever_memory.setdefault("betweenness_cache", {})
+    if key not in cache:
+        cache[key] = nx.betweenness_centrality(g, weight="cost", normalized=True)
+    score = cache[key]
+    return np.array([score.get(v, 0.0) for v in range(net.n_nodes)])
+
+
+def select_jurisdictions(targets: Targets, net: Network, state: RunState, rng: np.random.Generator,
+                         lever=None) -> np.ndarray:
+    """Resolve a jurisdiction target to jurisdiction indices for this firing.
+
+    Rules score a jurisdiction by the observed flow through its non-market
+    nodes (``top_throughput``) or the summed betweenness of its nodes
+    (``betweenness``); ``random`` draws uniformly among those with nodes.
+    """
+    if targets.jurisdictions:
+        return np.array([net.juris_ids.index(j) for j in targets.jurisdictions], dtype=np.int64)
+    n_j = len(net.juris_ids)
+    transit = ~net.kind_mask("market")
+    if targets.rule == "betweenness":
+        node_score = node_betweenness(net, state)
+    else:
+        node_score = np.where(transit, state.node_flow, 0.0)
+    scores = np.bincount(net.node_juris, weights=node_score, minlength=n_j)
+    if targets.rule == "random":
+        has = np.flatnonzero(np.bincount(net.node_juris[transit], minlength=n_j) > 0)
+        return np.sort(rng.choice(has, size=min(targets.k, has.size), replace=False)) if has.size else has
+    return _rank(scores, targets.k, rng, targets.rule or "top_throughput")
+
+
+def select_organisations(targets: Targets, net: Network, state: RunState, rng: np.random.Generator,
+                         lever=None) -> np.ndarray:
+    """Resolve an organisation target to organisation indices for this firing.
+
+    ``top_throughput`` ranks organisations by the flow they moved last step,
+    ``betweenness`` by the summed betweenness of the nodes they used recently.
+    """
+    if targets.organisations:
+        return np.array([net.org_ids.index(o) for o in targets.organisations], dtype=np.int64)
+    if targets.rule == "betweenness":
+        recent = state.last_used >= state.t - 4
+        scores = (recent * node_betweenness(net, state)[None, :]).sum(axis=1)
+    else:
+        scores = state.prev_out.sum(axis=1)
+    return _rank(scores, targets.k, rng, targets.rule or "top_throughput")

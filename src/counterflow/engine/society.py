@@ -1,4 +1,24 @@
-"""Society: hardship and backlash, driven by harm, foreign strikes, blockades and aid."""
+"""Society: harm, hardship, backlash, cooperation, corruption and recruitment.
+
+Called once per step after markets and rebuilding. Levers write this step's
+pressures (``revenue_cut``, ``aid``, harm and foreign strikes in the step
+log, corruption after arrests); this module turns them into the lasting
+state of each jurisdiction and organisation:
+
+* hardship follows revenue cuts (blockades) and falls with aid;
+* backlash rises with harm, with strikes on another state's soil and with
+  hardship, decays over time, and decays faster with aid;
+* cooperation is what backlash leaves (police support and intelligence
+  sharing are scaled by it);
+* corruption falls slowly while a blockade cuts state revenue (less money
+  to buy protection) and drifts back towards its base level otherwise;
+* recruitment: each organisation's labour moves towards its base level
+  scaled up by backlash and hardship in the states where it operates and
+  down by aid there (the "rally" effect).
+
+Constants are read from the scenario's parameters when they define them,
+else from :data:`SOCIETY_DEFAULTS`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +27,22 @@ import numpy as np
 from ..network import Network
 from .state import RunState
 
-__all__ = ["update_society", "cooperation"]
+__all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "org_jurisdictions"]
+
+SOCIETY_DEFAULTS = {
+    "hardship_persistence": 0.8,       # share of last step's hardship that remains
+    "aid_backlash_relief": 0.2,        # extra backlash decay per unit of aid
+    "blockade_corruption_rate": 0.02,  # relative fall of corruption per step per unit of revenue cut
+    "corruption_recovery": 0.01,       # per-step pull of corruption back to its base level
+    "recruit_per_backlash": 1.0,       # relative rise of labour at full backlash
+    "recruit_per_hardship": 0.2,       # relative rise of labour per unit of hardship
+    "recruit_aid_relief": 0.5,         # relative fall of recruitment pressure per unit of aid
+    "labour_adjust": 0.1,              # per-step speed at which labour follows recruitment pressure
+}
+
+
+def _const(net: Network, name: str) -> float:
+    return float(getattr(net.scenario.parameters, name, SOCIETY_DEFAULTS[name]))
 
 
 def cooperation(state: RunState) -> np.ndarray:
@@ -15,14 +50,42 @@ def cooperation(state: RunState) -> np.ndarray:
     return 1.0 - state.backlash
 
 
+def org_jurisdictions(net: Network) -> np.ndarray:
+    """[O, J] weights: share of each organisation's non-market nodes in each jurisdiction."""
+    cached = net.cache.get("org_juris")
+    if cached is None:
+        n_j = len(net.juris_ids)
+        own = net.org_allowed & ~net.kind_mask("market")[None, :]
+        w = np.zeros((net.n_orgs, n_j))
+        for o in range(net.n_orgs):
+            w[o] = np.bincount(net.node_juris[own[o]], minlength=n_j)
+        cached = net.cache["org_juris"] = w / np.maximum(w.sum(axis=1, keepdims=True), 1.0)
+    return cached
+
+
 def update_society(net: Network, state: RunState) -> None:
-    """Hardship follows revenue cuts less aid; backlash rises with harm, foreign strikes and hardship, and decays."""
+    """Advance hardship, backlash, corruption, state revenue and labour by one step."""
     p = net.scenario.parameters
     log = state.log
-    state.hardship = np.maximum(0.0, 0.8 * state.hardship + state.revenue_cut - state.aid)
+    c = {name: _const(net, name) for name in SOCIETY_DEFAULTS}
+    state.hardship = np.maximum(0.0, c["hardship_persistence"] * state.hardship + state.revenue_cut - state.aid)
     rise = (
         p.backlash_per_harm * log.harm_by_juris
         + p.backlash_per_foreign_strike * log.foreign_strikes
         + p.backlash_per_hardship * state.hardship
     )
-    state.backlash = np.clip(state.backlash * (1.0 - p.backlash_decay) + rise * (1.0 - state.backlash), 0.0, 1.0)
+    decay = np.clip(p.backlash_decay + c["aid_backlash_relief"] * state.aid, 0.0, 1.0)
+    state.backlash = np.clip(state.backlash * (1.0 - decay) + rise * (1.0 - state.backlash), 0.0, 1.0)
+
+    base_corr = net.juris_corruption
+    state.corruption = state.corruption * (1.0 - c["blockade_corruption_rate"] * state.revenue_cut)
+    state.corruption += c["corruption_recovery"] * (base_corr - state.corruption)
+    np.clip(state.corruption, 0.0, 1.0, out=state.corruption)
+    state.revenue = net.juris_revenue * (1.0 - state.revenue_cut)
+
+    if net.n_orgs:
+        w = org_jurisdictions(net)
+        pressure = w @ (c["recruit_per_backlash"] * state.backlash + c["recruit_per_hardship"] * state.hardship
+                        - c["recruit_aid_relief"] * state.aid)
+        target = net.org_labour * np.maximum(1.0 + pressure, 0.0)
+        state.labour += c["labour_adjust"] * (target - state.labour)

@@ -4,7 +4,7 @@
 registers every built-in lever.
 """
 
+from . import maritime, pressure, strike, support  # noqa: F401  (registers)
 from .base import LEVERS, Lever, LeverReport, register
-from . import strike  # noqa: F401  (registers)
 
 __all__ = ["LEVERS", "Lever", "LeverReport", "register"]

@@ -9,7 +9,10 @@ Every lever is a subclass of :class:`Lever` that declares, as class data:
 * ``targets_key`` — the field that names what it acts on (``targets``,
   ``zone``...), or ``None``;
 * ``order`` — when it acts within a step (enablers first, then modifiers,
-  then kinetic actions).
+  then kinetic actions);
+* ``intensity`` — the parameter that scales its effect (0 means no effect);
+* ``continuous`` — True when it is meant to fire every step while active
+  (its ``unit_cost`` is then a cost per step).
 
 The engine calls :meth:`Lever.fire` on every step the schedule fires. A lever
 changes the run only through the :class:`~counterflow.engine.state.RunState`
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
     from ..network import Network
     from ..strategy import Strategy
 
-__all__ = ["Lever", "LeverReport", "LEVERS", "register"]
+__all__ = ["Lever", "LeverReport", "LEVERS", "register", "check_jurisdiction_targets"]
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Lever:
     targets_help: ClassVar[str] = ""
     intensity: ClassVar[str | None] = "intensity"
     order: ClassVar[int] = 50
+    continuous: ClassVar[bool] = False
 
     def __init__(self, spec: LeverSpec, net: Network, strategy: Strategy | None = None) -> None:
         self.spec = spec
@@ -77,6 +81,12 @@ class Lever:
     def report(self, state: RunState, **kw) -> LeverReport:
         return LeverReport(type=self.type, step=state.t, cost=self.spec.unit_cost, **kw)
 
+    def cooperation(self, state: RunState, juris: np.ndarray | int) -> np.ndarray | float:
+        """Local cooperation (1 - backlash) in ``juris``: what is left of the effect of cooperative levers."""
+        from ..engine.society import cooperation
+
+        return cooperation(state)[juris]
+
     def is_foreign(self, juris: int) -> bool:
         """True when acting in ``juris`` is acting on another state's soil."""
         actor = self.strategy.actor if self.strategy is not None else None
@@ -90,3 +100,16 @@ def register(cls: type[Lever]) -> type[Lever]:
     """Class decorator adding a lever to the registry."""
     LEVERS[cls.type] = cls
     return cls
+
+
+def check_jurisdiction_targets(ck: Checker, targets: Targets, path: str, *, key: str = "jurisdictions") -> None:
+    """Shared check for levers acting on jurisdictions (or organisations): names or a rule, nothing else."""
+    named = getattr(targets, key)
+    if not named and not targets.rule:
+        raise ck.error(f"give '{key}' (a list of ids) or a 'rule'", path)
+    others = [k for k in ("nodes", "edges", "jurisdictions", "organisations") if k != key and getattr(targets, k)]
+    if others or targets.mode or targets.kind:
+        raise ck.error(f"this lever acts on {key} only (got {', '.join(others) or 'mode/kind'})", path)
+    if targets.rule == "optimized":
+        raise ck.error(f"the 'optimized' rule chooses nodes; use top_throughput, betweenness or random for {key}",
+                       path)

@@ -1,0 +1,102 @@
+"""Levers that press on states and money: ``blockade``, ``sanctions`` and ``arrests``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..schema import Checker, Field
+from ..strategy import Targets
+from ..targeting import select_jurisdictions, select_organisations
+from .base import Lever, LeverReport, check_jurisdiction_targets, register
+
+__all__ = ["Blockade", "Sanctions", "Arrests"]
+
+
+class _OnJurisdictions(Lever):
+    targets_key = "jurisdiction"
+    targets_required = True
+    targets_help = "{jurisdictions: [ID, ...]} or {rule: top_throughput, k: 1}"
+
+    @classmethod
+    def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
+        check_jurisdiction_targets(ck, targets, path, key="jurisdictions")
+
+    def chosen(self, state, rng) -> np.ndarray:
+        return select_jurisdictions(self.spec.targets, self.net, state, rng, lever=self)
+
+
+@register
+class Blockade(_OnJurisdictions):
+    """Cut a jurisdiction's state revenue by ``intensity`` while it lasts.
+
+    The cut is a per-step modifier (``revenue_cut``); the society model turns
+    it into hardship (rises) and corruption (falls slowly: less money to pay
+    for protection) — see :func:`counterflow.engine.society.update_society`.
+    """
+
+    type = "blockade"
+    doc = ("Cuts the jurisdiction's state revenue by 'intensity' while active: corruption "
+           "falls slowly (less money for protection) and hardship rises.")
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of state revenue cut"),)
+    order = 20
+    continuous = True
+
+    def fire(self, state, rng: np.random.Generator) -> LeverReport:
+        js = self.chosen(state, rng)
+        cut = self.p["intensity"]
+        state.revenue_cut[js] = 1.0 - (1.0 - state.revenue_cut[js]) * (1.0 - cut)
+        return self.report(state, targets=[self.net.juris_ids[j] for j in js], detail={"revenue_cut": cut})
+
+
+@register
+class Sanctions(Lever):
+    """Freeze a share ``intensity`` of each targeted organisation's cash.
+
+    Frozen cash (``RunState.frozen``) cannot pay for rebuilding destroyed
+    capacity or opening new sites; it stays frozen after the lever stops.
+    Each firing freezes at least ``intensity`` of the cash held at that
+    moment, so a continuous schedule also catches new income.
+    """
+
+    type = "sanctions"
+    doc = ("Freezes 'intensity' of each targeted organisation's cash: slower rebuilding "
+           "and expansion.")
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of cash frozen"),)
+    targets_key = "organisations"
+    targets_required = True
+    targets_help = "{organisations: [ID, ...]} or {rule: top_throughput, k: 1}"
+    order = 20
+
+    @classmethod
+    def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
+        check_jurisdiction_targets(ck, targets, path, key="organisations")
+
+    def fire(self, state, rng: np.random.Generator) -> LeverReport:
+        orgs = select_organisations(self.spec.targets, self.net, state, rng, lever=self)
+        share = self.p["intensity"]
+        before = state.frozen[orgs].copy()
+        state.frozen[orgs] = np.maximum(state.frozen[orgs], share * np.maximum(state.cash[orgs], 0.0))
+        return self.report(state, targets=[self.net.org_ids[o] for o in orgs],
+                           detail={"newly_frozen_usd": float((state.frozen[orgs] - before).sum())})
+
+
+@register
+class Arrests(_OnJurisdictions):
+    """Remove corrupt officials: corruption falls by ``intensity`` (relative) per firing.
+
+    Corruption then drifts slowly back towards its base level as officials
+    are replaced (``corruption_recovery`` in the society model).
+    """
+
+    type = "arrests"
+    doc = "Removes corrupt officials: the jurisdiction's corruption falls by 'intensity' (relative) per firing."
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, doc="relative fall in corruption per firing"),)
+    order = 20
+
+    def fire(self, state, rng: np.random.Generator) -> LeverReport:
+        js = self.chosen(state, rng)
+        before = state.corruption[js].copy()
+        state.corruption[js] *= 1.0 - self.p["intensity"]
+        return self.report(state, targets=[self.net.juris_ids[j] for j in js],
+                           detail={"corruption_before": before.tolist(),
+                                   "corruption_after": state.corruption[js].tolist()})
