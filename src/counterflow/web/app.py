@@ -1,0 +1,313 @@
+"""The FastAPI application: a JSON API over the library and the one page that uses it.
+
+Clients send data only — scenario names, ids this server handed out, YAML
+scenario files, strategies as data in the strategy-file format — never file
+paths or code. Every problem with input is answered with a 4xx and
+``{"error": {"code", "message", "field", "line", ...}}``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from .. import __version__
+from ..errors import InputError
+from ..scenario import Scenario, builtin_scenarios
+from ..schema import Checker
+from ..strategy import Strategy, parse_strategy, resolve_strategies
+from ..yamlio import load_yaml_text
+from .jobs import DOWNLOADS, ApiError, JobManager, Limits
+from .views import lever_catalog, scenario_view
+
+__all__ = ["create_app", "default_store", "STATIC_DIR"]
+
+STATIC_DIR = Path(__file__).with_name("static")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+()-]{0,59}$")
+_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def default_store() -> Path:
+    """The default store directory, ``~/.counterflow/web``."""
+    return Path.home() / ".counterflow" / "web"
+
+
+class ScenarioRef(BaseModel):
+    """A built-in scenario by name, or a scenario uploaded earlier by its id (exactly one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str | None = Field(None, description="Built-in scenario name, e.g. 'caribbean'.")
+    upload: str | None = Field(None, description="Id returned by POST /api/uploads.")
+
+
+class StrategyCheck(ScenarioRef):
+    strategy: dict[str, Any] = Field(description="A strategy in the strategy-file form: {name, levers: [...]}")
+
+
+class JobRequest(ScenarioRef):
+    strategies: list[str] = Field(default_factory=list,
+                                  description="Names of strategies the scenario carries; baseline is always run.")
+    custom: list[dict[str, Any]] = Field(default_factory=list,
+                                         description="Strategies composed in the page, in strategy-file form.")
+    runs: int = Field(10, ge=1, description="Replications per strategy.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Experiment seed.")
+    steps: int | None = Field(None, ge=1, description="Horizon in steps (default: the scenario's).")
+
+
+def _builtin(name: str) -> Scenario:
+    # read the packaged file directly: a client's name never reaches the file system
+    if name not in builtin_scenarios():
+        raise ApiError(404, "unknown_scenario", f"no built-in scenario '{name}' "
+                       f"(built-ins: {', '.join(builtin_scenarios())})", field="scenario")
+    res = resources.files("counterflow.data").joinpath(f"{name}.yaml")
+    data, lines = load_yaml_text(res.read_text(encoding="utf-8"), f"{name}.yaml")
+    return Scenario.from_dict(data, file=f"{name}.yaml", lines=lines)
+
+
+def _input_error(exc: InputError, code: str = "invalid_input", **extra: Any) -> ApiError:
+    return ApiError(422, code, str(exc), **exc.to_dict() | {"detail": exc.message} | extra)
+
+
+def create_app(store: Path | str | None = None, limits: Limits | None = None,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
+    """Build the app over a job store.
+
+    Parameters
+    ----------
+    store
+        Directory keeping uploads, jobs and results (default :func:`default_store`).
+    limits
+        Upload size, work per job and concurrent jobs (default :class:`Limits`).
+    allowed_hosts
+        Host headers to accept (e.g. loopback names only when bound to loopback).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from fastapi.testclient import TestClient
+    >>> client = TestClient(create_app(tempfile.mkdtemp()))
+    >>> client.get("/api/scenarios").json()[0]["name"]
+    'caribbean'
+    """
+    jobs = JobManager(store if store is not None else default_store(), limits)
+    lim = jobs.limits
+    app = FastAPI(title="Counterflow", version=__version__,
+                  description="Simulate illicit supply networks under counter-narcotics strategies and compare "
+                              "them. Illustrative, stylised scenarios; harm and backlash are reported next to flow.")
+    app.state.jobs = jobs
+    report_lock = threading.Lock()
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next):
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > lim.max_upload_bytes + 65536:
+            return JSONResponse(ApiError(413, "too_large", f"the request is {int(size):,} bytes; "
+                                         f"the limit is {lim.max_upload_bytes:,}").to_dict(), status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        msg = first.get("msg", "invalid request")
+        text = f"field '{field}': {msg}" if field else msg
+        return JSONResponse(ApiError(422, "invalid_request", text, field=field, detail=msg).to_dict(),
+                            status_code=422)
+
+    def scenario_of(ref: ScenarioRef) -> Scenario:
+        if (ref.scenario is None) == (ref.upload is None):
+            raise ApiError(422, "invalid_request", "give either 'scenario' (a built-in name) or 'upload' (an id)",
+                           field="scenario")
+        if ref.scenario is not None:
+            return _builtin(ref.scenario)
+        text, filename = jobs.read_upload(ref.upload)
+        data, lines = load_yaml_text(text, filename)
+        return Scenario.from_dict(data, file=filename, lines=lines)
+
+    def custom_strategy(sc: Scenario, raw: dict, index: int, taken: set[str]) -> Strategy:
+        name = raw.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ApiError(422, "invalid_strategy", "a composed strategy needs a name of letters, digits, "
+                           "spaces and _.+()- (at most 60 characters)", field="name", strategy_index=index)
+        if name in taken:
+            raise ApiError(422, "invalid_strategy", f"a strategy named '{name}' is already selected; "
+                           "choose another name", field="name", strategy_index=index)
+        levers = raw.get("levers")
+        if isinstance(levers, list) and len(levers) > lim.max_levers:
+            raise ApiError(422, "over_limit", f"{len(levers)} levers; the limit is {lim.max_levers} per strategy",
+                           field="levers", strategy_index=index)
+        try:
+            return parse_strategy(raw, scenario=sc, ck=Checker(None))
+        except InputError as exc:
+            raise _input_error(exc, "invalid_strategy", strategy_index=index, strategy=name) from None
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+            "Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/api/config", summary="Version, limits and optional features")
+    def config() -> dict:
+        return {"version": __version__, "limits": jobs.limits_dict(),
+                "report_available": importlib.util.find_spec("counterflow.report") is not None,
+                "outlines_available": _outlines_loader() is not None}
+
+    @app.get("/api/scenarios", summary="Built-in scenarios")
+    def scenarios() -> list[dict]:
+        return [{"name": k, "description": v} for k, v in builtin_scenarios().items()]
+
+    @app.get("/api/scenarios/{name}", summary="A built-in scenario: network, strategies it carries")
+    def scenario(name: str) -> dict:
+        return scenario_view(_builtin(name))
+
+    @app.post("/api/uploads", summary="Upload and validate a scenario YAML file")
+    def upload(file: UploadFile = File(...)) -> dict:
+        filename = _FILENAME.sub("_", Path(file.filename or "upload.yaml").name)[:80] or "upload.yaml"
+        raw = file.file.read(lim.max_upload_bytes + 1)
+        if len(raw) > lim.max_upload_bytes:
+            raise ApiError(413, "too_large", f"'{filename}' is larger than the limit of "
+                           f"{lim.max_upload_bytes:,} bytes", field="file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(422, "invalid_input", f"{filename}: not a text file (UTF-8 YAML expected)",
+                           field="file", file=filename) from None
+        try:
+            data, lines = load_yaml_text(text, filename)
+            sc = Scenario.from_dict(data, file=filename, lines=lines)
+        except InputError as exc:
+            raise _input_error(exc) from None
+        ident = jobs.save_upload(text, filename)
+        return {"upload": ident, "filename": filename, "scenario": scenario_view(sc)}
+
+    @app.get("/api/uploads/{ident}", summary="A scenario uploaded earlier")
+    def uploaded(ident: str) -> dict:
+        text, filename = jobs.read_upload(ident)
+        data, lines = load_yaml_text(text, filename)
+        sc = Scenario.from_dict(data, file=filename, lines=lines)
+        return {"upload": ident, "filename": filename, "scenario": scenario_view(sc)}
+
+    @app.get("/api/levers", summary="Lever declarations (to build strategy forms)")
+    def levers() -> dict:
+        return lever_catalog()
+
+    @app.post("/api/strategies/check", summary="Validate a composed strategy against a scenario")
+    def check_strategy(body: StrategyCheck) -> dict:
+        sc = scenario_of(body)
+        st = custom_strategy(sc, body.strategy, 0, {"baseline", *sc.strategies})
+        return {"ok": True, "strategy": st.to_dict()}
+
+    @app.post("/api/jobs", status_code=202, summary="Start a job: replications of strategies on a scenario")
+    def submit(body: JobRequest) -> dict:
+        sc = scenario_of(body)
+        carried = sc.strategy_names()
+        for i, name in enumerate(body.strategies):
+            if name not in carried:
+                raise ApiError(422, "unknown_strategy", f"scenario '{sc.name}' carries no strategy '{name}' "
+                               f"(it carries: {', '.join(carried)})", field=f"strategies[{i}]")
+        strategies = resolve_strategies(sc, ["baseline", *body.strategies])
+        taken = {"baseline", *sc.strategies}
+        for i, raw in enumerate(body.custom):
+            st = custom_strategy(sc, raw, i, taken)
+            taken.add(st.name)
+            strategies.append(st)
+        steps = body.steps or sc.steps
+        n = len(strategies)
+        if n > lim.max_strategies:
+            raise ApiError(422, "over_limit", f"{n} strategies including the baseline; the limit is "
+                           f"{lim.max_strategies}", field="strategies")
+        if body.runs > lim.max_runs:
+            raise ApiError(422, "over_limit", f"{body.runs} runs; the limit is {lim.max_runs}", field="runs")
+        if steps > lim.max_steps:
+            raise ApiError(422, "over_limit", f"{steps} steps; the limit is {lim.max_steps}", field="steps")
+        work = body.runs * steps * n
+        if work > lim.max_run_steps:
+            raise ApiError(422, "over_limit", f"this job asks for {body.runs} runs x {steps} steps x {n} "
+                           f"strategies = {work:,} simulated steps; the limit is {lim.max_run_steps:,} per job "
+                           "(use fewer runs, fewer steps or fewer strategies)", field="runs")
+        request = body.model_dump() | {"steps": steps}
+        return jobs.submit(request, sc, strategies)
+
+    @app.get("/api/jobs", summary="All jobs, newest first")
+    def list_jobs() -> list[dict]:
+        return jobs.list()
+
+    @app.get("/api/jobs/{job_id}", summary="A job's status and progress")
+    def get_job(job_id: str) -> dict:
+        return jobs.get(job_id)
+
+    @app.post("/api/jobs/{job_id}/cancel", summary="Cancel a running job")
+    def cancel_job(job_id: str) -> dict:
+        return jobs.cancel(job_id)
+
+    @app.delete("/api/jobs/{job_id}", status_code=204, summary="Delete a finished job and its files")
+    def delete_job(job_id: str) -> Response:
+        jobs.delete(job_id)
+        return Response(status_code=204)
+
+    @app.get("/api/jobs/{job_id}/results", summary="Results of a finished job (table, series bands, map flows)")
+    def results(job_id: str) -> Response:
+        return Response(jobs.view(job_id), media_type="application/json")
+
+    @app.get("/api/jobs/{job_id}/download/{name}",
+             summary="Download runs/steps as CSV or Parquet, or the HTML report (report.html)")
+    def download(job_id: str, name: str) -> FileResponse:
+        job = jobs.finished(job_id)
+        stem = f"counterflow-{job['scenario']}-{job_id[:6]}"
+        if name == "report.html":
+            path = _report(job_id)
+            return FileResponse(path, media_type="text/html", filename=f"{stem}-report.html")
+        if name not in DOWNLOADS:
+            raise ApiError(404, "unknown_download", f"no download '{name}' "
+                           f"(choose from {', '.join([*DOWNLOADS, 'report.html'])})")
+        return FileResponse(jobs.job_dir(job_id) / name, media_type=DOWNLOADS[name], filename=f"{stem}-{name}")
+
+    def _report(job_id: str) -> Path:
+        if importlib.util.find_spec("counterflow.report") is None:
+            raise ApiError(503, "report_unavailable", "report module not available in this installation")
+        path = jobs.job_dir(job_id) / "report.html"
+        with report_lock:
+            if not path.is_file():
+                write_report = importlib.import_module("counterflow.report").write_report
+                sc, res = jobs.results(job_id)
+                tmp = path.with_name("report.tmp.html")
+                written = Path(write_report(sc, res, tmp))
+                written.replace(path)
+        return path
+
+    @app.get("/api/outlines", summary="Country outlines (GeoJSON) for the map")
+    def outlines() -> dict:
+        loader = _outlines_loader()
+        if loader is None:
+            raise ApiError(503, "outlines_unavailable", "country outlines not available in this installation")
+        return loader()
+
+    return app
+
+
+def _outlines_loader():
+    if importlib.util.find_spec("counterflow.geo") is None:
+        return None
+    return getattr(importlib.import_module("counterflow.geo"), "load_outlines", None)
