@@ -1,0 +1,273 @@
+"""Running an experiment: chunks of runs on any ``concurrent.futures.Executor``, written to a store.
+
+The unit of work is one run, keyed (sample, strategy, replication). Its
+generator is ``default_rng(SeedSequence(seed, spawn_key=(sample, replication)))``:
+every strategy of a sample and replication sees the same dice (common
+random numbers), and no run's numbers depend on which worker ran it or
+when. Runs are grouped in chunks (all strategies and replications of a few
+samples); a worker runs a chunk, pairs each run with its baseline inside
+the chunk, and returns two small tables that this process writes to the
+store as one Parquet file each. Workers therefore need no shared
+filesystem, which is what a Dask cluster of several machines wants.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..engine import Engine
+from ..engine.record import SERIES, Trajectory
+from ..metrics import pair, run_record
+from ..runner import network_for
+from ..strategy import resolve_strategies
+from .spec import Experiment
+from .store import Store
+
+__all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS"]
+
+EXECUTORS = ("sequential", "local", "dask")
+
+
+@dataclass
+class SweepReport:
+    """What a call of :func:`run_sweep` did."""
+
+    store: str
+    total_runs: int
+    skipped_runs: int
+    ran_runs: int
+    failed_runs: int
+    seconds: float
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.ran_runs / self.seconds if self.seconds > 0 else float("nan")
+
+
+def steps_columns(traj: Trajectory) -> dict[str, np.ndarray]:
+    """Per-step series of a run as flat columns: totals plus ``series:entity`` per market or organisation."""
+    cols: dict[str, np.ndarray] = {}
+    for name, arr in traj.series.items():
+        kind = SERIES[name][0]
+        if kind == "scalar":
+            cols[name] = np.asarray(arr, dtype=float)
+            continue
+        ids = traj.market_ids if kind == "market" else traj.org_ids
+        if name != "price":
+            cols[name] = np.asarray(arr, dtype=float).sum(axis=1)
+        for k, ident in enumerate(ids):
+            cols[f"{name}:{ident}"] = np.asarray(arr[:, k], dtype=float)
+    return cols
+
+
+def _run_one(net, strategy, ss, steps, p, seed: int, replication: int):
+    traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=False).run(steps)
+    rec = run_record(traj, replication, seed, source_mask=net.kind_mask("source"),
+                     reference_price=net.market_price, recovery_window=p.recovery_window,
+                     recovery_threshold=p.recovery_threshold)
+    return rec, traj
+
+
+def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarray) -> tuple[int, pa.Table, pa.Table | None]:
+    """Run every strategy and replication of ``samples``; return ``(chunk, runs table, steps table)``.
+
+    A run that raises is recorded with ``status='error'``, its error and
+    traceback (a sample whose values make the scenario invalid fails all its runs).
+    """
+    rows: list[dict] = []
+    step_frames: list[dict[str, np.ndarray]] = []
+    for s_idx, sample in enumerate(samples):
+        vals = values[s_idx]
+        base = {"sample": sample, "seed": exp.seed}
+        params = {u.path: (float(round(v)) if u.integer else float(v)) for u, v in zip(exp.uncertainties, vals, strict=True)}
+        try:
+            scenario = exp.scenario_for(vals)
+            strategies = resolve_strategies(scenario, list(exp.strategies[1:]))
+            net = network_for(scenario)
+            setup_error = None
+        except Exception as exc:  # noqa: BLE001 - recorded, not raised
+            setup_error = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            strategies = [type("S", (), {"name": n}) for n in exp.strategies]
+        for rep in range(exp.replications):
+            ss_key = (sample, rep)
+            recs = {}
+            for st in strategies:
+                row = {**base, "strategy": st.name, "replication": rep, **params}
+                if setup_error is not None:
+                    row.update(status="error", error=setup_error[0], traceback=setup_error[1])
+                    rows.append(row)
+                    continue
+                try:
+                    ss = np.random.SeedSequence(exp.seed, spawn_key=ss_key)
+                    rec, traj = _run_one(net, st, ss, exp.steps, scenario.parameters, exp.seed, rep)
+                except Exception as exc:  # noqa: BLE001 - recorded, not raised
+                    row.update(status="error", error=f"{type(exc).__name__}: {exc}",
+                               traceback=traceback.format_exc())
+                    rows.append(row)
+                    continue
+                recs[st.name] = rec
+                row.update(status="ok", error=None, traceback=None, **rec.metrics)
+                rows.append(row)
+                if exp.store_steps:
+                    cols = steps_columns(traj)
+                    n = len(next(iter(cols.values())))
+                    step_frames.append({"sample": np.full(n, sample, np.int64),
+                                        "strategy": np.full(n, st.name, object),
+                                        "replication": np.full(n, rep, np.int64),
+                                        "step": np.arange(n, dtype=np.int64), **cols})
+            base_rec = recs.get("baseline")
+            for row in rows[len(rows) - len(strategies):]:
+                rec = recs.get(row["strategy"])
+                if rec is not None and base_rec is not None:
+                    row.update(pair(rec, base_rec))
+    return chunk, _runs_table(exp, rows), _steps_table(step_frames) if exp.store_steps else None
+
+
+def _runs_table(exp: Experiment, rows: list[dict]) -> pa.Table:
+    def col(name: str, typ: pa.DataType) -> pa.Array:
+        vals = [r.get(name) for r in rows]
+        if pa.types.is_floating(typ):
+            vals = [np.nan if v is None else float(v) for v in vals]
+        return pa.array(vals, type=typ)
+
+    fields = [("sample", pa.int64()), ("strategy", pa.string()), ("replication", pa.int64()),
+              ("seed", pa.int64()), ("status", pa.string()), ("error", pa.string()), ("traceback", pa.string())]
+    fields += [(p, pa.float64()) for p in exp.names] + [(o, pa.float64()) for o in exp.kept_outcomes]
+    return pa.table({name: col(name, typ) for name, typ in fields})
+
+
+def _steps_table(frames: list[dict[str, np.ndarray]]) -> pa.Table | None:
+    if not frames:
+        return None
+    names = list(frames[0])
+    out = {}
+    for name in names:
+        parts = [f[name] for f in frames]
+        arr = np.concatenate(parts)
+        out[name] = pa.array(arr, type=pa.string()) if name == "strategy" else pa.array(arr)
+    return pa.table(out)
+
+
+def run_sweep(
+    exp: Experiment,
+    store: str | Store,
+    executor: Executor | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+    max_pending: int | None = None,
+) -> SweepReport:
+    """Run every missing chunk of ``exp`` and write it to ``store``.
+
+    Parameters
+    ----------
+    executor
+        Any :class:`concurrent.futures.Executor`; ``None`` runs in this process.
+        The stored numbers are the same whatever the executor or worker count.
+    progress
+        Called with the number of runs stored after each chunk.
+    max_pending
+        Chunks in flight at once (default: all).
+
+    Returns
+    -------
+    SweepReport
+        Counts of runs in the experiment, already stored, run now and failed now.
+    """
+    design = exp.design()
+    st = store if isinstance(store, Store) else Store.create(store, exp, design)
+    chunks = exp.chunks()
+    done = st.done_chunks()
+    per_sample = len(exp.strategies) * exp.replications
+    todo = [(i, c) for i, c in enumerate(chunks) if i not in done]
+    skipped = exp.n_runs - sum(len(c) for _, c in todo) * per_sample
+    t0 = time.perf_counter()
+    ran = failed = 0
+
+    def store_result(result: tuple[int, pa.Table, pa.Table | None]) -> None:
+        nonlocal ran, failed
+        chunk, runs, steps = result
+        st.write_chunk(chunk, runs, steps)
+        ran += runs.num_rows
+        failed += sum(1 for s in runs.column("status").to_pylist() if s != "ok")
+        if progress:
+            progress(runs.num_rows)
+
+    if executor is None:
+        for i, c in todo:
+            store_result(run_chunk(exp, i, c, design[c]))
+    else:
+        queue = iter(todo)
+        pending: set[Future] = set()
+        limit = max_pending or len(todo)
+        try:
+            for i, c in queue:
+                pending.add(executor.submit(run_chunk, exp, i, c, design[c]))
+                if len(pending) >= limit:
+                    break
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    store_result(fut.result())
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(executor.submit(run_chunk, exp, nxt[0], nxt[1], design[nxt[1]]))
+        finally:
+            for fut in pending:
+                fut.cancel()
+    return SweepReport(str(st.path), exp.n_runs, skipped, ran, failed, time.perf_counter() - t0)
+
+
+@contextmanager
+def open_executor(kind: str = "local", workers: int | None = None, address: str | None = None,
+                  ) -> Iterator[Executor | None]:
+    """An executor for a sweep: ``sequential`` (None), ``local`` (process pool) or ``dask``.
+
+    ``dask`` connects to the scheduler at ``address`` (``tcp://HOST:8786``), or
+    starts a ``LocalCluster`` of ``workers`` processes with one thread each.
+    """
+    if kind == "sequential":
+        yield None
+        return
+    if kind == "local":
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["counterflow.experiments.execute"])
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx) as pool:
+            try:
+                yield pool
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return
+    if kind == "dask":
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        if address:
+            client = Client(address)
+            cluster = None
+        else:
+            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    raise ValueError(f"unknown executor '{kind}'; expected one of {', '.join(EXECUTORS)}")

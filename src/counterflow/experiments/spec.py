@@ -1,0 +1,422 @@
+"""Experiment files: a scenario, strategies, uncertain parameters, a sampler and outcomes.
+
+An experiment file is YAML::
+
+    scenario: caribbean            # built-in name or path (relative to this file)
+    strategies: [baseline, port-strike]
+    uncertainties:
+      - {path: organisations.org_a.risk_aversion, low: 0.5, high: 2.0}
+      - {path: strategies.port-strike.levers[0].intel_accuracy, low: 0.5, high: 1.0}
+    sampler: sobol                 # lhs | sobol | morris | grid | mc
+    samples: 64
+    replications: 2
+    seed: 1
+    outcomes: [delivered_kg, flow_reduction_pct, civilian_harm]
+
+A *path* addresses a number in the scenario's file form
+(:meth:`~counterflow.scenario.Scenario.to_dict`): list entries are picked by
+their id (``organisations.org_a``, ``nodes.port_main``,
+``jurisdictions.VE``, ``markets.us_east``, ``edges.port_main->isl_east``) or
+by index (``edges[3]``), strategies by name, levers by index
+(``strategies.port-strike.levers[0].intel_accuracy``), model constants under
+``parameters`` (``parameters.learning_rate``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..metrics import METRICS, PAIRED_METRICS
+from ..params import PARAMETER_FIELDS
+from ..scenario import (
+    EDGE_FIELDS,
+    JURISDICTION_FIELDS,
+    MARKET_FIELDS,
+    NODE_FIELDS,
+    ORGANISATION_FIELDS,
+    Scenario,
+    load_scenario,
+)
+from ..schema import Checker, Field
+from ..strategy import SCHEDULE_FIELDS, load_strategy
+from ..yamlio import join_path, load_yaml_text
+from .sampling import SAMPLERS, check_sample_count, design_size, sample_design
+
+__all__ = ["Uncertainty", "Experiment", "load_experiment", "parse_experiment", "apply_values",
+           "OUTCOMES", "ALWAYS_KEPT", "experiment_from_text", "quote_paths"]
+
+OUTCOMES = tuple(METRICS) + tuple(PAIRED_METRICS)
+#: Outcomes every runs table holds, whatever the file asks: flow next to harm and backlash.
+ALWAYS_KEPT = ("delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash")
+RUNS_PER_CHUNK = 16
+
+EXPERIMENT_FIELDS = (
+    Field("scenario", "str", required=True),
+    Field("description", "str", default=""),
+    Field("strategies", "list", default=None),
+    Field("uncertainties", "list", required=True),
+    Field("sampler", "str", default="lhs", choices=tuple(SAMPLERS)),
+    Field("samples", "int", lo=1, required=True),
+    Field("replications", "int", lo=1, default=1),
+    Field("seed", "int", lo=0, default=0),
+    Field("outcomes", "list", default=None),
+    Field("steps", "int", lo=1, default=None),
+    Field("levels", "int", lo=2, default=4, doc="grid levels of the Morris design"),
+    Field("chunk_samples", "int", lo=1, default=None, doc="samples per stored chunk"),
+    Field("store_steps", "bool", default=True, doc="keep the per-step table"),
+)
+UNCERTAINTY_FIELDS = (
+    Field("path", "str", required=True),
+    Field("low", required=True),
+    Field("high", required=True),
+    Field("integer", "bool", default=None),
+)
+_RECORD_FIELDS = {
+    "jurisdictions": JURISDICTION_FIELDS, "nodes": NODE_FIELDS, "edges": EDGE_FIELDS,
+    "organisations": ORGANISATION_FIELDS, "markets": MARKET_FIELDS,
+}
+_ID_KEY = {"jurisdictions": "id", "nodes": "id", "organisations": "id", "markets": "node"}
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_UNQUOTED_PATH = re.compile(r"(\bpath:[ \t]*)([^\s'\"{}\[\],#][^\s,{}#]*\[[^\s,{}#]*)")
+
+
+def quote_paths(text: str) -> str:
+    """Quote ``path:`` values holding ``[i]`` so that they parse inside YAML flow mappings.
+
+    ``{path: a.levers[0].x, low: 0, high: 1}`` is not valid YAML as written
+    (brackets end a plain scalar in a flow mapping); this keeps such lines working.
+
+    >>> quote_paths("- {path: s.levers[0].x, low: 0}")
+    "- {path: 's.levers[0].x', low: 0}"
+    """
+    return _UNQUOTED_PATH.sub(lambda m: f"{m.group(1)}'{m.group(2)}'", text)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """One uncertain number: where it lives in the scenario and its range."""
+
+    path: str
+    low: float
+    high: float
+    integer: bool = False
+
+    def scale(self, unit: np.ndarray) -> np.ndarray:
+        """Map points of [0, 1] onto [low, high] (rounded for whole-number fields)."""
+        x = self.low + np.asarray(unit, dtype=float) * (self.high - self.low)
+        return np.round(x) if self.integer else x
+
+
+def split_path(path: str) -> list[str | int]:
+    """Segments of a dotted path: ``a.b[2].c`` -> ``['a', 'b', 2, 'c']``."""
+    out: list[str | int] = []
+    pos = 0
+    for m in _SEGMENT.finditer(path):
+        gap = path[pos:m.start()]
+        if gap not in ("", "."):
+            raise ValueError(f"cannot read '{gap}'")
+        out.append(int(m.group(2)) if m.group(2) is not None else m.group(1))
+        pos = m.end()
+    if pos != len(path) or not out or path.endswith("."):
+        raise ValueError("expected dot-separated names with optional [index]")
+    return out
+
+
+def _pick(seq: list, seg: str | int, collection: str, where: str) -> Any:
+    if isinstance(seg, int):
+        if seg >= len(seq):
+            raise ValueError(f"{where} has {len(seq)} entries; index {seg} is out of range")
+        return seq[seg]
+    if collection == "edges":
+        ends = seg.split("->")
+        hits = [e for e in seq if len(ends) == 2 and e.get("from") == ends[0] and e.get("to") == ends[1]]
+        if len(hits) != 1:
+            what = "no edge" if not hits else f"{len(hits)} edges (use edges[INDEX])"
+            raise ValueError(f"{what} '{seg}' in {where} (write edges as FROM->TO)")
+        return hits[0]
+    key = _ID_KEY.get(collection, "id")
+    for item in seq:
+        if isinstance(item, dict) and item.get(key) == seg:
+            return item
+    names = ", ".join(str(i.get(key)) for i in seq if isinstance(i, dict))
+    raise ValueError(f"no entry '{seg}' in {where} (known: {names})")
+
+
+def _leaf_field(segs: list, parent_chain: list) -> Field | None:
+    """The declared field of a leaf, when the format declares one."""
+    from ..levers import LEVERS
+
+    leaf = segs[-1]
+    top = segs[0]
+    if top == "parameters" and len(segs) == 2:
+        return next((f for f in PARAMETER_FIELDS if f.name == leaf), None)
+    if top in _RECORD_FIELDS and len(segs) == 3:
+        return next((f for f in _RECORD_FIELDS[top] if f.name == leaf), None)
+    if top == "organisations" and len(segs) == 4 and segs[2] == "production":
+        return Field(str(leaf))
+    if top == "strategies" and len(segs) >= 5 and segs[2] == "levers":
+        lever = parent_chain[4] if len(parent_chain) > 4 else {}
+        if len(segs) == 5:
+            cls = LEVERS.get(lever.get("type", "")) if isinstance(lever, dict) else None
+            fields = (Field("unit_cost", lo=0.0),) + (tuple(cls.params) if cls else ())
+            return next((f for f in fields if f.name == leaf), None)
+        if len(segs) == 6 and segs[4] == "schedule":
+            return next((f for f in SCHEDULE_FIELDS if f.name == leaf), None)
+    if segs == ["steps"]:
+        return Field("steps", "int")
+    return None
+
+
+def resolve(doc: dict, path: str) -> tuple[Any, str | int, Field | None]:
+    """The container and key of ``path`` in a scenario document, and the leaf's declared field.
+
+    Raises ``ValueError`` with a plain explanation when the path does not lead to a number.
+    """
+    segs = split_path(path)
+    node: Any = doc
+    chain: list = [doc]
+    for depth, seg in enumerate(segs[:-1]):
+        where = ".".join(str(s) for s in segs[:depth]) or "the scenario"
+        if isinstance(node, list):
+            node = _pick(node, seg, str(segs[depth - 1]) if depth else "", where)
+        elif isinstance(node, dict):
+            if seg not in node:
+                known = ", ".join(map(str, node)) or "nothing"
+                raise ValueError(f"no '{seg}' under {where} (known: {known})")
+            node = node[seg]
+        else:
+            raise ValueError(f"{where} is a single value, not a mapping or list")
+        chain.append(node)
+    leaf = segs[-1]
+    fld = _leaf_field(segs, chain)
+    if isinstance(node, list):
+        picked = _pick(node, leaf, str(segs[-2]) if len(segs) > 1 else "", ".".join(map(str, segs[:-1])))
+        del picked
+        raise ValueError("addresses a whole record, not a number; add the field name")
+    if not isinstance(node, dict):
+        raise ValueError(f"{'.'.join(map(str, segs[:-1]))} is a single value, not a mapping")
+    if leaf not in node and fld is None:
+        known = ", ".join(k for k, v in node.items() if isinstance(v, int | float) and not isinstance(v, bool))
+        raise ValueError(f"no number '{leaf}' there (numbers there: {known or 'none'})")
+    cur = node.get(leaf)
+    if cur is not None and (isinstance(cur, bool) or not isinstance(cur, int | float)):
+        raise ValueError(f"'{leaf}' holds {type(cur).__name__}, not a number")
+    if fld is not None and fld.kind not in ("float", "int"):
+        raise ValueError(f"'{leaf}' is not a number field")
+    return node, leaf, fld
+
+
+def apply_values(doc: dict, uncertainties: tuple[Uncertainty, ...], values: np.ndarray) -> dict:
+    """A deep copy of ``doc`` with each uncertainty's number set to its value."""
+    out = copy.deepcopy(doc)
+    for u, v in zip(uncertainties, values, strict=True):
+        node, leaf, _ = resolve(out, u.path)
+        node[leaf] = int(round(float(v))) if u.integer else float(v)
+    return out
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment. Build with :func:`load_experiment` or :func:`parse_experiment`."""
+
+    scenario_ref: str
+    scenario_doc: dict
+    strategies: tuple[str, ...]
+    uncertainties: tuple[Uncertainty, ...]
+    sampler: str
+    samples: int
+    replications: int
+    seed: int
+    outcomes: tuple[str, ...]
+    steps: int
+    levels: int = 4
+    chunk_samples: int = 1
+    store_steps: bool = True
+    description: str = ""
+    source: str | None = None
+    text: str = ""
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Uncertainty paths, in order (the sample table's columns)."""
+        return [u.path for u in self.uncertainties]
+
+    @property
+    def kept_outcomes(self) -> tuple[str, ...]:
+        """Outcomes stored per run: the requested ones plus flow, harm and backlash."""
+        return tuple(dict.fromkeys(self.outcomes + ALWAYS_KEPT))
+
+    @property
+    def n_points(self) -> int:
+        """Number of sampled parameter points (rows of the design)."""
+        return design_size(self.sampler, self.samples, len(self.uncertainties))
+
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * len(self.strategies) * self.replications
+
+    def problem(self) -> dict:
+        """The SALib problem definition."""
+        return {"num_vars": len(self.uncertainties), "names": self.names,
+                "bounds": [[u.low, u.high] for u in self.uncertainties]}
+
+    def design(self) -> np.ndarray:
+        """The sampled points ``[n_points, n_uncertainties]`` (deterministic in the seed)."""
+        unit = sample_design(self.sampler, self.samples, len(self.uncertainties), self.seed, self.levels)
+        return np.column_stack([u.scale(unit[:, j]) for j, u in enumerate(self.uncertainties)])
+
+    def scenario_for(self, values: np.ndarray) -> Scenario:
+        """The scenario of one sampled point, re-validated."""
+        return Scenario.from_dict(apply_values(self.scenario_doc, self.uncertainties, values))
+
+    def chunks(self) -> list[list[int]]:
+        """Sample indices of each chunk (a chunk holds all strategies and replications of its samples)."""
+        k = self.chunk_samples
+        return [list(range(i, min(i + k, self.n_points))) for i in range(0, self.n_points, k)]
+
+    def fingerprint(self) -> str:
+        """Hash of everything that determines the results (to refuse resuming a different experiment)."""
+        body = {k: getattr(self, k) for k in ("scenario_doc", "strategies", "sampler", "samples",
+                                              "replications", "seed", "outcomes", "steps", "levels",
+                                              "chunk_samples", "store_steps")}
+        body["uncertainties"] = [u.__dict__ for u in self.uncertainties]
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _scenario_doc(ref: str, base_dir: Path | None, ck: Checker) -> tuple[Scenario, str]:
+    p = Path(ref)
+    if base_dir is not None and not p.is_absolute() and (base_dir / p).exists():
+        p = base_dir / p
+    try:
+        return load_scenario(p if p.exists() else ref), str(p if p.exists() else ref)
+    except InputError as exc:
+        if exc.file is None:
+            raise ck.error(exc.message, "scenario") from None
+        raise
+
+
+def parse_experiment(data: Any, *, file: str | None = None, lines: Any = None, text: str = "") -> Experiment:
+    """Validate parsed experiment data.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the field and the line of the first problem (an
+        unknown path, a range with low > high, a value the scenario rejects,
+        a sample count the sampler cannot use).
+    """
+    ck = Checker(file, lines)
+    top = ck.record(data, "", EXPERIMENT_FIELDS, what="an experiment (a mapping with scenario, uncertainties...)")
+    base_dir = Path(file).parent if file else None
+    scenario, ref = _scenario_doc(top["scenario"], base_dir, ck)
+    doc = scenario.to_dict()
+    doc.setdefault("strategies", {})
+    names = ["baseline"]
+    for i, nm in enumerate(top["strategies"] or list(doc["strategies"])):
+        p = join_path("strategies", i)
+        nm = ck.value(nm, Field("strategy", "str"), p)
+        if nm == "baseline" or nm in doc["strategies"]:
+            names.append(nm)
+            continue
+        fp = Path(nm) if base_dir is None or Path(nm).is_absolute() else base_dir / nm
+        if not fp.is_file():
+            known = ", ".join(["baseline", *doc["strategies"]])
+            raise ck.error(f"no strategy '{nm}' in scenario '{scenario.name}' and no such file (known: {known})", p)
+        st = load_strategy(fp, scenario)
+        body = st.to_dict()
+        body.pop("name")
+        doc["strategies"][st.name] = body
+        names.append(st.name)
+    names = list(dict.fromkeys(names))
+    if not doc["strategies"]:
+        doc.pop("strategies")
+
+    if not top["uncertainties"]:
+        raise ck.error("list at least one uncertain parameter", "uncertainties")
+    uncs: list[Uncertainty] = []
+    for i, raw in enumerate(top["uncertainties"]):
+        base = join_path("uncertainties", i)
+        u = ck.record(raw, base, UNCERTAINTY_FIELDS, what="an uncertainty {path: ..., low: ..., high: ...}")
+        try:
+            node, leaf, fld = resolve(doc, u["path"])
+        except ValueError as exc:
+            raise ck.error(f"path '{u['path']}': {exc}", join_path(base, "path")) from None
+        if u["path"] in (x.path for x in uncs):
+            raise ck.error(f"path '{u['path']}' is listed twice", join_path(base, "path"))
+        if u["low"] > u["high"]:
+            raise ck.error(f"low ({u['low']:g}) is above high ({u['high']:g})", join_path(base, "low"))
+        integer = u["integer"]
+        if integer is None:
+            cur = node.get(leaf)
+            integer = (fld is not None and fld.kind == "int") or (fld is None and isinstance(cur, int))
+        unc = Uncertainty(u["path"], u["low"], u["high"], bool(integer))
+        for end in ("low", "high"):
+            try:
+                Scenario.from_dict(apply_values(doc, (unc,), np.array([u[end]])))
+            except InputError as exc:
+                raise ck.error(f"{end} = {u[end]:g} makes the scenario invalid: {exc.message}",
+                               join_path(base, end)) from None
+        uncs.append(unc)
+
+    sampler = top["sampler"]
+    problem = check_sample_count(sampler, top["samples"], len(uncs), top["levels"])
+    if problem:
+        raise ck.error(problem, "samples")
+    outcomes = top["outcomes"] or ["delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash"]
+    for i, o in enumerate(outcomes):
+        if o not in OUTCOMES:
+            raise ck.error(f"unknown outcome '{o}'; known: {', '.join(OUTCOMES)}", join_path("outcomes", i))
+    runs_per_sample = len(names) * top["replications"]
+    chunk = top["chunk_samples"] or max(1, math.ceil(RUNS_PER_CHUNK / runs_per_sample))
+    return Experiment(
+        scenario_ref=ref, scenario_doc=doc, strategies=tuple(names), uncertainties=tuple(uncs),
+        sampler=sampler, samples=top["samples"], replications=top["replications"], seed=top["seed"],
+        outcomes=tuple(dict.fromkeys(outcomes)), steps=top["steps"] or scenario.steps, levels=top["levels"],
+        chunk_samples=chunk, store_steps=top["store_steps"], description=top["description"], source=file,
+        text=text, raw=copy.deepcopy(data),
+    )
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment YAML file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "exp.yaml"
+    >>> _ = f.write_text('''
+    ... scenario: caribbean
+    ... strategies: [port-strike]
+    ... uncertainties: [{path: organisations.org_a.risk_aversion, low: 0.5, high: 2.0}]
+    ... sampler: lhs
+    ... samples: 4
+    ... ''')
+    >>> exp = load_experiment(f)
+    >>> exp.strategies, exp.n_runs
+    (('baseline', 'port-strike'), 8)
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except (IsADirectoryError, UnicodeDecodeError):
+        raise InputError("not a readable text file", file=str(path)) from None
+    data, lines = load_yaml_text(quote_paths(text), file=str(path))
+    return parse_experiment(data, file=str(path), lines=lines, text=text)
+
+
+def experiment_from_text(text: str, file: str | None = None) -> Experiment:
+    """Parse experiment YAML text (used when reopening a store)."""
+    data, lines = load_yaml_text(quote_paths(text), file)
+    return parse_experiment(data, file=file, lines=lines, text=text)
