@@ -45,7 +45,7 @@ class InputError(ValueError):
             where.append(str(self.file))
         if self.line is not None:
             where.append(f"line {self.line}")
-        prefix = ":".join([where[0]] + [w for w in where[1:]]) if where else ""
+        prefix = ", ".join(where)
         field = f"field '{self.path}': " if self.path else ""
         return f"{prefix}: {field}{self.message}" if prefix else f"{field}{self.message}"
 

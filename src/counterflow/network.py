@@ -117,7 +117,7 @@ def compile_network(scenario: Scenario) -> Network:
     edge_dormant = np.array([e.dormant for e in edges], dtype=bool)
     sites = []
     for v in np.flatnonzero(node_dormant):
-        inc = np.flatnonzero(((edge_src == v) | (edge_dst == v)))
+        inc = np.flatnonzero((edge_src == v) | (edge_dst == v))
         sites.append(Site(nodes=(int(v),), edges=tuple(int(e) for e in inc if edge_dormant[e])))
     for e in np.flatnonzero(edge_dormant):
         if not node_dormant[edge_src[e]] and not node_dormant[edge_dst[e]]:

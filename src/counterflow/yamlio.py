@@ -62,6 +62,7 @@ def _construct(node: yaml.Node, path: str, lines: LineMap, loader: _Loader) -> A
                     line=key_node.start_mark.line + 1,
                 )
             out[key] = _construct(value_node, join_path(path, key), lines, loader)
+            lines[join_path(path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(v, join_path(path, i), lines, loader) for i, v in enumerate(node.value)]

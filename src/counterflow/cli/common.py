@@ -12,7 +12,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from ..errors import InputError
@@ -32,10 +39,10 @@ def handles_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(2) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            err.print(f"[bold red]error:[/] {exc.filename}: {exc.strerror}", highlight=False)
+            sys.stderr.write(f"error: {exc.filename}: {exc.strerror}\n")
             raise typer.Exit(2) from None
 
     return wrapper

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
 from ..runner import run_replications
 from ..scenario import Scenario, builtin_scenarios, load_scenario
-from ..strategy import load_strategy, parse_strategy, resolve_strategies
 from ..schema import Checker
+from ..strategy import load_strategy, resolve_strategies
 from ..yamlio import load_yaml
 from . import app
 from .common import err, handles_errors, out, print_json, progress_bar, summary_table
@@ -36,19 +35,15 @@ def validate(
 ) -> None:
     """Check a scenario or strategy file; exit 0 when valid, 2 with a clear message when not."""
     data, lines = load_yaml(file)
-    if isinstance(data, dict) and "nodes" in data:
-        s = Scenario.from_dict(data, file=str(file), lines=lines)
-        out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "
-                  f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
-        return
-    if isinstance(data, dict) and "levers" in data:
+    Checker(str(file), lines).mapping(data, "", "a scenario or a strategy mapping at the top level")
+    if "levers" in data and "nodes" not in data:
         sc = load_scenario(scenario) if scenario else None
         st = load_strategy(file, sc)
         out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
         return
-    ck = Checker(str(file), lines)
-    ck.mapping(data, "", "a scenario (with 'nodes') or a strategy (with 'levers') at the top level")
-    raise InputError("neither a scenario (no 'nodes') nor a strategy (no 'levers')", file=str(file), line=1)
+    s = Scenario.from_dict(data, file=str(file), lines=lines)
+    out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "
+              f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
 
 @app.command()

@@ -72,7 +72,7 @@ class RunState:
 
     @classmethod
     def initial(cls, net: Network) -> RunState:
-        o, n, e, m, j = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets, len(net.juris_ids)
+        o, n, e, j = net.n_orgs, net.n_nodes, net.n_edges, len(net.juris_ids)
         slots = int(net.edge_time.max(initial=1)) + 1
         usable = ~net.node_dormant
         open_node = net.org_allowed & usable[None, :]

@@ -1,0 +1,63 @@
+"""`counterflow run` and `counterflow scenarios`."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from counterflow.cli import app
+
+METRICS = {"delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
+           "active_nodes", "route_entropy", "civilian_harm", "cost_usd"}
+
+
+def test_scenarios_lists_caribbean():
+    """The built-in scenario is listed with its description."""
+    r = CliRunner().invoke(app, ["scenarios"])
+    assert r.exit_code == 0 and "caribbean" in r.stdout
+
+
+def test_run_json_contract(tmp_path):
+    """--json prints exactly one JSON object with the documented structure; --out writes Parquet."""
+    r = CliRunner().invoke(app, ["run", "caribbean", "--runs", "3", "--seed", "5", "--steps", "20", "--json",
+                                 "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["scenario"] == "caribbean" and data["runs"] == 3 and data["seed"] == 5
+    assert list(data["strategies"])[0] == "baseline"
+    assert {"baseline", "port-strike", "strike-campaign"} <= set(data["strategies"])
+    for per in data["strategies"].values():
+        assert METRICS <= set(per)
+        for m in METRICS:
+            assert set(per[m]) == {"mean", "p05", "p50", "p95"}
+            vals = [v for v in (per[m]["p05"], per[m]["p50"], per[m]["p95"]) if v is not None]
+            assert vals == sorted(vals)
+    assert data["strategies"]["baseline"]["flow_reduction_pct"]["mean"] == 0.0
+    steps = pd.read_parquet(tmp_path / "steps.parquet")
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert len(runs) == 3 * len(data["strategies"]) and set(steps.strategy) == set(data["strategies"])
+    assert steps.step.max() == 19
+
+
+def test_run_same_seed_same_json():
+    """Two invocations with the same seed print the same numbers."""
+    args = ["run", "caribbean", "-s", "port-strike", "--runs", "2", "--steps", "15", "--json"]
+    a = CliRunner().invoke(app, args).stdout
+    b = CliRunner().invoke(app, args).stdout
+    assert a == b
+
+
+def test_run_unknown_strategy_is_a_clear_error():
+    """An unknown strategy name exits 2 and lists the available ones."""
+    r = CliRunner().invoke(app, ["run", "caribbean", "-s", "carpet-bombing"])
+    assert r.exit_code == 2 and "port-strike" in r.stderr
+
+
+def test_run_table_output():
+    """Without --json the command prints a table with harm and backlash next to flow."""
+    r = CliRunner().invoke(app, ["run", "caribbean", "--runs", "2", "--steps", "10"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    for word in ("Delivered", "Civilian harm", "Backlash", "port-strike"):
+        assert word in r.stdout
