@@ -1,0 +1,195 @@
+"""Figures of a comparison: time series with uncertainty bands, and the flow map.
+
+Every function returns a :class:`matplotlib.figure.Figure`; the caller saves
+it (PNG) or inlines it in the HTML report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from ..geo import outline_rings  # noqa: E402
+from ..network import Network  # noqa: E402
+
+__all__ = ["band_table", "strategy_colours", "fig_delivery", "fig_indicators", "fig_map", "BAND"]
+
+BAND = (0.05, 0.5, 0.95)
+_PALETTE = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#b2df8a"]
+
+
+def strategy_colours(names: Sequence[str], baseline: str = "baseline") -> dict[str, str]:
+    """A fixed colour per strategy; the baseline is dark grey."""
+    out, k = {}, 0
+    for nm in names:
+        if nm == baseline:
+            out[nm] = "#444444"
+        else:
+            out[nm] = _PALETTE[k % len(_PALETTE)]
+            k += 1
+    return out
+
+
+def band_table(steps: pd.DataFrame, variable: str, entity: str = "", *, cumulative: bool = False,
+               scale: np.ndarray | float | None = None) -> dict[str, np.ndarray]:
+    """Per strategy, the 5 / 50 / 95 % quantiles over replications of one series: ``{name: [3, T]}``."""
+    sub = steps[(steps.variable == variable) & (steps.entity == entity)]
+    out = {}
+    for name, grp in sub.groupby("strategy", sort=False):
+        wide = grp.pivot_table(index="replication", columns="step", values="value", aggfunc="first")
+        arr = wide.to_numpy(dtype=float)
+        if cumulative:
+            arr = np.cumsum(arr, axis=1)
+        if scale is not None:
+            arr = arr / scale
+        out[name] = np.quantile(arr, BAND, axis=0)
+    return out
+
+
+def _bands(ax, bands: dict[str, np.ndarray], colours: dict[str, str], order: Sequence[str]) -> None:
+    for name in order:
+        if name not in bands:
+            continue
+        q = bands[name]
+        x = np.arange(q.shape[1])
+        ax.fill_between(x, q[0], q[2], color=colours[name], alpha=0.15, linewidth=0)
+        ax.plot(x, q[1], color=colours[name], lw=1.6 if name != "baseline" else 1.2, label=name)
+    ax.grid(alpha=0.25)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _action_marks(ax, first_actions: dict[str, int | None], colours: dict[str, str]) -> None:
+    for name, t in first_actions.items():
+        if t is not None:
+            ax.axvline(t, color=colours.get(name, "k"), lw=0.8, ls=":", alpha=0.8)
+
+
+def fig_delivery(steps: pd.DataFrame, markets: Sequence[str], order: Sequence[str],
+                 colours: dict[str, str], first_actions: dict[str, int | None]) -> Figure:
+    """Delivered kg per market per step: median and 5-95 % band per strategy, one panel per market."""
+    n = max(len(markets), 1)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), sharey=False, squeeze=False)
+    for ax, m in zip(axes[0], markets, strict=False):
+        _bands(ax, band_table(steps, "delivered", m), colours, order)
+        _action_marks(ax, first_actions, colours)
+        ax.set_title(f"Reaching {m} (kg per week)", fontsize=10)
+        ax.set_xlabel("week")
+        ax.set_ylim(bottom=0)
+    axes[0][0].legend(fontsize=8, frameon=False, loc="lower left")
+    fig.suptitle("Drugs reaching each consumer market: median and 90 % band over replications", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+INDICATORS = (
+    ("seized", "Seized (kg per week)", False),
+    ("price", "Price (share of reference, mean of markets)", False),
+    ("active_nodes", "Active places (nodes carrying flow)", False),
+    ("harm", "Civilian casualties (cumulative, expected)", True),
+    ("backlash", "Backlash (0-1, highest state)", False),
+    ("hardship", "Hardship (index, highest state)", False),
+)
+
+
+def fig_indicators(steps: pd.DataFrame, markets: Sequence[str], reference_price: np.ndarray,
+                   order: Sequence[str], colours: dict[str, str],
+                   first_actions: dict[str, int | None]) -> Figure:
+    """Seizures, price, active nodes, harm, backlash and hardship per step, per strategy."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.4))
+    for ax, (var, title, cum) in zip(axes.ravel(), INDICATORS, strict=True):
+        if var == "price":
+            frames = []
+            for m, ref in zip(markets, reference_price, strict=True):
+                sub = steps[(steps.variable == "price") & (steps.entity == m)].copy()
+                sub["value"] = sub["value"] / ref
+                frames.append(sub)
+            pr = pd.concat(frames).groupby(["strategy", "replication", "step"], sort=False)["value"].mean()
+            pr = pr.reset_index().assign(variable="price_index", entity="")
+            bands = band_table(pr, "price_index")
+        else:
+            bands = band_table(steps, var, cumulative=cum)
+        _bands(ax, bands, colours, order)
+        _action_marks(ax, first_actions, colours)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("week")
+    axes[0][0].legend(fontsize=8, frameon=False)
+    fig.suptitle("What else happens: seizures, prices, the network's footprint, harm and backlash", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _extent(net: Network, pad: float = 4.0) -> tuple[float, float, float, float]:
+    lon0, lon1 = float(net.lon.min()) - pad, float(net.lon.max()) + pad
+    lat0, lat1 = float(net.lat.min()) - pad, float(net.lat.max()) + pad
+    return lon0, lat0, lon1, lat1
+
+
+def _draw_outlines(ax, bbox) -> None:
+    for ring in outline_rings(bbox):
+        ax.fill(ring[:, 0], ring[:, 1], facecolor="#f1efe8", edgecolor="#b9b4a7", lw=0.5, zorder=0)
+
+
+def _draw_flows(ax, net: Network, flow: np.ndarray, vmax: float, change: np.ndarray | None) -> None:
+    seg = np.stack([np.c_[net.lon[net.edge_src], net.lat[net.edge_src]],
+                    np.c_[net.lon[net.edge_dst], net.lat[net.edge_dst]]], axis=1)
+    base = LineCollection(seg, colors="#cccccc", linewidths=0.6, linestyles=":", zorder=1)
+    ax.add_collection(base)
+    used = flow > 1e-6
+    widths = 0.6 + 7.0 * np.sqrt(flow[used] / max(vmax, 1e-9))
+    if change is None:
+        colours = np.array(["#2b6c8f"] * int(used.sum()))
+    else:
+        c = change[used]
+        colours = np.where(c > 0.15, "#c0392b", np.where(c < -0.15, "#2c7fb8", "#555555"))
+    ax.add_collection(LineCollection(seg[used], colors=colours, linewidths=widths, alpha=0.85, zorder=2,
+                                     capstyle="round"))
+    kinds = {"source": ("^", "#6a3d9a"), "hub": ("s", "#e6550d"), "transit": ("o", "#636363"),
+             "market": ("*", "#238b45")}
+    from ..scenario import NODE_KINDS
+
+    for code, kind in enumerate(NODE_KINDS):
+        mask = net.node_kind == code
+        marker, colour = kinds[kind]
+        ax.scatter(net.lon[mask], net.lat[mask], marker=marker, s=46 if kind != "market" else 90,
+                   c=colour, edgecolors="white", linewidths=0.6, zorder=3, label=kind)
+
+
+def fig_map(net: Network, panels: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
+    """Flow per edge before and after the first action, one row per strategy.
+
+    ``panels`` holds ``(strategy, flow_before [E], flow_after [E])`` in kg per
+    week. Line width grows with flow; in the "after" panel red edges carry
+    at least 15 % more than before, blue edges at least 15 % less.
+    """
+    bbox = _extent(net)
+    rows = max(len(panels), 1)
+    aspect = (bbox[3] - bbox[1]) / (bbox[2] - bbox[0])
+    width = 12.0
+    fig, axes = plt.subplots(rows, 2, figsize=(width, rows * width / 2 * aspect + 0.9), squeeze=False)
+    vmax = max((max(b.max(initial=0), a.max(initial=0)) for _, b, a in panels), default=1.0)
+    for (name, before, after), row in zip(panels, axes, strict=False):
+        change = (after - before) / np.maximum(before, 1.0)
+        change[(before <= 1e-6) & (after > 1e-6)] = 1.0
+        for ax, flow, title, ch in ((row[0], before, "before the first action", None),
+                                    (row[1], after, "after the first action", change)):
+            _draw_outlines(ax, bbox)
+            _draw_flows(ax, net, flow, vmax, ch)
+            ax.set_xlim(bbox[0], bbox[2])
+            ax.set_ylim(bbox[1], bbox[3])
+            ax.set_aspect("equal")
+            ax.set_title(f"{name}: {title}", fontsize=10)
+            ax.tick_params(labelsize=7)
+            ax.set_facecolor("#dfeef5")
+    axes[0][0].legend(fontsize=7, loc="lower left", frameon=True, markerscale=0.8)
+    fig.suptitle("Mean flow per route (kg per week; wider = more). After: red = more than before, "
+                 "blue = less. Stylised geography.", fontsize=10)
+    fig.tight_layout()
+    return fig

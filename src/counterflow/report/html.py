@@ -1,0 +1,151 @@
+"""The HTML of the report: one file, no external resources (figures inlined as base64 PNG)."""
+
+from __future__ import annotations
+
+import html as _html
+
+from ..runner import Results
+from ..scenario import Scenario
+from .tables import COMPARE_METRICS, PLAIN_LABELS
+
+__all__ = ["render_html", "format_cell"]
+
+_SCALE = {"delivered_kg": 1e-3, "seized_kg": 1e-3, "cost_usd": 1e-6}
+_HIGHER_IS_BETTER = {"seized_kg", "flow_reduction_pct"}
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafaf7}
+main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
+h1{font-size:1.7em;margin:.2em 0}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:4px}
+p.lead{font-size:1.05em;color:#444;max-width:60em}
+.note{background:#fff7e0;border-left:4px solid #e6ab02;padding:8px 12px;font-size:.92em;max-width:62em}
+table{border-collapse:collapse;font-size:.88em;background:white;margin:8px 0}
+th,td{padding:6px 9px;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}
+th{background:#f0efe9;font-weight:600;text-align:center;font-size:.92em}
+td.name,th.name{text-align:left;white-space:nowrap}
+td small{color:#777;display:block;font-size:.82em}
+td.good{background:#eaf5ea}td.bad{background:#fbeaea}
+.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:6px;vertical-align:-1px}
+figure{margin:14px 0 26px}figure img{max-width:100%;border:1px solid #e2e2e2;background:white}
+figcaption{font-size:.9em;color:#555;max-width:62em}
+ul.strats li{margin:.3em 0}footer{color:#888;font-size:.85em;margin-top:3em}
+"""
+
+
+def _fmt(x: float | None, digits: int = 0) -> str:
+    if x is None:
+        return "never"
+    ax = abs(x)
+    if ax >= 100:
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:.1f}" if digits else f"{x:.0f}"
+    return f"{x:.2f}" if ax < 1 else f"{x:.1f}"
+
+
+def format_cell(metric: str, entry: dict | None, is_baseline: bool) -> tuple[str, str]:
+    """HTML of one table cell (median, 90 % range, paired difference) and its CSS class."""
+    if entry is None:
+        return "", ""
+    k = _SCALE.get(metric, 1.0)
+
+    def sc(v):
+        return None if v is None else v * k
+
+    med, lo, hi = sc(entry.get("p50")), sc(entry.get("p05")), sc(entry.get("p95"))
+    if metric == "cost_per_kg_averted" and med is None:
+        text = "nothing averted"
+    elif metric == "recovery_steps" and med is None:
+        text = "not within horizon"
+    else:
+        text = _fmt(med)
+    small = f"<small>90 % of runs: {_fmt(lo)} to {_fmt(hi)}</small>" if lo is not None or hi is not None else ""
+    cls = ""
+    if not is_baseline and entry.get("diff_mean") is not None and metric not in ("recovery_steps",):
+        d, dlo, dhi = sc(entry["diff_mean"]), sc(entry["diff_lo"]), sc(entry["diff_hi"])
+        small += f"<small>vs no action: {d:+,.1f} ({dlo:+,.1f} to {dhi:+,.1f})</small>"
+        if dlo > 0 or dhi < 0:
+            better = (d > 0) == (metric in _HIGHER_IS_BETTER)
+            if metric not in ("active_nodes", "route_entropy", "displacement_pct"):
+                cls = "good" if better else "bad"
+    return text + small, cls
+
+
+def _table(results: Results, table: dict, colours: dict[str, str]) -> str:
+    metrics = COMPARE_METRICS
+    head = "".join(f"<th>{_html.escape(PLAIN_LABELS[m])}</th>" for m in metrics)
+    head += "<th>Runs in which less reached consumers than with no action (%)</th>"
+    rows = []
+    for name in results.strategies:
+        per = table.get(name, {})
+        label = "no action (baseline)" if name == results.baseline else name
+        cells = [f'<td class="name"><span class="swatch" style="background:{colours[name]}"></span>'
+                 f"{_html.escape(label)}</td>"]
+        for m in metrics:
+            text, cls = format_cell(m, per.get(m), name == results.baseline)
+            cells.append(f'<td class="{cls}">{text}</td>')
+        beats = per.get("delivered_kg", {}).get("beats_pct")
+        cells.append(f"<td>{'' if name == results.baseline or beats is None else f'{beats:.0f}'}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table><thead><tr><th class="name">Strategy</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _lever_line(lv) -> str:
+    d = lv.to_dict()
+    d.pop("type", None)
+    bits = ", ".join(f"{k}: {v}" for k, v in d.items())
+    return f"<code>{_html.escape(lv.type)}</code> <small>({_html.escape(bits)})</small>"
+
+
+def render_html(scenario: Scenario, results: Results, table: dict, strategies: dict, colours: dict[str, str],
+                figures_b64: dict[str, str]) -> str:
+    """The whole report as one HTML string."""
+    esc = _html.escape
+    items = []
+    for name in results.strategies:
+        st = strategies.get(name)
+        desc = esc(st.description) if st is not None and st.description else ""
+        levers = "".join(f"<li>{_lever_line(lv)}</li>" for lv in (st.levers if st is not None else ()))
+        items.append(f'<li><span class="swatch" style="background:{colours[name]}"></span><b>{esc(name)}</b>: '
+                     f"{desc}{f'<ul>{levers}</ul>' if levers else ''}</li>")
+    fig_html = []
+    captions = {
+        "delivery": "Kilograms reaching each consumer market per week. Lines are medians over replications, "
+                    "shaded bands hold 90 % of runs; dotted verticals mark each strategy's first action.",
+        "indicators": "Seizures, prices, the number of places in use, civilian casualties (cumulative), "
+                      "backlash and hardship, per week, same conventions.",
+        "map": "Where the flow goes: mean kilograms per week on each route in the first replication, in the "
+               "weeks before each strategy's first action and from it to the end of the horizon.",
+    }
+    for key in ("delivery", "indicators", "map"):
+        if key in figures_b64:
+            fig_html.append(f'<figure><img alt="{key}" src="data:image/png;base64,{figures_b64[key]}">'
+                            f"<figcaption>{captions[key]}</figcaption></figure>")
+    from .. import __version__
+
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Counterflow: {esc(scenario.name)} - comparing strategies</title>
+<style>{CSS}</style></head>
+<body><main>
+<h1>{esc(scenario.name)}: what each strategy does to the flow, and at what cost</h1>
+<p class="lead">{esc(scenario.description)}</p>
+<p class="note">Stylised, illustrative model: regions and fictional groups, not intelligence and not a targeting aid.
+Every strategy is run {results.runs} times with the same random seeds as the no-action baseline (seed {results.seed}),
+so differences are paired. Civilian harm, backlash and cost are reported next to flow.</p>
+<h2>The comparison</h2>
+<p>Each cell: the median over runs, the range holding 90 % of runs, and the mean paired difference from no action with
+a 95 % interval. Green: clearly better than no action; red: clearly worse.</p>
+{_table(results, table, colours)}
+<h2>Over time</h2>
+{''.join(fig_html[:2])}
+<h2>On the map</h2>
+{''.join(fig_html[2:])}
+<h2>The strategies</h2>
+<ul class="strats">{''.join(items)}</ul>
+<footer>Counterflow {esc(__version__)} · scenario {esc(scenario.name)} · {results.runs} replications · seed
+{results.seed}</footer>
+</main></body></html>
+"""
