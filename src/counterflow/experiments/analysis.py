@@ -1,0 +1,87 @@
+"""Summaries of a sweep store with DuckDB: quantiles per strategy and paired differences.
+
+Differences are paired: each run is compared with the baseline run of the
+same sample and replication (same parameter values, same seed), so the
+spread of a difference reflects the strategy, not the dice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..metrics import PAIRED_METRICS
+from ..runner import describe, paired_difference
+from .store import Store
+
+__all__ = ["analyze", "run_counts"]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_counts(store: Store) -> dict:
+    """Runs expected, stored, failed and missing, and the most common errors."""
+    meta = store.metadata()
+    con = store.connect()
+    n, failed = con.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'ok') FROM runs").fetchone()
+    dup = con.execute("SELECT count(*) FROM (SELECT 1 FROM runs GROUP BY sample, strategy, replication "
+                      "HAVING count(*) > 1)").fetchone()[0]
+    errors = con.execute("SELECT error, count(*) AS n FROM runs WHERE status <> 'ok' GROUP BY error "
+                         "ORDER BY n DESC LIMIT 5").fetchall()
+    return {"expected": meta["n_runs"], "stored": int(n), "failed": int(failed),
+            "missing": int(meta["n_runs"] - n + dup), "duplicated": int(dup),
+            "errors": [{"error": e, "runs": int(k)} for e, k in errors]}
+
+
+def analyze(store: str | Path | Store, outcomes: list[str] | None = None) -> dict:
+    """Per strategy, the 5/50/95 % quantiles and mean of every outcome, and paired differences.
+
+    Returns a JSON-ready dict::
+
+        {"scenario", "sampler", "points", "replications", "runs": {expected, stored, failed, missing, ...},
+         "strategies": {name: {outcome: {n, mean, p05, p50, p95,
+                                         diff_mean, diff_lo, diff_hi, beats_pct}}}}
+
+    ``diff_*`` is the mean paired difference (strategy − baseline) with a 95 %
+    t-interval; ``beats_pct`` the share of pairs in which the strategy did
+    better. Failed runs are left out (and counted under ``runs``).
+    """
+    st = store if isinstance(store, Store) else Store(store)
+    meta = st.metadata()
+    kept = meta["kept_outcomes"]
+    outcomes = outcomes or kept
+    for o in outcomes:
+        if o not in kept:
+            raise InputError(f"unknown outcome '{o}'; the store holds: {', '.join(kept)}", file=str(st.path))
+    con = st.connect()
+    base = meta["strategies"][0]
+    cols = ", ".join(f"s.{_q(o)} AS {_q(o)}, b.{_q(o)} AS {_q('b:' + o)}" for o in outcomes)
+    df = con.execute(
+        f"SELECT s.strategy, s.sample, s.replication, {cols} FROM runs s "
+        f"LEFT JOIN runs b ON b.sample = s.sample AND b.replication = s.replication "
+        f"AND b.strategy = {_sql(base)} AND b.status = 'ok' "
+        "WHERE s.status = 'ok' ORDER BY s.sample, s.replication").df()
+    out: dict = {}
+    for name in meta["strategies"]:
+        sub = df[df.strategy == name]
+        per: dict = {}
+        for o in outcomes:
+            vals = sub[o].to_numpy(dtype=float)
+            entry = {"n": int(vals.size), **describe(vals)}
+            if name != base and o not in PAIRED_METRICS:
+                b = sub["b:" + o].to_numpy(dtype=float)
+                both = ~np.isnan(b)
+                entry.update(paired_difference(vals[both], b[both], o))
+            per[o] = entry
+        out[name] = per
+    return {"store": str(st.path), "scenario": meta["scenario"], "sampler": meta["sampler"],
+            "points": meta["n_points"], "replications": meta["replications"], "seed": meta["seed"],
+            "uncertainties": meta["uncertainties"], "runs": run_counts(st), "strategies": out}
+
+
+def _sql(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
