@@ -86,7 +86,8 @@ def build_report(scenario: Scenario, results: Results, strategies: Sequence[Stra
     if not acting and order:
         acting = [by_name[order[0]]] if order[0] in by_name else []
     if acting:
-        figs["map"] = _png(fig_map(net, map_flows(scenario, acting, results.seed, horizon)))
+        flows = map_flows(scenario, acting, results.seed, horizon)
+        figs["map"] = _png(fig_map(net, flows, {n: first[n] for n, _, _ in flows}))
     table = comparison(results)
     html = render_html(scenario, results, table, by_name, colours,
                        {k: base64.b64encode(v).decode("ascii") for k, v in figs.items()})

@@ -23,6 +23,7 @@ from ..network import Network  # noqa: E402
 __all__ = ["band_table", "strategy_colours", "fig_delivery", "fig_indicators", "fig_map", "BAND"]
 
 BAND = (0.05, 0.5, 0.95)
+SMOOTH = 4
 _PALETTE = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#b2df8a"]
 
 
@@ -39,8 +40,11 @@ def strategy_colours(names: Sequence[str], baseline: str = "baseline") -> dict[s
 
 
 def band_table(steps: pd.DataFrame, variable: str, entity: str = "", *, cumulative: bool = False,
-               scale: np.ndarray | float | None = None) -> dict[str, np.ndarray]:
-    """Per strategy, the 5 / 50 / 95 % quantiles over replications of one series: ``{name: [3, T]}``."""
+               scale: np.ndarray | float | None = None, smooth: int = 1) -> dict[str, np.ndarray]:
+    """Per strategy, the 5 / 50 / 95 % quantiles over replications of one series: ``{name: [3, T]}``.
+
+    ``smooth`` > 1 first takes a trailing moving average of that many steps in each replication.
+    """
     sub = steps[(steps.variable == variable) & (steps.entity == entity)]
     out = {}
     for name, grp in sub.groupby("strategy", sort=False):
@@ -48,6 +52,11 @@ def band_table(steps: pd.DataFrame, variable: str, entity: str = "", *, cumulati
         arr = wide.to_numpy(dtype=float)
         if cumulative:
             arr = np.cumsum(arr, axis=1)
+        if smooth > 1:
+            c = np.cumsum(np.pad(arr, ((0, 0), (1, 0))), axis=1)
+            hi = np.arange(1, arr.shape[1] + 1)
+            lo = np.maximum(hi - smooth, 0)
+            arr = (c[:, hi] - c[:, lo]) / (hi - lo)
         if scale is not None:
             arr = arr / scale
         out[name] = np.quantile(arr, BAND, axis=0)
@@ -78,9 +87,9 @@ def fig_delivery(steps: pd.DataFrame, markets: Sequence[str], order: Sequence[st
     n = max(len(markets), 1)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), sharey=False, squeeze=False)
     for ax, m in zip(axes[0], markets, strict=False):
-        _bands(ax, band_table(steps, "delivered", m), colours, order)
+        _bands(ax, band_table(steps, "delivered", m, smooth=SMOOTH), colours, order)
         _action_marks(ax, first_actions, colours)
-        ax.set_title(f"Reaching {m} (kg per week)", fontsize=10)
+        ax.set_title(f"Reaching {m} (kg per week, {SMOOTH}-week mean)", fontsize=10)
         ax.set_xlabel("week")
         ax.set_ylim(bottom=0)
     axes[0][0].legend(fontsize=8, frameon=False, loc="lower left")
@@ -90,7 +99,7 @@ def fig_delivery(steps: pd.DataFrame, markets: Sequence[str], order: Sequence[st
 
 
 INDICATORS = (
-    ("seized", "Seized (kg per week)", False),
+    ("seized", f"Seized (kg per week, {SMOOTH}-week mean)", False),
     ("price", "Price (share of reference, mean of markets)", False),
     ("active_nodes", "Active places (nodes carrying flow)", False),
     ("harm", "Civilian casualties (cumulative, expected)", True),
@@ -115,7 +124,7 @@ def fig_indicators(steps: pd.DataFrame, markets: Sequence[str], reference_price:
             pr = pr.reset_index().assign(variable="price_index", entity="")
             bands = band_table(pr, "price_index")
         else:
-            bands = band_table(steps, var, cumulative=cum)
+            bands = band_table(steps, var, cumulative=cum, smooth=SMOOTH if var == "seized" else 1)
         _bands(ax, bands, colours, order)
         _action_marks(ax, first_actions, colours)
         ax.set_title(title, fontsize=10)
@@ -162,34 +171,48 @@ def _draw_flows(ax, net: Network, flow: np.ndarray, vmax: float, change: np.ndar
                    c=colour, edgecolors="white", linewidths=0.6, zorder=3, label=kind)
 
 
-def fig_map(net: Network, panels: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
-    """Flow per edge before and after the first action, one row per strategy.
+def fig_map(net: Network, panels: Sequence[tuple[str, np.ndarray, np.ndarray]],
+            first_actions: dict[str, int | None] | None = None) -> Figure:
+    """Flow per edge before and after the first action.
 
     ``panels`` holds ``(strategy, flow_before [E], flow_after [E])`` in kg per
-    week. Line width grows with flow; in the "after" panel red edges carry
-    at least 15 % more than before, blue edges at least 15 % less.
+    week. Strategies whose first action falls on the same step share one
+    "before" panel; each strategy has its own "after" panel. Line width grows
+    with flow; in "after" panels red edges carry at least 15 % more than
+    before, blue edges at least 15 % less, grey about the same.
     """
-    bbox = _extent(net)
-    rows = max(len(panels), 1)
-    aspect = (bbox[3] - bbox[1]) / (bbox[2] - bbox[0])
-    width = 12.0
-    fig, axes = plt.subplots(rows, 2, figsize=(width, rows * width / 2 * aspect + 0.9), squeeze=False)
-    vmax = max((max(b.max(initial=0), a.max(initial=0)) for _, b, a in panels), default=1.0)
-    for (name, before, after), row in zip(panels, axes, strict=False):
+    first_actions = first_actions or {}
+    tiles: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+    seen: dict = {}
+    for name, before, after in panels:
+        t0 = first_actions.get(name)
+        if t0 not in seen:
+            seen[t0] = before
+            label = f"week {t0}" if t0 is not None else "the first action"
+            tiles.append((f"Before {label}, before any action", before, None))
         change = (after - before) / np.maximum(before, 1.0)
         change[(before <= 1e-6) & (after > 1e-6)] = 1.0
-        for ax, flow, title, ch in ((row[0], before, "before the first action", None),
-                                    (row[1], after, "after the first action", change)):
-            _draw_outlines(ax, bbox)
-            _draw_flows(ax, net, flow, vmax, ch)
-            ax.set_xlim(bbox[0], bbox[2])
-            ax.set_ylim(bbox[1], bbox[3])
-            ax.set_aspect("equal")
-            ax.set_title(f"{name}: {title}", fontsize=10)
-            ax.tick_params(labelsize=7)
-            ax.set_facecolor("#dfeef5")
+        tiles.append((f"{name}: after its first action", after, change))
+    bbox = _extent(net)
+    cols = 2
+    rows = max((len(tiles) + cols - 1) // cols, 1)
+    aspect = (bbox[3] - bbox[1]) / (bbox[2] - bbox[0])
+    width = 12.0
+    fig, axes = plt.subplots(rows, cols, figsize=(width, rows * width / cols * aspect + 0.9), squeeze=False)
+    vmax = max((max(b.max(initial=0), a.max(initial=0)) for _, b, a in panels), default=1.0)
+    for ax in axes.ravel()[len(tiles):]:
+        ax.set_visible(False)
+    for ax, (title, flow, change) in zip(axes.ravel(), tiles, strict=False):
+        _draw_outlines(ax, bbox)
+        _draw_flows(ax, net, flow, vmax, change)
+        ax.set_xlim(bbox[0], bbox[2])
+        ax.set_ylim(bbox[1], bbox[3])
+        ax.set_aspect("equal")
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(labelsize=7)
+        ax.set_facecolor("#dfeef5")
     axes[0][0].legend(fontsize=7, loc="lower left", frameon=True, markerscale=0.8)
     fig.suptitle("Mean flow per route (kg per week; wider = more). After: red = more than before, "
-                 "blue = less. Stylised geography.", fontsize=10)
+                 "blue = less, grey = about the same. Stylised geography.", fontsize=10)
     fig.tight_layout()
     return fig
