@@ -1,0 +1,151 @@
+"""Sweeps: identical numbers under every executor, failures recorded, the store's schema, common random numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from counterflow import Engine, load_scenario, resolve_strategies
+from counterflow.experiments import Store, load_experiment, open_executor, run_sweep
+from counterflow.experiments.execute import steps_columns
+
+from .conftest import write_experiment
+
+KEYS = ["sample", "strategy", "replication"]
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(KEYS).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def three_stores(tmp_path_factory):
+    """The same experiment run sequentially, on a local pool of 2 and on a Dask LocalCluster of 2."""
+    folder = tmp_path_factory.mktemp("exec")
+    exp = load_experiment(write_experiment(folder, samples=5, replications=2, chunk_samples=2))
+    stores = {}
+    for kind in ("sequential", "local", "dask"):
+        with open_executor(kind, workers=2) as ex:
+            run_sweep(exp, folder / kind, ex)
+        stores[kind] = Store(folder / kind)
+    return exp, stores
+
+
+@pytest.mark.slow
+def test_runs_are_identical_whatever_the_executor(three_stores):
+    """Sequential, a 2-process pool and Dask (2 processes x 1 thread) store exactly the same runs and steps."""
+    exp, stores = three_stores
+    ref = _sorted(stores["sequential"].runs())
+    assert len(ref) == exp.n_runs == 5 * 2 * 2
+    assert (ref.status == "ok").all()
+    ref_steps = stores["sequential"].steps()
+    for kind in ("local", "dask"):
+        pd.testing.assert_frame_equal(_sorted(stores[kind].runs()), ref, check_exact=True)
+        pd.testing.assert_frame_equal(stores[kind].steps(), ref_steps, check_exact=True)
+
+
+def test_store_schema_round_trips(three_stores):
+    """The store holds metadata, samples, runs and steps with the documented columns and types."""
+    exp, stores = three_stores
+    st = stores["sequential"]
+    meta = json.loads((st.path / "metadata.json").read_text())
+    for key in ("experiment_file", "experiment", "package_version", "seeds", "seed", "strategies",
+                "uncertainties", "design", "n_runs", "fingerprint"):
+        assert key in meta
+    assert meta["n_runs"] == exp.n_runs
+    assert np.array_equal(np.asarray(meta["design"]), exp.design())
+    samples = st.samples()
+    assert list(samples.columns) == ["sample", *exp.names]
+    assert np.array_equal(samples[exp.names].to_numpy(), exp.design())
+    files = sorted((st.path / "runs").glob("chunk-*.parquet"))
+    assert len(files) == len(exp.chunks()) == 3
+    schema = pq.read_schema(files[0])
+    for col, typ in [("sample", "int64"), ("strategy", "string"), ("replication", "int64"), ("seed", "int64"),
+                     ("status", "string"), ("error", "string"), ("traceback", "string")]:
+        assert str(schema.field(col).type) == typ
+    for col in [*exp.names, *exp.kept_outcomes]:
+        assert str(schema.field(col).type) == "double"
+    runs = st.runs()
+    merged = runs.merge(samples, on="sample", suffixes=("", "_s"))
+    for n in exp.names:
+        assert np.array_equal(merged[n].to_numpy(), merged[n + "_s"].to_numpy())
+    steps = st.steps()
+    assert len(steps) == len(runs) * exp.steps
+    assert not steps.duplicated(KEYS + ["step"]).any()
+    per_run = steps.groupby(KEYS)["delivered"].sum().reset_index()
+    both = runs.merge(per_run, on=KEYS)
+    np.testing.assert_allclose(both["delivered"], both["delivered_kg"], rtol=1e-12)
+
+
+def test_a_run_matches_the_engine_run_with_its_spawned_seed(three_stores):
+    """Each stored run equals Engine(scenario of its sample, strategy, SeedSequence(seed, (sample, rep)))."""
+    exp, stores = three_stores
+    runs = stores["sequential"].runs()
+    row = runs[(runs["sample"] == 3) & (runs.strategy == "port-strike") & (runs.replication == 1)].iloc[0]
+    scenario = exp.scenario_for(exp.design()[3])
+    strategy = resolve_strategies(scenario, ["port-strike"])[1]
+    ss = np.random.SeedSequence(exp.seed, spawn_key=(3, 1))
+    traj = Engine(scenario, strategy, np.random.default_rng(ss), record_flows=False).run(exp.steps)
+    assert traj.series["delivered"].sum() == row.delivered_kg
+    assert steps_columns(traj)["harm"].sum() == pytest.approx(row.civilian_harm, abs=0)
+
+
+def test_strategies_share_the_seed_and_pair_with_their_baseline(three_stores):
+    """Within a sample and replication every strategy used the same seed; flow reduction pairs with that baseline."""
+    _, stores = three_stores
+    runs = stores["sequential"].runs()
+    base = runs[runs.strategy == "baseline"].set_index(["sample", "replication"])
+    strike = runs[runs.strategy == "port-strike"].set_index(["sample", "replication"])
+    expected = 100 * (1 - strike.delivered_kg / base.delivered_kg)
+    np.testing.assert_allclose(strike.flow_reduction_pct, expected.loc[strike.index], rtol=1e-12)
+    assert (base.flow_reduction_pct == 0).all()
+    assert base.delivered_kg.groupby(level="sample").nunique().max() > 1  # replications differ
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_completes(tmp_path):
+    """Samples whose values make the scenario invalid are stored with status 'error' and a traceback; the rest run."""
+    doc = load_scenario("caribbean").to_dict()
+    doc["strategies"]["campaign"] = {"levers": [{"type": "strike", "targets": {"nodes": ["port_main"]},
+                                                 "schedule": {"start": 2, "until": 9}, "intel_accuracy": 0.8}]}
+    (tmp_path / "scen.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    f = write_experiment(tmp_path, scenario="scen.yaml", strategies=["campaign"], sampler="grid", samples=4,
+                         replications=1, uncertainties=[
+                             {"path": "strategies.campaign.levers[0].schedule.start", "low": 1, "high": 8},
+                             {"path": "strategies.campaign.levers[0].schedule.until", "low": 3, "high": 12}])
+    exp = load_experiment(f)
+    report = run_sweep(exp, tmp_path / "store")
+    runs = Store(tmp_path / "store").runs()
+    assert report.ran_runs == len(runs) == 8
+    design = exp.design()
+    bad_samples = {i for i, (start, until) in enumerate(design) if until < start}
+    assert bad_samples == {2}
+    failed = runs[runs.status == "error"]
+    assert set(failed["sample"]) == bad_samples and len(failed) == 2 == report.failed_runs
+    assert failed.error.str.contains("before 'start'").all()
+    assert failed.traceback.str.contains("Traceback").all()
+    assert failed.delivered_kg.isna().all()
+    ok = runs[runs.status == "ok"]
+    assert ok.delivered_kg.notna().all() and len(ok) == 6
+
+
+def test_rerunning_a_finished_sweep_runs_nothing(three_stores):
+    """Resuming a complete store runs no chunk and leaves every key once."""
+    exp, stores = three_stores
+    report = run_sweep(exp, stores["sequential"].path)
+    assert report.ran_runs == 0 and report.skipped_runs == exp.n_runs
+    assert (stores["sequential"].key_counts().n == 1).all()
+
+
+def test_a_store_refuses_a_different_experiment(three_stores, tmp_path):
+    """Resuming into a store of another experiment is refused with a clear message."""
+    from counterflow.errors import InputError
+
+    _, stores = three_stores
+    other = load_experiment(write_experiment(tmp_path, seed=99, samples=5, replications=2, chunk_samples=2))
+    with pytest.raises(InputError, match="different experiment"):
+        run_sweep(other, stores["sequential"].path)
