@@ -6,7 +6,7 @@ import html as _html
 
 from ..runner import Results
 from ..scenario import Scenario
-from .tables import COMPARE_METRICS, PLAIN_LABELS
+from .tables import PLAIN_LABELS
 
 __all__ = ["render_html", "format_cell"]
 
@@ -23,7 +23,8 @@ table{border-collapse:collapse;font-size:.88em;background:white;margin:8px 0}
 th,td{padding:6px 9px;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}
 th{background:#f0efe9;font-weight:600;text-align:center;font-size:.92em}
 td.name,th.name{text-align:left;white-space:nowrap}
-td small{color:#777;display:block;font-size:.82em}
+td small{color:#777;display:block;font-size:.8em;white-space:nowrap}
+.scroll{overflow-x:auto}h3{font-size:1.05em;margin-top:1.4em}
 td.good{background:#eaf5ea}td.bad{background:#fbeaea}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:6px;vertical-align:-1px}
 figure{margin:14px 0 26px}figure img{max-width:100%;border:1px solid #e2e2e2;background:white}
@@ -43,10 +44,18 @@ def _fmt(x: float | None, digits: int = 0) -> str:
     return f"{x:.2f}" if ax < 1 else f"{x:.1f}"
 
 
+MAIN_COLUMNS = ["delivered_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct", "seized_kg",
+                "civilian_harm", "backlash", "hardship", "cost_usd", "cost_per_kg_averted"]
+NETWORK_COLUMNS = ["active_nodes", "route_entropy", "displacement_pct"]
+_PAIRED = {"flow_reduction_pct", "recovery_steps", "displacement_pct", "cost_per_kg_averted"}
+
+
 def format_cell(metric: str, entry: dict | None, is_baseline: bool) -> tuple[str, str]:
     """HTML of one table cell (median, 90 % range, paired difference) and its CSS class."""
     if entry is None:
         return "", ""
+    if is_baseline and metric in _PAIRED:
+        return "&ndash;", ""
     k = _SCALE.get(metric, 1.0)
 
     def sc(v):
@@ -58,23 +67,29 @@ def format_cell(metric: str, entry: dict | None, is_baseline: bool) -> tuple[str
     elif metric == "recovery_steps" and med is None:
         text = "not within horizon"
     else:
-        text = _fmt(med)
-    small = f"<small>90 % of runs: {_fmt(lo)} to {_fmt(hi)}</small>" if lo is not None or hi is not None else ""
+        text = f"<b>{_fmt(med)}</b>"
+    small = ""
+    if lo is not None and hi is not None and lo != hi:
+        small += f"<small>{_fmt(lo)} &ndash; {_fmt(hi)}</small>"
+    elif lo is not None and hi is None:
+        small += f"<small>{_fmt(lo)} &ndash; never</small>"
     cls = ""
-    if not is_baseline and entry.get("diff_mean") is not None and metric not in ("recovery_steps",):
+    if not is_baseline and metric not in _PAIRED and entry.get("diff_mean") is not None:
         d, dlo, dhi = sc(entry["diff_mean"]), sc(entry["diff_lo"]), sc(entry["diff_hi"])
-        small += f"<small>vs no action: {d:+,.1f} ({dlo:+,.1f} to {dhi:+,.1f})</small>"
-        if dlo > 0 or dhi < 0:
+        small += f"<small>&Delta; {_fmt(d)} [{_fmt(dlo)}, {_fmt(dhi)}]</small>"
+    if not is_baseline and entry.get("diff_lo") is not None and metric not in ("recovery_steps",):
+        dlo, dhi, d = entry["diff_lo"], entry["diff_hi"], entry["diff_mean"]
+        if (dlo > 0 or dhi < 0) and metric not in ("active_nodes", "route_entropy", "displacement_pct", "cost_usd"):
             better = (d > 0) == (metric in _HIGHER_IS_BETTER)
-            if metric not in ("active_nodes", "route_entropy", "displacement_pct"):
-                cls = "good" if better else "bad"
+            cls = "good" if better else "bad"
     return text + small, cls
 
 
-def _table(results: Results, table: dict, colours: dict[str, str]) -> str:
-    metrics = COMPARE_METRICS
+def _table(results: Results, table: dict, colours: dict[str, str], metrics: list[str],
+           beats: bool = True) -> str:
     head = "".join(f"<th>{_html.escape(PLAIN_LABELS[m])}</th>" for m in metrics)
-    head += "<th>Runs in which less reached consumers than with no action (%)</th>"
+    if beats:
+        head += "<th>Runs in which less reached consumers than with no action (%)</th>"
     rows = []
     for name in results.strategies:
         per = table.get(name, {})
@@ -84,11 +99,12 @@ def _table(results: Results, table: dict, colours: dict[str, str]) -> str:
         for m in metrics:
             text, cls = format_cell(m, per.get(m), name == results.baseline)
             cells.append(f'<td class="{cls}">{text}</td>')
-        beats = per.get("delivered_kg", {}).get("beats_pct")
-        cells.append(f"<td>{'' if name == results.baseline or beats is None else f'{beats:.0f}'}</td>")
+        if beats:
+            b = per.get("delivered_kg", {}).get("beats_pct")
+            cells.append(f"<td><b>{'&ndash;' if name == results.baseline or b is None else f'{b:.0f}'}</b></td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table><thead><tr><th class="name">Strategy</th>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (f'<div class="scroll"><table><thead><tr><th class="name">Strategy</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _lever_line(lv) -> str:
@@ -136,9 +152,13 @@ def render_html(scenario: Scenario, results: Results, table: dict, strategies: d
 Every strategy is run {results.runs} times with the same random seeds as the no-action baseline (seed {results.seed}),
 so differences are paired. Civilian harm, backlash and cost are reported next to flow.</p>
 <h2>The comparison</h2>
-<p>Each cell: the median over runs, the range holding 90 % of runs, and the mean paired difference from no action with
-a 95 % interval. Green: clearly better than no action; red: clearly worse.</p>
-{_table(results, table, colours)}
+<p>Each cell: <b>the median over runs</b>, below it the range holding 90 % of runs, and (&Delta;) the mean paired
+difference from no action with its 95 % interval. Green: clearly better than no action (the interval excludes zero);
+red: clearly worse. Tonnes and US dollars are totals over the horizon.</p>
+{_table(results, table, colours, MAIN_COLUMNS)}
+<h3>How the network responds</h3>
+<p>More places in use and more spread-out routes mean the traffic has dispersed rather than shrunk.</p>
+{_table(results, table, colours, NETWORK_COLUMNS, beats=False)}
 <h2>Over time</h2>
 {''.join(fig_html[:2])}
 <h2>On the map</h2>
