@@ -1,0 +1,110 @@
+"""A thin HiGHS front: pass a sparse model, solve it, read status, bound and gap."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["MilpSolution", "solve_milp", "new_highs"]
+
+_BANNER_DONE = False
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "unbounded_or_infeasible",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kSolutionLimit": "solution_limit",
+    "kInterrupt": "interrupted",
+    "kMemoryLimit": "memory_limit",
+}
+
+
+def new_highs(time_limit: float | None = None, threads: int = 1) -> highspy.Highs:
+    """A silent :class:`highspy.Highs` (its one-off banner goes to stderr, never stdout)."""
+    global _BANNER_DONE
+    if not _BANNER_DONE:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            os.dup2(2, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_DONE = True
+    else:
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("random_seed", 0)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    return h
+
+
+@dataclass
+class MilpSolution:
+    """What a solve returned: ``status`` in plain words, primal ``x`` (``None`` if none)."""
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    x: np.ndarray | None
+    seconds: float
+
+
+def solve_milp(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
+               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
+               maximize: bool = False, time_limit: float | None = None,
+               mip_rel_gap: float = 1e-6) -> MilpSolution:
+    """Solve ``min/max c x  s.t.  row_lo <= A x <= row_hi, col_lo <= x <= col_hi``, ``x[integer]`` integral."""
+    t0 = time.perf_counter()
+    a = sp.csc_matrix(a)
+    a.sort_indices()
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(a.shape[1])
+    lp.num_row_ = int(a.shape[0])
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.col_lower_ = np.where(np.isfinite(col_lo), col_lo, -inf).astype(float)
+    lp.col_upper_ = np.where(np.isfinite(col_hi), col_hi, inf).astype(float)
+    lp.row_lower_ = np.where(np.isfinite(row_lo), row_lo, -inf).astype(float)
+    lp.row_upper_ = np.where(np.isfinite(row_hi), row_hi, inf).astype(float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.num_col_ = lp.num_col_
+    lp.a_matrix_.num_row_ = lp.num_row_
+    if np.any(integer):
+        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                           for b in integer]
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    h = new_highs(time_limit)
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.passModel(lp)
+    h.run()
+    name = h.getModelStatus().name
+    status = _STATUS.get(name, name.removeprefix("k").lower())
+    info = h.getInfo()
+    has_x = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, dtype=float) if has_x else None
+    obj = float(info.objective_function_value) if has_x else float("nan")
+    if np.any(integer):
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if has_x else float("inf")
+    else:
+        bound, gap = obj, 0.0
+    if status == "optimal":
+        gap = min(gap, mip_rel_gap) if np.isfinite(gap) else 0.0
+    return MilpSolution(status, obj, bound, gap, x, time.perf_counter() - t0)
