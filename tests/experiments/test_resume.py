@@ -1,0 +1,105 @@
+"""Nothing lost, nothing twice: kill a real `counterflow sweep` at random points, rerun, count the keys."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+
+from counterflow.experiments import Store, load_experiment
+from counterflow.experiments.execute import run_chunk
+
+from .conftest import write_experiment
+
+CLI = [sys.executable, "-m", "counterflow.cli"] if not (Path(sys.executable).parent / "counterflow").exists() \
+    else [str(Path(sys.executable).parent / "counterflow")]
+
+
+def _start(exp_file: Path, store: Path) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "sweep", str(exp_file), "--store", str(store), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _pool_workers(proc: subprocess.Popen) -> list[psutil.Process]:
+    """Process-pool workers of the sweep (children of its forkserver)."""
+    try:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    servers = {k.pid for k in kids if "forkserver" in " ".join(k.cmdline() or [])}
+    return [k for k in kids if k.ppid() in servers]
+
+
+def _cleanup(proc: subprocess.Popen) -> None:
+    """Kill what is left of the session this test started (orphaned workers included)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_sweep_survives_sigkill_and_ctrl_c_at_random_points(tmp_path):
+    """SIGKILL of the main process or of a worker, or Ctrl-C, then rerun: every run is stored exactly once."""
+    exp_file = write_experiment(tmp_path, samples=14, replications=1, chunk_samples=1, steps=40)
+    store = tmp_path / "store"
+    rnd = random.Random(20261125)
+    kinds = ["main", "worker", "sigint", "main"]
+    outcomes = []
+    for kind in kinds:
+        proc = _start(exp_file, store)
+        if kind == "worker":  # wait for the pool to exist, then a little more
+            limit = time.monotonic() + 60
+            while not _pool_workers(proc) and proc.poll() is None and time.monotonic() < limit:
+                time.sleep(0.05)
+        deadline = time.monotonic() + rnd.uniform(0.5, 2.5 if kind == "worker" else 8.0)
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        if proc.poll() is None:
+            if kind == "main":
+                os.kill(proc.pid, signal.SIGKILL)
+            elif kind == "sigint":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                workers = _pool_workers(proc)
+                if workers:
+                    workers[0].kill()
+                else:
+                    os.kill(proc.pid, signal.SIGKILL)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        outcomes.append((kind, proc.returncode))
+        _cleanup(proc)
+        stored = Store(store).key_counts() if any((store / "runs").glob("chunk-*")) else None
+        if stored is not None:
+            assert (stored.n == 1).all(), f"a key stored twice after killing the {kind}"
+    assert any(code not in (0, None) for _, code in outcomes), outcomes  # some kill landed mid-sweep
+    print(outcomes)
+    done = subprocess.run([*CLI, "sweep", str(exp_file), "--store", str(store), "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    exp = load_experiment(exp_file)
+    st = Store(store)
+    counts = st.key_counts()
+    assert len(counts) == exp.n_runs == 28 and (counts.n == 1).all(), outcomes
+    expected = {(s, name, 0) for s in range(14) for name in exp.strategies}
+    assert set(map(tuple, counts[["sample", "strategy", "replication"]].to_numpy().tolist())) == expected
+    assert not list((store / "runs").glob(".*tmp*")) and not list((store / "steps").glob(".*tmp*"))
+    runs = st.runs()
+    assert (runs.status == "ok").all()
+    _, table, _ = run_chunk(exp, 5, [5], exp.design()[[5]])
+    again = table.to_pandas()
+    pd.testing.assert_frame_equal(runs[runs["sample"] == 5].reset_index(drop=True), again,
+                                  check_exact=True, check_dtype=False)
+    assert len(st.steps()) == exp.n_runs * exp.steps
