@@ -67,6 +67,8 @@ def _num(raw: str | float | None, what: str, *, file: str | None, line: int | No
          lo: float = 0.0, hi: float = math.inf, allow_inf: bool = False) -> float:
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return default
+    if isinstance(raw, float) and math.isnan(raw) and math.isnan(default):
+        return default
     try:
         x = float(raw)
     except (TypeError, ValueError):

@@ -56,7 +56,7 @@ def random_network(rng: np.random.Generator, n_nodes: int, n_edges: int, *, max_
     when interdicted (empty delta), the others lengthened.
     """
     names = ["s"] + [f"v{i}" for i in range(1, n_nodes - 1)] + ["t"]
-    pairs = [(a, b) for a in range(n_nodes - 1) for b in range(1, n_nodes) if a != b]
+    pairs = [(a, b) for a in range(n_nodes - 1) for b in range(1, n_nodes) if a != b and (a, b) != (0, n_nodes - 1)]
     pick = rng.choice(len(pairs), size=min(n_edges, len(pairs)), replace=False)
     rows = []
     for i in sorted(pick):

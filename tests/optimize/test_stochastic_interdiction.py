@@ -1,0 +1,66 @@
+"""Stochastic interdiction: the expected-value optimum is not the deterministic one."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from counterflow.optimize import (
+    InterdictionNetwork,
+    expected_max_flow_interdiction,
+    expected_max_flow_value,
+    max_flow_interdiction,
+)
+from tests.optimize.oracle import expected_max_flow, max_flow
+
+
+def _trap() -> InterdictionNetwork:
+    # a wide two-arc path whose interdictions each succeed half the time, and a thin sure one
+    rows = [{"from": "s", "to": "a", "capacity": 10},
+            {"from": "a", "to": "b", "capacity": 10, "interdiction_cost": 1, "success_prob": 0.5},
+            {"from": "b", "to": "c", "capacity": 10, "interdiction_cost": 1, "success_prob": 0.5},
+            {"from": "c", "to": "t", "capacity": 10},
+            {"from": "s", "to": "d", "capacity": 1},
+            {"from": "d", "to": "e", "capacity": 1, "interdiction_cost": 1, "success_prob": 1.0},
+            {"from": "e", "to": "t", "capacity": 1}]
+    return InterdictionNetwork.from_edges(rows, source="s", sink="t")
+
+
+def test_stochastic_optimum_is_not_the_deterministic_or_expected_capacity_optimum():
+    """Attempting both arcs of the wide path (expected flow 1 + 10/4 = 3.5) beats the deterministic
+    plan and the plan optimal on expected capacities (one wide arc + the thin path: expected flow 5)."""
+    net = _trap()
+    stoch = expected_max_flow_interdiction(net, 2)
+    assert stoch.method == "exact" and stoch.value_after == 3.5
+    assert stoch.edges == [("a", "b"), ("b", "c")]
+
+    sure = InterdictionNetwork.from_edges(
+        [{"from": net.node_ids[a], "to": net.node_ids[b], "capacity": float(c),
+          "interdiction_cost": None if math.isnan(ic) else ic}
+         for a, b, c, ic in zip(net.src, net.dst, net.capacity, net.interdiction_cost, strict=True)],
+        source="s", sink="t")
+    det = max_flow_interdiction(sure, 2)
+    assert det.value_after == 0.0 and ("d", "e") in det.edges
+    assert expected_max_flow(net, det.edge_indices, det.node_indices) == 5.0
+
+    # the expected-capacity model: a hit arc keeps (1 - p) of its capacity
+    def expected_capacity_flow(edges):
+        rows = [{"from": net.node_ids[a], "to": net.node_ids[b],
+                 "capacity": float(c) * ((1 - p) if e in edges else 1.0)}
+                for e, (a, b, c, p) in enumerate(zip(net.src, net.dst, net.capacity, net.success_prob, strict=True))]
+        return max_flow(InterdictionNetwork.from_edges(rows, source="s", sink="t"))
+
+    inner = [e for e in range(net.n_edges) if not math.isnan(net.interdiction_cost[e])]
+    ec_best = min(itertools.combinations(inner, 2), key=expected_capacity_flow)
+    assert expected_max_flow(net, list(ec_best)) == 5.0 > stoch.value_after
+
+
+def test_sample_average_approximation_says_so():
+    """With more uncertain candidates than max_scenarios allows, the method is SAA and the plan is still
+    evaluated exactly."""
+    net = _trap()
+    r = expected_max_flow_interdiction(net, 2, max_scenarios=2, samples=50, seed=1)
+    assert r.method == "saa" and r.detail["evaluation"] == "exact"
+    assert math.isclose(r.value_after, expected_max_flow(net, r.edge_indices, r.node_indices))
+    value, how = expected_max_flow_value(net, r.edge_indices, max_exact=0, samples=400, seed=2)
+    assert how == "monte-carlo" and abs(value - r.value_after) < 1.5
