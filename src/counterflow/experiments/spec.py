@@ -209,6 +209,11 @@ def resolve(doc: dict, path: str) -> tuple[Any, str | int, Field | None]:
         known = ", ".join(k for k, v in node.items() if isinstance(v, int | float) and not isinstance(v, bool))
         raise ValueError(f"no number '{leaf}' there (numbers there: {known or 'none'})")
     cur = node.get(leaf)
+    if isinstance(cur, str) and fld is not None and fld.kind in ("float", "int"):
+        try:  # YAML 1.1 reads 2.0e6 as text; the scenario's checker accepts it as a number
+            cur = float(cur)
+        except ValueError:
+            pass
     if cur is not None and (isinstance(cur, bool) or not isinstance(cur, int | float)):
         raise ValueError(f"'{leaf}' holds {type(cur).__name__}, not a number")
     if fld is not None and fld.kind not in ("float", "int"):
