@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
@@ -77,7 +78,8 @@ def _builtin(name: str) -> Scenario:
 
 
 def _input_error(exc: InputError, code: str = "invalid_input", **extra: Any) -> ApiError:
-    return ApiError(422, code, str(exc), **exc.to_dict() | {"detail": exc.message} | extra)
+    where = {k: v for k, v in exc.to_dict().items() if k != "message"}
+    return ApiError(422, code, str(exc), **where, detail=exc.message, **extra)
 
 
 def create_app(store: Path | str | None = None, limits: Limits | None = None,
@@ -123,11 +125,19 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(ApiError(exc.status_code, code, str(exc.detail)).to_dict(), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
-        field = ".".join(loc) or None
+        loc = list(first.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path"):
+            loc = loc[1:]
+        field = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc).lstrip(".") or None
         msg = first.get("msg", "invalid request")
         text = f"field '{field}': {msg}" if field else msg
         return JSONResponse(ApiError(422, "invalid_request", text, field=field, detail=msg).to_dict(),
@@ -291,9 +301,9 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         with report_lock:
             if not path.is_file():
                 write_report = importlib.import_module("counterflow.report").write_report
-                sc, res = jobs.results(job_id)
+                sc, strategies, res = jobs.results(job_id)
                 tmp = path.with_name("report.tmp.html")
-                written = Path(write_report(sc, res, tmp))
+                written = Path(write_report(sc, res, tmp, strategies, png_dir=path.with_name("report_figures")))
                 written.replace(path)
         return path
 

@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import InputError
 from ..runner import Results, run_replications
 from ..scenario import Scenario
-from ..strategy import Strategy
+from ..strategy import Strategy, parse_strategy
 from .views import clean, map_flows, results_view
 
 __all__ = ["ApiError", "Limits", "JobManager", "JobCancelled", "ACTIVE", "DOWNLOADS", "valid_id"]
@@ -56,7 +56,7 @@ def valid_id(ident: str) -> bool:
 class ApiError(Exception):
     """An error answered as ``{"error": {"code", "message", ...}}`` with an HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, status: int, code: str, message: str, /, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
@@ -209,7 +209,7 @@ class JobManager:
             flows = map_flows(scenario, strategies, req["seed"], req["steps"])
             self._advance(job_id, len(strategies))
             self._update(job_id, phase="saving")
-            self._write_results(d, scenario, res, flows)
+            self._write_results(d, scenario, strategies, res, flows)
             if self._cancel[job_id].is_set():
                 raise JobCancelled
             self._update(job_id, status="done", phase="done", finished=time.time())
@@ -221,7 +221,8 @@ class JobManager:
             self._update(job_id, status="failed", phase="failed", finished=time.time(),
                          error={"message": f"the run failed: {type(exc).__name__}: {exc}"})
 
-    def _write_results(self, d: Path, scenario: Scenario, res: Results, flows: dict) -> None:
+    def _write_results(self, d: Path, scenario: Scenario, strategies: list[Strategy], res: Results,
+                       flows: dict) -> None:
         runs, steps = res.table(), res.steps()
         for name, frame in (("runs", runs), ("steps", steps)):
             tmp = d / f"{name}.parquet.tmp"
@@ -231,6 +232,7 @@ class JobManager:
             frame.to_csv(tmp, index=False)
             os.replace(tmp, d / f"{name}.csv")
         _write_atomic(d / "scenario.json", json.dumps(clean(scenario.to_dict())).encode())
+        _write_atomic(d / "strategies.json", json.dumps(clean([s.to_dict() for s in strategies])).encode())
         _write_atomic(d / "results.pkl", pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
         view = results_view(scenario, res, flows)
         _write_atomic(d / "view.json", json.dumps(clean(view), separators=(",", ":")).encode())
@@ -257,20 +259,24 @@ class JobManager:
         job = self.get(job_id)
         if job["status"] != "done":
             raise ApiError(409, "not_finished", f"job '{job_id}' is {job['status']}; results exist once it is done",
-                           status=job["status"])
+                           job_status=job["status"])
         return job
 
     def view(self, job_id: str) -> bytes:
         self.finished(job_id)
         return (self.job_dir(job_id) / "view.json").read_bytes()
 
-    def results(self, job_id: str) -> tuple[Scenario, Results]:
+    def results(self, job_id: str) -> tuple[Scenario, list[Strategy], Results]:
+        """The scenario, strategies and results of a finished job, read back from the store."""
         self.finished(job_id)
         d = self.job_dir(job_id)
         data = json.loads((d / "scenario.json").read_text(encoding="utf-8"))
         scenario = Scenario.from_dict(data, file=f"{data.get('name', 'scenario')}.yaml")
+        raw = json.loads((d / "strategies.json").read_text(encoding="utf-8"))
+        strategies = [parse_strategy(s, scenario=scenario) for s in raw]
         with open(d / "results.pkl", "rb") as fh:
-            return scenario, pickle.load(fh)  # noqa: S301 - written by this server into its own store
+            res = pickle.load(fh)  # noqa: S301 - written by this server into its own store
+        return scenario, strategies, res
 
     def wait(self, job_id: str, timeout: float = 60.0) -> dict:
         """Block until the job leaves the active states (used by tests and scripts)."""

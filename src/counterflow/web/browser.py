@@ -1,0 +1,106 @@
+"""Drive the page in a real headless Chromium: used by the end-to-end test and for the README screenshot.
+
+Needs Playwright for Python and a Chromium binary (Debian's ``chromium``
+package; never ``playwright install``). Regenerate the screenshot with::
+
+    python -m counterflow.web.browser --out docs/img/web.png --runs 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from .app import create_app
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "main"]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name="counterflow-test-server")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def launch(executable: str = CHROMIUM):
+    """A headless Chromium browser (Playwright) started from ``executable``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def run_in_page(page, url: str, strategies: list[str], runs: int, steps: int, timeout_ms: int = 120_000) -> None:
+    """Open the page, run the built-in ``caribbean`` with ``strategies`` and wait for the comparison table."""
+    page.goto(url + "/")
+    page.wait_for_selector("#strategy-list input[value=baseline]")
+    page.select_option("#scenario-select", "caribbean")
+    for box in page.locator("#strategy-list input[data-kind=carried]:not([disabled])").all():
+        box.set_checked(box.get_attribute("value") in strategies)
+    page.fill("#runs", str(runs))
+    page.fill("#steps", str(steps))
+    page.click("#start")
+    last = strategies[-1] if strategies else "baseline"
+    page.wait_for_selector(f"#compare-table tbody tr[data-strategy='{last}']", timeout=timeout_ms)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry: run the page with real results and save a screenshot."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("docs/img/web.png"))
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=52)
+    ap.add_argument("--strategies", nargs="+", default=["port-strike", "strike-campaign"])
+    ap.add_argument("--step", type=int, default=6, help="slider position in the screenshot")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as store, serve_in_thread(create_app(store)) as url, launch() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        run_in_page(page, url, args.strategies, args.runs, args.steps, timeout_ms=600_000)
+        page.select_option("#map-strategy", args.strategies[0])
+        page.fill("#step", str(args.step))
+        page.dispatch_event("#step", "input")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(args.out), full_page=False)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

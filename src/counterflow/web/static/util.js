@@ -1,0 +1,90 @@
+// Small helpers shared by the page's modules: API calls, DOM building, number formats, field errors.
+
+export const COLORS = ["#5f6b73", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
+const SVGNS = "http://www.w3.org/2000/svg";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `request failed (HTTP ${status})`);
+    this.status = status;
+    this.info = e;
+  }
+}
+
+export async function api(path, options = {}) {
+  const opts = { ...options, headers: { ...(options.headers || {}) } };
+  if (opts.json !== undefined) {
+    opts.body = JSON.stringify(opts.json);
+    opts.headers["Content-Type"] = "application/json";
+    delete opts.json;
+  }
+  const res = await fetch(path, opts);
+  if (res.status === 204) return null;
+  let body = null;
+  try { body = await res.json(); } catch { body = null; }
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k in node && typeof v !== "string") node[k] = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, v);
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+export function fmt(x, digits = null) {
+  if (x === null || x === undefined || Number.isNaN(x)) return "—";
+  const a = Math.abs(x);
+  if (digits !== null) return x.toFixed(digits);
+  if (a >= 1e9) return (x / 1e9).toFixed(2) + "B";
+  if (a >= 1e6) return (x / 1e6).toFixed(2) + "M";
+  if (a >= 1e4) return (x / 1e3).toFixed(1) + "k";
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 1) return x.toFixed(1);
+  if (a === 0) return "0";
+  return x.toFixed(3);
+}
+
+// Show an API error next to the input whose data-field matches the error's field (or a prefix of it).
+export function showFieldError(container, info, fallback) {
+  clearFieldErrors(container);
+  const field = info && info.field;
+  let target = null;
+  if (field) {
+    let f = field;
+    while (f && !target) {
+      target = container.querySelector(`[data-field="${CSS.escape(f)}"]`);
+      const cut = Math.max(f.lastIndexOf("."), f.lastIndexOf("["));
+      f = cut > 0 ? f.slice(0, cut) : "";
+    }
+  }
+  const msg = (info && info.message) || "error";
+  if (target) {
+    target.classList.add("invalid");
+    target.insertAdjacentElement("afterend", el("div", { class: "err-msg", role: "alert", text: msg }));
+    if (fallback) fallback.textContent = "";
+    target.scrollIntoView({ block: "nearest" });
+  } else if (fallback) {
+    fallback.textContent = msg;
+  }
+}
+
+export function clearFieldErrors(container) {
+  container.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+  container.querySelectorAll(".err-msg").forEach((n) => n.remove());
+}

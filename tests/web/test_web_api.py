@@ -1,0 +1,311 @@
+"""The web API: every endpoint, bad uploads, limits, cancel, and the store across restarts."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from counterflow import load_scenario, parse_strategy, resolve_strategies, simulate
+from counterflow.levers import LEVERS
+from counterflow.runner import replication_seed, run_replications
+from counterflow.web.app import STATIC_DIR
+
+CARIBBEAN = resources.files("counterflow.data").joinpath("caribbean.yaml").read_text(encoding="utf-8")
+
+
+def error(r, status: int, code: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["message"]
+    if code:
+        assert err["code"] == code, err
+    return err
+
+
+# ---------------------------------------------------------------- reading
+def test_index_and_static_assets_are_local(client):
+    """The page and every script/style it loads come from this server; no asset refers to another host."""
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    refs = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert "/static/app.js" in refs and "/static/style.css" in refs
+    for path in STATIC_DIR.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), path.name
+        assert client.get(f"/static/{path.name}").status_code == 200
+    imports = {m for p in STATIC_DIR.glob("*.js") for m in re.findall(r'from "\./([\w.]+)"', p.read_text())}
+    assert imports and all((STATIC_DIR / m).is_file() for m in imports)
+
+
+def test_openapi_lists_every_endpoint(client):
+    """/openapi.json documents the whole API the page uses."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in ["/api/config", "/api/scenarios", "/api/scenarios/{name}", "/api/uploads", "/api/uploads/{ident}",
+              "/api/levers", "/api/strategies/check", "/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/cancel",
+              "/api/jobs/{job_id}/results", "/api/jobs/{job_id}/download/{name}", "/api/outlines"]:
+        assert p in paths, p
+    assert "delete" in paths["/api/jobs/{job_id}"]
+
+
+def test_config_reports_limits_and_features(client):
+    """Config states the limits in force and that the report and outlines are available."""
+    c = client.get("/api/config").json()
+    assert c["limits"]["max_active_jobs"] >= 1 and c["limits"]["max_upload_bytes"] > 0
+    assert c["report_available"] and c["outlines_available"]
+
+
+def test_scenarios_and_detail(client):
+    """Built-ins are listed; a scenario's view has located nodes, valid edges and baseline first."""
+    names = [s["name"] for s in client.get("/api/scenarios").json()]
+    assert "caribbean" in names
+    v = client.get("/api/scenarios/caribbean").json()
+    sc = load_scenario("caribbean")
+    assert len(v["nodes"]) == len(sc.nodes) and len(v["edges"]) == len(sc.edges)
+    ids = {n["id"] for n in v["nodes"]}
+    assert all(e["from"] in ids and e["to"] in ids for e in v["edges"])
+    assert all(-90 <= n["lat"] <= 90 and -180 <= n["lon"] <= 180 for n in v["nodes"])
+    assert [s["name"] for s in v["strategies"]] == sc.strategy_names()
+
+
+@pytest.mark.parametrize("name", ["nope", "..", "caribbean.yaml", "%2Fetc%2Fpasswd", "..%2F..%2Fpyproject"])
+def test_scenario_names_never_reach_the_file_system(client, name):
+    """Only built-in names are accepted; paths and unknown names are a 404 JSON error."""
+    error(client.get(f"/api/scenarios/{name}"), 404)
+
+
+def test_levers_catalog_matches_the_registry(client):
+    """Every registered lever is offered with exactly its declared parameters, ranges and defaults."""
+    cat = client.get("/api/levers").json()
+    assert {lv["type"] for lv in cat["levers"]} == set(LEVERS)
+    for lv in cat["levers"]:
+        cls = LEVERS[lv["type"]]
+        assert lv["targets_key"] == cls.targets_key
+        assert [(p["name"], p["lo"], p["hi"], p["default"]) for p in lv["params"]] == \
+               [(f.name, f.lo, f.hi, f.default) for f in cls.params]
+    assert "top_throughput" in cat["rules"]
+
+
+def test_outlines_are_geojson(client):
+    """Country outlines come from the shipped file as a GeoJSON FeatureCollection."""
+    fc = client.get("/api/outlines").json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) > 10
+
+
+# ---------------------------------------------------------------- uploads
+def test_upload_valid_scenario_and_read_it_back(client):
+    """A valid upload is validated by the library, kept in the store, and can be run."""
+    r = client.post("/api/uploads", files={"file": ("my scenario.yaml", CARIBBEAN.replace("name: caribbean", "name: mine"))})
+    assert r.status_code == 200, r.text
+    up = r.json()
+    assert up["scenario"]["name"] == "mine" and re.fullmatch(r"[0-9a-f]{16}", up["upload"])
+    assert up["filename"] == "my_scenario.yaml"
+    again = client.get(f"/api/uploads/{up['upload']}").json()
+    assert again["scenario"] == up["scenario"]
+    r = client.post("/api/jobs", json={"upload": up["upload"], "runs": 1, "steps": 5})
+    assert r.status_code == 202 and r.json()["scenario"] == "mine"
+    assert client.app.state.jobs.wait(r.json()["id"])["status"] == "done"
+
+
+@pytest.mark.parametrize("text, field, marker, words", [
+    ("name: [unclosed\n", None, None, "not valid YAML"),
+    ("", None, None, "empty"),
+    ("- just\n- a list\n", None, None, "expected"),
+    (CARIBBEAN.replace("capacity: 6000", "capacity: -5", 1), "nodes[4].capacity", "capacity: -5", "must be"),
+    (CARIBBEAN.replace("kind: hub", "kind: warehouse", 1), "nodes[4].kind", "kind: warehouse", "warehouse"),
+])
+def test_bad_uploads_name_field_and_line(client, text, field, marker, words):
+    """Bad scenario files get the CLI's error: message, file, field path and line, as a 422."""
+    err = error(client.post("/api/uploads", files={"file": ("bad.yaml", text)}), 422)
+    assert words in err["message"] and err["file"] == "bad.yaml"
+    assert err["field"] == field
+    if marker is not None:
+        assert err["line"] == text[:text.index(marker)].count("\n") + 1
+    assert client.get("/api/jobs").json() == [] and not any((client.app.state.jobs.uploads_dir).iterdir())
+
+
+def test_upload_not_text_and_too_large(tmp_path, client_with):
+    """Binary uploads are a 422; uploads over the size limit are a 413, before any parsing."""
+    with client_with(tmp_path, max_upload_bytes=2000) as c:
+        err = error(c.post("/api/uploads", files={"file": ("x.yaml", b"\xff\xfe\x00bin")}), 422)
+        assert "UTF-8" in err["message"]
+        err = error(c.post("/api/uploads", files={"file": ("big.yaml", CARIBBEAN)}), 413, "too_large")
+        assert "2,000" in err["message"]
+        body = json.dumps({"scenario": "caribbean", "custom": [{"name": "x" * 200_000}]})
+        error(c.post("/api/jobs", content=body, headers={"content-type": "application/json"}), 413, "too_large")
+
+
+def test_unknown_upload_id(client):
+    """Upload ids are checked against the store's own ids; anything else is a 404."""
+    for ident in ["0123456789abcdef", "ABCDEF0123456789", "x"]:
+        error(client.get(f"/api/uploads/{ident}"), 404)
+    error(client.post("/api/jobs", json={"upload": "../../etc/passwd"}), 404, "unknown_upload")
+
+
+# ------------------------------------------------------------- strategies
+def test_strategy_check_normalises_a_good_strategy(client, job_request):
+    """A composed strategy is validated by the library and returned in file form."""
+    r = client.post("/api/strategies/check", json={"scenario": "caribbean", "strategy": job_request["custom"][0]})
+    assert r.status_code == 200, r.text
+    st = r.json()["strategy"]
+    sc = load_scenario("caribbean")
+    assert parse_strategy(st, scenario=sc) == parse_strategy(job_request["custom"][0], scenario=sc)
+
+
+@pytest.mark.parametrize("lever, field", [
+    ({"type": "strike", "targets": {"nodes": ["port_main"]}, "schedule": {"at": 3}, "intel_accuracy": 2},
+     "levers[0].intel_accuracy"),
+    ({"type": "strike", "targets": {"nodes": ["atlantis"]}, "schedule": {"at": 3}}, "levers[0].targets.nodes[0]"),
+    ({"type": "strike", "targets": {"nodes": ["port_main"]}}, "levers[0]"),
+    ({"type": "teleport", "schedule": {"at": 1}}, "levers[0].type"),
+    ({"type": "strike", "targets": {"nodes": ["port_main"]}, "schedule": {"start": 9, "until": 2}},
+     "levers[0].schedule.until"),
+])
+def test_strategy_errors_name_the_field(client, lever, field):
+    """Invalid levers are a 422 whose field path lets the page mark the input."""
+    body = {"scenario": "caribbean", "strategy": {"name": "s", "levers": [lever]}}
+    err = error(client.post("/api/strategies/check", json=body), 422, "invalid_strategy")
+    assert err["field"] == field
+
+
+def test_strategy_names_are_checked(client):
+    """Composed strategies need a plain name that does not clash with the scenario's."""
+    for name in ["", "port-strike", "baseline", "a/b", "x" * 61]:
+        body = {"scenario": "caribbean", "strategy": {"name": name, "levers": []}}
+        assert error(client.post("/api/strategies/check", json=body), 422)["field"] == "name"
+
+
+# ------------------------------------------------------------------- jobs
+def test_finished_job_matches_the_library(finished, job_request):
+    """The job's table equals run_replications with the same seed; map flows equal simulate's."""
+    c, job = finished
+    assert job["done"] == job["total"] and job["strategies"] == ["baseline", "port-strike", "hub-strike"]
+    view = c.get(f"/api/jobs/{job['id']}/results").json()
+    sc = load_scenario("caribbean")
+    strategies = resolve_strategies(sc, ["port-strike"]) + [parse_strategy(job_request["custom"][0], scenario=sc)]
+    ref = run_replications(sc, strategies, runs=3, seed=7, steps=16)
+    summary = ref.summary(view["metrics"], paired=True)
+    assert [row["strategy"] for row in view["table"]] == job["strategies"]
+    for row in view["table"]:
+        for m, entry in row["metrics"].items():
+            for k, v in entry.items():
+                want = summary[row["strategy"]][m][k]
+                assert (v is None and want is None) or v == pytest.approx(want, rel=1e-9, abs=1e-9), (m, k)
+    for st in strategies:
+        traj = simulate(sc, st, np.random.default_rng(replication_seed(7, 0)), 16, record_flows=True)
+        got = np.array(view["map"]["strategies"][st.name]["edge_flow"])
+        assert got.shape == traj.edge_flow.shape
+        assert np.allclose(got, traj.edge_flow, atol=0.051)
+    bands = view["series"]["strategies"]["port-strike"]["delivered"]
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(bands["p05"], bands["p50"], bands["p95"], strict=True))
+
+
+def test_downloads(finished):
+    """CSV and Parquet downloads hold the same per-run and per-step tables; unknown names are a 404."""
+    c, job = finished
+    base = f"/api/jobs/{job['id']}/download"
+    runs_csv = pd.read_csv(io.StringIO(c.get(f"{base}/runs.csv").text))
+    runs_pq = pd.read_parquet(io.BytesIO(c.get(f"{base}/runs.parquet").content))
+    assert len(runs_csv) == len(runs_pq) == 3 * 3
+    assert set(runs_pq.strategy) == set(job["strategies"])
+    assert np.allclose(runs_csv.delivered_kg, runs_pq.delivered_kg)
+    steps = pd.read_parquet(io.BytesIO(c.get(f"{base}/steps.parquet").content))
+    assert steps.step.max() == 15 and set(steps.replication) == {0, 1, 2}
+    assert "attachment" in c.get(f"{base}/steps.csv").headers["content-disposition"]
+    for name in ["job.json", "../job.json", "results.pkl", "x"]:
+        assert c.get(f"{base}/{name}").status_code == 404
+
+
+@pytest.mark.slow
+def test_report_download(finished):
+    """The HTML report is written by counterflow.report on first request and then served from the store."""
+    c, job = finished
+    r = c.get(f"/api/jobs/{job['id']}/download/report.html")
+    assert r.status_code == 200 and r.text.lstrip().lower().startswith("<!doctype html")
+    assert "hub-strike" in r.text
+    assert c.get(f"/api/jobs/{job['id']}/download/report.html").content == r.content
+
+
+def test_job_list_and_unknown_job(finished):
+    """Jobs are listed newest first; unknown or malformed ids are a 404 on every job endpoint."""
+    c, job = finished
+    assert job["id"] in [j["id"] for j in c.get("/api/jobs").json()]
+    for bad in ["0123456789abcdef", "..", "x"]:
+        error(c.get(f"/api/jobs/{bad}"), 404)
+        error(c.post(f"/api/jobs/{bad}/cancel"), 404)
+        error(c.get(f"/api/jobs/{bad}/results"), 404)
+        error(c.delete(f"/api/jobs/{bad}"), 404)
+
+
+@pytest.mark.parametrize("change, field, code", [
+    ({"runs": 500}, "runs", "over_limit"),
+    ({"runs": 200, "steps": 104}, "runs", "over_limit"),
+    ({"steps": 10_000}, "steps", "over_limit"),
+    ({"runs": 0}, "runs", "invalid_request"),
+    ({"seed": -1}, "seed", "invalid_request"),
+    ({"strategies": ["/etc/passwd"]}, "strategies[0]", "unknown_strategy"),
+    ({"path": "/tmp/x"}, "path", "invalid_request"),
+    ({"scenario": None}, "scenario", "invalid_request"),
+    ({"upload": "0123456789abcdef"}, "scenario", "invalid_request"),
+])
+def test_job_requests_over_limits_or_invalid(client, change, field, code, job_request):
+    """Over-limit or malformed job requests are a 422 naming the field; no job is created."""
+    err = error(client.post("/api/jobs", json={**job_request, **change}), 422, code)
+    assert err["field"] == field
+    assert client.get("/api/jobs").json() == []
+
+
+def test_work_limit_message_states_the_numbers(tmp_path, job_request, client_with):
+    """The runs x steps x strategies limit explains itself with the numbers."""
+    with client_with(tmp_path, max_run_steps=100) as c:
+        err = error(c.post("/api/jobs", json={**job_request, "runs": 3, "steps": 16}), 422, "over_limit")
+        assert "3 runs x 16 steps x 3 strategies = 144" in err["message"] and "100" in err["message"]
+
+
+def test_cancel_and_concurrent_job_limit(tmp_path, client_with):
+    """With one job allowed, a second is a 429; cancel stops the first between replications."""
+    with client_with(tmp_path, max_active_jobs=1) as c:
+        big = {"scenario": "caribbean", "strategies": ["port-strike"], "runs": 200, "steps": 52}
+        first = c.post("/api/jobs", json=big).json()
+        err = error(c.post("/api/jobs", json={**big, "runs": 1}), 429, "too_many_jobs")
+        assert "limit is 1" in err["message"]
+        error(c.get(f"/api/jobs/{first['id']}/results"), 409, "not_finished")
+        error(c.delete(f"/api/jobs/{first['id']}"), 409, "still_running")
+        time.sleep(0.3)
+        assert c.post(f"/api/jobs/{first['id']}/cancel").status_code == 200
+        job = c.app.state.jobs.wait(first["id"], timeout=60)
+        assert job["status"] == "cancelled" and job["done"] < job["total"]
+        error(c.post(f"/api/jobs/{first['id']}/cancel"), 409, "not_running")
+        error(c.get(f"/api/jobs/{first['id']}/download/runs.csv"), 409, "not_finished")
+        second = c.post("/api/jobs", json={**big, "runs": 1, "steps": 4})
+        assert second.status_code == 202
+
+
+def test_store_survives_restart_and_delete(tmp_path, job_request, client_with):
+    """A new server on the same store serves finished results unchanged and marks unfinished jobs interrupted."""
+    with client_with(tmp_path) as c:
+        job = c.post("/api/jobs", json={**job_request, "runs": 2, "steps": 8}).json()
+        c.app.state.jobs.wait(job["id"])
+        before = c.get(f"/api/jobs/{job['id']}/results").content
+        csv = c.get(f"/api/jobs/{job['id']}/download/runs.csv").content
+    # a job the previous server left running
+    stale = dict(json.loads((tmp_path / "jobs" / job["id"] / "job.json").read_text()), id="00000000000000aa",
+                 status="running")
+    (tmp_path / "jobs" / stale["id"]).mkdir()
+    (tmp_path / "jobs" / stale["id"] / "job.json").write_text(json.dumps(stale))
+    with client_with(tmp_path) as c:
+        assert c.get(f"/api/jobs/{job['id']}").json()["status"] == "done"
+        assert c.get(f"/api/jobs/{job['id']}/results").content == before
+        assert c.get(f"/api/jobs/{job['id']}/download/runs.csv").content == csv
+        old = c.get(f"/api/jobs/{stale['id']}").json()
+        assert old["status"] == "interrupted" and "start it again" in old["error"]["message"]
+        assert c.delete(f"/api/jobs/{job['id']}").status_code == 204
+        error(c.get(f"/api/jobs/{job['id']}"), 404)
+        assert not (tmp_path / "jobs" / job["id"]).exists()
