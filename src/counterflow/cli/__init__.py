@@ -17,6 +17,7 @@ from . import sweep as _sweep  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import compare as _compare  # noqa: E402,F401
 from . import io as _io  # noqa: E402,F401
+from . import optimize as _optimize  # noqa: E402,F401
 
 
 def main() -> None:

@@ -29,17 +29,19 @@ _STATUS = {
 
 
 def new_highs(time_limit: float | None = None, threads: int = 1) -> highspy.Highs:
-    """A silent :class:`highspy.Highs` (its one-off banner goes to stderr, never stdout)."""
+    """A silent :class:`highspy.Highs` (its one-off banner is discarded, so ``--json`` stdout stays JSON)."""
     global _BANNER_DONE
     if not _BANNER_DONE:
         sys.stdout.flush()
         saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(2, 1)
+            os.dup2(null, 1)
             h = highspy.Highs()
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+            os.close(null)
         _BANNER_DONE = True
     else:
         h = highspy.Highs()
