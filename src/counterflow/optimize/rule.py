@@ -8,8 +8,11 @@ strikes left intact), feeds each source with the flow observed leaving it
 solves Wood's maximum-flow interdiction with the candidates as the only
 interdictable nodes. Budget: ``targets.budget`` in the lever's money, each node
 costing the lever's ``unit_cost`` (1 if that is 0); without a budget, ``k``
-strikes. It returns the optimal plan's nodes (possibly fewer than ``k`` when
-more strikes would not lower the static maximum flow) and records each solve
+strikes. When no plan lowers that maximum flow (spare capacity absorbs any
+affordable strike), it solves again with the observed flows as capacities,
+i.e. cuts the most flow now moving. It returns the optimal plan's nodes
+(possibly fewer than ``k`` when more strikes would not lower the static
+maximum flow) and records each solve
 in ``state.lever_memory["optimized"]`` (step, flow before and after, nodes).
 
 The plan is a static optimum: it assumes the network does not re-route to
@@ -32,15 +35,18 @@ from .maxflow import max_flow_interdiction
 __all__ = ["optimized_rule", "observed_network"]
 
 
-def observed_network(net, state, candidates: np.ndarray, node_cost: float = 1.0) -> InterdictionNetwork | None:
+def observed_network(net, state, candidates: np.ndarray, node_cost: float = 1.0,
+                     capacity: str = "capacity") -> InterdictionNetwork | None:
     """The s-t network enforcement sees, with ``candidates`` interdictable at ``node_cost`` each.
 
-    Returns ``None`` when no source or no market is visible.
+    ``capacity="capacity"`` uses the known edge and node capacities; ``"flow"`` uses the flow
+    observed on each edge instead (what is moving now, ignoring spare capacity). Returns ``None``
+    when no source or no market is visible.
     """
     g = observed_graph(net, state)
     src_kind, mkt_kind = NODE_KINDS.index("source"), NODE_KINDS.index("market")
     ids = net.node_ids
-    rows = [{"from": ids[a], "to": ids[b], "capacity": d["capacity"], "cost": d["cost"]}
+    rows = [{"from": ids[a], "to": ids[b], "capacity": d[capacity], "cost": d["cost"]}
             for a, b, d in g.edges(data=True)]
     sources = [v for v in g.nodes if net.node_kind[v] == src_kind and g.out_degree(v) > 0]
     markets = [v for v in g.nodes if net.node_kind[v] == mkt_kind and g.in_degree(v) > 0]
@@ -52,7 +58,8 @@ def observed_network(net, state, candidates: np.ndarray, node_cost: float = 1.0)
         rows.append({"from": SUPER_SOURCE, "to": ids[v], "capacity": supply if supply > 0 else math.inf})
     rows += [{"from": ids[v], "to": SUPER_SINK, "capacity": math.inf} for v in markets]
     cand = {int(v) for v in candidates}
-    nodes = [{"id": ids[v], "capacity": float(net.node_cap[v] * state.cap_factor[v]),
+    nodes = [{"id": ids[v], "capacity": float(net.node_cap[v] * state.cap_factor[v]) if capacity == "capacity"
+              else math.inf,
               "interdiction_cost": node_cost if v in cand else None}
              for v in g.nodes if g.degree(v) > 0]
     return InterdictionNetwork.from_edges(rows, source=SUPER_SOURCE, sink=SUPER_SINK, nodes=nodes)
@@ -73,6 +80,9 @@ def optimized_rule(net, state, candidates: np.ndarray, k: int, rng: np.random.Ge
     if onet is None or len(candidates) == 0:
         return np.zeros(0, dtype=np.int64)
     res = max_flow_interdiction(onet, budget)
+    if res.value_after >= res.value_before:
+        fnet = observed_network(net, state, np.asarray(candidates), cost, capacity="flow")
+        res = max_flow_interdiction(fnet, budget)
     chosen = np.array(sorted(net.node_index[v] for v in res.nodes), dtype=np.int64)
     state.lever_memory.setdefault("optimized", []).append(
         {"t": int(state.t), "before": res.value_before, "after": res.value_after, "nodes": list(res.nodes),
