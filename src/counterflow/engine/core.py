@@ -17,14 +17,17 @@ from ..network import Network, compile_network
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
 from . import planning
-from .adaptation import adapt, learn, org_value, rebuild
-from .markets import update_prices
-from .movement import dispatch, land_arrivals, seizure_probability
+from ._kernels import begin_step, dispatch_org, end_step, move_all, plan_small, pre_move, update_prices
+from .adaptation import adapt, rebuild
 from .record import Recorder, Trajectory
 from .society import update_society
 from .state import RunState, StepLog
 
-__all__ = ["Engine", "simulate"]
+__all__ = ["Engine", "simulate", "SMALL_NODES", "SMALL_EDGES"]
+
+# planning problems up to this size use the compiled successive-shortest-path solver
+SMALL_NODES = 400
+SMALL_EDGES = 4000
 
 
 class Engine:
@@ -43,6 +46,9 @@ class Engine:
         draws do not shift the seizure stream between paired strategies).
     record_flows
         Keep per-step flow per edge and node (for maps); off in large sweeps.
+    solver
+        ``"auto"`` (compiled successive shortest paths for small planning
+        problems, OR-Tools for large), ``"ssp"`` or ``"ortools"``.
     """
 
     def __init__(
@@ -52,7 +58,10 @@ class Engine:
         seed: int | np.random.SeedSequence | np.random.Generator | None = 0,
         *,
         record_flows: bool = True,
+        solver: str = "auto",
     ) -> None:
+        if solver not in ("auto", "ssp", "ortools"):
+            raise ValueError("solver must be 'auto', 'ssp' or 'ortools'")
         self.net = scenario if isinstance(scenario, Network) else compile_network(scenario)
         self.strategy = strategy or BASELINE
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -65,6 +74,7 @@ class Engine:
             key=lambda lv: lv.order,
         )
         self.record_flows = record_flows
+        self.solver = solver
 
     def _init_from_state(self, net: Network, state: RunState) -> None:
         """Bare engine over ``state`` with the baseline strategy (used for the warm-up)."""
@@ -72,6 +82,7 @@ class Engine:
         self.rng_move, self.rng_plan, self.rng_lever = np.random.default_rng(20240917).spawn(3)
         self.levers = []
         self.record_flows = False
+        self.solver = "auto"
         self._setup()
 
     def _setup(self) -> None:
@@ -83,6 +94,12 @@ class Engine:
         weight = net.org_production.sum(axis=1)[:, None] * allowed
         share = weight / np.maximum(weight.sum(axis=0, keepdims=True), 1e-12)
         self._tranche_width = planning.tranche_width(net.market_demand)[None, :, :] * share[:, :, None]
+        self._market_allowed = net.org_allowed[:, net.market_node].copy()
+        self._base_p = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
+        self._learning_rate = net.scenario.parameters.learning_rate
+        self._forget_rate = net.scenario.parameters.forget_rate
+        n_split = int(np.isfinite(net.node_cap).sum())
+        self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
 
     # ------------------------------------------------------------------ run
     def run(self, steps: int | None = None, progress=None) -> Trajectory:
@@ -103,19 +120,16 @@ class Engine:
         s.log = StepLog(foreign_strikes=np.zeros(n_j), harm_by_juris=np.zeros(n_j),
                         destroyed_by_org=np.zeros(n_o))
 
-        # arrivals and sales
-        delivered_om, arrived = land_arrivals(net, s)
-        revenue = delivered_om @ s.price
-        s.cash += revenue
+        # arrivals, sales and production (production responds to prices and unsold stock)
+        p = net.scenario.parameters
+        delivered_om, arrived, revenue, produced_o = begin_step(
+            s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
+            self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
+            p.max_production_multiple, p.stock_buffer_steps, p.production_cost)
         delivered_m = delivered_om.sum(axis=0)
         s.delivered += float(delivered_m.sum())
-
-        # production responds to the organisation's price index
-        prod = net.org_production * self._production_multiplier()[:, None]
-        s.stock += prod
-        produced = float(prod.sum())
+        produced = float(produced_o.sum())
         s.produced += produced
-        s.cash -= prod.sum(axis=1) * net.scenario.parameters.production_cost
 
         # levers
         s.edge_risk_add[:] = 0.0
@@ -132,105 +146,123 @@ class Engine:
         s.destroyed += s.log.destroyed
 
         # planning, movement, learning, adaptation
-        p_seize = seizure_probability(net, s)
-        value = org_value(net, s)
-        sent_all = np.zeros(net.n_edges)
-        out_all = np.zeros(net.n_nodes)
-        seized_total = 0.0
-        resid_edge = net.edge_cap.copy()
-        resid_node = net.node_cap * s.cap_factor
+        p_seize, value, tranche_rev = pre_move(
+            net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
+            net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
         split = self._finite_cap | (s.cap_factor < 1.0)
-        split_nodes = np.flatnonzero(split)
-        split_out = np.arange(net.n_nodes)
-        split_out[split_nodes] = net.n_nodes + np.arange(split_nodes.size)
-        tranche_rev = planning.tranche_revenue(s.price, net.market_elasticity)
-        for o in self.rng_plan.permutation(n_o):
-            plan, problem = self.plan(o, value[o], p_seize, resid_edge, resid_node, split_out,
-                                      split_nodes, self._tranche_width[o], tranche_rev)
-            sent, seized, out_node = dispatch(net, s, o, plan.edge_flow, p_seize, self.rng_move)
-            resid_edge -= sent
-            resid_node -= out_node
-            sent_all += sent
-            out_all += out_node
-            seized_o = float(seized.sum())
-            seized_total += seized_o
-            s.cash[o] -= float(sent @ net.edge_cost)
-            learn(net, s, o, sent, seized)
-            lost = seized_o + s.log.destroyed_by_org[o]
-            moved = float(sent.sum()) + s.log.destroyed_by_org[o]
-            used = (out_node > 0) | (arrived[o] > 0)
-            s.last_used[o, used] = s.t
+        order = self.rng_plan.permutation(n_o)
+        uniforms = self.rng_move.random((n_o, net.n_edges))
+        if self.solver == "ssp" or (self.solver == "auto" and self._small):
+            sent_all, out_all, seized_o, sent_o = move_all(
+                s.t, order, self._is_source, s.open_node, s.open_edge, net.edge_src, net.edge_dst, net.edge_cost,
+                net.edge_time, net.edge_load_kg, net.edge_cap, net.node_cap, s.cap_factor, split, s.risk_belief,
+                s.node_fear, net.org_risk_aversion, value, s.stock, s.prev_out, s.transit, net.market_node,
+                self._tranche_width, tranche_rev, p_seize, uniforms, self._base_p, self._learning_rate,
+                self._forget_rate, s.cash, s.last_used, arrived)
+        else:
+            sent_all, out_all, seized_o, sent_o = self._move_large(
+                order, value, p_seize, split, tranche_rev, uniforms, arrived)
+        for o in order:
+            lost = seized_o[o] + s.log.destroyed_by_org[o]
+            moved = sent_o[o] + s.log.destroyed_by_org[o]
             adapt(net, s, o, lost / moved if moved > 0 else 0.0, value[o])
+        seized_total = float(seized_o.sum())
         s.seized += seized_total
         s.log.seized = seized_total
 
-        update_prices(net, s, delivered_m)
+        update_prices(s.price, s.supply_smooth, delivered_m, net.market_price, net.market_demand,
+                      net.market_elasticity, p.delivery_smoothing, p.price_smoothing, p.price_floor, p.price_cap)
         rebuild(net, s)
         update_society(net, s)
 
-        # spoilage beyond storage
-        over = np.maximum(s.stock - net.node_storage[None, :], 0.0)
-        spoiled = float(over.sum())
-        if spoiled > 0:
-            s.stock -= over
-            s.destroyed += spoiled
-
-        node_flow = out_all.copy()
-        node_flow[net.market_node] += delivered_m
+        spoiled, node_flow, active_nodes, active_edges, entropy = end_step(
+            s.stock, net.node_storage, sent_all, out_all, net.market_node, delivered_m)
+        s.destroyed += spoiled
         s.node_flow = node_flow
         s.edge_flow = sent_all
         if rec is not None:
             self._record(rec, row if row is not None else s.t, delivered_m, revenue, produced,
-                         seized_total, s.log.destroyed + spoiled, node_flow, sent_all)
+                         seized_total, s.log.destroyed + spoiled, node_flow, sent_all,
+                         active_nodes, active_edges, entropy)
         s.t += 1
 
-    def _production_multiplier(self) -> np.ndarray:
-        """Production responds to the price index and stops when unsold stock piles up.
-
-        The multiplier is ``(mean price / reference) ** supply_elasticity``
-        (within ``[1/max_production_multiple, max_production_multiple]``),
-        scaled down linearly as stock at the sources grows from
-        ``stock_buffer_steps`` to twice that many steps of production.
-        """
-        net, p, s = self.net, self.net.scenario.parameters, self.state
-        allowed = net.org_allowed[:, net.market_node]
-        ratio = np.where(allowed, (s.price / net.market_price)[None, :], 0.0)
-        index = ratio.sum(axis=1) / np.maximum(allowed.sum(axis=1), 1)
-        mult = np.clip(np.maximum(index, 1e-9) ** p.supply_elasticity,
-                       1.0 / p.max_production_multiple, p.max_production_multiple)
-        base = net.org_production.sum(axis=1)
-        buffer = p.stock_buffer_steps * base
-        held = (s.stock * self._is_source[None, :]).sum(axis=1)
-        return mult * np.clip(2.0 - held / np.maximum(buffer, 1e-9), 0.0, 1.0)
+    def _move_large(self, order, value, p_seize, split, tranche_rev, uniforms, arrived):
+        """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
+        net, s = self.net, self.state
+        resid_edge = net.edge_cap.copy()
+        resid_node = net.node_cap * s.cap_factor
+        sent_all = np.zeros(net.n_edges)
+        out_all = np.zeros(net.n_nodes)
+        seized_o = np.zeros(net.n_orgs)
+        sent_o = np.zeros(net.n_orgs)
+        forget = 1.0 - self._forget_rate
+        for o in order:
+            plan = self.plan(o, value[o], resid_edge, resid_node, split, tranche_rev)
+            sent, seized, out_node = dispatch_org(
+                s.t, plan.edge_flow, s.stock[o], s.prev_out[o], s.transit[o], net.edge_src, net.edge_time,
+                net.edge_load_kg, p_seize, uniforms[o], s.risk_belief[o], self._base_p, self._learning_rate,
+                self._forget_rate)
+            s.node_fear[o] *= forget
+            resid_edge -= sent
+            resid_node -= out_node
+            sent_all += sent
+            out_all += out_node
+            seized_o[o] = seized.sum()
+            sent_o[o] = sent.sum()
+            s.cash[o] -= float(sent @ net.edge_cost)
+            s.last_used[o, (out_node > 0) | (arrived[o] > 0)] = s.t
+        return sent_all, out_all, seized_o, sent_o
 
     # ------------------------------------------------------------- planning
-    def plan(self, o, value, p_seize, resid_edge, resid_node, split_out, split_nodes,
-             tranche_cap, tranche_rev):
-        """Build and solve organisation ``o``'s planning problem for this step."""
+    def plan(self, o: int, value: float, resid_edge: np.ndarray, resid_node: np.ndarray,
+             split: np.ndarray, tranche_rev: np.ndarray) -> planning.PlanResult:
+        """Organisation ``o``'s plan for this step (see :mod:`counterflow.engine.planning`).
+
+        ``resid_edge``/``resid_node`` are the capacities the organisations
+        planned earlier this step left; ``split`` marks nodes whose capacity
+        binds (finite or damaged). Small problems go to the compiled
+        successive-shortest-path solver, large ones to OR-Tools; both are exact.
+        """
         net, s = self.net, self.state
+        use_small = self.solver == "ssp" or (self.solver == "auto" and self._small)
+        if use_small:
+            flow, tflow, cost = plan_small(
+                net.n_nodes, self._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
+                net.edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], value, resid_edge,
+                resid_node, split, s.stock[o], s.prev_out[o], net.market_node, self._tranche_width[o],
+                tranche_rev)
+            return planning.PlanResult(flow, tflow, cost, "optimal")
         open_n = s.open_node[o]
         stock = s.stock[o]
         supply = np.where(self._is_source, stock, np.maximum(stock - s.prev_out[o], 0.0))
         supply = np.where(open_n, supply, 0.0)
+        tflow = np.zeros(self._tranche_width[o].shape)
         if supply.sum() < 1.0:
-            return planning.PlanResult(np.zeros(net.n_edges), np.zeros(0, dtype=np.int64), 0.0, "empty"), None
+            return planning.PlanResult(np.zeros(net.n_edges), tflow, 0.0, "empty")
+        split_nodes = np.flatnonzero(split & open_n)
+        split_out = np.arange(net.n_nodes)
+        split_out[split_nodes] = net.n_nodes + np.arange(split_nodes.size)
         emask = s.open_edge[o] & open_n[net.edge_src] & open_n[net.edge_dst]
         idx = np.flatnonzero(emask)
         dst = net.edge_dst[idx]
         ra = net.org_risk_aversion[o]
         cost = net.edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * value
-        sn = split_nodes[open_n[split_nodes]]
         mk = np.flatnonzero(open_n[net.market_node])
         problem = planning.build_plan(
             n_nodes=net.n_nodes, split_out=split_out, edge_idx=idx, edge_src=net.edge_src[idx],
             edge_dst=dst, edge_cap=np.maximum(resid_edge[idx], 0.0), edge_cost=cost,
-            split_nodes=sn, split_cap=np.maximum(resid_node[sn], 0.0), market_nodes=net.market_node[mk],
-            market_idx=mk, tranche_cap=tranche_cap[mk], tranche_rev=tranche_rev[mk], supply=supply,
+            split_nodes=split_nodes, split_cap=np.maximum(resid_node[split_nodes], 0.0),
+            market_nodes=net.market_node[mk], market_idx=mk, tranche_cap=self._tranche_width[o][mk],
+            tranche_rev=tranche_rev[mk], supply=supply,
         )
-        return planning.solve_plan(problem, net.n_edges), problem
+        result = planning.solve_plan(problem, net.n_edges)
+        tflow[problem.market_idx, problem.tranche_k] = result.tranche_flow
+        result.tranche_flow = tflow
+        return result
 
     # ------------------------------------------------------------ recording
-    def _record(self, rec, i, delivered_m, revenue, produced, seized, destroyed, node_flow, sent_all):
+    def _record(self, rec, i, delivered_m, revenue, produced, seized, destroyed, node_flow, sent_all,
+                active_nodes, active_edges, entropy):
         s = self.state
         ser = rec.series
         ser["delivered"][i] = delivered_m
@@ -241,13 +273,9 @@ class Engine:
         stock, transit = s.stock_total(), s.transit_total()
         ser["stock"][i] = stock
         ser["in_transit"][i] = transit
-        ser["active_nodes"][i] = np.count_nonzero(node_flow > 1e-9)
-        active = sent_all > 1e-9
-        ser["active_edges"][i] = np.count_nonzero(active)
-        total = sent_all.sum()
-        if total > 0:
-            share = sent_all[active] / total
-            ser["route_entropy"][i] = float(-(share * np.log(share)).sum())
+        ser["active_nodes"][i] = active_nodes
+        ser["active_edges"][i] = active_edges
+        ser["route_entropy"][i] = entropy
         ser["harm"][i] = s.log.harm
         ser["hardship"][i] = s.hardship.max(initial=0.0)
         ser["backlash"][i] = s.backlash.max(initial=0.0)

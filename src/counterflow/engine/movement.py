@@ -1,4 +1,4 @@
-"""Movement: landing of loads, dispatch along the plan, and seizures."""
+"""Movement: landing of loads and seizure probabilities (dispatch is compiled, see ``_kernels``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from ..network import Network
 from .state import RunState
 
-__all__ = ["land_arrivals", "seizure_probability", "dispatch"]
+__all__ = ["land_arrivals", "seizure_probability"]
 
 
 def land_arrivals(net: Network, state: RunState) -> tuple[np.ndarray, np.ndarray]:
@@ -44,42 +44,3 @@ def seizure_probability(net: Network, state: RunState) -> np.ndarray:
     p_edge = np.clip(net.edge_risk + state.edge_risk_add, 0.0, 1.0)
     p_node = np.clip(net.node_enf * (1.0 - state.corruption[net.node_juris]) + state.node_enf_add, 0.0, 1.0)
     return 1.0 - (1.0 - p_edge) * (1.0 - p_node[net.edge_src])
-
-
-def dispatch(
-    net: Network,
-    state: RunState,
-    org: int,
-    plan_flow: np.ndarray,
-    p_seize: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Send the organisation's stock one hop along its plan.
-
-    Each node sends ``min(stock, planned out-flow)``, split over its out-edges
-    in proportion to the plan; loads are seized per load (binomial) and the
-    rest travel for the edge's ``time`` steps.
-
-    Returns ``(sent [E], seized [E], out_by_node [N])`` in kg.
-    """
-    n = net.n_nodes
-    out_plan = np.bincount(net.edge_src, weights=plan_flow, minlength=n)
-    has = out_plan > 0
-    ratio = np.zeros(n)
-    ratio[has] = np.minimum(state.stock[org, has], out_plan[has]) / out_plan[has]
-    sent = plan_flow * ratio[net.edge_src]
-    used = np.flatnonzero(sent > 0)
-    seized = np.zeros_like(sent)
-    if used.size:
-        kg = sent[used]
-        loads = np.maximum(np.ceil(kg / net.edge_load_kg[used] - 1e-9), 1.0).astype(np.int64)
-        hit = rng.binomial(loads, p_seize[used])
-        seized[used] = kg * hit / loads
-        slots = state.transit.shape[2]
-        arrive = (state.t + net.edge_time[used]) % slots
-        state.transit[org, used, arrive] += kg - seized[used]
-    out_by_node = np.bincount(net.edge_src, weights=sent, minlength=n)
-    state.stock[org] -= out_by_node
-    np.maximum(state.stock[org], 0.0, out=state.stock[org])
-    state.prev_out[org] = out_plan
-    return sent, seized, out_by_node

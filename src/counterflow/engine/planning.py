@@ -31,7 +31,7 @@ __all__ = ["PlanInput", "PlanResult", "build_plan", "solve_plan", "TRANCHE_EDGES
 
 # tranche boundaries as multiples of the market's reference demand
 TRANCHE_EDGES = np.array([0.0, 0.4, 0.7, 0.9, 1.0, 1.1, 1.3, 1.6, 2.2])
-_MID = 0.5 * (TRANCHE_EDGES[1:] + TRANCHE_EDGES[:-1])
+TRANCHE_MID = 0.5 * (TRANCHE_EDGES[1:] + TRANCHE_EDGES[:-1])
 
 
 @dataclass
@@ -76,7 +76,7 @@ def tranche_revenue(price: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
     is worth less. This anchors plans to the market's size, so a starved
     market at a high price still draws full shipments.
     """
-    mult = np.clip(_MID[None, :] ** (-1.0 / elasticity[:, None]), 0.2, 2.0)
+    mult = np.clip(TRANCHE_MID[None, :] ** (-1.0 / elasticity[:, None]), 0.2, 2.0)
     return price[:, None] * mult
 
 

@@ -1,0 +1,398 @@
+"""Compiled (Numba) kernels for the per-organisation hot path of a step.
+
+``plan_small`` builds an organisation's planning problem (the same
+formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
+with the compiled successive-shortest-path solver; ``dispatch_org`` moves
+stock one hop along the plan, draws seizures per load and updates the
+organisation's perceived risk. Randomness enters only as uniforms drawn by
+the run's NumPy generator, so results stay reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._ssp import ssp_min_cost_flow
+
+__all__ = ["plan_small", "dispatch_org", "binomial_from_uniform"]
+
+
+@njit(cache=True)
+def _norm_ppf(u):  # pragma: no cover - compiled
+    """Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9)."""
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+         1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+         6.680131188771972e01, -1.328068155288572e01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+         -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+    u = min(max(u, 1e-300), 1.0 - 1e-16)
+    if u < 0.02425:
+        q = math.sqrt(-2.0 * math.log(u))
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
+    if u > 1.0 - 0.02425:
+        q = math.sqrt(-2.0 * math.log(1.0 - u))
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
+    q = u - 0.5
+    r = q * q
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
+
+
+@njit(cache=True)
+def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
+    """A Binomial(n, p) draw from one uniform: exact CDF inversion, normal approximation when n*p*(1-p) > 100."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    q = 1.0 - p
+    var = n * p * q
+    if var > 100.0:
+        k = int(math.floor(n * p + math.sqrt(var) * _norm_ppf(u) + 0.5))
+        return min(max(k, 0), n)
+    pk = math.exp(n * math.log(q))
+    cdf = pk
+    k = 0
+    ratio = p / q
+    while u > cdf and k < n:
+        pk *= (n - k) / (k + 1.0) * ratio
+        k += 1
+        cdf += pk
+    return k
+
+
+@njit(cache=True)
+def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, belief, fear,
+               risk_aversion, value, resid_edge, resid_node, split, stock, prev_out, market_node,
+               tranche_cap, tranche_rev):  # pragma: no cover - compiled
+    """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost)."""
+    n_edges = edge_src.shape[0]
+    n_mk, n_k = tranche_cap.shape
+    supply = np.zeros(n_nodes, np.int64)
+    total = 0
+    for v in range(n_nodes):
+        if open_node[v]:
+            s = stock[v] if is_source[v] else stock[v] - prev_out[v]
+            if s >= 1.0:
+                supply[v] = np.int64(math.floor(s))
+                total += supply[v]
+    edge_flow = np.zeros(n_edges)
+    tflow = np.zeros((n_mk, n_k))
+    if total == 0:
+        return edge_flow, tflow, 0.0
+    out_id = np.arange(n_nodes)
+    nxt = n_nodes
+    for v in range(n_nodes):
+        if split[v] and open_node[v]:
+            out_id[v] = nxt
+            nxt += 1
+    sink = nxt
+    n_solver = sink + 1
+    # count arcs
+    m = 0
+    for e in range(n_edges):
+        if open_edge[e] and open_node[edge_src[e]] and open_node[edge_dst[e]]:
+            m += 1
+    n_split = nxt - n_nodes
+    n_tr = 0
+    for k in range(n_mk):
+        if open_node[market_node[k]]:
+            n_tr += n_k
+    n_hold = 0
+    for v in range(n_nodes):
+        if supply[v] > 0:
+            n_hold += 1
+    size = m + n_split + n_tr + n_hold
+    tails = np.empty(size, np.int64)
+    heads = np.empty(size, np.int64)
+    caps = np.empty(size, np.int64)
+    costs = np.empty(size, np.int64)
+    eidx = np.empty(m, np.int64)
+    offset = 1
+    for k in range(n_mk):
+        if open_node[market_node[k]]:
+            for j in range(n_k):
+                r = np.int64(round(tranche_rev[k, j]))
+                if r + 1 > offset:
+                    offset = r + 1
+    i = 0
+    for e in range(n_edges):
+        a = edge_src[e]
+        b = edge_dst[e]
+        if open_edge[e] and open_node[a] and open_node[b]:
+            tails[i] = out_id[a]
+            heads[i] = b
+            c = resid_edge[e]
+            caps[i] = total if not (c < total) else (np.int64(c) if c > 0 else 0)
+            costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * value))
+            eidx[i] = e
+            i += 1
+    for v in range(n_nodes):
+        if out_id[v] != v:
+            tails[i] = v
+            heads[i] = out_id[v]
+            c = resid_node[v]
+            caps[i] = total if not (c < total) else (np.int64(c) if c > 0 else 0)
+            costs[i] = 0
+            i += 1
+    t0 = i
+    for k in range(n_mk):
+        if open_node[market_node[k]]:
+            for j in range(n_k):
+                tails[i] = out_id[market_node[k]]
+                heads[i] = sink
+                c = tranche_cap[k, j]
+                caps[i] = total if not (c < total) else (np.int64(c) if c > 0 else 0)
+                costs[i] = offset - np.int64(round(tranche_rev[k, j]))
+                i += 1
+    for v in range(n_nodes):
+        if supply[v] > 0:
+            tails[i] = v
+            heads[i] = sink
+            caps[i] = supply[v]
+            costs[i] = offset
+            i += 1
+    sup = np.zeros(n_solver, np.int64)
+    sup[:n_nodes] = supply
+    flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, sup, sink)
+    for j in range(m):
+        edge_flow[eidx[j]] = flow[j]
+    i = t0
+    for k in range(n_mk):
+        if open_node[market_node[k]]:
+            for j in range(n_k):
+                tflow[k, j] = flow[i]
+                i += 1
+    return edge_flow, tflow, float(cost)
+
+
+@njit(cache=True)
+def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, edge_load_kg, p_seize,
+                 uniforms, belief, base_p, learning_rate, forget_rate):  # pragma: no cover - compiled
+    """Send stock one hop along the plan, seize per load, load transit, learn; returns (sent, seized, out_by_node)."""
+    n_nodes = stock.shape[0]
+    n_edges = plan_flow.shape[0]
+    slots = transit.shape[1]
+    out_plan = np.zeros(n_nodes)
+    for e in range(n_edges):
+        out_plan[edge_src[e]] += plan_flow[e]
+    ratio = np.zeros(n_nodes)
+    for v in range(n_nodes):
+        if out_plan[v] > 0:
+            ratio[v] = min(stock[v], out_plan[v]) / out_plan[v]
+    sent = np.zeros(n_edges)
+    seized = np.zeros(n_edges)
+    out_by_node = np.zeros(n_nodes)
+    for e in range(n_edges):
+        x = plan_flow[e] * ratio[edge_src[e]]
+        if x > 0:
+            loads = max(np.int64(math.ceil(x / edge_load_kg[e] - 1e-9)), 1)
+            hit = binomial_from_uniform(loads, p_seize[e], uniforms[e])
+            lost = x * hit / loads
+            sent[e] = x
+            seized[e] = lost
+            transit[e, (t + edge_time[e]) % slots] += x - lost
+            out_by_node[edge_src[e]] += x
+            belief[e] += learning_rate * (lost / x - belief[e])
+        else:
+            belief[e] += forget_rate * (base_p[e] - belief[e])
+    for v in range(n_nodes):
+        stock[v] -= out_by_node[v]
+        if stock[v] < 0.0:
+            stock[v] = 0.0
+        prev_out[v] = out_plan[v]
+    return sent, seized, out_by_node
+
+
+@njit(cache=True)
+def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, edge_time,
+             edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, value,
+             stock, prev_out, transit, market_node, tranche_width, tranche_rev, p_seize, uniforms, base_p,
+             learning_rate, forget_rate, cash, last_used, arrived):  # pragma: no cover - compiled
+    """Plan and dispatch every organisation in ``order`` against shared residual capacity.
+
+    The fused form of ``Engine.plan`` + ``dispatch_org`` for small networks.
+    Returns ``(sent_all [E], out_all [N], seized_by_org [O], sent_by_org [O])``.
+    """
+    n_orgs, n_nodes = stock.shape
+    n_edges = edge_src.shape[0]
+    resid_edge = edge_cap.copy()
+    resid_node = np.empty(n_nodes)
+    for v in range(n_nodes):
+        resid_node[v] = node_cap[v] * cap_factor[v]
+    sent_all = np.zeros(n_edges)
+    out_all = np.zeros(n_nodes)
+    seized_by_org = np.zeros(n_orgs)
+    sent_by_org = np.zeros(n_orgs)
+    keep = 1.0 - forget_rate
+    for o in order:
+        flow, tflow, cost = plan_small(
+            n_nodes, is_source, open_node[o], open_edge[o], edge_src, edge_dst, edge_cost, risk_belief[o],
+            node_fear[o], risk_aversion[o], value[o], resid_edge, resid_node, split, stock[o], prev_out[o],
+            market_node, tranche_width[o], tranche_rev)
+        sent, seized, out_node = dispatch_org(
+            t, flow, stock[o], prev_out[o], transit[o], edge_src, edge_time, edge_load_kg, p_seize, uniforms[o],
+            risk_belief[o], base_p, learning_rate, forget_rate)
+        money = 0.0
+        for e in range(n_edges):
+            resid_edge[e] -= sent[e]
+            sent_all[e] += sent[e]
+            seized_by_org[o] += seized[e]
+            sent_by_org[o] += sent[e]
+            money += sent[e] * edge_cost[e]
+        cash[o] -= money
+        for v in range(n_nodes):
+            resid_node[v] -= out_node[v]
+            out_all[v] += out_node[v]
+            node_fear[o, v] *= keep
+            if out_node[v] > 0 or arrived[o, v] > 0:
+                last_used[o, v] = t
+    return sent_all, out_all, seized_by_org, sent_by_org
+
+
+@njit(cache=True)
+def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production, is_source, ref_price,
+               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost
+               ):  # pragma: no cover - compiled
+    """Land loads due now, sell those at markets, then produce.
+
+    Production is the scenario's production times ``(mean price / reference)
+    ** supply_elasticity`` (within ``[1/max_multiple, max_multiple]``), cut
+    linearly as stock at the sources grows from ``buffer_steps`` to twice
+    that many steps of production.
+
+    Returns ``(delivered [O, M], arrived [O, N], revenue [O], produced [O])``.
+    """
+    n_orgs, n_edges, slots = transit.shape
+    n_nodes = stock.shape[1]
+    n_mk = market_node.shape[0]
+    slot = t % slots
+    arrived = np.zeros((n_orgs, n_nodes))
+    delivered = np.zeros((n_orgs, n_mk))
+    revenue = np.zeros(n_orgs)
+    produced = np.zeros(n_orgs)
+    for o in range(n_orgs):
+        for e in range(n_edges):
+            x = transit[o, e, slot]
+            if x != 0.0:
+                arrived[o, edge_dst[e]] += x
+                transit[o, e, slot] = 0.0
+        for v in range(n_nodes):
+            stock[o, v] += arrived[o, v]
+        for k in range(n_mk):
+            v = market_node[k]
+            delivered[o, k] = stock[o, v]
+            stock[o, v] = 0.0
+            revenue[o] += delivered[o, k] * price[k]
+        cash[o] += revenue[o]
+        index = 0.0
+        count = 0
+        for k in range(n_mk):
+            if market_allowed[o, k]:
+                index += price[k] / ref_price[k]
+                count += 1
+        index = index / count if count > 0 else 0.0
+        mult = max(index, 1e-9) ** supply_elasticity
+        mult = min(max(mult, 1.0 / max_multiple), max_multiple)
+        base = 0.0
+        held = 0.0
+        for v in range(n_nodes):
+            base += production[o, v]
+            if is_source[v]:
+                held += stock[o, v]
+        buffer = max(buffer_steps * base, 1e-9)
+        mult *= min(max(2.0 - held / buffer, 0.0), 1.0)
+        for v in range(n_nodes):
+            x = production[o, v] * mult
+            stock[o, v] += x
+            produced[o] += x
+        cash[o] -= produced[o] * production_cost
+    return delivered, arrived, revenue, produced
+
+
+@njit(cache=True)
+def end_step(stock, storage, sent_all, out_all, market_node, delivered_m):  # pragma: no cover - compiled
+    """Spoil stock above storage; observed node flow; active nodes/edges and route entropy.
+
+    Returns ``(spoiled, node_flow [N], active_nodes, active_edges, entropy)``.
+    """
+    n_orgs, n_nodes = stock.shape
+    spoiled = 0.0
+    for o in range(n_orgs):
+        for v in range(n_nodes):
+            over = stock[o, v] - storage[v]
+            if over > 0.0:
+                stock[o, v] -= over
+                spoiled += over
+    node_flow = out_all.copy()
+    for k in range(market_node.shape[0]):
+        node_flow[market_node[k]] += delivered_m[k]
+    active_nodes = 0
+    for v in range(n_nodes):
+        if node_flow[v] > 1e-9:
+            active_nodes += 1
+    total = 0.0
+    active_edges = 0
+    for e in range(sent_all.shape[0]):
+        if sent_all[e] > 1e-9:
+            total += sent_all[e]
+            active_edges += 1
+    entropy = 0.0
+    if total > 0.0:
+        for e in range(sent_all.shape[0]):
+            if sent_all[e] > 1e-9:
+                q = sent_all[e] / total
+                entropy -= q * math.log(q)
+    return spoiled, node_flow, active_nodes, active_edges, entropy
+
+
+@njit(cache=True)
+def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corruption, edge_src, price,
+             market_allowed, elasticity, tranche_mid):  # pragma: no cover - compiled
+    """Seizure probability per edge, each organisation's value per kg, and tranche revenues.
+
+    Same definitions as :func:`counterflow.engine.movement.seizure_probability`,
+    :func:`counterflow.engine.adaptation.org_value` and
+    :func:`counterflow.engine.planning.tranche_revenue`.
+    """
+    n_edges = edge_src.shape[0]
+    p_seize = np.empty(n_edges)
+    for e in range(n_edges):
+        v = edge_src[e]
+        pe = min(max(edge_risk[e] + edge_risk_add[e], 0.0), 1.0)
+        pn = min(max(node_enf[v] * (1.0 - corruption[node_juris[v]]) + node_enf_add[v], 0.0), 1.0)
+        p_seize[e] = 1.0 - (1.0 - pe) * (1.0 - pn)
+    n_orgs, n_mk = market_allowed.shape
+    value = np.zeros(n_orgs)
+    for o in range(n_orgs):
+        count = 0
+        for k in range(n_mk):
+            if market_allowed[o, k]:
+                value[o] += price[k]
+                count += 1
+        value[o] /= max(count, 1)
+    n_k = tranche_mid.shape[0]
+    rev = np.empty((n_mk, n_k))
+    for k in range(n_mk):
+        for j in range(n_k):
+            rev[k, j] = price[k] * min(max(tranche_mid[j] ** (-1.0 / elasticity[k]), 0.2), 2.0)
+    return p_seize, value, rev
+
+
+@njit(cache=True)
+def update_prices(price, supply_smooth, delivered, ref_price, ref_demand, elasticity, delivery_smoothing,
+                  price_smoothing, price_floor, price_cap):  # pragma: no cover - compiled
+    """In-place form of :func:`counterflow.engine.markets.update_prices`."""
+    for k in range(price.shape[0]):
+        supply_smooth[k] = (1.0 - delivery_smoothing) * supply_smooth[k] + delivery_smoothing * delivered[k]
+        ratio = max(supply_smooth[k], 1e-9) / ref_demand[k]
+        target = ref_price[k] * ratio ** (-1.0 / elasticity[k])
+        target = min(max(target, price_floor * ref_price[k]), price_cap * ref_price[k])
+        price[k] = (1.0 - price_smoothing) * price[k] + price_smoothing * target
