@@ -17,7 +17,15 @@ from ..network import Network, compile_network
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
 from . import planning
-from ._kernels import begin_step, dispatch_org, end_step, move_all, plan_small, pre_move, update_prices
+from ._kernels import (
+    begin_step,
+    dispatch_org,
+    end_step,
+    move_all,
+    plan_small,
+    pre_move,
+    update_prices,
+)
 from .adaptation import adapt, rebuild
 from .record import Recorder, Trajectory
 from .society import update_society
