@@ -181,3 +181,71 @@ def sensitivity(
             out.print(t)
     if png:
         out.print(f"bar chart: {png}", style="dim", highlight=False)
+
+
+def _parse_param(text: str) -> tuple[str, float, float]:
+    path, eq, rng = text.partition("=")
+    lo, colon, hi = rng.partition(":")
+    try:
+        if not (eq and colon and path.strip()):
+            raise ValueError
+        return path.strip(), float(lo), float(hi)
+    except ValueError:
+        raise InputError(f"--param '{text}': write PATH=LOW:HIGH, e.g. "
+                         "organisations.org_a.risk_aversion=0.5:2") from None
+
+
+@app.command()
+@handles_errors
+def calibrate(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or scenario YAML path.")],
+    observed: Annotated[Path, typer.Argument(help="CSV: a 'step' column and observed series (e.g. price:us_east).")],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="PATH=LOW:HIGH to fit; repeatable.")],
+    strategy: Annotated[str, typer.Option(help="Strategy in force while the data were observed.")] = "baseline",
+    samples: Annotated[int, typer.Option(min=2, help="Prior draws (Latin hypercube).")] = 200,
+    accept: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of draws kept (closest to the data).")] = 0.1,
+    replications: Annotated[int, typer.Option(min=1, help="Runs per draw (averaged).")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the prior draws and runs.")] = 0,
+    store: Annotated[Path | None, typer.Option(help="Keep the calibration sweep here (resumable).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Fitted scenario YAML (default: NAME-fitted.yaml).")] = None,
+    executor: Annotated[str, typer.Option(help="local, dask or sequential.")] = "local",
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    address: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+) -> None:
+    """Fit parameters to an observed series by approximate Bayesian computation (rejection)."""
+    import yaml
+
+    from ..experiments import EXECUTORS, open_executor
+    from ..experiments.calibrate import calibrate as _calibrate
+
+    params = [_parse_param(p) for p in param]
+    if executor not in EXECUTORS:
+        raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
+    with open_executor(executor, workers, address) as ex, \
+            _progress(samples * replications * (1 if strategy == "baseline" else 2), 0, "calibrate",
+                      not as_json) as advance:
+        res = _calibrate(scenario, observed, params, strategy=strategy, samples=samples, accept=accept,
+                         replications=replications, seed=seed, store=store, executor=ex, progress=advance)
+    target = out_file or Path(f"{res.scenario.name}-fitted.yaml")
+    target.write_text(yaml.safe_dump(res.scenario.to_dict(), sort_keys=False, allow_unicode=True),
+                      encoding="utf-8")
+    data = res.to_json() | {"fitted_scenario": str(target)}
+    if as_json:
+        print_json(data)
+        return
+    t = Table(title=f"ABC rejection: {res.accepted} of {res.samples} draws kept (distance <= {res.epsilon:.3g})",
+              title_justify="left")
+    for c in ("parameter", "estimate (median)", "90% interval", "prior"):
+        t.add_column(c, justify="left" if c == "parameter" else "right")
+    for p, v in res.parameters.items():
+        t.add_row(p, fmt(v["estimate"]), f"{fmt(v['lo'])} .. {fmt(v['hi'])}",
+                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}")
+    out.print(t)
+    f = Table(title="Fit of the posterior-predictive mean", title_justify="left")
+    for c in ("series", "RMSE", "RMSE / sd", "R²"):
+        f.add_column(c, justify="left" if c == "series" else "right")
+    for c, v in res.fit.items():
+        f.add_row(c, fmt(v["rmse"]), f"{v['nrmse']:.3f}", "-" if v["r2"] is None else f"{v['r2']:.3f}")
+    out.print(f)
+    out.print(f"fitted scenario: {target}", style="dim", highlight=False)
