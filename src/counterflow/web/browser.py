@@ -69,10 +69,16 @@ def launch(executable: str = CHROMIUM):
 
 
 def run_in_page(page, url: str, strategies: list[str], runs: int, steps: int, timeout_ms: int = 120_000) -> None:
-    """Open the page, run the built-in ``caribbean`` with ``strategies`` and wait for the comparison table."""
-    page.goto(url + "/")
+    """Run the built-in ``caribbean`` with ``strategies`` (and any composed ones) and wait for the table.
+
+    Opens the page unless it is already open; keeps strategies composed in the page.
+    """
+    if not page.url.startswith(url):
+        page.goto(url + "/")
     page.wait_for_selector("#strategy-list input[value=baseline]")
-    page.select_option("#scenario-select", "caribbean")
+    if page.input_value("#scenario-select") != "caribbean" or page.locator("#scenario-file").input_value():
+        page.select_option("#scenario-select", "caribbean")
+        page.wait_for_function("document.getElementById('scenario-desc').textContent.startsWith('caribbean')")
     for box in page.locator("#strategy-list input[data-kind=carried]:not([disabled])").all():
         box.set_checked(box.get_attribute("value") in strategies)
     page.fill("#runs", str(runs))

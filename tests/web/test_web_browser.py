@@ -1,0 +1,102 @@
+"""End to end in a real headless Chromium: compose, run, watch, compare, download, cancel, bad upload."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from counterflow import load_scenario
+from counterflow.web import create_app
+from counterflow.web.browser import CHROMIUM, launch, run_in_page, serve_in_thread
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} not found: install Debian's chromium package (.ci/run does)"),
+]
+
+
+@pytest.mark.timeout(240)
+def test_page_end_to_end(tmp_path):
+    """The page runs caribbean with two strategies plus a composed one and shows table rows, map edges, charts."""
+    n_edges = len(load_scenario("caribbean").edges)
+    problems: list[str] = []
+    with serve_in_thread(create_app(tmp_path / "store")) as url, launch() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        # expected 422 answers (the invalid lever, the bad upload) are logged by Chromium; anything else is a problem
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "status of 422" not in m.text
+                else None)
+        page.on("request", lambda r: problems.append(f"external request {r.url}")
+                if not r.url.startswith(url) and not r.url.startswith("data:") else None)
+        page.goto(url + "/")
+        page.wait_for_selector("#strategy-list input[value=port-strike]")
+
+        # compose a strategy: an out-of-range value is shown next to its field, then fixed
+        page.click("#composer summary")
+        page.fill("#compose-name", "my-strike")
+        page.select_option("#lever-type", "strike")
+        page.click("#add-lever")
+        page.select_option('[data-field="levers[0].targets.nodes"]', ["port_west"])
+        field = page.locator('[data-field="levers[0].intel_accuracy"]')
+        field.fill("2")
+        page.click("#compose-add")
+        msg = page.locator('[data-field="levers[0].intel_accuracy"] + .err-msg')
+        msg.wait_for()
+        assert "must be in [0, 1]" in msg.inner_text()
+        assert "invalid" in field.get_attribute("class")
+        field.fill("0.9")
+        page.click("#compose-add")
+        page.wait_for_selector("#strategy-list input[value=my-strike]")
+        assert page.locator(".err-msg").count() == 0
+
+        run_in_page(page, url, ["port-strike", "strike-campaign"], runs=3, steps=20)
+        rows = page.locator("#compare-table tbody tr")
+        assert [rows.nth(i).get_attribute("data-strategy") for i in range(rows.count())] == \
+            ["baseline", "port-strike", "strike-campaign", "my-strike"]
+        assert page.locator("#compare-table tbody tr[data-strategy=baseline] td").nth(2).inner_text() == "reference"
+
+        # the map drew every edge over country outlines, some carrying flow; a strike is marked after step 4
+        assert page.locator("#map path.edge").count() == n_edges
+        assert page.locator("#map path.country").count() > 5
+        page.select_option("#map-strategy", "port-strike")
+        page.fill("#step", "6")
+        page.dispatch_event("#step", "input")
+        assert page.locator("#map path.edge.active").count() > 3
+        assert page.locator("#map circle.struck").count() >= 1
+        assert "step 4: strike on port_main" in page.inner_text("#events")
+        page.fill("#step", "2")
+        page.dispatch_event("#step", "input")
+        assert page.locator("#map circle.struck").count() == 0
+        assert page.locator("#charts svg").count() == 6
+        assert page.locator("#charts path[data-strategy=strike-campaign]").count() == 6
+
+        shot = Path(os.environ.get("COUNTERFLOW_SCREENSHOT", tmp_path / "web.png"))
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
+
+        # downloads are links to the API
+        for name in ["runs.csv", "steps.parquet", "report.html"]:
+            href = page.locator(f"#downloads a[href$='{name}']").get_attribute("href")
+            assert page.request.get(url + href).status == 200
+
+        # cancel a long job from the page
+        page.fill("#runs", "200")
+        page.fill("#steps", "52")
+        page.click("#start")
+        page.wait_for_selector("#status[data-status=running]")
+        page.click("#cancel")
+        page.wait_for_selector("#status[data-status=cancelled]", timeout=60_000)
+
+        # a bad upload is reported next to the file field with file, line and field
+        bad = load_scenario("caribbean").to_dict()
+        page.set_input_files("#scenario-file", files=[{
+            "name": "bad.yaml", "mimeType": "text/yaml",
+            "buffer": b"name: bad\nsteps: -3\nnodes: []\nedges: []\njurisdictions: []\norganisations: []\nmarkets: []\n"}])
+        err = page.locator("#scenario-file + .err-msg")
+        err.wait_for()
+        assert "bad.yaml" in err.inner_text() and "line 2" in err.inner_text() and "steps" in err.inner_text()
+        assert bad["name"] == "caribbean"
+    assert problems == []
