@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NODE_RULES", "select_nodes", "visible_nodes", "register_node_rule", "observed_graph",
            "EDGE_RULES", "register_edge_rule", "visible_edges", "zone_edges", "select_edges",
-           "select_jurisdictions", "select_organisations", "node_betweenness"]
+           "select_jurisdictions", "select_organisations", "node_betweenness", "active_graph"]
 
 NodeRule = Callable[["Network", "RunState", np.ndarray, int, np.random.Generator, object], np.ndarray]
 NODE_RULES: dict[str, NodeRule] = {}
@@ -71,15 +71,38 @@ def _random(net, state, candidates, k, rng, lever):
     return np.sort(rng.choice(candidates, size=min(k, candidates.size), replace=False))
 
 
-@register_node_rule("betweenness")
-def _betweenness(net, state, candidates, k, rng, lever):
-    g = observed_graph(net, state)
-    key = ("betweenness", g.number_of_nodes(), g.number_of_edges())
+def active_graph(net: Network, state: RunState) -> tuple[nx.DiGraph, bytes]:
+    """The network in use: edges seen carrying flow at the last step (all known edges if none was seen).
+
+    Returns the graph and a key identifying it (for caching centralities).
+    Position is measured here rather than on every known edge because
+    traffickers re-route around what is hit: a site that was central in the
+    known network but has been emptied keeps its static betweenness, so a
+    static rule strikes it again and again while the flow runs elsewhere.
+    """
+    used = state.edge_flow > 0
+    if not used.any():
+        seen = (~net.node_dormant) | (state.node_flow > 0)
+        used = seen[net.edge_src] & seen[net.edge_dst] & ~net.edge_dormant
+    g = nx.DiGraph()
+    for e in np.flatnonzero(used):
+        g.add_edge(int(net.edge_src[e]), int(net.edge_dst[e]), cost=float(net.edge_cost[e]), index=int(e))
+    return g, np.packbits(used).tobytes()
+
+
+def _cached(state: RunState, key: tuple, compute: Callable[[], dict]) -> dict:
     cache = state.lever_memory.setdefault("betweenness_cache", {})
     if key not in cache:
-        cache[key] = nx.betweenness_centrality(g, weight="cost", normalized=True)
-    score = cache[key]
-    vals = np.array([score.get(int(v), 0.0) for v in candidates])
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
+
+
+@register_node_rule("betweenness")
+def _betweenness(net, state, candidates, k, rng, lever):
+    score = node_betweenness(net, state)
+    vals = score[candidates]
     order = np.argsort(-vals, kind="stable")
     return candidates[order[:k]]
 
@@ -135,13 +158,13 @@ def _edge_random(net, state, candidates, k, rng, lever):
 
 @register_edge_rule("betweenness")
 def _edge_betweenness(net, state, candidates, k, rng, lever):
-    g = observed_graph(net, state)
-    key = ("edge_betweenness", g.number_of_nodes(), g.number_of_edges())
-    cache = state.lever_memory.setdefault("betweenness_cache", {})
-    if key not in cache:
-        score = nx.edge_betweenness_centrality(g, weight="cost", normalized=True)
-        cache[key] = {g.edges[uv]["index"]: val for uv, val in score.items()}
-    score = cache[key]
+    g, gkey = active_graph(net, state)
+
+    def compute():
+        raw = nx.edge_betweenness_centrality(g, weight="cost", normalized=True)
+        return {g.edges[uv]["index"]: val for uv, val in raw.items()}
+
+    score = _cached(state, ("edge", gkey), compute)
     vals = np.array([score.get(int(e), 0.0) for e in candidates])
     order = np.argsort(-vals, kind="stable")
     return candidates[order[:k]]
@@ -191,13 +214,9 @@ def _rank(scores: np.ndarray, k: int, rng: np.random.Generator, rule: str) -> np
 
 
 def node_betweenness(net: Network, state: RunState) -> np.ndarray:
-    """Betweenness of every node in the observed graph [N] (cached per graph shape)."""
-    g = observed_graph(net, state)
-    key = ("betweenness", g.number_of_nodes(), g.number_of_edges())
-    cache = state.lever_memory.setdefault("betweenness_cache", {})
-    if key not in cache:
-        cache[key] = nx.betweenness_centrality(g, weight="cost", normalized=True)
-    score = cache[key]
+    """Cost-weighted betweenness of every node in the network in use [N] (see :func:`active_graph`)."""
+    g, gkey = active_graph(net, state)
+    score = _cached(state, ("node", gkey), lambda: nx.betweenness_centrality(g, weight="cost", normalized=True))
     return np.array([score.get(v, 0.0) for v in range(net.n_nodes)])
 
 
