@@ -123,3 +123,36 @@ def test_cli_analyze_and_sensitivity_print_json_and_a_chart(sobol_store, tmp_pat
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = runner.invoke(app, ["analyze", str(tmp_path / "nothing-here")])
     assert r.exit_code == 2 and "metadata.json" in r.stderr
+
+
+def test_to_ema_returns_aligned_experiments_and_outcomes(sobol_store):
+    """The EMA pair has one row per (sample, strategy) with outcomes averaged over replications, aligned."""
+    from counterflow.experiments.ema import to_ema
+
+    exp, st = sobol_store
+    x, y = to_ema(st)
+    assert list(x.columns) == [*exp.names, "scenario", "policy", "model"]
+    assert len(x) == exp.n_points * len(exp.strategies)
+    assert all(v.shape == (len(x),) for v in y.values())
+    runs = st.runs()
+    means = runs.groupby(["sample", "strategy"])["delivered_kg"].mean()
+    for i in (0, 5, len(x) - 1):
+        assert y["delivered_kg"][i] == pytest.approx(means[(x.scenario[i], x.policy[i])], rel=1e-12)
+    assert np.array_equal(x[exp.names].to_numpy()[::2], exp.design())
+    xr, yr = to_ema(st, ["civilian_harm"], strategy="port-strike", replications="rows")
+    assert len(xr) == exp.n_points * exp.replications and set(yr) == {"civilian_harm"}
+    assert set(xr.policy) == {"port-strike"}
+
+
+def test_prim_finds_the_box_that_drives_cost(sobol_store):
+    """EMA Workbench's PRIM on our pair bounds the strike's unit cost from below when cost is high."""
+    prim = pytest.importorskip("ema_workbench.analysis.prim")
+    from counterflow.experiments.ema import to_ema
+
+    _, st = sobol_store
+    x, y = to_ema(st, strategy="port-strike")
+    box = prim.Prim(x.drop(columns=["scenario", "policy", "model"]), y["cost_usd"] > 2.0e6,
+                    threshold=0.9).find_box()
+    limits = box.box_lims[-1]  # the last (most restricted) box of the peeling trajectory
+    assert limits[UNIT_COST][0] > 1.7e6
+    assert box.peeling_trajectory.density.iloc[-1] >= 0.9
