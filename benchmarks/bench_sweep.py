@@ -1,0 +1,111 @@
+"""Sweep throughput: runs per second of a caribbean sweep sequentially, on 1 and 2 local workers and on Dask,
+and the store's overhead against the same runs without storing.
+
+Run: ``.venv/bin/python benchmarks/run_all.py sweep`` (about two minutes on 2 cores).
+Figures are ratios measured in one run; the CPU may be shared, so treat them as rough.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+SAMPLES = 24
+EXPERIMENT = {
+    "scenario": "caribbean",
+    "strategies": ["port-strike"],
+    "uncertainties": [
+        {"path": "organisations.org_a.risk_aversion", "low": 0.5, "high": 2.0},
+        {"path": "strategies.port-strike.levers[0].intel_accuracy", "low": 0.5, "high": 1.0},
+    ],
+    "sampler": "lhs",
+    "samples": SAMPLES,
+    "replications": 1,
+    "seed": 7,
+}
+
+
+def _fresh_caches() -> None:
+    from counterflow import runner
+
+    runner._NETWORKS.clear()  # every configuration compiles and warms its networks itself
+
+
+def plain_loop(exp) -> int:
+    """The same runs with the runner's pieces and nothing stored (the reference for the store's overhead)."""
+    from counterflow.engine import Engine
+    from counterflow.metrics import pair, run_record
+    from counterflow.runner import network_for
+    from counterflow.strategy import resolve_strategies
+
+    n = 0
+    for sample, vals in enumerate(exp.design()):
+        scenario = exp.scenario_for(vals)
+        net = network_for(scenario)
+        p = scenario.parameters
+        for rep in range(exp.replications):
+            recs = []
+            for st in resolve_strategies(scenario, list(exp.strategies[1:])):
+                ss = np.random.SeedSequence(exp.seed, spawn_key=(sample, rep))
+                traj = Engine(net, st, np.random.default_rng(ss), record_flows=False).run(exp.steps)
+                recs.append(run_record(traj, rep, exp.seed, source_mask=net.kind_mask("source"),
+                                       reference_price=net.market_price, recovery_window=p.recovery_window,
+                                       recovery_threshold=p.recovery_threshold))
+                n += 1
+            for r in recs[1:]:
+                pair(r, recs[0])
+    return n
+
+
+def main() -> None:
+    from counterflow.experiments import load_experiment, open_executor, run_sweep
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    f = tmp / "exp.yaml"
+    f.write_text(yaml.safe_dump(EXPERIMENT, sort_keys=False))
+    exp = load_experiment(f)
+    print(f"caribbean sweep: {exp.n_runs} runs ({exp.n_points} LHS points x {len(exp.strategies)} strategies), "
+          f"{exp.steps} steps each, chunks of {exp.chunk_samples} samples")
+
+    def timed(fn) -> float:
+        _fresh_caches()
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+
+    plain, stored = [], []
+    for i in range(2):  # alternate to share out any drift in CPU load
+        plain.append(timed(lambda: plain_loop(exp)))
+        stored.append(timed(lambda i=i: run_sweep(exp, tmp / f"seq{i}")))
+    t_plain, t_store = min(plain), min(stored)
+    print(f"sequential, no store : {exp.n_runs / t_plain:6.2f} runs/s  ({t_plain:.1f} s)")
+    print(f"sequential, store    : {exp.n_runs / t_store:6.2f} runs/s  ({t_store:.1f} s)")
+    print(f"store overhead       : {100 * (t_store / t_plain - 1):+.1f} %  (target <= 5 %)")
+    size = sum(p.stat().st_size for p in (tmp / "seq0").rglob("*.parquet"))
+    print(f"store size           : {size / exp.n_runs / 1024:.1f} KiB per run (runs + per-step tables)")
+
+    rates = {}
+    for kind, workers in (("local", 1), ("local", 2), ("dask", 2)):
+        t0 = time.perf_counter()
+        with open_executor(kind, workers) as ex:
+            list(ex.map(abs, range(workers * 2)))  # workers up before timing
+            startup = time.perf_counter() - t0
+            t = time.perf_counter()
+            run_sweep(exp, tmp / f"{kind}{workers}", ex)
+            el = time.perf_counter() - t
+        rates[(kind, workers)] = exp.n_runs / el
+        print(f"{kind:5s} x {workers} workers  : {rates[(kind, workers)]:6.2f} runs/s  ({el:.1f} s, "
+              f"startup {startup:.1f} s)")
+    print(f"speed-up 2 vs 1 local worker : {rates[('local', 2)] / rates[('local', 1)]:.2f}x")
+    over = 100 * (rates[("local", 2)] / rates[("dask", 2)] - 1)
+    print(f"Dask overhead per run vs local pool (2 workers): {over:+.1f} %  (target <= 10 %)")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
