@@ -70,6 +70,17 @@ def test_page_end_to_end(tmp_path):
         page.fill("#step", "2")
         page.dispatch_event("#step", "input")
         assert page.locator("#map circle.struck").count() == 0
+        # wheel zooms in (more labels, same edges, flows kept), double-click resets
+        labels = page.locator("#map text").count()
+        box = page.locator("#map svg").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.75)
+        for _ in range(4):
+            page.mouse.wheel(0, -200)
+            page.wait_for_timeout(50)
+        assert page.locator("#map text").count() > labels
+        assert page.locator("#map path.edge").count() == n_edges and page.locator("#map path.edge.active").count() > 3
+        page.dblclick("#map svg")
+        assert page.locator("#map text").count() == labels
         assert page.locator("#charts svg").count() == 6
         assert page.locator("#charts path[data-strategy=strike-campaign]").count() == 6
 

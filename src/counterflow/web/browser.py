@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=52)
     ap.add_argument("--strategies", nargs="+", default=["port-strike", "strike-campaign"])
     ap.add_argument("--step", type=int, default=6, help="slider position in the screenshot")
+    ap.add_argument("--zoom", type=int, default=0, help="wheel clicks zooming the map towards the Caribbean")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as store, serve_in_thread(create_app(store)) as url, launch() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -103,6 +104,11 @@ def main(argv: list[str] | None = None) -> None:
         page.select_option("#map-strategy", args.strategies[0])
         page.fill("#step", str(args.step))
         page.dispatch_event("#step", "input")
+        box = page.locator("#map svg").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.66)
+        for _ in range(args.zoom):
+            page.mouse.wheel(0, -120)
+            page.wait_for_timeout(100)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.out), full_page=False)
     print(f"wrote {args.out}")

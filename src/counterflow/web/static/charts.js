@@ -1,7 +1,7 @@
 // Time-series charts: per strategy a median line and a 5-95 % band over runs, with a step cursor.
 import { svg, fmt } from "./util.js";
 
-const W = 380, H = 150, M = { l: 44, r: 8, t: 18, b: 20 };
+const W = 380, H = 190, M = { l: 44, r: 8, t: 18, b: 20 };
 
 function niceTicks(lo, hi, n = 4) {
   if (!(hi > lo)) hi = lo + 1;

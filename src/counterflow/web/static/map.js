@@ -15,19 +15,40 @@ export class FlowMap {
   draw(network, flows) {
     this.network = network;
     this.flows = flows;
-    const nodes = network.nodes;
-    const lats = nodes.map((n) => n.lat), lons = nodes.map((n) => n.lon);
+    const lats = network.nodes.map((n) => n.lat), lons = network.nodes.map((n) => n.lon);
     const pad = 4;
-    const lat0 = Math.min(...lats) - pad, lat1 = Math.max(...lats) + pad;
-    const lon0 = Math.min(...lons) - pad, lon1 = Math.max(...lons) + pad;
-    const kx = Math.cos(((lat0 + lat1) / 2) * Math.PI / 180);
+    this.home = [Math.min(...lons) - pad, Math.min(...lats) - pad, Math.max(...lons) + pad, Math.max(...lats) + pad];
+    this.view = [...this.home];
+    this.kx = Math.cos(((this.home[1] + this.home[3]) / 2) * Math.PI / 180);
+    const widthDeg = (this.home[2] - this.home[0]) * this.kx;
+    const extra = 0.6 * widthDeg - (this.home[3] - this.home[1]);   // keep the map at least 0.6 as tall as wide
+    if (extra > 0) { this.home[1] -= extra / 2; this.home[3] += extra / 2; this.view = [...this.home]; }
+    this.H = Math.round((this.home[3] - this.home[1]) * W / widthDeg);
+    this.svgEl = svg("svg", { viewBox: `0 0 ${W} ${this.H}`, role: "img", "aria-label": "network map" });
+    this.interact(this.svgEl);
+    this.root.replaceChildren(this.svgEl);
+    this.shown = null;
+    let maxFlow = 1;
+    for (const s of Object.values(flows.strategies))
+      for (const row of s.edge_flow) for (const v of row) if (v > maxFlow) maxFlow = v;
+    this.maxFlow = maxFlow;
+    this.render();
+  }
+
+  // Build the SVG for the current view [lon0, lat0, lon1, lat1] (wheel zooms, drag pans, double-click resets).
+  render() {
+    const { network, flows } = this;
+    const [lon0, lat0, lon1, lat1] = this.view;
+    const kx = this.kx, H = this.H;
     const scale = W / ((lon1 - lon0) * kx);
-    const H = Math.round((lat1 - lat0) * scale);
-    this.project = (lon, lat) => [(lon - lon0) * kx * scale, (lat1 - lat) * scale];
-    const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "network map" });
-    root.append(this.countries([lon0, lat0, lon1, lat1]));
+    const top = (lat0 + lat1) / 2 + H / scale / 2;
+    this.project = (lon, lat) => [(lon - lon0) * kx * scale, (top - lat) * scale];
+    this.unproject = (x, y) => [lon0 + x / (kx * scale), top - y / scale];
+    this.view = [lon0, top - H / scale, lon1, top];
+    const root = this.svgEl;
+    root.replaceChildren(this.countries(this.view));
     this.pos = {};
-    for (const n of nodes) this.pos[n.id] = this.project(n.lon, n.lat);
+    for (const n of network.nodes) this.pos[n.id] = this.project(n.lon, n.lat);
     this.edgeLayer = svg("g", { class: "edges" });
     this.nodeLayer = svg("g", { class: "nodes" });
     this.markLayer = svg("g", { class: "marks" });
@@ -40,25 +61,59 @@ export class FlowMap {
       this.edgeLayer.append(path);
       return path;
     });
-    this.nodeEls = {};
-    for (const n of nodes) {
+    const labels = svg("g", { class: "labels" });
+    for (const n of network.nodes) {
       const [x, y] = this.pos[n.id];
       const c = svg("circle", { class: "node" + (n.dormant ? " dormant" : ""), cx: x, cy: y,
                                 r: n.kind === "market" || n.kind === "source" ? 6 : 4.5,
                                 fill: KIND_COLOR[n.kind] || "#333", "data-node": n.id });
       c.append(svg("title", {}, `${n.name || n.id} (${n.kind}, ${n.jurisdiction})`));
       this.nodeLayer.append(c);
-      this.nodeEls[n.id] = c;
-      if (n.kind === "market" || n.kind === "source" || (n.kind === "hub" && !n.dormant)) {
-        const label = svg("text", { x: x + 7, y: y - 5 }, n.id);
-        this.nodeLayer.append(label);
-      }
     }
-    let maxFlow = 1;
-    for (const s of Object.values(flows.strategies))
-      for (const row of s.edge_flow) for (const v of row) if (v > maxFlow) maxFlow = v;
-    this.maxFlow = maxFlow;
-    this.root.replaceChildren(root);
+    // labels by priority, skipping any that would overlap one already placed
+    const rank = { market: 0, source: 1, hub: 2, transit: 3 };
+    const placed = [];
+    const order = [...network.nodes].sort((a, b) => (rank[a.kind] ?? 4) + a.dormant - (rank[b.kind] ?? 4) - b.dormant);
+    for (const n of order) {
+      const [x, y] = this.pos[n.id];
+      const box = [x + 6, y - 14, x + 8 + 5.6 * n.id.length, y - 3];
+      if (placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+      placed.push(box);
+      labels.append(svg("text", { x: x + 7, y: y - 5 }, n.id));
+    }
+    this.nodeLayer.append(labels);
+    if (this.shown) this.show(...this.shown);
+  }
+
+  interact(root) {
+    const toMap = (ev) => {
+      const r = root.getBoundingClientRect();
+      const vb = root.viewBox.baseVal;
+      return this.unproject((ev.clientX - r.left) * vb.width / r.width, (ev.clientY - r.top) * vb.height / r.height);
+    };
+    root.addEventListener("wheel", (ev) => {
+      ev.preventDefault();
+      const [lon, lat] = toMap(ev);
+      const f = ev.deltaY > 0 ? 1.25 : 0.8;
+      const [a, b, c, d] = this.view;
+      if (f < 1 && (c - a) < 3) return;
+      this.view = [lon - (lon - a) * f, lat - (lat - b) * f, lon + (c - lon) * f, lat + (d - lat) * f];
+      this.render();
+    }, { passive: false });
+    let drag = null;
+    root.addEventListener("pointerdown", (ev) => { drag = toMap(ev); root.setPointerCapture(ev.pointerId); });
+    root.addEventListener("pointerup", () => { drag = null; });
+    root.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      const [lon, lat] = toMap(ev);
+      const [a, b, c, d] = this.view;
+      const dx = drag[0] - lon, dy = drag[1] - lat;
+      if (Math.abs(dx) + Math.abs(dy) < 0.05) return;
+      this.view = [a + dx, b + dy, c + dx, d + dy];
+      this.render();
+      drag = toMap(ev);
+    });
+    root.addEventListener("dblclick", () => { this.view = [...this.home]; this.render(); });
   }
 
   countries(bbox) {
@@ -100,6 +155,7 @@ export class FlowMap {
 
   // Show flow of strategy `name` at step t; returns the events of that strategy up to t.
   show(name, t) {
+    this.shown = [name, t];
     const s = this.flows.strategies[name];
     if (!s) return [];
     const row = s.edge_flow[Math.min(t, s.edge_flow.length - 1)] || [];
@@ -136,5 +192,5 @@ export class FlowMap {
 export function legendText() {
   const kinds = Object.entries(KIND_COLOR).map(([k, c]) => `<b style="color:${c}">●</b> ${k}`).join("  ");
   const modes = Object.entries(MODE_COLOR).map(([k, c]) => `<b style="color:${c}">━</b> ${k}`).join("  ");
-  return `${kinds} &nbsp;|&nbsp; ${modes} &nbsp;|&nbsp; width ∝ √kg per step; dashed = idle; red ring = struck`;
+  return `${kinds} &nbsp;|&nbsp; ${modes} &nbsp;|&nbsp; width ∝ √kg per step; dashed = idle; red ring = struck | wheel: zoom, drag: pan, double-click: reset`;
 }
