@@ -111,3 +111,29 @@ def test_page_end_to_end(tmp_path):
         assert "bad.yaml" in err.inner_text() and "line 2" in err.inner_text() and "steps" in err.inner_text()
         assert bad["name"] == "caribbean"
     assert problems == []
+
+
+@pytest.mark.timeout(120)
+def test_composer_builds_a_valid_strategy_for_every_lever(tmp_path):
+    """For every declared lever, the form with its defaults and one chosen target passes the library's validation."""
+    from counterflow.levers import LEVERS
+
+    with serve_in_thread(create_app(tmp_path / "store")) as url, launch() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(url + "/")
+        page.wait_for_selector("#strategy-list input[value=port-strike]")
+        page.click("#composer summary")
+        for typ in sorted(LEVERS):
+            page.fill("#compose-name", f"only-{typ}")
+            page.select_option("#lever-type", typ)
+            page.click("#add-lever")
+            card = page.locator(f"#compose-levers .lever[data-type={typ}]")
+            multi = card.locator("select[multiple]")
+            if multi.count():
+                first = multi.first.locator("option").first.get_attribute("value")
+                multi.first.select_option([first])
+            page.click("#compose-add")
+            page.wait_for_selector(f"#strategy-list input[value=only-{typ}]", timeout=10_000)
+            assert page.locator(".err-msg").count() == 0, page.locator(".err-msg").all_inner_texts()
+            card.locator("button", has_text="remove").click()
+        assert page.locator("#strategy-list input[data-kind=custom]").count() == len(LEVERS)

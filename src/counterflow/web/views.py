@@ -22,7 +22,7 @@ from ..runner import Results, network_for, replication_seed
 from ..scenario import Scenario
 from ..strategy import SCHEDULE_FIELDS, TARGET_FIELDS, TARGET_RULES, Strategy
 
-__all__ = ["scenario_view", "lever_catalog", "results_view", "map_flows", "series_bands", "clean",
+__all__ = ["scenario_view", "lever_catalog", "results_view", "map_flows", "series_bands", "summary_rows", "clean",
            "TABLE_METRICS", "SERIES_SHOWN"]
 
 TABLE_METRICS = ["delivered_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct", "seized_kg",

@@ -146,8 +146,8 @@ function progress(j) {
   const pct = j.total ? Math.round((100 * j.done) / j.total) : 0;
   $("progress").querySelector(".bar").style.width = `${pct}%`;
   $("progress").setAttribute("aria-valuenow", pct);
-  const msg = { queued: "queued", running: `running (${j.phase}): ${j.done} / ${j.total} runs`,
-                done: `done: ${j.total} runs`, cancelled: "cancelled",
+  const msg = { queued: "queued", running: `running (${j.phase}): ${j.done} / ${j.total} simulations`,
+                done: `done: ${j.total} simulations`, cancelled: "cancelled",
                 failed: `failed: ${(j.error || {}).message || ""}`, interrupted: (j.error || {}).message || "interrupted" };
   $("status").textContent = `${j.scenario} — ${msg[j.status] || j.status}`;
   $("status").dataset.status = j.status;

@@ -72,7 +72,8 @@ export class Composer {
       const fs = el("fieldset", { "data-key": decl.targets_key, class: "targets" },
         el("legend", { text: `${decl.targets_key}${decl.targets_required ? "" : " (optional)"}: ${decl.targets_help}` }));
       const grid = el("div", { class: "grid2" });
-      const add = (label, input) => grid.append(el("div", {}, el("label", { text: label }), input));
+      const add = (label, input) => grid.append(el("div", {}, el("label", {
+        text: input.multiple ? `${label} (Ctrl/⌘-click for several)` : label }), input));
       if (keys.has("nodes")) add("nodes", multi("nodes", sc.nodes.map((n) => [n.id, `${n.id} (${n.kind})`])));
       if (keys.has("edges")) add("edges", multi("edges", sc.edges.map((e) => [`${e.from}|${e.to}`, `${e.from} → ${e.to}`])));
       if (keys.has("jurisdictions")) add("jurisdictions", multi("jurisdictions", sc.jurisdictions.map((j) => [j.id, `${j.id} ${j.name}`])));
