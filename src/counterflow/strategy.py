@@ -21,6 +21,9 @@ __all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "pa
            "load_strategy", "resolve_strategies", "BASELINE"]
 
 TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized")
+# what a plain name or list under a lever's targets field means
+_SHORTHAND = {"jurisdiction": "jurisdictions", "jurisdictions": "jurisdictions",
+              "organisations": "organisations", "targets": "nodes", "nodes": "nodes"}
 
 
 @dataclass(frozen=True)
@@ -224,10 +227,14 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
     d = ck.record(raw, path, common + tfield + tuple(cls.params))
     targets = None
     if cls.targets_key and d[cls.targets_key] is not None:
-        targets = _targets(ck, d[cls.targets_key], join_path(path, cls.targets_key), scenario, cls.targets_help)
+        raw_targets = d[cls.targets_key]
+        # DESIGN.md shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
+        if isinstance(raw_targets, str):
+            raw_targets = [raw_targets]
+        if isinstance(raw_targets, list):
+            raw_targets = {_SHORTHAND.get(cls.targets_key, "nodes"): raw_targets}
+        targets = _targets(ck, raw_targets, join_path(path, cls.targets_key), scenario, cls.targets_help)
         cls.check_targets(ck, targets, join_path(path, cls.targets_key))
-    if typ == "strike" and scenario is None:
-        pass
     params = {f.name: d[f.name] for f in cls.params}
     return LeverSpec(type=typ, schedule=_schedule(ck, d["schedule"], join_path(path, "schedule")),
                      unit_cost=d["unit_cost"], params=params, targets=targets)
