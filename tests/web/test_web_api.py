@@ -101,7 +101,7 @@ def test_outlines_are_geojson(client):
 
 # ---------------------------------------------------------------- uploads
 def test_upload_valid_scenario_and_read_it_back(client):
-    """A valid upload is validated by the library, kept in the store, and can be run."""
+    """A valid upload is validated by the library, kept once in the store (by content), and can be run."""
     r = client.post("/api/uploads", files={"file": ("my scenario.yaml", CARIBBEAN.replace("name: caribbean", "name: mine"))})
     assert r.status_code == 200, r.text
     up = r.json()
@@ -109,6 +109,8 @@ def test_upload_valid_scenario_and_read_it_back(client):
     assert up["filename"] == "my_scenario.yaml"
     again = client.get(f"/api/uploads/{up['upload']}").json()
     assert again["scenario"] == up["scenario"]
+    same = client.post("/api/uploads", files={"file": ("other.yaml", CARIBBEAN.replace("name: caribbean", "name: mine"))})
+    assert same.json()["upload"] == up["upload"] and len(list(client.app.state.jobs.uploads_dir.glob("*.yaml"))) == 1
     r = client.post("/api/jobs", json={"upload": up["upload"], "runs": 1, "steps": 5})
     assert r.status_code == 202 and r.json()["scenario"] == "mine"
     assert client.app.state.jobs.wait(r.json()["id"])["status"] == "done"

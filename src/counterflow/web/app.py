@@ -125,6 +125,11 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}: {exc}").to_dict(),
+                            status_code=500)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -301,10 +306,14 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         with report_lock:
             if not path.is_file():
                 write_report = importlib.import_module("counterflow.report").write_report
-                sc, strategies, res = jobs.results(job_id)
-                tmp = path.with_name("report.tmp.html")
-                written = Path(write_report(sc, res, tmp, strategies, png_dir=path.with_name("report_figures")))
-                written.replace(path)
+                try:
+                    sc, strategies, res = jobs.results(job_id)
+                    tmp = path.with_name("report.tmp.html")
+                    written = Path(write_report(sc, res, tmp, strategies, png_dir=path.with_name("report_figures")))
+                    written.replace(path)
+                except Exception as exc:  # noqa: BLE001 - answered as JSON, the server keeps running
+                    raise ApiError(500, "report_failed", f"the report could not be written: "
+                                   f"{type(exc).__name__}: {exc}") from exc
         return path
 
     @app.get("/api/outlines", summary="Country outlines (GeoJSON) for the map")

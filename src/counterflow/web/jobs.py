@@ -20,6 +20,7 @@ again is marked ``interrupted`` (its request is kept and can be resubmitted).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -133,8 +134,8 @@ class JobManager:
         return self.jobs_dir / job_id
 
     def save_upload(self, text: str, filename: str) -> str:
-        """Keep a validated scenario upload; return its id."""
-        ident = secrets.token_hex(8)
+        """Keep a validated scenario upload; return its id (the same text always gets the same id)."""
+        ident = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
         _write_atomic(self.uploads_dir / f"{ident}.yaml", text.encode("utf-8"))
         _write_atomic(self.uploads_dir / f"{ident}.json", json.dumps({"filename": filename}).encode())
         return ident
