@@ -17,7 +17,8 @@ from counterflow.engine.society import (
 from counterflow.engine.state import StepLog
 
 C = SOCIETY_DEFAULTS
-vec = st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=7, max_size=7).map(np.array)
+J_MAX = 16  # drawn vectors are cut to the number of jurisdictions
+vec = st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=J_MAX, max_size=J_MAX).map(np.array)
 
 
 def _state(net):
@@ -27,13 +28,16 @@ def _state(net):
     return s
 
 
-@given(vec, vec, vec, vec, vec, st.lists(st.integers(0, 3), min_size=7, max_size=7).map(np.array), vec)
+@given(vec, vec, vec, vec, vec, st.lists(st.integers(0, 3), min_size=J_MAX, max_size=J_MAX).map(np.array), vec)
 @settings(max_examples=60)
 def test_one_step_matches_the_equations(caribbean_net, hardship, backlash, cut, aid, harm, strikes, corr):
     """One update equals an independent evaluation of the documented equations."""
     net = caribbean_net
     p = net.scenario.parameters
     s = _state(net)
+    j = len(net.juris_ids)
+    hardship, backlash, cut, aid, harm, strikes, corr = (v[:j] for v in (hardship, backlash, cut, aid, harm, strikes,
+                                                                           corr))
     s.hardship, s.backlash, s.revenue_cut, s.aid = hardship.copy(), backlash.copy(), cut.copy(), aid.copy()
     s.corruption = corr.copy()
     s.log.harm_by_juris, s.log.foreign_strikes = harm * 5, strikes.astype(float)
