@@ -15,7 +15,7 @@ deterministic equivalent stacks one cut block per pattern, sharing ``gamma``::
 * ``method="saa"``: sample-average approximation over ``samples`` patterns
   drawn with ``seed``; the plan is then evaluated exactly (or by Monte Carlo
   when it attempts more than ``max_exact_eval`` uncertain items) and the result
-  says which.
+  says which (``eval_samples`` Monte Carlo patterns).
 
 The stochastic optimum is in general not the deterministic optimum, nor the
 optimum on expected capacities: attempting two interdictions on one path can
@@ -70,7 +70,7 @@ def expected_max_flow_value(net: InterdictionNetwork, edges=(), nodes=(), *, max
 
 def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, max_scenarios: int = 256,
                                    samples: int = 100, seed: int = 0, max_exact_eval: int = 10,
-                                   time_limit: float | None = None, mip_rel_gap: float = 1e-6
+                                   eval_samples: int = 2000, time_limit: float | None = None, mip_rel_gap: float = 1e-6
                                    ) -> InterdictionResult:
     """Choose interdictions, within ``budget``, minimising the expected maximum s-t flow.
 
@@ -128,7 +128,8 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
     sol = solve_milp(c, big, row_lo, row_hi, col_lo, col_hi, integer, time_limit=time_limit,
                      mip_rel_gap=mip_rel_gap)
     edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[(n + m) * s_count:] > 0.5])
-    after, how = expected_max_flow_value(net, edges, nodes, max_exact=max_exact_eval, seed=seed)
+    after, how = expected_max_flow_value(net, edges, nodes, max_exact=max_exact_eval, samples=eval_samples,
+                                         seed=seed)
     status = "optimal" if sol.status == "infeasible" else sol.status
     return make_result("expected-max-flow", net, edges, nodes, before=before, after=after, status=status,
                        gap=sol.gap, bound=sol.bound, seconds=time.perf_counter() - t0, budget=budget,
