@@ -88,6 +88,11 @@ def test_page_end_to_end(tmp_path):
         page.screenshot(path=str(shot))
         assert shot.stat().st_size > 10_000
 
+        # the address names the job: reloading the page shows the same results from the store
+        assert "#job=" in page.url
+        page.reload()
+        page.wait_for_selector("#compare-table tbody tr[data-strategy=my-strike]")
+
         # downloads are links to the API
         for name in ["runs.csv", "steps.parquet", "report.html"]:
             href = page.locator(f"#downloads a[href$='{name}']").get_attribute("href")

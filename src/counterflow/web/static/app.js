@@ -41,7 +41,14 @@ async function init() {
   await loadBuiltin(sel.value);
   await refreshJobs();
   const m = location.hash.match(/job=([0-9a-f]{16})/);
-  if (m) await openJob(m[1]);
+  if (m) {
+    try {
+      const job = await api(`/api/jobs/${m[1]}`);
+      if (["queued", "running"].includes(job.status)) follow(job);
+      else if (job.status === "done") await openJob(job.id);
+      else progress(job);
+    } catch (e) { $("status").textContent = e.message; }
+  }
 }
 
 function setScenario(view, ref, label) {
@@ -125,6 +132,7 @@ async function start() {
 
 function follow(job) {
   state.job = job;
+  history.replaceState(null, "", `#job=${job.id}`);
   $("start").disabled = true; $("cancel").disabled = false;
   progress(job);
   clearInterval(state.poll);
