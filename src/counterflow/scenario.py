@@ -21,7 +21,7 @@ from .yamlio import LineMap, join_path, load_yaml, load_yaml_text
 
 __all__ = [
     "Jurisdiction", "Node", "Edge", "Organisation", "Market", "Scenario",
-    "load_scenario", "builtin_scenarios", "NODE_KINDS", "EDGE_MODES",
+    "load_scenario", "load_builtin", "builtin_scenarios", "NODE_KINDS", "EDGE_MODES",
 ]
 
 NODE_KINDS = ("source", "hub", "transit", "market")
@@ -364,6 +364,16 @@ def builtin_scenarios() -> dict[str, str]:
     return out
 
 
+def load_builtin(name: str) -> Scenario:
+    """Load a built-in scenario by name only (never a path; for fronts that take names from clients)."""
+    res = resources.files("counterflow.data").joinpath(f"{name}.yaml")
+    if "/" in name or "\\" in name or not res.is_file():
+        names = ", ".join(builtin_scenarios())
+        raise InputError(f"no built-in scenario named '{name}' (built-ins: {names})")
+    data, lines = load_yaml_text(res.read_text(encoding="utf-8"), f"{name}.yaml")
+    return Scenario.from_dict(data, file=f"{name}.yaml", lines=lines)
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name or a scenario YAML file by path.
 
@@ -377,11 +387,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     text_name = str(name_or_path)
     p = Path(text_name)
     if not p.exists() and "/" not in text_name and not text_name.endswith((".yaml", ".yml")):
-        res = resources.files("counterflow.data").joinpath(f"{text_name}.yaml")
-        if not res.is_file():
+        if not resources.files("counterflow.data").joinpath(f"{text_name}.yaml").is_file():
             names = ", ".join(builtin_scenarios())
             raise InputError(f"no scenario file or built-in scenario named '{text_name}' (built-ins: {names})")
-        data, lines = load_yaml_text(res.read_text(encoding="utf-8"), f"{text_name}.yaml")
-        return Scenario.from_dict(data, file=f"{text_name}.yaml", lines=lines)
+        return load_builtin(text_name)
     data, lines = load_yaml(p)
     return Scenario.from_dict(data, file=str(p), lines=lines)

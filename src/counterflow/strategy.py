@@ -273,10 +273,11 @@ def load_strategy(path: str | Path, scenario: Scenario | None = None) -> Strateg
     return parse_strategy(data, scenario=scenario, ck=ck)
 
 
-def resolve_strategies(scenario: Scenario, names: list[str] | None) -> list[Strategy]:
+def resolve_strategies(scenario: Scenario, names: list[str] | None, *, allow_files: bool = True) -> list[Strategy]:
     """Strategies by name (carried by the scenario) or by file path; all carried ones if ``names`` is empty.
 
-    ``baseline`` always exists and always comes first.
+    ``baseline`` always exists and always comes first. With ``allow_files=False``
+    (for fronts that take names from clients) only carried names are accepted.
     """
     carried = parse_strategies(scenario, Checker(scenario.source))
     carried.setdefault("baseline", BASELINE)
@@ -286,7 +287,7 @@ def resolve_strategies(scenario: Scenario, names: list[str] | None) -> list[Stra
     for nm in names:
         if nm in carried:
             out[nm] = carried[nm]
-        elif Path(nm).is_file():
+        elif allow_files and Path(nm).is_file():
             st = load_strategy(nm, scenario)
             out[st.name] = st
         else:
