@@ -15,7 +15,7 @@ __all__ = ["Blockade", "Sanctions", "Arrests"]
 class _OnJurisdictions(Lever):
     targets_key = "jurisdiction"
     targets_required = True
-    targets_help = "{jurisdictions: [ID, ...]} or {rule: top_throughput, k: 1}"
+    targets_help = "ID, [ID, ...], {jurisdictions: [ID, ...]} or {rule: top_throughput, k: 1}"
 
     @classmethod
     def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
@@ -64,7 +64,7 @@ class Sanctions(Lever):
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of cash frozen"),)
     targets_key = "organisations"
     targets_required = True
-    targets_help = "{organisations: [ID, ...]} or {rule: top_throughput, k: 1}"
+    targets_help = "[ID, ...], {organisations: [ID, ...]} or {rule: top_throughput, k: 1}"
     order = 20
 
     @classmethod
