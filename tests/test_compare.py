@@ -110,3 +110,14 @@ def test_bad_input_exits_2_with_one_message(args, message):
 def test_compare_metrics_cover_run_metrics():
     """compare reports every metric of `run` plus hardship."""
     assert RUN_METRICS | {"hardship"} <= set(COMPARE_METRICS)
+
+
+def test_metric_option_restricts_table_and_json():
+    """--metric keeps only the named metrics, in table and JSON; an unknown metric is a clear error."""
+    r = _invoke("caribbean", "port-strike", "--runs", "1", "--steps", "6", "--json", "-m", "civilian_harm",
+                "-m", "delivered_kg")
+    assert r.exit_code == 0, r.stderr
+    per = json.loads(r.stdout)["strategies"]["port-strike"]
+    assert list(per) == ["civilian_harm", "delivered_kg"]
+    bad = _invoke("caribbean", "-m", "speed", "--runs", "1", "--steps", "3")
+    assert bad.exit_code == 2 and "unknown metric 'speed'" in bad.stderr

@@ -18,6 +18,9 @@ from .common import err, fmt, handles_errors, out, print_json, progress_bar
 
 __all__ = ["compare", "compare_json"]
 
+# metrics where "better than the baseline in N % of runs" says something (not costs, not already-paired ones)
+_BEATS = {"delivered_kg", "seized_kg", "flow_reduction_pct", "civilian_harm", "hardship", "backlash"}
+
 
 def compare_json(results, metrics=None) -> dict:
     """The JSON document of ``compare``: baseline, runs, seed and per strategy and metric the comparison."""
@@ -25,7 +28,7 @@ def compare_json(results, metrics=None) -> dict:
             "strategies": comparison(results, metrics)}
 
 
-def _table(doc: dict, title: str):
+def _table(doc: dict, title: str, metrics: list[str]):
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -33,17 +36,23 @@ def _table(doc: dict, title: str):
     names = list(doc["strategies"])
     for nm in names:
         table.add_column(nm + (" (baseline)" if nm == doc["baseline"] else ""), justify="right")
-    for m in COMPARE_METRICS:
+    for m in metrics:
         cells = []
         for nm in names:
             e = doc["strategies"][nm].get(m)
             if e is None:
                 cells.append("")
                 continue
-            text = f"{fmt(e['mean']) if e['mean'] is not None else fmt(e['p50'])}"
+            value = e["mean"] if e["mean"] is not None else e["p50"]
+            if value is None:
+                text = "never" if m == "recovery_steps" else "-"
+            else:
+                text = fmt(value)
+                if e["mean"] is None and m == "recovery_steps":
+                    text += " (median; some never)"
             if nm != doc["baseline"] and e.get("diff_mean") is not None:
                 text += f"\nΔ {fmt(e['diff_mean'])} [{fmt(e['diff_lo'])}, {fmt(e['diff_hi'])}]"
-                if e.get("beats_pct") is not None:
+                if e.get("beats_pct") is not None and m in _BEATS:
                     text += f"\nbetter in {e['beats_pct']:.0f}%"
             cells.append(text)
         table.add_row(METRIC_LABELS.get(m, m), *cells)
@@ -62,6 +71,8 @@ def compare(
     steps: Annotated[int | None, typer.Option(min=1, help="Horizon in steps (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the comparison as JSON on stdout.")] = False,
     report: Annotated[Path | None, typer.Option(help="Also write the HTML report (and PNG figures) here.")] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m",
+                      help=f"Only these metrics (repeatable; default: all of {', '.join(COMPARE_METRICS)}).")] = None,
 ) -> None:
     """Compare strategies with a baseline under common random numbers.
 
@@ -69,6 +80,10 @@ def compare(
     difference from the baseline with a 95 % interval, and the share of
     replications in which the strategy did better than the baseline.
     """
+    metrics = list(metric or COMPARE_METRICS)
+    unknown = [m for m in metrics if m not in COMPARE_METRICS]
+    if unknown:
+        raise InputError(f"unknown metric '{unknown[0]}'; expected one of: {', '.join(COMPARE_METRICS)}")
     sc = load_scenario(scenario)
     names = list(strategies or []) or sc.strategy_names()
     wanted = ([baseline] if baseline != "baseline" else []) + names
@@ -81,7 +96,7 @@ def compare(
         res = run_replications(sc, resolved, runs=runs, seed=seed, steps=steps, progress=advance,
                                keep_steps=report is not None)
     res.baseline = baseline
-    doc = compare_json(res)
+    doc = compare_json(res, metrics)
     if report is not None:
         from ..report import write_report
 
@@ -91,6 +106,8 @@ def compare(
         print_json(doc)
         return
     out.print(_table(doc, f"{sc.name}: {runs} paired replications, seed {seed}, against '{baseline}' "
-                          "(mean; Δ = mean paired difference [95 % CI])"))
-    out.print("Harm, hardship and backlash are reported next to flow; numbers are illustrative, not forecasts.",
-              style="dim", highlight=False)
+                          "(mean; Δ = mean paired difference [95 % CI])", metrics))
+    out.print("'better in N%': share of paired runs in which the strategy did better than the baseline "
+              "(less delivered, more seized, fewer casualties...). Cost per kg averted is '-' when some runs "
+              "averted nothing. Harm, hardship and backlash are reported next to flow; numbers are illustrative, "
+              "not forecasts.", style="dim", highlight=False)
