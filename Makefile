@@ -16,6 +16,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/counterflow run caribbean --runs 20 --seed 1
+	$(BIN)/counterflow compare caribbean --runs 20 --seed 1 --report out/caribbean-report.html \
+		-m delivered_kg -m flow_reduction_pct -m civilian_harm -m backlash -m cost_per_kg_averted
+	@echo "report: $(CURDIR)/out/caribbean-report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
