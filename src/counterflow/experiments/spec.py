@@ -58,7 +58,8 @@ __all__ = ["Uncertainty", "Experiment", "load_experiment", "parse_experiment", "
 OUTCOMES = tuple(METRICS) + tuple(PAIRED_METRICS)
 #: Outcomes every runs table holds, whatever the file asks: flow next to harm and backlash.
 ALWAYS_KEPT = ("delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash")
-RUNS_PER_CHUNK = 16
+RUNS_PER_CHUNK = 16  # runs per stored chunk, at most...
+MIN_CHUNKS = 32     # ...while the design has enough points for this many chunks (load balance)
 
 EXPERIMENT_FIELDS = (
     Field("scenario", "str", required=True),
@@ -72,7 +73,8 @@ EXPERIMENT_FIELDS = (
     Field("outcomes", "list", default=None),
     Field("steps", "int", lo=1, default=None),
     Field("levels", "int", lo=2, default=4, doc="grid levels of the Morris design"),
-    Field("chunk_samples", "int", lo=1, default=None, doc="samples per stored chunk"),
+    Field("chunk_samples", "int", lo=1, default=None,
+          doc="samples per stored chunk (default: ~16 runs, fewer so that there are 32 chunks when possible)"),
     Field("store_steps", "bool", default=True, doc="keep the per-step table"),
 )
 UNCERTAINTY_FIELDS = (
@@ -383,7 +385,9 @@ def parse_experiment(data: Any, *, file: str | None = None, lines: Any = None, t
         if o not in OUTCOMES:
             raise ck.error(f"unknown outcome '{o}'; known: {', '.join(OUTCOMES)}", join_path("outcomes", i))
     runs_per_sample = len(names) * top["replications"]
-    chunk = top["chunk_samples"] or max(1, math.ceil(RUNS_PER_CHUNK / runs_per_sample))
+    n_points = design_size(sampler, top["samples"], len(uncs))
+    chunk = top["chunk_samples"] or max(1, min(math.ceil(RUNS_PER_CHUNK / runs_per_sample),
+                                               math.ceil(n_points / MIN_CHUNKS)))
     return Experiment(
         scenario_ref=ref, scenario_doc=doc, strategies=tuple(names), uncertainties=tuple(uncs),
         sampler=sampler, samples=top["samples"], replications=top["replications"], seed=top["seed"],
