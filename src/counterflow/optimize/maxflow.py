@@ -87,7 +87,9 @@ def max_flow_interdiction(net: InterdictionNetwork, budget: float, *, time_limit
     arcs = net.arcs()
     before, _ = min_cut(net)
     c, a, rlo, rhi, clo, chi, integer, cand = wood_model(arcs, budget)
-    sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+    fin = arcs.cap[np.isfinite(arcs.cap)]
+    sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
+                     integral=bool(np.all(fin == np.round(fin))))
     if sol.x is None:
         edges: list[int] = []
         nodes: list[int] = []

@@ -78,8 +78,9 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     row_lo = np.full(m + 1, -math.inf)
     row_hi = np.concatenate([arcs.cost, [budget]])
     integer = np.concatenate([np.zeros(n + m, dtype=bool), np.ones(k, dtype=bool)])
-    sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
-                     time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+    data = np.concatenate([arcs.cost, arcs.cap[fin], delta[cand], [demand, penalty]])
+    sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True, time_limit=time_limit,
+                     mip_rel_gap=mip_rel_gap, integral=bool(np.all(data == np.round(data))))
     edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n + m:] > 0.5])
     after = min_cost_flow_value(net, demand, penalty, edges, nodes)
     return make_result("min-cost-flow", net, edges, nodes, before=before, after=after, status=sol.status,

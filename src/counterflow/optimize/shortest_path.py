@@ -90,17 +90,14 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
     row_lo = np.full(m + 1, -math.inf)
     row_hi = np.concatenate([arcs.cost, [budget]])
     integer = np.concatenate([np.zeros(n, dtype=bool), np.ones(k, dtype=bool)])
-    if np.all(arcs.cost == np.round(arcs.cost)) and np.all(delta[cand] == np.round(delta[cand])):
-        # with integral lengths the shortest distance is integral: declaring pi_t integer lets the
-        # solver round its bound down, which closes the gap far sooner (still exact)
-        integer[arcs.t] = True
+    integral = bool(np.all(arcs.cost == np.round(arcs.cost)) and np.all(delta[cand] == np.round(delta[cand])))
     if math.isinf(before):
         edges: list[int] = []
         nodes: list[int] = []
         sol = None
     else:
         sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
-                         time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+                         time_limit=time_limit, mip_rel_gap=mip_rel_gap, integral=integral)
         edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n:] > 0.5])
     after = shortest_path_value(net, edges, nodes)
     if sol is None:
