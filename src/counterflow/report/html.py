@@ -29,7 +29,7 @@ td.good{background:#eaf5ea}td.bad{background:#fbeaea}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:6px;vertical-align:-1px}
 figure{margin:14px 0 26px}figure img{max-width:100%;border:1px solid #e2e2e2;background:white}
 figcaption{font-size:.9em;color:#555;max-width:62em}
-ul.strats li{margin:.3em 0}footer{color:#888;font-size:.85em;margin-top:3em}
+ul.strats li,ul.glance li{margin:.3em 0}ul.glance{font-size:1.05em;list-style:none;padding-left:0}footer{color:#888;font-size:.85em;margin-top:3em}
 """
 
 
@@ -107,6 +107,38 @@ def _table(results: Results, table: dict, colours: dict[str, str], metrics: list
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def _glance(results: Results, table: dict, colours: dict[str, str]) -> str:
+    """One plain sentence per strategy: flow, harm, backlash, cost."""
+    items = []
+    for name in results.strategies:
+        if name == results.baseline:
+            continue
+        per = table.get(name, {})
+
+        def med(m, k=1.0, per=per):
+            v = per.get(m, {}).get("p50")
+            return None if v is None else v * k
+
+        fr, harm, back, cost = med("flow_reduction_pct"), med("civilian_harm"), med("backlash"), med("cost_usd", 1e-6)
+        e = per.get("flow_reduction_pct", {})
+        lo, hi, dlo, dhi = e.get("p05"), e.get("p95"), e.get("diff_lo"), e.get("diff_hi")
+        if fr is None:
+            continue
+
+        def pct(x):
+            return f"{x:.1f}" if abs(x) < 10 else f"{x:.0f}"
+
+        if dlo is not None and dhi is not None and dlo <= 0 <= dhi:
+            verb = "no clear change in what"
+        else:
+            verb = f"{pct(fr)} % less" if fr >= 0 else f"{pct(-fr)} % more"
+        rng = f" (90 % of runs: {pct(lo)} to {pct(hi)} % less)" if lo is not None and hi is not None else ""
+        items.append(f'<li><span class="swatch" style="background:{colours[name]}"></span><b>{_html.escape(name)}</b>: '
+                     f"{verb} reaches consumers{rng}; {_fmt(harm)} expected civilian casualties, backlash "
+                     f"{_fmt(back)}, cost USD {_fmt(cost)} million.</li>")
+    return f'<ul class="glance">{"".join(items)}</ul>' if items else ""
+
+
 def _lever_line(lv) -> str:
     d = lv.to_dict()
     d.pop("type", None)
@@ -151,6 +183,9 @@ def render_html(scenario: Scenario, results: Results, table: dict, strategies: d
 <p class="note">Stylised, illustrative model: regions and fictional groups, not intelligence and not a targeting aid.
 Every strategy is run {results.runs} times with the same random seeds as the no-action baseline (seed {results.seed}),
 so differences are paired. Civilian harm, backlash and cost are reported next to flow.</p>
+<h2>At a glance</h2>
+<p>Medians over runs, compared with doing nothing, over the whole horizon.</p>
+{_glance(results, table, colours)}
 <h2>The comparison</h2>
 <p>Each cell: <b>the median over runs</b>, below it the range holding 90 % of runs, and (&Delta;) the mean paired
 difference from no action with its 95 % interval. Green: clearly better than no action (the interval excludes zero);
