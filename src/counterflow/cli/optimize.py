@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from enum import StrEnum
 from pathlib import Path
@@ -46,7 +47,7 @@ def _load(network: str, source: str | None, sink: str | None, nodes: Path | None
             except ValueError:
                 raise InputError(f"interdiction_cost must be a number, got {raw!r}", file=str(nodes),
                                  line=i + 2) from None
-        object.__setattr__(net, "node_interdiction_cost", cost)
+        net = dataclasses.replace(net, node_interdiction_cost=cost)
     return net
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import InputError
 from .graph import Arcs, InterdictionNetwork
 
-__all__ = ["InterdictionResult", "check_budget", "plan_items"]
+__all__ = ["InterdictionResult", "check_budget", "plan_items", "make_result"]
 
 
 @dataclass
