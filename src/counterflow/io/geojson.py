@@ -14,10 +14,10 @@ as scenario fields are used; missing ones take the documented defaults.
 Examples
 --------
 >>> from counterflow import load_scenario
->>> fc = to_geojson(load_scenario("caribbean"))
->>> s, report = from_geojson(fc)
->>> len(s.nodes)
-20
+>>> scenario = load_scenario("caribbean")
+>>> s, report = from_geojson(to_geojson(scenario))
+>>> s.to_dict() == scenario.to_dict()
+True
 """
 
 from __future__ import annotations

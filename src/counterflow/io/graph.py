@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -212,8 +213,13 @@ def read_graphml(path: str | Path, *, name: str | None = None) -> tuple[Scenario
         else:
             raise InputError(f"not valid GraphML: {exc}", file=str(p)) from None
     except (ValueError, KeyError) as exc:
+        m = re.search(r"'([^']*)'\s*$", str(exc))
+        line = None
+        if m:
+            at = text.find(f">{m.group(1)}<")
+            line = text.count("\n", 0, at) + 1 if at >= 0 else None
         raise InputError(f"not valid GraphML (an attribute value does not match its declared type): {exc}",
-                         file=str(p)) from None
+                         file=str(p), line=line) from None
     node_lines = line_finder(text, r"<node\b[^>]*\bid=\"([^\"]*)\"")
     edge_lines: dict[str, int] = {}
     for m_src, line in line_finder(text, r"(<edge\b[^>]*>)").items():
