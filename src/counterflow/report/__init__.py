@@ -79,7 +79,7 @@ def build_report(scenario: Scenario, results: Results, strategies: Sequence[Stra
     markets = [net.node_ids[i] for i in net.market_node]
     horizon = int(steps.step.max()) + 1
     figs = {
-        "delivery": _png(fig_delivery(steps, markets, order, colours, first)),
+        "delivery": _png(fig_delivery(steps, markets, order, colours, first, net.market_demand)),
         "indicators": _png(fig_indicators(steps, markets, net.market_price, order, colours, first)),
     }
     acting = [by_name[n] for n in order if n in by_name and n != results.baseline and by_name[n].levers]

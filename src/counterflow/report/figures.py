@@ -81,19 +81,36 @@ def _action_marks(ax, first_actions: dict[str, int | None], colours: dict[str, s
             ax.axvline(t, color=colours.get(name, "k"), lw=0.8, ls=":", alpha=0.8)
 
 
+MAX_MARKET_PANELS = 6
+
+
 def fig_delivery(steps: pd.DataFrame, markets: Sequence[str], order: Sequence[str],
-                 colours: dict[str, str], first_actions: dict[str, int | None]) -> Figure:
-    """Delivered kg per market per step: median and 5-95 % band per strategy, one panel per market."""
-    n = max(len(markets), 1)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), sharey=False, squeeze=False)
-    for ax, m in zip(axes[0], markets, strict=False):
+                 colours: dict[str, str], first_actions: dict[str, int | None],
+                 demand: Sequence[float] | None = None) -> Figure:
+    """Delivered kg per market per step: median and 5-95 % band per strategy, one panel per market.
+
+    With more than ``MAX_MARKET_PANELS`` markets, the largest by reference
+    ``demand`` get panels (the title says how many are left out).
+    """
+    shown = list(markets)
+    if len(shown) > MAX_MARKET_PANELS:
+        rank = np.argsort(-np.asarray(demand if demand is not None else np.ones(len(shown))), kind="stable")
+        shown = [markets[i] for i in rank[:MAX_MARKET_PANELS]]
+    n = max(len(shown), 1)
+    cols = min(n, 3)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(max(4.4 * cols, 8.0), 3.4 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    for ax, m in zip(axes.ravel(), shown, strict=False):
         _bands(ax, band_table(steps, "delivered", m, smooth=SMOOTH), colours, order)
         _action_marks(ax, first_actions, colours)
         ax.set_title(f"Reaching {m} (kg per week, {SMOOTH}-week mean)", fontsize=10)
         ax.set_xlabel("week")
         ax.set_ylim(bottom=0)
     axes[0][0].legend(fontsize=8, frameon=False, loc="lower left")
-    fig.suptitle("Drugs reaching each consumer market: median and 90 % band over replications", fontsize=11)
+    extra = f" ({len(shown)} largest of {len(markets)} markets)" if len(shown) < len(markets) else ""
+    fig.suptitle("Drugs reaching each consumer market: median and 90 % band over replications" + extra, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -149,10 +166,11 @@ def _draw_outlines(ax, bbox) -> None:
 def _draw_flows(ax, net: Network, flow: np.ndarray, vmax: float, change: np.ndarray | None) -> None:
     seg = np.stack([np.c_[net.lon[net.edge_src], net.lat[net.edge_src]],
                     np.c_[net.lon[net.edge_dst], net.lat[net.edge_dst]]], axis=1)
-    base = LineCollection(seg, colors="#cccccc", linewidths=0.6, linestyles=":", zorder=1)
-    ax.add_collection(base)
+    scale = float(np.clip(np.sqrt(40.0 / max(net.n_nodes, 1)), 0.15, 1.0))  # thinner and smaller on big networks
+    if net.n_edges <= 400:
+        ax.add_collection(LineCollection(seg, colors="#cccccc", linewidths=0.6, linestyles=":", zorder=1))
     used = flow > 1e-6
-    widths = 0.6 + 7.0 * np.sqrt(flow[used] / max(vmax, 1e-9))
+    widths = 0.3 + 7.0 * scale * np.sqrt(flow[used] / max(vmax, 1e-9))
     if change is None:
         colours = np.array(["#2b6c8f"] * int(used.sum()))
     else:
@@ -167,8 +185,9 @@ def _draw_flows(ax, net: Network, flow: np.ndarray, vmax: float, change: np.ndar
     for code, kind in enumerate(NODE_KINDS):
         mask = net.node_kind == code
         marker, colour = kinds[kind]
-        ax.scatter(net.lon[mask], net.lat[mask], marker=marker, s=46 if kind != "market" else 90,
-                   c=colour, edgecolors="white", linewidths=0.6, zorder=3, label=kind)
+        size = (46 if kind != "market" else 90) * (scale ** 2 if kind in ("hub", "transit") else 1.0)
+        ax.scatter(net.lon[mask], net.lat[mask], marker=marker, s=size, c=colour,
+                   edgecolors="white", linewidths=0.6 * scale, zorder=3, label=kind)
 
 
 def fig_map(net: Network, panels: Sequence[tuple[str, np.ndarray, np.ndarray]],
