@@ -64,3 +64,25 @@ def test_organisation_top_throughput_is_the_busiest(caribbean_net):
     assert got.tolist() == [int(np.argmax(state.prev_out.sum(axis=1)))]
     named = select_organisations(Targets(organisations=("org_b",)), net, state, np.random.default_rng(0))
     assert named.tolist() == [net.org_ids.index("org_b")]
+
+
+def test_betweenness_rules_for_states_and_organisations_match_networkx(caribbean_net):
+    """Jurisdiction and organisation betweenness rank by summed node betweenness of the network in use."""
+    import networkx as nx
+
+    net = caribbean_net
+    state = warm_state(net)
+    g = nx.DiGraph()
+    for e in np.flatnonzero(state.edge_flow > 0):
+        g.add_edge(int(net.edge_src[e]), int(net.edge_dst[e]), cost=float(net.edge_cost[e]))
+    score = nx.betweenness_centrality(g, weight="cost", normalized=True)
+    node = np.array([score.get(v, 0.0) for v in range(net.n_nodes)])
+    by_state = np.bincount(net.node_juris, weights=node, minlength=len(net.juris_ids))
+    got = select_jurisdictions(Targets(rule="betweenness", k=2), net, state, np.random.default_rng(0))
+    assert got.tolist() == np.argsort(-by_state, kind="stable")[:2].tolist()
+    recent = state.last_used >= state.t - 4
+    by_org = (recent * node[None, :]).sum(axis=1)
+    got = select_organisations(Targets(rule="betweenness", k=1), net, state, np.random.default_rng(0))
+    assert got.tolist() == [int(np.argmax(by_org))]
+    rnd = select_jurisdictions(Targets(rule="random", k=3), net, state, np.random.default_rng(1))
+    assert len(set(rnd.tolist())) == 3
