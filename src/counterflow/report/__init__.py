@@ -1,7 +1,15 @@
 """A report people would rather look at than read: one self-contained HTML file plus PNG figures.
 
->>> from counterflow.report import write_report   # doctest: +SKIP
->>> write_report(scenario, results, "report.html")  # results from run_replications(..., keep_steps=True)
+Examples
+--------
+>>> from counterflow import load_scenario, resolve_strategies
+>>> from counterflow.runner import run_replications
+>>> from counterflow.report import write_report
+>>> s = load_scenario("caribbean")
+>>> st = resolve_strategies(s, ["port-strike"])
+>>> res = run_replications(s, st, runs=2, steps=8, keep_steps=True)
+>>> write_report(s, res, "report.html", st)  # doctest: +SKIP
+PosixPath('report.html')
 """
 
 from __future__ import annotations
