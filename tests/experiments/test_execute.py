@@ -131,6 +131,10 @@ def test_a_failing_run_is_recorded_and_the_sweep_completes(tmp_path):
     assert failed.delivered_kg.isna().all()
     ok = runs[runs.status == "ok"]
     assert ok.delivered_kg.notna().all() and len(ok) == 6
+    again = run_sweep(exp, tmp_path / "store", retry_errors=True)  # reruns only the failing chunk
+    per_chunk = exp.chunk_samples * len(exp.strategies)
+    assert again.ran_runs == per_chunk and again.failed_runs == 2
+    assert (Store(tmp_path / "store").key_counts().n == 1).all() and len(Store(tmp_path / "store").runs()) == 8
 
 
 def test_rerunning_a_finished_sweep_runs_nothing(three_stores):

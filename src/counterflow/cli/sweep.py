@@ -57,6 +57,7 @@ def sweep(
     executor: Annotated[str, typer.Option(help="local (process pool), dask, or sequential.")] = "local",
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: CPU count; dask: 2).")] = None,
     address: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Run failed runs' chunks again.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,
 ) -> None:
     """Run every (sample, strategy, replication) of an experiment into a resumable Parquet store.
@@ -73,7 +74,7 @@ def sweep(
         raise InputError("--address needs --executor dask")
     exp = load_experiment(experiment)
     st = Store.create(store, exp, exp.design())
-    done = st.done_chunks()
+    done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
     done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) * exp.replications
     if not as_json:
         err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
@@ -81,7 +82,7 @@ def sweep(
     try:
         with open_executor(executor, workers, address) as ex, \
                 _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
-            report = run_sweep(exp, st, ex, progress=advance)
+            report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
     except KeyboardInterrupt:
         err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
                   "run the same command to finish the rest", highlight=False)

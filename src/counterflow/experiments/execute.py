@@ -163,6 +163,7 @@ def run_sweep(
     *,
     progress: Callable[[int], None] | None = None,
     max_pending: int | None = None,
+    retry_errors: bool = False,
 ) -> SweepReport:
     """Run every missing chunk of ``exp`` and write it to ``store``.
 
@@ -175,6 +176,8 @@ def run_sweep(
         Called with the number of runs stored after each chunk.
     max_pending
         Chunks in flight at once (default: all).
+    retry_errors
+        Run again the chunks holding failed runs (each such chunk file is replaced whole).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def run_sweep(
     design = exp.design()
     st = store if isinstance(store, Store) else Store.create(store, exp, design)
     chunks = exp.chunks()
-    done = st.done_chunks()
+    done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
     per_sample = len(exp.strategies) * exp.replications
     todo = [(i, c) for i, c in enumerate(chunks) if i not in done]
     skipped = exp.n_runs - sum(len(c) for _, c in todo) * per_sample

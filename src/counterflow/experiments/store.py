@@ -155,6 +155,17 @@ class Store:
         """Chunks whose runs file is in the store."""
         return {int(p.stem.split("-")[1]) for p in self.runs_dir.glob("chunk-*.parquet")}
 
+    def failed_chunks(self) -> set[int]:
+        """Chunks holding at least one run with status 'error'."""
+        if not any(self.runs_dir.glob("chunk-*.parquet")):
+            return set()
+        import duckdb
+
+        rows = duckdb.connect().execute(
+            f"SELECT DISTINCT filename FROM read_parquet({self._files('runs')}, filename = true) "
+            "WHERE status <> 'ok'").fetchall()
+        return {int(Path(r[0]).stem.split("-")[1]) for r in rows}
+
     # ------------------------------------------------------------- reading
     def metadata(self) -> dict:
         if not self.exists():
