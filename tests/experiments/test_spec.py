@@ -9,8 +9,9 @@ from hypothesis import strategies as hs
 
 from counterflow import load_scenario
 from counterflow.errors import InputError
+from counterflow.experiments.paths import apply_values, split_path
 from counterflow.experiments.sampling import design_size, sample_design
-from counterflow.experiments.spec import apply_values, load_experiment, parse_experiment, split_path
+from counterflow.experiments.spec import load_experiment, parse_experiment
 
 from .conftest import ISSUE_EXAMPLE, write_experiment
 
@@ -80,7 +81,7 @@ PATHS = [
 @given(k=hs.integers(0, len(PATHS) - 1), u=hs.floats(0.05, 0.95))
 def test_a_path_sets_exactly_that_number(k, u):
     """Applying a value at a path changes that number in the re-validated scenario and nothing else."""
-    from counterflow.experiments.spec import Uncertainty
+    from counterflow.experiments.paths import Uncertainty
 
     base = load_scenario("caribbean")
     path, get = PATHS[k]
