@@ -318,10 +318,10 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
 
 
 @njit(cache=True)
-def end_step(stock, storage, sent_all, out_all, market_node, delivered_m):  # pragma: no cover - compiled
-    """Spoil stock above storage; observed node flow; active nodes/edges and route entropy.
+def end_step(stock, storage, sent_all, out_all, market_node, delivered_m, transit):  # pragma: no cover - compiled
+    """Spoil stock above storage; observed node flow; active nodes/edges, route entropy; totals.
 
-    Returns ``(spoiled, node_flow [N], active_nodes, active_edges, entropy)``.
+    Returns ``(spoiled, node_flow [N], active_nodes, active_edges, entropy, stock_total, transit_total)``.
     """
     n_orgs, n_nodes = stock.shape
     spoiled = 0.0
@@ -350,7 +350,14 @@ def end_step(stock, storage, sent_all, out_all, market_node, delivered_m):  # pr
             if sent_all[e] > 1e-9:
                 q = sent_all[e] / total
                 entropy -= q * math.log(q)
-    return spoiled, node_flow, active_nodes, active_edges, entropy
+    stock_total = 0.0
+    for o in range(n_orgs):
+        for v in range(n_nodes):
+            stock_total += stock[o, v]
+    transit_total = 0.0
+    for x in transit.ravel():
+        transit_total += x
+    return spoiled, node_flow, active_nodes, active_edges, entropy, stock_total, transit_total
 
 
 @njit(cache=True)

@@ -131,20 +131,22 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, value: flo
     """Expand when smoothed losses exceed tolerance; consolidate after a calm spell."""
     p = net.scenario.parameters
     a = p.loss_smoothing
-    state.loss_smooth[org] = (1 - a) * state.loss_smooth[org] + a * loss_share
-    tol = net.org_loss_tolerance[org]
-    busy = any(o == org for _, o, _ in state.pending)
-    if state.loss_smooth[org] > tol:
+    smooth = (1.0 - a) * float(state.loss_smooth[org]) + a * loss_share
+    state.loss_smooth[org] = smooth
+    tol = float(net.org_loss_tolerance[org])
+    if smooth > tol:
         state.calm_steps[org] = 0
+        busy = any(o == org for _, o, _ in state.pending)
         if not busy and state.free_cash()[org] >= p.open_cost and net.sites:
             ranked = _site_scores(net, state, org, value)
             if ranked:
                 state.cash[org] -= p.open_cost
                 state.pending.append((state.t + p.open_delay, org, ranked[0][1]))
                 state.log.events.append(("open_start", org, ranked[0][1]))
-    elif state.loss_smooth[org] < 0.5 * tol:
-        state.calm_steps[org] += 1
-        if state.calm_steps[org] >= p.consolidate_after:
+    elif smooth < 0.5 * tol:
+        calm = int(state.calm_steps[org]) + 1
+        state.calm_steps[org] = calm
+        if calm >= p.consolidate_after and net.sites:
             idle_since = state.t - p.consolidate_after
             ix = _site_index(net)
             v = ix["site_node"]
@@ -154,19 +156,21 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, value: flo
                 state.log.events.append(("close", org, int(v[k])))
     else:
         state.calm_steps[org] = 0
-    ready = [item for item in state.pending if item[0] <= state.t]
-    if ready:
-        state.pending = [item for item in state.pending if item[0] > state.t]
-        for _, o, s in ready:
-            open_site(net, state, o, s)
-            state.log.events.append(("opened", o, s))
+    if state.pending:
+        t = state.t
+        ready = [item for item in state.pending if item[0] <= t]
+        if ready:
+            state.pending = [item for item in state.pending if item[0] > t]
+            for _, o, s in ready:
+                open_site(net, state, o, s)
+                state.log.events.append(("opened", o, s))
 
 
 def rebuild(net: Network, state: RunState) -> None:
     """Restore destroyed capacity at a rate set by the richest user's free cash and labour."""
-    damaged = np.flatnonzero(state.cap_factor < 1.0)
-    if damaged.size == 0:
+    if state.cap_factor.min() >= 1.0:
         return
+    damaged = np.flatnonzero(state.cap_factor < 1.0)
     p = net.scenario.parameters
     for v in damaged:
         users = np.flatnonzero(net.org_allowed[:, v])

@@ -183,15 +183,15 @@ class Engine:
         rebuild(net, s)
         update_society(net, s)
 
-        spoiled, node_flow, active_nodes, active_edges, entropy = end_step(
-            s.stock, net.node_storage, sent_all, out_all, net.market_node, delivered_m)
+        spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
+            s.stock, net.node_storage, sent_all, out_all, net.market_node, delivered_m, s.transit)
         s.destroyed += spoiled
         s.node_flow = node_flow
         s.edge_flow = sent_all
         if rec is not None:
             self._record(rec, row if row is not None else s.t, delivered_m, revenue, produced,
                          seized_total, s.log.destroyed + spoiled, node_flow, sent_all,
-                         active_nodes, active_edges, entropy)
+                         active_nodes, active_edges, entropy, stock, transit)
         s.t += 1
 
     def _move_large(self, order, value, p_seize, split, tranche_rev, uniforms, arrived):
@@ -270,7 +270,7 @@ class Engine:
 
     # ------------------------------------------------------------ recording
     def _record(self, rec, i, delivered_m, revenue, produced, seized, destroyed, node_flow, sent_all,
-                active_nodes, active_edges, entropy):
+                active_nodes, active_edges, entropy, stock, transit):
         s = self.state
         ser = rec.series
         ser["delivered"][i] = delivered_m
@@ -278,15 +278,14 @@ class Engine:
         ser["seized"][i] = seized
         ser["destroyed"][i] = destroyed
         ser["produced"][i] = produced
-        stock, transit = s.stock_total(), s.transit_total()
         ser["stock"][i] = stock
         ser["in_transit"][i] = transit
         ser["active_nodes"][i] = active_nodes
         ser["active_edges"][i] = active_edges
         ser["route_entropy"][i] = entropy
         ser["harm"][i] = s.log.harm
-        ser["hardship"][i] = s.hardship.max(initial=0.0)
-        ser["backlash"][i] = s.backlash.max(initial=0.0)
+        ser["hardship"][i] = s.hardship.max() if s.hardship.size else 0.0
+        ser["backlash"][i] = s.backlash.max() if s.backlash.size else 0.0
         ser["cost"][i] = s.log.cost
         ser["revenue"][i] = revenue
         ser["cash"][i] = s.cash

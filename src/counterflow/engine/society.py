@@ -63,24 +63,32 @@ def org_jurisdictions(net: Network) -> np.ndarray:
     return cached
 
 
+def _constants(net: Network) -> dict:
+    cached = net.cache.get("society_constants")
+    if cached is None:
+        cached = net.cache["society_constants"] = {name: _const(net, name) for name in SOCIETY_DEFAULTS}
+    return cached
+
+
 def update_society(net: Network, state: RunState) -> None:
     """Advance hardship, backlash, corruption, state revenue and labour by one step."""
     p = net.scenario.parameters
     log = state.log
-    c = {name: _const(net, name) for name in SOCIETY_DEFAULTS}
+    c = _constants(net)
     state.hardship = np.maximum(0.0, c["hardship_persistence"] * state.hardship + state.revenue_cut - state.aid)
     rise = (
         p.backlash_per_harm * log.harm_by_juris
         + p.backlash_per_foreign_strike * log.foreign_strikes
         + p.backlash_per_hardship * state.hardship
     )
-    decay = np.clip(p.backlash_decay + c["aid_backlash_relief"] * state.aid, 0.0, 1.0)
-    state.backlash = np.clip(state.backlash * (1.0 - decay) + rise * (1.0 - state.backlash), 0.0, 1.0)
+    decay = np.minimum(np.maximum(p.backlash_decay + c["aid_backlash_relief"] * state.aid, 0.0), 1.0)
+    state.backlash = np.minimum(np.maximum(state.backlash * (1.0 - decay) + rise * (1.0 - state.backlash), 0.0),
+                                1.0)
 
     base_corr = net.juris_corruption
-    state.corruption = state.corruption * (1.0 - c["blockade_corruption_rate"] * state.revenue_cut)
-    state.corruption += c["corruption_recovery"] * (base_corr - state.corruption)
-    np.clip(state.corruption, 0.0, 1.0, out=state.corruption)
+    corr = state.corruption * (1.0 - c["blockade_corruption_rate"] * state.revenue_cut)
+    corr += c["corruption_recovery"] * (base_corr - corr)
+    state.corruption = np.minimum(np.maximum(corr, 0.0), 1.0)
     state.revenue = net.juris_revenue * (1.0 - state.revenue_cut)
 
     if net.n_orgs:
