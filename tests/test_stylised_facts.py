@@ -157,9 +157,10 @@ def test_top_throughput_beats_random(name):
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    reason="On caribbean betweenness mostly picks port_west, a small port (~1 t/week) that bridges many "
-           "origin-destination pairs (the Andes to Central America and the islands) on the cheapest paths, "
-           "while the flow takes the big ports; betweenness counts pairs, not the volume between them."))
+    reason="On caribbean source-to-market betweenness picks the eastern port (on 3 of the cheapest "
+           "origin-market paths), which averts more than a random hub on average (39 t vs 35 t over 52 weeks) "
+           "but not significantly over 16 paired runs: the small network has few hubs, so random strikes often "
+           "hit the big ports too; the busiest hub (top_throughput) averts 53 t."))
     if n == "caribbean" else n for n in NETWORKS])
 def test_betweenness_beats_random(name):
     """Striking the most central hub (betweenness in the network in use) averts more than a random hub."""

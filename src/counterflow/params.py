@@ -56,6 +56,17 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
           doc="highest production as a multiple of the scenario's production"),
     Field("stock_buffer_steps", lo=0.0, default=4.0,
           doc="steps of production an organisation keeps at its sources before it cuts production"),
+    Field("hardship_persistence", lo=0.0, hi=1.0, default=0.8,
+          doc="share of last step's hardship that remains"),
+    Field("aid_backlash_relief", lo=0.0, default=0.2, doc="extra backlash decay per unit of aid"),
+    Field("blockade_corruption_rate", lo=0.0, default=0.02,
+          doc="relative fall of corruption per step per unit of revenue cut"),
+    Field("corruption_recovery", lo=0.0, default=0.01, doc="per-step pull of corruption back to its base level"),
+    Field("recruit_per_backlash", lo=0.0, default=1.0, doc="relative rise of labour at full backlash"),
+    Field("recruit_per_hardship", lo=0.0, default=0.2, doc="relative rise of labour per unit of hardship"),
+    Field("recruit_aid_relief", lo=0.0, default=0.5, doc="relative fall of recruitment pressure per unit of aid"),
+    Field("labour_adjust", lo=0.0, hi=1.0, default=0.1,
+          doc="per-step speed at which labour follows recruitment pressure"),
     Field("recovery_window", kind="int", lo=1, default=4,
           doc="steps in the moving average used for recovery_steps"),
     Field("recovery_threshold", lo=0.0, hi=1.0, default=0.95,
@@ -95,6 +106,14 @@ class Parameters:
     supply_elasticity: float = 0.6
     max_production_multiple: float = 2.0
     stock_buffer_steps: float = 4.0
+    hardship_persistence: float = 0.8
+    aid_backlash_relief: float = 0.2
+    blockade_corruption_rate: float = 0.02
+    corruption_recovery: float = 0.01
+    recruit_per_backlash: float = 1.0
+    recruit_per_hardship: float = 0.2
+    recruit_aid_relief: float = 0.5
+    labour_adjust: float = 0.1
     recovery_window: int = 4
     recovery_threshold: float = 0.95
 

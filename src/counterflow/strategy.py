@@ -23,7 +23,7 @@ __all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "pa
 TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized")
 # what a plain name or list under a lever's targets field means
 _SHORTHAND = {"jurisdiction": "jurisdictions", "jurisdictions": "jurisdictions",
-              "organisations": "organisations", "targets": "nodes", "nodes": "nodes"}
+              "organisations": "organisations", "targets": "nodes", "nodes": "nodes", "zone": "edges"}
 
 
 @dataclass(frozen=True)

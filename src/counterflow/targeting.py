@@ -214,9 +214,21 @@ def _rank(scores: np.ndarray, k: int, rng: np.random.Generator, rule: str) -> np
 
 
 def node_betweenness(net: Network, state: RunState) -> np.ndarray:
-    """Cost-weighted betweenness of every node in the network in use [N] (see :func:`active_graph`)."""
+    """Cost-weighted source-to-market betweenness of every node in the network in use [N].
+
+    Only shortest paths from production areas to markets count (the pairs a
+    supply chain connects), on the network in use (see :func:`active_graph`).
+    """
     g, gkey = active_graph(net, state)
-    score = _cached(state, ("node", gkey), lambda: nx.betweenness_centrality(g, weight="cost", normalized=True))
+    sources = [v for v in np.flatnonzero(net.kind_mask("source")).tolist() if v in g]
+    markets = [v for v in net.market_node.tolist() if v in g]
+
+    def compute() -> dict:
+        if not sources or not markets:
+            return {}
+        return nx.betweenness_centrality_subset(g, sources, markets, normalized=False, weight="cost")
+
+    score = _cached(state, ("node", gkey), compute)
     return np.array([score.get(v, 0.0) for v in range(net.n_nodes)])
 
 

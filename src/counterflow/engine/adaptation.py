@@ -178,7 +178,8 @@ def rebuild(net: Network, state: RunState) -> None:
             continue
         free = state.free_cash()
         payer = users[np.argmax(free[users])]
-        step = min(1.0 - state.cap_factor[v], min(1.0, state.labour[payer]) / p.rebuild_steps)
+        labour = state.labour[payer] / max(net.org_labour[payer], 1e-9)
+        step = min(1.0 - state.cap_factor[v], labour / p.rebuild_steps)
         cap = net.node_cap[v] if np.isfinite(net.node_cap[v]) else 10_000.0
         price = step * cap * p.rebuild_cost
         if price > free[payer]:
