@@ -91,7 +91,10 @@ class ImportReport:
             total = self.totals.get(section)
             of = f" of {total}" if total else ""
             rule = DEFAULTS.get(key) or DEFAULTS.get(_group(key), "")
-            out.append(f"defaulted {key} for {self.defaulted[key]}{of} {section}: {rule}".rstrip(": "))
+            if "." in key:
+                out.append(f"defaulted {key} for {self.defaulted[key]}{of} {section}: {rule}".rstrip(": "))
+            else:
+                out.append(f"defaulted {key} ({self.defaulted[key]}): {rule}".rstrip(": "))
         out.extend(self.notes)
         return out
 
