@@ -26,14 +26,14 @@ class Objective(StrEnum):
     expected_max_flow = "expected-max-flow"
 
 
-def _load(network: str, source: str | None, sink: str | None, nodes: Path | None):
+def _load(network: str, source: str | None, sink: str | None, nodes: Path | None, edges: bool = True):
     from ..optimize import InterdictionNetwork
     from ..optimize.graph import _read_csv
 
     if network.lower().endswith(".csv"):
         return InterdictionNetwork.from_csv(network, source=source, sink=sink, nodes=nodes)
     net = InterdictionNetwork.from_scenario(load_scenario(network), source=source, sink=sink,
-                                            node_cost=None if nodes else 1.0)
+                                            node_cost=None if nodes else 1.0, edge_cost=1.0 if edges else None)
     if nodes:
         idx = net.node_index
         cost = net.node_interdiction_cost.copy()
@@ -63,6 +63,8 @@ def optimize(
     demand: Annotated[float | None, typer.Option(min=0, help="Demand to ship (min-cost-flow).")] = None,
     penalty: Annotated[float | None, typer.Option(min=0, help="Cost per unit of unmet demand (min-cost-flow).")] = None,
     nodes: Annotated[Path | None, typer.Option(help="CSV id,interdiction_cost of interdictable nodes.")] = None,
+    edges: Annotated[bool, typer.Option("--edges/--no-edges",
+                     help="Scenario networks: let edges be interdicted (cost 1 each), or only nodes.")] = True,
     time_limit: Annotated[float | None, typer.Option(min=0, help="Solver time limit in seconds.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
@@ -79,7 +81,7 @@ def optimize(
         shortest_path_interdiction,
     )
 
-    net = _load(network, source, sink, nodes)
+    net = _load(network, source, sink, nodes, edges)
     obj = objective.value
     if obj == "min-cost-flow":
         if demand is None or penalty is None:
