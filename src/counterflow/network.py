@@ -115,13 +115,20 @@ def compile_network(scenario: Scenario) -> Network:
     edge_dst = np.array([node_index[e.dst] for e in edges], dtype=np.int64)
     node_dormant = np.array([nd.dormant for nd in nodes], dtype=bool)
     edge_dormant = np.array([e.dormant for e in edges], dtype=bool)
-    sites = []
-    for v in np.flatnonzero(node_dormant):
-        inc = np.flatnonzero((edge_src == v) | (edge_dst == v))
-        sites.append(Site(nodes=(int(v),), edges=tuple(int(e) for e in inc if edge_dormant[e])))
-    for e in np.flatnonzero(edge_dormant):
-        if not node_dormant[edge_src[e]] and not node_dormant[edge_dst[e]]:
-            sites.append(Site(nodes=(), edges=(int(e),)))
+    # a site per dormant node (with its dormant edges), then one per dormant edge between usable nodes
+    de = np.flatnonzero(edge_dormant)
+    owner = np.concatenate([edge_src[de], edge_dst[de]])
+    eid = np.concatenate([de, de])
+    keep = node_dormant[owner]
+    owner, eid = owner[keep], eid[keep]
+    order = np.lexsort((eid, owner))
+    owner, eid = owner[order], eid[order]
+    dn = np.flatnonzero(node_dormant)
+    bounds = np.searchsorted(owner, np.append(dn, n))
+    sites = [Site(nodes=(int(v),), edges=tuple(eid[bounds[k]:bounds[k + 1]].tolist()))
+             for k, v in enumerate(dn.tolist())]
+    lone = de[~node_dormant[edge_src[de]] & ~node_dormant[edge_dst[de]]]
+    sites += [Site(nodes=(), edges=(int(e),)) for e in lone.tolist()]
     edge_index: dict[tuple[str, str], int] = {}
     for i, e in enumerate(edges):
         edge_index.setdefault((e.src, e.dst), i)

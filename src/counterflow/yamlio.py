@@ -40,7 +40,7 @@ class LineMap(dict):
         return self.get(path or "", None)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser when available
     pass
 
 

@@ -12,12 +12,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from . import run as _run  # noqa: E402,F401  (registers commands)
-from . import sweep as _sweep  # noqa: E402,F401
-from . import serve as _serve  # noqa: E402,F401
 from . import compare as _compare  # noqa: E402,F401
 from . import io as _io  # noqa: E402,F401
 from . import optimize as _optimize  # noqa: E402,F401
+from . import run as _run  # noqa: E402,F401  (registers commands)
+from . import serve as _serve  # noqa: E402,F401
+from . import sweep as _sweep  # noqa: E402,F401
 
 
 def main() -> None:

@@ -226,7 +226,7 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
     resid_edge = edge_cap.copy()
     resid_node = np.empty(n_nodes)
     for v in range(n_nodes):
-        resid_node[v] = node_cap[v] * cap_factor[v]
+        resid_node[v] = node_cap[v] * cap_factor[v] if cap_factor[v] > 0.0 else 0.0
     sent_all = np.zeros(n_edges)
     out_all = np.zeros(n_nodes)
     seized_by_org = np.zeros(n_orgs)

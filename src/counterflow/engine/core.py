@@ -198,7 +198,8 @@ class Engine:
         """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
         resid_edge = net.edge_cap.copy()
-        resid_node = net.node_cap * s.cap_factor
+        with np.errstate(invalid="ignore"):
+            resid_node = np.nan_to_num(net.node_cap * s.cap_factor, nan=0.0, posinf=np.inf)
         sent_all = np.zeros(net.n_edges)
         out_all = np.zeros(net.n_nodes)
         seized_o = np.zeros(net.n_orgs)
@@ -217,7 +218,7 @@ class Engine:
             out_all += out_node
             seized_o[o] = seized.sum()
             sent_o[o] = sent.sum()
-            s.cash[o] -= float(sent @ net.edge_cost)
+            s.cash[o] -= float(np.einsum("i,i", sent, net.edge_cost))
             s.last_used[o, (out_node > 0) | (arrived[o] > 0)] = s.t
         return sent_all, out_all, seized_o, sent_o
 
