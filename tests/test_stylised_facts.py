@@ -99,15 +99,16 @@ def _t_interval(x: np.ndarray) -> tuple[float, float]:
     return float(x.mean() - half), float(x.mean() + half)
 
 
-CARIBBEAN_SPREAD = ("On caribbean the routes outside the Caribbean zone are few and capacity-bound (the Pacific "
-                    "port 4 t/week, two airstrips 1.5 t/week each, the northern land corridor 6 t/week): under "
-                    "interdiction the flow concentrates on that corridor (5.9 of its 6 t/week at intensity 0.3) "
-                    "instead of spreading over more routes.")
-CARIBBEAN_ONE_FOR_ONE = ("At intensity >= 0.2 on caribbean the alternatives outside the zone are full (see above), so "
-                         "stock piles up at the sources (about 14 t for org_a and 10 t for org_b after a year at 0.3, "
-                         "against almost none without); the stock buffer then caps production (+2 % at prices "
-                         "1.1-1.8x the reference), so seized kg are not replaced and delivery falls ~0.8-0.9 kg per "
-                         "extra kg seized.")
+CARIBBEAN_SPREAD = ("On caribbean, interdiction on the Caribbean sea routes moves flow onto the Pacific-Mexico "
+                    "corridor and the air bridge to the isthmus: the number of active places holds but the flow "
+                    "concentrates on fewer, longer routes, so its entropy over edges falls (about 2.73 to 2.65 "
+                    "nats at intensity 0.3). On this geography zonal interdiction concentrates rather than "
+                    "spreads the flow (as the 1980s Caribbean campaign pushed it onto the Mexican corridor).")
+CARIBBEAN_ONE_FOR_ONE = ("At intensity 0.3 each Caribbean leg loses about one load in three: the risk charge makes "
+                         "the routes through the zone unprofitable for all but the first market tranches, stock "
+                         "piles up at the sources and the stock buffer caps production, so seized kilograms are "
+                         "only partly replaced (delivery falls by more than 0.75 kg per extra kg seized over 52 "
+                         "weeks; at 0.05-0.2 it falls by 0.4-0.7).")
 
 
 # ---------------------------------------------------------------------------------- 2. spread
@@ -131,7 +132,7 @@ def test_spread_route_entropy_does_not_fall(name):
 def _spread_cases():
     for name in NETWORKS:
         for x in INTENSITIES:
-            if name == "caribbean" and x >= 0.2:
+            if name == "caribbean" and x >= 0.3:
                 yield pytest.param(name, x, marks=pytest.mark.xfail(reason=CARIBBEAN_ONE_FOR_ONE))
             else:
                 yield name, x
