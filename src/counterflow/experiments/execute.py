@@ -13,6 +13,7 @@ filesystem, which is what a Dask cluster of several machines wants.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -91,7 +92,8 @@ def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarra
         try:
             scenario = exp.scenario_for(vals)
             strategies = resolve_strategies(scenario, list(exp.strategies[1:]))
-            net = network_for(scenario)
+            # the network does not depend on the strategies: one compile and warm-up for all their values
+            net = network_for(dataclasses.replace(scenario, strategies={}))
             setup_error = None
         except Exception as exc:  # noqa: BLE001 - recorded, not raised
             setup_error = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
