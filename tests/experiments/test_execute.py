@@ -153,3 +153,15 @@ def test_a_store_refuses_a_different_experiment(three_stores, tmp_path):
     other = load_experiment(write_experiment(tmp_path, seed=99, samples=5, replications=2, chunk_samples=2))
     with pytest.raises(InputError, match="different experiment"):
         run_sweep(other, stores["sequential"].path)
+
+
+def test_any_concurrent_futures_executor_gives_the_same_runs(three_stores, tmp_path):
+    """A plain ThreadPoolExecutor, submitting at most 2 chunks at a time, stores the same runs as sequential."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    exp, stores = three_stores
+    with ThreadPoolExecutor(2) as pool:
+        report = run_sweep(exp, tmp_path / "threads", pool, max_pending=2)
+    assert report.ran_runs == exp.n_runs
+    pd.testing.assert_frame_equal(_sorted(Store(tmp_path / "threads").runs()), _sorted(stores["sequential"].runs()),
+                                  check_exact=True)
