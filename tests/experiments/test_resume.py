@@ -103,3 +103,36 @@ def test_sweep_survives_sigkill_and_ctrl_c_at_random_points(tmp_path):
     pd.testing.assert_frame_equal(runs[runs["sample"] == 5].reset_index(drop=True), again,
                                   check_exact=True, check_dtype=False)
     assert len(st.steps()) == exp.n_runs * exp.steps
+
+
+@pytest.mark.slow
+def test_sweep_on_a_running_dask_scheduler_matches_sequential(tmp_path):
+    """`--executor dask --address` runs on a separately started scheduler and workers, with the same numbers."""
+    import socket
+
+    from counterflow.experiments import run_sweep
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dask = str(Path(sys.executable).parent / "dask")
+    addr = f"tcp://127.0.0.1:{port}"
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    try:
+        time.sleep(2)
+        procs.append(subprocess.Popen([dask, "worker", addr, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        exp_file = write_experiment(tmp_path, samples=3, replications=1, steps=8)
+        done = subprocess.run([*CLI, "sweep", str(exp_file), "--store", str(tmp_path / "remote"), "--executor", "dask",
+                               "--address", addr, "--json"], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    finally:
+        for p in reversed(procs):
+            _cleanup(p)
+    run_sweep(load_experiment(exp_file), tmp_path / "local")
+    keys = ["sample", "strategy", "replication"]
+    remote = Store(tmp_path / "remote").runs().sort_values(keys).reset_index(drop=True)
+    local = Store(tmp_path / "local").runs().sort_values(keys).reset_index(drop=True)
+    assert len(remote) == 6
+    pd.testing.assert_frame_equal(remote, local, check_exact=True)
