@@ -49,7 +49,9 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
           doc="backlash added per strike on another state's soil"),
     Field("backlash_per_hardship", lo=0.0, default=0.02, doc="backlash added per step per unit of hardship"),
     Field("warmup", kind="int", lo=0, default=52,
-          doc="steps simulated without levers before step 0 so that runs start from a steady state"),
+          doc="steps simulated once per network, without dice or levers, to reach a steady state"),
+    Field("burn_in", kind="int", lo=0, default=13,
+          doc="steps each run simulates with its own dice (no levers) after the shared warm-up, before step 0"),
     Field("supply_elasticity", lo=0.0, hi=5.0, default=0.6,
           doc="response of production to the organisation's price index (price / reference)"),
     Field("max_production_multiple", lo=1.0, default=2.0,
@@ -103,6 +105,7 @@ class Parameters:
     backlash_per_foreign_strike: float = 0.05
     backlash_per_hardship: float = 0.02
     warmup: int = 52
+    burn_in: int = 13
     supply_elasticity: float = 0.6
     max_production_multiple: float = 2.0
     stock_buffer_steps: float = 4.0

@@ -8,6 +8,7 @@ and results do not depend on how many workers ran them or in which order.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 
 def network_for(scenario: Scenario) -> Network:
     """Compiled network for ``scenario``, cached per process (the warm-up is cached with it)."""
-    key = hashlib.sha1(repr(scenario).encode()).hexdigest()
+    key = hashlib.sha1(repr(dataclasses.replace(scenario, strategies={}, source=None)).encode()).hexdigest()
     net = _NETWORKS.get(key)
     if net is None:
         if len(_NETWORKS) > 64:

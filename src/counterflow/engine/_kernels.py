@@ -176,7 +176,10 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
 @njit(cache=True)
 def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, edge_load_kg, p_seize,
                  uniforms, belief, base_p, learning_rate, forget_rate):  # pragma: no cover - compiled
-    """Send stock one hop along the plan, seize per load, load transit, learn; returns (sent, seized, out_by_node)."""
+    """Send stock one hop along the plan, seize per load, load transit, learn; returns (sent, seized, out_by_node).
+
+    A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
+    """
     n_nodes = stock.shape[0]
     n_edges = plan_flow.shape[0]
     slots = transit.shape[1]
@@ -193,9 +196,12 @@ def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, ed
     for e in range(n_edges):
         x = plan_flow[e] * ratio[edge_src[e]]
         if x > 0:
-            loads = max(np.int64(math.ceil(x / edge_load_kg[e] - 1e-9)), 1)
-            hit = binomial_from_uniform(loads, p_seize[e], uniforms[e])
-            lost = x * hit / loads
+            if uniforms[e] < 0.0:  # deterministic mode (warm-up): the expected loss
+                lost = x * p_seize[e]
+            else:
+                loads = max(np.int64(math.ceil(x / edge_load_kg[e] - 1e-9)), 1)
+                hit = binomial_from_uniform(loads, p_seize[e], uniforms[e])
+                lost = x * hit / loads
             sent[e] = x
             seized[e] = lost
             transit[e, (t + edge_time[e]) % slots] += x - lost

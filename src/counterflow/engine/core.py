@@ -83,6 +83,9 @@ class Engine:
         )
         self.record_flows = record_flows
         self.solver = solver
+        while self.state.t < 0:  # this run's own burn-in (no lever fires before step 0)
+            self.step()
+        self.reports.clear()
 
     def _init_from_state(self, net: Network, state: RunState) -> None:
         """Bare engine over ``state`` with the baseline strategy (used for the warm-up)."""
@@ -92,9 +95,11 @@ class Engine:
         self.record_flows = False
         self.solver = "auto"
         self._setup()
+        self._deterministic = True
 
     def _setup(self) -> None:
         net = self.net
+        self._deterministic = False
         self.reports: list = []
         self._is_source = net.kind_mask("source")
         self._finite_cap = np.isfinite(net.node_cap)
@@ -159,7 +164,10 @@ class Engine:
             net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
         split = self._finite_cap | (s.cap_factor < 1.0)
         order = self.rng_plan.permutation(n_o)
-        uniforms = self.rng_move.random((n_o, net.n_edges))
+        if self._deterministic:
+            uniforms = np.full((n_o, net.n_edges), -1.0)
+        else:
+            uniforms = self.rng_move.random((n_o, net.n_edges))
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
             sent_all, out_all, seized_o, sent_o = move_all(
                 s.t, order, self._is_source, s.open_node, s.open_edge, net.edge_src, net.edge_dst, net.edge_cost,
@@ -300,15 +308,20 @@ class Engine:
 def warm_state(net: Network) -> RunState:
     """A copy of the network's steady state after ``parameters.warmup`` baseline steps.
 
-    The warm-up runs once per compiled network with a fixed seed and is
-    cached on it; every run then starts from the same steady state at step 0
-    and draws its own randomness from there on.
+    The state ends at step ``-burn_in``: each run then simulates ``burn_in``
+    steps with its own dice, so runs start from different draws of the
+    stochastic steady state.
+
+    The warm-up runs once per compiled network, without dice (every edge
+    loses exactly its expected share of each load), and is cached on it;
+    every run then starts from the same steady state at step 0 and draws its
+    own randomness from there on.
     """
     cached = net.cache.get("warm_state")
     if cached is None:
         state = RunState.initial(net)
         warmup = net.scenario.parameters.warmup
-        state.t = -warmup
+        state.t = -warmup - net.scenario.parameters.burn_in
         if warmup:
             eng = Engine.__new__(Engine)
             eng._init_from_state(net, state)
