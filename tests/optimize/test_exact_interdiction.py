@@ -66,6 +66,18 @@ def test_shortest_path_matches_brute_force(seed, budget):
     assert shortest_path(net, r.edge_indices, r.node_indices) == r.value_after
 
 
+@given(seed=seeds, budget=budgets)
+def test_shortest_path_feasibility_probes_match_brute_force(seed, budget):
+    """Started from no interdiction and the LP bound (first_limit=0), the bisection of feasibility
+    probes on the objective still ends at the brute-force optimum, proven."""
+    net = _net(seed)
+    r = shortest_path_interdiction(net, budget, first_limit=0)
+    best = max(shortest_path(net, e, v) for e, v in plans(net, budget))
+    _plan_ok(net, r, budget)
+    assert r.value_after == best
+    assert shortest_path(net, r.edge_indices, r.node_indices) == r.value_after
+
+
 @given(seed=seeds, budget=budgets, demand=st.integers(1, 25), penalty=st.integers(0, 60))
 def test_min_cost_flow_matches_brute_force(seed, budget, demand, penalty):
     """The dualised min-cost-flow MILP finds the plan maximising the evader's least cost of shipping

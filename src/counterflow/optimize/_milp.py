@@ -6,13 +6,14 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["MilpSolution", "solve_milp", "new_highs"]
+__all__ = ["MilpSolution", "solve_milp", "solve_integral", "new_highs"]
 
 _BANNER_DONE = False
 
@@ -123,3 +124,77 @@ def solve_milp(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
     if status == "optimal":
         gap = min(gap, mip_rel_gap) if np.isfinite(gap) else 0.0
     return MilpSolution(status, obj, bound, gap, x, time.perf_counter() - t0)
+
+
+def solve_integral(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
+                   col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
+                   evaluate: Callable[[np.ndarray], float], maximize: bool = False,
+                   time_limit: float | None = None, first_limit: float = 10.0) -> MilpSolution:
+    """Exact search for a model whose optimal value is an integer, by feasibility probes.
+
+    First the MILP itself runs for at most ``first_limit`` s (a quarter of ``time_limit`` at most;
+    0: start from the all-zero point, which must be feasible, and the LP bound);
+    if that does not prove optimality, ``evaluate(x)`` (the true, integral value of the incumbent's
+    plan) gives ``best`` and the objective becomes a constraint ``c x >= target`` (``<=`` when
+    minimising) with no objective. Each probe asks for the middle of the interval
+    ``[best + 1, bound]``: a feasible point is a better plan (its true value becomes ``best``), an
+    infeasible probe lowers ``bound`` below the target; when the interval is empty ``best`` is
+    optimal. Proving a target infeasible is often much faster for HiGHS than closing the gap of
+    the optimisation. ``objective`` is ``best``.
+    """
+    t0 = time.perf_counter()
+
+    def remaining() -> float | None:
+        return None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+
+    if first_limit <= 0:
+        # probes from the start: the all-zero point (no interdiction) as incumbent, the LP bound
+        relax = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, np.zeros_like(integer), maximize=maximize)
+        if relax.x is None:
+            return relax
+        first = MilpSolution("time_limit", math.nan, relax.objective, math.inf, np.zeros(len(c)), 0.0)
+        first.bound = math.floor(first.bound + 1e-6) if maximize else math.ceil(first.bound - 1e-6)
+    else:
+        lim1 = first_limit if time_limit is None else min(first_limit, 0.25 * time_limit)
+        first = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=maximize,
+                           time_limit=lim1, integral=True)
+    if first.status != "time_limit":
+        first.seconds = time.perf_counter() - t0
+        return first
+    if first.x is None:
+        rest = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=maximize,
+                          time_limit=remaining(), integral=True)
+        rest.seconds = time.perf_counter() - t0
+        return rest
+    sign = 1.0 if maximize else -1.0
+    best_x, best, bound = first.x, float(evaluate(first.x)), float(first.bound)
+    a2 = sp.vstack([sp.csr_matrix(a), sp.csr_matrix(np.asarray(c, dtype=float))]).tocsc()
+    zero = np.zeros(len(c))
+    status = "time_limit"
+    while True:
+        if not math.isfinite(best) or sign * (best + sign - bound) > 1e-9:
+            status, bound = "optimal", best
+            break
+        # probe the middle of [best + 1, bound]: an infeasible probe halves the interval from above
+        step = max(1.0, math.floor(abs(bound - best) / 2.0)) if math.isfinite(bound) else 1.0
+        target = best + sign * step
+        if sign * (target - bound) > 1e-9:
+            status, bound = "optimal", best
+            break
+        rem = remaining()
+        if rem is not None and rem <= 0:
+            break
+        lo, hi = (target, math.inf) if maximize else (-math.inf, target)
+        probe = solve_milp(zero, a2, np.append(row_lo, lo), np.append(row_hi, hi), col_lo, col_hi, integer,
+                           maximize=maximize, time_limit=rem)
+        if probe.status == "infeasible":
+            bound = target - sign
+            continue
+        if probe.x is None:
+            break
+        value = float(evaluate(probe.x))
+        if sign * (value - best) <= 0:  # numerical trouble: never loop on a non-improving point
+            break
+        best, best_x = value, probe.x
+    gap = 0.0 if status == "optimal" else abs(bound - best) / max(abs(best), 1e-9)
+    return MilpSolution(status, best, bound, gap, best_x, time.perf_counter() - t0)

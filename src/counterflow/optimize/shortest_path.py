@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ._milp import solve_milp
+from ._milp import solve_integral, solve_milp
 from .evaluate import shortest_path_value
 from .graph import Arcs, InterdictionNetwork
 from .result import InterdictionResult, check_budget, make_result, plan_items
@@ -43,11 +43,13 @@ def _distances(arcs: Arcs, length: np.ndarray) -> np.ndarray:
 
 
 def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_limit: float | None = None,
-                               mip_rel_gap: float = 1e-6) -> InterdictionResult:
+                               mip_rel_gap: float = 1e-6, first_limit: float = 10.0) -> InterdictionResult:
     """Choose arcs and nodes to interdict, within ``budget``, maximising the shortest s-t path length.
 
     Arc lengths are the network's ``cost``. ``value_after`` is ``inf`` when the
-    plan cuts every s-t path.
+    plan cuts every s-t path. On integer data the MILP runs for ``first_limit``
+    seconds, then the search continues by feasibility probes on the objective
+    (:func:`counterflow.optimize._milp.solve_integral`), still exact.
 
     Examples
     --------
@@ -96,8 +98,15 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
         nodes: list[int] = []
         sol = None
     else:
-        sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
-                         time_limit=time_limit, mip_rel_gap=mip_rel_gap, integral=integral)
+        if integral:
+            def evaluate(x: np.ndarray) -> float:
+                return shortest_path_value(net, *plan_items(net, arcs, cand[x[n:] > 0.5]))
+
+            sol = solve_integral(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
+                                 time_limit=time_limit, evaluate=evaluate, first_limit=first_limit)
+        else:
+            sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
+                             time_limit=time_limit, mip_rel_gap=mip_rel_gap)
         edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n:] > 0.5])
     after = shortest_path_value(net, edges, nodes)
     if sol is None:
