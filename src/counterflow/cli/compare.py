@@ -108,6 +108,6 @@ def compare(
     out.print(_table(doc, f"{sc.name}: {runs} paired replications, seed {seed}, against '{baseline}' "
                           "(mean; Δ = mean paired difference [95 % CI])", metrics))
     out.print("'better in N%': share of paired runs in which the strategy did better than the baseline "
-              "(less delivered, more seized, fewer casualties...). Cost per kg averted is '-' when some runs "
-              "averted nothing. Harm, hardship and backlash are reported next to flow; numbers are illustrative, "
+              "(less delivered, more seized, fewer casualties...). Where some runs averted nothing (infinite cost "
+              "per kg) or never recovered, the cell shows the median and Δ averages the other runs. Harm, hardship and backlash are reported next to flow; numbers are illustrative, "
               "not forecasts.", style="dim", highlight=False)
