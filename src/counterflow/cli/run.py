@@ -24,7 +24,8 @@ RUN_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_step
 def scenarios() -> None:
     """List the built-in scenarios."""
     for name, desc in builtin_scenarios().items():
-        out.print(f"[bold]{name}[/]  {desc}", highlight=False)
+        short = desc if len(desc) <= 100 else desc[:99].rsplit(" ", 1)[0] + "…"
+        out.print(f"[bold]{name}[/]  {short}", highlight=False, soft_wrap=True)
 
 
 @app.command()
