@@ -12,6 +12,11 @@ one MILP::
 
 where ``ub_v`` is the distance to ``v`` when every interdictable arc is
 interdicted (a valid bound that tightens the relaxation considerably).
+
+On integer data the optimum is an integer; after ``first_limit`` seconds the
+search continues by bisection with feasibility probes (``pi_t >= target``),
+which HiGHS often refutes far faster than it closes the gap; still exact
+(see :func:`counterflow.optimize._milp.solve_integral`).
 """
 
 from __future__ import annotations
