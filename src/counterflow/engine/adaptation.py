@@ -146,7 +146,7 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, value: flo
     elif smooth < 0.5 * tol:
         calm = int(state.calm_steps[org]) + 1
         state.calm_steps[org] = calm
-        if calm >= p.consolidate_after and net.sites:
+        if calm >= p.consolidate_after and net.sites and state.opened_at[org].max() >= 0:
             idle_since = state.t - p.consolidate_after
             ix = _site_index(net)
             v = ix["site_node"]

@@ -30,7 +30,7 @@ from ortools.graph.python import min_cost_flow
 __all__ = ["PlanInput", "PlanResult", "build_plan", "solve_plan", "TRANCHE_EDGES"]
 
 # tranche boundaries as multiples of the market's reference demand
-TRANCHE_EDGES = np.array([0.0, 0.4, 0.7, 0.9, 1.0, 1.1, 1.3, 1.6, 2.2])
+TRANCHE_EDGES = np.array([0.0, 0.5, 0.85, 1.0, 1.15, 1.5, 2.2])
 TRANCHE_MID = 0.5 * (TRANCHE_EDGES[1:] + TRANCHE_EDGES[:-1])
 
 

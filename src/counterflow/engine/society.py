@@ -23,6 +23,7 @@ else from :data:`SOCIETY_DEFAULTS`.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..network import Network
 from .state import RunState
@@ -75,25 +76,35 @@ def update_society(net: Network, state: RunState) -> None:
     p = net.scenario.parameters
     log = state.log
     c = _constants(net)
-    state.hardship = np.maximum(0.0, c["hardship_persistence"] * state.hardship + state.revenue_cut - state.aid)
-    rise = (
-        p.backlash_per_harm * log.harm_by_juris
-        + p.backlash_per_foreign_strike * log.foreign_strikes
-        + p.backlash_per_hardship * state.hardship
-    )
-    decay = np.minimum(np.maximum(p.backlash_decay + c["aid_backlash_relief"] * state.aid, 0.0), 1.0)
-    state.backlash = np.minimum(np.maximum(state.backlash * (1.0 - decay) + rise * (1.0 - state.backlash), 0.0),
-                                1.0)
+    _society_kernel(
+        state.hardship, state.backlash, state.corruption, state.revenue, state.labour, state.revenue_cut,
+        state.aid, log.harm_by_juris, log.foreign_strikes, net.juris_corruption, net.juris_revenue,
+        net.org_labour, org_jurisdictions(net), c["hardship_persistence"], p.backlash_per_harm,
+        p.backlash_per_foreign_strike, p.backlash_per_hardship, p.backlash_decay, c["aid_backlash_relief"],
+        c["blockade_corruption_rate"], c["corruption_recovery"], c["recruit_per_backlash"],
+        c["recruit_per_hardship"], c["recruit_aid_relief"], c["labour_adjust"])
 
-    base_corr = net.juris_corruption
-    corr = state.corruption * (1.0 - c["blockade_corruption_rate"] * state.revenue_cut)
-    corr += c["corruption_recovery"] * (base_corr - corr)
-    state.corruption = np.minimum(np.maximum(corr, 0.0), 1.0)
-    state.revenue = net.juris_revenue * (1.0 - state.revenue_cut)
 
-    if net.n_orgs:
-        w = org_jurisdictions(net)
-        pressure = w @ (c["recruit_per_backlash"] * state.backlash + c["recruit_per_hardship"] * state.hardship
-                        - c["recruit_aid_relief"] * state.aid)
-        target = net.org_labour * np.maximum(1.0 + pressure, 0.0)
-        state.labour += c["labour_adjust"] * (target - state.labour)
+@njit(cache=True)
+def _society_kernel(hardship, backlash, corruption, revenue, labour, revenue_cut, aid, harm, foreign,
+                    base_corr, base_revenue, base_labour, weights, persistence, per_harm, per_foreign,
+                    per_hardship, backlash_decay, aid_relief, blockade_rate, corr_recovery, recruit_backlash,
+                    recruit_hardship, recruit_aid, labour_adjust):  # pragma: no cover - compiled
+    """In-place society update; the equations are those in the module docstring."""
+    n_j = hardship.shape[0]
+    for j in range(n_j):
+        hardship[j] = max(0.0, persistence * hardship[j] + revenue_cut[j] - aid[j])
+        rise = per_harm * harm[j] + per_foreign * foreign[j] + per_hardship * hardship[j]
+        decay = min(max(backlash_decay + aid_relief * aid[j], 0.0), 1.0)
+        backlash[j] = min(max(backlash[j] * (1.0 - decay) + rise * (1.0 - backlash[j]), 0.0), 1.0)
+        corr = corruption[j] * (1.0 - blockade_rate * revenue_cut[j])
+        corr += corr_recovery * (base_corr[j] - corr)
+        corruption[j] = min(max(corr, 0.0), 1.0)
+        revenue[j] = base_revenue[j] * (1.0 - revenue_cut[j])
+    for o in range(labour.shape[0]):
+        pressure = 0.0
+        for j in range(n_j):
+            pressure += weights[o, j] * (recruit_backlash * backlash[j] + recruit_hardship * hardship[j]
+                                         - recruit_aid * aid[j])
+        target = base_labour[o] * max(1.0 + pressure, 0.0)
+        labour[o] += labour_adjust * (target - labour[o])

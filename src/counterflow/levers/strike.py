@@ -62,8 +62,10 @@ class Strike(Lever):
             lr = prm.learning_rate
             state.node_fear[users, v] += lr * (1.0 - state.node_fear[users, v])
         state.log.destroyed += destroyed
-        return self.report(
+        report = self.report(
             state, harm=harm, targets=[net.node_ids[v] for v in chosen],
             detail={"hits": hits, "destroyed_kg": destroyed, "accuracy": acc},
         )
+        report.cost = self.spec.unit_cost * len(chosen)  # unit_cost is per strike (one target)
+        return report
 
