@@ -57,18 +57,28 @@ def observed_graph(net: Network, state: RunState) -> nx.DiGraph:
     return g
 
 
+def top_k(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` candidates with the highest positive score (ties keep the candidates' order)."""
+    vals = score[candidates]
+    order = np.argsort(-vals, kind="stable")[:k]
+    return candidates[order][vals[order] > 0]
+
+
+def random_k(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``k`` candidates drawn without replacement, sorted."""
+    if candidates.size == 0:
+        return candidates
+    return np.sort(rng.choice(candidates, size=min(k, candidates.size), replace=False))
+
+
 @register_node_rule("top_throughput")
 def _top_throughput(net, state, candidates, k, rng, lever):
-    flow = state.node_flow[candidates]
-    order = np.argsort(-flow, kind="stable")
-    return candidates[order[:k]][flow[order[:k]] > 0]
+    return top_k(state.node_flow, candidates, k)
 
 
 @register_node_rule("random")
 def _random(net, state, candidates, k, rng, lever):
-    if candidates.size == 0:
-        return candidates
-    return np.sort(rng.choice(candidates, size=min(k, candidates.size), replace=False))
+    return random_k(candidates, k, rng)
 
 
 def active_graph(net: Network, state: RunState) -> tuple[nx.DiGraph, bytes]:
@@ -144,16 +154,12 @@ def visible_edges(net: Network, state: RunState) -> np.ndarray:
 
 @register_edge_rule("top_throughput")
 def _edge_top_throughput(net, state, candidates, k, rng, lever):
-    flow = state.edge_flow[candidates]
-    order = np.argsort(-flow, kind="stable")
-    return candidates[order[:k]][flow[order[:k]] > 0]
+    return top_k(state.edge_flow, candidates, k)
 
 
 @register_edge_rule("random")
 def _edge_random(net, state, candidates, k, rng, lever):
-    if candidates.size == 0:
-        return candidates
-    return np.sort(rng.choice(candidates, size=min(k, candidates.size), replace=False))
+    return random_k(candidates, k, rng)
 
 
 @register_edge_rule("betweenness")

@@ -16,7 +16,7 @@ import yaml
 
 from .errors import InputError
 
-__all__ = ["LineMap", "load_yaml", "load_yaml_text", "join_path"]
+__all__ = ["LineMap", "load_yaml", "load_yaml_text", "join_path", "read_text"]
 
 
 def join_path(base: str, key: str | int) -> str:
@@ -114,18 +114,21 @@ def load_yaml_text(text: str, file: str | None = None) -> tuple[Any, LineMap]:
     return data, lines
 
 
-def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
-    """Read and parse a YAML file; see :func:`load_yaml_text`."""
-    p = Path(path)
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """Read a user's text file; a missing file, a folder or non-UTF-8 bytes become one clear InputError."""
     try:
-        text = p.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding=encoding)
     except FileNotFoundError:
         raise InputError("file not found", file=str(path)) from None
     except IsADirectoryError:
         raise InputError("is a directory, not a file", file=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not a text file (UTF-8 expected)", file=str(path)) from None
-    return load_yaml_text(text, file=str(path))
+
+
+def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
+    """Read and parse a YAML file; see :func:`load_yaml_text`."""
+    return load_yaml_text(read_text(path), file=str(path))
 
 
 def is_finite_number(x: Any) -> bool:

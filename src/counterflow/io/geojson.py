@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..scenario import Scenario
+from ..yamlio import read_text
 from .common import EDGE_KEYS, NODE_KEYS, ImportReport, Origin, assemble, parse_bool, parse_number
 from .graph import scenario_meta
 
@@ -185,12 +186,7 @@ def _feature_lines(text: str) -> list[int]:
 def read_geojson(path: str | Path, *, name: str | None = None) -> tuple[Scenario, ImportReport]:
     """Import a GeoJSON file (see :func:`from_geojson`)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise InputError("not a readable GeoJSON text file", file=str(p)) from None
+    text = read_text(p)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -33,6 +33,7 @@ import networkx as nx
 
 from ..errors import InputError
 from ..scenario import Scenario
+from ..yamlio import read_text
 from .common import (
     EDGE_KEYS,
     META_KEYS,
@@ -196,12 +197,7 @@ def write_graphml(scenario: Scenario, path: str | Path, node_flows: dict[str, di
 def read_graphml(path: str | Path, *, name: str | None = None) -> tuple[Scenario, ImportReport]:
     """Import a GraphML file (see :func:`from_networkx` for the attributes used)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise InputError("not a readable GraphML text file", file=str(p)) from None
+    text = read_text(p)
     try:
         g = nx.parse_graphml(text, force_multigraph=False)
     except ET.ParseError as exc:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..scenario import Scenario
+from ..yamlio import read_text
 from .common import EDGE_KEYS, NODE_KEYS, ImportReport, Origin, assemble, parse_bool, parse_number
 
 __all__ = ["read_csv_tables", "write_csv_tables"]
@@ -37,14 +38,7 @@ _NUMERIC_EDGE = ("capacity", "cost", "risk")
 
 def _read_rows(path: Path, mapping: dict[str, str], keys: tuple[str, ...], required: tuple[str, ...],
                report: ImportReport) -> tuple[list[dict], list[Origin]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a text file (UTF-8 expected)", file=str(path)) from None
+    text = read_text(path, encoding="utf-8-sig")
     reader = csv.reader(text.splitlines())
     try:
         header = [h.strip() for h in next(reader)]
