@@ -37,13 +37,13 @@ def test_abc_recovers_a_known_parameter_within_its_interval(tmp_path, truth, see
     """Observations simulated at a known production level (with other dice): the 90% interval contains it."""
     obs = _observations(tmp_path, truth=truth, seed=seed)
     with open_executor("local", 2) as ex:
-        res = calibrate("caribbean", obs, [(PROD_A, 2000, 5000)], samples=24, accept=0.25, seed=3,
+        res = calibrate("caribbean", obs, [(PROD_A, 2000, 5000)], samples=40, accept=0.15, seed=3,
                         store=tmp_path / "store", executor=ex)
     p = res.parameters[PROD_A]
     assert p["lo"] <= truth <= p["hi"], p
     assert p["hi"] - p["lo"] < 0.6 * (p["prior_high"] - p["prior_low"])  # the data narrowed the prior
     assert abs(p["estimate"] - truth) < 0.15 * (p["prior_high"] - p["prior_low"])
-    assert res.accepted == 6 and res.samples == 24
+    assert res.accepted == 6 and res.samples == 40
     assert set(res.fit) == set(COLUMNS) and res.fit["produced"]["nrmse"] < 0.2
     prod = res.scenario.organisations[0].production["andes_east"]
     assert prod == pytest.approx(p["estimate"])
