@@ -83,9 +83,10 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def fmt(x: float | None) -> str:
+def fmt(x: float | None, none: str = "-") -> str:
+    """Compact number for tables; ``none`` is shown for a missing value (e.g. 'never' for recovery)."""
     if x is None:
-        return "never" if x is None else "-"
+        return none
     ax = abs(x)
     if ax >= 1e9:
         return f"{x / 1e9:.2f}B"
@@ -113,7 +114,8 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
             if e is None:
                 cells.append("")
                 continue
-            text = f"{fmt(e['p50'])} [{fmt(e['p05'])}, {fmt(e['p95'])}]"
+            none = "never" if m == "recovery_steps" else ("inf" if m == "cost_per_kg_averted" else "-")
+            text = f"{fmt(e['p50'], none)} [{fmt(e['p05'], none)}, {fmt(e['p95'], none)}]"
             if paired and e.get("diff_mean") is not None and name != "baseline":
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
