@@ -12,7 +12,6 @@ import importlib
 import importlib.util
 import re
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
 from ..errors import InputError
-from ..scenario import Scenario, builtin_scenarios
+from ..scenario import Scenario, builtin_scenarios, load_builtin
 from ..schema import Checker
 from ..strategy import Strategy, parse_strategy, resolve_strategies
 from ..yamlio import load_yaml_text
@@ -72,9 +71,7 @@ def _builtin(name: str) -> Scenario:
     if name not in builtin_scenarios():
         raise ApiError(404, "unknown_scenario", f"no built-in scenario '{name}' "
                        f"(built-ins: {', '.join(builtin_scenarios())})", field="scenario")
-    res = resources.files("counterflow.data").joinpath(f"{name}.yaml")
-    data, lines = load_yaml_text(res.read_text(encoding="utf-8"), f"{name}.yaml")
-    return Scenario.from_dict(data, file=f"{name}.yaml", lines=lines)
+    return load_builtin(name)
 
 
 def _input_error(exc: InputError, code: str = "invalid_input", **extra: Any) -> ApiError:
@@ -242,7 +239,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             if name not in carried:
                 raise ApiError(422, "unknown_strategy", f"scenario '{sc.name}' carries no strategy '{name}' "
                                f"(it carries: {', '.join(carried)})", field=f"strategies[{i}]")
-        strategies = resolve_strategies(sc, ["baseline", *body.strategies])
+        strategies = resolve_strategies(sc, ["baseline", *body.strategies], allow_files=False)
         taken = {"baseline", *sc.strategies}
         for i, raw in enumerate(body.custom):
             st = custom_strategy(sc, raw, i, taken)
