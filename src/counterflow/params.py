@@ -6,7 +6,8 @@ scenario files may override any of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import field as dc_field
+from dataclasses import make_dataclass
 
 from .schema import Field
 
@@ -76,50 +77,15 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Parameters:
-    """Validated model constants (see :data:`PARAMETER_FIELDS` for meanings)."""
-
-    learning_rate: float = 0.2
-    forget_rate: float = 0.05
-    loss_smoothing: float = 0.3
-    open_cost: float = 2.0e5
-    open_delay: int = 3
-    consolidate_after: int = 12
-    rebuild_steps: float = 10.0
-    rebuild_cost: float = 100.0
-    production_cost: float = 1500.0
-    load_kg_land: float = 500.0
-    load_kg_sea: float = 1000.0
-    load_kg_air: float = 400.0
-    load_kg_river: float = 800.0
-    price_smoothing: float = 0.2
-    delivery_smoothing: float = 0.25
-    price_floor: float = 0.2
-    price_cap: float = 5.0
-    collateral_factor: float = 0.5
-    intel_harm_reduction: float = 0.8
-    crew_per_boat: float = 3.0
-    backlash_decay: float = 0.05
-    backlash_per_harm: float = 0.02
-    backlash_per_foreign_strike: float = 0.05
-    backlash_per_hardship: float = 0.02
-    warmup: int = 52
-    burn_in: int = 13
-    supply_elasticity: float = 0.6
-    max_production_multiple: float = 2.0
-    stock_buffer_steps: float = 4.0
-    hardship_persistence: float = 0.8
-    aid_backlash_relief: float = 0.2
-    blockade_corruption_rate: float = 0.02
-    corruption_recovery: float = 0.01
-    recruit_per_backlash: float = 1.0
-    recruit_per_hardship: float = 0.2
-    recruit_aid_relief: float = 0.5
-    labour_adjust: float = 0.1
-    recovery_window: int = 4
-    recovery_threshold: float = 0.95
+def _annotation(f: Field) -> type:
+    return int if f.kind == "int" else float
 
 
-assert {f.name for f in fields(Parameters)} == {f.name for f in PARAMETER_FIELDS}
-assert all(getattr(Parameters, f.name) == f.default for f in PARAMETER_FIELDS)
+# The record type is made from the declarations above, so each constant's default lives in one place.
+Parameters = make_dataclass(
+    "Parameters",
+    [(f.name, _annotation(f), dc_field(default=f.default)) for f in PARAMETER_FIELDS],
+    frozen=True,
+)
+Parameters.__module__ = __name__  # so that pickling (process pools, Dask) finds it
+Parameters.__doc__ = "Validated model constants (see :data:`PARAMETER_FIELDS` for defaults, ranges and meanings)."

@@ -17,7 +17,8 @@ from numba import njit
 
 from ._ssp import ssp_min_cost_flow
 
-__all__ = ["plan_small", "dispatch_org", "binomial_from_uniform"]
+__all__ = ["plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org", "node_capacity_left",
+           "begin_step", "end_step", "pre_move", "update_prices"]
 
 
 @njit(cache=True)
@@ -218,26 +219,52 @@ def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, ed
 
 
 @njit(cache=True)
+def node_capacity_left(node_cap, cap_factor):  # pragma: no cover - compiled
+    """kg/step each node can still pass: capacity times its intact share (a destroyed unlimited node gives 0)."""
+    out = np.empty(node_cap.shape[0])
+    for v in range(node_cap.shape[0]):
+        out[v] = node_cap[v] * cap_factor[v] if cap_factor[v] > 0.0 else 0.0
+    return out
+
+
+@njit(cache=True)
+def settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_by_org,
+               sent_by_org, edge_cost, cash, node_fear, keep, last_used, arrived):  # pragma: no cover - compiled
+    """Book one organisation's dispatch: residual capacity, totals, transport cost, fading fear, last use."""
+    money = 0.0
+    for e in range(sent.shape[0]):
+        resid_edge[e] -= sent[e]
+        sent_all[e] += sent[e]
+        seized_by_org[o] += seized[e]
+        sent_by_org[o] += sent[e]
+        money += sent[e] * edge_cost[e]
+    cash[o] -= money
+    for v in range(out_node.shape[0]):
+        resid_node[v] -= out_node[v]
+        out_all[v] += out_node[v]
+        node_fear[o, v] *= keep
+        if out_node[v] > 0 or arrived[o, v] > 0:
+            last_used[o, v] = t
+
+
+@njit(cache=True)
 def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, edge_time,
              edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, value,
              stock, prev_out, transit, market_node, tranche_width, tranche_rev, p_seize, uniforms, base_p,
              learning_rate, forget_rate, cash, last_used, arrived):  # pragma: no cover - compiled
     """Plan and dispatch every organisation in ``order`` against shared residual capacity.
 
-    The fused form of ``Engine.plan`` + ``dispatch_org`` for small networks.
+    The compiled form of ``Engine._move_large`` (same steps, compiled planner) for small networks.
     Returns ``(sent_all [E], out_all [N], seized_by_org [O], sent_by_org [O])``.
     """
     n_orgs, n_nodes = stock.shape
     n_edges = edge_src.shape[0]
     resid_edge = edge_cap.copy()
-    resid_node = np.empty(n_nodes)
-    for v in range(n_nodes):
-        resid_node[v] = node_cap[v] * cap_factor[v] if cap_factor[v] > 0.0 else 0.0
+    resid_node = node_capacity_left(node_cap, cap_factor)
     sent_all = np.zeros(n_edges)
     out_all = np.zeros(n_nodes)
     seized_by_org = np.zeros(n_orgs)
     sent_by_org = np.zeros(n_orgs)
-    keep = 1.0 - forget_rate
     for o in order:
         flow, tflow, cost = plan_small(
             n_nodes, is_source, open_node[o], open_edge[o], edge_src, edge_dst, edge_cost, risk_belief[o],
@@ -246,20 +273,8 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
         sent, seized, out_node = dispatch_org(
             t, flow, stock[o], prev_out[o], transit[o], edge_src, edge_time, edge_load_kg, p_seize, uniforms[o],
             risk_belief[o], base_p, learning_rate, forget_rate)
-        money = 0.0
-        for e in range(n_edges):
-            resid_edge[e] -= sent[e]
-            sent_all[e] += sent[e]
-            seized_by_org[o] += seized[e]
-            sent_by_org[o] += sent[e]
-            money += sent[e] * edge_cost[e]
-        cash[o] -= money
-        for v in range(n_nodes):
-            resid_node[v] -= out_node[v]
-            out_all[v] += out_node[v]
-            node_fear[o, v] *= keep
-            if out_node[v] > 0 or arrived[o, v] > 0:
-                last_used[o, v] = t
+        settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_by_org,
+                   sent_by_org, edge_cost, cash, node_fear, 1.0 - forget_rate, last_used, arrived)
     return sent_all, out_all, seized_by_org, sent_by_org
 
 
@@ -371,9 +386,11 @@ def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corru
              market_allowed, elasticity, tranche_mid):  # pragma: no cover - compiled
     """Seizure probability per edge, each organisation's value per kg, and tranche revenues.
 
-    Same definitions as :func:`counterflow.engine.movement.seizure_probability`,
-    :func:`counterflow.engine.adaptation.org_value` and
-    :func:`counterflow.engine.planning.tranche_revenue`.
+    Seizure probability per load: ``1 - (1 - p_edge)(1 - p_node)``, with the
+    edge's risk plus lever additions and, at the node the load leaves,
+    ``enforcement * (1 - corruption)`` plus lever additions. Value: mean current
+    price of the organisation's markets. Tranche revenue: see
+    :mod:`counterflow.engine.planning`.
     """
     n_edges = edge_src.shape[0]
     p_seize = np.empty(n_edges)
@@ -402,7 +419,11 @@ def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corru
 @njit(cache=True)
 def update_prices(price, supply_smooth, delivered, ref_price, ref_demand, elasticity, delivery_smoothing,
                   price_smoothing, price_floor, price_cap):  # pragma: no cover - compiled
-    """In-place form of :func:`counterflow.engine.markets.update_prices`."""
+    """Move each price towards the price at which demand equals smoothed deliveries (in place).
+
+    Demand is iso-elastic, ``Q = Q_ref (P / P_ref) ** -elasticity``; shortfalls
+    raise the price and gluts lower it, within ``[price_floor, price_cap] * P_ref``.
+    """
     for k in range(price.shape[0]):
         supply_smooth[k] = (1.0 - delivery_smoothing) * supply_smooth[k] + delivery_smoothing * delivered[k]
         ratio = max(supply_smooth[k], 1e-9) / ref_demand[k]

@@ -1,4 +1,4 @@
-"""Learning and adaptation: perceived risk, expansion, consolidation, rebuilding."""
+"""Adaptation: expansion, consolidation, rebuilding (perceived risk is learned in ``_kernels.dispatch_org``)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,7 @@ import numpy as np
 from ..network import Network
 from .state import RunState
 
-__all__ = ["learn", "adapt", "rebuild", "open_site", "org_value"]
-
-
-def org_value(net: Network, state: RunState) -> np.ndarray:
-    """Value per kg each organisation puts on a load: mean price of its markets [O]."""
-    allowed = net.org_allowed[:, net.market_node]
-    prices = np.where(allowed, state.price[None, :], 0.0)
-    count = np.maximum(allowed.sum(axis=1), 1)
-    return prices.sum(axis=1) / count
-
-
-def learn(net: Network, state: RunState, org: int, sent: np.ndarray, seized: np.ndarray) -> None:
-    """Update perceived edge risk from this step's own losses; unused routes drift back to the base risk."""
-    p = net.scenario.parameters
-    belief = state.risk_belief[org]
-    used = sent > 0
-    base = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
-    belief[~used] += p.forget_rate * (base[~used] - belief[~used])
-    if used.any():
-        observed = seized[used] / sent[used]
-        belief[used] += p.learning_rate * (observed - belief[used])
-    state.node_fear[org] *= 1.0 - p.forget_rate
+__all__ = ["adapt", "rebuild", "open_site"]
 
 
 def open_site(net: Network, state: RunState, org: int, site_index: int) -> None:

@@ -22,8 +22,10 @@ from ._kernels import (
     dispatch_org,
     end_step,
     move_all,
+    node_capacity_left,
     plan_small,
     pre_move,
+    settle_org,
     update_prices,
 )
 from .adaptation import adapt, rebuild
@@ -206,28 +208,19 @@ class Engine:
         """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
         resid_edge = net.edge_cap.copy()
-        with np.errstate(invalid="ignore"):
-            resid_node = np.nan_to_num(net.node_cap * s.cap_factor, nan=0.0, posinf=np.inf)
+        resid_node = node_capacity_left(net.node_cap, s.cap_factor)
         sent_all = np.zeros(net.n_edges)
         out_all = np.zeros(net.n_nodes)
         seized_o = np.zeros(net.n_orgs)
         sent_o = np.zeros(net.n_orgs)
-        forget = 1.0 - self._forget_rate
         for o in order:
             plan = self.plan(o, value[o], resid_edge, resid_node, split, tranche_rev)
             sent, seized, out_node = dispatch_org(
                 s.t, plan.edge_flow, s.stock[o], s.prev_out[o], s.transit[o], net.edge_src, net.edge_time,
                 net.edge_load_kg, p_seize, uniforms[o], s.risk_belief[o], self._base_p, self._learning_rate,
                 self._forget_rate)
-            s.node_fear[o] *= forget
-            resid_edge -= sent
-            resid_node -= out_node
-            sent_all += sent
-            out_all += out_node
-            seized_o[o] = seized.sum()
-            sent_o[o] = sent.sum()
-            s.cash[o] -= float(np.einsum("i,i", sent, net.edge_cost))
-            s.last_used[o, (out_node > 0) | (arrived[o] > 0)] = s.t
+            settle_org(s.t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_o, sent_o,
+                       net.edge_cost, s.cash, s.node_fear, 1.0 - self._forget_rate, s.last_used, arrived)
         return sent_all, out_all, seized_o, sent_o
 
     # ------------------------------------------------------------- planning

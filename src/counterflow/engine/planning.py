@@ -8,8 +8,13 @@ The flow network of organisation ``o`` (built by :func:`build_plan`):
   to the node's remaining kg/step;
 * each usable edge ``u' -> v`` has the remaining edge capacity and unit cost
   ``money + risk_aversion * (perceived edge risk + fear of v) * value``;
-* each market ``m`` has tranches ``m' -> T`` whose unit revenue follows the
-  market's demand curve around the current price;
+* each market ``m`` has tranches ``m' -> T``; tranche ``k`` covers the share
+  ``TRANCHE_EDGES[k]..[k+1]`` of the reference demand (split between the
+  organisations by production) and pays the current price times
+  ``TRANCHE_MID[k] ** (-1 / elasticity)`` clipped to [0.2, 2]: the first
+  kilograms sent to a market are worth more than the current price, a glut
+  less, so a starved market at a high price still draws full shipments
+  (computed by ``_kernels.pre_move``);
 * each supply node has a hold arc ``v -> T`` (stock stays where it is).
 
 Costs are shifted by a constant ``OFFSET`` paid on every unit reaching ``T``
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-__all__ = ["PlanInput", "PlanResult", "build_plan", "solve_plan", "TRANCHE_EDGES"]
+__all__ = ["PlanInput", "PlanResult", "build_plan", "solve_plan", "TRANCHE_EDGES", "TRANCHE_MID", "tranche_width"]
 
 # tranche boundaries as multiples of the market's reference demand
 TRANCHE_EDGES = np.array([0.0, 0.5, 0.85, 1.0, 1.15, 1.5, 2.2])
@@ -65,19 +70,6 @@ class PlanResult:
     tranche_flow: np.ndarray  # int64, aligned with PlanInput.tranche_* arrays
     objective: float          # profit-equivalent cost (lower is better), in solver units
     status: str
-
-
-def tranche_revenue(price: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
-    """Unit revenue per tranche [M, K].
-
-    The current price scaled by the inverse demand curve at the tranche's
-    midpoint (as a share of reference demand), clipped to [0.2, 2]: the first
-    kilograms sent to a market are worth more than the current price, a glut
-    is worth less. This anchors plans to the market's size, so a starved
-    market at a high price still draws full shipments.
-    """
-    mult = np.clip(TRANCHE_MID[None, :] ** (-1.0 / elasticity[:, None]), 0.2, 2.0)
-    return price[:, None] * mult
 
 
 def tranche_width(ref_demand: np.ndarray) -> np.ndarray:

@@ -16,8 +16,7 @@ state of each jurisdiction and organisation:
   scaled up by backlash and hardship in the states where it operates and
   down by aid there (the "rally" effect).
 
-Constants are read from the scenario's parameters when they define them,
-else from :data:`SOCIETY_DEFAULTS`.
+Constants are the scenario's parameters (see :mod:`counterflow.params`).
 """
 
 from __future__ import annotations
@@ -26,24 +25,16 @@ import numpy as np
 from numba import njit
 
 from ..network import Network
+from ..params import Parameters
 from .state import RunState
 
-__all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "org_jurisdictions"]
+__all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "SOCIETY_PARAMETERS", "org_jurisdictions"]
 
-SOCIETY_DEFAULTS = {
-    "hardship_persistence": 0.8,       # share of last step's hardship that remains
-    "aid_backlash_relief": 0.2,        # extra backlash decay per unit of aid
-    "blockade_corruption_rate": 0.02,  # relative fall of corruption per step per unit of revenue cut
-    "corruption_recovery": 0.01,       # per-step pull of corruption back to its base level
-    "recruit_per_backlash": 1.0,       # relative rise of labour at full backlash
-    "recruit_per_hardship": 0.2,       # relative rise of labour per unit of hardship
-    "recruit_aid_relief": 0.5,         # relative fall of recruitment pressure per unit of aid
-    "labour_adjust": 0.1,              # per-step speed at which labour follows recruitment pressure
-}
-
-
-def _const(net: Network, name: str) -> float:
-    return float(getattr(net.scenario.parameters, name, SOCIETY_DEFAULTS[name]))
+SOCIETY_PARAMETERS = ("hardship_persistence", "aid_backlash_relief", "blockade_corruption_rate",
+                      "corruption_recovery", "recruit_per_backlash", "recruit_per_hardship",
+                      "recruit_aid_relief", "labour_adjust")
+# default values of the society constants (declared with their ranges in counterflow.params)
+SOCIETY_DEFAULTS = {name: getattr(Parameters(), name) for name in SOCIETY_PARAMETERS}
 
 
 def cooperation(state: RunState) -> np.ndarray:
@@ -64,25 +55,17 @@ def org_jurisdictions(net: Network) -> np.ndarray:
     return cached
 
 
-def _constants(net: Network) -> dict:
-    cached = net.cache.get("society_constants")
-    if cached is None:
-        cached = net.cache["society_constants"] = {name: _const(net, name) for name in SOCIETY_DEFAULTS}
-    return cached
-
-
 def update_society(net: Network, state: RunState) -> None:
     """Advance hardship, backlash, corruption, state revenue and labour by one step."""
     p = net.scenario.parameters
     log = state.log
-    c = _constants(net)
     _society_kernel(
         state.hardship, state.backlash, state.corruption, state.revenue, state.labour, state.revenue_cut,
         state.aid, log.harm_by_juris, log.foreign_strikes, net.juris_corruption, net.juris_revenue,
-        net.org_labour, org_jurisdictions(net), c["hardship_persistence"], p.backlash_per_harm,
-        p.backlash_per_foreign_strike, p.backlash_per_hardship, p.backlash_decay, c["aid_backlash_relief"],
-        c["blockade_corruption_rate"], c["corruption_recovery"], c["recruit_per_backlash"],
-        c["recruit_per_hardship"], c["recruit_aid_relief"], c["labour_adjust"])
+        net.org_labour, org_jurisdictions(net), p.hardship_persistence, p.backlash_per_harm,
+        p.backlash_per_foreign_strike, p.backlash_per_hardship, p.backlash_decay, p.aid_backlash_relief,
+        p.blockade_corruption_rate, p.corruption_recovery, p.recruit_per_backlash,
+        p.recruit_per_hardship, p.recruit_aid_relief, p.labour_adjust)
 
 
 @njit(cache=True)

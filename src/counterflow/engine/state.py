@@ -111,9 +111,3 @@ class RunState:
 
     def free_cash(self) -> np.ndarray:
         return np.maximum(self.cash - self.frozen, 0.0)
-
-    def stock_total(self) -> float:
-        return float(self.stock.sum())
-
-    def transit_total(self) -> float:
-        return float(self.transit.sum())
