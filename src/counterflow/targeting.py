@@ -29,11 +29,17 @@ NodeRule = Callable[["Network", "RunState", np.ndarray, int, np.random.Generator
 NODE_RULES: dict[str, NodeRule] = {}
 
 
-def register_node_rule(name: str) -> Callable[[NodeRule], NodeRule]:
-    def deco(fn: NodeRule) -> NodeRule:
-        NODE_RULES[name] = fn
-        return fn
-    return deco
+def _registrar(table: dict) -> Callable[[str], Callable]:
+    """A decorator factory that adds a rule function to ``table`` under a name."""
+    def register(name: str) -> Callable:
+        def deco(fn: Callable) -> Callable:
+            table[name] = fn
+            return fn
+        return deco
+    return register
+
+
+register_node_rule = _registrar(NODE_RULES)
 
 
 def visible_nodes(net: Network, state: RunState, kind: str | None) -> np.ndarray:
@@ -140,11 +146,7 @@ EdgeRule = Callable[["Network", "RunState", np.ndarray, int, np.random.Generator
 EDGE_RULES: dict[str, EdgeRule] = {}
 
 
-def register_edge_rule(name: str) -> Callable[[EdgeRule], EdgeRule]:
-    def deco(fn: EdgeRule) -> EdgeRule:
-        EDGE_RULES[name] = fn
-        return fn
-    return deco
+register_edge_rule = _registrar(EDGE_RULES)
 
 
 def visible_edges(net: Network, state: RunState) -> np.ndarray:

@@ -137,11 +137,8 @@ def test_plan_conserves_flow_within_capacity(caribbean_net, solver):
 
 def test_engine_paths_agree_on_mass_balance(caribbean_net):
     """Both solver paths conserve mass and deliver similar volumes (ties may be broken differently)."""
-    from counterflow import simulate
-
     a = Engine(caribbean_net, None, 3, solver="ssp").run(40)
     b = Engine(caribbean_net, None, 3, solver="ortools").run(40)
     for t in (a, b):
         np.testing.assert_allclose(t.balance[:, 1:].sum(axis=1), t.balance[:, 0], rtol=1e-9)
     assert abs(a.delivered_total.sum() / b.delivered_total.sum() - 1) < 0.1
-    assert simulate(caribbean_net, seed=3, steps=5).steps == 5
