@@ -53,6 +53,9 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
           doc="steps simulated once per network, without dice or levers, to reach a steady state"),
     Field("burn_in", kind="int", lo=0, default=13,
           doc="steps each run simulates with its own dice (no levers) after the shared warm-up, before step 0"),
+    Field("loss_at_market_value", lo=0.0, hi=1.0, default=0.0,
+          doc="how organisations value a load they may lose: 0 = its replacement cost where it is (production "
+              "plus transport and expected losses so far), 1 = the market price it would sell for"),
     Field("supply_elasticity", lo=0.0, hi=5.0, default=0.6,
           doc="response of production to the organisation's price index (price / reference)"),
     Field("max_production_multiple", lo=1.0, default=2.0,

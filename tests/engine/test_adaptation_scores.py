@@ -15,7 +15,7 @@ from counterflow.generate import generate_scenario
 def loop_scores(net, state, org, value):
     """Reference: the original loop over sites with one O(E) mask each."""
     ra = net.org_risk_aversion[org]
-    arc = net.edge_cost + ra * state.risk_belief[org] * value
+    arc = net.edge_cost + ra * state.risk_belief[org] * value[net.edge_src]
     usable = state.open_node[org]
     pending = {s for _, o, s in state.pending if o == org}
     out = []
@@ -42,10 +42,10 @@ def loop_scores(net, state, org, value):
 
 
 @given(seed=st.integers(0, 10_000), n=st.integers(20, 300), open_share=st.floats(0, 0.5),
-       value=st.floats(0, 50_000))
+       top=st.floats(0, 50_000))
 @settings(max_examples=30)
-def test_vectorised_scores_equal_the_loop(seed, n, open_share, value):
-    """Same candidates, same scores (bit for bit), same order, for random beliefs, open sites and pending sites."""
+def test_vectorised_scores_equal_the_loop(seed, n, open_share, top):
+    """Same candidates, same scores (bit for bit), same order, for random beliefs, values, open and pending sites."""
     net = compile_network(generate_scenario(n, seed=seed, organisations=min(3, (n - 1) // 3),
                                             dormant_share=0.3))
     rng = np.random.default_rng(seed)
@@ -57,5 +57,6 @@ def test_vectorised_scores_equal_the_loop(seed, n, open_share, value):
     if net.sites:
         state.pending = [(3, int(o), int(s)) for o, s in zip(rng.integers(0, net.n_orgs, 5),
                                                             rng.integers(0, len(net.sites), 5), strict=True)]
+    value = rng.uniform(0, top, net.n_nodes)
     for org in range(net.n_orgs):
         assert _site_scores(net, state, org, value) == loop_scores(net, state, org, value)

@@ -12,8 +12,34 @@ from hypothesis import strategies as st
 
 from counterflow import Engine, Scenario
 from counterflow.engine import planning
-from counterflow.engine._kernels import plan_small, pre_move
+from counterflow.engine._kernels import load_values, plan_small, pre_move
 from tests.netgen import scenario_dicts
+
+
+def reference_values(engine: Engine, o: int) -> np.ndarray:
+    """Worth of a kilogram at each node to organisation ``o``, by plain Bellman-Ford (see ``load_values``)."""
+    net, s = engine.net, engine.state
+    p = net.scenario.parameters
+    allowed = net.org_allowed[o, net.market_node]
+    cap = s.price[allowed].mean() if allowed.any() else 0.0
+    worth = np.where((net.org_production[o] > 0) & s.open_node[o], p.production_cost, np.inf)
+    for _ in range(net.n_nodes):
+        changed = False
+        for e in range(net.n_edges):
+            a, b = net.edge_src[e], net.edge_dst[e]
+            if not (s.open_node[o, a] and worth[a] < cap):
+                continue
+            if not (s.open_edge[o, e] and s.open_node[o, b]) and worth[a] >= np.inf:
+                continue
+            q = min(max(s.risk_belief[o, e] + s.node_fear[o, b], 0.0), 0.9)
+            w = (worth[a] + net.edge_cost[e]) / (1.0 - q)
+            if w < worth[b] - 1e-9 * max(w, 1.0):
+                worth[b] = w
+                changed = changed or bool(s.open_edge[o, e] and s.open_node[o, b])
+        if not changed:
+            break
+    x = np.minimum(worth, cap)
+    return x + p.loss_at_market_value * (cap - x)
 
 
 def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None) -> tuple[int, dict]:
@@ -24,8 +50,7 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None)
     net, s = engine.net, engine.state
     resid_edge = net.edge_cap if resid_edge is None else resid_edge
     resid_node = net.node_cap * s.cap_factor if resid_node is None else resid_node
-    allowed = net.org_allowed[o, net.market_node]
-    value = s.price[allowed].mean() if allowed.any() else 0.0
+    value = reference_values(engine, o)
     is_source = net.kind_mask("source")
     supply = np.where(is_source, s.stock[o], np.maximum(s.stock[o] - s.prev_out[o], 0.0))
     supply = np.floor(np.where(s.open_node[o], supply, 0.0)).astype(int)
@@ -52,7 +77,7 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None)
         a, b = net.edge_src[e], net.edge_dst[e]
         if not (s.open_edge[o, e] and s.open_node[o, a] and s.open_node[o, b]):
             continue
-        cost = net.edge_cost[e] + net.org_risk_aversion[o] * (s.risk_belief[o, e] + s.node_fear[o, b]) * value
+        cost = net.edge_cost[e] + net.org_risk_aversion[o] * (s.risk_belief[o, e] + s.node_fear[o, b]) * value[a]
         cap = max(resid_edge[e], 0.0)
         g.add_edge(("out", a), ("in", b), weight=int(np.rint(cost)),
                    capacity=int(min(cap, total)) if math.isfinite(cap) else total)
@@ -71,7 +96,7 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None)
     return nx.cost_of_flow(g, flow), flow
 
 
-def _small_plan_cost(engine: Engine, o: int, value: float, resid_edge, resid_node, split, tranche_rev) -> float:
+def _small_plan_cost(engine: Engine, o: int, value: np.ndarray, resid_edge, resid_node, split, tranche_rev) -> float:
     net, s = engine.net, engine.state
     _, _, cost = plan_small(
         net.n_nodes, engine._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst, net.edge_cost,
@@ -94,6 +119,7 @@ def test_plan_matches_networkx(data, seed, steps):
     checked = []
 
     def checking_plan(o, value, resid_edge, resid_node, split, tranche_rev):
+        np.testing.assert_allclose(value, reference_values(engine, o), rtol=1e-9)
         expected, _ = networkx_plan_cost(engine, o, resid_edge, resid_node)
         small = _small_plan_cost(engine, o, value, resid_edge, resid_node, split, tranche_rev)
         plan = original(o, value, resid_edge, resid_node, split, tranche_rev)
@@ -118,6 +144,10 @@ def test_plan_conserves_flow_within_capacity(caribbean_net, solver):
     p_seize, value, rev = pre_move(net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris,
                                    s.corruption, net.edge_src, s.price, engine._market_allowed,
                                    net.market_elasticity, planning.TRANCHE_MID)
+    p = net.scenario.parameters
+    value = load_values(engine._producer, s.open_node, s.open_edge, engine._out_start, engine._out_order,
+                        net.edge_dst, net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, value,
+                        p.loss_at_market_value)
     split = np.isfinite(net.node_cap)
     for o in range(net.n_orgs):
         plan = engine.plan(o, value[o], net.edge_cap.copy(), net.node_cap.copy(), split, rev)

@@ -10,6 +10,7 @@ the run's NumPy generator, so results stay reproducible.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -73,7 +74,11 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
 def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, belief, fear,
                risk_aversion, value, resid_edge, resid_node, split, stock, prev_out, market_node,
                tranche_cap, tranche_rev):  # pragma: no cover - compiled
-    """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost)."""
+    """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost).
+
+    ``value[v]`` is what a kilogram leaving ``v`` is worth to the organisation
+    (see :func:`load_values`); an edge's perceived risk is charged on it.
+    """
     n_edges = edge_src.shape[0]
     n_mk, n_k = tranche_cap.shape
     supply = np.zeros(n_nodes, np.int64)
@@ -132,7 +137,7 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
             heads[i] = b
             c = resid_edge[e]
             caps[i] = total if not (c < total) else (np.int64(c) if c > 0 else 0)
-            costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * value))
+            costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * value[a]))
             eidx[i] = e
             i += 1
     for v in range(n_nodes):
@@ -280,14 +285,16 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
 
 @njit(cache=True)
 def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production, is_source, ref_price,
-               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost
+               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor
                ):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
     Production is the scenario's production times ``(mean price / reference)
     ** supply_elasticity`` (within ``[1/max_multiple, max_multiple]``), cut
     linearly as stock at the sources grows from ``buffer_steps`` to twice
-    that many steps of production.
+    that many steps of production, and at each site scaled by the share of
+    its capacity intact (a struck production site produces nothing until it
+    is rebuilt).
 
     Returns ``(delivered [O, M], arrived [O, N], revenue [O], produced [O])``.
     """
@@ -331,7 +338,7 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
         buffer = max(buffer_steps * base, 1e-9)
         mult *= min(max(2.0 - held / buffer, 0.0), 1.0)
         for v in range(n_nodes):
-            x = production[o, v] * mult
+            x = production[o, v] * mult * min(max(cap_factor[v], 0.0), 1.0)
             stock[o, v] += x
             produced[o] += x
         cash[o] -= produced[o] * production_cost
@@ -379,6 +386,61 @@ def end_step(stock, storage, sent_all, out_all, market_node, delivered_m, transi
     for x in transit.ravel():
         transit_total += x
     return spoiled, node_flow, active_nodes, active_edges, entropy, stock_total, transit_total
+
+
+@njit(cache=True)
+def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, edge_cost, risk_belief, node_fear,
+                production_cost, market_value, at_market):  # pragma: no cover - compiled
+    """What a kilogram at each node is worth to each organisation: ``[O, N]``.
+
+    A seized kilogram is replaced from the sources, so its worth at ``v`` is
+    its replacement cost there (Reuter & Kleiman's risks and prices): the
+    production cost at the organisation's producing sites and, along an open
+    edge ``(u, v)`` with perceived loss probability ``q`` (edge belief plus
+    fear of ``v``, at most 0.9), ``(worth(u) + cost) / (1 - q)``: the cost of
+    landing one kilogram at ``v``. The cheapest way counts (a label-setting
+    shortest-path search; the update is monotone, so Dijkstra's order holds).
+    Closed sites next to the open network get a worth (for ranking sites to
+    open) but nothing is routed through them. Worth is capped at the organisation's market value (mean price of its
+    markets), which is also the worth of stock that cannot be replaced (no
+    open way from a producing site). ``at_market`` in [0, 1] blends towards
+    valuing every kilogram at the market price (1: the worth of a load is
+    what it would sell for, whatever was spent on it).
+    """
+    n_orgs, n_nodes = open_node.shape
+    out = np.empty((n_orgs, n_nodes))
+    for o in range(n_orgs):
+        cap = market_value[o]
+        worth = np.full(n_nodes, np.inf)
+        done = np.zeros(n_nodes, np.bool_)
+        heap = [(0.0, np.int64(0))]
+        heap.pop()
+        for v in range(n_nodes):
+            if producer[o, v] and open_node[o, v]:
+                worth[v] = production_cost
+                heapq.heappush(heap, (production_cost, np.int64(v)))
+        while len(heap) > 0:
+            w, u = heapq.heappop(heap)
+            if done[u] or w > worth[u]:
+                continue
+            done[u] = True
+            if w >= cap:
+                continue
+            for i in range(out_start[u], out_start[u + 1]):
+                e = out_order[i]
+                v = edge_dst[e]
+                if done[v]:
+                    continue
+                q = min(max(risk_belief[o, e] + node_fear[o, v], 0.0), 0.9)
+                nw = (w + edge_cost[e]) / (1.0 - q)
+                if nw < worth[v]:
+                    worth[v] = nw
+                    if open_edge[o, e] and open_node[o, v]:
+                        heapq.heappush(heap, (nw, np.int64(v)))
+        for v in range(n_nodes):
+            x = min(worth[v], cap)
+            out[o, v] = x + at_market * (cap - x)
+    return out
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ from ._kernels import (
     begin_step,
     dispatch_org,
     end_step,
+    load_values,
     move_all,
     node_capacity_left,
     plan_small,
@@ -111,6 +112,9 @@ class Engine:
         self._tranche_width = planning.tranche_width(net.market_demand)[None, :, :] * share[:, :, None]
         self._market_allowed = net.org_allowed[:, net.market_node].copy()
         self._base_p = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
+        self._out_order = np.argsort(net.edge_src, kind="stable").astype(np.int64)
+        self._out_start = np.searchsorted(net.edge_src[self._out_order], np.arange(net.n_nodes + 1)).astype(np.int64)
+        self._producer = net.org_production > 0
         self._learning_rate = net.scenario.parameters.learning_rate
         self._forget_rate = net.scenario.parameters.forget_rate
         n_split = int(np.isfinite(net.node_cap).sum())
@@ -140,7 +144,7 @@ class Engine:
         delivered_om, arrived, revenue, produced_o = begin_step(
             s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
             self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
-            p.max_production_multiple, p.stock_buffer_steps, p.production_cost)
+            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor)
         delivered_m = delivered_om.sum(axis=0)
         s.delivered += float(delivered_m.sum())
         produced = float(produced_o.sum())
@@ -164,6 +168,9 @@ class Engine:
         p_seize, value, tranche_rev = pre_move(
             net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
             net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
+        value = load_values(
+            self._producer, s.open_node, s.open_edge, self._out_start, self._out_order, net.edge_dst,
+            net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, value, p.loss_at_market_value)
         split = self._finite_cap | (s.cap_factor < 1.0)
         order = self.rng_plan.permutation(n_o)
         if self._deterministic:
@@ -183,7 +190,7 @@ class Engine:
         for o in order:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
-            adapt(net, s, o, lost / moved if moved > 0 else 0.0, value[o])
+            adapt(net, s, o, lost / moved if moved > 0 else 0.0, value[o])  # value[o]: per node
         seized_total = float(seized_o.sum())
         s.seized += seized_total
         s.log.seized = seized_total
@@ -224,7 +231,7 @@ class Engine:
         return sent_all, out_all, seized_o, sent_o
 
     # ------------------------------------------------------------- planning
-    def plan(self, o: int, value: float, resid_edge: np.ndarray, resid_node: np.ndarray,
+    def plan(self, o: int, value: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
              split: np.ndarray, tranche_rev: np.ndarray) -> planning.PlanResult:
         """Organisation ``o``'s plan for this step (see :mod:`counterflow.engine.planning`).
 
@@ -256,7 +263,7 @@ class Engine:
         idx = np.flatnonzero(emask)
         dst = net.edge_dst[idx]
         ra = net.org_risk_aversion[o]
-        cost = net.edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * value
+        cost = net.edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * value[net.edge_src[idx]]
         mk = np.flatnonzero(open_n[net.market_node])
         problem = planning.build_plan(
             n_nodes=net.n_nodes, split_out=split_out, edge_idx=idx, edge_src=net.edge_src[idx],
