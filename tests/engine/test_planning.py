@@ -27,15 +27,15 @@ def reference_values(engine: Engine, o: int) -> np.ndarray:
         changed = False
         for e in range(net.n_edges):
             a, b = net.edge_src[e], net.edge_dst[e]
-            if not (s.open_node[o, a] and worth[a] < cap):
-                continue
-            if not (s.open_edge[o, e] and s.open_node[o, b]) and worth[a] >= np.inf:
+            usable = bool(s.open_edge[o, e] and s.open_node[o, b])
+            # spread from open nodes worth less than the market value; closed nodes get a worth, pass none on
+            if not (s.open_node[o, a] and worth[a] < cap) or not (usable or not s.open_node[o, b]):
                 continue
             q = min(max(s.risk_belief[o, e] + s.node_fear[o, b], 0.0), 0.9)
             w = (worth[a] + net.edge_cost[e]) / (1.0 - q)
             if w < worth[b] - 1e-9 * max(w, 1.0):
                 worth[b] = w
-                changed = changed or bool(s.open_edge[o, e] and s.open_node[o, b])
+                changed = changed or usable
         if not changed:
             break
     x = np.minimum(worth, cap)

@@ -429,13 +429,14 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
             for i in range(out_start[u], out_start[u + 1]):
                 e = out_order[i]
                 v = edge_dst[e]
-                if done[v]:
+                usable = open_edge[o, e] and open_node[o, v]
+                if done[v] or not (usable or not open_node[o, v]):
                     continue
                 q = min(max(risk_belief[o, e] + node_fear[o, v], 0.0), 0.9)
                 nw = (w + edge_cost[e]) / (1.0 - q)
                 if nw < worth[v]:
                     worth[v] = nw
-                    if open_edge[o, e] and open_node[o, v]:
+                    if usable:
                         heapq.heappush(heap, (nw, np.int64(v)))
         for v in range(n_nodes):
             x = min(worth[v], cap)

@@ -7,7 +7,9 @@ The flow network of organisation ``o`` (built by :func:`build_plan`):
 * nodes with finite capacity are split into ``v -> v'`` with capacity equal
   to the node's remaining kg/step;
 * each usable edge ``u' -> v`` has the remaining edge capacity and unit cost
-  ``money + risk_aversion * (perceived edge risk + fear of v) * value``;
+  ``money + risk_aversion * (perceived edge risk + fear of v) * worth(u)``,
+  where ``worth(u)`` is what a kilogram at ``u`` costs the organisation to
+  replace (``_kernels.load_values``);
 * each market ``m`` has tranches ``m' -> T``; tranche ``k`` covers the share
   ``TRANCHE_EDGES[k]..[k+1]`` of the reference demand (split between the
   organisations by production) and pays the current price times
