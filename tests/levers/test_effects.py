@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from counterflow.engine import Engine
+from counterflow.engine.adaptation import rebuild
 from counterflow.engine.society import SOCIETY_DEFAULTS
 from counterflow.strategy import parse_strategy
 from tests.levers.examples import BLOCKADE, STRIKE, strategy_dict
@@ -166,6 +167,23 @@ def test_sanctions_freeze_cash_and_slow_rebuilding(caribbean_net, caribbean):
     sanc = _steps(_engine(net, caribbean, [strike, full], seed=2), 6)
     v = net.node_index["port_main"]
     assert free.cap_factor[v] > sanc.cap_factor[v]
+
+
+def test_recruitment_above_base_speeds_rebuilding(caribbean_net, caribbean):
+    """The rally effect reaches the network: with labour above its base a struck hub is rebuilt faster."""
+    net = caribbean_net
+    strike = {"type": "strike", "targets": {"nodes": ["port_main"]}, "intel_accuracy": 1.0, "schedule": {"at": 0}}
+    v = net.node_index["port_main"]
+    rebuilt = []
+    for factor in (1.0, 1.5):
+        eng = _engine(net, caribbean, [strike], seed=2)
+        eng.step()
+        assert eng.state.cap_factor[v] == pytest.approx(0.1)  # destroyed, then one step of rebuilding at base labour
+        eng.state.labour[:] = factor * net.org_labour
+        eng.state.cap_factor[v] = 0.0
+        rebuild(net, eng.state)
+        rebuilt.append(eng.state.cap_factor[v])
+    assert rebuilt[1] == pytest.approx(1.5 * rebuilt[0])
 
 
 @pytest.mark.parametrize("lever", [
