@@ -4,7 +4,8 @@ The unit of work is one run, keyed (sample, strategy, replication). Its
 generator is ``default_rng(SeedSequence(seed, spawn_key=(sample, replication)))``:
 every strategy of a sample and replication sees the same dice (common
 random numbers), and no run's numbers depend on which worker ran it or
-when. Runs are grouped in chunks (all strategies and replications of a few
+when. With ``common_seeds: true`` the key is ``(replication,)``, shared by
+every sample too. Runs are grouped in chunks (all strategies and replications of a few
 samples); a worker runs a chunk, pairs each run with its baseline inside
 the chunk, and returns two small tables that this process writes to the
 store as one Parquet file each. Workers therefore need no shared
@@ -99,7 +100,7 @@ def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarra
             setup_error = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
             strategies = [type("S", (), {"name": n}) for n in exp.strategies]
         for rep in range(exp.replications):
-            ss_key = (sample, rep)
+            ss_key = exp.seed_key(sample, rep)
             recs = {}
             for st in strategies:
                 row = {**base, "strategy": st.name, "replication": rep, **params}

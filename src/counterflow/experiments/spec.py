@@ -67,6 +67,9 @@ EXPERIMENT_FIELDS = (
     Field("chunk_samples", "int", lo=1, default=None,
           doc="samples per stored chunk (default: ~16 runs, fewer so that there are 32 chunks when possible)"),
     Field("store_steps", "bool", default=True, doc="keep the per-step table"),
+    Field("common_seeds", "bool", default=False,
+          doc="every design point runs with the same replication seeds (common random numbers across points): "
+              "differences between points are then the parameters', not the dice's"),
 )
 UNCERTAINTY_FIELDS = (
     Field("path", "str", required=True),
@@ -91,6 +94,7 @@ class Experiment:
     levels: int = 4
     chunk_samples: int = 1
     store_steps: bool = True
+    common_seeds: bool = False
     description: str = ""
     source: str | None = None
     text: str = ""
@@ -129,6 +133,10 @@ class Experiment:
         """The scenario of one sampled point, re-validated."""
         return Scenario.from_dict(apply_values(self.scenario_doc, self.uncertainties, values))
 
+    def seed_key(self, sample: int, replication: int) -> tuple[int, ...]:
+        """The ``spawn_key`` of a run's ``SeedSequence(seed, spawn_key=...)`` (see :data:`store.SEED_RULE`)."""
+        return (replication,) if self.common_seeds else (sample, replication)
+
     def chunks(self) -> list[list[int]]:
         """Sample indices of each chunk (a chunk holds all strategies and replications of its samples)."""
         k = self.chunk_samples
@@ -140,6 +148,8 @@ class Experiment:
                                               "replications", "seed", "outcomes", "steps", "levels",
                                               "chunk_samples", "store_steps")}
         body["uncertainties"] = [u.__dict__ for u in self.uncertainties]
+        if self.common_seeds:  # only when set, so stores made before the option existed keep their fingerprint
+            body["common_seeds"] = True
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -234,7 +244,8 @@ def parse_experiment(data: Any, *, file: str | None = None, lines: Any = None, t
         scenario_ref=ref, scenario_doc=doc, strategies=tuple(names), uncertainties=tuple(uncs),
         sampler=sampler, samples=top["samples"], replications=top["replications"], seed=top["seed"],
         outcomes=tuple(dict.fromkeys(outcomes)), steps=top["steps"] or scenario.steps, levels=top["levels"],
-        chunk_samples=chunk, store_steps=top["store_steps"], description=top["description"], source=file,
+        chunk_samples=chunk, store_steps=top["store_steps"], common_seeds=top["common_seeds"],
+        description=top["description"], source=file,
         text=text, raw=copy.deepcopy(data),
     )
 

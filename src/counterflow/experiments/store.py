@@ -40,6 +40,8 @@ __all__ = ["Store", "KEYS", "SEED_RULE"]
 KEYS = ("sample", "strategy", "replication")
 SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(sample, replication))), "
              "the same for every strategy of a sample and replication (common random numbers)")
+COMMON_SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(replication,))), "
+                    "the same for every strategy and every sample of a replication (common_seeds: true)")
 FORMAT = 1
 
 
@@ -124,7 +126,7 @@ class Store:
             "n_points": experiment.n_points,
             "replications": experiment.replications,
             "seed": experiment.seed,
-            "seeds": SEED_RULE,
+            "seeds": COMMON_SEED_RULE if experiment.common_seeds else SEED_RULE,
             "outcomes": list(experiment.outcomes),
             "kept_outcomes": list(experiment.kept_outcomes),
             "steps": experiment.steps,
