@@ -296,7 +296,7 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
     its capacity intact (a struck production site produces nothing until it
     is rebuilt).
 
-    Returns ``(delivered [O, M], arrived [O, N], revenue [O], produced [O])``.
+    Returns ``(delivered per market [M], arrived [O, N], revenue [O], produced [O])``.
     """
     n_orgs, n_edges, slots = transit.shape
     n_nodes = stock.shape[1]
@@ -342,7 +342,7 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
             stock[o, v] += x
             produced[o] += x
         cash[o] -= produced[o] * production_cost
-    return delivered, arrived, revenue, produced
+    return delivered.sum(axis=0), arrived, revenue, produced
 
 
 @njit(cache=True)

@@ -9,6 +9,7 @@ rebuild → society → record.
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 
@@ -141,13 +142,12 @@ class Engine:
 
         # arrivals, sales and production (production responds to prices and unsold stock)
         p = net.scenario.parameters
-        delivered_om, arrived, revenue, produced_o = begin_step(
+        delivered_m, arrived, revenue, produced_o = begin_step(
             s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
             self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
             p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor)
-        delivered_m = delivered_om.sum(axis=0)
-        s.delivered += float(delivered_m.sum())
-        produced = float(produced_o.sum())
+        s.delivered += math.fsum(delivered_m)
+        produced = math.fsum(produced_o)
         s.produced += produced
 
         # levers
@@ -191,7 +191,7 @@ class Engine:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
             adapt(net, s, o, lost / moved if moved > 0 else 0.0, value[o])  # value[o]: per node
-        seized_total = float(seized_o.sum())
+        seized_total = math.fsum(seized_o)
         s.seized += seized_total
         s.log.seized = seized_total
 
