@@ -55,10 +55,11 @@ def test_max_flow_matches_brute_force(seed, budget):
 
 @given(seed=seeds, budget=budgets)
 def test_shortest_path_matches_brute_force(seed, budget):
-    """The Israeli-Wood dual MILP finds the longest shortest path any budget-feasible plan can force
-    (removed arcs and nodes included), checked with Bellman-Ford."""
+    """The default method (path covering with lazily generated paths) finds the longest shortest path
+    any budget-feasible plan can force (removed arcs and nodes included), checked with Bellman-Ford."""
     net = _net(seed)
     r = shortest_path_interdiction(net, budget)
+    assert r.method == "cover"
     best = max(shortest_path(net, e, v) for e, v in plans(net, budget))
     _plan_ok(net, r, budget)
     assert r.value_before == shortest_path(net)
@@ -71,11 +72,28 @@ def test_shortest_path_feasibility_probes_match_brute_force(seed, budget):
     """Started from no interdiction and the LP bound (first_limit=0), the bisection of feasibility
     probes on the objective still ends at the brute-force optimum, proven."""
     net = _net(seed)
-    r = shortest_path_interdiction(net, budget, first_limit=0)
+    r = shortest_path_interdiction(net, budget, first_limit=0, method="milp")
     best = max(shortest_path(net, e, v) for e, v in plans(net, budget))
     _plan_ok(net, r, budget)
     assert r.value_after == best
     assert shortest_path(net, r.edge_indices, r.node_indices) == r.value_after
+
+
+@given(seed=seeds, budget=budgets)
+def test_shortest_path_cover_equals_dual_milp(seed, budget):
+    """Path covering and the dualised MILP reach the same optimum, both proven, on networks with
+    removed arcs and interdictable nodes (``random_network``); both plans re-evaluate to it."""
+    net = _net(seed)
+    cover = shortest_path_interdiction(net, budget, method="cover")
+    milp = shortest_path_interdiction(net, budget, method="milp")
+    assert (cover.method, milp.method) == ("cover", "milp")
+    _plan_ok(net, cover, budget)
+    _plan_ok(net, milp, budget)
+    assert cover.value_after == milp.value_after
+    assert cover.value_before == milp.value_before
+    assert cover.gap == 0.0 and cover.bound == cover.value_after
+    best = max(shortest_path(net, e, v) for e, v in plans(net, budget))
+    assert cover.value_after == best
 
 
 @given(seed=seeds, budget=budgets, demand=st.integers(1, 25), penalty=st.integers(0, 60))

@@ -70,7 +70,7 @@ class MilpSolution:
 def solve_milp(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
                col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
                maximize: bool = False, time_limit: float | None = None,
-               mip_rel_gap: float = 1e-6, integral: bool = False) -> MilpSolution:
+               mip_rel_gap: float = 1e-6, integral: bool = False, options: dict | None = None) -> MilpSolution:
     """Solve ``min/max c x  s.t.  row_lo <= A x <= row_hi, col_lo <= x <= col_hi``, ``x[integer]`` integral.
 
     ``integral=True`` tells the solver the optimal value is an integer (true for the interdiction
@@ -104,6 +104,8 @@ def solve_milp(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     if integral:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     h.passModel(lp)
     h.run()
     name = h.getModelStatus().name

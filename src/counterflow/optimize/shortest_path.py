@@ -2,21 +2,31 @@
 
 Interdicting arc ``a`` adds ``delta_a`` to its length (``interdiction_delta``;
 an empty delta removes the arc, modelled as a length ``M`` longer than any
-simple path, so a value ``>= M`` means the sink is cut off). With the inner
-shortest path replaced by its LP dual (node potentials ``pi``) the problem is
-one MILP::
+simple path, so a value ``>= M`` means the sink is cut off).
+
+Two exact methods:
+
+* ``"cover"`` (the default on integer lengths and deltas): Israeli & Wood's
+  covering decomposition. For the target ``T = incumbent + 1`` a master MILP
+  over a pool of s-t paths asks for a budget-feasible plan lengthening every
+  pooled path shorter than ``T`` to at least ``T`` (supervalid inequalities:
+  knapsack rows with coefficients capped at the need, plus the fewest arcs per
+  path); Dijkstra either confirms the plan (the incumbent rises) or returns a
+  path to add. A local search around each plan adds more paths and plans
+  between master solves. An infeasible master proves the incumbent optimal
+  (:mod:`counterflow.optimize._path_cover`).
+* ``"milp"``: the inner shortest path replaced by its LP dual (node potentials
+  ``pi``), one MILP::
 
     max  pi_t
     s.t. pi_j - pi_i - delta_a x_a <= c_a      for every arc a = (i, j)
          pi_s = 0,  0 <= pi_v <= ub_v,  sum_a r_a x_a <= R,  x_a in {0, 1}
 
-where ``ub_v`` is the distance to ``v`` when every interdictable arc is
-interdicted (a valid bound that tightens the relaxation considerably).
-
-On integer data the optimum is an integer; after ``first_limit`` seconds the
-search continues by bisection with feasibility probes (``pi_t >= target``),
-which HiGHS often refutes far faster than it closes the gap; still exact
-(see :func:`counterflow.optimize._milp.solve_integral`).
+  where ``ub_v`` is the distance to ``v`` when every interdictable arc is
+  interdicted. On integer data, after ``first_limit`` seconds the search
+  continues by bisection with feasibility probes (``pi_t >= target``), still
+  exact (see :func:`counterflow.optimize._milp.solve_integral`). This is the
+  method for non-integer data.
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from ..errors import InputError
 from ._milp import solve_integral, solve_milp
+from ._path_cover import path_cover_interdiction
 from .evaluate import shortest_path_value
 from .graph import Arcs, InterdictionNetwork
 from .result import InterdictionResult, check_budget, make_result, plan_items
@@ -48,13 +60,19 @@ def _distances(arcs: Arcs, length: np.ndarray) -> np.ndarray:
 
 
 def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_limit: float | None = None,
-                               mip_rel_gap: float = 1e-6, first_limit: float = 10.0) -> InterdictionResult:
+                               mip_rel_gap: float = 1e-6, first_limit: float = 10.0,
+                               method: str = "auto") -> InterdictionResult:
     """Choose arcs and nodes to interdict, within ``budget``, maximising the shortest s-t path length.
 
     Arc lengths are the network's ``cost``. ``value_after`` is ``inf`` when the
-    plan cuts every s-t path. On integer data the MILP runs for ``first_limit``
-    seconds, then the search continues by feasibility probes on the objective
-    (:func:`counterflow.optimize._milp.solve_integral`), still exact.
+    plan cuts every s-t path. ``method``: ``"cover"`` (path-covering
+    decomposition with lazily generated paths; integer lengths and deltas
+    only), ``"milp"`` (the dualised MILP; on integer data it runs for
+    ``first_limit`` seconds, then the search continues by feasibility probes on
+    the objective, :func:`counterflow.optimize._milp.solve_integral`) or
+    ``"auto"`` (``"cover"`` on integer data, else ``"milp"``). Both are exact;
+    the result's ``method`` says which ran. With ``time_limit`` the best plan
+    found is returned with status ``"time_limit"``, its ``bound`` and ``gap``.
 
     Examples
     --------
@@ -74,6 +92,8 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
     """
     t0 = time.perf_counter()
     budget = check_budget(budget)
+    if method not in ("auto", "cover", "milp"):
+        raise InputError(f"method must be 'auto', 'cover' or 'milp', got {method!r}", path="method")
     arcs = net.arcs()
     before = shortest_path_value(net)
     n, m = arcs.n, arcs.m
@@ -98,10 +118,28 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
     row_hi = np.concatenate([arcs.cost, [budget]])
     integer = np.concatenate([np.zeros(n, dtype=bool), np.ones(k, dtype=bool)])
     integral = bool(np.all(arcs.cost == np.round(arcs.cost)) and np.all(delta[cand] == np.round(delta[cand])))
+    if method == "cover" and not integral:
+        raise InputError("method 'cover' needs integer lengths (cost) and interdiction deltas", path="method")
+    use_cover = method == "cover" or (method == "auto" and integral)
+    detail: dict = {"removal_length": big}
     if math.isinf(before):
         edges: list[int] = []
         nodes: list[int] = []
         sol = None
+    elif use_cover:
+        out = path_cover_interdiction(arcs, cand, delta, budget, big, float(ub[arcs.t]), time_limit=time_limit)
+        edges, nodes = plan_items(net, arcs, out.chosen)
+        after = shortest_path_value(net, edges, nodes)
+        bound = math.inf if out.bound >= big - 1e-6 else out.bound
+        value = math.inf if out.value >= big - 1e-6 else out.value
+        if out.status == "optimal":
+            gap = 0.0
+        else:
+            gap = math.inf if math.isinf(bound) else abs(bound - value) / max(abs(value), 1e-9)
+        detail.update(out.stats)
+        return make_result("shortest-path", net, edges, nodes, before=before, after=after, status=out.status,
+                           gap=gap, bound=bound, seconds=time.perf_counter() - t0, budget=budget,
+                           method="cover", detail=detail)
     else:
         if integral:
             def evaluate(x: np.ndarray) -> float:
@@ -121,4 +159,4 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
         bound = math.inf if sol.bound >= big - 1e-6 else sol.bound
     return make_result("shortest-path", net, edges, nodes, before=before, after=after, status=status,
                        gap=gap, bound=bound, seconds=time.perf_counter() - t0, budget=budget,
-                       detail={"removal_length": big})
+                       method="cover" if use_cover else "milp", detail=detail)
