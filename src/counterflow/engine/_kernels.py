@@ -413,7 +413,7 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
         cap = market_value[o]
         worth = np.full(n_nodes, np.inf)
         done = np.zeros(n_nodes, np.bool_)
-        heap = [(0.0, np.int64(0))]
+        heap = [(0.0, np.int64(0))]  # typed (worth, node) heap for Numba, emptied at once
         heap.pop()
         for v in range(n_nodes):
             if producer[o, v] and open_node[o, v]:

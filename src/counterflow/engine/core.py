@@ -113,8 +113,7 @@ class Engine:
         self._tranche_width = planning.tranche_width(net.market_demand)[None, :, :] * share[:, :, None]
         self._market_allowed = net.org_allowed[:, net.market_node].copy()
         self._base_p = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
-        self._out_order = np.argsort(net.edge_src, kind="stable").astype(np.int64)
-        self._out_start = np.searchsorted(net.edge_src[self._out_order], np.arange(net.n_nodes + 1)).astype(np.int64)
+        self._out_start, self._out_order = out_edges(net)
         self._producer = net.org_production > 0
         self._learning_rate = net.scenario.parameters.learning_rate
         self._forget_rate = net.scenario.parameters.forget_rate
@@ -303,6 +302,16 @@ class Engine:
         if rec.edge_flow is not None:
             rec.edge_flow[i] = sent_all
             rec.node_flow[i] = node_flow
+
+
+def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """Out-edges of every node as CSR segments ``(start [N + 1], edge order [E])``, cached on the network."""
+    cached = net.cache.get("out_edges")
+    if cached is None:
+        order = np.argsort(net.edge_src, kind="stable").astype(np.int64)
+        start = np.searchsorted(net.edge_src[order], np.arange(net.n_nodes + 1)).astype(np.int64)
+        cached = net.cache["out_edges"] = (start, order)
+    return cached
 
 
 def warm_state(net: Network) -> RunState:
