@@ -96,14 +96,44 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
         raise InputError(f"method must be 'auto', 'cover' or 'milp', got {method!r}", path="method")
     arcs = net.arcs()
     before = shortest_path_value(net)
-    n, m = arcs.n, arcs.m
     big = removal_length(arcs)
     cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget + 1e-9))
-    k = cand.size
     delta = np.where(np.isnan(arcs.delta), big, arcs.delta)
     full = arcs.cost.copy()
     full[cand] += delta[cand]
     ub = np.minimum(_distances(arcs, np.minimum(full, big)), big)
+    integral = bool(np.all(arcs.cost == np.round(arcs.cost)) and np.all(delta[cand] == np.round(delta[cand])))
+    if method == "cover" and not integral:
+        raise InputError("method 'cover' needs integer lengths (cost) and interdiction deltas", path="method")
+    use_cover = method == "cover" or (method == "auto" and integral)
+    detail: dict = {"removal_length": big}
+    if math.isinf(before):
+        edges, nodes, status, gap, bound = [], [], "optimal", 0.0, math.inf
+    elif use_cover:
+        out = path_cover_interdiction(arcs, cand, delta, budget, big, float(ub[arcs.t]), time_limit=time_limit)
+        edges, nodes = plan_items(net, arcs, out.chosen)
+        bound = math.inf if out.bound >= big - 1e-6 else out.bound
+        value = math.inf if out.value >= big - 1e-6 else out.value
+        status = out.status
+        if status == "optimal":
+            gap = 0.0
+        else:
+            gap = math.inf if math.isinf(bound) else abs(bound - value) / max(abs(value), 1e-9)
+        detail.update(out.stats)
+    else:
+        edges, nodes, status, gap, bound = _dual_milp(net, arcs, cand, delta, ub, budget, big, integral,
+                                                      time_limit, mip_rel_gap, first_limit)
+    after = shortest_path_value(net, edges, nodes)
+    return make_result("shortest-path", net, edges, nodes, before=before, after=after, status=status,
+                       gap=gap, bound=bound, seconds=time.perf_counter() - t0, budget=budget,
+                       method="cover" if use_cover else "milp", detail=detail)
+
+
+def _dual_milp(net: InterdictionNetwork, arcs: Arcs, cand: np.ndarray, delta: np.ndarray, ub: np.ndarray,
+               budget: float, big: float, integral: bool, time_limit: float | None, mip_rel_gap: float,
+               first_limit: float) -> tuple[list, list, str, float, float]:
+    """``method="milp"``: the dualised single-level MILP (module docstring); ``(edges, nodes, status, gap, bound)``."""
+    n, m, k = arcs.n, arcs.m, cand.size
     rows = np.arange(m)
     r = np.concatenate([rows, rows, cand, [m] * k])
     cidx = np.concatenate([arcs.head, arcs.tail, n + np.arange(k), n + np.arange(k)])
@@ -117,46 +147,15 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
     row_lo = np.full(m + 1, -math.inf)
     row_hi = np.concatenate([arcs.cost, [budget]])
     integer = np.concatenate([np.zeros(n, dtype=bool), np.ones(k, dtype=bool)])
-    integral = bool(np.all(arcs.cost == np.round(arcs.cost)) and np.all(delta[cand] == np.round(delta[cand])))
-    if method == "cover" and not integral:
-        raise InputError("method 'cover' needs integer lengths (cost) and interdiction deltas", path="method")
-    use_cover = method == "cover" or (method == "auto" and integral)
-    detail: dict = {"removal_length": big}
-    if math.isinf(before):
-        edges: list[int] = []
-        nodes: list[int] = []
-        sol = None
-    elif use_cover:
-        out = path_cover_interdiction(arcs, cand, delta, budget, big, float(ub[arcs.t]), time_limit=time_limit)
-        edges, nodes = plan_items(net, arcs, out.chosen)
-        after = shortest_path_value(net, edges, nodes)
-        bound = math.inf if out.bound >= big - 1e-6 else out.bound
-        value = math.inf if out.value >= big - 1e-6 else out.value
-        if out.status == "optimal":
-            gap = 0.0
-        else:
-            gap = math.inf if math.isinf(bound) else abs(bound - value) / max(abs(value), 1e-9)
-        detail.update(out.stats)
-        return make_result("shortest-path", net, edges, nodes, before=before, after=after, status=out.status,
-                           gap=gap, bound=bound, seconds=time.perf_counter() - t0, budget=budget,
-                           method="cover", detail=detail)
-    else:
-        if integral:
-            def evaluate(x: np.ndarray) -> float:
-                return shortest_path_value(net, *plan_items(net, arcs, cand[x[n:] > 0.5]))
+    if integral:
+        def evaluate(x: np.ndarray) -> float:
+            return shortest_path_value(net, *plan_items(net, arcs, cand[x[n:] > 0.5]))
 
-            sol = solve_integral(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
-                                 time_limit=time_limit, evaluate=evaluate, first_limit=first_limit)
-        else:
-            sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
-                             time_limit=time_limit, mip_rel_gap=mip_rel_gap)
-        edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n:] > 0.5])
-    after = shortest_path_value(net, edges, nodes)
-    if sol is None:
-        status, gap, bound = "optimal", 0.0, math.inf
+        sol = solve_integral(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
+                             time_limit=time_limit, evaluate=evaluate, first_limit=first_limit)
     else:
-        status, gap = sol.status, sol.gap
-        bound = math.inf if sol.bound >= big - 1e-6 else sol.bound
-    return make_result("shortest-path", net, edges, nodes, before=before, after=after, status=status,
-                       gap=gap, bound=bound, seconds=time.perf_counter() - t0, budget=budget,
-                       method="cover" if use_cover else "milp", detail=detail)
+        sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True,
+                         time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+    edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n:] > 0.5])
+    bound = math.inf if sol.bound >= big - 1e-6 else sol.bound
+    return edges, nodes, sol.status, sol.gap, bound
