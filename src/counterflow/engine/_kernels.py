@@ -72,11 +72,11 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, belief, fear,
-               risk_aversion, value, resid_edge, resid_node, split, stock, prev_out, market_node,
+               risk_aversion, worth, resid_edge, resid_node, split, stock, prev_out, market_node,
                tranche_cap, tranche_rev):  # pragma: no cover - compiled
     """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost).
 
-    ``value[v]`` is what a kilogram leaving ``v`` is worth to the organisation
+    ``worth[v]`` is what a kilogram leaving ``v`` is worth to the organisation
     (see :func:`load_values`); an edge's perceived risk is charged on it.
     """
     n_edges = edge_src.shape[0]
@@ -137,7 +137,7 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
             heads[i] = b
             c = resid_edge[e]
             caps[i] = total if not (c < total) else (np.int64(c) if c > 0 else 0)
-            costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * value[a]))
+            costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * worth[a]))
             eidx[i] = e
             i += 1
     for v in range(n_nodes):
@@ -254,7 +254,7 @@ def settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, o
 
 @njit(cache=True)
 def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, edge_time,
-             edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, value,
+             edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, worth,
              stock, prev_out, transit, market_node, tranche_width, tranche_rev, p_seize, uniforms, base_p,
              learning_rate, forget_rate, cash, last_used, arrived):  # pragma: no cover - compiled
     """Plan and dispatch every organisation in ``order`` against shared residual capacity.
@@ -273,7 +273,7 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
     for o in order:
         flow, tflow, cost = plan_small(
             n_nodes, is_source, open_node[o], open_edge[o], edge_src, edge_dst, edge_cost, risk_belief[o],
-            node_fear[o], risk_aversion[o], value[o], resid_edge, resid_node, split, stock[o], prev_out[o],
+            node_fear[o], risk_aversion[o], worth[o], resid_edge, resid_node, split, stock[o], prev_out[o],
             market_node, tranche_width[o], tranche_rev)
         sent, seized, out_node = dispatch_org(
             t, flow, stock[o], prev_out[o], transit[o], edge_src, edge_time, edge_load_kg, p_seize, uniforms[o],
@@ -401,9 +401,9 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
     landing one kilogram at ``v``. The cheapest way counts (a label-setting
     shortest-path search; the update is monotone, so Dijkstra's order holds).
     Closed sites next to the open network get a worth (for ranking sites to
-    open) but nothing is routed through them. Worth is capped at the organisation's market value (mean price of its
-    markets), which is also the worth of stock that cannot be replaced (no
-    open way from a producing site). ``at_market`` in [0, 1] blends towards
+    open) but nothing is routed through them. Worth is capped at the
+    organisation's market value (mean price of its markets), which is also the
+    worth of stock that cannot be replaced (no open way from a producing site). ``at_market`` in [0, 1] blends towards
     valuing every kilogram at the market price (1: the worth of a load is
     what it would sell for, whatever was spent on it).
     """
@@ -447,13 +447,13 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
 @njit(cache=True)
 def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corruption, edge_src, price,
              market_allowed, elasticity, tranche_mid):  # pragma: no cover - compiled
-    """Seizure probability per edge, each organisation's value per kg, and tranche revenues.
+    """Seizure probability per edge, each organisation's market value per kg, and tranche revenues.
 
     Seizure probability per load: ``1 - (1 - p_edge)(1 - p_node)``, with the
     edge's risk plus lever additions and, at the node the load leaves,
-    ``enforcement * (1 - corruption)`` plus lever additions. Value: mean current
-    price of the organisation's markets. Tranche revenue: see
-    :mod:`counterflow.engine.planning`.
+    ``enforcement * (1 - corruption)`` plus lever additions. Market value: mean
+    current price of the organisation's markets (the cap of :func:`load_values`).
+    Tranche revenue: see :mod:`counterflow.engine.planning`.
     """
     n_edges = edge_src.shape[0]
     p_seize = np.empty(n_edges)

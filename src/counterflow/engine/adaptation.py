@@ -70,7 +70,7 @@ def _segment_min(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _site_scores(net: Network, state: RunState, org: int, value: np.ndarray) -> list[tuple[float, int]]:
+def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> list[tuple[float, int]]:
     """Candidate sites for ``org`` ranked by the cost of the cheapest segment through them.
 
     A dormant node's score is its cheapest usable in-edge plus its cheapest
@@ -81,7 +81,7 @@ def _site_scores(net: Network, state: RunState, org: int, value: np.ndarray) -> 
     """
     ix = _site_index(net)
     ra = net.org_risk_aversion[org]
-    arc = net.edge_cost + ra * state.risk_belief[org] * value[net.edge_src]  # value: per node (load_values)
+    arc = net.edge_cost + ra * state.risk_belief[org] * worth[net.edge_src]  # worth per node: load_values
     usable = state.open_node[org]
     pending = np.array([s for _, o, s in state.pending if o == org], dtype=np.int64)
 
@@ -106,7 +106,7 @@ def _site_scores(net: Network, state: RunState, org: int, value: np.ndarray) -> 
     return [(float(scores[k]), int(sites[k])) for k in order]
 
 
-def adapt(net: Network, state: RunState, org: int, loss_share: float, value: np.ndarray) -> None:
+def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.ndarray) -> None:
     """Expand when smoothed losses exceed tolerance; consolidate after a calm spell."""
     p = net.scenario.parameters
     a = p.loss_smoothing
@@ -117,7 +117,7 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, value: np.
         state.calm_steps[org] = 0
         busy = any(o == org for _, o, _ in state.pending)
         if not busy and state.free_cash()[org] >= p.open_cost and net.sites:
-            ranked = _site_scores(net, state, org, value)
+            ranked = _site_scores(net, state, org, worth)
             if ranked:
                 state.cash[org] -= p.open_cost
                 state.pending.append((state.t + p.open_delay, org, ranked[0][1]))

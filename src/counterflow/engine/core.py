@@ -164,12 +164,12 @@ class Engine:
         s.destroyed += s.log.destroyed
 
         # planning, movement, learning, adaptation
-        p_seize, value, tranche_rev = pre_move(
+        p_seize, market_value, tranche_rev = pre_move(
             net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
             net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
-        value = load_values(
+        worth = load_values(  # [O, N]: what a kg at each node is worth to each organisation
             self._producer, s.open_node, s.open_edge, self._out_start, self._out_order, net.edge_dst,
-            net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, value, p.loss_at_market_value)
+            net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, market_value, p.loss_at_market_value)
         split = self._finite_cap | (s.cap_factor < 1.0)
         order = self.rng_plan.permutation(n_o)
         if self._deterministic:
@@ -180,16 +180,16 @@ class Engine:
             sent_all, out_all, seized_o, sent_o = move_all(
                 s.t, order, self._is_source, s.open_node, s.open_edge, net.edge_src, net.edge_dst, net.edge_cost,
                 net.edge_time, net.edge_load_kg, net.edge_cap, net.node_cap, s.cap_factor, split, s.risk_belief,
-                s.node_fear, net.org_risk_aversion, value, s.stock, s.prev_out, s.transit, net.market_node,
+                s.node_fear, net.org_risk_aversion, worth, s.stock, s.prev_out, s.transit, net.market_node,
                 self._tranche_width, tranche_rev, p_seize, uniforms, self._base_p, self._learning_rate,
                 self._forget_rate, s.cash, s.last_used, arrived)
         else:
             sent_all, out_all, seized_o, sent_o = self._move_large(
-                order, value, p_seize, split, tranche_rev, uniforms, arrived)
+                order, worth, p_seize, split, tranche_rev, uniforms, arrived)
         for o in order:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
-            adapt(net, s, o, lost / moved if moved > 0 else 0.0, value[o])  # value[o]: per node
+            adapt(net, s, o, lost / moved if moved > 0 else 0.0, worth[o])
         seized_total = math.fsum(seized_o)
         s.seized += seized_total
         s.log.seized = seized_total
@@ -210,7 +210,7 @@ class Engine:
                          active_nodes, active_edges, entropy, stock, transit)
         s.t += 1
 
-    def _move_large(self, order, value, p_seize, split, tranche_rev, uniforms, arrived):
+    def _move_large(self, order, worth, p_seize, split, tranche_rev, uniforms, arrived):
         """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
         resid_edge = net.edge_cap.copy()
@@ -220,7 +220,7 @@ class Engine:
         seized_o = np.zeros(net.n_orgs)
         sent_o = np.zeros(net.n_orgs)
         for o in order:
-            plan = self.plan(o, value[o], resid_edge, resid_node, split, tranche_rev)
+            plan = self.plan(o, worth[o], resid_edge, resid_node, split, tranche_rev)
             sent, seized, out_node = dispatch_org(
                 s.t, plan.edge_flow, s.stock[o], s.prev_out[o], s.transit[o], net.edge_src, net.edge_time,
                 net.edge_load_kg, p_seize, uniforms[o], s.risk_belief[o], self._base_p, self._learning_rate,
@@ -230,10 +230,11 @@ class Engine:
         return sent_all, out_all, seized_o, sent_o
 
     # ------------------------------------------------------------- planning
-    def plan(self, o: int, value: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
+    def plan(self, o: int, worth: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
              split: np.ndarray, tranche_rev: np.ndarray) -> planning.PlanResult:
         """Organisation ``o``'s plan for this step (see :mod:`counterflow.engine.planning`).
 
+        ``worth[v]``: what a kilogram at ``v`` is worth to ``o`` (``load_values``);
         ``resid_edge``/``resid_node`` are the capacities the organisations
         planned earlier this step left; ``split`` marks nodes whose capacity
         binds (finite or damaged). Small problems go to the compiled
@@ -244,7 +245,7 @@ class Engine:
         if use_small:
             flow, tflow, cost = plan_small(
                 net.n_nodes, self._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
-                net.edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], value, resid_edge,
+                net.edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], worth, resid_edge,
                 resid_node, split, s.stock[o], s.prev_out[o], net.market_node, self._tranche_width[o],
                 tranche_rev)
             return planning.PlanResult(flow, tflow, cost, "optimal")
@@ -262,7 +263,7 @@ class Engine:
         idx = np.flatnonzero(emask)
         dst = net.edge_dst[idx]
         ra = net.org_risk_aversion[o]
-        cost = net.edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * value[net.edge_src[idx]]
+        cost = net.edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * worth[net.edge_src[idx]]
         mk = np.flatnonzero(open_n[net.market_node])
         problem = planning.build_plan(
             n_nodes=net.n_nodes, split_out=split_out, edge_idx=idx, edge_src=net.edge_src[idx],
