@@ -49,6 +49,10 @@ __all__ = ["Uncertainty", "Experiment", "load_experiment", "parse_experiment", "
 OUTCOMES = tuple(METRICS) + tuple(PAIRED_METRICS)
 #: Outcomes every runs table holds, whatever the file asks: flow next to harm and backlash.
 ALWAYS_KEPT = ("delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash")
+SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(sample, replication))), "
+             "the same for every strategy of a sample and replication (common random numbers)")
+COMMON_SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(replication,))), "
+                    "the same for every strategy and every sample of a replication (common_seeds: true)")
 RUNS_PER_CHUNK = 16  # runs per stored chunk, at most...
 MIN_CHUNKS = 32     # ...while the design has enough points for this many chunks (load balance)
 
@@ -134,8 +138,13 @@ class Experiment:
         return Scenario.from_dict(apply_values(self.scenario_doc, self.uncertainties, values))
 
     def seed_key(self, sample: int, replication: int) -> tuple[int, ...]:
-        """The ``spawn_key`` of a run's ``SeedSequence(seed, spawn_key=...)`` (see :data:`store.SEED_RULE`)."""
+        """The ``spawn_key`` of a run's ``SeedSequence(seed, spawn_key=...)`` (see :attr:`seed_rule`)."""
         return (replication,) if self.common_seeds else (sample, replication)
+
+    @property
+    def seed_rule(self) -> str:
+        """How every run's generator is made, in words (stored in the store's metadata)."""
+        return COMMON_SEED_RULE if self.common_seeds else SEED_RULE
 
     def chunks(self) -> list[list[int]]:
         """Sample indices of each chunk (a chunk holds all strategies and replications of its samples)."""

@@ -35,13 +35,9 @@ if TYPE_CHECKING:
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS", "SEED_RULE"]
+__all__ = ["Store", "KEYS"]
 
 KEYS = ("sample", "strategy", "replication")
-SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(sample, replication))), "
-             "the same for every strategy of a sample and replication (common random numbers)")
-COMMON_SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(replication,))), "
-                    "the same for every strategy and every sample of a replication (common_seeds: true)")
 FORMAT = 1
 
 
@@ -126,7 +122,7 @@ class Store:
             "n_points": experiment.n_points,
             "replications": experiment.replications,
             "seed": experiment.seed,
-            "seeds": COMMON_SEED_RULE if experiment.common_seeds else SEED_RULE,
+            "seeds": experiment.seed_rule,
             "outcomes": list(experiment.outcomes),
             "kept_outcomes": list(experiment.kept_outcomes),
             "steps": experiment.steps,
