@@ -92,13 +92,12 @@ def test_small_grid_matches_brute_force():
 def test_time_limit_reports_incumbent_and_bound():
     """Out of time, the best plan found comes back with status time_limit, a bound above its value and
     a positive gap; its value is what the plan achieves."""
-    g = grid_network(20, 20, seed=20)
+    g = grid_network(20, 20, seed=20)  # needs tens of seconds to prove (the benchmark's 20x20, budget 10)
     r = shortest_path_interdiction(g, 10, method="cover", time_limit=0.5)
-    assert r.status in ("time_limit", "optimal")
+    assert r.status == "time_limit"
     assert r.value_after == shortest_path(g, r.edge_indices, r.node_indices)
     assert r.spent <= 10
-    if r.status == "time_limit":
-        assert r.bound > r.value_after and r.gap > 0
+    assert r.bound > r.value_after and r.gap > 0
     assert r.seconds < 10
 
 
