@@ -236,7 +236,8 @@ def test_recovery_faster_with_higher_supply_elasticity(name):
 def price_variation(name: str, elasticity: float) -> float:
     """Mean over baseline runs and markets of the coefficient of variation of the price over the horizon."""
     sc = scenario(name)
-    sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, supply_elasticity=elasticity))
+    sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, supply_elasticity=elasticity,
+                                                                price_expectation_rate=1.0))
     res = run_replications(sc, [_strategy(sc, "baseline", [])], runs=RUNS, seed=SEED, steps=STEPS, keep_steps=True)
     st = res.steps()
     g = st[st.variable == "price"].groupby(["replication", "entity"]).value
@@ -245,7 +246,7 @@ def price_variation(name: str, elasticity: float) -> float:
 
 @pytest.mark.parametrize("name", NETWORKS)
 def test_supply_above_demand_elasticity_cycles(name):
-    """Cobweb: production answering the price faster than demand does (1.5 vs 0.5) makes prices cycle without any lever.
+    """Cobweb: production answering today's price (naive expectations) more than demand does (1.5 vs 0.5) cycles.
 
     Production responds to today's price but reaches the market weeks later;
     above the demand elasticity each shortfall is over-corrected. The baseline

@@ -56,8 +56,11 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("loss_at_market_value", lo=0.0, hi=1.0, default=0.0,
           doc="how organisations value a load they may lose: 0 = its replacement cost where it is (production "
               "plus transport and expected losses so far), 1 = the market price it would sell for"),
-    Field("supply_elasticity", lo=0.0, hi=5.0, default=0.6,
+    Field("supply_elasticity", lo=0.0, hi=5.0, default=0.2,
           doc="response of production to the organisation's price index (price / reference)"),
+    Field("price_expectation_rate", lo=0.0, hi=1.0, default=0.25,
+          doc="weight of this step's price index in the expected price production answers (adaptive "
+              "expectations; 1 = naive expectations, today's price)"),
     Field("max_production_multiple", lo=1.0, default=2.0,
           doc="highest production as a multiple of the scenario's production"),
     Field("stock_buffer_steps", lo=0.0, default=4.0,

@@ -225,10 +225,17 @@ def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, ed
 
 @njit(cache=True)
 def node_capacity_left(node_cap, cap_factor):  # pragma: no cover - compiled
-    """kg/step each node can still pass: capacity times its intact share (a destroyed unlimited node gives 0)."""
+    """kg/step each node can still pass: capacity times its intact share.
+
+    A node of unlimited capacity has no share to lose: any damage closes it
+    until it is fully rebuilt (so the closure lasts in proportion to the damage).
+    """
     out = np.empty(node_cap.shape[0])
     for v in range(node_cap.shape[0]):
-        out[v] = node_cap[v] * cap_factor[v] if cap_factor[v] > 0.0 else 0.0
+        if cap_factor[v] <= 0.0 or (cap_factor[v] < 1.0 and not np.isfinite(node_cap[v])):
+            out[v] = 0.0
+        else:
+            out[v] = node_cap[v] * cap_factor[v]
     return out
 
 
@@ -285,16 +292,19 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
 
 @njit(cache=True)
 def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production, is_source, ref_price,
-               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor
-               ):  # pragma: no cover - compiled
+               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor,
+               expect, expect_rate):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
-    Production is the scenario's production times ``(mean price / reference)
+    Production is the scenario's production times ``(expected price index)
     ** supply_elasticity`` (within ``[1/max_multiple, max_multiple]``), cut
     linearly as stock at the sources grows from ``buffer_steps`` to twice
     that many steps of production, and at each site scaled by the share of
     its capacity intact (a struck production site produces nothing until it
-    is rebuilt).
+    is rebuilt). The expected price index ``expect[o]`` (updated in place)
+    follows the organisation's mean price / reference adaptively (Nerlove):
+    ``expect += expect_rate * (index - expect)``; ``expect_rate = 1`` is naive
+    expectations (the classic cobweb).
 
     Returns ``(delivered per market [M], arrived [O, N], revenue [O], produced [O])``.
     """
@@ -327,14 +337,14 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
                 index += price[k] / ref_price[k]
                 count += 1
         index = index / count if count > 0 else 0.0
-        mult = max(index, 1e-9) ** supply_elasticity
+        expect[o] += expect_rate * (index - expect[o])
+        mult = max(expect[o], 1e-9) ** supply_elasticity
         mult = min(max(mult, 1.0 / max_multiple), max_multiple)
         base = 0.0
         held = 0.0
         for v in range(n_nodes):
             base += production[o, v]
-            if is_source[v]:
-                held += stock[o, v]
+            held += stock[o, v]  # markets were emptied above: stock anywhere in the organisation's network
         buffer = max(buffer_steps * base, 1e-9)
         mult *= min(max(2.0 - held / buffer, 0.0), 1.0)
         for v in range(n_nodes):

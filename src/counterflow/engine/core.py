@@ -144,7 +144,8 @@ class Engine:
         delivered_m, arrived, revenue, produced_o = begin_step(
             s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
             self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
-            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor)
+            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor,
+            s.price_expect, p.price_expectation_rate)
         s.delivered += math.fsum(delivered_m)
         produced = math.fsum(produced_o)
         s.produced += produced

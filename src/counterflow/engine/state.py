@@ -47,6 +47,7 @@ class RunState:
     cash: np.ndarray             # [O]
     frozen: np.ndarray           # [O] cash frozen by sanctions
     labour: np.ndarray           # [O]
+    price_expect: np.ndarray     # [O] expected price index (price / reference) production answers
     price: np.ndarray            # [M]
     supply_smooth: np.ndarray    # [M]
     corruption: np.ndarray       # [J]
@@ -95,6 +96,7 @@ class RunState:
             cash=net.org_cash.copy(),
             frozen=np.zeros(o),
             labour=net.org_labour.copy(),
+            price_expect=np.ones(o),
             price=net.market_price.copy(),
             supply_smooth=net.market_demand.copy(),
             corruption=net.juris_corruption.copy(),
