@@ -18,7 +18,7 @@ from numba import njit
 
 from ._ssp import ssp_min_cost_flow
 
-__all__ = ["cash_scale", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org", "node_capacity_left",
+__all__ = ["cash_scale", "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org", "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices"]
 
 
@@ -298,7 +298,7 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
 @njit(cache=True)
 def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production, is_source, ref_price,
                market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor,
-               expect, expect_rate, frozen, revenue_tax, labour_rel, labour_elasticity
+               expect, expect_rate, frozen, revenue_tax, labour, base_labour, labour_elasticity
                ):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
@@ -312,7 +312,7 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
     ``expect += expect_rate * (index - expect)``; ``expect_rate = 1`` is naive
     expectations (the classic cobweb).
 
-    Labour: production scales with ``labour_rel[o] ** labour_elasticity``
+    Labour: production scales with ``(labour / base_labour)[o] ** labour_elasticity``
     (labour relative to its base; growers and crews recruited under hardship
     and backlash, fewer where aid offers other work).
 
@@ -355,8 +355,8 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
         expect[o] += expect_rate * (index - expect[o])
         mult = max(expect[o], 1e-9) ** supply_elasticity
         mult = min(max(mult, 1.0 / max_multiple), max_multiple)
-        if labour_rel[o] != 1.0:
-            mult *= max(labour_rel[o], 0.0) ** labour_elasticity
+        if labour[o] != base_labour[o]:
+            mult *= max(labour[o] / base_labour[o], 0.0) ** labour_elasticity
         base = 0.0
         held = 0.0
         for v in range(n_nodes):
@@ -553,3 +553,22 @@ def cash_scale(cash, frozen, hop_cost, stock, prev_out, is_source, open_node):  
         if need > free:
             out[o] = free / need
     return out
+
+
+@njit(cache=True)
+def settle_cash(cash, frozen, cash_before, sent_o, produced_o, production_cost, hop_cost, spend, payout_rate,
+                reserve_steps):  # pragma: no cover - compiled
+    """After movement: cost per kg and edge, this step's spending, and the payout of profits (in place).
+
+    Each organisation pays out ``payout_rate`` of its free cash (cash not
+    frozen) above a reserve of ``reserve_steps`` steps of its production and
+    transport spending.
+    """
+    for o in range(cash.shape[0]):
+        transport = cash_before[o] - cash[o]
+        if sent_o[o] > 0.0:
+            hop_cost[o] = transport / sent_o[o]
+        spend[o] = transport + produced_o[o] * production_cost
+        excess = cash[o] - frozen[o] - reserve_steps * spend[o]
+        if payout_rate > 0.0 and excess > 0.0:
+            cash[o] -= payout_rate * excess

@@ -21,6 +21,7 @@ from . import planning
 from ._kernels import (
     begin_step,
     cash_scale,
+    settle_cash,
     dispatch_org,
     end_step,
     load_values,
@@ -151,7 +152,7 @@ class Engine:
             self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
             p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor,
             s.price_expect, p.price_expectation_rate, self._unbound if self._deterministic else s.frozen - self._credit,
-            s.revenue_tax, s.labour / self._base_labour, p.labour_elasticity)
+            s.revenue_tax, s.labour, self._base_labour, p.labour_elasticity)
         s.delivered += math.fsum(delivered_m)
         produced = math.fsum(produced_o)
         s.produced += produced
@@ -200,9 +201,8 @@ class Engine:
         else:
             sent_all, out_all, seized_o, sent_o = self._move_large(
                 order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost)
-        transport = cash_before - s.cash
-        np.divide(transport, sent_o, out=s.hop_cost, where=sent_o > 0)
-        s.spend = transport + produced_o * p.production_cost
+        settle_cash(s.cash, s.frozen, cash_before, sent_o, produced_o, p.production_cost, s.hop_cost, s.spend,
+                    p.payout_rate, p.cash_reserve_steps)
         for o in order:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
@@ -214,7 +214,6 @@ class Engine:
         update_prices(s.price, s.supply_smooth, delivered_m, net.market_price, net.market_demand,
                       net.market_elasticity, p.delivery_smoothing, p.price_smoothing, p.price_floor, p.price_cap)
         rebuild(net, s)
-        pay_out(s, p.payout_rate, p.cash_reserve_steps)
         update_society(net, s)
 
         spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
@@ -325,19 +324,6 @@ class Engine:
         if rec.edge_flow is not None:
             rec.edge_flow[i] = sent_all
             rec.node_flow[i] = node_flow
-
-
-def pay_out(s: RunState, rate: float, reserve_steps: float) -> None:
-    """Pay out ``rate`` of each organisation's free cash above ``reserve_steps`` steps of its spending (in place).
-
-    Profits leave the organisation as pay to its members and owners; it keeps a
-    working-capital reserve. Frozen cash is not paid out.
-    """
-    if rate <= 0.0:
-        return
-    excess = s.cash - s.frozen - reserve_steps * s.spend
-    np.maximum(excess, 0.0, out=excess)
-    s.cash -= rate * excess
 
 
 def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
