@@ -8,19 +8,14 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
-from ..report.tables import COMPARE_METRICS, comparison
+from ..report.tables import COMPARE_METRICS, cell, comparison, label
 from ..runner import run_replications
 from ..scenario import load_scenario
 from ..strategy import resolve_strategies
 from . import app
-from .common import err, fmt, handles_errors, out, print_json, progress_bar
+from .common import err, handles_errors, out, print_json, progress_bar
 
 __all__ = ["compare", "compare_json"]
-
-# metrics where "better than the baseline in N % of runs" says something (not costs, not already-paired ones)
-_BEATS = {"delivered_kg", "seized_kg", "flow_reduction_pct", "civilian_harm", "hardship", "backlash"}
-
 
 def compare_json(results, metrics=None) -> dict:
     """The JSON document of ``compare``: baseline, runs, seed and per strategy and metric the comparison."""
@@ -39,23 +34,10 @@ def _table(doc: dict, title: str, metrics: list[str]):
     for m in metrics:
         cells = []
         for nm in names:
-            e = doc["strategies"][nm].get(m)
-            if e is None:
-                cells.append("")
-                continue
-            value = e["mean"] if e["mean"] is not None else e["p50"]
-            if value is None:
-                text = "never" if m == "recovery_steps" else "-"
-            else:
-                text = fmt(value)
-                if e["mean"] is None and m == "recovery_steps":
-                    text += " (median; some never)"
-            if nm != doc["baseline"] and e.get("diff_mean") is not None:
-                text += f"\nΔ {fmt(e['diff_mean'])} [{fmt(e['diff_lo'])}, {fmt(e['diff_hi'])}]"
-                if e.get("beats_pct") is not None and m in _BEATS:
-                    text += f"\nbetter in {e['beats_pct']:.0f}%"
-            cells.append(text)
-        table.add_row(METRIC_LABELS.get(m, m), *cells)
+            c = cell(doc, nm, m)
+            cells.append("\n".join(x for x in (c["value"] + (f" ({c['note']})" if c["note"] else ""),
+                                                 c["delta"], c["better"]) if x))
+        table.add_row(label(m), *cells)
     return table
 
 
@@ -70,7 +52,7 @@ def compare(
     seed: Annotated[int, typer.Option(min=0, help="Experiment seed.")] = 0,
     steps: Annotated[int | None, typer.Option(min=1, help="Horizon in steps (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the comparison as JSON on stdout.")] = False,
-    report: Annotated[Path | None, typer.Option(help="Also write the HTML report (and PNG figures) here.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the HTML report here (self-contained; the -m metrics make its table).")] = None,
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m",
                       help=f"Only these metrics (repeatable; default: all of {', '.join(COMPARE_METRICS)}).")] = None,
 ) -> None:
@@ -94,13 +76,13 @@ def compare(
         raise InputError(f"--report should name an .html file, got '{report}'")
     with progress_bar(runs * len(resolved), f"{sc.name}", enabled=True) as advance:
         res = run_replications(sc, resolved, runs=runs, seed=seed, steps=steps, progress=advance,
-                               keep_steps=report is not None)
+                               keep_steps=report is not None, keep_flows=report is not None)
     res.baseline = baseline
     doc = compare_json(res, metrics)
     if report is not None:
         from ..report import write_report
 
-        path = write_report(sc, res, report, resolved)
+        path = write_report(sc, res, report, resolved, metrics=metrics)
         err.print(f"wrote {path}", highlight=False)
     if as_json:
         print_json(doc)

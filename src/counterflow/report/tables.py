@@ -6,10 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..metrics import PAIRED_METRICS
+from ..metrics import METRIC_LABELS, PAIRED_METRICS
 from ..runner import Results, describe, paired_difference
+from .words import NEVER, NOTHING_AVERTED, delta, fmt
 
-__all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "comparison"]
+__all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "comparison", "cell", "label", "table_rows"]
+
+# metrics where "better than the baseline in N % of runs" says something (not costs, not already-paired ones)
+BEATS = ("delivered_kg", "seized_kg", "flow_reduction_pct", "civilian_harm", "hardship", "backlash")
 
 COMPARE_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
                    "active_nodes", "route_entropy", "civilian_harm", "hardship", "backlash", "cost_usd",
@@ -76,3 +80,55 @@ def comparison(results: Results, metrics: Sequence[str] | None = None) -> dict:
                 entry["finite_runs"] = int(finite.sum())
             out[name][m] = entry
     return out
+
+
+def label(metric: str, step: str = "week") -> str:
+    """The one label of a metric, used by ``compare``, the report and the page."""
+    text = METRIC_LABELS.get(metric, metric)
+    return text.replace("Steps to", f"{step.capitalize()}s to").replace("per step", f"per {step}")
+
+
+def cell(doc: dict, name: str, metric: str) -> dict:
+    """One cell of the comparison, as text: ``value`` (the mean), ``note``, ``delta`` and ``better``.
+
+    ``doc`` is ``compare --json``'s document. The value is the mean over
+    runs; where some runs have no finite value (a recovery that never came,
+    a cost per kg with nothing averted) it is the median and ``note`` says
+    so; where no value can be stated it reads ``never`` or ``nothing
+    averted``. ``delta`` is the paired difference ``Δ mean [lo, hi]``;
+    ``better`` is "better in N%" for the metrics where that is meaningful.
+    ``cls`` is ``good``/``bad`` when the 95 % interval excludes 0.
+    """
+    e = doc["strategies"].get(name, {}).get(metric)
+    out = {"value": "", "note": None, "delta": None, "better": None, "cls": ""}
+    if e is None:
+        return out
+    missing = NEVER if metric == "recovery_steps" else NOTHING_AVERTED if metric == "cost_per_kg_averted" else "-"
+    if e["mean"] is not None:
+        out["value"] = fmt(e["mean"])
+    elif e["p50"] is not None:
+        out["value"] = fmt(e["p50"])
+        out["note"] = ("median; some runs never recovered" if metric == "recovery_steps"
+                       else "median; some runs averted nothing" if metric == "cost_per_kg_averted" else "median")
+    else:
+        out["value"] = missing
+    finite = e.get("finite_runs")
+    if finite is not None and 0 < finite < doc["runs"] and name != doc["baseline"]:
+        which = "recovered" if metric == "recovery_steps" else "averted something"
+        out["note"] = (out["note"] + "; " if out["note"] else "") + f"Δ over the {finite} runs that {which}"
+    if name != doc["baseline"] and e.get("diff_mean") is not None:
+        out["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
+        if e.get("beats_pct") is not None and metric in BEATS:
+            out["better"] = f"better in {e['beats_pct']:.0f}%"
+        lo, hi = e["diff_lo"], e["diff_hi"]
+        if lo is not None and hi is not None and (lo > 0 or hi < 0) and metric in BEATS:
+            higher_better = metric in ("seized_kg", "flow_reduction_pct")
+            out["cls"] = "good" if (lo > 0) == higher_better else "bad"
+    return out
+
+
+def table_rows(doc: dict, metrics: Sequence[str], step: str = "week") -> list[dict]:
+    """The comparison as rows of text: one per metric, a cell per strategy (the page and the report)."""
+    names = list(doc["strategies"])
+    return [{"metric": m, "label": label(m, step), "cells": {n: cell(doc, n, m) for n in names}}
+            for m in metrics]
