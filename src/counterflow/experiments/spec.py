@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..metrics import METRICS, PAIRED_METRICS
+from ..outcomes import PAIRED_OUTCOMES, RUN_OUTCOMES
 from ..scenario import Scenario, load_scenario
 from ..schema import Checker, Field
 from ..strategy import load_strategy
@@ -46,7 +46,7 @@ from .sampling import SAMPLERS, check_sample_count, design_size, sample_design
 __all__ = ["Uncertainty", "Experiment", "load_experiment", "parse_experiment", "apply_values",
            "OUTCOMES", "ALWAYS_KEPT", "experiment_from_text", "quote_paths"]
 
-OUTCOMES = tuple(METRICS) + tuple(PAIRED_METRICS)
+OUTCOMES = RUN_OUTCOMES + PAIRED_OUTCOMES
 #: Outcomes every runs table holds, whatever the file asks: flow next to harm and backlash.
 ALWAYS_KEPT = ("delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash")
 SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(sample, replication))), "
