@@ -98,30 +98,22 @@ OOS_FIELDS = (
 
 def direction_of(outcome: str) -> str:
     """``'max'`` or ``'min'``: which way is better for ``outcome`` (from the outcomes registry)."""
-    try:
-        from ..outcomes import OUTCOMES as REG  # the registry, once present
-        return REG[outcome].direction
-    except (ImportError, KeyError, AttributeError):
-        from ..runner import LOWER_IS_BETTER
+    from ..outcomes import OUTCOMES as REGISTRY
 
-        return "min" if outcome in LOWER_IS_BETTER else "max"
+    return REGISTRY[outcome].direction
 
 
 def label_of(outcome: str) -> str:
-    """The outcome's label for axes and tables."""
-    try:
-        from ..outcomes import OUTCOMES as REG
-        return REG[outcome].label
-    except (ImportError, KeyError, AttributeError):
-        from ..metrics import METRIC_LABELS
+    """The outcome's label for axes and tables (from the outcomes registry)."""
+    from ..outcomes import OUTCOMES as REGISTRY
 
-        return METRIC_LABELS.get(outcome, outcome)
+    return REGISTRY[outcome].label if outcome in REGISTRY else outcome
 
 
 def known_outcomes() -> tuple[str, ...]:
-    from ..metrics import METRICS, PAIRED_METRICS
+    from ..outcomes import OUTCOMES as REGISTRY
 
-    return tuple(METRICS) + tuple(PAIRED_METRICS)
+    return tuple(REGISTRY)
 
 
 @dataclass(frozen=True)
