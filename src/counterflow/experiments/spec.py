@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..outcomes import PAIRED_OUTCOMES, RUN_OUTCOMES
 from ..scenario import Scenario, load_scenario
 from ..schema import Checker, Field
-from ..strategy import load_strategy
+from ..strategy import load_strategies
 from ..yamlio import join_path, load_yaml_text
 from .paths import Uncertainty, apply_values, quote_paths, resolve
 from .sampling import SAMPLERS, check_sample_count, design_size, sample_design
@@ -201,11 +201,11 @@ def parse_experiment(data: Any, *, file: str | None = None, lines: Any = None, t
         if not fp.is_file():
             known = ", ".join(["baseline", *doc["strategies"]])
             raise ck.error(f"no strategy '{nm}' in scenario '{scenario.name}' and no such file (known: {known})", p)
-        st = load_strategy(fp, scenario)
-        body = st.to_dict()
-        body.pop("name")
-        doc["strategies"][st.name] = body
-        names.append(st.name)
+        for st in load_strategies(fp, scenario):
+            body = st.to_dict()
+            body.pop("name")
+            doc["strategies"][st.name] = body
+            names.append(st.name)
     names = list(dict.fromkeys(names))
     if not doc["strategies"]:
         doc.pop("strategies")
