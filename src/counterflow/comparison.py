@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .outcomes import LABELS, OUTCOMES, SUMMARY_OUTCOMES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -28,17 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Comparison", "compare", "COMPARE_METRICS", "METRIC_UNITS"]
 
-COMPARE_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
-                   "active_nodes", "route_entropy", "civilian_harm", "hardship", "backlash", "cost_usd",
-                   "cost_per_kg_averted"]
+#: the metrics a comparison shows by default (the outcomes registry's summary outcomes)
+COMPARE_METRICS = list(SUMMARY_OUTCOMES)
 
-#: the unit of each compared metric (printed next to every number)
-METRIC_UNITS = {
-    "delivered_kg": "kg", "seized_kg": "kg", "destroyed_kg": "kg", "flow_reduction_pct": "%",
-    "recovery_steps": "steps", "displacement_pct": "%", "active_nodes": "nodes", "route_entropy": "nats",
-    "civilian_harm": "casualties", "hardship": "index", "backlash": "index 0-1", "cost_usd": "USD",
-    "cost_per_kg_averted": "USD/kg", "mean_price": "x reference", "revenue_usd": "USD",
-}
+#: the unit of each outcome (printed next to every number)
+METRIC_UNITS = {name: o.unit for name, o in OUTCOMES.items()}
 
 _STATS = ("mean", "p05", "p50", "p95", "diff_mean", "diff_lo", "diff_hi", "beats_pct")
 
@@ -73,15 +68,13 @@ class Comparison:
         """One row per (strategy, metric): label, unit and the statistics of :meth:`to_dict`."""
         import pandas as pd
 
-        from .metrics import METRIC_LABELS
-
         rows = []
         for name, per in self.strategies.items():
             for m in self.metrics:
                 e = per.get(m)
                 if e is None:
                     continue
-                rows.append({"strategy": name, "metric": m, "label": METRIC_LABELS.get(m, m),
+                rows.append({"strategy": name, "metric": m, "label": LABELS.get(m, m),
                              "unit": METRIC_UNITS.get(m, ""), **{k: e.get(k) for k in _STATS}})
         return pd.DataFrame(rows, columns=["strategy", "metric", "label", "unit", *_STATS])
 

@@ -75,7 +75,7 @@ def _root(
 
 # The command modules register their commands on import. These come first, in this order, in
 # help; any other module of this package (a new command) is registered after them.
-COMMAND_MODULES = ("run", "compare", "sweep", "optimize", "io", "schema", "serve")
+COMMAND_MODULES = ("run", "compare", "sweep", "search", "optimize", "io", "schema", "serve")
 
 
 def _register() -> None:

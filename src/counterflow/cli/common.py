@@ -126,9 +126,9 @@ def check_out_is_not_outcome(value: Path | None, known: Sequence[str] | None = N
     if not _IDENT.match(text):
         return
     if known is None:
-        from ..metrics import METRICS, PAIRED_METRICS
+        from ..outcomes import OUTCOMES
 
-        known = (*METRICS, *PAIRED_METRICS, "cost_usd", "hardship", "backlash", "mean_price", "revenue_usd")
+        known = tuple(OUTCOMES)
     if text in known:
         raise InputError(f"-o/--out now names the output file; '{text}' is an outcome: use -m {text} "
                          f"(--metric) to choose it", path="-o")
@@ -361,7 +361,7 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
                   labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
     if labels is None:
-        from ..metrics import METRIC_LABELS as labels
+        from ..outcomes import LABELS as labels
     data = TableData(["metric", *summary], title=title)
     for m in metrics:
         cells = []

@@ -48,7 +48,7 @@ def compare_json(results, metrics=None, scenario: str | None = None) -> dict:
 
 def compare_table(doc: dict, title: str, metrics: list[str]) -> TableData:
     """The printed comparison: a row per metric (its unit in the label), a column per strategy."""
-    from ..metrics import METRIC_LABELS
+    from ..outcomes import LABELS
 
     names = list(doc["strategies"])
     data = TableData(["metric", *(nm + (" (baseline)" if nm == doc["baseline"] else "") for nm in names)],
@@ -72,7 +72,7 @@ def compare_table(doc: dict, title: str, metrics: list[str]) -> TableData:
                 if e.get("beats_pct") is not None and m in _BEATS:
                     text += f"\nbetter in {e['beats_pct']:.0f}%"
             cells.append(text)
-        data.add_row(METRIC_LABELS.get(m, m), *cells)
+        data.add_row(LABELS.get(m, m), *cells)
     return data
 
 

@@ -115,15 +115,16 @@ def validate(
     """
     from ..scenario import Scenario, load_scenario
     from ..schema import Checker
-    from ..strategy import load_strategy
+    from ..strategy import load_strategies
     from ..yamlio import load_yaml
 
     data, lines = load_yaml(file)
     Checker(str(file), lines).mapping(data, "", "a scenario or a strategy mapping at the top level")
-    if "levers" in data and "nodes" not in data:
+    if not {"steps", "jurisdictions", "nodes", "edges", "organisations", "markets", "parameters"} & set(data):
         sc = load_scenario(scenario) if scenario else None
-        st = load_strategy(file, sc)
-        out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
+        found = load_strategies(file, sc)
+        for st in found:
+            out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
         return
     s = Scenario.from_dict(data, file=str(file), lines=lines)
     out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "

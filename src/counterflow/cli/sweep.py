@@ -155,7 +155,7 @@ def analyze(
     Quantiles of every outcome per strategy, and paired differences against the baseline.
     """
     from ..experiments.analysis import analyze as _analyze
-    from ..metrics import METRIC_LABELS
+    from ..outcomes import LABELS
 
     check_out_is_not_outcome(out_file)
     fmt_ = output_format(fmt_, as_json)
@@ -184,7 +184,7 @@ def analyze(
             if e.get("diff_mean") is not None:
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
-        data.add_row(METRIC_LABELS.get(o, o), *cells)
+        data.add_row(LABELS.get(o, o), *cells)
     if r["missing"]:
         data.notes.append(f"{r['missing']} runs are missing: run the sweep command again to finish them")
     data.notes.append(ETHICS)
@@ -216,7 +216,7 @@ def sensitivity(
     from ..experiments.sensitivity import plot_indices
     from ..experiments.sensitivity import sensitivity as _sens
     from ..experiments.store import Store
-    from ..metrics import METRIC_LABELS
+    from ..outcomes import LABELS
 
     fmt_ = output_format(fmt_, as_json)
     path = pick_store(store_arg, store)
@@ -244,7 +244,7 @@ def sensitivity(
                 err.print(f"{o} — {s}: {v['error']}", style="yellow", highlight=False)
                 continue
             t = TableData(["parameter", *(c.replace("_conf", " ±") for c in cols)],
-                          title=f"{METRIC_LABELS.get(o, o)} — {s} (indices are unitless)")
+                          title=f"{LABELS.get(o, o)} — {s} (indices are unitless)")
             for p in res["parameters"]:
                 t.add_row(p, *("-" if v[p][c] is None else f"{v[p][c]:.3f}" for c in cols))
             tables.append(t)
