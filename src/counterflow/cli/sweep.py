@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
+from ..outcomes import LABELS
 from . import app
 from .common import err, fmt, handles_errors, out, print_json
 
@@ -138,7 +138,7 @@ def analyze(
             if e.get("diff_mean") is not None:
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
-        table.add_row(METRIC_LABELS.get(o, o), *cells)
+        table.add_row(LABELS.get(o, o), *cells)
     out.print(table)
     if r["missing"]:
         out.print(f"{r['missing']} runs are missing: run the sweep command again to finish them", style="yellow")
@@ -170,7 +170,7 @@ def sensitivity(
     cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma", "mu")
     for s, per in res["strategies"].items():
         for o, v in per.items():
-            t = Table(title=f"{METRIC_LABELS.get(o, o)} — {s}", title_justify="left")
+            t = Table(title=f"{LABELS.get(o, o)} — {s}", title_justify="left")
             t.add_column("parameter", style="bold")
             if "error" in v:
                 out.print(f"{o} — {s}: {v['error']}", style="yellow", highlight=False)
