@@ -248,6 +248,8 @@ def sensitivity(
             for p in res["parameters"]:
                 t.add_row(p, *("-" if v[p][c] is None else f"{v[p][c]:.3f}" for c in cols))
             tables.append(t)
+    for w in res.get("warnings", []):
+        err.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
     if png and tables:
         tables[-1].notes.append(f"bar chart: {png}")
     emit_table(tables, fmt_, res)
@@ -284,6 +286,8 @@ def calibrate(
                                                help="Keep the calibration sweep here (resumable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE.yaml",
                         help="Fitted scenario YAML (default: NAME-fitted.yaml).")] = None,
+    plot: Annotated[Path | None, typer.Option(metavar="FILE.png",
+                    help="Posterior plot PNG (default: next to the fitted scenario).")] = None,
     executor: Annotated[str, typer.Option(metavar="local|dask|sequential", help="local, dask or sequential.")] = "local",
     workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Worker processes.")] = None,
     address: Annotated[str | None, typer.Option(metavar="URL", help="Dask scheduler address.")] = None,
@@ -310,16 +314,25 @@ def calibrate(
     target = out_file or Path(f"{res.scenario.name}-fitted.yaml")
     target.write_text(yaml.safe_dump(res.scenario.to_dict(), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")
-    data = res.to_json() | {"fitted_scenario": str(target)}
+    from ..experiments.calibrate import plot_posterior
+
+    png = plot_posterior(res, plot or target.with_name(target.stem + "-posterior.png"))
+    data = res.to_json() | {"fitted_scenario": str(target), "plot": str(png)}
     data = json_doc(res.scenario.name, [strategy], samples * replications, seed,
                     **{k: v for k, v in data.items() if k not in ("scenario", "strategies", "runs", "seed")})
-    t = TableData(["parameter", "estimate (median)", "90% interval", "prior"],
+    t = TableData(["parameter", "estimate (median)", "90% interval", "prior", "width ratio"],
                   title=f"ABC rejection: {res.accepted} of {res.samples} draws kept (distance <= {res.epsilon:.3g})")
     for p, v in res.parameters.items():
         t.add_row(p, fmt(v["estimate"]), f"{fmt(v['lo'])} .. {fmt(v['hi'])}",
-                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}")
-    f = TableData(["series", "RMSE", "RMSE / sd", "R²"], title="Fit of the posterior-predictive mean (RMSE in the series' unit)")
+                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}",
+                  "-" if v["width_ratio"] is None else f"{v['width_ratio']:.2f}")
+    f = TableData(["series", "RMSE", "RMSE / mean |observed|", "R²"],
+                  title="Fit of the posterior-predictive mean (RMSE in the series' unit)")
     for c, v in res.fit.items():
         f.add_row(c, fmt(v["rmse"]), f"{v['nrmse']:.3f}", "-" if v["r2"] is None else f"{v['r2']:.3f}")
-    f.notes.append(f"fitted scenario: {target}")
-    emit_table([t, f], output_format(fmt_, as_json), data)
+    fmt_ = output_format(fmt_, as_json)
+    if fmt_ != TableFormat.json:
+        for w in res.warnings:
+            err.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
+    f.notes += [f"posterior plot: {png}", f"fitted scenario: {target}"]
+    emit_table([t, f], fmt_, data)
