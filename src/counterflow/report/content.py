@@ -23,10 +23,15 @@ from .words import delta, fmt, place_names, strategy_words
 __all__ = ["build_content", "compare_doc", "glance"]
 
 
-def compare_doc(results: Results, metrics: Sequence[str] | None = None) -> dict:
-    """The document of ``compare --json``: baseline, runs, seed and per strategy and metric the comparison."""
-    return {"baseline": results.baseline, "runs": results.runs, "seed": results.seed,
-            "strategies": comparison(results, metrics)}
+def compare_doc(results: Results, metrics: Sequence[str] | None = None, steps: int | None = None) -> dict:
+    """The document ``compare --json`` prints for these runs (``steps``: their horizon)."""
+    from ..comparison import Comparison
+
+    metrics = list(metrics or COMPARE_METRICS)
+    if steps is None:
+        steps = len(results.records[0].delivered) if results.records else None
+    return Comparison(results.scenario, results.baseline, results.runs, results.seed, steps, metrics,
+                      comparison(results, metrics)).to_dict()
 
 
 def glance(doc: dict, order: Sequence[str]) -> list[dict]:
