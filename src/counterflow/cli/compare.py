@@ -11,7 +11,7 @@ from ..errors import InputError
 from ..metrics import METRIC_LABELS
 from ..report.tables import COMPARE_METRICS, comparison
 from ..runner import run_replications
-from ..scenario import load_scenario
+from ..scenario import MAX_STEPS, load_scenario
 from ..strategy import resolve_strategies
 from . import app
 from .common import err, fmt, handles_errors, out, print_json, progress_bar
@@ -68,7 +68,7 @@ def compare(
     baseline: Annotated[str, typer.Option(help="Strategy to compare against (default: no action).")] = "baseline",
     runs: Annotated[int, typer.Option(min=1, help="Replications (paired: the same seeds for every strategy).")] = 20,
     seed: Annotated[int, typer.Option(min=0, help="Experiment seed.")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Horizon in steps (default: the scenario's).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, help="Horizon in steps (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the comparison as JSON on stdout.")] = False,
     report: Annotated[Path | None, typer.Option(help="Also write the HTML report (and PNG figures) here.")] = None,
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m",

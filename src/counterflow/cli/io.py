@@ -19,7 +19,7 @@ from ..io import (
 )
 from ..io.common import ImportReport
 from ..io.export import format_from_suffix
-from ..scenario import load_scenario
+from ..scenario import MAX_STEPS, load_scenario
 from ..strategy import resolve_strategies
 from . import app
 from .common import err, handles_errors, print_json, progress_bar
@@ -105,7 +105,7 @@ def export(
     flows: Annotated[bool, typer.Option("--flows", help="Run one replication and add per-edge and per-node flows.")] = False,
     strategy: Annotated[str | None, typer.Option("--strategy", "-s", help="Strategy for the flows run (default: baseline).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the flows run.")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Steps of the flows run (default: the scenario's).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, help="Steps of the flows run (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Export a scenario, optionally with a run's flows per edge, to GraphML, GeoJSON, CSV or YAML."""
@@ -140,7 +140,7 @@ def generate(
                              help="Organisations (default: one per 50 nodes, 1 to 5).")] = None,
     edges_per_node: Annotated[float, typer.Option(min=1.0, help="Edges as a multiple of nodes.")] = 5.0,
     dormant_share: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of dormant hubs, transit nodes and edges.")] = 0.1,
-    warmup: Annotated[int | None, typer.Option(min=0, help="Set parameters.warmup (steps before step 0).")] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, max=1000, help="Set parameters.warmup (steps before step 0).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Generate a synthetic layered source -> hub -> transit -> market network."""

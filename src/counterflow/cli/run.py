@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..runner import run_replications
-from ..scenario import Scenario, builtin_scenarios, load_scenario
+from ..scenario import MAX_STEPS, Scenario, builtin_scenarios, load_scenario
 from ..schema import Checker
 from ..strategy import load_strategy, resolve_strategies
 from ..yamlio import load_yaml
@@ -55,7 +55,7 @@ def run(
                         help="Strategy carried by the scenario or a strategy file; repeatable. Default: all.")] = None,
     runs: Annotated[int, typer.Option(min=1, help="Replications per strategy.")] = 20,
     seed: Annotated[int, typer.Option(min=0, help="Experiment seed (replication i uses the same seed under every strategy).")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Horizon in steps (default: the scenario's).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, help="Horizon in steps (default: the scenario's).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write per-step trajectories and per-run metrics as Parquet here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
 ) -> None:
