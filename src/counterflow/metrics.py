@@ -1,7 +1,8 @@
 """Summary metrics of runs, and paired metrics against the baseline.
 
-Definitions follow DESIGN.md ("Outputs"). Paired metrics compare a run with
-the baseline run that used the same seed (common random numbers).
+Which outcomes there are, and their directions and labels, is declared in
+:mod:`counterflow.outcomes`. Paired metrics compare a run with the baseline run
+that used the same seed (common random numbers).
 """
 
 from __future__ import annotations
@@ -12,30 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine.record import Trajectory
+from .outcomes import LABELS, PAIRED_OUTCOMES, RUN_OUTCOMES, reduce_run
 
 __all__ = ["RunRecord", "run_record", "pair", "recovery_steps", "displacement_pct", "METRICS",
            "PAIRED_METRICS", "METRIC_LABELS"]
 
-METRIC_LABELS = {
-    "delivered_kg": "Delivered to markets (kg)",
-    "seized_kg": "Seized (kg)",
-    "destroyed_kg": "Destroyed (kg)",
-    "flow_reduction_pct": "Flow reduction vs baseline (%)",
-    "recovery_steps": "Steps to recover to 95% of baseline",
-    "displacement_pct": "Flow displaced to other places (%)",
-    "active_nodes": "Active nodes (mean per step)",
-    "route_entropy": "Route diversity (entropy, nats)",
-    "civilian_harm": "Civilian harm (expected casualties)",
-    "hardship": "Hardship index (mean)",
-    "backlash": "Backlash index 0-1 (mean)",
-    "cost_usd": "Cost of the strategy (USD)",
-    "cost_per_kg_averted": "Cost per kg averted (USD)",
-    "mean_price": "Mean price / reference price",
-    "revenue_usd": "Trafficker revenue (USD)",
-}
-METRICS = ("delivered_kg", "seized_kg", "destroyed_kg", "active_nodes", "route_entropy", "civilian_harm",
-           "hardship", "backlash", "cost_usd", "mean_price", "revenue_usd")
-PAIRED_METRICS = ("flow_reduction_pct", "recovery_steps", "displacement_pct", "cost_per_kg_averted")
+# Kept for callers of earlier versions; the registry in counterflow.outcomes is the source.
+METRIC_LABELS = dict(LABELS)
+METRICS = RUN_OUTCOMES
+PAIRED_METRICS = PAIRED_OUTCOMES
 
 
 @dataclass
@@ -62,20 +48,7 @@ def run_record(traj: Trajectory, replication: int, seed: int, *, keep_steps: boo
     node_flow = traj.node_flow_total.copy()
     if source_mask is not None:
         node_flow[source_mask] = 0.0
-    price_index = float((s["price"] / reference_price).mean()) if reference_price is not None else float("nan")
-    metrics = {
-        "delivered_kg": float(s["delivered"].sum()),
-        "seized_kg": float(s["seized"].sum()),
-        "destroyed_kg": float(s["destroyed"].sum()),
-        "active_nodes": float(s["active_nodes"].mean()),
-        "route_entropy": float(s["route_entropy"].mean()),
-        "civilian_harm": float(s["harm"].sum()),
-        "hardship": float(s["hardship"].mean()),
-        "backlash": float(s["backlash"].mean()),
-        "cost_usd": float(s["cost"].sum()),
-        "mean_price": price_index,
-        "revenue_usd": float(s["revenue"].sum()),
-    }
+    metrics = reduce_run(s, reference_price)
     frame = None
     if keep_steps:
         frame = traj.to_frame()

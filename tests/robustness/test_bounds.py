@@ -23,7 +23,6 @@ from counterflow.scenario import DECLARATIONS, Scenario
 from counterflow.schema import NUMBER_LIMIT, Field
 from counterflow.strategy import SCHEDULE_FIELDS
 from counterflow.yamlio import load_yaml_text
-
 from tests.levers.examples import EXAMPLES
 from tests.robustness.harness import scenario_case, warm
 

@@ -16,6 +16,7 @@ from . import compare as _compare  # noqa: E402,F401
 from . import io as _io  # noqa: E402,F401
 from . import optimize as _optimize  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401  (registers commands)
+from . import search as _search  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import sweep as _sweep  # noqa: E402,F401
 

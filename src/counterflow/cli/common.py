@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
+from ..outcomes import LABELS
 
 out = Console()
 err = Console(stderr=True)
@@ -119,5 +119,5 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
             if paired and e.get("diff_mean") is not None and name != "baseline":
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
-        table.add_row(METRIC_LABELS.get(m, m), *cells)
+        table.add_row(LABELS.get(m, m), *cells)
     return table

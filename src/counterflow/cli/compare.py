@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
+from ..outcomes import LABELS
 from ..report.tables import COMPARE_METRICS, comparison
 from ..runner import run_replications
 from ..scenario import MAX_STEPS, load_scenario
@@ -55,7 +55,7 @@ def _table(doc: dict, title: str, metrics: list[str]):
                 if e.get("beats_pct") is not None and m in _BEATS:
                     text += f"\nbetter in {e['beats_pct']:.0f}%"
             cells.append(text)
-        table.add_row(METRIC_LABELS.get(m, m), *cells)
+        table.add_row(LABELS.get(m, m), *cells)
     return table
 
 

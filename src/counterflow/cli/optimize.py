@@ -28,7 +28,7 @@ class Objective(StrEnum):
 
 def _load(network: str, source: str | None, sink: str | None, nodes: Path | None, edges: bool = True):
     from ..optimize import InterdictionNetwork
-    from ..optimize.graph import _read_csv
+    from ..optimize.graph import _num, _read_csv
 
     if network.lower().endswith(".csv"):
         return InterdictionNetwork.from_csv(network, source=source, sink=sink, nodes=nodes)
@@ -39,14 +39,14 @@ def _load(network: str, source: str | None, sink: str | None, nodes: Path | None
         cost = net.node_interdiction_cost.copy()
         for i, row in enumerate(_read_csv(nodes, required=("id", "interdiction_cost"),
                                           allowed=("id", "interdiction_cost"))):
-            if row["id"] not in idx:
-                raise InputError(f"unknown node '{row['id']}'", file=str(nodes), line=i + 2)
-            raw = (row["interdiction_cost"] or "").strip()
-            try:
-                cost[idx[row["id"]]] = float(raw) if raw else math.nan
-            except ValueError:
-                raise InputError(f"interdiction_cost must be a number, got {raw!r}", file=str(nodes),
-                                 line=i + 2) from None
+            v = (row["id"] or "").strip()
+            if v not in idx:
+                raise InputError(f"unknown node '{v}'", file=str(nodes), line=i + 2)
+            cost[idx[v]] = _num(row["interdiction_cost"], "interdiction_cost", file=str(nodes), line=i + 2,
+                                default=math.nan)
+            if idx[v] in (net.source, net.sink) and math.isfinite(cost[idx[v]]):
+                raise InputError(f"node '{v}' is the source or sink and cannot be interdicted",
+                                 file=str(nodes), line=i + 2)
         net = dataclasses.replace(net, node_interdiction_cost=cost)
     return net
 
@@ -104,7 +104,19 @@ def optimize(
     table.add_row("edges", ", ".join(f"{a}->{b}" for a, b in res.edges) or "-")
     table.add_row("nodes", ", ".join(res.nodes) or "-")
     table.add_row("spent", fmt(res.spent))
+    cons = res.detail.get("considered")
+    if cons:
+        exempt = len(cons["exempt_edges_added_by_tool"])
+        table.add_row("considered", f"{cons['edges']} edges ({cons['edges_at_source_or_sink']} at source/sink), "
+                      f"{cons['nodes']} nodes" + (f"; {exempt} added super-source/sink arcs exempt" if exempt else ""))
     table.add_row("status / gap", f"{res.status} / {res.gap:.2g}")
+    if res.status == "saa":
+        info = res.detail["saa"]
+        table.add_row("statistical bounds (95 %)",
+                      f"{fmt(info['lower_bound_95'])} .. {fmt(info['upper_bound_95'])} "
+                      f"({info['replications']} replications x {info['scenarios_per_replication']} scenarios; "
+                      f"evaluation {info['evaluation']}"
+                      + (f", {info['eval_samples']} scenarios)" if info['eval_samples'] else ")"))
     table.add_row("method", res.method)
     table.add_row("seconds", f"{res.seconds:.2f}")
     out.print(table)

@@ -10,7 +10,7 @@ import typer
 from ..runner import run_replications
 from ..scenario import MAX_STEPS, Scenario, builtin_scenarios, load_scenario
 from ..schema import Checker
-from ..strategy import load_strategy, resolve_strategies
+from ..strategy import load_strategies, resolve_strategies
 from ..yamlio import load_yaml
 from . import app
 from .common import err, handles_errors, out, print_json, progress_bar, summary_table
@@ -37,10 +37,11 @@ def validate(
     """Check a scenario or strategy file; exit 0 when valid, 2 with a clear message when not."""
     data, lines = load_yaml(file)
     Checker(str(file), lines).mapping(data, "", "a scenario or a strategy mapping at the top level")
-    if "levers" in data and "nodes" not in data:
+    if not {"steps", "jurisdictions", "nodes", "edges", "organisations", "markets", "parameters"} & set(data):
         sc = load_scenario(scenario) if scenario else None
-        st = load_strategy(file, sc)
-        out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
+        found = load_strategies(file, sc)
+        for st in found:
+            out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
         return
     s = Scenario.from_dict(data, file=str(file), lines=lines)
     out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "

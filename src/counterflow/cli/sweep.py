@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
+from ..outcomes import LABELS
 from . import app
 from .common import err, fmt, handles_errors, out, print_json
 
@@ -138,7 +138,7 @@ def analyze(
             if e.get("diff_mean") is not None:
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
-        table.add_row(METRIC_LABELS.get(o, o), *cells)
+        table.add_row(LABELS.get(o, o), *cells)
     out.print(table)
     if r["missing"]:
         out.print(f"{r['missing']} runs are missing: run the sweep command again to finish them", style="yellow")
@@ -170,7 +170,7 @@ def sensitivity(
     cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma", "mu")
     for s, per in res["strategies"].items():
         for o, v in per.items():
-            t = Table(title=f"{METRIC_LABELS.get(o, o)} — {s}", title_justify="left")
+            t = Table(title=f"{LABELS.get(o, o)} — {s}", title_justify="left")
             t.add_column("parameter", style="bold")
             if "error" in v:
                 out.print(f"{o} — {s}: {v['error']}", style="yellow", highlight=False)
@@ -180,6 +180,8 @@ def sensitivity(
             for p in res["parameters"]:
                 t.add_row(p, *("-" if v[p][c] is None else f"{v[p][c]:.3f}" for c in cols))
             out.print(t)
+    for w in res["warnings"]:
+        err.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
     if png:
         out.print(f"bar chart: {png}", style="dim", highlight=False)
 
@@ -209,6 +211,7 @@ def calibrate(
     seed: Annotated[int, typer.Option(min=0, help="Seed of the prior draws and runs.")] = 0,
     store: Annotated[Path | None, typer.Option(help="Keep the calibration sweep here (resumable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Fitted scenario YAML (default: NAME-fitted.yaml).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Posterior plot PNG (default: next to the fitted scenario).")] = None,
     executor: Annotated[str, typer.Option(help="local, dask or sequential.")] = "local",
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
     address: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
@@ -231,22 +234,29 @@ def calibrate(
     target = out_file or Path(f"{res.scenario.name}-fitted.yaml")
     target.write_text(yaml.safe_dump(res.scenario.to_dict(), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")
-    data = res.to_json() | {"fitted_scenario": str(target)}
+    from ..experiments.calibrate import plot_posterior
+
+    png = plot_posterior(res, plot or target.with_name(target.stem + "-posterior.png"))
+    data = res.to_json() | {"fitted_scenario": str(target), "plot": str(png)}
     if as_json:
         print_json(data)
         return
     t = Table(title=f"ABC rejection: {res.accepted} of {res.samples} draws kept (distance <= {res.epsilon:.3g})",
               title_justify="left")
-    for c in ("parameter", "estimate (median)", "90% interval", "prior"):
+    for c in ("parameter", "estimate (median)", "90% interval", "prior", "width ratio"):
         t.add_column(c, justify="left" if c == "parameter" else "right")
     for p, v in res.parameters.items():
         t.add_row(p, fmt(v["estimate"]), f"{fmt(v['lo'])} .. {fmt(v['hi'])}",
-                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}")
+                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}",
+                  "-" if v["width_ratio"] is None else f"{v['width_ratio']:.2f}")
     out.print(t)
     f = Table(title="Fit of the posterior-predictive mean", title_justify="left")
-    for c in ("series", "RMSE", "RMSE / sd", "R²"):
+    for c in ("series", "RMSE", "RMSE / mean |observed|", "R²"):
         f.add_column(c, justify="left" if c == "series" else "right")
     for c, v in res.fit.items():
         f.add_row(c, fmt(v["rmse"]), f"{v['nrmse']:.3f}", "-" if v["r2"] is None else f"{v['r2']:.3f}")
     out.print(f)
+    for w in res.warnings:
+        err.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
+    out.print(f"posterior plot: {png}", style="dim", highlight=False)
     out.print(f"fitted scenario: {target}", style="dim", highlight=False)

@@ -14,7 +14,8 @@ def grid_network(rows: int, cols: int, seed: int = 0, *, lo: int = 1, hi: int = 
     """An Israeli-Wood style grid: a super-source joined to every node of the first column, the last
     column joined to a super-sink, arcs left to right between neighbouring columns and both ways
     between neighbours in a column. Capacities, lengths (``cost``) and interdiction deltas are uniform
-    integers on ``lo..hi``; every arc not touching ``s`` or ``t`` costs 1 to interdict.
+    integers on ``lo..hi``; every arc between grid nodes costs 1 to interdict (the arcs from ``s`` and
+    into ``t`` stand for the super-source and super-sink and cannot be interdicted).
 
     Examples
     --------
@@ -52,11 +53,12 @@ def random_network(rng: np.random.Generator, n_nodes: int, n_edges: int, *, max_
                    p_node: float = 0.3, success_probs: tuple[float, ...] = (1.0,)) -> InterdictionNetwork:
     """A small random s-t network (``s`` is node 0, ``t`` the last) with integer data, for brute-force tests.
 
-    Arcs into ``s`` or out of ``t`` are left out; a share ``p_remove`` of interdictable arcs is removed
-    when interdicted (empty delta), the others lengthened.
+    Arcs into ``s`` or out of ``t`` are left out; arcs out of ``s`` and into ``t`` (a direct ``s -> t``
+    arc included) carry interdiction costs like any other. A share ``p_remove`` of interdictable arcs
+    is removed when interdicted (empty delta), the others lengthened.
     """
     names = ["s"] + [f"v{i}" for i in range(1, n_nodes - 1)] + ["t"]
-    pairs = [(a, b) for a in range(n_nodes - 1) for b in range(1, n_nodes) if a != b and (a, b) != (0, n_nodes - 1)]
+    pairs = [(a, b) for a in range(n_nodes - 1) for b in range(1, n_nodes) if a != b]
     pick = rng.choice(len(pairs), size=min(n_edges, len(pairs)), replace=False)
     rows = []
     for i in sorted(pick):

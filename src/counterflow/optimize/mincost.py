@@ -24,10 +24,9 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import InputError
 from ._milp import solve_milp
 from .evaluate import min_cost_flow_value
-from .graph import InterdictionNetwork
+from .graph import InterdictionNetwork, check_number
 from .result import InterdictionResult, check_budget, make_result, plan_items
 
 __all__ = ["min_cost_flow_interdiction"]
@@ -53,10 +52,7 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     """
     t0 = time.perf_counter()
     budget = check_budget(budget)
-    for name, x in (("demand", demand), ("penalty", penalty)):
-        if x is None or not isinstance(x, int | float) or not math.isfinite(x) or x < 0:
-            raise InputError(f"{name} must be a finite number >= 0, got {x!r}", path=name)
-    demand, penalty = float(demand), float(penalty)
+    demand, penalty = check_number(demand, "demand"), check_number(penalty, "penalty")
     arcs = net.arcs()
     before = min_cost_flow_value(net, demand, penalty)
     n, m = arcs.n, arcs.m

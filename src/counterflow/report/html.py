@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import html as _html
 
+from ..outcomes import OUTCOMES, PAIRED_OUTCOMES, PLAIN_LABELS
 from ..runner import Results
 from ..scenario import Scenario
-from .tables import PLAIN_LABELS
 
 __all__ = ["render_html", "format_cell"]
 
-_SCALE = {"delivered_kg": 1e-3, "seized_kg": 1e-3, "cost_usd": 1e-6}
-_HIGHER_IS_BETTER = {"seized_kg", "flow_reduction_pct"}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafaf7}
@@ -47,16 +45,15 @@ def _fmt(x: float | None, digits: int = 0) -> str:
 MAIN_COLUMNS = ["delivered_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct", "seized_kg",
                 "civilian_harm", "backlash", "hardship", "cost_usd", "cost_per_kg_averted"]
 NETWORK_COLUMNS = ["active_nodes", "route_entropy", "displacement_pct"]
-_PAIRED = {"flow_reduction_pct", "recovery_steps", "displacement_pct", "cost_per_kg_averted"}
 
 
 def format_cell(metric: str, entry: dict | None, is_baseline: bool) -> tuple[str, str]:
     """HTML of one table cell (median, 90 % range, paired difference) and its CSS class."""
     if entry is None:
         return "", ""
-    if is_baseline and metric in _PAIRED:
+    if is_baseline and metric in PAIRED_OUTCOMES:
         return "&ndash;", ""
-    k = _SCALE.get(metric, 1.0)
+    k = OUTCOMES[metric].display_scale
 
     def sc(v):
         return None if v is None else v * k
@@ -74,13 +71,13 @@ def format_cell(metric: str, entry: dict | None, is_baseline: bool) -> tuple[str
     elif lo is not None and hi is None:
         small += f"<small>{_fmt(lo)} &ndash; never</small>"
     cls = ""
-    if not is_baseline and metric not in _PAIRED and entry.get("diff_mean") is not None:
+    if not is_baseline and metric not in PAIRED_OUTCOMES and entry.get("diff_mean") is not None:
         d, dlo, dhi = sc(entry["diff_mean"]), sc(entry["diff_lo"]), sc(entry["diff_hi"])
         small += f"<small>&Delta; {_fmt(d)} [{_fmt(dlo)}, {_fmt(dhi)}]</small>"
     if not is_baseline and entry.get("diff_lo") is not None and metric not in ("recovery_steps",):
         dlo, dhi, d = entry["diff_lo"], entry["diff_hi"], entry["diff_mean"]
-        if (dlo > 0 or dhi < 0) and metric not in ("active_nodes", "route_entropy", "displacement_pct", "cost_usd"):
-            better = (d > 0) == (metric in _HIGHER_IS_BETTER)
+        if (dlo > 0 or dhi < 0) and OUTCOMES[metric].judged:
+            better = (d > 0) == OUTCOMES[metric].higher_is_better
             cls = "good" if better else "bad"
     return text + small, cls
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..engine import simulate
 from ..levers import LEVERS
-from ..metrics import METRIC_LABELS
+from ..outcomes import LABELS
 from ..runner import Results, network_for, replication_seed
 from ..scenario import Scenario
 from ..strategy import SCHEDULE_FIELDS, TARGET_FIELDS, TARGET_RULES, Strategy
@@ -162,7 +162,7 @@ def results_view(sc: Scenario, results: Results, flows: dict) -> dict:
             recovered[name] = int(vals.notna().sum())
     return {
         "scenario": sc.name, "runs": results.runs, "seed": results.seed, "strategies": results.strategies,
-        "metrics": TABLE_METRICS, "labels": {m: METRIC_LABELS.get(m, m) for m in TABLE_METRICS},
+        "metrics": TABLE_METRICS, "labels": {m: LABELS[m] for m in TABLE_METRICS},
         "table": summary_rows(results), "recovered_runs": recovered,
         "series": series_bands(results), "map": flows, "network": scenario_view(sc),
     }
