@@ -75,6 +75,8 @@ class Results:
     strategies: list[str]
     records: list[RunRecord] = field(default_factory=list)
     baseline: str = "baseline"
+    _scenario: Scenario | None = field(default=None, repr=False, compare=False)
+    _strategies: list[Strategy] | None = field(default=None, repr=False, compare=False)
 
     def table(self) -> pd.DataFrame:
         """One row per (strategy, replication): metrics and paired metrics against the baseline."""
@@ -120,6 +122,23 @@ class Results:
         return {"scenario": self.scenario, "runs": self.runs, "seed": self.seed,
                 "strategies": self.summary(paired=paired)}
 
+    def report(self, path, scenario: Scenario | None = None, strategies: Sequence[Strategy] | None = None):
+        """Write the HTML report of these runs to ``path`` (needs ``keep_steps=True``); return its path."""
+        from .report import write_report
+        from .scenario import load_scenario
+
+        sc = scenario or self._scenario or load_scenario(self.scenario)
+        return write_report(sc, self, path, strategies or self._strategies)
+
+    def __repr__(self) -> str:
+        return (f"<Results {self.scenario}: {', '.join(self.strategies)}; {self.runs} runs, seed {self.seed}, "
+                f"baseline '{self.baseline}', {len(self.records)} records>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(repr(self))}</p>" + self.table().head(20).to_html(index=False, float_format="%.4g")
+
 
 def run_replications(
     scenario: Scenario,
@@ -155,7 +174,7 @@ def run_replications(
         raise ValueError("runs must be at least 1")
     strategies = list(strategies)
     names = [s.name for s in strategies]
-    res = Results(scenario.name, seed, runs, names)
+    res = Results(scenario.name, seed, runs, names, _scenario=scenario, _strategies=strategies)
     if executor is None:
         for i in range(runs):
             res.records.extend(run_replication(scenario, strategies, i, seed, steps, keep_steps))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import scenario_tables
 from .errors import InputError
 from .params import PARAMETER_FIELDS, Parameters
 from .schema import Checker, Field
@@ -193,9 +195,14 @@ class Scenario:
     # ------------------------------------------------------------------ input
     @classmethod
     def from_dict(
-        cls, data: Any, *, file: str | None = None, lines: LineMap | None = None
+        cls, data: Any, *, file: str | None = None, lines: LineMap | None = None,
+        validated: Collection[str] = (),
     ) -> Scenario:
         """Validate parsed scenario data.
+
+        ``validated`` names top-level lists whose records were checked against their
+        field declarations already, column by column (the tables form); their
+        cross-references are still checked here.
 
         Raises
         ------
@@ -209,6 +216,8 @@ class Scenario:
             seq = top[key]
             if not seq:
                 raise ck.error(f"'{key}' must list at least one entry", key)
+            if key in validated:
+                return seq
             return [ck.record(v, join_path(key, i), spec) for i, v in enumerate(seq)]
 
         juris = items("jurisdictions", JURISDICTION_FIELDS)
@@ -420,6 +429,9 @@ def load_builtin(name: str) -> Scenario:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name or a scenario YAML file by path.
 
+    The YAML file may name Parquet tables for its nodes and edges instead of
+    listing them (the tables form, :mod:`counterflow.scenario_tables`).
+
     Examples
     --------
     >>> from counterflow import load_scenario
@@ -435,4 +447,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise InputError(f"no scenario file or built-in scenario named '{text_name}' (built-ins: {names})")
         return load_builtin(text_name)
     data, lines = load_yaml(p)
+    if scenario_tables.uses_tables(data):
+        data, tables, checked = scenario_tables.read_tables(
+            data, p.parent, {"nodes": NODE_FIELDS, "edges": EDGE_FIELDS})
+        try:
+            return Scenario.from_dict(data, file=str(p), lines=lines, validated=checked)
+        except InputError as err:
+            raise scenario_tables.rewrite_error(err, tables) from None
     return Scenario.from_dict(data, file=str(p), lines=lines)
