@@ -74,9 +74,13 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("labour_adjust", lo=0.0, hi=1.0, default=0.1,
           doc="per-step speed at which labour follows recruitment pressure"),
     Field("recovery_window", kind="int", lo=1, hi=1000, default=4,
-          doc="steps in the moving average used for recovery_steps"),
+          doc="steps in the moving average of delivery used for recovery, and steps the paired difference must "
+              "stay inside the band to count as recovered"),
     Field("recovery_threshold", lo=0.0, hi=1.0, default=0.95,
-          doc="share of baseline delivery that counts as recovered"),
+          doc="no longer used (recovery is measured with recovery_band); kept so that files carrying it load"),
+    Field("recovery_band", lo=0.0, hi=1.0, default=0.02,
+          doc="noise band for recovery: the paired difference in smoothed delivery within this share of the "
+              "paired baseline's smoothed delivery counts as no difference"),
 )
 
 

@@ -13,9 +13,9 @@ empty cell. The rows are validated by the same declarations as YAML records, and
 problem is reported with the table's file, row (1-based) and column.
 
 Reading a 100,000-node network this way takes seconds where parsing the same
-network as YAML takes minutes. ``counterflow generate``, ``import`` and
-``export`` write it with ``--format parquet`` (or an output ending in
-``.parquet.yaml``); :func:`counterflow.io.write_tables_form` does it from Python.
+network as YAML takes minutes. ``counterflow generate`` and ``import`` write it
+for an output ending in ``.parquet.yaml``, ``export`` also with ``--format parquet``;
+:func:`counterflow.io.write_tables_form` does it from Python.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from counterflow import load_scenario
 from counterflow.errors import InputError
 from counterflow.generate import generate_scenario
-from counterflow.io.parquet_form import write_tables_form
+from counterflow.io import write_tables_form
 from counterflow.scenario_tables import table_paths
 
 
@@ -66,3 +66,22 @@ def test_missing_or_damaged_table(tmp_path):
     p.unlink()
     with pytest.raises(InputError, match="does not exist"):
         load_scenario(yaml_path)
+
+
+def test_generate_and_export_write_the_tables_form(tmp_path):
+    """`generate -o X.parquet.yaml` and `export --format parquet` write it; `run` reads it."""
+    from typer.testing import CliRunner
+
+    from counterflow.cli import app
+
+    r = CliRunner().invoke(app, ["generate", "--nodes", "60", "--seed", "2", "-o", str(tmp_path / "g.parquet.yaml")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "g.nodes.parquet").is_file() and (tmp_path / "g.edges.parquet").is_file()
+    r = CliRunner().invoke(app, ["export", str(tmp_path / "g.parquet.yaml"), "--format", "parquet",
+                                 "-o", str(tmp_path / "h.yaml")])
+    assert r.exit_code == 0, r.output
+    assert _same(load_scenario(tmp_path / "h.yaml"), load_scenario(tmp_path / "g.parquet.yaml"))
+    r = CliRunner().invoke(app, ["validate", str(tmp_path / "h.yaml")])
+    assert r.exit_code == 0 and "ok: scenario" in r.output, r.output
+    r = CliRunner().invoke(app, ["run", str(tmp_path / "h.yaml"), "--runs", "1", "--steps", "3", "--json"])
+    assert r.exit_code == 0, r.output

@@ -34,15 +34,10 @@ def _write(scenario, output: Path, fmt: str | None, report, header: str) -> list
     from ..io.export import format_from_suffix
 
     kind = format_from_suffix(output, fmt)
-    if kind == "yaml":
-        from ..io import write_scenario_yaml
-
-        lines = [header]
-        if report is not None:
-            lines += report.lines()
-        write_scenario_yaml(scenario, output, header="\n".join(lines))
-        return [output]
-    return export_scenario(scenario, output, kind)
+    lines = [header]
+    if report is not None:
+        lines += report.lines()
+    return export_scenario(scenario, output, kind, header="\n".join(lines))
 
 
 @app.command("import")
@@ -106,8 +101,8 @@ def import_network(
 def export(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or scenario YAML path.")],
     output: Annotated[Path, typer.Option("--out", "-o", "--output", metavar="FILE|DIR",
-                      help="File to write (.yaml, .graphml, .geojson, or a folder for csv).")],
-    fmt: Annotated[str | None, typer.Option("--to", "--format", "-f", metavar="yaml|graphml|geojson|csv",
+                      help="File to write (.yaml, .parquet.yaml for the tables form, .graphml, .geojson, or a folder for csv).")],
+    fmt: Annotated[str | None, typer.Option("--to", "--format", "-f", metavar="yaml|parquet|graphml|geojson|csv",
                    help="File format to write (default: from the suffix).")] = None,
     flows: Annotated[bool, typer.Option("--flows", help="Run one replication and add per-edge and per-node flows.")] = False,
     strategy: Annotated[str | None, typer.Option("--strategy", "-s", metavar="NAME|FILE",
