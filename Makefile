@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint clean venv
+.PHONY: demo test test-fast bench lint clean venv screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# the screenshots of the page and the report in docs/img (CI: make screenshots SCREENSHOTS=<untracked dir>)
+SCREENSHOTS ?= docs/img
+screenshots: $(STAMP)
+	$(BIN)/python -m counterflow.web.browser --out-dir $(SCREENSHOTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
