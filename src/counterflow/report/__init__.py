@@ -34,11 +34,8 @@ __all__ = ["write_report", "build_report", "map_flows", "comparison", "COMPARE_M
 
 
 def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
     return buf.getvalue()
 
 

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..geo import outline_rings  # noqa: E402
+from ..geo import outline_rings
 from ..network import Network  # noqa: E402
 
 __all__ = ["band_table", "strategy_colours", "fig_delivery", "fig_indicators", "fig_map", "BAND"]
@@ -99,7 +95,8 @@ def fig_delivery(steps: pd.DataFrame, markets: Sequence[str], order: Sequence[st
     n = max(len(shown), 1)
     cols = min(n, 3)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(max(4.4 * cols, 8.0), 3.4 * rows + 0.4), squeeze=False)
+    fig = Figure(figsize=(max(4.4 * cols, 8.0), 3.4 * rows + 0.4))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     for ax, m in zip(axes.ravel(), shown, strict=False):
@@ -129,7 +126,8 @@ def fig_indicators(steps: pd.DataFrame, markets: Sequence[str], reference_price:
                    order: Sequence[str], colours: dict[str, str],
                    first_actions: dict[str, int | None]) -> Figure:
     """Seizures, price, active nodes, harm, backlash and hardship per step, per strategy."""
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.4))
+    fig = Figure(figsize=(13, 6.4))
+    axes = fig.subplots(2, 3)
     for ax, (var, title, cum) in zip(axes.ravel(), INDICATORS, strict=True):
         if var == "price":
             frames = []
@@ -217,7 +215,8 @@ def fig_map(net: Network, panels: Sequence[tuple[str, np.ndarray, np.ndarray]],
     rows = max((len(tiles) + cols - 1) // cols, 1)
     aspect = (bbox[3] - bbox[1]) / (bbox[2] - bbox[0])
     width = 12.0
-    fig, axes = plt.subplots(rows, cols, figsize=(width, rows * width / cols * aspect + 0.9), squeeze=False)
+    fig = Figure(figsize=(width, rows * width / cols * aspect + 0.9))
+    axes = fig.subplots(rows, cols, squeeze=False)
     vmax = max((max(b.max(initial=0), a.max(initial=0)) for _, b, a in panels), default=1.0)
     for ax in axes.ravel()[len(tiles):]:
         ax.set_visible(False)
