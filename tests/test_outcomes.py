@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from counterflow.analysis import summarize
 from counterflow.outcomes import (
+    CATEGORICAL_OUTCOMES,
     OUTCOMES,
     PAIRED_OUTCOMES,
     RUN_OUTCOMES,
@@ -28,7 +29,8 @@ def test_every_view_list_names_registered_outcomes():
 
     for names in (SUMMARY_OUTCOMES, COMPARE_METRICS, TABLE_METRICS, MAIN_COLUMNS, NETWORK_COLUMNS, SWEEP_OUTCOMES):
         assert set(names) <= set(OUTCOMES)
-    assert set(RUN_OUTCOMES) | set(PAIRED_OUTCOMES) == set(OUTCOMES)
+    assert set(RUN_OUTCOMES) | set(PAIRED_OUTCOMES) | set(CATEGORICAL_OUTCOMES) == set(OUTCOMES)
+    assert not set(CATEGORICAL_OUTCOMES) & (set(RUN_OUTCOMES) | set(PAIRED_OUTCOMES))
     assert not set(RUN_OUTCOMES) & set(PAIRED_OUTCOMES)
 
 

@@ -60,7 +60,7 @@ def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replicat
         out.append(run_record(
             traj, replication, seed, keep_steps=keep_steps, source_mask=source,
             reference_price=net.market_price, recovery_window=p.recovery_window,
-            recovery_threshold=p.recovery_threshold,
+            recovery_band=p.recovery_band,
         ))
     return out
 
@@ -100,7 +100,7 @@ class Results:
 
     def metric_names(self) -> list[str]:
         """Every outcome a run of these results has, in the registry's order."""
-        return list(OUTCOMES)
+        return [n for n in OUTCOMES if not OUTCOMES[n].categories]
 
     def summary(self, metrics: Sequence[str] | None = None, *, paired: bool = False) -> dict:
         """Per strategy and metric: mean and 5/50/95 % quantiles over replications.
@@ -114,8 +114,8 @@ class Results:
         metrics = list(metrics or self.metric_names())
         out = summarize(self.table(), self.strategies, self.baseline, metrics)
         if not paired:
-            keep = ("mean", "p05", "p50", "p95")
-            out = {s: {m: {k: e[k] for k in keep} for m, e in per.items()} for s, per in out.items()}
+            keep = ("mean", "p05", "p50", "p95", "shares")
+            out = {s: {m: {k: e[k] for k in keep if k in e} for m, e in per.items()} for s, per in out.items()}
         return out
 
     def to_json(self, *, paired: bool = False) -> dict:

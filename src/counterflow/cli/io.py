@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..scenario import MAX_STEPS
 from . import app
 from .common import err, handles_errors, print_json, progress_bar
 
@@ -33,15 +34,10 @@ def _write(scenario, output: Path, fmt: str | None, report, header: str) -> list
     from ..io.export import format_from_suffix
 
     kind = format_from_suffix(output, fmt)
-    if kind == "yaml":
-        from ..io import write_scenario_yaml
-
-        lines = [header]
-        if report is not None:
-            lines += report.lines()
-        write_scenario_yaml(scenario, output, header="\n".join(lines))
-        return [output]
-    return export_scenario(scenario, output, kind)
+    lines = [header]
+    if report is not None:
+        lines += report.lines()
+    return export_scenario(scenario, output, kind, header="\n".join(lines))
 
 
 @app.command("import")
@@ -105,14 +101,14 @@ def import_network(
 def export(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or scenario YAML path.")],
     output: Annotated[Path, typer.Option("--out", "-o", "--output", metavar="FILE|DIR",
-                      help="File to write (.yaml, .graphml, .geojson, or a folder for csv).")],
-    fmt: Annotated[str | None, typer.Option("--to", "--format", "-f", metavar="yaml|graphml|geojson|csv",
+                      help="File to write (.yaml, .parquet.yaml for the tables form, .graphml, .geojson, or a folder for csv).")],
+    fmt: Annotated[str | None, typer.Option("--to", "--format", "-f", metavar="yaml|parquet|graphml|geojson|csv",
                    help="File format to write (default: from the suffix).")] = None,
     flows: Annotated[bool, typer.Option("--flows", help="Run one replication and add per-edge and per-node flows.")] = False,
     strategy: Annotated[str | None, typer.Option("--strategy", "-s", metavar="NAME|FILE",
                         help="Strategy for the flows run (default: baseline).")] = None,
     seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the flows run.")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, metavar="N", help="Steps of the flows run (default: the scenario's).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, metavar="N", help="Steps of the flows run (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Export a scenario to GraphML, GeoJSON, CSV or YAML.
@@ -156,7 +152,7 @@ def generate(
     edges_per_node: Annotated[float, typer.Option(min=1.0, metavar="X", help="Edges as a multiple of nodes.")] = 5.0,
     dormant_share: Annotated[float, typer.Option(min=0.0, max=0.9, metavar="SHARE",
                              help="Share of dormant hubs, transit nodes and edges.")] = 0.1,
-    warmup: Annotated[int | None, typer.Option(min=0, metavar="STEPS",
+    warmup: Annotated[int | None, typer.Option(min=0, max=1000, metavar="STEPS",
                       help="Set parameters.warmup (steps before step 0).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:

@@ -114,6 +114,7 @@ def validate(
     Exit 0 when valid; exit 2 with one clear message (file, field, line) when not.
     """
     from ..scenario import Scenario, load_scenario
+    from ..scenario_tables import uses_tables
     from ..schema import Checker
     from ..strategy import load_strategies
     from ..yamlio import load_yaml
@@ -126,7 +127,7 @@ def validate(
         for st in found:
             out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
         return
-    s = Scenario.from_dict(data, file=str(file), lines=lines)
+    s = load_scenario(file) if uses_tables(data) else Scenario.from_dict(data, file=str(file), lines=lines)
     out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "
               f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
