@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.installed-core
 FULL := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast bench lint docs docs-serve formats clean venv
+.PHONY: demo test test-fast bench lint docs docs-serve clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +41,9 @@ bench: $(FULL)
 lint: $(FULL)
 	$(BIN)/ruff check src tests benchmarks
 
-# the formats reference is generated from the validator's declarations (a test checks it is current)
-formats: $(FULL)
-	$(BIN)/python -m counterflow.docgen docs/formats.md
-
 # strict: a broken link, a missing page or a failing API reference stops the build (works offline)
 docs: $(FULL)
-	$(BIN)/python -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 docs-serve: $(FULL)
 	$(BIN)/python -m mkdocs serve
