@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..scenario import MAX_STEPS
 from . import app
 from .common import err, handles_errors, print_json, progress_bar
 
@@ -107,7 +108,7 @@ def export(
     strategy: Annotated[str | None, typer.Option("--strategy", "-s", metavar="NAME|FILE",
                         help="Strategy for the flows run (default: baseline).")] = None,
     seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the flows run.")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, metavar="N", help="Steps of the flows run (default: the scenario's).")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, metavar="N", help="Steps of the flows run (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Export a scenario to GraphML, GeoJSON, CSV or YAML.
@@ -151,7 +152,7 @@ def generate(
     edges_per_node: Annotated[float, typer.Option(min=1.0, metavar="X", help="Edges as a multiple of nodes.")] = 5.0,
     dormant_share: Annotated[float, typer.Option(min=0.0, max=0.9, metavar="SHARE",
                              help="Share of dormant hubs, transit nodes and edges.")] = 0.1,
-    warmup: Annotated[int | None, typer.Option(min=0, metavar="STEPS",
+    warmup: Annotated[int | None, typer.Option(min=0, max=1000, metavar="STEPS",
                       help="Set parameters.warmup (steps before step 0).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
