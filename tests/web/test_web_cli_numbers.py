@@ -42,3 +42,8 @@ def test_a_page_job_equals_compare_json(client):
     assert view["compare"] == doc
     assert view["table"] == json.loads(json.dumps(table_rows(doc, view["metrics"])))
     assert view["horizon"] == 12 and view["runs"] == 3 and view["seed"] == 5
+    # the job's report is written from the stored runs and carries the same table
+    r = client.get(f"/api/jobs/{job['id']}/download/report.html")
+    assert r.status_code == 200, r.text
+    first = view["table"][0]["cells"]["port-strike"]
+    assert f'data-metric="{view["table"][0]["metric"]}"><b>{first["value"]}</b>' in r.text

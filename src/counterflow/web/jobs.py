@@ -37,7 +37,7 @@ from typing import Any
 from ..errors import InputError
 from ..runner import Results, run_replications
 from ..scenario import Scenario
-from ..strategy import Strategy, parse_strategy
+from ..strategy import BASELINE, Strategy, parse_strategy
 from .views import clean, results_view
 
 __all__ = ["ApiError", "Limits", "JobManager", "JobCancelled", "ACTIVE", "DOWNLOADS", "valid_id"]
@@ -270,7 +270,8 @@ class JobManager:
         data = json.loads((d / "scenario.json").read_text(encoding="utf-8"))
         scenario = Scenario.from_dict(data, file=f"{data.get('name', 'scenario')}.yaml")
         raw = json.loads((d / "strategies.json").read_text(encoding="utf-8"))
-        strategies = [parse_strategy(s, scenario=scenario) for s in raw]
+        strategies = [BASELINE if s.get("name") == BASELINE.name and not s.get("levers") else
+                      parse_strategy(s, scenario=scenario) for s in raw]
         with open(d / "results.pkl", "rb") as fh:
             res = pickle.load(fh)  # noqa: S301 - written by this server into its own store
         return scenario, strategies, res
