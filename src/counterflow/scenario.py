@@ -192,6 +192,26 @@ class Scenario:
     strategies: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 
+    def __repr__(self) -> str:
+        return (f"<Scenario '{self.name}': {len(self.nodes)} nodes, {len(self.edges)} edges, "
+                f"{len(self.organisations)} organisations, {len(self.markets)} markets, {self.steps} steps, "
+                f"strategies: {', '.join(self.strategies) or '-'}>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        kinds: dict[str, int] = {}
+        for n in self.nodes:
+            kinds[n.kind] = kinds.get(n.kind, 0) + 1
+        rows = [("nodes", f"{len(self.nodes)} ({', '.join(f'{v} {k}' for k, v in kinds.items())})"),
+                ("edges", str(len(self.edges))), ("organisations", ", ".join(o.id for o in self.organisations)),
+                ("markets", ", ".join(m.node for m in self.markets)), ("steps", str(self.steps)),
+                ("strategies", ", ".join(self.strategies) or "-")]
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in rows)
+        desc = f"<p>{html.escape(self.description)}</p>" if self.description else ""
+        return f"<p><b>Scenario {html.escape(self.name)}</b></p>{desc}<table>{body}</table>"
+
     # ------------------------------------------------------------------ input
     @classmethod
     def from_dict(
