@@ -84,10 +84,12 @@ class Comparison:
         return self.to_frame()
 
     def report(self, path: str | Path) -> Path:
-        """Write the HTML report of these runs (needs ``keep_steps=True``, the default of :func:`compare`)."""
+        """Write the HTML report of these runs, its table limited to this comparison's metrics.
+
+        Needs ``keep_steps=True`` and ``keep_flows=True``, the defaults of :func:`compare`."""
         if self.results is None:
             raise InputError("this comparison kept no runs to report")
-        return self.results.report(path, self._scenario, self._strategy_objs)
+        return self.results.report(path, self._scenario, self._strategy_objs, metrics=self.metrics)
 
     def __repr__(self) -> str:
         names = ", ".join(self.strategies)
@@ -129,6 +131,7 @@ def compare(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     keep_steps: bool = True,
+    keep_flows: bool = True,
 ) -> Comparison:
     """Compare strategies with a baseline under common random numbers.
 
@@ -147,8 +150,9 @@ def compare(
         Horizon (default: the scenario's).
     metrics
         Metrics to compare (default: :data:`COMPARE_METRICS`).
-    keep_steps
-        Keep the per-step series (needed by :meth:`Comparison.report`).
+    keep_steps, keep_flows
+        Keep the per-step series and the flow totals per edge and place (both needed by
+        :meth:`Comparison.report`).
 
     Returns
     -------
@@ -179,7 +183,7 @@ def compare(
     if baseline not in {s.name for s in resolved}:
         raise InputError(f"baseline '{baseline}' is not among the strategies run", path="--baseline")
     res = run_replications(sc, resolved, runs=runs, seed=seed, steps=steps, executor=executor,
-                           progress=progress, keep_steps=keep_steps)
+                           progress=progress, keep_steps=keep_steps, keep_flows=keep_flows)
     res.baseline = baseline
     return Comparison(sc.name, baseline, runs, seed, steps or sc.steps, metrics, comparison(res, metrics),
                       res, sc, resolved)

@@ -8,7 +8,7 @@ that used the same seed (common random numbers).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,13 +41,24 @@ class RunRecord:
     recovery_window: int
     recovery_band: float
     steps_frame: object = None   # optional tidy per-step DataFrame
+    edge_flow_total: np.ndarray | None = None   # [E] kg sent on each edge over the horizon (keep_flows)
+    node_throughput: np.ndarray | None = None   # [N] kg leaving or sold at each node, sources included (keep_flows)
+    strikes: dict = field(default_factory=dict)  # target node id -> [strikes aimed at it, hits]
+    events: list = field(default_factory=list)   # (step, lever type, targets, hits) per lever firing
 
 
 def run_record(traj: Trajectory, replication: int, seed: int, *, keep_steps: bool = False,
-               source_mask: np.ndarray | None = None, reference_price: np.ndarray | None = None,
-               recovery_window: int = 4, recovery_band: float = 0.02) -> RunRecord:
-    """Reduce a trajectory to its :class:`RunRecord`."""
+               keep_flows: bool = False, source_mask: np.ndarray | None = None,
+               reference_price: np.ndarray | None = None, recovery_window: int = 4,
+               recovery_band: float = 0.02) -> RunRecord:
+    """Reduce a trajectory to its :class:`RunRecord`.
+
+    Strike hits and misses per target and a short log of lever firings are
+    always kept; with ``keep_flows`` (the trajectory must have recorded flows)
+    also the per-edge and per-node flow totals over the horizon.
+    """
     s = traj.series
+    node_throughput = traj.node_flow_total.copy() if keep_flows else None
     node_flow = traj.node_flow_total.copy()
     if source_mask is not None:
         node_flow[source_mask] = 0.0
@@ -56,8 +67,24 @@ def run_record(traj: Trajectory, replication: int, seed: int, *, keep_steps: boo
     if keep_steps:
         frame = traj.to_frame()
         frame.insert(1, "replication", replication)
+    strikes: dict = {}
+    events = []
+    for rep in traj.reports:
+        hits = list(rep.detail.get("hits", [])) if rep.type == "strike" else []
+        if rep.type == "strike":
+            for target in rep.targets:
+                tally = strikes.setdefault(target, [0, 0])
+                tally[0] += 1
+                tally[1] += target in hits
+        events.append((int(rep.step), rep.type, tuple(rep.targets), tuple(hits)))
+    edge_total = None
+    if keep_flows:
+        if traj.edge_flow is None:
+            raise ValueError("keep_flows needs a trajectory run with record_flows=True")
+        edge_total = traj.edge_flow.astype(float).sum(axis=0)
     return RunRecord(traj.strategy, replication, seed, metrics, traj.delivered_total.copy(), node_flow,
-                     traj.first_action, recovery_window, recovery_band, frame)
+                     traj.first_action, recovery_window, recovery_band, frame, edge_total, node_throughput,
+                     strikes, events)
 
 
 def _smooth(x: np.ndarray, window: int) -> np.ndarray:

@@ -82,8 +82,8 @@ def _read_table(path: Path, key: str, fields) -> tuple[list[dict], bool]:
             x = col.to_numpy(zero_copy_only=False).astype(float)
             present = ~np.isnan(x) if nulls or pa.types.is_floating(t) else np.ones(n, bool)
             v = x[present]
-            if (not np.isfinite(v).all() or (f.lo is not None and (v < f.lo).any())
-                    or (f.hi is not None and (v > f.hi).any())
+            if (not np.isfinite(v).all() or (v < f.low).any() or (v > f.high).any()
+                    or (f.lo_open and (v == f.low).any())
                     or (f.kind == "int" and (v != np.floor(v)).any())):
                 ok = False
                 break

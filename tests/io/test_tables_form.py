@@ -43,7 +43,7 @@ def _broken(tmp_path, key, column, values):
 
 
 @pytest.mark.parametrize("key,column,values,message", [
-    ("nodes", "capacity", lambda n: [-1.0] + [None] * (n - 1), "row 1, column 'capacity': must be >= 0"),
+    ("nodes", "capacity", lambda n: [-1.0] + [None] * (n - 1), "row 1, column 'capacity': must be in [0, 1e+09]"),
     ("nodes", "kind", lambda n: ["source"] * (n - 1) + ["harbour"], "column 'kind': unknown value 'harbour'"),
     ("edges", "time", lambda n: [1] * 3 + [0] + [1] * (n - 4), "row 4, column 'time'"),
     ("edges", "cost", lambda n: ["cheap"] * n, "row 1, column 'cost': expected a number, got the text 'cheap'"),

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InputError
+from ..scenario import MAX_STEPS
 
 __all__ = [
     "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
@@ -97,7 +98,7 @@ RunsOpt = Annotated[int, typer.Option(min=1, metavar="N",
                                       help="Replications per strategy (paired: the same seeds for every strategy).")]
 SeedOpt = Annotated[int, typer.Option(min=0, metavar="SEED",
                                       help="Experiment seed (replication i uses the same seed under every strategy).")]
-StepsOpt = Annotated[int | None, typer.Option(min=1, metavar="N", help="Horizon in steps (default: the scenario's).")]
+StepsOpt = Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, metavar="N", help="Horizon in steps (default: the scenario's).")]
 
 
 def output_format(fmt: TableFormat | str, as_json: bool) -> TableFormat:

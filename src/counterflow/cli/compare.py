@@ -23,17 +23,12 @@ from .common import (
     check_report_path,
     emit_table,
     err,
-    fmt,
     handles_errors,
     output_format,
     progress_bar,
 )
 
 __all__ = ["compare", "compare_json", "compare_table"]
-
-# metrics where "better than the baseline in N % of runs" says something (not costs, not already-paired ones)
-_BEATS = {"delivered_kg", "seized_kg", "flow_reduction_pct", "civilian_harm", "hardship", "backlash"}
-
 
 def compare_json(results, metrics=None, scenario: str | None = None) -> dict:
     """The JSON document of ``compare``: scenario, strategies, runs, seed, baseline and the comparison."""
@@ -47,8 +42,8 @@ def compare_json(results, metrics=None, scenario: str | None = None) -> dict:
 
 
 def compare_table(doc: dict, title: str, metrics: list[str]) -> TableData:
-    """The printed comparison: a row per metric (its unit in the label), a column per strategy."""
-    from ..outcomes import LABELS
+    """The printed comparison: a row per metric, a column per strategy (the cells of the report and the page)."""
+    from ..report.tables import cell, label
 
     names = list(doc["strategies"])
     data = TableData(["metric", *(nm + (" (baseline)" if nm == doc["baseline"] else "") for nm in names)],
@@ -56,23 +51,10 @@ def compare_table(doc: dict, title: str, metrics: list[str]) -> TableData:
     for m in metrics:
         cells = []
         for nm in names:
-            e = doc["strategies"][nm].get(m)
-            if e is None:
-                cells.append("")
-                continue
-            value = e["mean"] if e["mean"] is not None else e["p50"]
-            if value is None:
-                text = "never" if m == "recovery_steps" else "-"
-            else:
-                text = fmt(value)
-                if e["mean"] is None and m == "recovery_steps":
-                    text += " (median; some never)"
-            if nm != doc["baseline"] and e.get("diff_mean") is not None:
-                text += f"\nΔ {fmt(e['diff_mean'])} [{fmt(e['diff_lo'])}, {fmt(e['diff_hi'])}]"
-                if e.get("beats_pct") is not None and m in _BEATS:
-                    text += f"\nbetter in {e['beats_pct']:.0f}%"
-            cells.append(text)
-        data.add_row(LABELS.get(m, m), *cells)
+            c = cell(doc, nm, m)
+            cells.append("\n".join(x for x in (c["value"] + (f" ({c['note']})" if c["note"] else ""),
+                                                 c["delta"], c["better"]) if x))
+        data.add_row(label(m), *cells)
     return data
 
 
@@ -112,7 +94,8 @@ def compare(
     n = len(names or sc.strategy_names()) + 1
     with progress_bar(runs * n, f"{sc.name}", enabled=True) as advance:
         comp = _compare(sc, names or None, runs=runs, seed=seed, baseline=baseline, steps=steps, metrics=metrics,
-                        progress=advance, keep_steps=report is not None or out_dir is not None)
+                        progress=advance, keep_steps=report is not None or out_dir is not None,
+                        keep_flows=report is not None)
     doc = comp.to_dict()
     if out_dir is not None:
         written = write_results(comp.results, out_dir, doc)

@@ -101,6 +101,8 @@ def sweep(
     if executor == "dask":
         require_extra("dask", "dask", "distributed")
     exp = load_experiment(experiment)
+    if exp.sampler in ("sobol", "morris"):
+        require_extra("analysis", "SALib")
     st = Store.create(store, exp, exp.design())
     done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
     done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) * exp.replications

@@ -172,10 +172,7 @@ def sensitivity(store: str | Path | Store, method: str = "sobol", outcomes: list
 
 def plot_indices(result: dict, path: str | Path) -> Path:
     """Bar chart of the indices (one panel per strategy and outcome), saved as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     panels = [(s, o, v) for s, per in result["strategies"].items() for o, v in per.items() if "error" not in v]
     if not panels:
@@ -184,8 +181,8 @@ def plot_indices(result: dict, path: str | Path) -> Path:
     sobol = result["method"] == "sobol"
     ncol = min(3, len(panels))
     nrow = -(-len(panels) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 0.5 + 0.45 * len(names) * nrow + 1.2 * nrow),
-                             squeeze=False)
+    fig = Figure(figsize=(4.2 * ncol, 0.5 + 0.45 * len(names) * nrow + 1.2 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     y = np.arange(len(names))
     for ax, (s, o, v) in zip(axes.flat, panels, strict=False):
         pairs = (("S1", "S1_conf"), ("ST", "ST_conf")) if sobol else (("mu_star", "mu_star_conf"), ("sigma", None))
@@ -203,5 +200,4 @@ def plot_indices(result: dict, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
