@@ -125,7 +125,7 @@ def time_spec(effects: dict, key: str, order: Sequence[str], colours: dict[str, 
                  "encoding": {"y": {"field": "diff", "type": "quantitative"}, "color": colour,
                               "tooltip": [{"field": "strategy", "title": "Strategy"},
                                           {"field": "step", "title": Step},
-                                          {"field": "text", "title": f"change ({unit}), 95 % interval"}]}},
+                                          {"field": "text", "title": f"change ({unit}): mean [95 % interval]"}]}},
                 {"mark": {"type": "rule", "color": "#222", "strokeDash": [4, 3]},
                  "encoding": {"y": {"datum": 0}}},
             ],
@@ -341,20 +341,20 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
             "with": fmt(float(nd["level"][i])), "without": fmt(float(nd["baseline"][i])),
             "change": delta(nd["diff"][i], nd["lo"][i], nd["hi"][i]),
         })
-    tip_e = [{"field": "route", "title": "Route"}, {"field": "with", "title": f"with the strategy ({unit})"},
-             {"field": "without", "title": f"no action ({unit})"},
-             {"field": "change", "title": "change, 95 % interval"}]
+    tip_e = [{"field": "route", "title": "Route"}, {"field": "with", "title": f"with the strategy ({unit}, mean)"},
+             {"field": "without", "title": f"no action ({unit}, mean)"},
+             {"field": "change", "title": "change: mean [95 % interval]"}]
     tip_n = [{"field": "name", "title": "Place"}, {"field": "kind", "title": "Kind"},
-             {"field": "with", "title": f"throughput with the strategy ({unit})"},
-             {"field": "without", "title": f"no action ({unit})"},
-             {"field": "change", "title": "change, 95 % interval"}]
+             {"field": "with", "title": f"throughput with the strategy ({unit}, mean)"},
+             {"field": "without", "title": f"no action ({unit}, mean)"},
+             {"field": "change", "title": "change: mean [95 % interval]"}]
     colour = {"field": "diff", "type": "quantitative",
               "title": f"Change vs no action ({unit}; mean of {runs} paired runs)",
               "scale": {"type": "linear", "domain": [-vmax, vmax], "range": [LESS, "#f2f2f2", MORE],
                         "interpolate": "lab"},
               "legend": {"type": "gradient", "gradientLength": 220, "format": ",.0f"} if any_clear else None}
     max_level = float(max(ed["level"].max(initial=0.0), 1.0))
-    width_enc = {"field": "level", "type": "quantitative", "title": f"Flow with the strategy ({unit})",
+    width_enc = {"field": "level", "type": "quantitative", "title": f"Flow with the strategy ({unit}, mean of runs)",
                  "scale": {"domain": [0, max_level], "range": [0.6, 9]},
                  "legend": {"values": [round(max_level / 10), round(max_level / 2), round(max_level)],
                             "format": ",.0f", "symbolType": "stroke"}}
