@@ -67,7 +67,8 @@ def summarize(runs: pd.DataFrame, strategies: Sequence[str], baseline: str, outc
     outcome. The baseline's own differences are against itself (0 for per-run
     outcomes; the value for paired ones). With ``count`` each entry also
     has ``n``, the number of runs. Outcomes that may be non-finite (recovery,
-    cost per kg averted) also get ``finite_runs``.
+    cost per kg averted) also get ``finite_runs``. Categorical outcomes (``recovery_status``) get
+    ``shares``: the percentage of runs per value.
     """
     keys = list(pair_on)
     base = runs[runs.strategy == baseline].set_index(keys)
@@ -80,6 +81,11 @@ def summarize(runs: pd.DataFrame, strategies: Sequence[str], baseline: str, outc
             if m not in sub:
                 continue
             o = OUTCOMES.get(m)
+            if o is not None and o.categories:
+                col = sub[m]
+                per[m] = ({"n": int(col.size)} if count else {}) | {
+                    "shares": {c: float(100.0 * (col == c).mean()) if col.size else None for c in o.categories}}
+                continue
             vals = sub[m].astype(float).to_numpy()
             entry = ({"n": int(vals.size)} if count else {}) | describe(vals)
             v = sub.loc[common, m].astype(float).to_numpy()

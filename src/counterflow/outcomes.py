@@ -8,7 +8,7 @@ calibration, the report, the web page and the search all read this table, so
 adding an outcome means adding one entry here (and, for a new kind of
 reduction, a line in :func:`reduce_run`).
 
-Two kinds of outcome:
+Two kinds of numeric outcome, and categorical ones:
 
 - **per-run** outcomes (``paired=False``) are computed from one run's own series
   (delivered kg, civilian harm...). Their paired difference is the strategy's
@@ -16,6 +16,10 @@ Two kinds of outcome:
 - **paired** outcomes (``paired=True``) are defined against the baseline run with
   the same seed (flow reduction, recovery, displacement, cost per kg averted).
   Their baseline value is 0 by definition, and their "difference" is the value.
+
+- **categorical** outcomes (``categories`` not empty; ``recovery_status``) take
+  one of a few named values per run; summaries give the share of runs per value.
+  They are kept out of :data:`PAIRED_OUTCOMES` (sweep stores hold numbers only).
 
 ``direction`` is ``"max"`` when more is better for the strategy's goal (seized kg,
 flow reduction), ``"min"`` when less is better (delivered kg, harm, cost).
@@ -40,7 +44,8 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Outcome", "OUTCOMES", "RUN_OUTCOMES", "PAIRED_OUTCOMES", "SUMMARY_OUTCOMES", "LABELS",
+__all__ = ["Outcome", "OUTCOMES", "RUN_OUTCOMES", "PAIRED_OUTCOMES", "CATEGORICAL_OUTCOMES", "SUMMARY_OUTCOMES",
+           "LABELS",
            "PLAIN_LABELS", "get", "better", "reduce_run", "check_names"]
 
 
@@ -60,6 +65,7 @@ class Outcome:
     display_scale: float = 1.0         # views: value x scale ...
     display_unit: str = ""             # ... in this unit
     infinite_when: str = ""            # what a non-finite value means, in words ("" when it cannot be)
+    categories: tuple[str, ...] = ()   # a categorical outcome: its possible values (summarised as shares)
 
     @property
     def higher_is_better(self) -> bool:
@@ -75,8 +81,11 @@ _ALL = [
        series="destroyed", reduce="sum", display_scale=1e-3, display_unit="t"),
     Outcome("flow_reduction_pct", "Flow reduction vs baseline (%)", "Less reaching consumers than with no action (%)",
        "%", "max", paired=True),
-    Outcome("recovery_steps", "Steps to recover to 95% of baseline", "Weeks until supply is back to 95 % of no action",
+    Outcome("recovery_steps", "Steps to recover (back in the band of baseline)",
+       "Weeks until supply is back to no-action levels (within the noise band)",
        "steps", "min", paired=True, infinite_when="not within the horizon"),
+    Outcome("recovery_status", "Recovery status (share of runs, %)", "Supply back to no-action levels? (share of runs)",
+       "%", "max", paired=True, judged=False, categories=("recovered", "never", "no_effect")),
     Outcome("displacement_pct", "Flow displaced to other places (%)", "Flow pushed to other places (%)", "%", "min",
        paired=True, judged=False),
     Outcome("active_nodes", "Active nodes (mean per step)", "Places in use (mean)", "nodes", "min",
@@ -104,7 +113,9 @@ OUTCOMES: Mapping[str, Outcome] = {o.name: o for o in _ALL}
 #: Outcomes computed from one run alone, in the order runs store them.
 RUN_OUTCOMES: tuple[str, ...] = tuple(o.name for o in _ALL if not o.paired)
 #: Outcomes defined against the same-seed baseline run.
-PAIRED_OUTCOMES: tuple[str, ...] = tuple(o.name for o in _ALL if o.paired)
+PAIRED_OUTCOMES: tuple[str, ...] = tuple(o.name for o in _ALL if o.paired and not o.categories)
+#: Outcomes that take one of a few named values per run (summaries give the share of runs per value).
+CATEGORICAL_OUTCOMES: tuple[str, ...] = tuple(o.name for o in _ALL if o.categories)
 #: The outcomes a comparison shows by default (``compare``, the report, the web page).
 SUMMARY_OUTCOMES: tuple[str, ...] = ("delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps",
                                      "displacement_pct", "active_nodes", "route_entropy", "civilian_harm",

@@ -48,7 +48,8 @@ def network_for(scenario: Scenario) -> Network:
 
 
 def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replication: int, seed: int,
-                    steps: int | None = None, keep_steps: bool = False) -> list[RunRecord]:
+                    steps: int | None = None, keep_steps: bool = False, keep_flows: bool = False
+                    ) -> list[RunRecord]:
     """Run one replication of every strategy with the same seed; return one record per strategy."""
     net = network_for(scenario)
     p = scenario.parameters
@@ -56,11 +57,11 @@ def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replicat
     out = []
     for strategy in strategies:
         ss = replication_seed(seed, replication)
-        traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=False).run(steps)
+        traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=keep_flows).run(steps)
         out.append(run_record(
-            traj, replication, seed, keep_steps=keep_steps, source_mask=source,
+            traj, replication, seed, keep_steps=keep_steps, keep_flows=keep_flows, source_mask=source,
             reference_price=net.market_price, recovery_window=p.recovery_window,
-            recovery_threshold=p.recovery_threshold,
+            recovery_band=p.recovery_band,
         ))
     return out
 
@@ -75,6 +76,8 @@ class Results:
     strategies: list[str]
     records: list[RunRecord] = field(default_factory=list)
     baseline: str = "baseline"
+    _scenario: Scenario | None = field(default=None, repr=False, compare=False)
+    _strategies: list[Strategy] | None = field(default=None, repr=False, compare=False)
 
     def table(self) -> pd.DataFrame:
         """One row per (strategy, replication): metrics and paired metrics against the baseline."""
@@ -98,7 +101,7 @@ class Results:
 
     def metric_names(self) -> list[str]:
         """Every outcome a run of these results has, in the registry's order."""
-        return list(OUTCOMES)
+        return [n for n in OUTCOMES if not OUTCOMES[n].categories]
 
     def summary(self, metrics: Sequence[str] | None = None, *, paired: bool = False) -> dict:
         """Per strategy and metric: mean and 5/50/95 % quantiles over replications.
@@ -112,13 +115,34 @@ class Results:
         metrics = list(metrics or self.metric_names())
         out = summarize(self.table(), self.strategies, self.baseline, metrics)
         if not paired:
-            keep = ("mean", "p05", "p50", "p95")
-            out = {s: {m: {k: e[k] for k in keep} for m, e in per.items()} for s, per in out.items()}
+            keep = ("mean", "p05", "p50", "p95", "shares")
+            out = {s: {m: {k: e[k] for k in keep if k in e} for m, e in per.items()} for s, per in out.items()}
         return out
 
     def to_json(self, *, paired: bool = False) -> dict:
         return {"scenario": self.scenario, "runs": self.runs, "seed": self.seed,
                 "strategies": self.summary(paired=paired)}
+
+    def report(self, path, scenario: Scenario | None = None, strategies: Sequence[Strategy] | None = None,
+               metrics: Sequence[str] | None = None):
+        """Write the HTML report of these runs to ``path``; return its path.
+
+        Needs ``keep_steps=True, keep_flows=True``; ``metrics`` are the rows of its table (default all).
+        """
+        from .report import write_report
+        from .scenario import load_scenario
+
+        sc = scenario or self._scenario or load_scenario(self.scenario)
+        return write_report(sc, self, path, strategies or self._strategies, metrics=metrics)
+
+    def __repr__(self) -> str:
+        return (f"<Results {self.scenario}: {', '.join(self.strategies)}; {self.runs} runs, seed {self.seed}, "
+                f"baseline '{self.baseline}', {len(self.records)} records>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(repr(self))}</p>" + self.table().head(20).to_html(index=False, float_format="%.4g")
 
 
 def run_replications(
@@ -131,6 +155,7 @@ def run_replications(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     keep_steps: bool = False,
+    keep_flows: bool = False,
 ) -> Results:
     """Run ``runs`` replications of every strategy with common random numbers.
 
@@ -141,6 +166,11 @@ def run_replications(
         Results are identical whatever the executor.
     progress
         Called with the number of runs finished after each replication.
+    keep_steps
+        Keep every run's per-step series (for time figures and downloads).
+    keep_flows
+        Keep every run's flow total per edge and per node (for maps of the
+        paired difference); strike hits per target are always kept.
 
     Examples
     --------
@@ -155,14 +185,15 @@ def run_replications(
         raise ValueError("runs must be at least 1")
     strategies = list(strategies)
     names = [s.name for s in strategies]
-    res = Results(scenario.name, seed, runs, names)
+    res = Results(scenario.name, seed, runs, names, _scenario=scenario, _strategies=strategies)
     if executor is None:
         for i in range(runs):
-            res.records.extend(run_replication(scenario, strategies, i, seed, steps, keep_steps))
+            res.records.extend(run_replication(scenario, strategies, i, seed, steps, keep_steps,
+                                               keep_flows))
             if progress:
                 progress(len(strategies))
     else:
-        futures = [executor.submit(run_replication, scenario, strategies, i, seed, steps, keep_steps)
+        futures = [executor.submit(run_replication, scenario, strategies, i, seed, steps, keep_steps, keep_flows)
                    for i in range(runs)]
         from concurrent.futures import as_completed
 

@@ -232,7 +232,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
     targets = None
     if cls.targets_key and d[cls.targets_key] is not None:
         raw_targets = d[cls.targets_key]
-        # DESIGN.md shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
+        # shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
         if isinstance(raw_targets, str):
             raw_targets = [raw_targets]
         if isinstance(raw_targets, list):
@@ -252,6 +252,9 @@ def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | N
     sname = name or d["name"]
     if not sname:
         raise ck.error("a strategy needs a 'name'", path)
+    from .scenario import check_strategy_name  # scenario imports this module
+
+    check_strategy_name(sname, ck, join_path(path, "name") if name is None else path)
     if scenario is not None and d["actor"] is not None and d["actor"] not in {j.id for j in scenario.jurisdictions}:
         raise ck.error(f"unknown jurisdiction '{d['actor']}'", join_path(path, "actor"))
     levers = tuple(parse_lever(ck, lv, join_path(join_path(path, "levers"), i), scenario)

@@ -181,6 +181,9 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
     sup = np.zeros(n_solver, np.int64)
     sup[:n_nodes] = supply
     flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, sup, sink)
+    if not ok:
+        raise RuntimeError("planning: the min-cost flow made no progress (unit costs beyond the solver's "
+                           "integer range or a broken problem); check the scenario's costs and prices")
     for j in range(m):
         edge_flow[eidx[j]] = flow[j]
     i = t0

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..outcomes import PAIRED_OUTCOMES, RUN_OUTCOMES
-from ..scenario import Scenario, load_scenario
+from ..scenario import MAX_STEPS, Scenario, load_scenario
 from ..schema import Checker, Field
 from ..strategy import load_strategies
 from ..yamlio import join_path, load_yaml_text
@@ -66,7 +66,7 @@ EXPERIMENT_FIELDS = (
     Field("replications", "int", lo=1, default=1),
     Field("seed", "int", lo=0, default=0),
     Field("outcomes", "list", default=None),
-    Field("steps", "int", lo=1, default=None),
+    Field("steps", "int", lo=1, hi=MAX_STEPS, default=None),
     Field("levels", "int", lo=2, default=4, doc="grid levels of the Morris design"),
     Field("chunk_samples", "int", lo=1, default=None,
           doc="samples per stored chunk (default: ~16 runs, fewer so that there are 32 chunks when possible)"),

@@ -77,6 +77,19 @@ class Store:
         self.metadata_file = self.path / "metadata.json"
         self.samples_file = self.path / "samples.parquet"
 
+    def __repr__(self) -> str:
+        if not self.exists():
+            return f"<Store {self.path} (empty)>"
+        m = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        return (f"<Store {self.path}: {m.get('scenario')}, {m.get('n_points')} points ({m.get('sampler')}) x "
+                f"{len(m.get('strategies', []))} strategies x {m.get('replications')} replications; "
+                f"{len(self.done_chunks())} of {m.get('n_chunks')} chunks stored>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p><code>{html.escape(repr(self))}</code></p>"
+
     # ------------------------------------------------------------- writing
     def exists(self) -> bool:
         return self.metadata_file.is_file()

@@ -62,7 +62,7 @@ def _record(net, scenario, strategy, ss, steps):
     p = scenario.parameters
     traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=False).run(steps)
     return run_record(traj, 0, 0, source_mask=net.kind_mask("source"), reference_price=net.market_price,
-                      recovery_window=p.recovery_window, recovery_threshold=p.recovery_threshold)
+                      recovery_window=p.recovery_window, recovery_band=p.recovery_band)
 
 
 def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarray, levers: list[dict],

@@ -6,7 +6,7 @@ Layout of the store directory::
     uploads/<id>.json          their display name
     jobs/<id>/job.json         the job: request, status, progress, error
     jobs/<id>/results.pkl      the finished :class:`~counterflow.runner.Results` (with steps)
-    jobs/<id>/view.json        what the page shows (summary, bands, map flows)
+    jobs/<id>/view.json        what the page shows (the report's content: comparison, chart specs)
     jobs/<id>/runs.{csv,parquet}, steps.{csv,parquet}   downloads
     jobs/<id>/report.html      the HTML report, written on first request
 
@@ -37,8 +37,8 @@ from typing import Any
 from ..errors import InputError
 from ..runner import Results, run_replications
 from ..scenario import Scenario
-from ..strategy import Strategy, parse_strategy
-from .views import clean, map_flows, results_view
+from ..strategy import BASELINE, Strategy, parse_strategy
+from .views import clean, results_view
 
 __all__ = ["ApiError", "Limits", "JobManager", "JobCancelled", "ACTIVE", "DOWNLOADS", "valid_id"]
 
@@ -171,7 +171,7 @@ class JobManager:
                                f"{active} jobs are already running (the limit is {lim.max_active_jobs}); "
                                "wait for one to finish or cancel it")
             job_id = secrets.token_hex(8)
-            total = request["runs"] * len(strategies) + len(strategies)
+            total = request["runs"] * len(strategies)  # simulated runs: replications x strategies
             job = {"id": job_id, "status": "queued", "created": time.time(), "started": None,
                    "finished": None, "request": request, "scenario": scenario.name,
                    "strategies": [s.name for s in strategies], "done": 0, "total": total,
@@ -205,12 +205,9 @@ class JobManager:
         try:
             self._update(job_id, status="running", started=time.time(), phase="replications")
             res = run_replications(scenario, strategies, runs=req["runs"], seed=req["seed"], steps=req["steps"],
-                                   progress=lambda n: self._advance(job_id, n), keep_steps=True)
-            self._update(job_id, phase="map")
-            flows = map_flows(scenario, strategies, req["seed"], req["steps"])
-            self._advance(job_id, len(strategies))
+                                   progress=lambda n: self._advance(job_id, n), keep_steps=True, keep_flows=True)
             self._update(job_id, phase="saving")
-            self._write_results(d, scenario, strategies, res, flows)
+            self._write_results(d, scenario, strategies, res)
             if self._cancel[job_id].is_set():
                 raise JobCancelled
             self._update(job_id, status="done", phase="done", finished=time.time())
@@ -222,8 +219,7 @@ class JobManager:
             self._update(job_id, status="failed", phase="failed", finished=time.time(),
                          error={"message": f"the run failed: {type(exc).__name__}: {exc}"})
 
-    def _write_results(self, d: Path, scenario: Scenario, strategies: list[Strategy], res: Results,
-                       flows: dict) -> None:
+    def _write_results(self, d: Path, scenario: Scenario, strategies: list[Strategy], res: Results) -> None:
         runs, steps = res.table(), res.steps()
         for name, frame in (("runs", runs), ("steps", steps)):
             tmp = d / f"{name}.parquet.tmp"
@@ -235,7 +231,7 @@ class JobManager:
         _write_atomic(d / "scenario.json", json.dumps(clean(scenario.to_dict())).encode())
         _write_atomic(d / "strategies.json", json.dumps(clean([s.to_dict() for s in strategies])).encode())
         _write_atomic(d / "results.pkl", pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
-        view = results_view(scenario, res, flows)
+        view = results_view(scenario, res, strategies)
         _write_atomic(d / "view.json", json.dumps(clean(view), separators=(",", ":")).encode())
 
     def cancel(self, job_id: str) -> dict:
@@ -274,7 +270,8 @@ class JobManager:
         data = json.loads((d / "scenario.json").read_text(encoding="utf-8"))
         scenario = Scenario.from_dict(data, file=f"{data.get('name', 'scenario')}.yaml")
         raw = json.loads((d / "strategies.json").read_text(encoding="utf-8"))
-        strategies = [parse_strategy(s, scenario=scenario) for s in raw]
+        strategies = [BASELINE if s.get("name") == BASELINE.name and not s.get("levers") else
+                      parse_strategy(s, scenario=scenario) for s in raw]
         with open(d / "results.pkl", "rb") as fh:
             res = pickle.load(fh)  # noqa: S301 - written by this server into its own store
         return scenario, strategies, res
