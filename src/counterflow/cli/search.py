@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..errors import InputError
 from . import app
@@ -166,6 +165,8 @@ def front(
         print_json(data)
         return
     objs = data["objectives"]
+    from rich.table import Table
+
     t = Table(title=f"{data['scenario']}: robust front, {len(data['portfolios'])} portfolios of "
                     f"{data['evaluations']['stored']} evaluated ({data['futures']} futures x "
                     f"{data['replications']} replications); value [95% bootstrap interval]",
