@@ -32,8 +32,6 @@ import pickle
 import re
 import secrets
 import shutil
-import signal
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -41,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..experiments.execute import die_with_parent
 from ..runner import Results, run_replications
 from ..scenario import Scenario
 from ..strategy import Strategy, parse_strategy
@@ -101,24 +100,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def die_with_parent() -> None:
-    """In a child process: be killed when the process that forked it ends (Linux), so no orphan keeps running.
-
-    With the ``forkserver`` start method the parent is the fork server, which
-    exits as soon as the process that started it goes away (even on ``SIGKILL``).
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            return
-        if os.getppid() == 1:  # the parent was already gone before prctl
-            os._exit(1)
-
-
 _CONTEXT = None
 
 
@@ -133,9 +114,10 @@ def process_context():
     return _CONTEXT
 
 
-def _job_main(conn, job_dir: str, scenario: Scenario, strategies: list[Strategy], req: dict) -> None:
+def _job_main(conn, job_dir: str, scenario: Scenario, strategies: list[Strategy], req: dict,
+              server_pid: int) -> None:
     """Body of a job process: run, map, save; report progress and the end over ``conn``."""
-    die_with_parent()
+    die_with_parent(server_pid)
     try:
         conn.send(("update", {"status": "running", "started": time.time(), "phase": "replications"}))
         res = run_replications(scenario, strategies, runs=req["runs"], seed=req["seed"], steps=req["steps"],
@@ -290,7 +272,8 @@ class JobManager:
             self._save(job)
             ctx = process_context()
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_job_main, args=(send, str(self.job_dir(job_id)), scenario, strategies, request),
+            proc = ctx.Process(target=_job_main, args=(send, str(self.job_dir(job_id)), scenario, strategies, request,
+                                                       os.getpid()),
                                name=f"counterflow-job-{job_id}", daemon=True)
             self._procs[job_id] = proc
             t = threading.Thread(target=self._watch, args=(job_id, proc, recv, send), daemon=True,
