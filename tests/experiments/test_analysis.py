@@ -115,7 +115,7 @@ def test_cli_analyze_and_sensitivity_print_json_and_a_chart(sobol_store, tmp_pat
     data = json.loads(r.stdout)
     assert set(data["strategies"]) == {"baseline", "port-strike"}
     png = tmp_path / "s.png"
-    r = runner.invoke(app, ["sensitivity", str(st.path), "--method", "sobol", "-o", "cost_usd", "--plot", str(png),
+    r = runner.invoke(app, ["sensitivity", str(st.path), "--method", "sobol", "-m", "cost_usd", "--plot", str(png),
                             "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)

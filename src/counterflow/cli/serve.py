@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 
 from . import app
-from .common import err, handles_errors
+from .common import err, handles_errors, require_extra
 
 __all__ = ["serve", "is_loopback"]
-
 
 
 def is_loopback(host: str) -> bool:
@@ -28,14 +27,18 @@ def is_loopback(host: str) -> bool:
 @app.command()
 @handles_errors
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind. Keep the loopback default unless you mean to share it.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
-    store: Annotated[Path | None, typer.Option(help="Directory keeping uploads, jobs and results (default ~/.counterflow/web).")] = None,
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to bind. Keep the loopback default unless you mean to share it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, metavar="PORT", help="Port to listen on.")] = 8000,
+    store: Annotated[Path | None, typer.Option(metavar="DIR", help="Directory keeping uploads, jobs and results (default ~/.counterflow/web).")] = None,
     max_active_jobs: Annotated[int, typer.Option(min=1, help="Jobs allowed to run at the same time.")] = 2,
     max_run_steps: Annotated[int, typer.Option(min=1, help="Limit on runs x steps x strategies per job.")] = 50_000,
     max_job_seconds: Annotated[float, typer.Option(min=1.0, help="Wall time after which a job is stopped.")] = 1800.0,
 ) -> None:
-    """Serve the web app: explore scenarios and strategies in a browser (works offline)."""
+    """Serve the web app on a local port.
+
+    Explore scenarios and strategies in a browser (works offline).
+    """
+    require_extra("web", "fastapi", "uvicorn", "multipart")
     import uvicorn
 
     from ..web import Limits, create_app, default_store

@@ -74,7 +74,7 @@ def _run_one(net, strategy, ss, steps, p, seed: int, replication: int):
     traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=False).run(steps)
     rec = run_record(traj, replication, seed, source_mask=net.kind_mask("source"),
                      reference_price=net.market_price, recovery_window=p.recovery_window,
-                     recovery_threshold=p.recovery_threshold)
+                     recovery_band=p.recovery_band)
     return rec, traj
 
 

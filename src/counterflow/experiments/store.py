@@ -229,6 +229,19 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.unlock()
 
+    def __repr__(self) -> str:
+        if not self.exists():
+            return f"<Store {self.path} (empty)>"
+        m = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        return (f"<Store {self.path}: {m.get('scenario')}, {m.get('n_points')} points ({m.get('sampler')}) x "
+                f"{len(m.get('strategies', []))} strategies x {m.get('replications')} replications; "
+                f"{len(self.done_chunks())} of {m.get('n_chunks')} chunks stored>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p><code>{html.escape(repr(self))}</code></p>"
+
     # ------------------------------------------------------------- writing
     def exists(self) -> bool:
         return self.metadata_file.is_file()

@@ -25,15 +25,16 @@ import yaml
 from ..engine import Trajectory, simulate
 from ..errors import InputError
 from ..scenario import Scenario
+from ..scenario_tables import TABLE_KEYS, table_paths
 from ..strategy import Strategy
 from .geojson import write_geojson
 from .graph import write_graphml
 from .tables import write_csv_tables
 
-__all__ = ["write_scenario_yaml", "flow_attributes", "export_scenario", "export_flows", "EXPORT_FORMATS",
-           "format_from_suffix"]
+__all__ = ["write_scenario_yaml", "write_tables_form", "flow_attributes", "export_scenario", "export_flows",
+           "EXPORT_FORMATS", "format_from_suffix"]
 
-EXPORT_FORMATS = ("yaml", "graphml", "geojson", "csv")
+EXPORT_FORMATS = ("yaml", "parquet", "graphml", "geojson", "csv")
 _SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".graphml": "graphml", ".xml": "graphml", ".geojson": "geojson",
            ".json": "geojson", ".csv": "csv"}
 
@@ -47,6 +48,8 @@ def format_from_suffix(path: str | Path, given: str | None = None) -> str:
             raise InputError(f"unknown format '{given}'; expected one of: {', '.join(EXPORT_FORMATS)}",
                              path="format")
         return given
+    if str(path).lower().endswith(".parquet.yaml"):
+        return "parquet"
     fmt = _SUFFIX.get(Path(path).suffix.lower())
     if fmt is None:
         raise InputError(f"cannot tell the format from '{Path(path).name}'; use a suffix "
@@ -67,6 +70,29 @@ def write_scenario_yaml(scenario: Scenario | dict, path: str | Path, header: str
     Path(path).write_text(text, encoding="utf-8")
 
 
+def write_tables_form(scenario: Scenario, path: str | Path, header: str | None = None) -> list[Path]:
+    """Write ``scenario`` as a YAML file plus its node and edge tables; return the files written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = scenario.to_dict()
+    paths = table_paths(path)
+    written = []
+    for key in TABLE_KEYS:
+        records = data[key]
+        cols: dict[str, list] = {}
+        for r in records:
+            for c in r:
+                cols.setdefault(c, [])
+        for c in cols:
+            cols[c] = [r.get(c) for r in records]
+        pq.write_table(pa.table(cols), paths[key], compression="zstd")
+        data[key] = paths[key].name
+        written.append(paths[key])
+    write_scenario_yaml(data, path, header)
+    return [Path(path), *written]
+
+
 def flow_attributes(traj: Trajectory) -> tuple[dict[str, dict], list[dict]]:
     """Per-node and per-edge flow summaries of a run recorded with flows."""
     if traj.edge_flow is None:
@@ -84,17 +110,22 @@ def flow_attributes(traj: Trajectory) -> tuple[dict[str, dict], list[dict]]:
 
 
 def export_scenario(scenario: Scenario, path: str | Path, fmt: str | None = None, *,
-                    node_flows: dict[str, dict] | None = None, edge_flows: list[dict] | None = None) -> list[Path]:
-    """Write ``scenario`` as yaml, graphml, geojson or csv; return the files written.
+                    node_flows: dict[str, dict] | None = None, edge_flows: list[dict] | None = None,
+                    header: str | None = None) -> list[Path]:
+    """Write ``scenario`` as yaml, parquet (the tables form), graphml, geojson or csv; return the files written.
+
+    ``header`` is written as comment lines at the top of a YAML file (yaml and parquet).
 
     For ``csv``, ``path`` is a folder (created) receiving ``nodes.csv`` and ``edges.csv``.
     """
     fmt = format_from_suffix(path, fmt)
     p = Path(path)
-    if fmt == "yaml":
+    if fmt in ("yaml", "parquet"):
         if node_flows or edge_flows:
-            raise InputError("flows can be exported to graphml or geojson, not yaml", path="format")
-        write_scenario_yaml(scenario, p)
+            raise InputError(f"flows can be exported to graphml or geojson, not {fmt}", path="format")
+        if fmt == "parquet":
+            return write_tables_form(scenario, p, header)
+        write_scenario_yaml(scenario, p, header)
         return [p]
     if fmt == "graphml":
         write_graphml(scenario, p, node_flows, edge_flows)

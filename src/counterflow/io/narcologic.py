@@ -131,6 +131,8 @@ def read_narcologic(
     land_risk: float = 0.01,
     hub_occupancy: float = 2.0,
     name: str = "narcologic",
+    nodes: str | Path | None = None,
+    edges: str | Path | None = None,
 ) -> tuple[Scenario, ImportReport]:
     """Import the NarcoLogic tables into a scenario.
 
@@ -139,6 +141,8 @@ def read_narcologic(
     folder
         Folder with ``NodeTable.csv`` and ``EdgeTable.csv`` (default: the copy
         shipped with Counterflow, see :func:`narcologic_dir`).
+    nodes, edges
+        The two tables as files of any name (instead of ``folder``).
     production
         kg per week produced at the producer node, split equally between the
         two organisations (the tables give only an initial stock).
@@ -159,6 +163,9 @@ def read_narcologic(
     """
     base = Path(folder) if folder is not None else narcologic_dir()
     npath, epath = base / "NodeTable.csv", base / "EdgeTable.csv"
+    if nodes is not None or edges is not None:
+        npath, epath = Path(nodes or npath), Path(edges or epath)
+        base = npath.parent if npath.parent == epath.parent else Path(f"{npath} and {epath}")
     nrows = _table(npath, _NODE_COLS)
     erows = _table(epath, _EDGE_COLS)
     report = ImportReport(source=f"NarcoLogic tables in {base}")

@@ -20,7 +20,10 @@ class InterdictionResult:
     ``value_before`` and ``value_after`` are the evader's optimum without and
     with the plan, both evaluated independently of the MILP; ``bound`` is the
     solver's best bound on the optimal ``value_after`` and ``gap`` its relative
-    gap (0 when proven optimal). ``method`` says how the answer was obtained.
+    gap (0 when proven optimal). ``method`` says how the answer was obtained. ``status`` is
+    ``optimal`` only when the plan is proven optimal for the stated problem; ``saa`` marks a
+    sample-average answer with statistical bounds (``detail["saa"]``). ``detail["considered"]``
+    says what could be interdicted (:meth:`InterdictionNetwork.considered`).
     """
 
     objective: str
@@ -92,6 +95,8 @@ def make_result(objective: str, net: InterdictionNetwork, edges: list[int], node
                 detail: dict | None = None) -> InterdictionResult:
     arcs = net.arcs()
     spent = float(np.sum(arcs.icost[net.plan_arcs(arcs, edges, nodes)]))
+    detail = dict(detail or {})
+    detail.setdefault("considered", net.considered(budget))
     return InterdictionResult(objective, before, after, [net.edge_label(e) for e in edges],
                               [net.node_ids[v] for v in nodes], list(edges), list(nodes), status,
-                              gap, bound, seconds, budget, spent, method, certificate, detail or {})
+                              gap, bound, seconds, budget, spent, method, certificate, detail)

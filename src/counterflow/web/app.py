@@ -177,7 +177,7 @@ class JobRequest(ScenarioRef):
                                   description="Names of strategies the scenario carries; baseline is always run.")
     custom: list[dict[str, Any]] = Field(default_factory=list,
                                          description="Strategies composed in the page, in strategy-file form.")
-    runs: int = Field(10, ge=1, description="Replications per strategy.")
+    runs: int = Field(20, ge=1, description="Replications per strategy (the CLI's default).")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Experiment seed.")
     steps: int | None = Field(None, ge=1, description="Horizon in steps (default: the scenario's).")
 
@@ -444,7 +444,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
                 try:
                     sc, strategies, res = jobs.results(job_id)
                     tmp = path.with_name("report.tmp.html")
-                    written = Path(write_report(sc, res, tmp, strategies, png_dir=path.with_name("report_figures")))
+                    written = Path(write_report(sc, res, tmp, strategies, figures_dir=path.with_name("report_figures")))
                     written.replace(path)
                 except ApiError:
                     raise

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from .app import create_app
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "main"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "legibility", "main"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -68,10 +68,12 @@ def launch(executable: str = CHROMIUM):
             browser.close()
 
 
-def run_in_page(page, url: str, strategies: list[str], runs: int, steps: int, timeout_ms: int = 120_000) -> None:
-    """Run the built-in ``caribbean`` with ``strategies`` (and any composed ones) and wait for the table.
+def run_in_page(page, url: str, strategies: list[str], runs: int | None = None, steps: int | None = None,
+                timeout_ms: int = 120_000) -> None:
+    """Run the built-in ``caribbean`` with ``strategies`` (and any composed ones) and wait for the results.
 
-    Opens the page unless it is already open; keeps strategies composed in the page.
+    Opens the page unless it is already open; keeps strategies composed in the page. ``runs`` and
+    ``steps`` left ``None`` keep the page's defaults (the command line's).
     """
     if not page.url.startswith(url):
         page.goto(url + "/")
@@ -81,11 +83,59 @@ def run_in_page(page, url: str, strategies: list[str], runs: int, steps: int, ti
         page.wait_for_function("document.getElementById('scenario-desc').textContent.startsWith('caribbean')")
     for box in page.locator("#strategy-list input[data-kind=carried]:not([disabled])").all():
         box.set_checked(box.get_attribute("value") in strategies)
-    page.fill("#runs", str(runs))
-    page.fill("#steps", str(steps))
+    if runs is not None:
+        page.fill("#runs", str(runs))
+    if steps is not None:
+        page.fill("#steps", str(steps))
     page.click("#start")
     last = strategies[-1] if strategies else "baseline"
-    page.wait_for_selector(f"#compare-table tbody tr[data-strategy='{last}']", timeout=timeout_ms)
+    page.wait_for_selector(f"#compare-table thead th[data-strategy='{last}']", timeout=timeout_ms)
+    page.wait_for_selector("#chart svg", timeout=timeout_ms)
+
+
+_LEGIBILITY_JS = """
+(root) => {
+  const scope = document.querySelector(root);
+  const small = [], overflow = [], titles = [];
+  const walker = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest("title, desc, style, script, noscript")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+    if (!rects.length) continue;                       // not rendered (closed details, hidden)
+    let size = parseFloat(getComputedStyle(el).fontSize), turned = false;
+    if (el instanceof SVGElement && el.getScreenCTM) {
+      const m = el.getScreenCTM();
+      size *= Math.hypot(m.a, m.b);
+      turned = Math.abs(m.b) > Math.abs(m.a);         // rotated text (a y-axis title): its height is its width
+    }
+    const tall = Math.min(...rects.map((r) => (turned ? r.width : r.height)));
+    if (size < 11 || tall < 11) small.push(`${node.textContent.trim().slice(0, 40)} (${size.toFixed(1)}px font, ${tall.toFixed(1)}px tall)`);
+  }
+  for (const el of [document.documentElement, ...scope.querySelectorAll("*")]) {
+    if (el instanceof SVGElement && !(el instanceof SVGSVGElement)) continue;   // shapes inside a chart: no box
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+      overflow.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className && el.className.baseVal === undefined ? el.className : ""} ${el.scrollWidth}>${el.clientWidth}`);
+    }
+  }
+  for (const svg of scope.querySelectorAll(".vega svg, .chart svg")) {
+    titles.push([...svg.querySelectorAll(".role-axis-title text")].map((t) => t.textContent));
+  }
+  return { small, overflow, titles };
+}
+"""
+
+
+def legibility(page, root: str = "body") -> dict:
+    """Measure what a reader sees under ``root``: text under 11 px, elements wider than their box, axis titles.
+
+    Returns ``{"small": [...], "overflow": [...], "titles": [[axis titles of chart 1], ...]}``: text nodes
+    whose font (times any SVG scaling) or line box is under 11 px, elements whose ``scrollWidth`` exceeds
+    their ``clientWidth`` (and the document itself), and the axis titles of every Vega chart.
+    """
+    return page.evaluate(_LEGIBILITY_JS, root)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,7 @@ Layout of the store directory::
     uploads/<id>.json          their display name
     jobs/<id>/job.json         the job: request, status, progress, error
     jobs/<id>/results.pkl      the finished :class:`~counterflow.runner.Results` (with steps)
-    jobs/<id>/view.json        what the page shows (summary, bands, map flows)
+    jobs/<id>/view.json        what the page shows (the report's content: comparison, chart specs)
     jobs/<id>/runs.{csv,parquet}, steps.{csv,parquet}   downloads
     jobs/<id>/report.html      the HTML report, written on first request
 
@@ -43,7 +43,7 @@ from ..experiments.execute import die_with_parent
 from ..runner import Results, run_replications
 from ..scenario import Scenario
 from ..strategy import Strategy, parse_strategy
-from .views import clean, map_flows, results_view
+from .views import clean, results_view
 
 __all__ = ["ApiError", "Limits", "JobManager", "ACTIVE", "DOWNLOADS", "valid_id"]
 
@@ -121,12 +121,9 @@ def _job_main(conn, job_dir: str, scenario: Scenario, strategies: list[Strategy]
     try:
         conn.send(("update", {"status": "running", "started": time.time(), "phase": "replications"}))
         res = run_replications(scenario, strategies, runs=req["runs"], seed=req["seed"], steps=req["steps"],
-                               progress=lambda n: conn.send(("advance", n)), keep_steps=True)
-        conn.send(("update", {"phase": "map"}))
-        flows = map_flows(scenario, strategies, req["seed"], req["steps"])
-        conn.send(("advance", len(strategies)))
+                               progress=lambda n: conn.send(("advance", n)), keep_steps=True, keep_flows=True)
         conn.send(("update", {"phase": "saving"}))
-        write_results(Path(job_dir), scenario, strategies, res, flows)
+        write_results(Path(job_dir), scenario, strategies, res)
         conn.send(("done", None))
     except InputError as exc:
         conn.send(("failed", exc.to_dict()))
@@ -136,7 +133,7 @@ def _job_main(conn, job_dir: str, scenario: Scenario, strategies: list[Strategy]
         conn.close()
 
 
-def write_results(d: Path, scenario: Scenario, strategies: list[Strategy], res: Results, flows: dict) -> None:
+def write_results(d: Path, scenario: Scenario, strategies: list[Strategy], res: Results) -> None:
     """A finished job's files: downloads, scenario and strategies, results and the page's view."""
     runs, steps = res.table(), res.steps()
     for name, frame in (("runs", runs), ("steps", steps)):
@@ -150,7 +147,7 @@ def write_results(d: Path, scenario: Scenario, strategies: list[Strategy], res: 
     _write_atomic(d / "scenario.json", json.dumps(clean(scenario.to_dict())).encode())
     _write_atomic(d / "strategies.json", json.dumps(clean([s.to_dict() for s in strategies])).encode())
     _write_atomic(d / "results.pkl", pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
-    view = results_view(scenario, res, flows)
+    view = results_view(scenario, res, strategies)
     _write_atomic(d / "view.json", json.dumps(clean(view), separators=(",", ":")).encode())
 
 
@@ -261,7 +258,7 @@ class JobManager:
                                f"{active} jobs are already running (the limit is {lim.max_active_jobs}); "
                                "wait for one to finish or cancel it")
             job_id = secrets.token_hex(8)
-            total = request["runs"] * len(strategies) + len(strategies)
+            total = request["runs"] * len(strategies)  # simulated runs: replications x strategies
             job = {"id": job_id, "status": "queued", "created": time.time(), "started": None,
                    "finished": None, "request": request, "scenario": scenario.name,
                    "strategies": [s.name for s in strategies], "done": 0, "total": total,

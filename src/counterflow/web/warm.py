@@ -16,14 +16,13 @@ def _warm() -> None:
     from ..scenario import load_scenario
     from ..strategy import resolve_strategies
     from .jobs import write_results
-    from .views import map_flows
 
     try:
         sc = load_scenario("caribbean")
         strategies = resolve_strategies(sc, list(sc.strategies)[:1])
-        res = run_replications(sc, strategies, runs=1, steps=2, keep_steps=True)
+        res = run_replications(sc, strategies, runs=1, steps=2, keep_steps=True, keep_flows=True)
         with tempfile.TemporaryDirectory() as d:
-            write_results(Path(d), sc, strategies, res, map_flows(sc, strategies, 0, 2))
+            write_results(Path(d), sc, strategies, res)
     except Exception:  # noqa: BLE001, S110 - only a head start; a job loads what it needs itself
         pass
 

@@ -1,0 +1,44 @@
+"""The page gives the command line's numbers: same defaults, and a job equals `compare --json`."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+from typer.testing import CliRunner
+
+from counterflow import load_scenario
+from counterflow.cli import app
+from counterflow.cli.compare import compare
+from counterflow.report.tables import table_rows
+
+
+def test_page_defaults_are_the_cli_defaults(client):
+    """A job that names only a scenario runs the CLI's runs and seed over the scenario's horizon."""
+    defaults = inspect.signature(compare).parameters
+    r = client.post("/api/jobs", json={"scenario": "caribbean"})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["request"]["runs"] == defaults["runs"].default == 20
+    assert job["request"]["seed"] == defaults["seed"].default
+    assert job["request"]["steps"] == load_scenario("caribbean").steps
+    client.post(f"/api/jobs/{job['id']}/cancel")
+    client.app.state.jobs.wait(job["id"], timeout=120)
+
+
+def test_a_page_job_equals_compare_json(client):
+    """The same inputs give identical numbers on the page and in `compare --json`, and the page's table text is
+    the comparison written as `compare` writes it."""
+    args = {"strategies": ["port-strike", "boat-strikes"], "runs": 3, "seed": 5, "steps": 12}
+    r = client.post("/api/jobs", json={"scenario": "caribbean", **args})
+    assert r.status_code == 202, r.text
+    job = client.app.state.jobs.wait(r.json()["id"], timeout=300)
+    assert job["status"] == "done", job
+    view = client.get(f"/api/jobs/{job['id']}/results").json()
+    out = CliRunner().invoke(app, ["compare", "caribbean", *args["strategies"], "--runs", "3", "--seed", "5",
+                                   "--steps", "12", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert view["compare"] == doc
+    assert view["table"] == json.loads(json.dumps(table_rows(doc, view["metrics"])))
+    assert view["horizon"] == 12 and view["runs"] == 3 and view["seed"] == 5
