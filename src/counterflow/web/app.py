@@ -37,7 +37,7 @@ from ..errors import InputError
 from ..scenario import Scenario, builtin_scenarios, load_builtin
 from ..schema import Checker
 from ..strategy import Strategy, parse_strategy, resolve_strategies
-from ..yamlio import load_yaml_text
+from ..yamlio import check_document_size, load_yaml_text
 from .jobs import DOWNLOADS, ApiError, JobManager, Limits
 from .views import lever_catalog, scenario_view
 
@@ -333,9 +333,10 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     def upload(file: UploadFile = File(...)) -> dict:
         filename = _FILENAME.sub("_", Path(file.filename or "upload.yaml").name)[:80] or "upload.yaml"
         raw = file.file.read(lim.max_upload_bytes + 1)
-        if len(raw) > lim.max_upload_bytes:
-            raise ApiError(413, "too_large", f"'{filename}' is larger than the limit of "
-                           f"{lim.max_upload_bytes:,} bytes", field="file")
+        try:  # the loader's own bound on a document's size (the body was already counted while it streamed)
+            check_document_size(raw, filename, lim.max_upload_bytes)
+        except InputError as exc:
+            raise ApiError(413, "too_large", str(exc), field="file", file=filename) from None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
