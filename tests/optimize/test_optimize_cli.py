@@ -85,3 +85,30 @@ def test_issue13_optimiser_inputs_exit_2(tmp_path, caribbean):
         assert res.exit_code == 2, (args, res.output)
         assert "Traceback" not in res.output and word in res.output, (args, res.output)
     assert "line 3" in CliRunner().invoke(app, ["optimize", str(latin), "--source", "s", "--sink", "t"]).output
+
+
+def test_method_option(tmp_path):
+    """--method picks the algorithm per objective (the JSON says which ran), auto picks an exact one,
+    and a method that does not belong to the objective is refused with exit 2."""
+    p = tmp_path / "net.csv"
+    p.write_text(CSV)
+    base = [str(p), "--source", "s", "--sink", "t", "--json", "--budget", "2"]
+    runs = {("min-cost-flow", "auto"): "search", ("min-cost-flow", "milp"): "milp",
+            ("shortest-path", "auto"): "cover", ("shortest-path", "milp"): "milp",
+            ("expected-max-flow", "auto"): "patterns", ("expected-max-flow", "enumerate"): "enumerate",
+            ("max-flow", "auto"): "milp"}
+    values = {}
+    for (obj, method), ran in runs.items():
+        extra = ["--demand", "12", "--penalty", "30"] if obj == "min-cost-flow" else []
+        code, out = _run(*base, "--objective", obj, "--method", method, *extra)
+        assert code == 0, out
+        d = json.loads(out)
+        assert d["method"] == ran and d["status"] == "optimal"
+        values.setdefault(obj, set()).add(d["value_after"])
+    assert all(len(v) == 1 for v in values.values())
+    code, out = _run(*base, "--objective", "expected-max-flow", "--method", "saa", "--samples", "5",
+                     "--replications", "10", "--eval-samples", "100")
+    d = json.loads(out)
+    assert code == 0 and d["status"] == "saa" and d["saa"]["replications"] == 10
+    res = CliRunner().invoke(app, ["optimize", *base, "--method", "search"])
+    assert res.exit_code == 2 and "--method for max-flow" in res.output

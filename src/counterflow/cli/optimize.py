@@ -63,6 +63,14 @@ def _load(network: str, source: str | None, sink: str | None, nodes: Path | None
     return net
 
 
+#: The methods ``--method`` accepts per objective; ``auto`` picks: max-flow ``milp``; shortest-path
+#: ``cover`` on integer data, else ``milp``; min-cost-flow ``search``; expected-max-flow ``patterns``
+#: when the success patterns are few, else ``enumerate`` when the plans are few, else ``saa``.
+METHODS = {"max-flow": ("auto", "milp"), "shortest-path": ("auto", "cover", "milp"),
+           "min-cost-flow": ("auto", "search", "milp"),
+           "expected-max-flow": ("auto", "patterns", "enumerate", "saa", "saa-benders")}
+
+
 @app.command()
 @handles_errors
 def optimize(
@@ -78,13 +86,22 @@ def optimize(
     edges: Annotated[bool, typer.Option("--edges/--no-edges",
                      help="Scenario networks: let edges be interdicted (cost 1 each), or only nodes.")] = True,
     time_limit: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Solver time limit in seconds.")] = None,
+    method: Annotated[str, typer.Option(metavar="NAME", help="Solution method: auto (default) or, per objective, "
+                                        "max-flow: milp; shortest-path: cover, milp; min-cost-flow: search, milp; "
+                                        "expected-max-flow: patterns, enumerate (exact), saa, saa-benders (statistical).")] = "auto",
+    samples: Annotated[int, typer.Option(min=1, metavar="N", help="expected-max-flow SAA: scenarios per replication.")] = 50,
+    replications: Annotated[int, typer.Option(min=2, metavar="N", help="expected-max-flow SAA: replications (>= 10 recommended).")] = 10,
+    eval_samples: Annotated[int, typer.Option(min=2, metavar="N", help="expected-max-flow SAA: scenarios evaluating the plan.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, metavar="N", help="expected-max-flow SAA: random seed.")] = 0,
     out_file: OutFileOpt = None,
     fmt_: FormatOpt = TableFormat.table,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the best interdiction plan within a budget.
 
-    The plan that hurts the evader most (exact MILP, HiGHS).
+    The plan that hurts the evader most, proven optimal (status optimal) or with a proven bound at
+    the time limit; stochastic instances too large for exact methods say saa, with statistical
+    bounds. --method picks the algorithm (auto: the fastest exact one that applies).
 
     Scenario networks: every hub and transit node and every edge costs 1 to interdict (unless --nodes
     is given); edge cost (USD/kg) is the length for shortest-path. Plans are analysis of a stylised
@@ -97,16 +114,24 @@ def optimize(
         shortest_path_interdiction,
     )
 
-    net = _load(network, source, sink, nodes, edges)
     obj = objective.value
+    allowed = METHODS[obj]
+    if method not in allowed:
+        raise InputError(f"--method for {obj} must be one of {', '.join(allowed)}, got {method!r}", path="method")
+    net = _load(network, source, sink, nodes, edges)
     if obj == "min-cost-flow":
         if demand is None or penalty is None:
             raise InputError("min-cost-flow needs --demand and --penalty")
-        res = min_cost_flow_interdiction(net, budget, demand=demand, penalty=penalty, time_limit=time_limit)
+        res = min_cost_flow_interdiction(net, budget, demand=demand, penalty=penalty, time_limit=time_limit,
+                                         method=method)
     elif obj == "shortest-path":
-        res = shortest_path_interdiction(net, budget, time_limit=time_limit)
+        res = shortest_path_interdiction(net, budget, time_limit=time_limit, method=method)
     elif obj == "expected-max-flow":
-        res = expected_max_flow_interdiction(net, budget, time_limit=time_limit)
+        res = expected_max_flow_interdiction(net, budget, time_limit=time_limit,
+                                             method="saa" if method == "saa-benders" else method,
+                                             saa_solver="benders" if method == "saa-benders" else "milp",
+                                             samples=samples, replications=replications,
+                                             eval_samples=eval_samples, seed=seed)
     else:
         res = max_flow_interdiction(net, budget, time_limit=time_limit)
     units = _units(obj, network)

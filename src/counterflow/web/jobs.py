@@ -42,7 +42,7 @@ from ..errors import InputError
 from ..experiments.execute import die_with_parent
 from ..runner import Results, run_replications
 from ..scenario import Scenario
-from ..strategy import Strategy, parse_strategy
+from ..strategy import BASELINE, Strategy, parse_strategy
 from .views import clean, results_view
 
 __all__ = ["ApiError", "Limits", "JobManager", "ACTIVE", "DOWNLOADS", "valid_id"]
@@ -408,7 +408,8 @@ class JobManager:
             data = json.loads(self._read(job_id, "scenario.json"))
             scenario = Scenario.from_dict(data, file=f"{data.get('name', 'scenario')}.yaml")
             raw = json.loads(self._read(job_id, "strategies.json"))
-            strategies = [parse_strategy(s, scenario=scenario) for s in raw]
+            strategies = [BASELINE if s.get("name") == BASELINE.name and not s.get("levers") else
+                          parse_strategy(s, scenario=scenario) for s in raw]
             res = pickle.loads(self._read(job_id, "results.pkl"))  # noqa: S301 - written by this server into its own store
         except (ValueError, pickle.UnpicklingError, EOFError, InputError) as exc:
             raise ApiError(410, "damaged_job", f"job '{job_id}' has damaged result files "
