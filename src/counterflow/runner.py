@@ -8,9 +8,6 @@ and results do not depend on how many workers ran them or in which order.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -39,9 +36,7 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 
 def network_for(scenario: Scenario) -> Network:
     """Compiled network for ``scenario``, cached per process (the warm-up is cached with it)."""
-    # the key is the whole scenario's content (its repr is a short summary and would merge scenarios that
-    # differ only in parameters, capacities...)
-    key = hashlib.sha1(pickle.dumps(dataclasses.replace(scenario, strategies={}, source=None), protocol=5)).hexdigest()
+    key = scenario.content_key()
     net = _NETWORKS.get(key)
     if net is None:
         if len(_NETWORKS) > 64:

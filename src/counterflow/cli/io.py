@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..scenario import MAX_STEPS
 from . import app
-from .common import err, handles_errors, print_json, progress_bar
+from .common import MAX_STEPS, err, handles_errors, print_json, progress_bar
 
 __all__ = ["import_network", "export", "generate"]
 

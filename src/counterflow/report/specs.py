@@ -87,7 +87,9 @@ def time_spec(effects: dict, key: str, order: Sequence[str], colours: dict[str, 
     xdom = [min(r["step"] for r in levels), max(r["step"] for r in levels)] if levels else [0, 1]
     smooth = f", {smoothed}-{step} moving average" if smoothed > 1 and how != "cumsum" else ""
     colour = {"field": "strategy", "type": "nominal", "title": "Strategy",
-              "scale": _colour_scale([n for n in order if n in per], colours)}
+              "scale": _colour_scale([n for n in order if n in per], colours),
+              "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3, "symbolOpacity": 1,
+                         "symbolFillColor": None}}
     level_chart = {
         "title": {"text": f"{label} ({unit})",
                   "subtitle": f"Levels for context: median over {runs} runs of each strategy{smooth}"},
@@ -338,7 +340,7 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
               "title": f"Change vs no action ({unit}; mean of {runs} paired runs)",
               "scale": {"type": "linear", "domain": [-vmax, vmax], "range": [LESS, "#f2f2f2", MORE],
                         "interpolate": "lab"},
-              "legend": {"gradientLength": 220, "format": ",.0f"} if any_clear else None}
+              "legend": {"type": "gradient", "gradientLength": 220, "format": ",.0f"} if any_clear else None}
     max_level = float(max(ed["level"].max(initial=0.0), 1.0))
     width_enc = {"field": "level", "type": "quantitative", "title": f"Flow with the strategy ({unit})",
                  "scale": {"domain": [0, max_level], "range": [0.6, 9]},

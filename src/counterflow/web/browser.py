@@ -172,8 +172,11 @@ def main(argv: list[str] | None = None) -> None:
         page.locator("#events details").first.locator("summary").click()
         page.locator("#events-panel").screenshot(path=str(out / "web-events.png"))
         job = page.evaluate("location.hash.split('=')[1]")
+        html = page.request.get(f"{url}/api/jobs/{job}/download/report.html").body()
+        saved = Path(store) / "report.html"
+        saved.write_bytes(html)
         report = browser.new_page(viewport={"width": 1366, "height": 768})
-        report.goto(f"{url}/api/jobs/{job}/download/report.html")
+        report.goto(saved.as_uri())
         report.wait_for_function("document.querySelectorAll('.chart svg').length === "
                                  "document.querySelectorAll('.chart').length")
         report.screenshot(path=str(out / "report-top.png"))

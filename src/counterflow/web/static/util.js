@@ -13,7 +13,9 @@ export class ApiError extends Error {
 }
 
 export async function api(path, options = {}) {
-  const opts = { ...options, headers: { ...(options.headers || {}) } };
+  // X-Counterflow: the header the server asks of every request that changes something (a form on another
+  // site cannot send it); sent on every call, harmless on reads.
+  const opts = { ...options, headers: { "X-Counterflow": "1", ...(options.headers || {}) } };
   if (opts.json !== undefined) {
     opts.body = JSON.stringify(opts.json);
     opts.headers["Content-Type"] = "application/json";
