@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.installed-core
 FULL := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast bench lint docs docs-serve clean venv
+.PHONY: demo test test-fast bench lint docs docs-serve clean venv screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test-fast: $(FULL)
 
 bench: $(FULL)
 	$(BIN)/python benchmarks/run_all.py
+
+# the screenshots of the page and the report in docs/img (CI: make screenshots SCREENSHOTS=<untracked dir>)
+SCREENSHOTS ?= docs/img
+screenshots: $(FULL)
+	$(BIN)/python -m counterflow.web.browser --out-dir $(SCREENSHOTS)
 
 lint: $(FULL)
 	$(BIN)/ruff check src tests benchmarks

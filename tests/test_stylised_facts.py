@@ -7,9 +7,9 @@ organisations=2)`` for s = 1, 2, chosen before looking at any result.
 
 Where a fact does not hold on a network the test is marked ``xfail`` with
 the mechanism that breaks it (found by inspecting the runs; see the
-module-level notes in docs/levers.md). They are not strict, because the
-engine's calibration is still moving; they still run, and report XPASS when
-the fact starts to hold.
+module-level notes in docs/levers.md). The configuration makes every xfail
+strict: when the fact starts to hold the test fails (XPASS) until the mark
+and the note are removed.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ already-parsed data; :meth:`Scenario.to_dict` gives back the file form.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import deque
 from collections.abc import Collection
@@ -192,6 +193,16 @@ class Scenario:
     strategies: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 
+    def content_key(self) -> str:
+        """A hash of everything that shapes a run except the strategies and the source path.
+
+        Caches of compiled networks and warm-up states are keyed by it (the short ``repr`` below
+        names a scenario for people and leaves out most of its content).
+        """
+        parts = (self.name, self.description, self.steps, self.jurisdictions, self.nodes, self.edges,
+                 self.organisations, self.markets, self.parameters)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
+
     def __repr__(self) -> str:
         return (f"<Scenario '{self.name}': {len(self.nodes)} nodes, {len(self.edges)} edges, "
                 f"{len(self.organisations)} organisations, {len(self.markets)} markets, {self.steps} steps, "
@@ -348,21 +359,10 @@ class Scenario:
     def to_dict(self) -> dict:
         """The scenario in file form (YAML-ready); unlimited values are left out."""
 
-        def clean(d: dict, defaults: dict) -> dict:
-            return {k: v for k, v in d.items() if not (isinstance(v, float) and math.isinf(v))
-                    and not (k in defaults and defaults[k] == v and k not in ("id",))}
-
-        node_defaults = {"name": "", "capacity": INF, "storage": INF, "enforcement": 0.0,
-                         "occupancy": 0.0, "dormant": False}
-        edge_defaults = {"capacity": INF, "dormant": False}
         out: dict = {"name": self.name, "description": self.description, "steps": self.steps}
         out["jurisdictions"] = [asdict(j) for j in self.jurisdictions]
-        out["nodes"] = [clean(asdict(n), node_defaults) for n in self.nodes]
-        out["edges"] = []
-        for e in self.edges:
-            d = asdict(e)
-            d = {"from": d.pop("src"), "to": d.pop("dst"), **d}
-            out["edges"].append(clean(d, edge_defaults))
+        out["nodes"] = [node_record(n) for n in self.nodes]
+        out["edges"] = [edge_record(e) for e in self.edges]
         out["organisations"] = []
         for o in self.organisations:
             d = asdict(o)
@@ -389,6 +389,28 @@ class Scenario:
         """Strategies the scenario carries, with ``baseline`` first."""
         names = list(self.strategies)
         return ["baseline"] + [n for n in names if n != "baseline"]
+
+
+_NODE_DEFAULTS = {"name": "", "capacity": INF, "storage": INF, "enforcement": 0.0, "occupancy": 0.0,
+                  "dormant": False}
+_EDGE_DEFAULTS = {"capacity": INF, "dormant": False}
+
+
+def _clean(d: dict, defaults: dict) -> dict:
+    return {k: v for k, v in d.items() if not (isinstance(v, float) and math.isinf(v))
+            and not (k in defaults and defaults[k] == v)}
+
+
+def node_record(n: Node) -> dict:
+    """A node in file form (unlimited values and most defaults left out)."""
+    return _clean({f: getattr(n, f) for f in Node.__slots__}, _NODE_DEFAULTS)
+
+
+def edge_record(e: Edge) -> dict:
+    """An edge in file form (``from``/``to`` first; unlimited values and defaults left out)."""
+    d = {"from": e.src, "to": e.dst, "mode": e.mode, "capacity": e.capacity, "cost": e.cost, "time": e.time,
+         "risk": e.risk, "dormant": e.dormant}
+    return _clean(d, _EDGE_DEFAULTS)
 
 
 def check_strategy_name(name: Any, ck: Checker, path: str) -> None:

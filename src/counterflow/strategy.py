@@ -232,7 +232,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
     targets = None
     if cls.targets_key and d[cls.targets_key] is not None:
         raw_targets = d[cls.targets_key]
-        # DESIGN.md shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
+        # shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
         if isinstance(raw_targets, str):
             raw_targets = [raw_targets]
         if isinstance(raw_targets, list):

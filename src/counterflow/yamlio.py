@@ -17,7 +17,7 @@ import yaml
 from .errors import InputError
 
 __all__ = [
-    "LineMap", "load_yaml", "load_yaml_text", "join_path", "read_text", "check_document_size",
+    "LineMap", "load_yaml", "load_yaml_text", "join_path", "read_text", "check_document_size", "check_depth",
     "MAX_DEPTH", "MAX_ALIAS_NODES", "UPLOAD_MAX_BYTES",
 ]
 
@@ -191,6 +191,17 @@ def load_yaml_text(text: str, file: str | None = None, *, max_bytes: int | None 
     finally:
         loader.dispose()
     return data, lines
+
+
+def check_depth(data: Any, file: str | None = None, limit: int = MAX_DEPTH) -> None:
+    """Refuse parsed data (e.g. JSON) nested deeper than ``limit`` levels (an iterative walk: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                raise InputError(f"nesting deeper than {limit} levels of objects and lists", file=file)
+            stack.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict) else node))
 
 
 def _yaml_error(exc: yaml.YAMLError, file: str | None) -> InputError:

@@ -211,9 +211,17 @@ def test_starting_the_cli_loads_no_heavy_library():
     code = ("import sys, counterflow, counterflow.cli\n"
             "from typer.main import get_command\n"
             "get_command(counterflow.cli.app)\n"
-            "heavy = ['numba', 'pandas', 'matplotlib', 'ortools', 'dask', 'fastapi', 'scipy', 'pyarrow', 'duckdb']\n"
+            "heavy = ['numba', 'pandas', 'matplotlib', 'ortools', 'dask', 'fastapi', 'scipy', 'pyarrow', 'duckdb',"
+            " 'numpy', 'counterflow.scenario']\n"
             "print(','.join(m for m in heavy if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": SRC},
                        timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == ""
+
+
+def test_the_cli_step_bound_is_the_scenario_bound():
+    from counterflow.cli.common import MAX_STEPS
+    from counterflow.scenario import MAX_STEPS as SCENARIO_MAX_STEPS
+
+    assert MAX_STEPS == SCENARIO_MAX_STEPS

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 import json
 
 from typer.testing import CliRunner
@@ -42,3 +44,19 @@ def test_a_page_job_equals_compare_json(client):
     assert view["compare"] == doc
     assert view["table"] == json.loads(json.dumps(table_rows(doc, view["metrics"])))
     assert view["horizon"] == 12 and view["runs"] == 3 and view["seed"] == 5
+    # ... and `compare`'s printed table has the same cells: value, Δ [interval], "better in N%"
+    printed = CliRunner().invoke(app, ["compare", "caribbean", *args["strategies"], "--runs", "3", "--seed", "5",
+                                       "--steps", "12", "--format", "csv"])
+    assert printed.exit_code == 0, printed.output
+    rows = list(csv.reader(io.StringIO(printed.stdout)))
+    for row, printed_row in zip(view["table"], rows[1:], strict=True):
+        assert printed_row[0] == row["label"]
+        for name, text in zip(view["strategies"], printed_row[1:], strict=True):
+            c = row["cells"][name]
+            parts = [c["value"] + (f" ({c['note']})" if c["note"] else ""), c["delta"], c["better"]]
+            assert text == "; ".join(p for p in parts if p)  # csv joins a cell's lines with "; "
+    # the job's report is written from the stored runs and carries the same table
+    r = client.get(f"/api/jobs/{job['id']}/download/report.html")
+    assert r.status_code == 200, r.text
+    first = view["table"][0]["cells"]["port-strike"]
+    assert f'data-metric="{view["table"][0]["metric"]}"><b>{first["value"]}</b>' in r.text

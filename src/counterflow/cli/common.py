@@ -34,7 +34,6 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InputError
-from ..scenario import MAX_STEPS
 
 __all__ = [
     "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
@@ -68,6 +67,11 @@ err = _LazyConsole(stderr=True)
 
 
 # ---------------------------------------------------------------- the option grammar
+
+#: the longest horizon a scenario may declare (``counterflow.scenario.MAX_STEPS``; a test checks they agree;
+#: not imported from there so that ``counterflow --help`` does not load the scenario module)
+MAX_STEPS = 2000
+
 
 class TableFormat(StrEnum):
     table = "table"

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..scenario import MAX_STEPS
 from . import app
-from .common import err, handles_errors, print_json, progress_bar
+from .common import MAX_STEPS, err, handles_errors, print_json, progress_bar
 
 __all__ = ["import_network", "export", "generate"]
 
@@ -53,6 +52,12 @@ def import_network(
     mapping: Annotated[list[str] | None, typer.Option("--map", metavar="TABLE.FIELD=COLUMN",
                        help="CSV column mapping, e.g. node.id=ID or edge.from=src; repeatable.")] = None,
     name: Annotated[str | None, typer.Option(metavar="NAME", help="Scenario name.")] = None,
+    dormant: Annotated[float, typer.Option("--dormant", min=0.0, max=0.9, metavar="SHARE",
+                       help="Add dormant alternatives: this share of hubs and transit nodes gets a dormant twin "
+                            "(the generator's dormant-share rule).")] = 0.0,
+    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the --dormant draw.")] = 0,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, metavar="N",
+                        help="Most rows read from one CSV table.")] = 5_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,
 ) -> None:
     """Import a network into a runnable scenario.
@@ -70,7 +75,7 @@ def import_network(
         node_cols, edge_cols = _mapping(mapping)
         nodes = files[0] if len(files) == 2 else None
         scenario, report = read_csv_tables(nodes, files[-1], node_columns=node_cols, edge_columns=edge_cols,
-                                           name=name)
+                                           name=name, max_rows=max_rows)
     elif fmt in ("graphml", "geojson"):
         if len(files) != 1:
             raise InputError(f"{fmt} needs exactly one input file", path="inputs")
@@ -87,7 +92,16 @@ def import_network(
             scenario, report = read_narcologic(files[0] if files else None, **named)
         else:
             raise InputError("narcologic takes NODES.csv EDGES.csv or one folder", path="inputs")
-    written = _write(scenario, output, None, report, f"Imported by 'counterflow import {fmt}' from {report.source}.")
+    header = f"Imported by 'counterflow import {fmt}' from {report.source}."
+    if dormant > 0:
+        from ..generate import add_dormant_alternatives
+
+        scenario, added = add_dormant_alternatives(scenario, dormant, seed)
+        report.notes.append(f"added {added} dormant alternatives (share {dormant:g} of hubs and transit nodes, "
+                            f"seed {seed})")
+        report.nodes, report.edges = len(scenario.nodes), len(scenario.edges)
+        header += f" Dormant alternatives: --dormant {dormant:g} --seed {seed}."
+    written = _write(scenario, output, None, report, header)
     if as_json:
         print_json({"scenario": scenario.name, "written": [str(p) for p in written], **report.to_dict()})
         return

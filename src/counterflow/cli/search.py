@@ -8,33 +8,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..errors import InputError
 from . import app
-from .common import err, fmt, handles_errors, out, print_json
+from .common import (
+    MissingExtra,
+    check_report_path,
+    err,
+    fmt,
+    handles_errors,
+    out,
+    pick_store,
+    print_json,
+    write_data,
+)
 
 ETHICS = ("Harm and backlash are reported next to flow; scenario numbers are illustrative, "
           "not forecasts or targeting advice.")
 
 
 def _need_pymoo() -> None:
+    """Exit 2 naming the extra when pymoo cannot be imported."""
     try:
         import pymoo  # noqa: F401
     except ImportError:
-        raise InputError("the search needs the optional extra 'search' (pymoo): "
-                         "pip install 'counterflow[search]'") from None
+        raise MissingExtra("this needs the optional dependencies 'search' (pymoo missing); install them with: "
+                           "pip install 'counterflow[search]'") from None
 
 
 @app.command()
 @handles_errors
 def search(
-    search_file: Annotated[Path, typer.Argument(help="Search YAML file (levers, objectives, futures...).")],
-    store: Annotated[Path, typer.Option("--store", help="Store directory (created, or resumed if it exists).")],
-    executor: Annotated[str, typer.Option(help="local (process pool), dask, or sequential.")] = "local",
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: CPU count; dask: 2).")] = None,
-    address: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
-    warm_start: Annotated[Path | None, typer.Option("--warm-start",
+    search_file: Annotated[Path, typer.Argument(metavar="SEARCH",
+                                                help="Search YAML file (levers, objectives, futures...).")],
+    store: Annotated[Path, typer.Option("--store", metavar="DIR",
+                                        help="Store directory (created, or resumed if it exists).")],
+    executor: Annotated[str, typer.Option(metavar="local|dask|sequential",
+                                          help="local (process pool), dask, or sequential.")] = "local",
+    workers: Annotated[int | None, typer.Option(min=1, metavar="N",
+                                                help="Worker processes (default: CPU count; dask: 2).")] = None,
+    address: Annotated[str | None, typer.Option(metavar="URL",
+                                                help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    warm_start: Annotated[Path | None, typer.Option("--warm-start", metavar="DIR",
                                                      help="An earlier search store: its front seeds the first generation.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,
 ) -> None:
@@ -119,25 +134,39 @@ def _genes_of(path: Path, ids: list[int]) -> list:
 @app.command()
 @handles_errors
 def front(
-    store: Annotated[Path, typer.Argument(help="Search store directory.")],
+    store_arg: Annotated[Path | None, typer.Argument(metavar="[STORE]", help="Search store directory (or --store).")] = None,
+    store_opt: Annotated[Path | None, typer.Option("--store", metavar="DIR", help="Search store directory.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report (with its figures) here.")] = None,
-    portfolio: Annotated[int | None, typer.Option("--portfolio", "-p",
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
+                                                  help="Write the front as JSON (.json) or one row per portfolio (.csv).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="FILE.html",
+                                                help="Write an HTML report (with its figures) here.")] = None,
+    portfolio: Annotated[int | None, typer.Option("--portfolio", "-p", metavar="N",
                                                   help="Scenario discovery for this evaluation number.")] = None,
 ) -> None:
     """The robust Pareto front of a search store: values with 95% intervals, out-of-sample survival, in words."""
     from ..search.front import discover, front as _front  # noqa: I001
 
+    check_report_path(report)
+    store = pick_store(store_arg, store_opt)
     data = _front(store)
     if portfolio is not None:
         data["discovery"] = discover(store, portfolio)
     if report is not None:
         _write_report(data, report)
         data["report"] = str(report)
+    if out_file is not None:
+        rows = [{"eval": p["eval"], "portfolio": p["description"], "cost_usd": p["cost_usd"],
+                 "feasible": p["feasible"], "survives_out_of_sample": p["survives_out_of_sample"],
+                 **{f"{k}_{part}": v[part] for k, v in p["objectives"].items() for part in ("value", "lo", "hi")}}
+                for p in data["portfolios"]]
+        write_data(out_file, data, rows)
     if as_json:
         print_json(data)
         return
     objs = data["objectives"]
+    from rich.table import Table
+
     t = Table(title=f"{data['scenario']}: robust front, {len(data['portfolios'])} portfolios of "
                     f"{data['evaluations']['stored']} evaluated ({data['futures']} futures x "
                     f"{data['replications']} replications); value [95% bootstrap interval]",

@@ -17,6 +17,8 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ import yaml
 
 from ..engine import Trajectory, simulate
 from ..errors import InputError
-from ..scenario import Scenario
+from ..scenario import Scenario, edge_record, node_record
 from ..scenario_tables import TABLE_KEYS, table_paths
 from ..strategy import Strategy
 from .geojson import write_geojson
@@ -62,12 +64,36 @@ def write_scenario_yaml(scenario: Scenario | dict, path: str | Path, header: str
 
     ``header`` is written as ``#`` comment lines at the top (e.g. provenance and defaults).
     """
+    head = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) if header else ""
+    if isinstance(scenario, Scenario) and len(scenario.nodes) + len(scenario.edges) > STREAM_RECORDS:
+        _write_streamed(scenario, Path(path), head)
+        return
     data = scenario.to_dict() if isinstance(scenario, Scenario) else scenario
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=1 << 16,
                      allow_unicode=True)
-    if header:
-        text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
-    Path(path).write_text(text, encoding="utf-8")
+    Path(path).write_text(head + text, encoding="utf-8")
+
+
+#: Networks with more node and edge records than this are written record by record (bounded memory).
+STREAM_RECORDS = 20_000
+
+
+def _write_streamed(scenario: Scenario, path: Path, head: str) -> None:
+    """Write a large scenario one record per line (JSON flow mappings, which YAML reads) without
+    building the whole document in memory."""
+    rest = dataclasses.replace(scenario, nodes=(), edges=()).to_dict()
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        for key, value in rest.items():
+            if key in ("nodes", "edges"):
+                fh.write(f"{key}:\n")
+                records = scenario.nodes if key == "nodes" else scenario.edges
+                make = node_record if key == "nodes" else edge_record
+                for r in records:
+                    fh.write("- " + json.dumps(make(r), ensure_ascii=False) + "\n")
+            else:
+                fh.write(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                                   width=1 << 16, allow_unicode=True))
 
 
 def write_tables_form(scenario: Scenario, path: str | Path, header: str | None = None) -> list[Path]:

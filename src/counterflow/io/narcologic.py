@@ -65,22 +65,12 @@ _EDGE_COLS = ("EndNodes_1", "EndNodes_2", "Capacity")
 
 
 def narcologic_dir() -> Path:
-    """Folder of the NarcoLogic tables shipped with Counterflow.
-
-    Falls back to ``shared/data/narcologic`` beside the working directory or
-    one of its parents (the project's layout) when the package was installed
-    without its data files.
-    """
+    """Folder of the NarcoLogic tables shipped with Counterflow."""
     shipped = Path(str(resources.files("counterflow.io").joinpath("narcologic_data")))
     if (shipped / "NodeTable.csv").is_file():
         return shipped
-    for base in (Path.cwd(), *Path.cwd().parents):
-        cand = base / "shared" / "data" / "narcologic"
-        if (cand / "NodeTable.csv").is_file():
-            return cand
-    raise InputError("the NarcoLogic tables are not installed with this package and no "
-                     "shared/data/narcologic folder was found; pass the folder that holds "
-                     "NodeTable.csv and EdgeTable.csv")
+    raise InputError("the NarcoLogic tables are not installed with this package; pass the folder that "
+                     "holds NodeTable.csv and EdgeTable.csv, or the two tables")
 
 
 def _country(code: int) -> tuple[str, str] | None:

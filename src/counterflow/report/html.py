@@ -28,7 +28,8 @@ table{border-collapse:collapse;background:#fff;margin:8px 0;font-size:14px;width
 th,td{padding:6px 8px;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}
 th{background:#f0efe9;font-weight:600;font-size:13px}
 td.name,th.name{text-align:left}
-td .d,td .b,td .n{display:block;color:#444;font-size:12px;white-space:nowrap}
+td .d,td .b,td .n{display:block;color:#444;font-size:12px;white-space:nowrap}td .n{white-space:normal}
+td.name{min-width:11em}
 td.good{background:#e8f4e8}td.bad{background:#fbeaea}
 .swatch{display:inline-block;width:.85em;height:.85em;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .chart{margin:10px 0 22px}.maps .chart{margin-bottom:6px}

@@ -72,30 +72,43 @@ class Evaluations:
         self.genes: dict[int, np.ndarray] = {}
         self.errors: dict[int, str | None] = {}
         self.seconds: dict[int, float] = {}
+        self._fg: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.uses_regret = any(o.robustness == "regret" for o in list(spec.objectives) + list(spec.constraints))
 
     def add_frame(self, df: pd.DataFrame) -> None:
         """Add stored rows (one evaluation or many)."""
         if df.empty:
             return
-        gcols = [c for c in df.columns if c.startswith("g") and c[1:].isdigit()]
+        gcols = sorted([c for c in df.columns if c.startswith("g") and c[1:].isdigit()], key=lambda c: int(c[1:]))
         outcomes = [o for o in self.spec_outcomes() if o in df.columns]
-        for eid, sub in df.groupby("eval", sort=True):
+        df = df.sort_values(["eval", "future", "replication"], kind="stable")
+        ev = df["eval"].to_numpy(np.int64)
+        f_all = df["future"].to_numpy(np.int64)
+        r_all = df["replication"].to_numpy(np.int64)
+        vals = {o: df[o].to_numpy(float) for o in outcomes}
+        G = df[gcols].to_numpy(float) if gcols else np.zeros((len(df), 0))
+        keys = df["key"].to_numpy(object)
+        ok = (df["status"] == "ok").to_numpy()
+        errs = df["error"].to_numpy(object)
+        secs = df["seconds"].to_numpy(float) if "seconds" in df else np.zeros(len(df))
+        ids, starts = np.unique(ev, return_index=True)
+        ends = list(starts[1:]) + [len(df)]
+        for eid, a, b in zip(ids, starts, ends, strict=True):
             eid = int(eid)
+            f, r = f_all[a:b], r_all[a:b]
             cells = {}
-            f = sub["future"].to_numpy(int)
-            r = sub["replication"].to_numpy(int)
             for o in outcomes:
                 m = np.full((self.F, self.R), np.nan)
-                m[f, r] = sub[o].to_numpy(float)
+                m[f, r] = vals[o][a:b]
                 cells[o] = m
             self.cells[eid] = cells
-            self.keys[eid] = str(sub["key"].iloc[0])
-            self.genes[eid] = sub[sorted(gcols, key=lambda c: int(c[1:]))].iloc[0].to_numpy(float) if gcols \
-                else np.zeros(0)
-            bad = sub[sub["status"] != "ok"]
-            self.errors[eid] = None if bad.empty and len(sub) == self.F * self.R else \
-                (str(bad["error"].iloc[0]).splitlines()[0] if not bad.empty else "missing cells")
-            self.seconds[eid] = float(sub["seconds"].iloc[0]) if "seconds" in sub else 0.0
+            self.keys[eid] = str(keys[a])
+            self.genes[eid] = G[a]
+            bad = np.flatnonzero(~ok[a:b])
+            self.errors[eid] = (str(errs[a + bad[0]]).splitlines()[0] if bad.size else
+                                (None if b - a == self.F * self.R else "missing cells"))
+            self.seconds[eid] = float(secs[a])
+            self._fg.pop(eid, None)
 
     def spec_outcomes(self) -> list[str]:
         names = {o.outcome for o in self.spec.objectives} | {c.outcome for c in self.spec.constraints}
@@ -154,10 +167,14 @@ class Evaluations:
 
     def FG(self, ids: list[int], bests: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Objectives (minimised) and constraints of ``ids`` in pymoo's form."""
-        bests = self.bests() if bests is None else bests
+        if bests is None:
+            bests = self.bests() if self.uses_regret else {}
         F = np.empty((len(ids), len(self.spec.objectives)))
         G = np.empty((len(ids), self.n_constr))
         for i, eid in enumerate(ids):
+            if not self.uses_regret and eid in self._fg:
+                F[i], G[i] = self._fg[eid]
+                continue
             vals = self.objectives(eid, bests)
             for k, o in enumerate(self.spec.objectives):
                 v = vals[o.key]
@@ -165,6 +182,8 @@ class Evaluations:
             G[i] = self.violations(eid, bests) if self.n_constr else []
             if self.errors[eid] is not None and self.n_constr:
                 G[i] = np.maximum(G[i], 1.0)
+            if not self.uses_regret:
+                self._fg[eid] = (F[i].copy(), G[i].copy())
         return F, G
 
     @property
@@ -202,18 +221,21 @@ def context(spec: SearchSpec, stage: str = "search") -> EvalContext:
 
 def evaluate_batch(st: SearchStore, ctx: EvalContext, futures: np.ndarray, jobs: list[tuple[int, str, np.ndarray,
                    list]], executor: Executor | None, evaluator=None,
-                   progress: Callable[[int], None] | None = None) -> None:
-    """Run ``jobs`` (eval id, key, genes, levers) and write each to the store as it finishes."""
+                   progress: Callable[[int], None] | None = None) -> list:
+    """Run ``jobs`` (eval id, key, genes, levers), write each to the store as it finishes; return the tables."""
+    tables = []
+
     def store(result):
         eid, table = result
         st.write(ctx.stage, eid, table)
+        tables.append(table)
         if progress:
             progress(1)
 
     if executor is None or len(jobs) <= 1:
         for eid, key, genes, levers in jobs:
             store(_timed(ctx, eid, key, genes, levers, futures, evaluator))
-        return
+        return tables
     pending = {executor.submit(_timed, ctx, eid, key, genes, levers, futures, evaluator)
                for eid, key, genes, levers in jobs}
     try:
@@ -224,6 +246,7 @@ def evaluate_batch(st: SearchStore, ctx: EvalContext, futures: np.ndarray, jobs:
     finally:
         for fut in pending:
             fut.cancel()
+    return tables
 
 
 def _timed(ctx, eid, key, genes, levers, futures, evaluator):
@@ -235,7 +258,16 @@ def _timed(ctx, eid, key, genes, levers, futures, evaluator):
     return eid, table.append_column("seconds", pa.array(np.full(table.num_rows, dt)))
 
 
-def _algorithm(spec: SearchSpec, X0: np.ndarray):
+def _algorithm(spec: SearchSpec, X0: np.ndarray, key_of: Callable[[np.ndarray], str]):
+    """NSGA-II or NSGA-III over the encoding.
+
+    Duplicates are judged by portfolio, not by genes: offspring that decode to a portfolio
+    already in the population or among the other offspring are replaced by others (genes of a
+    lever that is off do not make a new portfolio). An offspring may be a portfolio evaluated
+    earlier and since dropped from the population: it is not run again (its stored result is
+    told), so such generations cost little and keep the selection pressure.
+    """
+    from pymoo.core.duplicate import DuplicateElimination
     from pymoo.core.repair import Repair
     from pymoo.operators.crossover.sbx import SBX
     from pymoo.operators.mutation.pm import PM
@@ -244,8 +276,20 @@ def _algorithm(spec: SearchSpec, X0: np.ndarray):
         def _do(self, problem, X, **kwargs):
             return spec.repair(X)
 
-    common = dict(sampling=X0, crossover=SBX(prob=0.9, eta=15), mutation=PM(eta=20), repair=_Round(),
-                  eliminate_duplicates=True)
+    class _SamePortfolio(DuplicateElimination):
+        def _do(self, pop, other, is_duplicate):
+            seen = set() if other is None else {key_of(x) for x in other.get("X")}
+            for i, x in enumerate(pop.get("X")):
+                k = key_of(x)
+                if k in seen:
+                    is_duplicate[i] = True
+                elif other is None:
+                    seen.add(k)
+            return is_duplicate
+
+    # low distribution indices spread children over the whole-number genes' few values (rounded after)
+    common = dict(sampling=X0, crossover=SBX(prob=0.9, eta=3), mutation=PM(eta=3), repair=_Round(),
+                  eliminate_duplicates=_SamePortfolio())
     if spec.algorithm == "nsga3":
         from pymoo.algorithms.moo.nsga3 import NSGA3
         from pymoo.util.ref_dirs import get_reference_directions
@@ -315,6 +359,14 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
         ev_stored = Evaluations(spec, spec.futures, spec.replications)
         ev_stored.add_frame(stored)
         key_to_id: dict[str, int] = {}
+        keys_seen: dict[tuple, str] = {}
+
+        def key_of(x: np.ndarray) -> str:
+            t = tuple(spec.repair(x).tolist())
+            if t not in keys_seen:
+                keys_seen[t] = spec.key(np.array(t))
+            return keys_seen[t]
+
         next_id = ran = replayed = gens = stale = 0
         sim = 0.0
         uses_regret = any(o.robustness == "regret" for o in list(spec.objectives) + list(spec.constraints))
@@ -327,12 +379,12 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
 
             lo, hi = spec.bounds
             problem = Problem(n_var=spec.n_var, n_obj=len(spec.objectives), n_ieq_constr=ev.n_constr, xl=lo, xu=hi)
-            algorithm = _algorithm(spec, initial_population(spec, warm))
+            algorithm = _algorithm(spec, initial_population(spec, warm), key_of)
             algorithm.setup(problem, termination=("n_gen", 10**9), seed=spec.seed, verbose=False)
         while next_id < spec.evaluations and stale < 25:
             if algorithm is not None:
                 if uses_regret and algorithm.pop is not None and len(algorithm.pop):
-                    ids_pop = [key_to_id[spec.key(x)] for x in algorithm.pop.get("X")]
+                    ids_pop = [key_to_id[key_of(x)] for x in algorithm.pop.get("X")]
                     Fp, Gp = ev.FG(ids_pop)
                     algorithm.pop.set("F", Fp)
                     if ev.n_constr:
@@ -344,7 +396,7 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
             ids: list[int | None] = []
             jobs = []
             for x in X:
-                k = spec.key(x)
+                k = key_of(x)
                 if k in key_to_id:
                     ids.append(key_to_id[k])
                     continue
@@ -364,12 +416,16 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
                 jobs.append((eid, k, spec.repair(x), spec.decode(x)))
             new_ids = [i for i in ids if i is not None and i not in ev.cells]
             stale = 0 if new_ids else stale + 1
-            if jobs:
-                evaluate_batch(st, ctx, futures, jobs, executor, evaluator, progress)
-                ran += len(jobs)
+            tables = evaluate_batch(st, ctx, futures, jobs, executor, evaluator, progress) if jobs else []
+            ran += len(jobs)
             if new_ids:
-                df = st.read("search", set(new_ids))
-                ev.add_frame(df)
+                import pyarrow as pa
+
+                old = [i for i in new_ids if i not in {j[0] for j in jobs}]
+                parts = [t.to_pandas() for t in (pa.concat_tables(tables),)] if tables else []
+                if old:
+                    parts.append(stored[stored["eval"].isin(old)])
+                ev.add_frame(pd.concat(parts, ignore_index=True))
                 sim += sum(ev.seconds[i] for i in new_ids if i in {j[0] for j in jobs})
                 if progress and len(new_ids) > len(jobs):
                     progress(len(new_ids) - len(jobs))

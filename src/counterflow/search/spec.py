@@ -38,6 +38,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,7 @@ class Gene:
         if self.kind == "on":
             return bool(round(x))
         if self.kind == "choice":
-            return copy.deepcopy(self.options[int(round(x))])
+            return _copy(self.options[int(round(x))])
         if self.step:
             v = self.low + int(round(x)) * self.step
             v = min(v, self.high)
@@ -249,20 +250,29 @@ class SearchSpec:
     def n_var(self) -> int:
         return len(self.genes)
 
-    @property
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    @cached_property
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
         b = np.array([g.bounds for g in self.genes], dtype=float)
         return b[:, 0], b[:, 1]
 
     @property
-    def integer_mask(self) -> np.ndarray:
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self._bounds
+        return lo.copy(), hi.copy()
+
+    @cached_property
+    def _mask(self) -> np.ndarray:
         return np.array([g.integer for g in self.genes], dtype=bool)
+
+    @property
+    def integer_mask(self) -> np.ndarray:
+        return self._mask.copy()
 
     def repair(self, x: np.ndarray) -> np.ndarray:
         """Clip to bounds and round the integer genes."""
-        lo, hi = self.bounds
+        lo, hi = self._bounds
         x = np.clip(np.asarray(x, dtype=float), lo, hi)
-        m = self.integer_mask
+        m = self._mask
         x[..., m] = np.round(x[..., m])
         return x
 
@@ -273,7 +283,7 @@ class SearchSpec:
         x = self.repair(x)
         out = []
         for i, template in enumerate(self.levers):
-            lever = copy.deepcopy(template)
+            lever = _copy(template)
             on = True
             for g, v in zip(self.genes, x, strict=True):
                 if g.lever != i:
@@ -339,6 +349,15 @@ class SearchSpec:
         from .words import describe_portfolio
 
         return describe_portfolio(levers)
+
+
+def _copy(obj: Any) -> Any:
+    """A deep copy of plain YAML data (faster than copy.deepcopy for small mappings)."""
+    if isinstance(obj, dict):
+        return {k: _copy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy(v) for v in obj]
+    return obj
 
 
 # ----------------------------------------------------------------- parsing
@@ -519,7 +538,9 @@ def parse_search(data: Any, *, file: str | None = None, lines: Any = None, text:
     algorithm = top["algorithm"]
     if algorithm == "auto":
         algorithm = "nsga3" if n_obj >= 4 else "nsga2"
-    pop = top["population"] or int(min(48, max(8, 2 * round(top["evaluations"] / 12))))
+    # default: about 15 generations' worth of evaluations (more generations find fronts better
+    # than larger generations at a fixed evaluation budget), an even number from 8 to 40
+    pop = top["population"] or int(min(40, max(8, 2 * round(top["evaluations"] / 30))))
     if top["population"] is None and top["evaluations"] < pop:
         pop = max(4, top["evaluations"] - top["evaluations"] % 2)
     return SearchSpec(

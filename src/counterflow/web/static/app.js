@@ -92,7 +92,8 @@ function renderStrategies() {
     el("input", { type: "checkbox", value: s.name, checked: i === 0 || i === 1, disabled: s.name === "baseline",
                   "data-kind": "carried" }),
     el("span", {}, s.name, el("span", { class: "desc", text: s.description }),
-      (s.words || []).length ? el("span", { class: "desc words", text: s.words.join("; ") }) : null)));
+      (s.words || []).length ? el("details", { class: "words" }, el("summary", { text: "levers in words" }),
+        el("ul", {}, ...s.words.map((w) => el("li", { text: w })))) : null)));
   const custom = state.custom.map((s, i) => el("label", { class: "strategy" },
     el("input", { type: "checkbox", value: s.name, checked: true, "data-kind": "custom" }),
     el("span", {}, `${s.name} (composed)`, el("span", { class: "desc", text: `${s.levers.length} lever(s): ${s.levers.map((l) => l.type).join(", ")}` })),
