@@ -1,36 +1,57 @@
 # Quick start: `make demo` and `make test` (need only Python 3.11 and make).
+#   make demo   installs the core package (no test or docs tools) and runs a comparison with its report
+#   make test   installs the test extras, then runs the lint, the strict docs build and the test suite
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+FULL := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast bench lint clean venv
+.PHONY: demo test test-fast bench lint docs docs-serve clean venv screenshots
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(CORE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE)
+
+$(FULL): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(FULL) $(CORE)
 
-venv: $(STAMP)
+venv: $(FULL)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/counterflow run caribbean --runs 20 --seed 1
 	$(BIN)/counterflow compare caribbean --runs 20 --seed 1 --report out/caribbean-report.html \
 		-m delivered_kg -m flow_reduction_pct -m civilian_harm -m backlash -m cost_per_kg_averted
 	@echo "report: $(CURDIR)/out/caribbean-report.html"
 
-test: $(STAMP)
+test: $(FULL) lint docs
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(FULL)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: $(STAMP)
+bench: $(FULL)
 	$(BIN)/python benchmarks/run_all.py
 
-lint: $(STAMP)
+# the screenshots of the page and the report in docs/img (CI: make screenshots SCREENSHOTS=<untracked dir>)
+SCREENSHOTS ?= docs/img
+screenshots: $(FULL)
+	$(BIN)/python -m counterflow.web.browser --out-dir $(SCREENSHOTS)
+
+lint: $(FULL)
 	$(BIN)/ruff check src tests benchmarks
 
+# strict: a broken link, a missing page or a failing API reference stops the build (works offline)
+docs: $(FULL)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
+
+docs-serve: $(FULL)
+	$(BIN)/python -m mkdocs serve
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build site *.egg-info

@@ -11,6 +11,19 @@ Part 2: on ``caribbean``, the reduction the static max-flow interdiction
 optimum promises vs what the simulation delivers when the same planner picks
 two strikes every 4 steps (``docs/strategies/optimized-strikes.yaml``).
 
+Part 3 (``OPT_BENCH_PART=frontier``, not part of ``all``: about 50 minutes): the issue-16
+families, each decomposition against the monolithic HiGHS model on the same seeded
+instances, 120 s per solve, printed as the Markdown table in ``docs/optimize.md``
+(``OPT_BENCH_FRONTIER=mcf,stochastic,road``: some families only):
+
+* min-cost flow, ``mcf_grid_instance(n, n, seed)`` (every grid arc and node costs 1; demand
+  half the maximum flow, penalty 20 (rows + cols)), budget 2, n = 8..12 with seeds 0..3 (20
+  grids) and 15x15 seed 15: ``method="search"`` vs ``"milp"``;
+* stochastic max flow, ``grid_network(n, n, seed=n, success_prob=0.7)``, budget 5, one sample
+  of 50 success patterns (the first SAA replication): L-shaped vs stacked MILP, n = 10, 20;
+* shortest path, ``road_network(n, n, seed=n)``, budget 5: path covering vs the dual MILP,
+  n = 20, 30, 40.
+
 Run: ``.venv/bin/python benchmarks/run_all.py optimize`` (``OPT_BENCH_QUICK=1``:
 grids up to 20x20 and 6 replications, for a smoke run; ``OPT_BENCH_PART=grids`` or
 ``caribbean``: one part only; ``OPT_BENCH_OBJECTIVES=shortest-path,...``: some objectives).
@@ -75,7 +88,9 @@ def grids() -> None:
                 secs = time.perf_counter() - t0
                 print(f"{objective:<18}{f'{n}x{n}':>7}{g.n_nodes:>7}{g.n_edges:>7}{budget:>7}  {r.status:<11}"
                       f"{secs:>8.1f}{r.gap:>8.4f}{r.value_before:>10.1f}{r.value_after:>10.1f}  {r.method}", flush=True)
-                if r.status != "optimal":
+                proven = r.status == "optimal" or (
+                    r.status == "saa" and all(x == "optimal" for x in r.detail["saa"]["replication_status"]))
+                if not proven:
                     break
                 largest[(objective, budget)] = n
     print("\nLargest grid solved to optimality within the limit:")
@@ -83,9 +98,9 @@ def grids() -> None:
         cells = ", ".join(f"budget {b}: {f'{largest[(objective, b)]}x{largest[(objective, b)]}' if (objective, b) in largest else 'none'}"
                           for b in BUDGETS)
         print(f"  {objective:<18} {cells}")
-    print("  (expected-max-flow on grids: success probability 0.7, sample-average approximation over 10 sampled "
-          "success patterns; 'optimal' is for the sample; 'after' is exact for plans of <= 8 items, else a "
-          "200-sample Monte Carlo mean)")
+    print("  (expected-max-flow on grids: success probability 0.7, status 'saa': sample-average approximation, "
+          "10 replications of 10 sampled success patterns, a size counts as solved when every replication is "
+          "proven for its sample; 'after' is exact for plans of <= 8 items, else a 200-sample Monte Carlo mean)")
 
 
 def caribbean_gap(runs: int) -> None:
@@ -118,8 +133,89 @@ def caribbean_gap(runs: int) -> None:
               f"[5%, 95%] = [{np.percentile(red, 5):.1f}, {np.percentile(red, 95):.1f}]")
 
 
+FRONTIER_LIMIT = 120.0
+
+
+def _frontier_rows(family: str):
+    """(family, size label, seed, method, [monolithic], solve) tuples of the frontier benchmark."""
+    from counterflow.optimize._flow import FlowOracle
+    from counterflow.optimize._milp import solve_milp
+    from counterflow.optimize.instances import mcf_grid_instance, road_network
+    from counterflow.optimize.stochastic import _benders, _stacked_model
+
+    lim = FRONTIER_LIMIT
+    if family == "mcf":
+        for n, seeds in [(8, range(4)), (9, range(4)), (10, range(4)), (11, range(4)), (12, range(4)), (15, [15])]:
+            for seed in seeds:
+                net, d, p = mcf_grid_instance(n, n, seed)
+                for method in ("search", "milp"):
+                    r = min_cost_flow_interdiction(net, 2, demand=d, penalty=p, time_limit=lim, method=method)
+                    yield ("min-cost flow, budget 2", f"{n}x{n}", seed, method, r.status, r.seconds, r.gap,
+                           r.value_after, r.bound)
+    elif family == "stochastic":
+        for n in (10, 20):
+            g = grid_network(n, n, seed=n, success_prob=0.7)
+            arcs = g.arcs()
+            oracle = FlowOracle(arcs)
+            cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= 5))
+            draws = np.random.default_rng([0, 1, 0]).random((50, cand.size)) < arcs.prob[cand]
+            t0 = time.perf_counter()
+            _, obj, low, st, _ = _benders(arcs, oracle, cand, 5, draws, lim, 1e-6)
+            sec = time.perf_counter() - t0
+            yield ("expected max flow, 50 scenarios, budget 5", f"{n}x{n}", n, "L-shaped", st, sec,
+                   (obj - low) / max(obj, 1e-9), obj, low)
+            t0 = time.perf_counter()
+            c, a, rlo, rhi, clo, chi, integer, _, _ = _stacked_model(arcs, cand, 5, list(draws.astype(float)),
+                                                                      [1 / 50] * 50)
+            sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=lim)
+            sec = time.perf_counter() - t0
+            yield ("expected max flow, 50 scenarios, budget 5", f"{n}x{n}", n, "stacked milp", sol.status, sec,
+                   sol.gap, sol.objective, sol.bound)
+    elif family == "road":
+        for n in (20, 30, 40):
+            g = road_network(n, n, seed=n)
+            for method in ("cover", "milp"):
+                r = shortest_path_interdiction(g, 5, time_limit=lim, method=method)
+                yield ("shortest path (road-like), budget 5", f"{n}x{n} ({g.n_nodes} nodes, {g.n_edges} arcs)", n,
+                       method, r.status, r.seconds, r.gap, r.value_after, r.bound)
+
+
+def frontier() -> None:
+    families = os.environ.get("OPT_BENCH_FRONTIER", "mcf,stochastic,road").split(",")
+    print(f"time limit {FRONTIER_LIMIT:.0f} s per solve, one HiGHS thread; shared, loaded host")
+    print("| family | size | seed | method | status | seconds | gap at stop | value | bound |")
+    print("|---|---|---|---|---|---:|---:|---:|---:|")
+    rows = []
+    for fam in families:
+        for row in _frontier_rows(fam):
+            rows.append(row)
+            f, size, seed, method, status, sec, gap, value, bound = row
+            print(f"| {f} | {size} | {seed} | {method} | {status} | {sec:.1f} | {gap:.3g} | {value:.6g} | "
+                  f"{bound:.6g} |", flush=True)
+    # per family and size: median time to proof (unproven counted at the limit) and the ratio
+    print("\n| family | size | instances | method | proven | median s (unproven = limit) | median ratio milp/decomposition |")
+    print("|---|---|---:|---|---:|---:|---:|")
+    groups: dict[tuple[str, str], dict[str, list]] = {}
+    for f, size, seed, method, status, sec, *_ in rows:
+        groups.setdefault((f, size), {}).setdefault(method, []).append((seed, status == "optimal",
+                                                                         min(sec, FRONTIER_LIMIT)))
+    for (f, size), by in groups.items():
+        methods = list(by)
+        dec, mono = methods[0], methods[-1]
+        ratios = [m[2] / d[2] for d, m in zip(by[dec], by[mono], strict=True)]
+        for method in methods:
+            runs = by[method]
+            med = float(np.median([r[2] for r in runs]))
+            ratio = f"{np.median(ratios):.2f}" if method == dec else ""
+            print(f"| {f} | {size} | {len(runs)} | {method} | {sum(r[1] for r in runs)} | {med:.1f} | {ratio} |",
+                  flush=True)
+
+
 def main() -> None:
     part = os.environ.get("OPT_BENCH_PART", "all")
+    if part == "frontier":
+        frontier()
+        return
     if part in ("all", "grids"):
         grids()
     if part in ("all", "caribbean"):

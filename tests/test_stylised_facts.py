@@ -7,8 +7,8 @@ organisations=2)`` for s = 1, 2, chosen before looking at any result.
 
 Where a fact does not hold on a network the test is marked ``xfail`` with
 the mechanism that breaks it and the measured numbers (see docs/levers.md).
-The marks are strict: a fact that starts to hold fails the run (XPASS), so
-the mark and the docs must then be updated.
+The configuration makes every xfail strict: when the fact starts to hold the
+test fails (XPASS) until the mark and the note are removed.
 """
 
 from __future__ import annotations

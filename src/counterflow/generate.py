@@ -41,7 +41,7 @@ from .errors import InputError
 from .params import Parameters
 from .scenario import EDGE_MODES, Edge, Jurisdiction, Market, Node, Organisation, Scenario
 
-__all__ = ["generate_scenario", "default_organisations", "min_nodes"]
+__all__ = ["generate_scenario", "default_organisations", "min_nodes", "dormant_mask", "add_dormant_alternatives"]
 
 _LAT_SOURCE, _LAT_HUB, _LAT_TRANSIT, _LAT_MARKET = (-4.0, 6.0), (7.0, 13.0), (14.0, 30.0), (31.0, 50.0)
 _LON = (-120.0, -60.0)
@@ -65,6 +65,56 @@ def default_organisations(nodes: int) -> int:
 def min_nodes(organisations: int) -> int:
     """Smallest network for ``organisations``: a source, a hub and a transit node each, and a market."""
     return 3 * organisations + 1
+
+
+def dormant_mask(rng: np.random.Generator, candidates: np.ndarray, share: float) -> np.ndarray:
+    """The dormant-share rule: each candidate site (a hub or a transit node) is dormant with probability ``share``.
+
+    Used by the generator (dormant hubs and transit nodes) and by the importers
+    (:func:`add_dormant_alternatives`), so ``--dormant SHARE`` means the same everywhere.
+    """
+    if not 0.0 <= share < 1.0:
+        raise InputError(f"the dormant share must be in [0, 1), got {share:g}", path="dormant")
+    return np.asarray(candidates, bool) & (rng.random(len(candidates)) < share)
+
+
+def add_dormant_alternatives(scenario: Scenario, share: float, seed: int = 0) -> tuple[Scenario, int]:
+    """Give an imported network dormant alternatives; return the scenario and how many were added.
+
+    The hubs and transit nodes picked by :func:`dormant_mask` (the generator's rule) each get a
+    dormant twin: the same kind, jurisdiction, position and attributes, an in-edge from each of the
+    original's predecessors and an out-edge to each of its successors (copies of the original's
+    edges). An organisation that may use the original may use the twin. Organisations open a twin
+    when losses make it worth the opening cost, as with the generator's dormant sites; nothing
+    active is removed, so flows before any opening are unchanged.
+    """
+    rng = np.random.default_rng(seed)
+    cand = np.array([n.kind in ("hub", "transit") and not n.dormant for n in scenario.nodes], dtype=bool)
+    picked = dormant_mask(rng, cand, share)
+    if not picked.any():
+        return scenario, 0
+    ids = {n.id for n in scenario.nodes}
+    twin: dict[str, str] = {}
+    new_nodes = list(scenario.nodes)
+    for n, pick in zip(scenario.nodes, picked.tolist(), strict=True):
+        if pick:
+            tid, k = f"{n.id}_alt", 2
+            while tid in ids:
+                tid, k = f"{n.id}_alt{k}", k + 1
+            ids.add(tid)
+            twin[n.id] = tid
+            new_nodes.append(replace(n, id=tid, name=f"{n.name or n.id} (dormant alternative)", dormant=True))
+    new_edges = list(scenario.edges)
+    for e in scenario.edges:
+        if e.src in twin and e.dst in twin:
+            continue  # twins link to the active network, not to each other
+        if e.dst in twin:
+            new_edges.append(replace(e, dst=twin[e.dst]))
+        if e.src in twin:
+            new_edges.append(replace(e, src=twin[e.src]))
+    orgs = tuple(replace(o, nodes=o.nodes + tuple(twin[v] for v in o.nodes if v in twin))
+                 if o.nodes is not None else o for o in scenario.organisations)
+    return replace(scenario, nodes=tuple(new_nodes), edges=tuple(new_edges), organisations=orgs), len(twin)
 
 
 def _haversine_km(lat1, lon1, lat2, lon2):
@@ -223,8 +273,7 @@ def generate_scenario(
     lat[-n_mkt:] = rng.uniform(*_LAT_MARKET, n_mkt)
     lon[-n_mkt:] = np.sort(rng.uniform(*_LON, n_mkt))
 
-    dormant = (kind == 1) | (kind == 2)
-    dormant &= rng.random(n) < dormant_share
+    dormant = dormant_mask(rng, (kind == 1) | (kind == 2), dormant_share)
     # keep at least one active node in every layer
     for o in range(k_org):
         pos = starts[o]

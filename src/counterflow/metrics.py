@@ -1,41 +1,30 @@
 """Summary metrics of runs, and paired metrics against the baseline.
 
-Definitions follow DESIGN.md ("Outputs"). Paired metrics compare a run with
-the baseline run that used the same seed (common random numbers).
+Which outcomes there are, and their directions and labels, is declared in
+:mod:`counterflow.outcomes`. Paired metrics compare a run with the baseline run
+that used the same seed (common random numbers).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .engine.record import Trajectory
+from .outcomes import LABELS, PAIRED_OUTCOMES, RUN_OUTCOMES, reduce_run
 
-__all__ = ["RunRecord", "run_record", "pair", "recovery_steps", "displacement_pct", "METRICS",
-           "PAIRED_METRICS", "METRIC_LABELS"]
+__all__ = ["RunRecord", "run_record", "pair", "recovery", "recovery_steps", "displacement_pct", "METRICS",
+           "PAIRED_METRICS", "METRIC_LABELS", "RECOVERY_STATUSES"]
 
-METRIC_LABELS = {
-    "delivered_kg": "Delivered to markets (kg)",
-    "seized_kg": "Seized (kg)",
-    "destroyed_kg": "Destroyed (kg)",
-    "flow_reduction_pct": "Flow reduction vs baseline (%)",
-    "recovery_steps": "Steps to recover to 95% of baseline",
-    "displacement_pct": "Flow displaced to other places (%)",
-    "active_nodes": "Active nodes (mean per step)",
-    "route_entropy": "Route diversity (entropy, nats)",
-    "civilian_harm": "Civilian harm (expected casualties)",
-    "hardship": "Hardship index (mean)",
-    "backlash": "Backlash index 0-1 (mean)",
-    "cost_usd": "Cost of the strategy (USD)",
-    "cost_per_kg_averted": "Cost per kg averted (USD)",
-    "mean_price": "Mean price / reference price",
-    "revenue_usd": "Trafficker revenue (USD)",
-}
-METRICS = ("delivered_kg", "seized_kg", "destroyed_kg", "active_nodes", "route_entropy", "civilian_harm",
-           "hardship", "backlash", "cost_usd", "mean_price", "revenue_usd")
-PAIRED_METRICS = ("flow_reduction_pct", "recovery_steps", "displacement_pct", "cost_per_kg_averted")
+#: What ``recovery_status`` may be: back inside the band, never back within the horizon, never left it.
+RECOVERY_STATUSES = ("recovered", "never", "no_effect")
+
+# Kept for callers of earlier versions; the registry in counterflow.outcomes is the source.
+METRIC_LABELS = dict(LABELS)
+METRICS = RUN_OUTCOMES
+PAIRED_METRICS = PAIRED_OUTCOMES
 
 
 @dataclass
@@ -50,38 +39,52 @@ class RunRecord:
     node_flow_total: np.ndarray  # [N] (sources excluded by the network mask at pairing)
     first_action: int | None
     recovery_window: int
-    recovery_threshold: float
+    recovery_band: float
     steps_frame: object = None   # optional tidy per-step DataFrame
+    edge_flow_total: np.ndarray | None = None   # [E] kg sent on each edge over the horizon (keep_flows)
+    node_throughput: np.ndarray | None = None   # [N] kg leaving or sold at each node, sources included (keep_flows)
+    strikes: dict = field(default_factory=dict)  # target node id -> [strikes aimed at it, hits]
+    events: list = field(default_factory=list)   # (step, lever type, targets, hits) per lever firing
 
 
 def run_record(traj: Trajectory, replication: int, seed: int, *, keep_steps: bool = False,
-               source_mask: np.ndarray | None = None, reference_price: np.ndarray | None = None,
-               recovery_window: int = 4, recovery_threshold: float = 0.95) -> RunRecord:
-    """Reduce a trajectory to its :class:`RunRecord`."""
+               keep_flows: bool = False, source_mask: np.ndarray | None = None,
+               reference_price: np.ndarray | None = None, recovery_window: int = 4,
+               recovery_band: float = 0.02) -> RunRecord:
+    """Reduce a trajectory to its :class:`RunRecord`.
+
+    Strike hits and misses per target and a short log of lever firings are
+    always kept; with ``keep_flows`` (the trajectory must have recorded flows)
+    also the per-edge and per-node flow totals over the horizon.
+    """
     s = traj.series
+    node_throughput = traj.node_flow_total.copy() if keep_flows else None
     node_flow = traj.node_flow_total.copy()
     if source_mask is not None:
         node_flow[source_mask] = 0.0
-    price_index = float((s["price"] / reference_price).mean()) if reference_price is not None else float("nan")
-    metrics = {
-        "delivered_kg": float(s["delivered"].sum()),
-        "seized_kg": float(s["seized"].sum()),
-        "destroyed_kg": float(s["destroyed"].sum()),
-        "active_nodes": float(s["active_nodes"].mean()),
-        "route_entropy": float(s["route_entropy"].mean()),
-        "civilian_harm": float(s["harm"].sum()),
-        "hardship": float(s["hardship"].mean()),
-        "backlash": float(s["backlash"].mean()),
-        "cost_usd": float(s["cost"].sum()),
-        "mean_price": price_index,
-        "revenue_usd": float(s["revenue"].sum()),
-    }
+    metrics = reduce_run(s, reference_price)
     frame = None
     if keep_steps:
         frame = traj.to_frame()
         frame.insert(1, "replication", replication)
+    strikes: dict = {}
+    events = []
+    for rep in traj.reports:
+        hits = list(rep.detail.get("hits", [])) if rep.type == "strike" else []
+        if rep.type == "strike":
+            for target in rep.targets:
+                tally = strikes.setdefault(target, [0, 0])
+                tally[0] += 1
+                tally[1] += target in hits
+        events.append((int(rep.step), rep.type, tuple(rep.targets), tuple(hits)))
+    edge_total = None
+    if keep_flows:
+        if traj.edge_flow is None:
+            raise ValueError("keep_flows needs a trajectory run with record_flows=True")
+        edge_total = traj.edge_flow.astype(float).sum(axis=0)
     return RunRecord(traj.strategy, replication, seed, metrics, traj.delivered_total.copy(), node_flow,
-                     traj.first_action, recovery_window, recovery_threshold, frame)
+                     traj.first_action, recovery_window, recovery_band, frame, edge_total, node_throughput,
+                     strikes, events)
 
 
 def _smooth(x: np.ndarray, window: int) -> np.ndarray:
@@ -92,25 +95,57 @@ def _smooth(x: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def recovery_steps(delivered: np.ndarray, baseline: np.ndarray, first_action: int | None,
-                   window: int = 4, threshold: float = 0.95) -> float | None:
-    """Steps after the first action until smoothed delivery is back to ``threshold`` of baseline.
+def recovery(delivered: np.ndarray, baseline: np.ndarray, first_action: int | None,
+             window: int = 4, band: float = 0.02) -> tuple[float | None, str]:
+    """Recovery of a run against its paired baseline: ``(steps, status)``.
 
-    0 when delivery never dipped below the threshold; ``None`` when it dipped
-    and did not recover within the horizon.
+    Both delivery series are smoothed by a trailing moving average of ``window``
+    steps. From the first action on, the paired difference (strategy minus
+    baseline) is *inside the band* while its absolute value is at most ``band``
+    times the smoothed baseline. Then:
+
+    - ``no_effect``: the difference never left the band; steps = 0;
+    - ``recovered``: after the first step outside the band, the first step from
+      which the difference stays inside it for ``window`` consecutive steps (all
+      within the horizon); steps = that step minus the first action;
+    - ``never``: it left the band and did not come back to stay; steps = ``None``.
+
+    So ``None`` steps always mean ``never``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> base = np.full(20, 100.0)
+    >>> recovery(base, base, 2)
+    (0.0, 'no_effect')
+    >>> hit = base.copy(); hit[5] = 0.0
+    >>> recovery(hit, base, 2, window=2, band=0.02)
+    (5.0, 'recovered')
+    >>> recovery(base * 0.5, base, 2)
+    (None, 'never')
     """
     if first_action is None or first_action >= len(delivered):
-        return 0.0
-    s = _smooth(delivered, window)[first_action:]
-    b = _smooth(baseline, window)[first_action:]
-    below = s < threshold * b
-    if not below.any():
-        return 0.0
-    dip = int(np.argmax(below))
-    back = np.flatnonzero(~below[dip:])
-    if back.size == 0:
-        return None
-    return float(dip + back[0])
+        return 0.0, "no_effect"
+    s = _smooth(np.asarray(delivered, dtype=float), window)[first_action:]
+    b = _smooth(np.asarray(baseline, dtype=float), window)[first_action:]
+    inside = np.abs(s - b) <= band * np.maximum(b, 0.0)
+    if inside.all():
+        return 0.0, "no_effect"
+    left = int(np.argmin(inside))
+    n = len(inside)
+    if n - left - 1 >= window:
+        # stay[r]: the difference is inside the band from step left + 1 + r for `window` steps
+        stay = np.lib.stride_tricks.sliding_window_view(inside[left + 1:], window).all(axis=1)
+        hits = np.flatnonzero(stay)
+        if hits.size:
+            return float(left + 1 + hits[0]), "recovered"
+    return None, "never"
+
+
+def recovery_steps(delivered: np.ndarray, baseline: np.ndarray, first_action: int | None,
+                   window: int = 4, band: float = 0.02) -> float | None:
+    """The steps of :func:`recovery` (``None`` only when its status is ``never``)."""
+    return recovery(delivered, baseline, first_action, window, band)[0]
 
 
 def displacement_pct(flow: np.ndarray, baseline_flow: np.ndarray) -> float:
@@ -126,10 +161,12 @@ def pair(run: RunRecord, base: RunRecord) -> dict:
     d_s, d_b = run.metrics["delivered_kg"], base.metrics["delivered_kg"]
     averted = d_b - d_s
     cost = run.metrics["cost_usd"]
+    steps, status = recovery(run.delivered, base.delivered, run.first_action, run.recovery_window,
+                             run.recovery_band)
     return {
         "flow_reduction_pct": 100.0 * (1.0 - d_s / d_b) if d_b > 0 else 0.0,
-        "recovery_steps": recovery_steps(run.delivered, base.delivered, run.first_action,
-                                         run.recovery_window, run.recovery_threshold),
+        "recovery_steps": steps,
+        "recovery_status": status,
         "displacement_pct": displacement_pct(run.node_flow_total, base.node_flow_total),
         "cost_per_kg_averted": cost / averted if averted > 0 else (0.0 if cost == 0 else math.inf),
     }

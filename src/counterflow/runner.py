@@ -8,9 +8,6 @@ and results do not depend on how many workers ran them or in which order.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -18,13 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .analysis import describe, paired_difference, summarize
 from .engine import Engine
-from .metrics import METRICS, PAIRED_METRICS, RunRecord, pair, run_record
+from .metrics import RunRecord, pair, run_record
 from .network import Network, compile_network
+from .outcomes import OUTCOMES
 from .scenario import Scenario
 from .strategy import Strategy
 
-__all__ = ["replication_seed", "run_replication", "run_replications", "Results", "network_for"]
+__all__ = ["replication_seed", "run_replication", "run_replications", "Results", "network_for", "describe",
+           "paired_difference"]
 
 _NETWORKS: dict[str, Network] = {}
 
@@ -36,7 +36,7 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 
 def network_for(scenario: Scenario) -> Network:
     """Compiled network for ``scenario``, cached per process (the warm-up is cached with it)."""
-    key = hashlib.sha1(repr(dataclasses.replace(scenario, strategies={}, source=None)).encode()).hexdigest()
+    key = scenario.content_key()
     net = _NETWORKS.get(key)
     if net is None:
         if len(_NETWORKS) > 64:
@@ -46,7 +46,8 @@ def network_for(scenario: Scenario) -> Network:
 
 
 def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replication: int, seed: int,
-                    steps: int | None = None, keep_steps: bool = False) -> list[RunRecord]:
+                    steps: int | None = None, keep_steps: bool = False, keep_flows: bool = False
+                    ) -> list[RunRecord]:
     """Run one replication of every strategy with the same seed; return one record per strategy."""
     net = network_for(scenario)
     p = scenario.parameters
@@ -54,11 +55,11 @@ def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replicat
     out = []
     for strategy in strategies:
         ss = replication_seed(seed, replication)
-        traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=False).run(steps)
+        traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=keep_flows).run(steps)
         out.append(run_record(
-            traj, replication, seed, keep_steps=keep_steps, source_mask=source,
+            traj, replication, seed, keep_steps=keep_steps, keep_flows=keep_flows, source_mask=source,
             reference_price=net.market_price, recovery_window=p.recovery_window,
-            recovery_threshold=p.recovery_threshold,
+            recovery_band=p.recovery_band,
         ))
     return out
 
@@ -73,6 +74,8 @@ class Results:
     strategies: list[str]
     records: list[RunRecord] = field(default_factory=list)
     baseline: str = "baseline"
+    _scenario: Scenario | None = field(default=None, repr=False, compare=False)
+    _strategies: list[Strategy] | None = field(default=None, repr=False, compare=False)
 
     def table(self) -> pd.DataFrame:
         """One row per (strategy, replication): metrics and paired metrics against the baseline."""
@@ -95,76 +98,49 @@ class Results:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def metric_names(self) -> list[str]:
-        return list(METRICS[:1]) + ["seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
-                                    "active_nodes", "route_entropy", "civilian_harm", "hardship", "backlash",
-                                    "cost_usd", "cost_per_kg_averted", "destroyed_kg", "mean_price",
-                                    "revenue_usd"]
+        """Every outcome a run of these results has, in the registry's order."""
+        return [n for n in OUTCOMES if not OUTCOMES[n].categories]
 
     def summary(self, metrics: Sequence[str] | None = None, *, paired: bool = False) -> dict:
         """Per strategy and metric: mean and 5/50/95 % quantiles over replications.
 
         With ``paired=True`` also the mean paired difference from the baseline
         with a 95 % t-interval (``diff_mean``, ``diff_lo``, ``diff_hi``) and the
-        share of replications in which the strategy did better (``beats_pct``:
-        less delivered, or lower for the other metrics' natural direction).
+        share of replications in which the strategy did better (``beats_pct``),
+        as :func:`counterflow.analysis.summarize` computes them.
         Values that cannot be stated (never recovered, nothing averted) are ``None``.
         """
-        df = self.table()
         metrics = list(metrics or self.metric_names())
-        out: dict = {}
-        for name in self.strategies:
-            sub = df[df.strategy == name].sort_values("replication")
-            base = df[df.strategy == self.baseline].sort_values("replication")
-            out[name] = {}
-            for m in metrics:
-                if m not in sub:
-                    continue
-                vals = sub[m].astype(float).replace({None: np.nan}).to_numpy()
-                entry = describe(vals)
-                if paired and m in base and m not in PAIRED_METRICS:
-                    entry.update(paired_difference(vals, base[m].astype(float).to_numpy(), m))
-                out[name][m] = entry
+        out = summarize(self.table(), self.strategies, self.baseline, metrics)
+        if not paired:
+            keep = ("mean", "p05", "p50", "p95", "shares")
+            out = {s: {m: {k: e[k] for k in keep if k in e} for m, e in per.items()} for s, per in out.items()}
         return out
 
     def to_json(self, *, paired: bool = False) -> dict:
         return {"scenario": self.scenario, "runs": self.runs, "seed": self.seed,
                 "strategies": self.summary(paired=paired)}
 
+    def report(self, path, scenario: Scenario | None = None, strategies: Sequence[Strategy] | None = None,
+               metrics: Sequence[str] | None = None):
+        """Write the HTML report of these runs to ``path``; return its path.
 
-LOWER_IS_BETTER = {"delivered_kg", "active_nodes", "route_entropy", "civilian_harm", "hardship", "backlash",
-                   "cost_usd", "revenue_usd", "recovery_steps", "cost_per_kg_averted", "displacement_pct"}
+        Needs ``keep_steps=True, keep_flows=True``; ``metrics`` are the rows of its table (default all).
+        """
+        from .report import write_report
+        from .scenario import load_scenario
 
+        sc = scenario or self._scenario or load_scenario(self.scenario)
+        return write_report(sc, self, path, strategies or self._strategies, metrics=metrics)
 
-def _clean(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
+    def __repr__(self) -> str:
+        return (f"<Results {self.scenario}: {', '.join(self.strategies)}; {self.runs} runs, seed {self.seed}, "
+                f"baseline '{self.baseline}', {len(self.records)} records>")
 
+    def _repr_html_(self) -> str:
+        import html
 
-def describe(vals: np.ndarray) -> dict:
-    """Mean and 5/50/95 % quantiles; NaN (e.g. never recovered) counts as +infinity for quantiles."""
-    v = np.where(np.isnan(vals), np.inf, vals)
-    if v.size == 0:
-        return {"mean": None, "p05": None, "p50": None, "p95": None}
-    q = np.quantile(v, [0.05, 0.5, 0.95], method="linear") if np.isfinite(v).all() else \
-        np.quantile(v, [0.05, 0.5, 0.95], method="inverted_cdf")
-    return {"mean": _clean(float(np.mean(v))), "p05": _clean(q[0]), "p50": _clean(q[1]), "p95": _clean(q[2])}
-
-
-def paired_difference(vals: np.ndarray, base: np.ndarray, metric: str) -> dict:
-    """Mean paired difference (strategy - baseline) with a 95 % t-interval, and the share that beat the baseline."""
-    from scipy import stats
-
-    d = vals - base
-    d = d[np.isfinite(d)]
-    if d.size == 0:
-        return {"diff_mean": None, "diff_lo": None, "diff_hi": None, "beats_pct": None}
-    mean = float(d.mean())
-    if d.size > 1 and d.std(ddof=1) > 0:
-        half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
-    else:
-        half = 0.0
-    better = d < 0 if metric in LOWER_IS_BETTER else d > 0
-    return {"diff_mean": mean, "diff_lo": mean - half, "diff_hi": mean + half,
-            "beats_pct": float(100.0 * better.mean())}
+        return f"<p>{html.escape(repr(self))}</p>" + self.table().head(20).to_html(index=False, float_format="%.4g")
 
 
 def run_replications(
@@ -177,6 +153,7 @@ def run_replications(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     keep_steps: bool = False,
+    keep_flows: bool = False,
 ) -> Results:
     """Run ``runs`` replications of every strategy with common random numbers.
 
@@ -187,6 +164,11 @@ def run_replications(
         Results are identical whatever the executor.
     progress
         Called with the number of runs finished after each replication.
+    keep_steps
+        Keep every run's per-step series (for time figures and downloads).
+    keep_flows
+        Keep every run's flow total per edge and per node (for maps of the
+        paired difference); strike hits per target are always kept.
 
     Examples
     --------
@@ -201,14 +183,15 @@ def run_replications(
         raise ValueError("runs must be at least 1")
     strategies = list(strategies)
     names = [s.name for s in strategies]
-    res = Results(scenario.name, seed, runs, names)
+    res = Results(scenario.name, seed, runs, names, _scenario=scenario, _strategies=strategies)
     if executor is None:
         for i in range(runs):
-            res.records.extend(run_replication(scenario, strategies, i, seed, steps, keep_steps))
+            res.records.extend(run_replication(scenario, strategies, i, seed, steps, keep_steps,
+                                               keep_flows))
             if progress:
                 progress(len(strategies))
     else:
-        futures = [executor.submit(run_replication, scenario, strategies, i, seed, steps, keep_steps)
+        futures = [executor.submit(run_replication, scenario, strategies, i, seed, steps, keep_steps, keep_flows)
                    for i in range(runs)]
         from concurrent.futures import as_completed
 

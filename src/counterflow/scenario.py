@@ -7,13 +7,16 @@ already-parsed data; :meth:`Scenario.to_dict` gives back the file form.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import deque
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import scenario_tables
 from .errors import InputError
 from .params import PARAMETER_FIELDS, Parameters
 from .schema import Checker, Field
@@ -22,6 +25,7 @@ from .yamlio import LineMap, join_path, load_yaml, load_yaml_text
 __all__ = [
     "Jurisdiction", "Node", "Edge", "Organisation", "Market", "Scenario",
     "load_scenario", "load_builtin", "builtin_scenarios", "NODE_KINDS", "EDGE_MODES",
+    "MAX_STEPS", "MAX_EDGE_TIME", "DECLARATIONS", "RESERVED_STRATEGY_NAMES", "check_strategy_name",
 ]
 
 NODE_KINDS = ("source", "hub", "transit", "market")
@@ -85,56 +89,72 @@ class Market:
     elasticity: float = 0.5
 
 
+#: Longest horizon a scenario or ``--steps`` may ask for (about 38 years of weekly steps).
+MAX_STEPS = 2000
+#: Longest edge transit time in steps (the engine keeps one slot per step of the longest edge).
+MAX_EDGE_TIME = 104
+#: Name of the no-action reference every comparison is paired with; no strategy may take it.
+RESERVED_STRATEGY_NAMES = ("baseline",)
+
 JURISDICTION_FIELDS = (
     Field("id", "str", required=True),
     Field("name", "str", default=""),
-    Field("corruption", lo=0.0, hi=1.0, default=0.0),
-    Field("state_revenue", lo=0.0, default=1.0),
-    Field("police_capacity", lo=0.0, hi=1.0, default=0.5),
+    Field("corruption", lo=0.0, hi=1.0, default=0.0, doc="share of enforcement lost to corruption"),
+    Field("state_revenue", lo=0.0, hi=100.0, default=1.0,
+          doc="state revenue relative to normal; a blockade cuts it"),
+    Field("police_capacity", lo=0.0, hi=1.0, default=0.5, doc="share of police able to act on support"),
 )
 NODE_FIELDS = (
     Field("id", "str", required=True),
     Field("kind", "str", required=True, choices=NODE_KINDS),
     Field("jurisdiction", "str", required=True),
     Field("name", "str", default=""),
-    Field("lat", lo=-90.0, hi=90.0, default=0.0),
-    Field("lon", lo=-180.0, hi=180.0, default=0.0),
-    Field("capacity", lo=0.0, default=INF),
-    Field("storage", lo=0.0, default=INF),
-    Field("enforcement", lo=0.0, hi=1.0, default=0.0),
-    Field("occupancy", lo=0.0, default=0.0),
-    Field("dormant", "bool", default=False),
+    Field("lat", lo=-90.0, hi=90.0, default=0.0, unit="degrees"),
+    Field("lon", lo=-180.0, hi=180.0, default=0.0, unit="degrees"),
+    Field("capacity", lo=0.0, hi=1e9, default=INF, unit="kg/step",
+          doc="kg the site handles per step; leave out for unlimited"),
+    Field("storage", lo=0.0, hi=1e12, default=INF, unit="kg", doc="kg the site can hold; leave out for unlimited"),
+    Field("enforcement", lo=0.0, hi=1.0, default=0.0, doc="seizure probability per load leaving the site"),
+    Field("occupancy", lo=0.0, hi=1e7, default=0.0, unit="people",
+          doc="people at the site (harm of strikes)"),
+    Field("dormant", "bool", default=False, doc="closed until an organisation opens it"),
 )
 EDGE_FIELDS = (
     Field("from", "str", required=True),
     Field("to", "str", required=True),
     Field("mode", "str", default="land", choices=EDGE_MODES),
-    Field("capacity", lo=0.0, default=INF),
-    Field("cost", lo=0.0, default=0.0),
-    Field("time", "int", lo=1, default=1),
-    Field("risk", lo=0.0, hi=1.0, default=0.0),
-    Field("dormant", "bool", default=False),
+    Field("capacity", lo=0.0, hi=1e9, default=INF, unit="kg/step",
+          doc="kg per step along the edge; leave out for unlimited"),
+    Field("cost", lo=0.0, hi=1e6, default=0.0, unit="USD/kg", doc="money cost of moving one kg along the edge"),
+    Field("time", "int", lo=1, hi=MAX_EDGE_TIME, default=1, unit="steps", doc="steps a load spends on the edge"),
+    Field("risk", lo=0.0, hi=1.0, default=0.0, doc="base seizure probability per load"),
+    Field("dormant", "bool", default=False, doc="closed until an organisation opens it"),
 )
 ORGANISATION_FIELDS = (
     Field("id", "str", required=True),
     Field("name", "str", default=""),
-    Field("production", "dict", required=True),
-    Field("cash", lo=0.0, default=0.0),
-    Field("risk_aversion", lo=0.0, default=1.0),
-    Field("loss_tolerance", lo=0.0, hi=1.0, default=0.1),
-    Field("nodes", "list", default=None),
-    Field("labour", lo=0.0, default=1.0),
+    Field("production", "dict", required=True, doc="kg/step produced at each source, by source id"),
+    Field("cash", lo=0.0, hi=1e12, default=0.0, unit="USD"),
+    Field("risk_aversion", lo=0.0, hi=100.0, default=1.0,
+          doc="weight of expected losses against money cost in route choice"),
+    Field("loss_tolerance", lo=0.0, hi=1.0, default=0.1, doc="smoothed loss share that triggers expansion"),
+    Field("nodes", "list", default=None, doc="sites the organisation may use (default: all)"),
+    Field("labour", lo=0.0, hi=100.0, default=1.0, doc="labour relative to normal (speeds rebuilding)"),
 )
+#: Declaration of one entry of an organisation's ``production`` mapping.
+PRODUCTION_FIELD = Field("production.<source>", lo=0.0, hi=1e7, unit="kg/step", doc="kg produced per step")
 MARKET_FIELDS = (
     Field("node", "str", required=True),
-    Field("reference_price", lo=0.0, required=True),
-    Field("reference_demand", lo=0.0, required=True),
-    Field("elasticity", lo=0.01, hi=10.0, default=0.5),
+    Field("reference_price", lo=0.0, lo_open=True, hi=1e7, required=True, unit="USD/kg",
+          doc="price at reference demand (prices are scaled by it, so it must be above zero)"),
+    Field("reference_demand", lo=0.0, lo_open=True, hi=1e7, required=True, unit="kg/step",
+          doc="demand at the reference price (must be above zero)"),
+    Field("elasticity", lo=0.01, hi=10.0, default=0.5, doc="price elasticity of demand"),
 )
 SCENARIO_FIELDS = (
     Field("name", "str", required=True),
     Field("description", "str", default=""),
-    Field("steps", "int", lo=1, default=104),
+    Field("steps", "int", lo=1, hi=MAX_STEPS, default=104, unit="steps", doc="horizon of a run"),
     Field("jurisdictions", "list", required=True),
     Field("nodes", "list", required=True),
     Field("edges", "list", required=True),
@@ -143,6 +163,18 @@ SCENARIO_FIELDS = (
     Field("parameters", "dict", default=None),
     Field("strategies", "dict", default=None),
 )
+
+#: Every declaration of the scenario format, by section (for documentation generators and tests).
+DECLARATIONS: dict[str, tuple[Field, ...]] = {
+    "scenario": SCENARIO_FIELDS,
+    "jurisdictions[]": JURISDICTION_FIELDS,
+    "nodes[]": NODE_FIELDS,
+    "edges[]": EDGE_FIELDS,
+    "organisations[]": ORGANISATION_FIELDS,
+    "organisations[].production": (PRODUCTION_FIELD,),
+    "markets[]": MARKET_FIELDS,
+    "parameters": PARAMETER_FIELDS,
+}
 
 
 @dataclass(frozen=True)
@@ -161,12 +193,47 @@ class Scenario:
     strategies: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 
+    def content_key(self) -> str:
+        """A hash of everything that shapes a run except the strategies and the source path.
+
+        Caches of compiled networks and warm-up states are keyed by it (the short ``repr`` below
+        names a scenario for people and leaves out most of its content).
+        """
+        parts = (self.name, self.description, self.steps, self.jurisdictions, self.nodes, self.edges,
+                 self.organisations, self.markets, self.parameters)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return (f"<Scenario '{self.name}': {len(self.nodes)} nodes, {len(self.edges)} edges, "
+                f"{len(self.organisations)} organisations, {len(self.markets)} markets, {self.steps} steps, "
+                f"strategies: {', '.join(self.strategies) or '-'}>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        kinds: dict[str, int] = {}
+        for n in self.nodes:
+            kinds[n.kind] = kinds.get(n.kind, 0) + 1
+        rows = [("nodes", f"{len(self.nodes)} ({', '.join(f'{v} {k}' for k, v in kinds.items())})"),
+                ("edges", str(len(self.edges))), ("organisations", ", ".join(o.id for o in self.organisations)),
+                ("markets", ", ".join(m.node for m in self.markets)), ("steps", str(self.steps)),
+                ("strategies", ", ".join(self.strategies) or "-")]
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in rows)
+        desc = f"<p>{html.escape(self.description)}</p>" if self.description else ""
+        return f"<p><b>Scenario {html.escape(self.name)}</b></p>{desc}<table>{body}</table>"
+
     # ------------------------------------------------------------------ input
     @classmethod
     def from_dict(
-        cls, data: Any, *, file: str | None = None, lines: LineMap | None = None
+        cls, data: Any, *, file: str | None = None, lines: LineMap | None = None,
+        validated: Collection[str] = (),
     ) -> Scenario:
         """Validate parsed scenario data.
+
+        ``validated`` names top-level lists whose records were checked against their
+        field declarations already, column by column (the tables form); their
+        cross-references are still checked here.
 
         Raises
         ------
@@ -180,6 +247,8 @@ class Scenario:
             seq = top[key]
             if not seq:
                 raise ck.error(f"'{key}' must list at least one entry", key)
+            if key in validated:
+                return seq
             return [ck.record(v, join_path(key, i), spec) for i, v in enumerate(seq)]
 
         juris = items("jurisdictions", JURISDICTION_FIELDS)
@@ -237,7 +306,7 @@ class Scenario:
                     raise ck.error(f"unknown node '{src}'", p)
                 if node_kind[src] != "source":
                     raise ck.error(f"node '{src}' is a {node_kind[src]}; production must be at a source", p)
-                prod[src] = ck.value(kg, Field(src, lo=0.0), p)
+                prod[src] = ck.value(kg, PRODUCTION_FIELD, p)
             if sum(prod.values()) <= 0:
                 raise ck.error("an organisation needs production above zero", f"{base}.production")
             allowed = None
@@ -276,7 +345,7 @@ class Scenario:
             organisations=tuple(org_records),
             markets=tuple(Market(**m) for m in markets),
             parameters=params,
-            strategies=dict(top["strategies"] or {}),
+            strategies=_strategy_names(top["strategies"], ck),
             source=file,
         )
         _check_reachability(scenario, ck)
@@ -290,21 +359,10 @@ class Scenario:
     def to_dict(self) -> dict:
         """The scenario in file form (YAML-ready); unlimited values are left out."""
 
-        def clean(d: dict, defaults: dict) -> dict:
-            return {k: v for k, v in d.items() if not (isinstance(v, float) and math.isinf(v))
-                    and not (k in defaults and defaults[k] == v and k not in ("id",))}
-
-        node_defaults = {"name": "", "capacity": INF, "storage": INF, "enforcement": 0.0,
-                         "occupancy": 0.0, "dormant": False}
-        edge_defaults = {"capacity": INF, "dormant": False}
         out: dict = {"name": self.name, "description": self.description, "steps": self.steps}
         out["jurisdictions"] = [asdict(j) for j in self.jurisdictions]
-        out["nodes"] = [clean(asdict(n), node_defaults) for n in self.nodes]
-        out["edges"] = []
-        for e in self.edges:
-            d = asdict(e)
-            d = {"from": d.pop("src"), "to": d.pop("dst"), **d}
-            out["edges"].append(clean(d, edge_defaults))
+        out["nodes"] = [node_record(n) for n in self.nodes]
+        out["edges"] = [edge_record(e) for e in self.edges]
         out["organisations"] = []
         for o in self.organisations:
             d = asdict(o)
@@ -331,6 +389,42 @@ class Scenario:
         """Strategies the scenario carries, with ``baseline`` first."""
         names = list(self.strategies)
         return ["baseline"] + [n for n in names if n != "baseline"]
+
+
+_NODE_DEFAULTS = {"name": "", "capacity": INF, "storage": INF, "enforcement": 0.0, "occupancy": 0.0,
+                  "dormant": False}
+_EDGE_DEFAULTS = {"capacity": INF, "dormant": False}
+
+
+def _clean(d: dict, defaults: dict) -> dict:
+    return {k: v for k, v in d.items() if not (isinstance(v, float) and math.isinf(v))
+            and not (k in defaults and defaults[k] == v)}
+
+
+def node_record(n: Node) -> dict:
+    """A node in file form (unlimited values and most defaults left out)."""
+    return _clean({f: getattr(n, f) for f in Node.__slots__}, _NODE_DEFAULTS)
+
+
+def edge_record(e: Edge) -> dict:
+    """An edge in file form (``from``/``to`` first; unlimited values and defaults left out)."""
+    d = {"from": e.src, "to": e.dst, "mode": e.mode, "capacity": e.capacity, "cost": e.cost, "time": e.time,
+         "risk": e.risk, "dormant": e.dormant}
+    return _clean(d, _EDGE_DEFAULTS)
+
+
+def check_strategy_name(name: Any, ck: Checker, path: str) -> None:
+    """Refuse a reserved strategy name (``baseline``): a strategy so named would replace the reference."""
+    if str(name).strip().lower() in RESERVED_STRATEGY_NAMES:
+        raise ck.error(f"'{name}' is reserved for the no-action reference every strategy is compared with; "
+                       "give this strategy another name", path)
+
+
+def _strategy_names(strategies: dict | None, ck: Checker) -> dict:
+    """The scenario's strategies, with reserved names refused."""
+    for name in strategies or {}:
+        check_strategy_name(name, ck, join_path("strategies", str(name)))
+    return dict(strategies or {})
 
 
 def _check_reachability(s: Scenario, ck: Checker) -> None:
@@ -377,6 +471,9 @@ def load_builtin(name: str) -> Scenario:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name or a scenario YAML file by path.
 
+    The YAML file may name Parquet tables for its nodes and edges instead of
+    listing them (the tables form, :mod:`counterflow.scenario_tables`).
+
     Examples
     --------
     >>> from counterflow import load_scenario
@@ -392,4 +489,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise InputError(f"no scenario file or built-in scenario named '{text_name}' (built-ins: {names})")
         return load_builtin(text_name)
     data, lines = load_yaml(p)
+    if scenario_tables.uses_tables(data):
+        data, tables, checked = scenario_tables.read_tables(
+            data, p.parent, {"nodes": NODE_FIELDS, "edges": EDGE_FIELDS})
+        try:
+            return Scenario.from_dict(data, file=str(p), lines=lines, validated=checked)
+        except InputError as err:
+            raise scenario_tables.rewrite_error(err, tables) from None
     return Scenario.from_dict(data, file=str(p), lines=lines)

@@ -16,7 +16,11 @@ from typing import Any
 from .errors import InputError
 from .yamlio import LineMap, join_path
 
-__all__ = ["Field", "Checker"]
+__all__ = ["Field", "Checker", "NUMBER_LIMIT"]
+
+#: Upper bound of a number whose declaration gives no ``hi`` (and lower bound, negated, without ``lo``):
+#: every number a file holds is finite and bounded, so arithmetic in the engine stays finite.
+NUMBER_LIMIT = 1e15
 
 _TYPE_NAMES = {
     "str": "a string",
@@ -31,7 +35,13 @@ _TYPE_NAMES = {
 
 @dataclass(frozen=True)
 class Field:
-    """One declared field: its type, whether it is required, default and range."""
+    """One declared field: its type, whether it is required, default and range.
+
+    Numbers (``kind`` ``float`` or ``int``) are always finite and lie in
+    ``[lo, hi]`` (``(lo, hi]`` when ``lo_open``: zero refused where the engine
+    divides by the value); a missing ``lo``/``hi`` means ``-/+`` :data:`NUMBER_LIMIT`.
+    A default of ``inf`` means "unlimited" and is given by leaving the field out.
+    """
 
     name: str
     kind: str = "float"
@@ -41,12 +51,25 @@ class Field:
     hi: float | None = None
     choices: tuple | None = None
     doc: str = ""
+    lo_open: bool = False
+    unit: str = ""
+
+    @property
+    def low(self) -> float:
+        """The lowest accepted value (exclusive when ``lo_open``)."""
+        return -NUMBER_LIMIT if self.lo is None else self.lo
+
+    @property
+    def high(self) -> float:
+        """The highest accepted value."""
+        return NUMBER_LIMIT if self.hi is None else self.hi
 
     def describe_range(self) -> str:
+        """The declared range, e.g. ``in [0, 1]``, ``in (0, 1e+07]`` or ``>= 1`` (then capped at NUMBER_LIMIT)."""
         if self.lo is not None and self.hi is not None:
-            return f"in [{self.lo:g}, {self.hi:g}]"
+            return f"in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}]"
         if self.lo is not None:
-            return f">= {self.lo:g}"
+            return f"{'>' if self.lo_open else '>='} {self.lo:g}"
         if self.hi is not None:
             return f"<= {self.hi:g}"
         return ""
@@ -101,10 +124,13 @@ class Checker:
                 value = int(value)
             else:
                 value = float(value)
-            if field.lo is not None and value < field.lo:
-                raise self.error(f"must be {field.describe_range()}, got {value:g}", path)
-            if field.hi is not None and value > field.hi:
-                raise self.error(f"must be {field.describe_range()}, got {value:g}", path)
+            low, high = field.low, field.high
+            unit = f" {field.unit}" if field.unit else ""
+            if (field.hi is None and value > high) or (field.lo is None and value < low):
+                rng = f"{field.describe_range()}{unit} and " if field.describe_range() else ""
+                raise self.error(f"must be {rng}at most {NUMBER_LIMIT:g} in size, got {value:g}", path)
+            if value < low or value > high or (field.lo_open and value == low):
+                raise self.error(f"must be {field.describe_range()}{unit}, got {value:g}", path)
             return value
         if kind == "str":
             if isinstance(value, bool) or value is None or isinstance(value, list | dict):

@@ -1,7 +1,11 @@
 """Strategy files: a named list of scheduled levers.
 
-The format is DESIGN.md's. Each lever's own parameters are declared once on
-its class (see :mod:`counterflow.levers`) and validated here, centrally.
+A strategy file holds either one strategy (a mapping with ``levers`` and
+optionally ``name``, ``description``, ``actor``) or several named strategies
+(a mapping ``name: {levers: [...]}``, the same shape as a scenario's
+``strategies:`` block, optionally under a top-level ``strategies:`` key).
+Each lever's own parameters are declared once on its class (see
+:mod:`counterflow.levers`) and validated here, centrally.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 __all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "parse_strategies",
-           "load_strategy", "resolve_strategies", "BASELINE"]
+           "load_strategy", "load_strategies", "resolve_strategies", "BASELINE"]
 
 TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized")
 # what a plain name or list under a lever's targets field means
@@ -228,7 +232,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
     targets = None
     if cls.targets_key and d[cls.targets_key] is not None:
         raw_targets = d[cls.targets_key]
-        # DESIGN.md shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
+        # shorthands: `jurisdiction: VE`, `organisations: [org_a]`, `targets: [port_main]`
         if isinstance(raw_targets, str):
             raw_targets = [raw_targets]
         if isinstance(raw_targets, list):
@@ -248,6 +252,9 @@ def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | N
     sname = name or d["name"]
     if not sname:
         raise ck.error("a strategy needs a 'name'", path)
+    from .scenario import check_strategy_name  # scenario imports this module
+
+    check_strategy_name(sname, ck, join_path(path, "name") if name is None else path)
     if scenario is not None and d["actor"] is not None and d["actor"] not in {j.id for j in scenario.jurisdictions}:
         raise ck.error(f"unknown jurisdiction '{d['actor']}'", join_path(path, "actor"))
     levers = tuple(parse_lever(ck, lv, join_path(join_path(path, "levers"), i), scenario)
@@ -263,14 +270,58 @@ def parse_strategies(scenario: Scenario, ck: Checker) -> dict[str, Strategy]:
     return out
 
 
-def load_strategy(path: str | Path, scenario: Scenario | None = None) -> Strategy:
-    """Read a strategy YAML file, validating targets against ``scenario`` when given."""
+_STRATEGY_KEYS = frozenset(f.name for f in STRATEGY_FIELDS)
+_EXPECTED = ("a strategy file: one strategy (a mapping with 'levers', and optionally 'name', 'description', "
+             "'actor') or several named strategies (a mapping name: {levers: [...]}, as in a scenario's "
+             "'strategies:' block)")
+
+
+def _strategy_documents(data: Any, ck: Checker, stem: str) -> list[tuple[str | None, Any, str]]:
+    """``(name, body, path)`` of each strategy a parsed strategy file holds; a clear error when it holds none."""
+    data = ck.mapping(data, "", _EXPECTED)
+    if "levers" in data or (data and set(data) <= _STRATEGY_KEYS - {"levers"}):
+        return [(data.get("name") or stem, data, "")]
+    if set(data) == {"strategies"} and isinstance(data["strategies"], dict):
+        block, base = data["strategies"], "strategies"
+    else:
+        block, base = data, ""
+    if "nodes" in block or "edges" in block:
+        raise ck.error(f"this looks like a scenario, not a strategy; expected {_EXPECTED}", None)
+    if not block:
+        raise ck.error(f"holds no strategy; expected {_EXPECTED}", base or None)
+    out = []
+    for key, body in block.items():
+        p = join_path(base, key)
+        if not isinstance(key, str):
+            raise ck.error(f"a strategy name must be text, got {key!r}; expected {_EXPECTED}", p)
+        if not isinstance(body, dict):
+            kind = type(body).__name__ if body is not None else "nothing"
+            raise ck.error(f"'{key}' is not a strategy (got {kind}); expected {_EXPECTED}", p)
+        out.append((key, body, p))
+    return out
+
+
+def load_strategies(path: str | Path, scenario: Scenario | None = None) -> list[Strategy]:
+    """Every strategy a strategy file holds (one or several), validating targets against ``scenario`` when given.
+
+    A single strategy without a ``name`` is named after the file.
+    """
     data, lines = load_yaml(path)
     ck = Checker(str(path), lines)
-    if isinstance(data, dict) and "name" not in data:
-        data = dict(data)
-        data["name"] = Path(path).stem
-    return parse_strategy(data, scenario=scenario, ck=ck)
+    return [parse_strategy(body, name=name, scenario=scenario, ck=ck, path=p)
+            for name, body, p in _strategy_documents(data, ck, Path(path).stem)]
+
+
+def load_strategy(path: str | Path, scenario: Scenario | None = None) -> Strategy:
+    """Read a strategy file holding one strategy, validating targets against ``scenario`` when given.
+
+    A file of several named strategies is refused with their names (use :func:`load_strategies`).
+    """
+    found = load_strategies(path, scenario)
+    if len(found) != 1:
+        names = ", ".join(s.name for s in found)
+        raise InputError(f"holds {len(found)} strategies ({names}); expected one here", file=str(path))
+    return found[0]
 
 
 def resolve_strategies(scenario: Scenario, names: list[str] | None, *, allow_files: bool = True) -> list[Strategy]:
@@ -288,8 +339,8 @@ def resolve_strategies(scenario: Scenario, names: list[str] | None, *, allow_fil
         if nm in carried:
             out[nm] = carried[nm]
         elif allow_files and Path(nm).is_file():
-            st = load_strategy(nm, scenario)
-            out[st.name] = st
+            for st in load_strategies(nm, scenario):
+                out[st.name] = st
         else:
             known = ", ".join(carried)
             raise InputError(f"no strategy '{nm}' in scenario '{scenario.name}' and no such file (strategies: {known})")

@@ -45,6 +45,7 @@ def test_abc_recovers_a_known_parameter_within_its_interval(tmp_path, truth, see
     assert abs(p["estimate"] - truth) < 0.15 * (p["prior_high"] - p["prior_low"])
     assert res.accepted == 6 and res.samples == 40
     assert set(res.fit) == set(COLUMNS) and res.fit["produced"]["nrmse"] < 0.2
+    assert p["width_ratio"] < 0.6 and not [w for w in res.warnings if "poorly identified" in w]
     prod = res.scenario.organisations[0].production["andes_east"]
     assert prod == pytest.approx(p["estimate"])
     assert (res.posterior.distance <= res.epsilon).all()
@@ -86,3 +87,41 @@ def test_cli_calibrate_rejects_a_malformed_param(tmp_path):
     obs = _observations(tmp_path, steps=3)
     r = CliRunner().invoke(app, ["calibrate", "caribbean", obs, "--param", "organisations.org_a.cash"])
     assert r.exit_code == 2 and "PATH=LOW:HIGH" in r.stderr
+
+
+def test_a_posterior_that_is_the_prior_is_flagged_as_not_identified(tmp_path):
+    """Keeping every draw (accept 1) leaves the prior unchanged: width ratio about 0.9 and a warning; plot written."""
+    from counterflow.experiments.calibrate import WIDTH_RATIO_WARN, plot_posterior
+
+    obs = _observations(tmp_path, steps=6)
+    res = calibrate("caribbean", obs, [(PROD_A, 2000, 5000)], samples=12, accept=1.0, seed=2,
+                    store=tmp_path / "st")
+    ratio = res.parameters[PROD_A]["width_ratio"]
+    assert ratio == pytest.approx((res.parameters[PROD_A]["hi"] - res.parameters[PROD_A]["lo"]) / 3000)
+    assert ratio > WIDTH_RATIO_WARN
+    assert any(PROD_A in w and "poorly identified" in w for w in res.warnings)
+    assert res.to_json()["warnings"] == res.warnings
+    png = plot_posterior(res, tmp_path / "post.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fit_warnings_fire_below_r2_zero_only():
+    from counterflow.experiments.calibrate import _warnings
+
+    par = {"p": {"width_ratio": 0.3}}
+    assert _warnings(par, {"delivered": {"r2": 0.2}}) == []
+    w = _warnings(par, {"delivered": {"r2": -0.11}, "price:x": {"r2": None}})
+    assert len(w) == 1 and "worse than its observed mean (R² = -0.110)" in w[0]
+    assert _warnings({"p": {"width_ratio": 0.71}}, {}) and not _warnings({"p": {"width_ratio": 0.7}}, {})
+
+
+def test_cli_calibrate_labels_say_what_they_compute(tmp_path):
+    obs = _observations(tmp_path, steps=6)
+    r = CliRunner().invoke(app, ["calibrate", "caribbean", obs, "--param", f"{PROD_A}=2000:5000",
+                                 "--samples", "4", "--accept", "1", "--executor", "sequential",
+                                 "--store", str(tmp_path / "st"), "--out", str(tmp_path / "f.yaml")],
+                           terminal_width=200)
+    assert r.exit_code == 0, r.output
+    assert "RMSE / mean |observed|" in r.stdout and "RMSE / sd" not in r.stdout
+    assert "poorly identified" in r.stderr
+    assert (tmp_path / "f-posterior.png").is_file()

@@ -18,10 +18,11 @@ from counterflow.optimize import InterdictionNetwork
 
 
 def items(net: InterdictionNetwork) -> list[tuple[str, int, float]]:
-    """Interdictable items: ('e', edge, cost) and ('n', node, cost), never touching s or t."""
+    """Interdictable items: ('e', edge, cost) for every costed edge (at the source and sink too) and
+    ('n', node, cost) for costed nodes other than s and t."""
     st = {net.source, net.sink}
     out = [("e", e, float(net.interdiction_cost[e])) for e in range(net.n_edges)
-           if np.isfinite(net.interdiction_cost[e]) and net.src[e] not in st and net.dst[e] not in st]
+           if np.isfinite(net.interdiction_cost[e])]
     out += [("n", v, float(net.node_interdiction_cost[v])) for v in range(net.n_nodes)
             if np.isfinite(net.node_interdiction_cost[v]) and v not in st]
     return out

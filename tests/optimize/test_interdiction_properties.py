@@ -90,14 +90,13 @@ def test_no_path_and_disconnected_sink():
     assert expected_max_flow_interdiction(net, 1).value_after == 0.0
 
 
-def test_source_and_sink_arcs_are_never_interdicted():
-    """Arcs touching the source or the sink, and the two nodes, are not interdicted even when costed."""
+def test_source_and_sink_nodes_cannot_be_costed():
+    """The source and sink nodes themselves cannot be interdicted: a node cost on either is refused."""
     rows = [{"from": "s", "to": "a", "capacity": 3, "interdiction_cost": 1},
             {"from": "a", "to": "t", "capacity": 3, "interdiction_cost": 1}]
-    net = InterdictionNetwork.from_edges(rows, source="s", sink="t",
-                                         nodes=[{"id": "s", "interdiction_cost": 1}, {"id": "t", "interdiction_cost": 1}])
-    r = max_flow_interdiction(net, 5)
-    assert r.value_after == 3.0 and r.edges == [] and r.nodes == []
+    for v in ("s", "t"):
+        with pytest.raises(InputError, match="cannot be interdicted"):
+            InterdictionNetwork.from_edges(rows, source="s", sink="t", nodes=[{"id": v, "interdiction_cost": 1}])
 
 
 def test_node_interdiction_removes_incident_arcs():

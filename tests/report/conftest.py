@@ -11,7 +11,8 @@ from counterflow.runner import run_replications
 @pytest.fixture(scope="session")
 def small_results(caribbean):
     strategies = resolve_strategies(caribbean, ["port-strike", "boat-strikes", "balanced"])
-    return strategies, run_replications(caribbean, strategies, runs=3, seed=4, steps=24, keep_steps=True)
+    return strategies, run_replications(caribbean, strategies, runs=3, seed=4, steps=24, keep_steps=True,
+                                        keep_flows=True)
 
 
 @pytest.fixture(scope="session")

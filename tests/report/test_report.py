@@ -1,78 +1,187 @@
-"""The HTML report: self-contained, every figure inlined and written as PNG, plain-language table."""
+"""The report and the effects it shows: read from recorded runs, paired, in one vocabulary."""
 
 from __future__ import annotations
 
-import base64
-import io
+import ast
+import json
 import re
+from pathlib import Path
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
+from scipy import stats
+from typer.testing import CliRunner
 
+from counterflow import parse_strategy, resolve_strategies
+from counterflow.cli import app
+from counterflow.cli.common import fmt as cli_fmt
 from counterflow.engine import Engine
 from counterflow.errors import InputError
-from counterflow.report import map_flows, write_report
-from counterflow.report.tables import PLAIN_LABELS
+from counterflow.report import build_content, write_report
+from counterflow.report.effects import flow_effects, series_effects, t_interval
+from counterflow.report.html import VENDOR_FILES
+from counterflow.report.tables import label
+from counterflow.report.words import fmt, lever_words
 from counterflow.runner import network_for, replication_seed, run_replications
-from counterflow.strategy import BASELINE
 
-FIGURES = ("delivery", "indicators", "map")
+REPORT_DIR = Path(__file__).resolve().parents[2] / "src" / "counterflow" / "report"
+
+
+def _strike(sc, accuracy: float, name: str):
+    return parse_strategy({"name": name, "actor": "US", "levers": [
+        {"type": "strike", "targets": {"nodes": ["port_main"]}, "schedule": {"at": 3},
+         "intel_accuracy": accuracy, "unit_cost": 1.0e6}]}, scenario=sc)
 
 
 def test_report_is_self_contained(written_report):
-    """No external resource: no http(s) URL in src/href, no script or stylesheet links; images are data URIs."""
+    """No external resource: scripts are inline (the vendored Vega builds), no link, no http(s) src/href."""
     html = written_report.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
-    assert "<script" not in html and "<link" not in html
-    assert len(re.findall(r'src="data:image/png;base64,', html)) == len(FIGURES)
+    assert "<link" not in html and "<script src" not in html
+    vendor = Path(__file__).resolve().parents[2] / "src" / "counterflow" / "web" / "static" / "vendor"
+    for name in VENDOR_FILES:
+        assert (vendor / name).read_text(encoding="utf-8")[:2000] in html
+    specs = json.loads(re.search(r'<script type="application/json" id="specs">(.*?)</script>', html, re.S)
+                       .group(1).replace("<\\/", "</"))
+    for key, spec in specs.items():
+        assert f'id="{key}"' in html
+        assert spec["$schema"].endswith("vega-lite/v6.json")
 
 
-def test_inlined_figures_are_the_png_files(written_report):
-    """Each inlined image decodes to a PNG identical to the one written next to the report."""
-    html = written_report.read_text(encoding="utf-8")
-    blobs = re.findall(r'<img alt="(\w+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert [name for name, _ in blobs] == list(FIGURES)
+def test_figure_specs_are_written(written_report, small_results):
+    """Each figure is written as a Vega-Lite spec: one per time series, one map per acting strategy."""
     folder = written_report.with_name(written_report.stem + "_figures")
-    for name, data in blobs:
-        raw = base64.b64decode(data)
-        assert raw[:8] == b"\x89PNG\r\n\x1a\n"
-        assert raw == (folder / f"{name}.png").read_bytes()
-        img = mpimg.imread(io.BytesIO(raw), format="png")
-        assert img.shape[0] > 200 and img.shape[1] > 600
-        assert img[..., :3].std() > 0.05  # not blank
+    names = sorted(p.name for p in folder.iterdir())
+    _, res = small_results
+    assert [n for n in names if n.startswith("map-")] == sorted(f"map-{s}.vl.json" for s in res.strategies[1:])
+    assert "time-delivered.vl.json" in names and "time-harm.vl.json" in names
+    for p in folder.iterdir():
+        json.loads(p.read_text(encoding="utf-8"))
 
 
-def test_table_names_every_strategy_with_plain_headers(written_report, small_results):
-    """The comparison table has a row per strategy and the plain-language column headers."""
-    html = written_report.read_text(encoding="utf-8")
-    strategies, res = small_results
-    for name in res.strategies:
-        assert (name if name != "baseline" else "no action (baseline)") in html
-    for label in ("Drugs reaching consumers (tonnes)", "Civilian casualties (expected)", "Backlash (0 to 1, mean)",
-                  "Cost per kg kept off the market (USD)"):
-        assert label in html and label in PLAIN_LABELS.values()
-    for st in strategies:
-        if st.description:
-            assert st.description.split("(")[0].strip()[:30] in html
+def test_the_report_simulates_nothing():
+    """No module of the report imports the engine or the runner's replication functions: it reads records."""
+    for path in REPORT_DIR.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = node.module or ""
+                assert "engine" not in mod, (path.name, mod)
+                assert not {"run_replications", "run_replication", "simulate"} & {a.name for a in node.names}
 
 
-def test_report_needs_per_step_results(caribbean, small_results, tmp_path):
-    """Results run without keep_steps give one clear InputError, not a traceback deep in pandas."""
+def test_report_needs_recorded_flows_and_steps(caribbean, small_results, tmp_path):
+    """Results run without keep_steps or keep_flows give one clear InputError."""
     strategies, _ = small_results
     res = run_replications(caribbean, strategies[:2], runs=1, seed=0, steps=5)
     with pytest.raises(InputError, match="keep_steps"):
         write_report(caribbean, res, tmp_path / "r.html", strategies[:2])
+    res = run_replications(caribbean, strategies[:2], runs=1, seed=0, steps=5, keep_steps=True)
+    with pytest.raises(InputError, match="keep_flows"):
+        write_report(caribbean, res, tmp_path / "r.html", strategies[:2])
 
 
-def test_map_flows_before_the_first_action_is_the_baseline(caribbean, small_results):
-    """Under common random numbers a strategy's flow before its first action equals the baseline's, edge by edge."""
-    strategies, _ = small_results
-    st = next(s for s in strategies if s.name == "port-strike")
-    t0 = st.first_action()
-    [(name, before, after)] = map_flows(caribbean, [st], seed=4, steps=24)
-    net = network_for(caribbean)
-    base = Engine(net, BASELINE, np.random.default_rng(replication_seed(4, 0))).run(24)
-    np.testing.assert_allclose(before, base.edge_flow[max(0, t0 - 8):t0].mean(axis=0), rtol=1e-6)
-    assert name == "port-strike" and after.shape == (net.n_edges,) and (after >= 0).all()
+def test_map_effect_is_the_mean_paired_difference_of_simulated_flows(caribbean):
+    """Edge effects equal the per-replication edge flows of the strategy minus the baseline's, from the engine,
+    averaged, with the 95 % t-interval; 'clear' exactly when the interval excludes 0."""
+    sc = caribbean
+    st = _strike(sc, 1.0, "sure-strike")
+    runs, steps, seed = 4, 14, 11
+    res = run_replications(sc, resolve_strategies(sc, [])[:1] + [st], runs=runs, seed=seed, steps=steps,
+                           keep_flows=True)
+    fx = flow_effects(res)["sure-strike"]
+    net = network_for(sc)
+    diffs = []
+    for i in range(runs):
+        own = Engine(net, st, np.random.default_rng(replication_seed(seed, i))).run(steps).edge_flow.astype(float).sum(axis=0)
+        base = Engine(net, resolve_strategies(sc, [])[0], np.random.default_rng(replication_seed(seed, i))
+                      ).run(steps).edge_flow.astype(float).sum(axis=0)
+        diffs.append((own - base) / steps)
+    d = np.array(diffs)
+    half = stats.t.ppf(0.975, runs - 1) * d.std(axis=0, ddof=1) / np.sqrt(runs)
+    np.testing.assert_allclose(fx["edges"]["diff"], d.mean(axis=0), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(fx["edges"]["hi"], d.mean(axis=0) + half, rtol=1e-9, atol=1e-9)
+    assert (fx["edges"]["clear"] == ((fx["edges"]["lo"] > 0) | (fx["edges"]["hi"] < 0))).all()
+    # a strike that always hits moves flow somewhere, and it is reported as a hit in every run
+    assert fx["edges"]["clear"].any()
+    assert fx["strikes"] == {"port_main": {"runs": runs, "hit_runs": runs, "strikes": runs, "hits": runs}}
+
+
+def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
+    """With intelligence accuracy 0 the strike misses in every run: every edge and place is neutral (difference
+    exactly 0), the map draws nothing coloured, labels the site 'hit in 0 of N runs' and says it missed."""
+    sc = caribbean
+    miss = _strike(sc, 0.0, "blind-strike")
+    strategies = resolve_strategies(sc, [])[:1] + [miss]
+    res = run_replications(sc, strategies, runs=3, seed=2, steps=12, keep_steps=True, keep_flows=True)
+    fx = flow_effects(res)["blind-strike"]
+    assert not fx["edges"]["clear"].any() and not fx["nodes"]["clear"].any()
+    assert (fx["edges"]["diff"] == 0).all() and (fx["nodes"]["diff"] == 0).all()
+    c = build_content(sc, res, strategies)
+    spec = c["maps"]["blind-strike"]
+    coloured = [lay for lay in spec["layer"] if "color" in lay.get("encoding", {})]
+    assert coloured and all(lay["data"]["values"] == [] for lay in coloured)
+    texts = [v["label"] for lay in spec["layer"] if lay["mark"].get("type") == "text" for v in lay["data"]["values"]]
+    assert any(t.endswith("hit in 0 of 3 runs") for t in texts)
+    notes = " ".join(c["map_notes"]["blind-strike"])
+    assert "missed in all 3 runs" in notes and "changed no flow" in notes
+
+
+def test_series_differences_are_paired_means(caribbean, small_results):
+    """The time panels' difference at each step is the mean over runs of (strategy - same-seed baseline), with
+    the same t-interval as compare."""
+    _, res = small_results
+    eff = series_effects(res, series=["seized"], smooth=1)["seized"]["boat-strikes"]
+    t = res.steps()
+    t = t[t.variable == "seized"].pivot_table(index=["strategy", "replication"], columns="step", values="value")
+    d = t.loc["boat-strikes"].to_numpy() - t.loc["baseline"].to_numpy()
+    mean, lo, hi = t_interval(d)
+    np.testing.assert_allclose(eff["diff"], d.mean(axis=0))
+    np.testing.assert_allclose([eff["lo"], eff["hi"]], [lo, hi])
+
+
+def test_table_is_compare_and_m_applies_to_the_report(tmp_path):
+    """`compare -m ... --report` writes a report whose table has exactly those metrics, in that order, with the
+    numbers of `compare --json` written as compare writes them."""
+    out = tmp_path / "r.html"
+    args = ["compare", "caribbean", "port-strike", "--runs", "2", "--seed", "3", "--steps", "10"]
+    r = CliRunner().invoke(app, [*args, "-m", "civilian_harm", "-m", "delivered_kg", "--report", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    html = out.read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><td class="name">([^<]*)</td>', html)
+    assert rows == [label("civilian_harm"), label("delivered_kg")]
+    mean = doc["strategies"]["port-strike"]["delivered_kg"]["mean"]
+    assert f'data-strategy="port-strike" data-metric="delivered_kg"><b>{fmt(mean)}</b>' in html
+
+
+@given(hs.lists(hs.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=30))
+def test_figures_and_compare_compute_one_interval(d):
+    """The time figures' and maps' interval is compare's: the same mean and 95 % t-interval of paired differences."""
+    from counterflow.analysis import paired_difference
+
+    d = np.asarray(d)
+    mean, lo, hi = t_interval(d[:, None])
+    ref = paired_difference(d, np.zeros_like(d), "delivered_kg")
+    np.testing.assert_allclose([mean[0], lo[0], hi[0]], [ref["diff_mean"], ref["diff_lo"], ref["diff_hi"]],
+                               rtol=1e-9, atol=1e-6)
+
+
+@given(hs.one_of(hs.none(), hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)))
+def test_numbers_are_written_as_the_terminal_writes_them(x):
+    """The report's and page's number format is the terminal tables' format."""
+    assert fmt(x) == cli_fmt(x)
+
+
+def test_strategies_in_words(caribbean):
+    """Levers read as sentences with place names, never as Python dicts."""
+    for st in resolve_strategies(caribbean, []):
+        for lv in st.levers:
+            text = lever_words(lv, caribbean)
+            assert not re.search(r"[{}']|\w+: ", text), text
+    port = resolve_strategies(caribbean, ["port-strike"])[1]
+    name = next(n.name for n in caribbean.nodes if n.id == "port_main")
+    assert lever_words(port.levers[0], caribbean).startswith(f"strike on {name} in week 4")

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from counterflow import load_scenario, parse_strategy, resolve_strategies, simulate
+from counterflow import load_scenario, parse_strategy, resolve_strategies
 from counterflow.levers import LEVERS
-from counterflow.runner import replication_seed, run_replications
+from counterflow.runner import run_replications
 from counterflow.web.app import STATIC_DIR
 
 CARIBBEAN = resources.files("counterflow.data").joinpath("caribbean.yaml").read_text(encoding="utf-8")
@@ -38,9 +38,19 @@ def test_index_and_static_assets_are_local(client):
     refs = re.findall(r'(?:src|href)="([^"]+)"', r.text)
     assert "/static/app.js" in refs and "/static/style.css" in refs
     for path in STATIC_DIR.iterdir():
+        if path.is_dir():
+            continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), path.name
         assert client.get(f"/static/{path.name}").status_code == 200
+    # the vendored chart libraries are served from here too, with their licences
+    scripts = re.findall(r'<script src="([^"]+)"', r.text)
+    assert {"/static/vendor/vega.min.js", "/static/vendor/vega-lite.min.js", "/static/vendor/vega-embed.min.js",
+            "/static/vendor/vega-interpreter.js"} <= set(scripts)
+    for src in scripts:
+        assert client.get(src).status_code == 200, src
+    assert all((STATIC_DIR / "vendor" / f"LICENSE-{n}.txt").is_file()
+               for n in ("vega", "vega-lite", "vega-embed", "vega-interpreter"))
     imports = {m for p in STATIC_DIR.glob("*.js") for m in re.findall(r'from "\./([\w.]+)"', p.read_text())}
     assert imports and all((STATIC_DIR / m).is_file() for m in imports)
 
@@ -186,27 +196,19 @@ def test_strategy_names_are_checked(client):
 
 # ------------------------------------------------------------------- jobs
 def test_finished_job_matches_the_library(finished, job_request):
-    """The job's table equals run_replications with the same seed; map flows equal simulate's."""
+    """The job's comparison equals `compare` on run_replications with the same seed, and its runs count once."""
+    from counterflow.report.content import compare_doc
+    from counterflow.web.views import clean
+
     c, job = finished
-    assert job["done"] == job["total"] and job["strategies"] == ["baseline", "port-strike", "hub-strike"]
+    assert job["done"] == job["total"] == 3 * 3 and job["strategies"] == ["baseline", "port-strike", "hub-strike"]
     view = c.get(f"/api/jobs/{job['id']}/results").json()
     sc = load_scenario("caribbean")
     strategies = resolve_strategies(sc, ["port-strike"]) + [parse_strategy(job_request["custom"][0], scenario=sc)]
     ref = run_replications(sc, strategies, runs=3, seed=7, steps=16)
-    summary = ref.summary(view["metrics"], paired=True)
-    assert [row["strategy"] for row in view["table"]] == job["strategies"]
-    for row in view["table"]:
-        for m, entry in row["metrics"].items():
-            for k, v in entry.items():
-                want = summary[row["strategy"]][m][k]
-                assert (v is None and want is None) or v == pytest.approx(want, rel=1e-9, abs=1e-9), (m, k)
-    for st in strategies:
-        traj = simulate(sc, st, np.random.default_rng(replication_seed(7, 0)), 16, record_flows=True)
-        got = np.array(view["map"]["strategies"][st.name]["edge_flow"])
-        assert got.shape == traj.edge_flow.shape
-        assert np.allclose(got, traj.edge_flow, atol=0.051)
-    bands = view["series"]["strategies"]["port-strike"]["delivered"]
-    assert all(lo <= mid <= hi for lo, mid, hi in zip(bands["p05"], bands["p50"], bands["p95"], strict=True))
+    assert view["compare"] == json.loads(json.dumps(clean(compare_doc(ref))))
+    assert [row["metric"] for row in view["table"]] == view["metrics"]
+    assert set(view["maps"]) == {"port-strike", "hub-strike"} and set(view["time"]) >= {"delivered", "harm"}
 
 
 def test_downloads(finished):
@@ -311,3 +313,209 @@ def test_store_survives_restart_and_delete(tmp_path, job_request, client_with):
         assert c.delete(f"/api/jobs/{job['id']}").status_code == 204
         error(c.get(f"/api/jobs/{job['id']}"), 404)
         assert not (tmp_path / "jobs" / job["id"]).exists()
+
+
+# ------------------------------------------------ hostile clients and damaged stores
+def test_state_changes_need_the_page_header_and_same_origin(tmp_path):
+    """A cross-site form (no custom header) or a request from another origin cannot change anything."""
+    from fastapi.testclient import TestClient
+
+    from counterflow.web import create_app
+
+    with TestClient(create_app(tmp_path)) as bare:
+        assert bare.get("/api/scenarios").status_code == 200  # reading needs no header
+        err = error(bare.post("/api/uploads", files={"file": ("x.yaml", CARIBBEAN)}), 403, "missing_header")
+        assert "X-Counterflow" in err["message"]
+        error(bare.post("/api/jobs", json={"scenario": "caribbean", "runs": 1}), 403, "missing_header")
+        error(bare.delete("/api/jobs/0123456789abcdef"), 403, "missing_header")
+        evil = {"X-Counterflow": "1", "Origin": "http://evil.example"}
+        error(bare.post("/api/uploads", files={"file": ("x.yaml", CARIBBEAN)}, headers=evil), 403, "cross_origin")
+        error(bare.post("/api/jobs", json={}, headers={"X-Counterflow": "1", "Origin": "null"}), 403, "cross_origin")
+        same = {"X-Counterflow": "1", "Origin": "http://testserver"}
+        assert bare.post("/api/uploads", files={"file": ("x.yaml", CARIBBEAN)}, headers=same).status_code == 200
+    assert not list((tmp_path / "jobs").iterdir())
+
+
+@pytest.mark.parametrize("host, ok", [
+    ("127.0.0.1:8000", True), ("127.0.0.1", True), ("127.8.9.10:80", True), ("localhost:8000", True),
+    ("[::1]:8000", True), ("[::1]", True), ("LOCALHOST", True),
+    ("attacker.example", False), ("attacker.example:8000", False), ("10.0.0.1:8000", False),
+    ("[::ffff:10.0.0.1]:80", False), ("localhost.attacker.example", False), ("", False)])
+def test_loopback_server_checks_every_host_form(tmp_path, host, ok):
+    """Bound to loopback (IPv4 or IPv6), only Host headers naming this machine are served (no DNS rebinding)."""
+    from fastapi.testclient import TestClient
+
+    from counterflow.web import create_app
+
+    with TestClient(create_app(tmp_path, loopback_only=True)) as c:
+        r = c.get("/api/config", headers={"Host": host})
+        if ok:
+            assert r.status_code == 200, r.text
+        else:
+            error(r, 400, "invalid_host")
+
+
+def _chunked_upload(url: str, total: int, chunk: int = 1 << 20) -> tuple[bytes, int]:
+    """POST a multipart body of ``total`` bytes with chunked transfer encoding; return (response, bytes sent)."""
+    import select
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    sock = socket.create_connection((u.hostname, u.port), timeout=30)
+    boundary = "b0undary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.yaml\"\r\n"
+            "Content-Type: application/x-yaml\r\n\r\n").encode()
+    sock.sendall((f"POST /api/uploads HTTP/1.1\r\nHost: {u.netloc}\r\nX-Counterflow: 1\r\n"
+                  f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n").encode())
+    sent, answer = 0, b""
+    block = b"a: " + b"x" * (chunk - 4) + b"\n"
+    try:
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            sock.sendall(b"%x\r\n%s\r\n" % (len(block), block))
+            sent += len(block)
+        else:
+            sock.sendall(b"0\r\n\r\n")
+    except OSError:
+        pass
+    try:
+        sock.settimeout(30)
+        while chunk := sock.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and b"}}" in answer:
+                break
+    except OSError:
+        pass
+    sock.close()
+    return answer, sent
+
+
+@pytest.mark.timeout(120)
+def test_chunked_upload_over_the_limit_is_refused_early(tmp_path):
+    """A 200 MB chunked body (no Content-Length) gets 413 after about the limit, not after reading it all."""
+    from counterflow.web import Limits, create_app
+    from counterflow.web.browser import serve_in_thread
+
+    with serve_in_thread(create_app(tmp_path, Limits(max_upload_bytes=1_000_000))) as url:
+        answer, sent = _chunked_upload(url, 200_000_000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"too_large" in answer
+    assert sent < 50_000_000, f"{sent:,} bytes were accepted before the refusal"
+    assert not list((tmp_path / "uploads").iterdir())
+
+
+def test_cancel_kills_the_job_process_and_deadline_stops_a_job(tmp_path, client_with):
+    """Cancel kills the job's process at once (not after the replication); the time limit fails the job."""
+    big = {"scenario": "caribbean", "strategies": ["port-strike"], "runs": 200, "steps": 52}
+    with client_with(tmp_path, max_job_seconds=3) as c:
+        jobs = c.app.state.jobs
+        first = c.post("/api/jobs", json=big).json()
+        deadline = time.monotonic() + 120
+        while jobs.get(first["id"])["status"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job = jobs.wait(first["id"], timeout=120)
+        assert job["status"] == "failed" and "longer than the limit of 3 s" in job["error"]["message"], job
+        assert jobs.process(first["id"]) is None
+    with client_with(tmp_path) as c:
+        jobs = c.app.state.jobs
+        second = c.post("/api/jobs", json=big).json()
+        deadline = time.monotonic() + 120
+        while jobs.get(second["id"])["done"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc = jobs.process(second["id"])
+        assert proc is not None and proc.is_alive()
+        assert c.post(f"/api/jobs/{second['id']}/cancel").status_code == 200
+        job = jobs.wait(second["id"], timeout=60)
+        assert job["status"] == "cancelled" and proc.exitcode == -9
+        assert not list(jobs.job_dir(second["id"]).glob("*.tmp*"))
+        assert c.delete(f"/api/jobs/{second['id']}").status_code == 204
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a job", "missing"])
+def test_damaged_job_file_is_listed_with_a_message(tmp_path, client_with, damage):
+    """A truncated, empty, foreign or missing job.json shows the job as damaged, with why; it can be deleted."""
+    with client_with(tmp_path) as c:
+        job = c.post("/api/jobs", json={"scenario": "caribbean", "runs": 1, "steps": 3}).json()
+        assert c.app.state.jobs.wait(job["id"])["status"] == "done"
+    f = tmp_path / "jobs" / job["id"] / "job.json"
+    text = f.read_text()
+    {"truncated": lambda: f.write_text(text[: len(text) // 2]), "empty": lambda: f.write_bytes(b""),
+     "not a job": lambda: f.write_text("[1, 2]"), "missing": f.unlink}[damage]()
+    with client_with(tmp_path) as c:
+        listed = {j["id"]: j for j in c.get("/api/jobs").json()}
+        got = listed[job["id"]]
+        assert got["status"] == "damaged" and "job.json" in got["error"]["message"]
+        err = error(c.get(f"/api/jobs/{job['id']}/results"), 409, "not_finished")
+        assert "damaged" in err["message"] and "delete" in err["message"]
+        error(c.post(f"/api/jobs/{job['id']}/cancel"), 409, "not_running")
+        assert c.delete(f"/api/jobs/{job['id']}").status_code == 204
+        assert not (tmp_path / "jobs" / job["id"]).exists() and c.get("/api/jobs").json() == []
+
+
+def test_lost_result_files_and_running_delete_answer_with_a_message(tmp_path, client_with):
+    """A finished job whose files were removed answers 410 naming the file; deleting a running job is a 409."""
+    with client_with(tmp_path, max_active_jobs=2) as c:
+        job = c.post("/api/jobs", json={"scenario": "caribbean", "runs": 1, "steps": 3}).json()
+        assert c.app.state.jobs.wait(job["id"])["status"] == "done"
+        (tmp_path / "jobs" / job["id"] / "view.json").unlink()
+        (tmp_path / "jobs" / job["id"] / "runs.csv").write_bytes(b"")
+        (tmp_path / "jobs" / job["id"] / "steps.csv").unlink()
+        assert "view.json" in error(c.get(f"/api/jobs/{job['id']}/results"), 410, "damaged_job")["message"]
+        error(c.get(f"/api/jobs/{job['id']}/download/steps.csv"), 410, "damaged_job")
+        running = c.post("/api/jobs", json={"scenario": "caribbean", "runs": 200, "steps": 52}).json()
+        err = error(c.delete(f"/api/jobs/{running['id']}"), 409, "still_running")
+        assert "cancel it first" in err["message"]
+        c.post(f"/api/jobs/{running['id']}/cancel")
+        assert c.app.state.jobs.wait(running["id"])["status"] == "cancelled"
+        assert c.delete(f"/api/jobs/{running['id']}").status_code == 204
+        assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == [job["id"]]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_server_answers_while_the_largest_job_runs_on_a_10k_network(tmp_path):
+    """Liveness: during the largest job the limits accept on a 10,000-node network, reads answer and cancel stops it.
+
+    The bounds are generous (this checks that the server is not frozen, not its speed): the job runs in its own
+    process, so the compiled solver cannot hold the server's interpreter lock.
+    """
+    import httpx
+
+    from counterflow.generate import generate_scenario
+    from counterflow.web import Limits, create_app
+    from counterflow.web.browser import serve_in_thread
+
+    sc = generate_scenario(10_000, seed=1)
+    text = json.dumps(sc.to_dict())  # JSON is YAML, and quick to write
+    lim = Limits(max_upload_bytes=len(text) + 1000)
+    with serve_in_thread(create_app(tmp_path, lim)) as url, \
+            httpx.Client(base_url=url, headers={"X-Counterflow": "1"}, timeout=300) as c:
+        up = c.post("/api/uploads", files={"file": ("net10k.yaml", text)})
+        assert up.status_code == 200, up.text[:500]
+        steps = sc.steps
+        runs = min(lim.max_runs, lim.max_run_steps // steps)
+        extra = lim.max_run_steps // (runs * steps) - 1  # composed strategies that still fit the work limit
+        custom = [{"name": f"strike-{i}", "levers": [{"type": "strike", "schedule": {"at": 2 + i},
+                   "targets": {"rule": "top_throughput", "k": 1}}]} for i in range(extra)]
+        body = {"upload": up.json()["upload"], "runs": runs, "steps": steps, "custom": custom}
+        job = c.post("/api/jobs", json=body)
+        assert job.status_code == 202, job.text
+        job_id = job.json()["id"]
+        deadline = time.monotonic() + 600
+        while c.get(f"/api/jobs/{job_id}").json()["status"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert c.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+        for _ in range(5):  # the server answers while the job computes (each read bounded by a 10 s timeout)
+            r = c.get("/api/scenarios", timeout=10)
+            assert r.status_code == 200 and r.json()
+            time.sleep(0.5)
+        assert c.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+        assert c.post(f"/api/jobs/{job_id}/cancel", timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        while c.get(f"/api/jobs/{job_id}").json()["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert c.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"

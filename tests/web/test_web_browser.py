@@ -9,7 +9,7 @@ import pytest
 
 from counterflow import load_scenario
 from counterflow.web import create_app
-from counterflow.web.browser import CHROMIUM, launch, run_in_page, serve_in_thread
+from counterflow.web.browser import CHROMIUM, launch, legibility, run_in_page, serve_in_thread
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,8 +20,8 @@ pytestmark = [
 
 @pytest.mark.timeout(240)
 def test_page_end_to_end(tmp_path):
-    """The page runs caribbean with two strategies plus a composed one and shows table rows, map edges, charts."""
-    n_edges = len(load_scenario("caribbean").edges)
+    """The page runs caribbean with two strategies plus a composed one and shows the comparison, map and charts,
+    legibly at 1366 x 768."""
     problems: list[str] = []
     with serve_in_thread(create_app(tmp_path / "store")) as url, launch() as browser:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -52,37 +52,31 @@ def test_page_end_to_end(tmp_path):
         page.wait_for_selector("#strategy-list input[value=my-strike]")
         assert page.locator(".err-msg").count() == 0
 
-        run_in_page(page, url, ["port-strike", "strike-campaign"], runs=3, steps=20)
-        rows = page.locator("#compare-table tbody tr")
-        assert [rows.nth(i).get_attribute("data-strategy") for i in range(rows.count())] == \
-            ["baseline", "port-strike", "strike-campaign", "my-strike"]
-        assert page.locator("#compare-table tbody tr[data-strategy=baseline] td").nth(2).inner_text() == "reference"
+        # the page starts from the command line's defaults and states the server's caps
+        assert (page.input_value("#runs"), page.input_value("#seed"), page.input_value("#steps")) == ("20", "0", "104")
+        assert "at most 200 runs" in page.inner_text("#caps")
 
-        # the map drew every edge over country outlines, some carrying flow; a strike is marked after step 4
-        assert page.locator("#map path.edge").count() == n_edges
-        assert page.locator("#map path.country").count() > 5
+        run_in_page(page, url, ["port-strike", "strike-campaign"], runs=3, steps=20)
+        heads = page.locator("#compare-table thead th[data-strategy]")
+        assert [heads.nth(i).get_attribute("data-strategy") for i in range(heads.count())] == \
+            ["baseline", "port-strike", "strike-campaign", "my-strike"]
+        cell = page.locator("#compare-table tr[data-metric=delivered_kg] td[data-strategy=port-strike]")
+        assert cell.locator(".d").inner_text().startswith("Δ ") and "better in" in cell.inner_text()
+        assert page.locator("#compare-table tr[data-metric=delivered_kg] td[data-strategy=baseline] .d").count() == 0
+        assert page.inner_text("#status").endswith("done: 12 runs simulated (3 replications × 4 strategies)")
+
+        # the map of the paired effect, its notes on the strike, and a chart per quantity
         page.select_option("#map-strategy", "port-strike")
-        page.fill("#step", "6")
-        page.dispatch_event("#step", "input")
-        assert page.locator("#map path.edge.active").count() > 3
-        assert page.locator("#map circle.struck").count() >= 1
-        assert "step 4: strike on port_main" in page.inner_text("#events")
-        page.fill("#step", "2")
-        page.dispatch_event("#step", "input")
-        assert page.locator("#map circle.struck").count() == 0
-        # wheel zooms in (more labels, same edges, flows kept), double-click resets
-        labels = page.locator("#map text").count()
-        box = page.locator("#map svg").bounding_box()
-        page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.75)
-        for _ in range(4):
-            page.mouse.wheel(0, -200)
-            page.wait_for_timeout(50)
-        assert page.locator("#map text").count() > labels
-        assert page.locator("#map path.edge").count() == n_edges and page.locator("#map path.edge.active").count() > 3
-        page.dblclick("#map svg")
-        assert page.locator("#map text").count() == labels
-        assert page.locator("#charts svg").count() == 6
-        assert page.locator("#charts path[data-strategy=strike-campaign]").count() == 6
+        page.wait_for_function("document.querySelector('#map-notes').textContent.includes('hit in')")
+        assert "Main dock" in page.inner_text("#map-notes")
+        page.wait_for_selector("#map svg")
+        page.select_option("#series-select", "harm")
+        page.wait_for_function("[...document.querySelectorAll('#chart .role-axis-title text')]"
+                               ".some((t) => t.textContent.includes('expected casualties'))")
+        page.locator("#events details").first.locator("summary").click()
+        seen = legibility(page, "#results")
+        assert seen["small"] == [] and seen["overflow"] == [], seen
+        assert all("Week" in t for t in seen["titles"][:1]) and len(seen["titles"]) == 2
 
         shot = Path(os.environ.get("COUNTERFLOW_SCREENSHOT", tmp_path / "web.png"))
         page.screenshot(path=str(shot))
@@ -91,7 +85,7 @@ def test_page_end_to_end(tmp_path):
         # the address names the job: reloading the page shows the same results from the store
         assert "#job=" in page.url
         page.reload()
-        page.wait_for_selector("#compare-table tbody tr[data-strategy=my-strike]")
+        page.wait_for_selector("#compare-table thead th[data-strategy=my-strike]")
 
         # downloads are links to the API
         for name in ["runs.csv", "steps.parquet", "report.html"]:

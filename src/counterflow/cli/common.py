@@ -1,35 +1,166 @@
-"""Shared pieces of the command-line fronts: consoles, error handling, progress, tables."""
+"""Shared pieces of the command-line fronts: the option grammar, consoles, error handling,
+progress bars and table output.
+
+Every command uses the same words for the same things (import the aliases below rather
+than declaring the option again):
+
+* ``-s/--strategy NAME|FILE`` chooses strategies (repeatable),
+* ``-m/--metric NAME`` chooses metrics or outcomes (``--outcome`` is an alias),
+* ``-o/--out PATH`` is always the data output, ``--report FILE.html`` always the HTML report,
+* ``--store DIR`` always a sweep store,
+* ``--format table|csv|markdown|json`` wherever a table is printed (``--json`` = ``--format json``),
+* ``--runs``, ``--seed``, ``--steps`` as in ``run`` and ``compare``.
+
+This module stays light (no numpy, pandas or numba at import) so that ``counterflow --help``
+starts at once; heavy modules are imported inside the commands.
+"""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
 import math
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
 
-out = Console()
-err = Console(stderr=True)
+__all__ = [
+    "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
+    "StrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt",
+    "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
+    "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
+    "json_doc",
+]
 
-__all__ = ["out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt"]
 
+class _LazyConsole:
+    """A Rich console created on first use (keeps ``import`` and ``--help`` light)."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console = None
+
+    def _get(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
+
+
+# ---------------------------------------------------------------- the option grammar
+
+#: the longest horizon a scenario may declare (``counterflow.scenario.MAX_STEPS``; a test checks they agree;
+#: not imported from there so that ``counterflow --help`` does not load the scenario module)
+MAX_STEPS = 2000
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    markdown = "markdown"
+    json = "json"
+
+
+ScenarioArg = Annotated[str, typer.Argument(metavar="SCENARIO",
+                                            help="Built-in scenario name or scenario YAML path.")]
+StrategyOpt = Annotated[list[str] | None, typer.Option(
+    "--strategy", "-s", metavar="NAME|FILE",
+    help="Strategy carried by the scenario, or a strategy YAML file; repeatable. Default: all the scenario carries.")]
+MetricOpt = Annotated[list[str] | None, typer.Option(
+    "--metric", "-m", "--outcome", metavar="NAME", help="Metric (outcome) to show; repeatable. Default: all.")]
+OutFileOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
+                                                 help="Write the data (.json or .csv) to this file.")]
+OutDirOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
+                                                help="Write the data (Parquet tables and a JSON summary) here.")]
+ReportOpt = Annotated[Path | None, typer.Option("--report", metavar="FILE.html",
+                                                help="Also write the HTML report (and its PNG figures) here.")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", metavar="DIR", help="Sweep store directory.")]
+FormatOpt = Annotated[TableFormat, typer.Option(
+    "--format", metavar="table|csv|markdown|json", case_sensitive=False,
+    help="How to print the result: a table (default), CSV, Markdown, or the JSON document.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+RunsOpt = Annotated[int, typer.Option(min=1, metavar="N",
+                                      help="Replications per strategy (paired: the same seeds for every strategy).")]
+SeedOpt = Annotated[int, typer.Option(min=0, metavar="SEED",
+                                      help="Experiment seed (replication i uses the same seed under every strategy).")]
+StepsOpt = Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, metavar="N", help="Horizon in steps (default: the scenario's).")]
+
+
+def output_format(fmt: TableFormat | str, as_json: bool) -> TableFormat:
+    """The effective ``--format`` (``--json`` wins)."""
+    return TableFormat.json if as_json else TableFormat(fmt)
+
+
+def json_doc(scenario: str | None, strategies: Sequence[str] | dict | None, runs: Any, seed: Any,
+             **rest: Any) -> dict:
+    """A JSON document with the keys every command's JSON carries first: scenario, strategies, runs, seed."""
+    return {"scenario": scenario, "strategies": strategies, "runs": runs, "seed": seed, **rest}
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_out_is_not_outcome(value: Path | None, known: Sequence[str] | None = None) -> None:
+    """``-o`` used to name an outcome in ``analyze``/``sensitivity``; it now means the output.
+
+    Exit 2 with a clear message when ``-o`` is given a bare name that is a known outcome
+    (kept for one release so that old command lines fail loudly instead of writing a file).
+    """
+    if value is None:
+        return
+    text = str(value)
+    if not _IDENT.match(text):
+        return
+    if known is None:
+        from ..outcomes import OUTCOMES
+
+        known = tuple(OUTCOMES)
+    if text in known:
+        raise InputError(f"-o/--out now names the output file; '{text}' is an outcome: use -m {text} "
+                         f"(--metric) to choose it", path="-o")
+
+
+def check_report_path(report: Path | None) -> None:
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report should name an .html file, got '{report}'", path="--report")
+
+
+# ---------------------------------------------------------------- optional dependencies
+
+class MissingExtra(InputError):
+    """A command needs an optional dependency that is not installed."""
+
+
+def require_extra(extra: str, *modules: str) -> None:
+    """Exit 2 naming the extra to install when one of ``modules`` cannot be imported."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingExtra(f"this needs the optional dependencies '{extra}' ({', '.join(missing)} missing); "
+                           f"install them with: pip install 'counterflow[{extra}]'")
+
+
+# ---------------------------------------------------------------- errors, progress, JSON
 
 def handles_errors(fn: Callable) -> Callable:
     """Turn bad input into one clear message on stderr and exit status 2 (no traceback)."""
@@ -54,9 +185,18 @@ def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator
     if not enabled or not err.is_terminal:
         yield lambda n=1: None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("runs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=False) as prog:
+    with Progress(*columns, console=err._get(), transient=False) as prog:
         task = prog.add_task(description, total=total)
         yield lambda n=1: prog.advance(task, n)
 
@@ -64,6 +204,8 @@ def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator
 def _json_default(x: Any) -> Any:
     if hasattr(x, "item"):
         return x.item()
+    if hasattr(x, "to_dict"):
+        return x.to_dict()
     return str(x)
 
 
@@ -77,36 +219,155 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def dumps_json(obj: Any) -> str:
+    """JSON text (non-finite numbers become null)."""
+    return json.dumps(_finite(obj), default=_json_default, indent=2)
+
+
 def print_json(obj: Any) -> None:
     """Print one JSON object on stdout (non-finite numbers become null)."""
-    sys.stdout.write(json.dumps(_finite(obj), default=_json_default, indent=2) + "\n")
+    sys.stdout.write(dumps_json(obj) + "\n")
     sys.stdout.flush()
 
 
-def fmt(x: float | None, none: str = "-") -> str:
-    """Compact number for tables; ``none`` is shown for a missing value (e.g. 'never' for recovery)."""
-    if x is None:
+def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
+    """Compact number for tables; ``none`` is shown for a missing value (e.g. 'never' for recovery).
+
+    ``unit`` is appended after a thin space (e.g. ``fmt(6500, unit="kg")`` gives ``'6500 kg'``).
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return none
     ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:.2f}B"
-    if ax >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if ax >= 1e4:
-        return f"{x:,.0f}"
-    if ax >= 100:
-        return f"{x:.0f}"
-    if ax >= 1:
-        return f"{x:.1f}"
-    return f"{x:.3f}"
+    if ax == math.inf:
+        text = "inf" if x > 0 else "-inf"
+    elif ax >= 1e9:
+        text = f"{x / 1e9:.2f}B"
+    elif ax >= 1e6:
+        text = f"{x / 1e6:.2f}M"
+    elif ax >= 1e4:
+        text = f"{x:,.0f}"
+    elif ax >= 100:
+        text = f"{x:.0f}"
+    elif ax >= 1:
+        text = f"{x:.1f}"
+    else:
+        text = f"{x:.3f}"
+    return f"{text} {unit}" if unit else text
 
 
-def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False) -> Table:
+# ---------------------------------------------------------------- tables
+
+@dataclass
+class TableData:
+    """A printed table independent of its rendering: header, rows of text cells, a title and notes.
+
+    Cells may hold several lines (``\\n``); CSV and Markdown join them with ``; ``.
+    """
+
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    title: str = ""
+    notes: list[str] = field(default_factory=list)
+    align_first_left: bool = True
+
+    def add_row(self, *cells: Any) -> None:
+        self.rows.append(["" if c is None else str(c) for c in cells])
+
+
+def _flat(cell: str) -> str:
+    return "; ".join(part for part in cell.split("\n") if part)
+
+
+def _rich_table(data: TableData, title: bool = True):
+    from rich.table import Table
+
+    table = Table(title=(data.title or None) if title else None, title_justify="left")
+    for i, c in enumerate(data.columns):
+        table.add_column(c, justify="left" if (i == 0 and data.align_first_left) else "right",
+                         style="bold" if i == 0 else None)
+    for row in data.rows:
+        table.add_row(*row)
+    return table
+
+
+def _print_records(console, data: TableData) -> None:
+    """Narrow terminals: one block per row, ``column: value`` lines (nothing is cut)."""
+    if data.title:
+        console.print(data.title, style="bold", highlight=False)
+    for row in data.rows:
+        console.print(row[0], style="bold", highlight=False)
+        for name, cell in zip(data.columns[1:], row[1:], strict=False):
+            if cell:
+                console.print(f"  {name}: {_flat(cell)}", highlight=False, soft_wrap=True)
+
+
+def render_table(data: TableData, fmt_: TableFormat | str, stream=None) -> str | None:
+    """Render ``data`` as CSV or Markdown text (returns it), or print it as a Rich table."""
+    fmt_ = TableFormat(fmt_)
+    if fmt_ == TableFormat.csv:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(data.columns)
+        w.writerows([[_flat(c) for c in row] for row in data.rows])
+        return buf.getvalue()
+    if fmt_ == TableFormat.markdown:
+        def esc(c: str) -> str:
+            return _flat(c).replace("|", "\\|")
+        lines = [f"**{esc(data.title)}**", ""] if data.title else []
+        lines.append("| " + " | ".join(esc(c) for c in data.columns) + " |")
+        lines.append("|" + "|".join([":---"] + ["---:"] * (len(data.columns) - 1)) + "|")
+        lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in data.rows]
+        lines += [""] + [f"_{esc(n)}_" for n in data.notes] if data.notes else []
+        return "\n".join(lines) + "\n"
+    raise ValueError(fmt_)
+
+
+def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, doc: Any = None) -> None:
+    """Print one or more tables in the chosen format; ``json`` prints ``doc`` instead.
+
+    ``table`` on a terminal: a Rich table, or one block per row when the terminal is too narrow
+    for it. ``table`` into a pipe or file: the full-width table (never cut to 80 columns).
+    """
+    fmt_ = TableFormat(fmt_)
+    tables = [data] if isinstance(data, TableData) else list(data)
+    if fmt_ == TableFormat.json:
+        print_json(doc)
+        return
+    if fmt_ in (TableFormat.csv, TableFormat.markdown):
+        texts = [render_table(t, fmt_) for t in tables]
+        sys.stdout.write(("\n" if fmt_ == TableFormat.csv else "\n").join(texts))
+        sys.stdout.flush()
+        return
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = out._get()
+    if not console.is_terminal:
+        console = Console(width=100_000, soft_wrap=True, force_terminal=False)
+    for t in tables:
+        table = _rich_table(t)
+        if console.is_terminal:
+            needed = Measurement.get(console, console.options, table).minimum
+            if needed > console.width:
+                _print_records(console, t)
+            else:
+                console.print(table)
+        else:
+            table = _rich_table(t, title=False)
+            if t.title:
+                console.print(t.title, highlight=False, markup=False)
+            width = Measurement.get(console, console.options, table).maximum
+            Console(width=max(width, 20), force_terminal=False).print(table)
+        for note in t.notes:
+            console.print(note, style="dim", highlight=False, markup=False, soft_wrap=True)
+
+
+def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
+                  labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("metric", style="bold")
-    for name in summary:
-        table.add_column(name, justify="right")
+    if labels is None:
+        from ..outcomes import LABELS as labels
+    data = TableData(["metric", *summary], title=title)
     for m in metrics:
         cells = []
         for name, per in summary.items():
@@ -119,5 +380,32 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
             if paired and e.get("diff_mean") is not None and name != "baseline":
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
-        table.add_row(METRIC_LABELS.get(m, m), *cells)
-    return table
+        data.add_row(labels.get(m, m), *cells)
+    return data
+
+
+def write_data(path: Path, doc: Any, rows: list[dict] | None = None) -> Path:
+    """``-o/--out FILE``: the JSON document (``.json``) or the flat rows (``.csv``); the folder is created."""
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        raise InputError(f"-o/--out should name a .json or .csv file, got '{path}'", path="--out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".json" or rows is None:
+        path.write_text(dumps_json(doc) + "\n", encoding="utf-8")
+    else:
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=cols)
+            w.writeheader()
+            w.writerows(_finite(rows))
+    return path
+
+
+def pick_store(positional: Path | None, option: Path | None) -> Path:
+    """A store given as ``STORE`` (as before) or as ``--store STORE``, not both."""
+    if positional is not None and option is not None and positional != option:
+        raise InputError("give the store once: as STORE or as --store", path="--store")
+    store = positional or option
+    if store is None:
+        raise InputError("which store? give it as --store DIR", path="--store")
+    return store

@@ -8,21 +8,8 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..generate import generate_scenario
-from ..io import (
-    export_scenario,
-    flow_attributes,
-    read_csv_tables,
-    read_geojson,
-    read_graphml,
-    read_narcologic,
-)
-from ..io.common import ImportReport
-from ..io.export import format_from_suffix
-from ..scenario import load_scenario
-from ..strategy import resolve_strategies
 from . import app
-from .common import err, handles_errors, print_json, progress_bar
+from .common import MAX_STEPS, err, handles_errors, json_doc, print_json, progress_bar
 
 __all__ = ["import_network", "export", "generate"]
 
@@ -41,17 +28,15 @@ def _mapping(items: list[str] | None) -> tuple[dict[str, str], dict[str, str]]:
     return nodes, edges
 
 
-def _write(scenario, output: Path, fmt: str | None, report: ImportReport | None, header: str) -> list[Path]:
-    kind = format_from_suffix(output, fmt)
-    if kind == "yaml":
-        from ..io import write_scenario_yaml
+def _write(scenario, output: Path, fmt: str | None, report, header: str) -> list[Path]:
+    from ..io import export_scenario
+    from ..io.export import format_from_suffix
 
-        lines = [header]
-        if report is not None:
-            lines += report.lines()
-        write_scenario_yaml(scenario, output, header="\n".join(lines))
-        return [output]
-    return export_scenario(scenario, output, kind)
+    kind = format_from_suffix(output, fmt)
+    lines = [header]
+    if report is not None:
+        lines += report.lines()
+    return export_scenario(scenario, output, kind, header="\n".join(lines))
 
 
 @app.command("import")
@@ -59,13 +44,27 @@ def _write(scenario, output: Path, fmt: str | None, report: ImportReport | None,
 def import_network(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="csv, graphml, geojson or narcologic.")],
     inputs: Annotated[list[Path] | None, typer.Argument(
-        help="csv: [NODES.csv] EDGES.csv; graphml/geojson: FILE; narcologic: [FOLDER] (default: the shipped tables).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write (.yaml; or .graphml/.geojson/.csv).")] = Path("scenario.yaml"),
-    mapping: Annotated[list[str] | None, typer.Option("--map", help="CSV column mapping, e.g. node.id=ID or edge.from=src; repeatable.")] = None,
-    name: Annotated[str | None, typer.Option(help="Scenario name.")] = None,
+        metavar="[INPUT]...",
+        help="csv: [NODES.csv] EDGES.csv; graphml/geojson: FILE; narcologic: NODES.csv EDGES.csv or a FOLDER "
+             "holding NodeTable.csv and EdgeTable.csv (default: the shipped tables).")] = None,
+    output: Annotated[Path, typer.Option("--out", "-o", "--output", metavar="FILE",
+                      help="Scenario file to write (.yaml; or .graphml/.geojson/.csv).")] = Path("scenario.yaml"),
+    mapping: Annotated[list[str] | None, typer.Option("--map", metavar="TABLE.FIELD=COLUMN",
+                       help="CSV column mapping, e.g. node.id=ID or edge.from=src; repeatable.")] = None,
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="Scenario name.")] = None,
+    dormant: Annotated[float, typer.Option("--dormant", min=0.0, max=0.9, metavar="SHARE",
+                       help="Add dormant alternatives: this share of hubs and transit nodes gets a dormant twin "
+                            "(the generator's dormant-share rule).")] = 0.0,
+    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the --dormant draw.")] = 0,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, metavar="N",
+                        help="Most rows read from one CSV table.")] = 5_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,
 ) -> None:
-    """Import a network into a runnable scenario; report every attribute that took a default."""
+    """Import a network into a runnable scenario.
+
+    Reports every attribute that took a default.
+    """
+    from ..io import read_csv_tables, read_geojson, read_graphml, read_narcologic
     fmt = fmt.lower()
     files = list(inputs or [])
     if fmt not in IMPORT_FORMATS:
@@ -76,20 +75,36 @@ def import_network(
         node_cols, edge_cols = _mapping(mapping)
         nodes = files[0] if len(files) == 2 else None
         scenario, report = read_csv_tables(nodes, files[-1], node_columns=node_cols, edge_columns=edge_cols,
-                                           name=name)
+                                           name=name, max_rows=max_rows)
     elif fmt in ("graphml", "geojson"):
         if len(files) != 1:
             raise InputError(f"{fmt} needs exactly one input file", path="inputs")
         reader = read_graphml if fmt == "graphml" else read_geojson
         scenario, report = reader(files[0], name=name)
     else:
-        if len(files) > 1:
-            raise InputError("narcologic takes at most one folder (with NodeTable.csv and EdgeTable.csv)",
-                             path="inputs")
-        scenario, report = read_narcologic(files[0] if files else None, **({"name": name} if name else {}))
-    written = _write(scenario, output, None, report, f"Imported by 'counterflow import {fmt}' from {report.source}.")
+        named = {"name": name} if name else {}
+        if len(files) == 2:
+            scenario, report = read_narcologic(nodes=files[0], edges=files[1], **named)
+        elif len(files) <= 1:
+            if files and files[0].is_file():
+                raise InputError("narcologic needs NODES.csv EDGES.csv (both tables) or a folder holding "
+                                 "NodeTable.csv and EdgeTable.csv", path="inputs")
+            scenario, report = read_narcologic(files[0] if files else None, **named)
+        else:
+            raise InputError("narcologic takes NODES.csv EDGES.csv or one folder", path="inputs")
+    header = f"Imported by 'counterflow import {fmt}' from {report.source}."
+    if dormant > 0:
+        from ..generate import add_dormant_alternatives
+
+        scenario, added = add_dormant_alternatives(scenario, dormant, seed)
+        report.notes.append(f"added {added} dormant alternatives (share {dormant:g} of hubs and transit nodes, "
+                            f"seed {seed})")
+        report.nodes, report.edges = len(scenario.nodes), len(scenario.edges)
+        header += f" Dormant alternatives: --dormant {dormant:g} --seed {seed}."
+    written = _write(scenario, output, None, report, header)
     if as_json:
-        print_json({"scenario": scenario.name, "written": [str(p) for p in written], **report.to_dict()})
+        print_json(json_doc(scenario.name, list(scenario.strategies), None, None,
+                            written=[str(p) for p in written], **report.to_dict()))
         return
     for line in report.lines():
         err.print(line, highlight=False, markup=False)
@@ -100,15 +115,25 @@ def import_network(
 @handles_errors
 def export(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or scenario YAML path.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.yaml, .graphml, .geojson, or a folder for csv).")],
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="yaml, graphml, geojson or csv (default: from the suffix).")] = None,
+    output: Annotated[Path, typer.Option("--out", "-o", "--output", metavar="FILE|DIR",
+                      help="File to write (.yaml, .parquet.yaml for the tables form, .graphml, .geojson, or a folder for csv).")],
+    fmt: Annotated[str | None, typer.Option("--to", "--format", "-f", metavar="yaml|parquet|graphml|geojson|csv",
+                   help="File format to write (default: from the suffix).")] = None,
     flows: Annotated[bool, typer.Option("--flows", help="Run one replication and add per-edge and per-node flows.")] = False,
-    strategy: Annotated[str | None, typer.Option("--strategy", "-s", help="Strategy for the flows run (default: baseline).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the flows run.")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Steps of the flows run (default: the scenario's).")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", "-s", metavar="NAME|FILE",
+                        help="Strategy for the flows run (default: baseline).")] = None,
+    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the flows run.")] = 0,
+    steps: Annotated[int | None, typer.Option(min=1, max=MAX_STEPS, metavar="N", help="Steps of the flows run (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
-    """Export a scenario, optionally with a run's flows per edge, to GraphML, GeoJSON, CSV or YAML."""
+    """Export a scenario to GraphML, GeoJSON, CSV or YAML.
+
+    Optionally with a run's flows per edge and node.
+    """
+    from ..io import export_scenario, flow_attributes
+    from ..io.export import format_from_suffix
+    from ..scenario import load_scenario
+    from ..strategy import resolve_strategies
     sc = load_scenario(scenario)
     kind = format_from_suffix(output, fmt)
     node_flows = edge_flows = None
@@ -125,7 +150,8 @@ def export(
         node_flows, edge_flows = flow_attributes(traj)
     written = export_scenario(sc, output, kind, node_flows=node_flows, edge_flows=edge_flows)
     if as_json:
-        print_json({"scenario": sc.name, "format": kind, "written": [str(p) for p in written], "flows": flows})
+        print_json(json_doc(sc.name, [strategy or "baseline"] if flows else [], 1 if flows else None,
+                            seed if flows else None, format=kind, written=[str(p) for p in written], flows=flows))
         return
     err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)
 
@@ -133,24 +159,31 @@ def export(
 @app.command()
 @handles_errors
 def generate(
-    nodes: Annotated[int, typer.Option("--nodes", "-n", min=4, help="Number of nodes.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write (.yaml; or .graphml/.geojson/.csv).")],
-    seed: Annotated[int, typer.Option(min=0, help="Seed; the same seed gives the same network.")] = 0,
-    organisations: Annotated[int | None, typer.Option("--organisations", "-k", min=1,
+    nodes: Annotated[int, typer.Option("--nodes", "-n", min=4, metavar="N", help="Number of nodes.")],
+    output: Annotated[Path, typer.Option("--out", "-o", "--output", metavar="FILE",
+                      help="Scenario file to write (.yaml; or .graphml/.geojson/.csv).")],
+    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed; the same seed gives the same network.")] = 0,
+    organisations: Annotated[int | None, typer.Option("--organisations", "-k", min=1, metavar="N",
                              help="Organisations (default: one per 50 nodes, 1 to 5).")] = None,
-    edges_per_node: Annotated[float, typer.Option(min=1.0, help="Edges as a multiple of nodes.")] = 5.0,
-    dormant_share: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of dormant hubs, transit nodes and edges.")] = 0.1,
-    warmup: Annotated[int | None, typer.Option(min=0, help="Set parameters.warmup (steps before step 0).")] = None,
+    edges_per_node: Annotated[float, typer.Option(min=1.0, metavar="X", help="Edges as a multiple of nodes.")] = 5.0,
+    dormant_share: Annotated[float, typer.Option(min=0.0, max=0.9, metavar="SHARE",
+                             help="Share of dormant hubs, transit nodes and edges.")] = 0.1,
+    warmup: Annotated[int | None, typer.Option(min=0, max=1000, metavar="STEPS",
+                      help="Set parameters.warmup (steps before step 0).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
-    """Generate a synthetic layered source -> hub -> transit -> market network."""
+    """Generate a synthetic network.
+
+    A layered source -> hub -> transit -> market network, stylised and illustrative.
+    """
+    from ..generate import generate_scenario
     sc = generate_scenario(nodes, seed, organisations, edges_per_node=edges_per_node,
                            dormant_share=dormant_share, warmup=warmup)
     written = _write(sc, output, None, None,
                      f"Generated by 'counterflow generate --nodes {nodes} --seed {seed}'. Synthetic, illustrative.")
-    info = {"scenario": sc.name, "nodes": len(sc.nodes), "edges": len(sc.edges),
-            "organisations": len(sc.organisations), "markets": len(sc.markets),
-            "dormant_nodes": sum(n.dormant for n in sc.nodes), "written": [str(p) for p in written]}
+    info = json_doc(sc.name, list(sc.strategies), None, seed, nodes=len(sc.nodes), edges=len(sc.edges),
+                    organisations=len(sc.organisations), markets=len(sc.markets),
+                    dormant_nodes=sum(n.dormant for n in sc.nodes), written=[str(p) for p in written])
     if as_json:
         print_json(info)
         return

@@ -7,42 +7,127 @@ from typing import Annotated
 
 import typer
 
-from ..runner import run_replications
-from ..scenario import Scenario, builtin_scenarios, load_scenario
-from ..schema import Checker
-from ..strategy import load_strategy, resolve_strategies
-from ..yamlio import load_yaml
 from . import app
-from .common import err, handles_errors, out, print_json, progress_bar, summary_table
+from .common import (
+    FormatOpt,
+    JsonOpt,
+    OutDirOpt,
+    RunsOpt,
+    ScenarioArg,
+    SeedOpt,
+    StepsOpt,
+    StrategyOpt,
+    TableData,
+    TableFormat,
+    dumps_json,
+    emit_table,
+    err,
+    handles_errors,
+    json_doc,
+    out,
+    output_format,
+    progress_bar,
+    summary_table,
+)
 
 RUN_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
                "active_nodes", "route_entropy", "civilian_harm", "backlash", "cost_usd", "cost_per_kg_averted"]
 
+# unit suffix of each per-step series in the wide step table written by ``run --out``
+SERIES_UNITS = {"delivered": "kg", "price": "usd_per_kg", "seized": "kg", "destroyed": "kg", "produced": "kg",
+                "stock": "kg", "in_transit": "kg", "active_nodes": "count", "active_edges": "count",
+                "route_entropy": "nats", "harm": "casualties", "hardship": "index", "backlash": "index",
+                "cost": "usd", "revenue": "usd", "cash": "usd"}
+
+
+def wide_steps(res):
+    """One row per (strategy, replication, step); one column per series (and market or organisation).
+
+    Column names carry the unit, e.g. ``delivered_kg[us_east]`` or ``cost_usd``.
+    """
+    import pandas as pd
+
+    frames = []
+    for r in res.records:
+        f = r.steps_frame
+        if f is None:
+            continue
+        col = f["variable"].map(lambda v: f"{v}_{SERIES_UNITS.get(v, '')}".rstrip("_"))
+        col = col.where(f["entity"] == "", col + "[" + f["entity"] + "]")
+        w = f.assign(column=col).pivot(index="step", columns="column", values="value")
+        w = w[list(dict.fromkeys(col))]  # keep the series order
+        w.columns.name = None
+        w = w.reset_index()
+        w.insert(0, "strategy", r.strategy)
+        w.insert(1, "replication", r.replication)
+        w.insert(2, "seed", res.seed)
+        frames.append(w)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_results(res, out_dir: Path, doc: dict) -> list[Path]:
+    """``--out DIR`` of run and compare: runs.parquet, steps.parquet (when kept) and summary.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    runs = out_dir / "runs.parquet"
+    res.table().to_parquet(runs, index=False)
+    written.append(runs)
+    steps = wide_steps(res)
+    if len(steps):
+        path = out_dir / "steps.parquet"
+        steps.to_parquet(path, index=False)
+        written.append(path)
+    summary = out_dir / "summary.json"
+    summary.write_text(dumps_json(doc) + "\n", encoding="utf-8")
+    written.append(summary)
+    return written
+
 
 @app.command()
 @handles_errors
-def scenarios() -> None:
+def scenarios(fmt: FormatOpt = TableFormat.table, as_json: JsonOpt = False) -> None:
     """List the built-in scenarios."""
-    for name, desc in builtin_scenarios().items():
-        short = desc if len(desc) <= 100 else desc[:99].rsplit(" ", 1)[0] + "…"
-        out.print(f"[bold]{name}[/]  {short}", highlight=False, soft_wrap=True)
+    from ..scenario import builtin_scenarios
+
+    found = builtin_scenarios()
+    fmt = output_format(fmt, as_json)
+    if fmt == TableFormat.table:
+        for name, desc in found.items():
+            short = desc if len(desc) <= 100 else desc[:99].rsplit(" ", 1)[0] + "…"
+            out.print(f"[bold]{name}[/]  {short}", highlight=False, soft_wrap=True)
+        return
+    data = TableData(["scenario", "description"])
+    for name, desc in found.items():
+        data.add_row(name, desc)
+    emit_table(data, fmt, {"scenarios": found})
 
 
 @app.command()
 @handles_errors
 def validate(
-    file: Annotated[Path, typer.Argument(help="A scenario or strategy YAML file.")],
-    scenario: Annotated[str | None, typer.Option(help="Scenario to check a strategy's targets against.")] = None,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A scenario or strategy YAML file.")],
+    scenario: Annotated[str | None, typer.Option(metavar="SCENARIO",
+                                                 help="Scenario to check a strategy's targets against.")] = None,
 ) -> None:
-    """Check a scenario or strategy file; exit 0 when valid, 2 with a clear message when not."""
+    """Check a scenario or strategy file.
+
+    Exit 0 when valid; exit 2 with one clear message (file, field, line) when not.
+    """
+    from ..scenario import Scenario, load_scenario
+    from ..scenario_tables import uses_tables
+    from ..schema import Checker
+    from ..strategy import load_strategies
+    from ..yamlio import load_yaml
+
     data, lines = load_yaml(file)
     Checker(str(file), lines).mapping(data, "", "a scenario or a strategy mapping at the top level")
-    if "levers" in data and "nodes" not in data:
+    if not {"steps", "jurisdictions", "nodes", "edges", "organisations", "markets", "parameters"} & set(data):
         sc = load_scenario(scenario) if scenario else None
-        st = load_strategy(file, sc)
-        out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
+        found = load_strategies(file, sc)
+        for st in found:
+            out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
         return
-    s = Scenario.from_dict(data, file=str(file), lines=lines)
+    s = load_scenario(file) if uses_tables(data) else Scenario.from_dict(data, file=str(file), lines=lines)
     out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "
               f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
@@ -50,33 +135,39 @@ def validate(
 @app.command()
 @handles_errors
 def run(
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or scenario YAML path.")],
-    strategy: Annotated[list[str] | None, typer.Option("--strategy", "-s",
-                        help="Strategy carried by the scenario or a strategy file; repeatable. Default: all.")] = None,
-    runs: Annotated[int, typer.Option(min=1, help="Replications per strategy.")] = 20,
-    seed: Annotated[int, typer.Option(min=0, help="Experiment seed (replication i uses the same seed under every strategy).")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Horizon in steps (default: the scenario's).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write per-step trajectories and per-run metrics as Parquet here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
+    scenario: ScenarioArg,
+    strategy: StrategyOpt = None,
+    runs: RunsOpt = 20,
+    seed: SeedOpt = 0,
+    steps: StepsOpt = None,
+    out_dir: OutDirOpt = None,
+    fmt: FormatOpt = TableFormat.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Run replications of strategies on a scenario and summarise them against the baseline."""
+    """Run replications of strategies on a scenario.
+
+    Summarises each strategy and pairs it with the baseline run of the same seed.
+
+    With --out DIR: runs.parquet (one row per strategy and replication), steps.parquet (one row per strategy, replication and step; a column per series, its unit in the name) and summary.json (what --json prints).
+    """
+    from ..runner import run_replications
+    from ..scenario import load_scenario
+    from ..strategy import resolve_strategies
+
+    fmt = output_format(fmt, as_json)
     sc = load_scenario(scenario)
     strategies = resolve_strategies(sc, strategy or [])
     with progress_bar(runs * len(strategies), f"{sc.name}", enabled=True) as advance:
         res = run_replications(sc, strategies, runs=runs, seed=seed, steps=steps, progress=advance,
                                keep_steps=out_dir is not None)
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        res.steps().to_parquet(out_dir / "steps.parquet", index=False)
-        res.table().to_parquet(out_dir / "runs.parquet", index=False)
-        if not as_json:
-            err.print(f"wrote {out_dir / 'steps.parquet'} and {out_dir / 'runs.parquet'}", highlight=False)
     summary = res.summary()
-    if as_json:
-        print_json({"scenario": sc.name, "runs": runs, "seed": seed, "strategies": summary})
-        return
-    out.print(summary_table(summary, RUN_METRICS,
-                            f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])"))
-    out.print("Flow reduction, recovery and displacement are paired with the baseline run of the same seed. "
-              "Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.",
-              style="dim", highlight=False)
+    doc = json_doc(sc.name, summary, runs, seed, steps=steps or sc.steps, baseline=res.baseline)
+    if out_dir is not None:
+        written = write_results(res, out_dir, doc)
+        doc["written"] = [str(p) for p in written]
+        err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)
+    table = summary_table(summary, RUN_METRICS,
+                          f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])")
+    table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
+                       "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
+    emit_table(table, fmt, doc)

@@ -8,21 +8,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from ..errors import InputError
-from ..metrics import METRIC_LABELS
 from . import app
-from .common import err, fmt, handles_errors, out, print_json
+from .common import (
+    FormatOpt,
+    JsonOpt,
+    MetricOpt,
+    OutFileOpt,
+    StoreOpt,
+    StrategyOpt,
+    TableData,
+    TableFormat,
+    check_out_is_not_outcome,
+    emit_table,
+    err,
+    fmt,
+    handles_errors,
+    json_doc,
+    out,
+    output_format,
+    pick_store,
+    print_json,
+    require_extra,
+    write_data,
+)
 
 ETHICS = ("Harm and backlash are reported next to flow; scenario numbers are illustrative, "
           "not forecasts or targeting advice.")
@@ -33,10 +43,20 @@ def _progress(total: int, done: int, description: str, enabled: bool) -> Iterato
     if not enabled or not err.is_terminal:
         yield lambda n=1: None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), TextColumn("{task.fields[rate]} runs/s"), TimeElapsedColumn(),
                TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err) as prog:
+    with Progress(*columns, console=err._get()) as prog:
         task = prog.add_task(description, total=total, completed=done, rate="-")
         start = prog.get_time()
 
@@ -52,15 +72,21 @@ def _progress(total: int, done: int, description: str, enabled: bool) -> Iterato
 @app.command()
 @handles_errors
 def sweep(
-    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
-    store: Annotated[Path, typer.Option("--store", help="Store directory (created, or resumed if it exists).")],
-    executor: Annotated[str, typer.Option(help="local (process pool), dask, or sequential.")] = "local",
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: CPU count; dask: 2).")] = None,
-    address: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT", help="Experiment YAML file.")],
+    store: Annotated[Path, typer.Option("--store", metavar="DIR",
+                                        help="Store directory (created, or resumed if it exists).")],
+    executor: Annotated[str, typer.Option(metavar="local|dask|sequential",
+                                          help="local (process pool), dask, or sequential.")] = "local",
+    workers: Annotated[int | None, typer.Option(min=1, metavar="N",
+                                                help="Worker processes (default: CPU count; dask: 2).")] = None,
+    address: Annotated[str | None, typer.Option(metavar="URL",
+                                                help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Run failed runs' chunks again.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,
 ) -> None:
-    """Run every (sample, strategy, replication) of an experiment into a resumable Parquet store.
+    """Run an experiment into a resumable store.
+
+    Every (sample, strategy, replication) of the experiment is run into a Parquet store.
 
     Interrupt it at any point and run the same command again: only the missing runs are run.
     """
@@ -72,64 +98,92 @@ def sweep(
         raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
     if address and executor != "dask":
         raise InputError("--address needs --executor dask")
+    if executor == "dask":
+        require_extra("dask", "dask", "distributed")
     exp = load_experiment(experiment)
-    st = Store.create(store, exp, exp.design())
-    done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
-    done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) * exp.replications
-    if not as_json:
-        err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
-                  f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
+    if exp.sampler in ("sobol", "morris"):
+        require_extra("analysis", "SALib")
+    st = Store.create(store, exp, exp.design())  # takes the store's lock until the sweep ends
     try:
-        with open_executor(executor, workers, address) as ex, \
-                _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
-            report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
-    except KeyboardInterrupt:
-        err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
-                  "run the same command to finish the rest", highlight=False)
-        raise typer.Exit(130) from None
-    except BrokenProcessPool:
-        err.print(f"[bold red]error:[/] a worker process died; {len(st.done_chunks())} of {len(exp.chunks())} "
-                  "chunks are stored; run the same command to finish the rest", highlight=False)
-        raise typer.Exit(1) from None
+        for note in st.notes:
+            err.print(f"[yellow]note:[/] {note}", highlight=False)
+        done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
+        done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) \
+            * exp.replications
+        if not as_json:
+            err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
+                      f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
+        try:
+            with open_executor(executor, workers, address) as ex, \
+                    _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
+                report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
+                      "run the same command to finish the rest", highlight=False)
+            raise typer.Exit(130) from None
+        except BrokenProcessPool:
+            err.print(f"[bold red]error:[/] a worker process died; {len(st.done_chunks())} of {len(exp.chunks())} "
+                      "chunks are stored; run the same command to finish the rest", highlight=False)
+            raise typer.Exit(1) from None
+    finally:
+        st.unlock()
     from ..experiments.analysis import run_counts
 
     counts = run_counts(st)
-    result = {"store": str(store), "runs": counts, "ran_now": report.ran_runs, "seconds": round(report.seconds, 3),
-              "runs_per_second": round(report.runs_per_second, 3) if report.ran_runs else None}
+    result = json_doc(exp.scenario_doc.get("name"), list(exp.strategies), counts, exp.seed,
+                      store=str(store), ran_now=report.ran_runs, seconds=round(report.seconds, 3),
+                      runs_per_second=round(report.runs_per_second, 3) if report.ran_runs else None)
     if as_json:
         print_json(result)
         return
     out.print(f"stored {counts['stored']} of {counts['expected']} runs in {store} "
-              f"({report.ran_runs} now, {fmt(result['runs_per_second'])} runs/s); "
+              f"({report.ran_runs} now, {fmt(result['runs_per_second'], unit='runs/s')}); "
               f"{counts['failed']} failed", highlight=False)
     for e in counts["errors"]:
         out.print(f"  {e['runs']} x {e['error']}", style="red", highlight=False)
-    out.print(f"next: counterflow analyze {store}", style="dim", highlight=False)
+    out.print(f"next: counterflow analyze --store {store}", style="dim", highlight=False)
+
+
+StoreArg = Annotated[Path | None, typer.Argument(metavar="[STORE]", help="Sweep store directory (or --store).")]
 
 
 @app.command()
 @handles_errors
 def analyze(
-    store: Annotated[Path, typer.Argument(help="Sweep store directory.")],
-    outcome: Annotated[list[str] | None, typer.Option("--outcome", "-o", help="Outcome to report; repeatable.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+    store_arg: StoreArg = None,
+    store: StoreOpt = None,
+    metric: MetricOpt = None,
+    strategy: StrategyOpt = None,
+    out_file: OutFileOpt = None,
+    fmt_: FormatOpt = TableFormat.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Quantiles of every outcome per strategy, and paired differences against the baseline."""
-    from ..experiments.analysis import analyze as _analyze
+    """Summarise a sweep store per strategy.
 
-    res = _analyze(store, outcome or None)
-    if as_json:
-        print_json(res)
-        return
+    Quantiles of every outcome per strategy, and paired differences against the baseline.
+    """
+    from ..experiments.analysis import analyze as _analyze
+    from ..outcomes import LABELS
+
+    check_out_is_not_outcome(out_file)
+    fmt_ = output_format(fmt_, as_json)
+    res = _analyze(pick_store(store_arg, store), metric or None)
+    if strategy:
+        unknown = [s for s in strategy if s not in res["strategies"]]
+        if unknown:
+            raise InputError(f"no strategy '{unknown[0]}' in the store (strategies: {', '.join(res['strategies'])})",
+                             path="--strategy")
+        res["strategies"] = {k: v for k, v in res["strategies"].items() if k in strategy}
+    rows = [{"strategy": s, "outcome": o, **e} for s, per in res["strategies"].items() for o, e in per.items()]
+    if out_file is not None:
+        write_data(out_file, res, rows)
+        err.print(f"wrote {out_file}", highlight=False, markup=False, soft_wrap=True)
     r = res["runs"]
     title = (f"{res['scenario']}: {r['stored']} of {r['expected']} runs ({res['points']} points x "
-             f"{res['replications']} replications, {res['sampler']}), {r['failed']} failed — "
+             f"{res['replications']} replications, {res['sampler']}, seed {res['seed']}), {r['failed']} failed — "
              "median [5%, 95%]; Δ = mean paired difference vs baseline (95% CI)")
-    table = Table(title=title, title_justify="left")
-    table.add_column("outcome", style="bold")
-    for name in res["strategies"]:
-        table.add_column(name, justify="right")
-    outcomes = list(next(iter(res["strategies"].values())))
+    data = TableData(["outcome", *res["strategies"]], title=title)
+    outcomes = list(next(iter(res["strategies"].values()), {}))
     for o in outcomes:
         cells = []
         for per in res["strategies"].values():
@@ -138,50 +192,75 @@ def analyze(
             if e.get("diff_mean") is not None:
                 text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
             cells.append(text)
-        table.add_row(METRIC_LABELS.get(o, o), *cells)
-    out.print(table)
+        data.add_row(LABELS.get(o, o), *cells)
     if r["missing"]:
-        out.print(f"{r['missing']} runs are missing: run the sweep command again to finish them", style="yellow")
-    out.print(ETHICS, style="dim", highlight=False)
+        data.notes.append(f"{r['missing']} runs are missing: run the sweep command again to finish them")
+    data.notes.append(ETHICS)
+    emit_table(data, fmt_, res)
 
 
 @app.command()
 @handles_errors
 def sensitivity(
-    store: Annotated[Path, typer.Argument(help="Sweep store directory (sampled with sobol or morris).")],
-    method: Annotated[str, typer.Option(help="sobol or morris (must match the store's sampler).")] = "sobol",
-    outcome: Annotated[list[str] | None, typer.Option("--outcome", "-o", help="Outcome; repeatable.")] = None,
-    strategy: Annotated[list[str] | None, typer.Option("--strategy", "-s", help="Strategy; repeatable.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="PNG bar chart path (default: STORE/sensitivity-METHOD.png).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap confidence intervals.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+    store_arg: StoreArg = None,
+    store: StoreOpt = None,
+    method: Annotated[str, typer.Option(metavar="sobol|morris",
+                                        help="sobol or morris (must match the store's sampler).")] = "sobol",
+    metric: MetricOpt = None,
+    strategy: StrategyOpt = None,
+    plot: Annotated[Path | None, typer.Option(metavar="FILE.png",
+                    help="PNG bar chart path (default: STORE/sensitivity-METHOD.png).")] = None,
+    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the bootstrap confidence intervals.")] = 0,
+    out_file: OutFileOpt = None,
+    fmt_: FormatOpt = TableFormat.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """SALib sensitivity indices with 95% confidence intervals, per strategy and outcome, and a bar chart."""
+    """Sensitivity indices of a sweep store.
+
+    SALib indices (Sobol or Morris) with 95% confidence intervals, per strategy and outcome, and a bar chart.
+    """
+    check_out_is_not_outcome(out_file)
+    require_extra("analysis", "SALib")
     from ..experiments.sensitivity import plot_indices
     from ..experiments.sensitivity import sensitivity as _sens
+    from ..experiments.store import Store
+    from ..outcomes import LABELS
 
-    res = _sens(store, method, outcome or None, strategy or None, seed=seed)
-    png = plot_indices(res, plot or Path(store) / f"sensitivity-{method}.png") if any(
+    fmt_ = output_format(fmt_, as_json)
+    path = pick_store(store_arg, store)
+    res = _sens(path, method, metric or None, strategy or None, seed=seed)
+    meta = Store(path).metadata()
+    res = json_doc(meta.get("scenario"), res.pop("strategies"), meta.get("n_runs"), meta.get("seed"),
+                   bootstrap_seed=seed, **res)
+    png = plot_indices(res, plot or Path(path) / f"sensitivity-{method}.png") if any(
         "error" not in v for per in res["strategies"].values() for v in per.values()) else None
     res["plot"] = str(png) if png else None
-    if as_json:
+    cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma", "mu")
+    rows = [{"strategy": s, "outcome": o, "parameter": p, **v[p]}
+            for s, per in res["strategies"].items() for o, v in per.items() if "error" not in v
+            for p in res["parameters"]]
+    if out_file is not None:
+        write_data(out_file, res, rows)
+        err.print(f"wrote {out_file}", highlight=False, markup=False, soft_wrap=True)
+    if fmt_ == TableFormat.json:
         print_json(res)
         return
-    cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma", "mu")
+    tables = []
     for s, per in res["strategies"].items():
         for o, v in per.items():
-            t = Table(title=f"{METRIC_LABELS.get(o, o)} — {s}", title_justify="left")
-            t.add_column("parameter", style="bold")
             if "error" in v:
-                out.print(f"{o} — {s}: {v['error']}", style="yellow", highlight=False)
+                err.print(f"{o} — {s}: {v['error']}", style="yellow", highlight=False)
                 continue
-            for c in cols:
-                t.add_column(c.replace("_conf", " ±"), justify="right")
+            t = TableData(["parameter", *(c.replace("_conf", " ±") for c in cols)],
+                          title=f"{LABELS.get(o, o)} — {s} (indices are unitless)")
             for p in res["parameters"]:
                 t.add_row(p, *("-" if v[p][c] is None else f"{v[p][c]:.3f}" for c in cols))
-            out.print(t)
-    if png:
-        out.print(f"bar chart: {png}", style="dim", highlight=False)
+            tables.append(t)
+    for w in res.get("warnings", []):
+        err.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
+    if png and tables:
+        tables[-1].notes.append(f"bar chart: {png}")
+    emit_table(tables, fmt_, res)
 
 
 def _parse_param(text: str) -> tuple[str, float, float]:
@@ -199,22 +278,34 @@ def _parse_param(text: str) -> tuple[str, float, float]:
 @app.command()
 @handles_errors
 def calibrate(
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or scenario YAML path.")],
-    observed: Annotated[Path, typer.Argument(help="CSV: a 'step' column and observed series (e.g. price:us_east).")],
-    param: Annotated[list[str], typer.Option("--param", "-p", help="PATH=LOW:HIGH to fit; repeatable.")],
-    strategy: Annotated[str, typer.Option(help="Strategy in force while the data were observed.")] = "baseline",
-    samples: Annotated[int, typer.Option(min=2, help="Prior draws (Latin hypercube).")] = 200,
-    accept: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of draws kept (closest to the data).")] = 0.1,
-    replications: Annotated[int, typer.Option(min=1, help="Runs per draw (averaged).")] = 1,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the prior draws and runs.")] = 0,
-    store: Annotated[Path | None, typer.Option(help="Keep the calibration sweep here (resumable).")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Fitted scenario YAML (default: NAME-fitted.yaml).")] = None,
-    executor: Annotated[str, typer.Option(help="local, dask or sequential.")] = "local",
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
-    address: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Built-in scenario name or scenario YAML path.")],
+    observed: Annotated[Path, typer.Argument(metavar="OBSERVED.csv",
+                        help="CSV: a 'step' column and observed series (e.g. price:us_east).")],
+    param: Annotated[list[str], typer.Option("--param", "-p", metavar="PATH=LOW:HIGH",
+                                             help="Parameter to fit and its prior range; repeatable.")],
+    strategy: Annotated[str, typer.Option("--strategy", "-s", metavar="NAME|FILE",
+                                          help="Strategy in force while the data were observed.")] = "baseline",
+    samples: Annotated[int, typer.Option(min=2, metavar="N", help="Prior draws (Latin hypercube).")] = 200,
+    accept: Annotated[float, typer.Option(min=0.0, max=1.0, metavar="SHARE",
+                                          help="Share of draws kept (closest to the data).")] = 0.1,
+    replications: Annotated[int, typer.Option(min=1, metavar="N", help="Runs per draw (averaged).")] = 1,
+    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the prior draws and runs.")] = 0,
+    store: Annotated[Path | None, typer.Option(metavar="DIR",
+                                               help="Keep the calibration sweep here (resumable).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE.yaml",
+                        help="Fitted scenario YAML (default: NAME-fitted.yaml).")] = None,
+    plot: Annotated[Path | None, typer.Option(metavar="FILE.png",
+                    help="Posterior plot PNG (default: next to the fitted scenario).")] = None,
+    executor: Annotated[str, typer.Option(metavar="local|dask|sequential", help="local, dask or sequential.")] = "local",
+    workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Worker processes.")] = None,
+    address: Annotated[str | None, typer.Option(metavar="URL", help="Dask scheduler address.")] = None,
+    fmt_: FormatOpt = TableFormat.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Fit parameters to an observed series by approximate Bayesian computation (rejection)."""
+    """Fit parameters to observed series.
+
+    Approximate Bayesian computation (rejection) over a Latin-hypercube prior.
+    """
     import yaml
 
     from ..experiments import EXECUTORS, open_executor
@@ -231,22 +322,25 @@ def calibrate(
     target = out_file or Path(f"{res.scenario.name}-fitted.yaml")
     target.write_text(yaml.safe_dump(res.scenario.to_dict(), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")
-    data = res.to_json() | {"fitted_scenario": str(target)}
-    if as_json:
-        print_json(data)
-        return
-    t = Table(title=f"ABC rejection: {res.accepted} of {res.samples} draws kept (distance <= {res.epsilon:.3g})",
-              title_justify="left")
-    for c in ("parameter", "estimate (median)", "90% interval", "prior"):
-        t.add_column(c, justify="left" if c == "parameter" else "right")
+    from ..experiments.calibrate import plot_posterior
+
+    png = plot_posterior(res, plot or target.with_name(target.stem + "-posterior.png"))
+    data = res.to_json() | {"fitted_scenario": str(target), "plot": str(png)}
+    data = json_doc(res.scenario.name, [strategy], samples * replications, seed,
+                    **{k: v for k, v in data.items() if k not in ("scenario", "strategies", "runs", "seed")})
+    t = TableData(["parameter", "estimate (median)", "90% interval", "prior", "width ratio"],
+                  title=f"ABC rejection: {res.accepted} of {res.samples} draws kept (distance <= {res.epsilon:.3g})")
     for p, v in res.parameters.items():
         t.add_row(p, fmt(v["estimate"]), f"{fmt(v['lo'])} .. {fmt(v['hi'])}",
-                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}")
-    out.print(t)
-    f = Table(title="Fit of the posterior-predictive mean", title_justify="left")
-    for c in ("series", "RMSE", "RMSE / sd", "R²"):
-        f.add_column(c, justify="left" if c == "series" else "right")
+                  f"{fmt(v['prior_low'])} .. {fmt(v['prior_high'])}",
+                  "-" if v["width_ratio"] is None else f"{v['width_ratio']:.2f}")
+    f = TableData(["series", "RMSE", "RMSE / mean |observed|", "R²"],
+                  title="Fit of the posterior-predictive mean (RMSE in the series' unit)")
     for c, v in res.fit.items():
         f.add_row(c, fmt(v["rmse"]), f"{v['nrmse']:.3f}", "-" if v["r2"] is None else f"{v['r2']:.3f}")
-    out.print(f)
-    out.print(f"fitted scenario: {target}", style="dim", highlight=False)
+    fmt_ = output_format(fmt_, as_json)
+    if fmt_ != TableFormat.json:
+        for w in res.warnings:
+            err.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
+    f.notes += [f"posterior plot: {png}", f"fitted scenario: {target}"]
+    emit_table([t, f], fmt_, data)

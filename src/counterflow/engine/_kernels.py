@@ -49,7 +49,9 @@ def _norm_ppf(u):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
-    """A Binomial(n, p) draw from one uniform: exact CDF inversion, normal approximation when n*p*(1-p) > 100."""
+    """A Binomial(n, p) draw from one uniform: exact CDF inversion (of the rarer outcome's count); when n*p*(1-p) > 100 the
+    normal quantile with the Cornish-Fisher expansion for the binomial's skewness and kurtosis
+    (Johnson, Kemp & Kotz, Univariate Discrete Distributions, 3rd ed., sec. 3.6)."""
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
@@ -57,8 +59,19 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
     q = 1.0 - p
     var = n * p * q
     if var > 100.0:
-        k = int(math.floor(n * p + math.sqrt(var) * _norm_ppf(u) + 0.5))
+        sd = math.sqrt(var)
+        z = _norm_ppf(u)
+        g = (q - p) / sd
+        kurt = (1.0 - 6.0 * p * q) / var
+        z = z + g * (z * z - 1.0) / 6.0 + kurt * (z * z * z - 3.0 * z) / 24.0 \
+            - g * g * (2.0 * z * z * z - 5.0 * z) / 36.0
+        k = int(math.floor(n * p + sd * z + 0.5))
         return min(max(k, 0), n)
+    # Invert the CDF of the count on the rarer side: for p > 0.5 draw the failures,
+    # whose P(0) = p**n does not underflow where q**n would (n = 1000, p = 0.9).
+    flip = p > 0.5
+    if flip:
+        p, q, u = q, p, 1.0 - u
     pk = math.exp(n * math.log(q))
     cdf = pk
     k = 0
@@ -67,7 +80,7 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
         pk *= (n - k) / (k + 1.0) * ratio
         k += 1
         cdf += pk
-    return k
+    return n - k if flip else k
 
 
 @njit(cache=True)
@@ -173,6 +186,9 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
     sup = np.zeros(n_solver, np.int64)
     sup[:n_nodes] = supply
     flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, sup, sink)
+    if not ok:
+        raise RuntimeError("planning: the min-cost flow made no progress (unit costs beyond the solver's "
+                           "integer range or a broken problem); check the scenario's costs and prices")
     for j in range(m):
         edge_flow[eidx[j]] = flow[j]
     i = t0

@@ -10,6 +10,12 @@ checked against networkx in the tests.
 Problem form: integer arc capacities and non-negative integer unit costs,
 non-negative supplies at nodes, and one sink that absorbs the total supply.
 A feasible flow must exist (the engine's hold arcs guarantee it).
+
+Guards: unit costs outside ``[0, COST_LIMIT]`` (e.g. a float cost of 1e308
+cast to an integer) are refused before the search, and a phase that sends
+nothing ends the solve; in both cases ``ok`` is False and the caller raises
+a clear error instead of spinning (in exact arithmetic every phase sends
+flow, so no progress means the arithmetic broke down).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["ssp_min_cost_flow"]
+__all__ = ["ssp_min_cost_flow", "COST_LIMIT"]
 
 _INF = np.iinfo(np.int64).max // 4
+#: Largest unit cost the solver accepts: path lengths of up to 2**12 arcs then stay below _INF.
+COST_LIMIT = 2 ** 48
 
 
 @njit(cache=True)
@@ -30,6 +38,9 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
     supply cannot all reach the sink.
     """
     m = tails.shape[0]
+    for i in range(m):
+        if costs[i] < 0 or costs[i] > COST_LIMIT or caps[i] < 0:
+            return np.zeros(m, np.int64), 0, False
     src = n                       # super source
     nn = n + 1
     # residual arcs: 2*m for the problem arcs, 2*k for source arcs
@@ -95,6 +106,7 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
     sent = 0
     total_cost = 0
     while sent < total:
+        sent_before = sent
         for v in range(nn):
             dist[v] = _INF
             prev_arc[v] = -1
@@ -176,6 +188,8 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
             for i in range(depth + 1):
                 onpath[stack[i]] = False
             sent += push
+        if sent == sent_before:   # no progress: only broken arithmetic gets here (see the module note)
+            break
     flow = np.empty(m, np.int64)
     for i in range(m):
         flow[i] = cap[rev[arc_of[i]]]

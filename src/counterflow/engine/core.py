@@ -17,11 +17,10 @@ from ..levers import LEVERS, Lever
 from ..network import Network, compile_network
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
-from . import planning
+from . import planning, warm_cache
 from ._kernels import (
     begin_step,
     cash_scale,
-    settle_cash,
     dispatch_org,
     end_step,
     load_values,
@@ -29,6 +28,7 @@ from ._kernels import (
     node_capacity_left,
     plan_small,
     pre_move,
+    settle_cash,
     settle_org,
     update_prices,
 )
@@ -346,9 +346,14 @@ def warm_state(net: Network) -> RunState:
     The warm-up runs once per compiled network, without dice (every edge
     loses exactly its expected share of each load), and is cached on it;
     every run then starts from the same steady state at step 0 and draws its
-    own randomness from there on.
+    own randomness from there on. For networks of ``warm_cache.MIN_NODES``
+    nodes or more it is also kept on disk (:mod:`counterflow.engine.warm_cache`).
     """
     cached = net.cache.get("warm_state")
+    on_disk = net.n_nodes >= warm_cache.MIN_NODES
+    if cached is None and on_disk:
+        key = warm_cache.state_key(net.scenario)
+        cached = net.cache["warm_state"] = warm_cache.load(key)
     if cached is None:
         state = RunState.initial(net)
         warmup = net.scenario.parameters.warmup
@@ -360,6 +365,8 @@ def warm_state(net: Network) -> RunState:
                 eng.step()
         state.log = StepLog()
         cached = net.cache["warm_state"] = state
+        if on_disk:
+            warm_cache.save(key, state)
     return copy.deepcopy(cached)
 
 

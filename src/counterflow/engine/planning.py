@@ -79,6 +79,18 @@ def tranche_width(ref_demand: np.ndarray) -> np.ndarray:
     return ref_demand[:, None] * np.diff(TRANCHE_EDGES)[None, :]
 
 
+# unit costs beyond this (USD/kg) cannot be represented exactly by the integer solvers
+_COST_LIMIT = float(2 ** 48)
+
+
+def _guard_costs(edge_cost: np.ndarray, tranche_rev: np.ndarray) -> None:
+    """Refuse costs the integer solvers cannot represent (non-finite or huge) with a clear error."""
+    for what, a in (("edge costs", edge_cost), ("market revenues", tranche_rev)):
+        if a.size and not (np.isfinite(a).all() and np.abs(a).max() <= _COST_LIMIT):
+            raise RuntimeError(f"planning: {what} per kg are non-finite or beyond {_COST_LIMIT:.3g} USD; "
+                               "check the scenario's costs, prices and risk aversion")
+
+
 def build_plan(
     *,
     n_nodes: int,
@@ -102,6 +114,7 @@ def build_plan(
     when the node is not split). ``tranche_cap``/``tranche_rev`` are ``[M', K]``
     for the markets in ``market_idx`` located at ``market_nodes``.
     """
+    _guard_costs(edge_cost, tranche_rev)
     sink = int(split_out.max(initial=n_nodes - 1)) + 1
     sup = np.floor(supply).astype(np.int64)
     total = int(sup.sum())

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from ..analysis import summarize
 from ..errors import InputError
-from ..metrics import PAIRED_METRICS
-from ..runner import describe, paired_difference
 from .store import Store
 
 __all__ = ["analyze", "run_counts"]
@@ -46,9 +43,11 @@ def analyze(store: str | Path | Store, outcomes: list[str] | None = None) -> dic
          "strategies": {name: {outcome: {n, mean, p05, p50, p95,
                                          diff_mean, diff_lo, diff_hi, beats_pct}}}}
 
-    ``diff_*`` is the mean paired difference (strategy − baseline) with a 95 %
-    t-interval; ``beats_pct`` the share of pairs in which the strategy did
-    better. Failed runs are left out (and counted under ``runs``).
+    ``diff_*`` is the mean paired difference (strategy − baseline, paired on
+    sample and replication) with a 95 % t-interval; ``beats_pct`` the share of
+    pairs in which the strategy did better. The numbers come from
+    :func:`counterflow.analysis.summarize`, the same function that summarises
+    in-memory results. Failed runs are left out (and counted under ``runs``).
     """
     st = store if isinstance(store, Store) else Store(store)
     meta = st.metadata()
@@ -59,29 +58,11 @@ def analyze(store: str | Path | Store, outcomes: list[str] | None = None) -> dic
             raise InputError(f"unknown outcome '{o}'; the store holds: {', '.join(kept)}", file=str(st.path))
     con = st.connect()
     base = meta["strategies"][0]
-    cols = ", ".join(f"s.{_q(o)} AS {_q(o)}, b.{_q(o)} AS {_q('b:' + o)}" for o in outcomes)
-    df = con.execute(
-        f"SELECT s.strategy, s.sample, s.replication, {cols} FROM runs s "
-        f"LEFT JOIN runs b ON b.sample = s.sample AND b.replication = s.replication "
-        f"AND b.strategy = {_sql(base)} AND b.status = 'ok' "
-        "WHERE s.status = 'ok' ORDER BY s.sample, s.replication").df()
-    out: dict = {}
-    for name in meta["strategies"]:
-        sub = df[df.strategy == name]
-        per: dict = {}
-        for o in outcomes:
-            vals = sub[o].to_numpy(dtype=float)
-            entry = {"n": int(vals.size), **describe(vals)}
-            if name != base and o not in PAIRED_METRICS:
-                b = sub["b:" + o].to_numpy(dtype=float)
-                both = ~np.isnan(b)
-                entry.update(paired_difference(vals[both], b[both], o))
-            per[o] = entry
-        out[name] = per
+    cols = ", ".join(_q(o) for o in outcomes)
+    df = con.execute(f"SELECT strategy, sample, replication, {cols} FROM runs WHERE status = 'ok' "
+                     "ORDER BY sample, replication").df()
+    out = summarize(df, meta["strategies"], base, outcomes, pair_on=("sample", "replication"), count=True)
     return {"store": str(st.path), "scenario": meta["scenario"], "sampler": meta["sampler"],
             "points": meta["n_points"], "replications": meta["replications"], "seed": meta["seed"],
             "uncertainties": meta["uncertainties"], "runs": run_counts(st), "strategies": out}
 
-
-def _sql(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"

@@ -16,8 +16,18 @@ Method
    estimate is their median, the interval their 5 % and 95 % quantiles (a
    90 % credible interval).
 4. Fit statistics compare the observations with the posterior-predictive mean
-   series (the mean over accepted points): RMSE, RMSE relative to the
-   column's mean level, and R² per column. The fitted scenario sets each parameter to its estimate.
+   series (the mean over accepted points), per column: ``rmse`` (root mean
+   square error, in the column's unit), ``nrmse`` (RMSE divided by the mean
+   absolute observed value of the column — not by its standard deviation) and
+   ``r2`` (1 − mean squared error / variance of the observations; below 0 the
+   fit is worse than a flat line at the observed mean). The fitted scenario
+   sets each parameter to its estimate.
+5. Identifiability: per parameter, ``width_ratio`` is the width of the 90 %
+   posterior interval over the width of the prior range. A uniform prior's own
+   90 % interval has ratio 0.9, so a ratio near it means the data say little
+   about the parameter; above :data:`WIDTH_RATIO_WARN` (0.7) the result carries
+   a warning. Poor fits (R² < 0) are warned about too. :func:`plot_posterior`
+   draws the accepted draws against the prior.
 
 Observations are a CSV with a ``step`` column (0 = the first simulated
 step) and one column per series, named as in the store's steps table:
@@ -45,7 +55,17 @@ from .execute import run_sweep
 from .spec import apply_values, parse_experiment
 from .store import Store
 
-__all__ = ["calibrate", "read_observations", "series_names", "Calibration"]
+__all__ = ["calibrate", "read_observations", "series_names", "Calibration", "plot_posterior", "WIDTH_RATIO_WARN",
+           "FIT_STATISTICS"]
+
+#: Posterior-to-prior width ratio above which a parameter is reported as poorly identified.
+WIDTH_RATIO_WARN = 0.7
+#: What each fit statistic computes (the labels tables and JSON use).
+FIT_STATISTICS = {
+    "rmse": "RMSE: root mean square of (posterior-predictive mean - observed), in the series' unit",
+    "nrmse": "RMSE / mean |observed|: the RMSE relative to the series' mean absolute level (not its sd)",
+    "r2": "R²: 1 - mean squared error / variance of the observed series (< 0: worse than the observed mean)",
+}
 
 
 def series_names(scenario: Scenario) -> list[str]:
@@ -114,8 +134,8 @@ def read_observations(path: str | Path, scenario: Scenario) -> pd.DataFrame:
 class Calibration:
     """Result of :func:`calibrate`."""
 
-    parameters: dict[str, dict]          # path -> {estimate, lo, hi, mean, sd, prior_low, prior_high}
-    fit: dict[str, dict]                 # column -> {rmse, nrmse, r2}
+    parameters: dict[str, dict]          # path -> {estimate, lo, hi, mean, sd, prior_low, prior_high, width_ratio}
+    fit: dict[str, dict]                 # column -> {rmse, nrmse, r2} (see FIT_STATISTICS)
     accepted: int
     samples: int
     epsilon: float
@@ -123,11 +143,62 @@ class Calibration:
     posterior: pd.DataFrame = field(repr=False)
     predicted: pd.DataFrame = field(repr=False)
     store: str = ""
+    draws: pd.DataFrame | None = field(default=None, repr=False)  # every prior draw with its distance
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"method": "ABC rejection (uniform prior, Latin hypercube, scaled RMS distance)",
-                "parameters": self.parameters, "fit": self.fit, "accepted": self.accepted,
+                "parameters": self.parameters, "fit": self.fit, "fit_statistics": dict(FIT_STATISTICS),
+                "warnings": list(self.warnings), "accepted": self.accepted,
                 "samples": self.samples, "epsilon": self.epsilon, "store": self.store}
+
+
+def _warnings(parameters: dict[str, dict], fit: dict[str, dict]) -> list[str]:
+    out = []
+    for p, v in parameters.items():
+        if v["width_ratio"] is not None and v["width_ratio"] > WIDTH_RATIO_WARN:
+            out.append(f"'{p}' is poorly identified: its 90 % posterior interval covers "
+                       f"{100 * v['width_ratio']:.0f} % of the prior range (above {100 * WIDTH_RATIO_WARN:.0f} %; "
+                       "a uniform prior's own 90 % interval covers 90 %): these data say little about it")
+    for c, v in fit.items():
+        if v["r2"] is not None and v["r2"] < 0:
+            out.append(f"the fit of '{c}' is worse than its observed mean (R² = {v['r2']:.3f}): "
+                       "the posterior-predictive series explains less than a flat line would")
+    return out
+
+
+def plot_posterior(cal: Calibration, path: str | Path) -> Path:
+    """Histogram per parameter of the accepted draws (posterior) over every draw (prior), saved as PNG.
+
+    Each panel marks the estimate (median) and the 90 % interval and gives the width ratio.
+    """
+    from matplotlib.figure import Figure
+
+    names = list(cal.parameters)
+    fig = Figure(figsize=(4.2 * min(3, len(names)), 3.0 * -(-len(names) // 3)))
+    axes = fig.subplots(-(-len(names) // 3), min(3, len(names)), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        v = cal.parameters[name]
+        bins = np.linspace(v["prior_low"], v["prior_high"], 21) if v["prior_high"] > v["prior_low"] else 10
+        if cal.draws is not None:
+            ax.hist(cal.draws[name], bins=bins, density=True, color="0.82", label=f"prior draws ({cal.samples})")
+        ax.hist(cal.posterior[name], bins=bins, density=True, alpha=0.75, color="tab:blue",
+                label=f"accepted ({cal.accepted})")
+        ax.axvline(v["estimate"], color="tab:red", lw=1.5, label="estimate (median)")
+        ax.axvspan(v["lo"], v["hi"], color="tab:red", alpha=0.12, label="90 % interval")
+        ratio = v["width_ratio"]
+        flag = " — poorly identified" if ratio is not None and ratio > WIDTH_RATIO_WARN else ""
+        ax.set_title(f"{name if len(name) < 40 else '…' + name[-39:]}\nwidth ratio "
+                     f"{'-' if ratio is None else f'{ratio:.2f}'}{flag}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.suptitle("ABC posterior (accepted draws) against the uniform prior", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    return path
 
 
 def calibrate(
@@ -198,9 +269,10 @@ def calibrate(
     par = {}
     for j, u in enumerate(exp.uncertainties):
         v = post[u.path].to_numpy()
-        par[u.path] = {"estimate": float(estimates[j]), "lo": float(np.quantile(v, 0.05)),
-                       "hi": float(np.quantile(v, 0.95)), "mean": float(v.mean()), "sd": float(v.std(ddof=1)),
-                       "prior_low": u.low, "prior_high": u.high}
+        lo, hi = float(np.quantile(v, 0.05)), float(np.quantile(v, 0.95))
+        par[u.path] = {"estimate": float(estimates[j]), "lo": lo, "hi": hi, "mean": float(v.mean()),
+                       "sd": float(v.std(ddof=1)), "prior_low": u.low, "prior_high": u.high,
+                       "width_ratio": (hi - lo) / (u.high - u.low) if u.high > u.low else None}
     pred = np.nanmean(np.stack([series[i] for i in keep]), axis=0)
     fit = {}
     for j, c in enumerate(cols):
@@ -211,5 +283,7 @@ def calibrate(
         fit[c] = {"rmse": rmse, "nrmse": rmse / scale[j],
                   "r2": 1.0 - float(np.mean(err**2)) / var if var > 0 else None}
     fitted = Scenario.from_dict(apply_values(exp.scenario_doc, exp.uncertainties, estimates))
+    draws = pd.DataFrame(design, columns=exp.names)
+    draws["distance"] = dist
     return Calibration(par, fit, int(k), int(len(design)), float(dist[keep].max()), fitted, post,
-                       pd.DataFrame(pred, index=obs.index, columns=cols), str(folder))
+                       pd.DataFrame(pred, index=obs.index, columns=cols), str(folder), draws, _warnings(par, fit))

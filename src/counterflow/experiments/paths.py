@@ -21,6 +21,8 @@ from ..scenario import (
     MARKET_FIELDS,
     NODE_FIELDS,
     ORGANISATION_FIELDS,
+    PRODUCTION_FIELD,
+    SCENARIO_FIELDS,
 )
 from ..schema import Field
 from ..strategy import SCHEDULE_FIELDS
@@ -109,7 +111,7 @@ def _leaf_field(segs: list, parent_chain: list) -> Field | None:
     if top in _RECORD_FIELDS and len(segs) == 3:
         return next((f for f in _RECORD_FIELDS[top] if f.name == leaf), None)
     if top == "organisations" and len(segs) == 4 and segs[2] == "production":
-        return Field(str(leaf))
+        return PRODUCTION_FIELD
     if top == "strategies" and len(segs) >= 5 and segs[2] == "levers":
         lever = parent_chain[4] if len(parent_chain) > 4 else {}
         if len(segs) == 5:
@@ -119,7 +121,7 @@ def _leaf_field(segs: list, parent_chain: list) -> Field | None:
         if len(segs) == 6 and segs[4] == "schedule":
             return next((f for f in SCHEDULE_FIELDS if f.name == leaf), None)
     if segs == ["steps"]:
-        return Field("steps", "int")
+        return next(f for f in SCENARIO_FIELDS if f.name == "steps")
     return None
 
 

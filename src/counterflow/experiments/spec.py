@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..metrics import METRICS, PAIRED_METRICS
-from ..scenario import Scenario, load_scenario
+from ..outcomes import PAIRED_OUTCOMES, RUN_OUTCOMES
+from ..scenario import MAX_STEPS, Scenario, load_scenario
 from ..schema import Checker, Field
-from ..strategy import load_strategy
+from ..strategy import load_strategies
 from ..yamlio import join_path, load_yaml_text
 from .paths import Uncertainty, apply_values, quote_paths, resolve
 from .sampling import SAMPLERS, check_sample_count, design_size, sample_design
@@ -46,7 +46,7 @@ from .sampling import SAMPLERS, check_sample_count, design_size, sample_design
 __all__ = ["Uncertainty", "Experiment", "load_experiment", "parse_experiment", "apply_values",
            "OUTCOMES", "ALWAYS_KEPT", "experiment_from_text", "quote_paths"]
 
-OUTCOMES = tuple(METRICS) + tuple(PAIRED_METRICS)
+OUTCOMES = RUN_OUTCOMES + PAIRED_OUTCOMES
 #: Outcomes every runs table holds, whatever the file asks: flow next to harm and backlash.
 ALWAYS_KEPT = ("delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash")
 SEED_RULE = ("numpy.random.default_rng(numpy.random.SeedSequence(seed, spawn_key=(sample, replication))), "
@@ -66,7 +66,7 @@ EXPERIMENT_FIELDS = (
     Field("replications", "int", lo=1, default=1),
     Field("seed", "int", lo=0, default=0),
     Field("outcomes", "list", default=None),
-    Field("steps", "int", lo=1, default=None),
+    Field("steps", "int", lo=1, hi=MAX_STEPS, default=None),
     Field("levels", "int", lo=2, default=4, doc="grid levels of the Morris design"),
     Field("chunk_samples", "int", lo=1, default=None,
           doc="samples per stored chunk (default: ~16 runs, fewer so that there are 32 chunks when possible)"),
@@ -201,11 +201,11 @@ def parse_experiment(data: Any, *, file: str | None = None, lines: Any = None, t
         if not fp.is_file():
             known = ", ".join(["baseline", *doc["strategies"]])
             raise ck.error(f"no strategy '{nm}' in scenario '{scenario.name}' and no such file (known: {known})", p)
-        st = load_strategy(fp, scenario)
-        body = st.to_dict()
-        body.pop("name")
-        doc["strategies"][st.name] = body
-        names.append(st.name)
+        for st in load_strategies(fp, scenario):
+            body = st.to_dict()
+            body.pop("name")
+            doc["strategies"][st.name] = body
+            names.append(st.name)
     names = list(dict.fromkeys(names))
     if not doc["strategies"]:
         doc.pop("strategies")

@@ -25,6 +25,7 @@ from .export import (
     export_scenario,
     flow_attributes,
     write_scenario_yaml,
+    write_tables_form,
 )
 from .geojson import from_geojson, read_geojson, to_geojson, write_geojson
 from .graph import from_networkx, read_graphml, to_networkx, write_graphml
@@ -33,7 +34,7 @@ from .tables import read_csv_tables, write_csv_tables
 
 __all__ = [
     "DEFAULTS", "ImportReport", "EXPORT_FORMATS", "export_flows", "export_scenario", "flow_attributes",
-    "write_scenario_yaml", "from_geojson", "read_geojson", "to_geojson", "write_geojson", "from_networkx",
+    "write_scenario_yaml", "write_tables_form", "from_geojson", "read_geojson", "to_geojson", "write_geojson", "from_networkx",
     "read_graphml", "to_networkx", "write_graphml", "narcologic_dir", "read_narcologic", "read_csv_tables",
     "write_csv_tables",
 ]

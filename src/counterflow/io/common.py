@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
-from ..scenario import Scenario
+from ..scenario import EDGE_FIELDS, NODE_FIELDS, Scenario
+from ..schema import Checker, Field
 
 __all__ = [
     "DEFAULTS", "Origin", "ImportReport", "assemble", "parse_number", "parse_bool",
-    "haversine_km", "NODE_KEYS", "EDGE_KEYS", "META_KEYS", "line_finder",
+    "haversine_km", "NODE_KEYS", "EDGE_KEYS", "META_KEYS", "line_finder", "Lines", "MAX_ROWS",
 ]
 
 NODE_KEYS = ("id", "kind", "jurisdiction", "name", "lat", "lon", "capacity", "storage", "enforcement",
@@ -51,6 +54,8 @@ DEFAULTS: dict[str, str] = {
     "markets": "every market node: reference price 30,000 USD/kg, demand 95% of production shared equally, "
                "elasticity 0.5",
 }
+#: Default limit on the rows of one imported table (configurable: ``--max-rows``).
+MAX_ROWS = 5_000_000
 DEFAULT_JURISDICTION = "ZZ"
 DEFAULT_PRODUCTION = 1000.0
 DEFAULT_PRICE = 30000.0
@@ -66,6 +71,24 @@ class Origin:
     line: int | None = None
     columns: dict[str, str] = field(default_factory=dict)
     label: str | None = None   # e.g. "features[3].properties" when there is no column
+
+
+class Lines(Sequence):
+    """Origins of the records of one table, stored as line numbers (one small integer per record)."""
+
+    def __init__(self, file: str | None, columns: dict[str, str]) -> None:
+        self.file, self.columns, self.lines = file, columns, array("q")
+
+    def add(self, line: int) -> None:
+        self.lines.append(line)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return Origin(file=self.file, line=self.lines[i], columns=self.columns)
 
 
 @dataclass
@@ -112,8 +135,14 @@ def _group(key: str) -> str:
     return key
 
 
-def parse_number(text: Any, where: Origin, column: str, *, integer: bool = False) -> float | None:
-    """A number from an input cell; empty gives ``None``; text raises :class:`InputError`."""
+def parse_number(text: Any, where: Origin, column: str, *, integer: bool = False, unlimited: bool = False,
+                 field: Field | None = None) -> float | None:
+    """A number from an input cell; empty gives ``None``; text raises :class:`InputError`.
+
+    ``inf`` is accepted only where ``unlimited`` (capacities and storage: it means "no limit");
+    ``field`` (a scenario field declaration) also checks the declared range, so that the message
+    names the cell's file, line and column.
+    """
     if text is None:
         return None
     if isinstance(text, bool):
@@ -127,15 +156,25 @@ def parse_number(text: Any, where: Origin, column: str, *, integer: bool = False
         try:
             value = float(s)
         except ValueError:
-            raise InputError(f"expected a number, got '{s}'", file=where.file, path=column,
+            shown = s if len(s) <= 40 else s[:40] + "..."
+            raise InputError(f"expected a number, got '{shown}'", file=where.file, path=column,
                              line=where.line) from None
     if math.isnan(value):
         raise InputError("is NaN; a number is required", file=where.file, path=column, line=where.line)
     if math.isinf(value):
-        return value  # "inf" means unlimited
+        if unlimited and value > 0:
+            return value  # "inf" means unlimited
+        raise InputError("is infinite; a finite number is required" + (
+            " (leave the cell empty for unlimited)" if unlimited else ""), file=where.file, path=column,
+            line=where.line)
     if integer and value != int(value):
         raise InputError(f"expected a whole number, got {value:g}", file=where.file, path=column,
                          line=where.line)
+    if field is not None:
+        try:
+            Checker(where.file).value(value, field, column)
+        except InputError as exc:
+            raise InputError(exc.message, file=where.file, path=column, line=where.line) from None
     return value
 
 
@@ -183,7 +222,10 @@ def line_finder(text: str, pattern: str):
 
 
 def _drop_none(d: dict) -> dict:
-    return {k: v for k, v in d.items() if v is not None and not (isinstance(v, float) and math.isinf(v))}
+    """Drop absent (``None``) and unlimited values, in place (large imports keep one copy of each record)."""
+    for k in [k for k, v in d.items() if v is None or (isinstance(v, float) and math.isinf(v))]:
+        del d[k]
+    return d
 
 
 def assemble(
@@ -197,6 +239,7 @@ def assemble(
     node_origins: list[Origin] | None = None,
     edge_origins: list[Origin] | None = None,
     file: str | None = None,
+    validated: tuple[str, ...] = (),
 ) -> Scenario:
     """Fill documented defaults into node/edge records and validate them as a scenario.
 
@@ -213,14 +256,18 @@ def assemble(
         ones get defaults.
     node_origins, edge_origins
         Where each record came from, to locate validation errors.
+    validated
+        ``"nodes"``/``"edges"`` when the importer checked every given value against the field
+        declarations already (cell by cell): the records are completed with the declared defaults
+        and used as they are (one copy in memory), only their cross-references are checked again.
     """
     meta = dict(meta or {})
     nodes = [_drop_none(n) for n in nodes]
     edges = [_drop_none(e) for e in edges]
     known = {n["id"] for n in nodes}
     n_given = len(nodes)
-    node_origins = list(node_origins or [Origin(file)] * len(nodes))
-    edge_origins = list(edge_origins or [Origin(file)] * len(edges))
+    node_origins = node_origins if node_origins is not None else [Origin(file)] * len(nodes)
+    edge_origins = edge_origins if edge_origins is not None else [Origin(file)] * len(edges)
     for i, e in enumerate(edges):
         for end in ("from", "to"):
             if end not in e:
@@ -235,6 +282,7 @@ def assemble(
                     raise InputError(f"unknown node '{e[end]}'", file=o.file, path=o.columns.get(end, end),
                                      line=o.line)
     else:
+        node_origins = []
         for e in edges:
             for end in ("from", "to"):
                 if e[end] not in known:
@@ -313,8 +361,14 @@ def assemble(
     if meta.get("strategies"):
         data["strategies"] = meta["strategies"]
     report.nodes, report.edges = len(nodes), len(edges)
+    for key, records, decl in (("nodes", nodes, NODE_FIELDS), ("edges", edges, EDGE_FIELDS)):
+        if key in validated:
+            for r in records:
+                for f in decl:
+                    if f.name not in r:
+                        r[f.name] = f.default
     try:
-        return Scenario.from_dict(data, file=file)
+        return Scenario.from_dict(data, file=file, validated=validated)
     except InputError as exc:
         raise _relocate(exc, node_origins, edge_origins, file) from None
 

@@ -17,6 +17,8 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +26,17 @@ import yaml
 
 from ..engine import Trajectory, simulate
 from ..errors import InputError
-from ..scenario import Scenario
+from ..scenario import Scenario, edge_record, node_record
+from ..scenario_tables import TABLE_KEYS, table_paths
 from ..strategy import Strategy
 from .geojson import write_geojson
 from .graph import write_graphml
 from .tables import write_csv_tables
 
-__all__ = ["write_scenario_yaml", "flow_attributes", "export_scenario", "export_flows", "EXPORT_FORMATS",
-           "format_from_suffix"]
+__all__ = ["write_scenario_yaml", "write_tables_form", "flow_attributes", "export_scenario", "export_flows",
+           "EXPORT_FORMATS", "format_from_suffix"]
 
-EXPORT_FORMATS = ("yaml", "graphml", "geojson", "csv")
+EXPORT_FORMATS = ("yaml", "parquet", "graphml", "geojson", "csv")
 _SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".graphml": "graphml", ".xml": "graphml", ".geojson": "geojson",
            ".json": "geojson", ".csv": "csv"}
 
@@ -47,6 +50,8 @@ def format_from_suffix(path: str | Path, given: str | None = None) -> str:
             raise InputError(f"unknown format '{given}'; expected one of: {', '.join(EXPORT_FORMATS)}",
                              path="format")
         return given
+    if str(path).lower().endswith(".parquet.yaml"):
+        return "parquet"
     fmt = _SUFFIX.get(Path(path).suffix.lower())
     if fmt is None:
         raise InputError(f"cannot tell the format from '{Path(path).name}'; use a suffix "
@@ -59,12 +64,59 @@ def write_scenario_yaml(scenario: Scenario | dict, path: str | Path, header: str
 
     ``header`` is written as ``#`` comment lines at the top (e.g. provenance and defaults).
     """
+    head = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) if header else ""
+    if isinstance(scenario, Scenario) and len(scenario.nodes) + len(scenario.edges) > STREAM_RECORDS:
+        _write_streamed(scenario, Path(path), head)
+        return
     data = scenario.to_dict() if isinstance(scenario, Scenario) else scenario
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=1 << 16,
                      allow_unicode=True)
-    if header:
-        text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
-    Path(path).write_text(text, encoding="utf-8")
+    Path(path).write_text(head + text, encoding="utf-8")
+
+
+#: Networks with more node and edge records than this are written record by record (bounded memory).
+STREAM_RECORDS = 20_000
+
+
+def _write_streamed(scenario: Scenario, path: Path, head: str) -> None:
+    """Write a large scenario one record per line (JSON flow mappings, which YAML reads) without
+    building the whole document in memory."""
+    rest = dataclasses.replace(scenario, nodes=(), edges=()).to_dict()
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        for key, value in rest.items():
+            if key in ("nodes", "edges"):
+                fh.write(f"{key}:\n")
+                records = scenario.nodes if key == "nodes" else scenario.edges
+                make = node_record if key == "nodes" else edge_record
+                for r in records:
+                    fh.write("- " + json.dumps(make(r), ensure_ascii=False) + "\n")
+            else:
+                fh.write(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                                   width=1 << 16, allow_unicode=True))
+
+
+def write_tables_form(scenario: Scenario, path: str | Path, header: str | None = None) -> list[Path]:
+    """Write ``scenario`` as a YAML file plus its node and edge tables; return the files written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = scenario.to_dict()
+    paths = table_paths(path)
+    written = []
+    for key in TABLE_KEYS:
+        records = data[key]
+        cols: dict[str, list] = {}
+        for r in records:
+            for c in r:
+                cols.setdefault(c, [])
+        for c in cols:
+            cols[c] = [r.get(c) for r in records]
+        pq.write_table(pa.table(cols), paths[key], compression="zstd")
+        data[key] = paths[key].name
+        written.append(paths[key])
+    write_scenario_yaml(data, path, header)
+    return [Path(path), *written]
 
 
 def flow_attributes(traj: Trajectory) -> tuple[dict[str, dict], list[dict]]:
@@ -84,17 +136,22 @@ def flow_attributes(traj: Trajectory) -> tuple[dict[str, dict], list[dict]]:
 
 
 def export_scenario(scenario: Scenario, path: str | Path, fmt: str | None = None, *,
-                    node_flows: dict[str, dict] | None = None, edge_flows: list[dict] | None = None) -> list[Path]:
-    """Write ``scenario`` as yaml, graphml, geojson or csv; return the files written.
+                    node_flows: dict[str, dict] | None = None, edge_flows: list[dict] | None = None,
+                    header: str | None = None) -> list[Path]:
+    """Write ``scenario`` as yaml, parquet (the tables form), graphml, geojson or csv; return the files written.
+
+    ``header`` is written as comment lines at the top of a YAML file (yaml and parquet).
 
     For ``csv``, ``path`` is a folder (created) receiving ``nodes.csv`` and ``edges.csv``.
     """
     fmt = format_from_suffix(path, fmt)
     p = Path(path)
-    if fmt == "yaml":
+    if fmt in ("yaml", "parquet"):
         if node_flows or edge_flows:
-            raise InputError("flows can be exported to graphml or geojson, not yaml", path="format")
-        write_scenario_yaml(scenario, p)
+            raise InputError(f"flows can be exported to graphml or geojson, not {fmt}", path="format")
+        if fmt == "parquet":
+            return write_tables_form(scenario, p, header)
+        write_scenario_yaml(scenario, p, header)
         return [p]
     if fmt == "graphml":
         write_graphml(scenario, p, node_flows, edge_flows)

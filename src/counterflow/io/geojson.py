@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..scenario import Scenario
-from ..yamlio import read_text
+from ..yamlio import MAX_DEPTH, check_depth, read_text
 from .common import EDGE_KEYS, NODE_KEYS, ImportReport, Origin, assemble, parse_bool, parse_number
 from .graph import scenario_meta
 
@@ -73,14 +73,22 @@ def write_geojson(scenario: Scenario, path: str | Path, node_flows: dict[str, di
 
 
 def _coords(geom: Any, kind: str, where: Origin) -> list:
+    """The coordinates of a Point ``[lon, lat]`` or a LineString ``[[lon, lat], ...]``, checked to be numbers."""
     c = geom.get("coordinates") if isinstance(geom, dict) else None
-    if kind == "Point":
-        ok = isinstance(c, list) and len(c) >= 2
-    else:
-        ok = isinstance(c, list) and len(c) >= 2 and all(isinstance(p, list) and len(p) >= 2 for p in c)
+    points = [c] if kind == "Point" else c
+    ok = isinstance(c, list) and (kind == "Point" or len(c) >= 2) and all(
+        isinstance(p, list) and len(p) >= 2 for p in points)
     if not ok:
-        raise InputError(f"{kind} has malformed coordinates", file=where.file, path=f"{where.label}.geometry",
-                         line=where.line)
+        shape = "[lon, lat]" if kind == "Point" else "[[lon, lat], [lon, lat], ...]"
+        raise InputError(f"{kind} has malformed coordinates (expected {shape})", file=where.file,
+                         path=f"{where.label}.geometry.coordinates", line=where.line)
+    for j, p in enumerate(points):
+        for axis, x in zip(("lon", "lat"), p[:2], strict=True):
+            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+                at = "" if kind == "Point" else f"[{j}]"
+                shown = "null" if x is None else repr(x)[:40]
+                raise InputError(f"{kind} coordinate {axis} must be a finite number, got {shown}", file=where.file,
+                                 path=f"{where.label}.geometry.coordinates{at}", line=where.line)
     return c
 
 
@@ -120,7 +128,7 @@ def from_geojson(data: Any, *, file: str | None = None, name: str | None = None,
                 if k == "dormant":
                     rec[k] = parse_bool(props[k], o, k)
                 elif k in ("capacity", "storage", "enforcement", "occupancy"):
-                    rec[k] = parse_number(props[k], o, k)
+                    rec[k] = parse_number(props[k], o, k, unlimited=k in ("capacity", "storage"))
                 else:
                     rec[k] = str(props[k])
             nodes.append(rec)
@@ -134,7 +142,7 @@ def from_geojson(data: Any, *, file: str | None = None, name: str | None = None,
                 if k == "dormant":
                     rec[k] = parse_bool(props[k], o, k)
                 elif k in ("capacity", "cost", "risk"):
-                    rec[k] = parse_number(props[k], o, k)
+                    rec[k] = parse_number(props[k], o, k, unlimited=k == "capacity")
                 elif k == "time":
                     rec[k] = int(parse_number(props[k], o, k, integer=True))
                 else:
@@ -191,4 +199,7 @@ def read_geojson(path: str | Path, *, name: str | None = None) -> tuple[Scenario
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", file=str(p), line=exc.lineno) from None
+    except RecursionError:
+        raise InputError(f"nesting deeper than {MAX_DEPTH} levels of objects and lists", file=str(p)) from None
+    check_depth(data, str(p))
     return from_geojson(data, file=str(p), name=name, text=text)

@@ -33,7 +33,7 @@ import networkx as nx
 
 from ..errors import InputError
 from ..scenario import Scenario
-from ..yamlio import read_text
+from ..yamlio import MAX_DEPTH, check_depth, read_text
 from .common import (
     EDGE_KEYS,
     META_KEYS,
@@ -130,6 +130,10 @@ def from_networkx(
         except (json.JSONDecodeError, TypeError, ValueError):
             raise InputError("graph attribute 'counterflow' is not valid JSON", file=file,
                              path="counterflow") from None
+        except RecursionError:
+            raise InputError(f"graph attribute 'counterflow' is nested deeper than {MAX_DEPTH} levels",
+                             file=file, path="counterflow") from None
+        check_depth(meta, file)
         if not isinstance(meta, dict):
             raise InputError("graph attribute 'counterflow' must be a JSON object", file=file, path="counterflow")
     node_lines = node_lines or {}
@@ -143,7 +147,7 @@ def from_networkx(
             if k not in a or a[k] is None or a[k] == "":
                 continue
             if k in _NODE_NUMERIC:
-                rec[k] = parse_number(a[k], o, f"node '{v}'.{k}")
+                rec[k] = parse_number(a[k], o, f"node '{v}'.{k}", unlimited=k in ("capacity", "storage"))
             elif k == "dormant":
                 rec[k] = parse_bool(a[k], o, f"node '{v}'.{k}")
             else:
@@ -163,7 +167,7 @@ def from_networkx(
             if k not in a or a[k] is None or a[k] == "":
                 continue
             if k in _EDGE_NUMERIC:
-                rec[k] = parse_number(a[k], o, f"{where}.{k}")
+                rec[k] = parse_number(a[k], o, f"{where}.{k}", unlimited=k == "capacity")
             elif k == "time":
                 rec[k] = int(parse_number(a[k], o, f"{where}.{k}", integer=True))
             elif k == "dormant":

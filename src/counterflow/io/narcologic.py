@@ -65,22 +65,12 @@ _EDGE_COLS = ("EndNodes_1", "EndNodes_2", "Capacity")
 
 
 def narcologic_dir() -> Path:
-    """Folder of the NarcoLogic tables shipped with Counterflow.
-
-    Falls back to ``shared/data/narcologic`` beside the working directory or
-    one of its parents (the project's layout) when the package was installed
-    without its data files.
-    """
+    """Folder of the NarcoLogic tables shipped with Counterflow."""
     shipped = Path(str(resources.files("counterflow.io").joinpath("narcologic_data")))
     if (shipped / "NodeTable.csv").is_file():
         return shipped
-    for base in (Path.cwd(), *Path.cwd().parents):
-        cand = base / "shared" / "data" / "narcologic"
-        if (cand / "NodeTable.csv").is_file():
-            return cand
-    raise InputError("the NarcoLogic tables are not installed with this package and no "
-                     "shared/data/narcologic folder was found; pass the folder that holds "
-                     "NodeTable.csv and EdgeTable.csv")
+    raise InputError("the NarcoLogic tables are not installed with this package; pass the folder that "
+                     "holds NodeTable.csv and EdgeTable.csv, or the two tables")
 
 
 def _country(code: int) -> tuple[str, str] | None:
@@ -131,6 +121,8 @@ def read_narcologic(
     land_risk: float = 0.01,
     hub_occupancy: float = 2.0,
     name: str = "narcologic",
+    nodes: str | Path | None = None,
+    edges: str | Path | None = None,
 ) -> tuple[Scenario, ImportReport]:
     """Import the NarcoLogic tables into a scenario.
 
@@ -139,6 +131,8 @@ def read_narcologic(
     folder
         Folder with ``NodeTable.csv`` and ``EdgeTable.csv`` (default: the copy
         shipped with Counterflow, see :func:`narcologic_dir`).
+    nodes, edges
+        The two tables as files of any name (instead of ``folder``).
     production
         kg per week produced at the producer node, split equally between the
         two organisations (the tables give only an initial stock).
@@ -159,6 +153,9 @@ def read_narcologic(
     """
     base = Path(folder) if folder is not None else narcologic_dir()
     npath, epath = base / "NodeTable.csv", base / "EdgeTable.csv"
+    if nodes is not None or edges is not None:
+        npath, epath = Path(nodes or npath), Path(edges or epath)
+        base = npath.parent if npath.parent == epath.parent else Path(f"{npath} and {epath}")
     nrows = _table(npath, _NODE_COLS)
     erows = _table(epath, _EDGE_COLS)
     report = ImportReport(source=f"NarcoLogic tables in {base}")

@@ -23,27 +23,72 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError
-from ..scenario import Scenario
-from ..yamlio import read_text
-from .common import EDGE_KEYS, NODE_KEYS, ImportReport, Origin, assemble, parse_bool, parse_number
+from ..scenario import EDGE_FIELDS, NODE_FIELDS, Scenario
+from ..schema import Field
+from .common import (
+    EDGE_KEYS,
+    MAX_ROWS,
+    NODE_KEYS,
+    ImportReport,
+    Lines,
+    Origin,
+    assemble,
+    parse_bool,
+    parse_number,
+)
 
 __all__ = ["read_csv_tables", "write_csv_tables"]
 
 _NUMERIC_NODE = ("lat", "lon", "capacity", "storage", "enforcement", "occupancy")
 _NUMERIC_EDGE = ("capacity", "cost", "risk")
+_UNLIMITED = ("capacity", "storage")
+_DECLARED = {"nodes": {f.name: f for f in NODE_FIELDS}, "edges": {f.name: f for f in EDGE_FIELDS}}
+#: Longest cell accepted (characters); a longer one is refused naming its line and column.
+MAX_CELL = 128 * 1024
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Stream ``(line, cells)`` from a CSV file without reading it whole; damage becomes an InputError."""
+    file = str(path)
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise InputError("file not found", file=file) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", file=file) from None
+    saved = csv.field_size_limit()
+    csv.field_size_limit(max(saved, 16 * MAX_CELL))  # so that an oversized cell can be named by its column
+    try:
+        with fh:
+            reader = csv.reader(fh)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError:
+                    raise InputError("not a text file (UTF-8 expected)", file=file,
+                                     line=reader.line_num + 1) from None
+                except csv.Error as exc:
+                    raise InputError(f"not a valid CSV row: {exc}", file=file, line=reader.line_num or 1) from None
+                yield reader.line_num, row
+    finally:
+        csv.field_size_limit(saved)
 
 
 def _read_rows(path: Path, mapping: dict[str, str], keys: tuple[str, ...], required: tuple[str, ...],
-               report: ImportReport) -> tuple[list[dict], list[Origin]]:
-    text = read_text(path, encoding="utf-8-sig")
-    reader = csv.reader(text.splitlines())
+               report: ImportReport, section: str, max_rows: int) -> tuple[list[dict], Lines]:
+    """Read, convert and check a table row by row (bounded memory: one small record per row)."""
+    rows_iter = _rows(path)
     try:
-        header = [h.strip() for h in next(reader)]
+        _, header = next(rows_iter)
     except StopIteration:
         raise InputError("the file is empty (a header row is required)", file=str(path)) from None
+    header = [h.strip() for h in header]
     for key in mapping:
         if key not in keys:
             raise InputError(f"unknown field '{key}' in the column mapping; fields: {', '.join(keys)}",
@@ -58,43 +103,68 @@ def _read_rows(path: Path, mapping: dict[str, str], keys: tuple[str, ...], requi
     ignored = [h for h in header if h not in set(columns.values())]
     if ignored:
         report.notes.append(f"ignored columns of {path.name}: {', '.join(ignored)}")
-    rows, origins = [], []
-    for lineno, row in enumerate(reader, start=2):
+    numeric = _NUMERIC_NODE if section == "nodes" else _NUMERIC_EDGE
+    declared = _DECLARED[section]
+    names: dict[str, str] = {}   # one copy of each id string
+    rows: list[dict] = []
+    lines = Lines(str(path), columns)
+    for lineno, row in rows_iter:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) > len(header):
             raise InputError(f"row has {len(row)} cells but the header has {len(header)}",
                              file=str(path), line=lineno)
+        if len(rows) >= max_rows:
+            raise InputError(f"more than {max_rows:,} rows; raise the limit with --max-rows if this is intended",
+                             file=str(path), line=lineno)
         origin = Origin(file=str(path), line=lineno, columns=columns)
-        rec = {k: (row[i].strip() if i < len(row) else "") for k, i in position.items()}
+        rec = {}
+        for k, i in position.items():
+            if i >= len(row):
+                continue
+            cell = row[i]
+            if len(cell) > MAX_CELL:
+                raise InputError(f"the cell holds {len(cell):,} characters; at most {MAX_CELL:,} are accepted",
+                                 file=str(path), path=columns[k], line=lineno)
+            if "\x00" in cell:
+                raise InputError("the cell holds a NUL byte (is this a binary file?)", file=str(path),
+                                 path=columns[k], line=lineno)
+            value = _cell(cell.strip(), k, origin, numeric, declared)
+            if value is not None:
+                rec[k] = names.setdefault(value, value) if k in ("id", "from", "to", "jurisdiction") else value
+        for k in required:
+            if k not in rec:
+                raise InputError(f"'{columns[k]}' is empty", file=str(path), path=columns[k], line=lineno)
         rows.append(rec)
-        origins.append(origin)
-    return rows, origins
+        lines.add(lineno)
+    return rows, lines
 
 
-def _convert(rec: dict, origin: Origin, numeric: tuple[str, ...], required: tuple[str, ...]) -> dict:
-    out: dict = {}
-    for k, v in rec.items():
+def _cell(v: str, k: str, origin: Origin, numeric: tuple[str, ...], declared: dict[str, Field]):
+    """One cell converted and checked against its field's declaration (``None`` when empty)."""
+    if k in numeric or k == "time":
+        f = declared[k]
+        try:  # fast path for a plain in-range number; anything else gets the precise message below
+            x = float(v)
+            if f.low <= x <= f.high and not (f.lo_open and x == f.low) and (k != "time" or x == int(x)):
+                return int(x) if k == "time" else x
+        except ValueError:
+            pass
         col = origin.columns.get(k, k)
-        if k in numeric:
-            x = parse_number(v, origin, col)
-            if x is not None:
-                out[k] = x
-        elif k == "time":
-            x = parse_number(v, origin, col, integer=True)
-            if x is not None:
-                out[k] = int(x)
-        elif k == "dormant":
-            b = parse_bool(v, origin, col)
-            if b is not None:
-                out[k] = b
-        elif v != "":
-            out[k] = v
-    for k in required:
-        if k not in out:
-            raise InputError(f"'{origin.columns.get(k, k)}' is empty", file=origin.file,
-                             path=origin.columns.get(k, k), line=origin.line)
-    return out
+        if k == "time":
+            x = parse_number(v, origin, col, integer=True, field=f)
+            return None if x is None else int(x)
+        x = parse_number(v, origin, col, unlimited=k in _UNLIMITED, field=f)
+        return None if x is None or math.isinf(x) else x
+    if k == "dormant":
+        return parse_bool(v, origin, origin.columns.get(k, k))
+    if v == "":
+        return None
+    f = declared.get(k)
+    if f is not None and f.choices is not None and v not in f.choices:
+        raise InputError(f"unknown value '{v[:40]}'; expected one of: {', '.join(f.choices)}", file=origin.file,
+                         path=origin.columns.get(k, k), line=origin.line)
+    return v
 
 
 def read_csv_tables(
@@ -104,8 +174,13 @@ def read_csv_tables(
     node_columns: dict[str, str] | None = None,
     edge_columns: dict[str, str] | None = None,
     name: str | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> tuple[Scenario, ImportReport]:
     """Import CSV node and edge tables into a scenario.
+
+    The tables are streamed row by row and every cell is checked against its field's declaration
+    as it is read, so that a problem names the file, the line and the column, and memory stays
+    bounded (one small record per row); ``max_rows`` limits the rows of each table.
 
     Parameters
     ----------
@@ -132,27 +207,30 @@ def read_csv_tables(
     epath = Path(edges)
     report = ImportReport(source=str(epath) if nodes is None else f"{nodes} and {epath}")
     node_recs: list[dict] = []
-    node_origins: list[Origin] = []
+    node_origins: Lines | None = None
     if nodes is not None:
         npath = Path(nodes)
-        raw, node_origins = _read_rows(npath, node_columns or {}, NODE_KEYS, ("id",), report)
-        node_recs = [_convert(r, o, _NUMERIC_NODE, ("id",)) for r, o in zip(raw, node_origins, strict=True)]
+        node_recs, node_origins = _read_rows(npath, node_columns or {}, NODE_KEYS, ("id",), report, "nodes",
+                                             max_rows)
         seen: dict[str, int] = {}
-        for r, o in zip(node_recs, node_origins, strict=True):
+        for r, line in zip(node_recs, node_origins.lines, strict=True):
             if r["id"] in seen:
                 raise InputError(f"duplicate node id '{r['id']}' (first on line {seen[r['id']]})",
-                                 file=o.file, path=o.columns["id"], line=o.line)
-            seen[r["id"]] = o.line or 0
-    raw, edge_origins = _read_rows(epath, edge_columns or {}, EDGE_KEYS, ("from", "to"), report)
-    edge_recs = [_convert(r, o, _NUMERIC_EDGE, ("from", "to")) for r, o in zip(raw, edge_origins, strict=True)]
+                                 file=str(npath), path=node_origins.columns["id"], line=line)
+            seen[r["id"]] = line
+        del seen
+    edge_recs, edge_origins = _read_rows(epath, edge_columns or {}, EDGE_KEYS, ("from", "to"), report, "edges",
+                                         max_rows)
     if not edge_recs:
         raise InputError("the edge table has no rows", file=str(epath))
+    validated = ("nodes", "edges") if nodes is not None else ("edges",)
     return assemble(node_recs, edge_recs, report, name=name or epath.stem,
                     description=f"Imported from CSV tables ({report.source}).",
-                    node_origins=node_origins, edge_origins=edge_origins, file=str(epath)), report
+                    node_origins=node_origins, edge_origins=edge_origins, file=str(epath),
+                    validated=validated), report
 
 
-def _cell(v) -> str:
+def _text(v) -> str:
     if v is None or (isinstance(v, float) and math.isinf(v)):
         return ""
     if isinstance(v, bool):
@@ -172,10 +250,10 @@ def write_csv_tables(scenario: Scenario, nodes: str | Path, edges: str | Path) -
         w = csv.writer(fh)
         w.writerow(NODE_KEYS)
         for n in scenario.nodes:
-            w.writerow([_cell(getattr(n, k)) for k in NODE_KEYS])
+            w.writerow([_text(getattr(n, k)) for k in NODE_KEYS])
     with Path(edges).open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(EDGE_KEYS)
         attr = {"from": "src", "to": "dst"}
         for e in scenario.edges:
-            w.writerow([_cell(getattr(e, attr.get(k, k))) for k in EDGE_KEYS])
+            w.writerow([_text(getattr(e, attr.get(k, k))) for k in EDGE_KEYS])

@@ -5,8 +5,14 @@ sink, per-arc capacity, cost (also the arc's length for shortest paths),
 interdiction cost (``nan``: the arc cannot be interdicted), interdiction
 delta (added length or cost when interdicted; ``nan``: interdiction removes
 the arc) and success probability, and per-node capacity and interdiction
-cost (interdicting a node removes every arc incident to it). Arcs touching
-the source or the sink, and those two nodes, are never interdicted.
+cost (interdicting a node removes every arc incident to it).
+
+Every arc the user gives an interdiction cost can be interdicted, arcs at the
+source and the sink included (as in Wood 1993). Only the source and sink
+nodes themselves cannot be (a node cost on either is refused), and the arcs
+this module adds itself when building from a scenario (super-source and
+super-sink arcs) carry no interdiction cost; :meth:`InterdictionNetwork.considered`
+says what an optimiser may interdict.
 
 Build one from an edge-list CSV (:meth:`InterdictionNetwork.from_csv`), from
 rows (:meth:`InterdictionNetwork.from_edges`) or from a scenario, whose
@@ -26,7 +32,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["InterdictionNetwork", "Arcs", "SUPER_SOURCE", "SUPER_SINK"]
+__all__ = ["InterdictionNetwork", "Arcs", "SUPER_SOURCE", "SUPER_SINK", "MAX_VALUE", "check_number"]
 
 SUPER_SOURCE = "_source"
 SUPER_SINK = "_sink"
@@ -63,8 +69,13 @@ class Arcs:
         return np.flatnonzero(np.isfinite(self.icost))
 
 
+#: Largest finite number accepted for capacities, costs, deltas, demands and penalties: beyond it the
+#: solvers' tolerances (about 1e-9 relative) no longer separate distinct plans.
+MAX_VALUE = 1e12
+
+
 def _num(raw: str | float | None, what: str, *, file: str | None, line: int | None, default: float,
-         lo: float = 0.0, hi: float = math.inf, allow_inf: bool = False) -> float:
+         lo: float = 0.0, hi: float = MAX_VALUE, allow_inf: bool = False) -> float:
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return default
     if isinstance(raw, float) and math.isnan(raw) and math.isnan(default):
@@ -73,10 +84,17 @@ def _num(raw: str | float | None, what: str, *, file: str | None, line: int | No
         x = float(raw)
     except (TypeError, ValueError):
         raise InputError(f"{what} must be a number, got {raw!r}", file=file, path=what, line=line) from None
-    if math.isnan(x) or (math.isinf(x) and not allow_inf) or x < lo or x > hi:
-        rng = f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
+    if math.isnan(x) or (math.isinf(x) and not (allow_inf and x > 0)) or x < lo or (math.isfinite(x) and x > hi):
+        rng = f"[{lo:g}, {hi:g}]" + (" or inf" if allow_inf else "")
         raise InputError(f"{what} must be a number {rng}, got {raw!r}", file=file, path=what, line=line)
     return x
+
+
+def check_number(x, what: str, *, lo: float = 0.0, hi: float = MAX_VALUE) -> float:
+    """A finite number in ``[lo, hi]`` given as an argument (``InputError`` naming ``what`` otherwise)."""
+    if x is None or isinstance(x, bool):
+        raise InputError(f"{what} must be a finite number in [{lo:g}, {hi:g}], got {x!r}", path=what)
+    return _num(x, what, file=None, line=None, default=0.0, lo=lo, hi=hi)
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,6 +186,10 @@ class InterdictionNetwork:
                 raise InputError(f"unknown node '{v}'", file=nodes_file, path=f"nodes[{i}].id", line=line)
             ncost[index[v]] = _num(row.get("interdiction_cost"), "interdiction_cost", file=nodes_file, line=line,
                                    default=math.nan)
+            if v in (source, sink) and math.isfinite(ncost[index[v]]):
+                raise InputError(f"node '{v}' is the {'source' if v == source else 'sink'} and cannot be "
+                                 "interdicted (give its arcs an interdiction cost instead)",
+                                 file=nodes_file, path=f"nodes[{i}].interdiction_cost", line=line)
             nprob[index[v]] = _num(row.get("success_prob"), "success_prob", file=nodes_file, line=line,
                                    default=1.0, hi=1.0)
             ncap[index[v]] = _num(row.get("capacity"), "capacity", file=nodes_file, line=line,
@@ -235,7 +257,7 @@ class InterdictionNetwork:
         if sink is None:
             rows += [{"from": m.node, "to": t, "capacity": math.inf} for m in scenario.markets if m.node in keep]
         node_rows = [{"id": nd.id, "capacity": nd.capacity,
-                      "interdiction_cost": node_cost if nd.kind in node_kinds else None}
+                      "interdiction_cost": node_cost if nd.kind in node_kinds and nd.id not in (s, t) else None}
                      for nd in nodes if any(nd.id in (r["from"], r["to"]) for r in rows)]
         if not any(r["from"] == s for r in rows) or not any(r["to"] == t for r in rows):
             raise InputError(f"scenario '{scenario.name}' has no source or no market to connect")
@@ -251,8 +273,7 @@ class InterdictionNetwork:
         out = np.arange(n)
         split_nodes = np.flatnonzero(split)
         out[split_nodes] = n + np.arange(split_nodes.size)
-        touches = st[self.src] | st[self.dst]
-        icost = np.where(touches, math.nan, self.interdiction_cost)
+        icost = self.interdiction_cost
         return Arcs(
             n=n + split_nodes.size, s=self.source, t=self.sink,
             tail=np.concatenate([out[self.src], split_nodes]),
@@ -264,6 +285,19 @@ class InterdictionNetwork:
             prob=np.concatenate([self.success_prob, self.node_success_prob[split_nodes]]),
             item=np.concatenate([np.arange(self.n_edges), -(split_nodes + 1)]),
         )
+
+    def considered(self, budget: float = math.inf) -> dict:
+        """What an optimiser may interdict: counts of costed edges and nodes (those costing at most
+        ``budget``), how many of the edges touch the source or sink, and the edges this module added
+        itself (super-source and super-sink arcs), which are never interdicted."""
+        ok_e = np.isfinite(self.interdiction_cost) & (self.interdiction_cost <= budget + 1e-9)
+        ok_n = np.isfinite(self.node_interdiction_cost) & (self.node_interdiction_cost <= budget + 1e-9)
+        st = np.isin(self.src, [self.source, self.sink]) | np.isin(self.dst, [self.source, self.sink])
+        added = [list(self.edge_label(e)) for e in range(self.n_edges)
+                 if SUPER_SOURCE in self.edge_label(e) or SUPER_SINK in self.edge_label(e)]
+        return {"edges": int(ok_e.sum()), "nodes": int(ok_n.sum()),
+                "edges_at_source_or_sink": int((ok_e & st).sum()),
+                "exempt_edges_added_by_tool": added}
 
     def plan_arcs(self, arcs: Arcs, edges: Iterable[int] = (), nodes: Iterable[int] = ()) -> np.ndarray:
         """Boolean mask over ``arcs`` of the arcs a plan interdicts."""
@@ -293,6 +327,25 @@ class InterdictionNetwork:
 
 def _read_csv(path: str | Path, *, required: tuple[str, ...], allowed: tuple[str, ...]) -> list[dict]:
     file = str(path)
+    try:
+        return _read_csv_rows(path, file, required, allowed)
+    except UnicodeDecodeError:
+        with open(path, "rb") as fb:
+            data = fb.read()
+        try:
+            data.decode("utf-8")
+            bad, line = 0, 1
+        except UnicodeDecodeError as exc:
+            bad, line = data[exc.start], data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{bad:02x}); save the file as UTF-8", file=file,
+                         line=line) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", file=file) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", file=file) from None
+
+
+def _read_csv_rows(path, file: str, required: tuple[str, ...], allowed: tuple[str, ...]) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]

@@ -13,7 +13,12 @@ minimum-cost flow is replaced by its LP dual::
          sum_a r_a x_a <= R,  x_a in {0, 1}
 
 (potentials can be clipped to ``[pi_s, pi_t]`` and ``pi_t <= P`` because of the
-unmet-demand arc), a MILP with only ``x`` integer.
+unmet-demand arc), a MILP with only ``x`` integer: ``method="milp"``.
+
+``method="search"`` (what ``"auto"`` uses) is a flow-hitting branch and bound that
+certifies far larger instances (:mod:`counterflow.optimize._mcf_search`): only arcs
+carrying the evader's current optimal flow can improve a plan, and every flow bounds
+every plan from above.
 """
 
 from __future__ import annotations
@@ -25,17 +30,23 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError
+from ._mcf_search import mcf_search
 from ._milp import solve_milp
 from .evaluate import min_cost_flow_value
-from .graph import InterdictionNetwork
+from .graph import InterdictionNetwork, check_number
 from .result import InterdictionResult, check_budget, make_result, plan_items
 
 __all__ = ["min_cost_flow_interdiction"]
 
 
 def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, demand: float, penalty: float,
-                               time_limit: float | None = None, mip_rel_gap: float = 1e-6) -> InterdictionResult:
+                               time_limit: float | None = None, mip_rel_gap: float = 1e-6,
+                               method: str = "auto") -> InterdictionResult:
     """Choose arcs and nodes to interdict, within ``budget``, maximising the evader's minimum cost.
+
+    ``method``: ``"search"`` (flow-hitting branch and bound), ``"milp"`` (the dualised MILP) or
+    ``"auto"`` (``"search"``). Both are exact; with ``time_limit`` the best plan is returned with
+    status ``time_limit`` and a proven ``bound``.
 
     Examples
     --------
@@ -53,10 +64,9 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     """
     t0 = time.perf_counter()
     budget = check_budget(budget)
-    for name, x in (("demand", demand), ("penalty", penalty)):
-        if x is None or not isinstance(x, int | float) or not math.isfinite(x) or x < 0:
-            raise InputError(f"{name} must be a finite number >= 0, got {x!r}", path=name)
-    demand, penalty = float(demand), float(penalty)
+    if method not in ("auto", "search", "milp"):
+        raise InputError(f"method must be 'auto', 'search' or 'milp', got {method!r}", path="method")
+    demand, penalty = check_number(demand, "demand"), check_number(penalty, "penalty")
     arcs = net.arcs()
     before = min_cost_flow_value(net, demand, penalty)
     n, m = arcs.n, arcs.m
@@ -64,6 +74,16 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     k = cand.size
     delta = np.minimum(np.where(np.isnan(arcs.delta), penalty, arcs.delta), penalty)
     fin = np.isfinite(arcs.cap)
+    data = np.concatenate([arcs.cost, arcs.cap[fin], delta[cand], [demand, penalty]])
+    integral = bool(np.all(data == np.round(data)))
+    if method in ("auto", "search"):
+        out = mcf_search(arcs, cand, delta, budget, demand, penalty, integral=integral, time_limit=time_limit)
+        edges, nodes = plan_items(net, arcs, out.chosen)
+        after = min_cost_flow_value(net, demand, penalty, edges, nodes)
+        gap = 0.0 if out.status == "optimal" else abs(out.bound - after) / max(abs(after), 1e-9)
+        return make_result("min-cost-flow", net, edges, nodes, before=before, after=after, status=out.status,
+                           gap=gap, bound=out.bound, seconds=time.perf_counter() - t0, budget=budget,
+                           method="search", detail={"demand": demand, "penalty": penalty, **out.stats})
     rows = np.arange(m)
     # columns: pi (n), w (m), x (k)
     r = np.concatenate([rows, rows, rows, cand, [m] * k])
@@ -78,11 +98,10 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     row_lo = np.full(m + 1, -math.inf)
     row_hi = np.concatenate([arcs.cost, [budget]])
     integer = np.concatenate([np.zeros(n + m, dtype=bool), np.ones(k, dtype=bool)])
-    data = np.concatenate([arcs.cost, arcs.cap[fin], delta[cand], [demand, penalty]])
     sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True, time_limit=time_limit,
-                     mip_rel_gap=mip_rel_gap, integral=bool(np.all(data == np.round(data))))
+                     mip_rel_gap=mip_rel_gap, integral=integral)
     edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n + m:] > 0.5])
     after = min_cost_flow_value(net, demand, penalty, edges, nodes)
     return make_result("min-cost-flow", net, edges, nodes, before=before, after=after, status=sol.status,
                        gap=sol.gap, bound=sol.bound, seconds=time.perf_counter() - t0, budget=budget,
-                       detail={"demand": demand, "penalty": penalty})
+                       method="milp", detail={"demand": demand, "penalty": penalty})

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .graph import Arcs, InterdictionNetwork
+from .graph import MAX_VALUE, Arcs, InterdictionNetwork
 
 __all__ = ["InterdictionResult", "check_budget", "plan_items", "make_result"]
 
@@ -20,7 +20,10 @@ class InterdictionResult:
     ``value_before`` and ``value_after`` are the evader's optimum without and
     with the plan, both evaluated independently of the MILP; ``bound`` is the
     solver's best bound on the optimal ``value_after`` and ``gap`` its relative
-    gap (0 when proven optimal). ``method`` says how the answer was obtained.
+    gap (0 when proven optimal). ``method`` says how the answer was obtained. ``status`` is
+    ``optimal`` only when the plan is proven optimal for the stated problem; ``saa`` marks a
+    sample-average answer with statistical bounds (``detail["saa"]``). ``detail["considered"]``
+    says what could be interdicted (:meth:`InterdictionNetwork.considered`).
     """
 
     objective: str
@@ -75,8 +78,8 @@ def check_budget(budget: float) -> float:
         b = float(budget)
     except (TypeError, ValueError):
         raise InputError(f"budget must be a number, got {budget!r}", path="budget") from None
-    if math.isnan(b) or b < 0:
-        raise InputError(f"budget must be >= 0, got {budget!r}", path="budget")
+    if not math.isfinite(b) or b < 0 or b > MAX_VALUE:
+        raise InputError(f"budget must be a finite number in [0, {MAX_VALUE:g}], got {budget!r}", path="budget")
     return b
 
 
@@ -92,6 +95,8 @@ def make_result(objective: str, net: InterdictionNetwork, edges: list[int], node
                 detail: dict | None = None) -> InterdictionResult:
     arcs = net.arcs()
     spent = float(np.sum(arcs.icost[net.plan_arcs(arcs, edges, nodes)]))
+    detail = dict(detail or {})
+    detail.setdefault("considered", net.considered(budget))
     return InterdictionResult(objective, before, after, [net.edge_label(e) for e in edges],
                               [net.node_ids[v] for v in nodes], list(edges), list(nodes), status,
-                              gap, bound, seconds, budget, spent, method, certificate, detail or {})
+                              gap, bound, seconds, budget, spent, method, certificate, detail)

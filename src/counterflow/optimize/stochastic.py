@@ -3,19 +3,34 @@
 Each attempted interdiction of arc ``a`` succeeds with probability
 ``success_prob[a]``, independently; the interdictor minimises the *expected*
 maximum flow. For a success pattern ``omega`` the inner problem is Wood's
-minimum cut with ``gamma_a`` effective only where ``omega_a = 1``; the
-deterministic equivalent stacks one cut block per pattern, sharing ``gamma``::
+minimum cut with ``gamma_a`` effective only where ``omega_a = 1``.
 
-    min  sum_omega P(omega) sum_a u_a beta^omega_a
-    s.t. alpha^omega_i - alpha^omega_j + beta^omega_a + omega_a gamma_a >= 0
+Methods (``method=``; ``"auto"`` takes the first that applies, in this order):
 
-* ``method="exact"``: every success pattern of the uncertain candidate items
-  (those with ``0 < p < 1``), weighted by its probability; used when there are
-  at most ``max_scenarios`` patterns. The optimum is the true optimum.
-* ``method="saa"``: sample-average approximation over ``samples`` patterns
-  drawn with ``seed``; the plan is then evaluated exactly (or by Monte Carlo
-  when it attempts more than ``max_exact_eval`` uncertain items) and the result
-  says which (``eval_samples`` Monte Carlo patterns).
+* ``"patterns"``: every success pattern of the uncertain candidates (those with
+  ``0 < p < 1``), weighted by its probability, one cut block per pattern sharing
+  ``gamma`` (the deterministic equivalent); when there are at most
+  ``max_scenarios`` patterns. Exact: status ``optimal`` once HiGHS proves it.
+* ``"enumerate"``: every budget-feasible plan that cannot be extended within the
+  budget (the expected flow never rises when an interdiction is added), each
+  evaluated exactly over the success patterns of its own uncertain items; when
+  that takes at most ``max_evaluations`` maximum flows. Exact.
+* ``"saa"``: sample-average approximation, never called optimal. ``replications``
+  independent samples of ``samples`` patterns each are solved exactly for the
+  sample by the stacked deterministic equivalent (``saa_solver="milp"``, the
+  default: measured faster) or by an L-shaped (Benders) decomposition with one
+  cut per scenario (``"benders"``; LP masters with rounded plans first, then
+  MILP masters with a gap tightened as plans repeat). The mean of their proven lower bounds estimates a lower bound
+  on the true optimum (Mak, Morton & Wood 1999); every distinct plan is screened
+  on ``eval_samples`` fresh patterns and the best one is then evaluated exactly
+  (few uncertain items) or on another ``eval_samples`` fresh patterns: a true or
+  statistical upper bound. The result has status ``saa``, ``bound`` the 95 %
+  lower confidence limit, and the details in ``saa``.
+
+The L-shaped cut for scenario ``omega`` at plan ``gamma_hat``: with ``x`` a maximum
+flow of the network interdicted by ``gamma_hat`` under ``omega`` (value ``F``),
+removing any set of arcs removes at most the flow they carry, so for every plan
+``theta_omega >= F - sum_a omega_a x_a gamma_a``; it is tight at ``gamma_hat``.
 
 The stochastic optimum is in general not the deterministic optimum, nor the
 optimum on expected capacities: attempting two interdictions on one path can
@@ -30,14 +45,63 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+from scipy import stats
 
+from ..errors import InputError
+from ._flow import FlowOracle
 from ._milp import solve_milp
-from .evaluate import max_flow_value
-from .graph import InterdictionNetwork
+from .graph import Arcs, InterdictionNetwork
 from .maxflow import wood_model
 from .result import InterdictionResult, check_budget, make_result, plan_items
 
-__all__ = ["expected_max_flow_interdiction", "expected_max_flow_value"]
+__all__ = ["expected_max_flow_interdiction", "expected_max_flow_value", "STOCHASTIC_METHODS"]
+
+STOCHASTIC_METHODS = ("auto", "patterns", "enumerate", "saa")
+
+
+def _plan_mask(net: InterdictionNetwork, arcs: Arcs, edges, nodes) -> np.ndarray:
+    return net.plan_arcs(arcs, edges, nodes)
+
+
+def _exact_expectation(oracle: FlowOracle, chosen: np.ndarray) -> float:
+    """Expected maximum flow of a plan (arc indices) over every success pattern of its uncertain arcs."""
+    p = oracle.arcs.prob[chosen]
+    sure = chosen[p >= 1.0]
+    unsure = chosen[(p > 0.0) & (p < 1.0)]
+    pu = oracle.arcs.prob[unsure]
+    removed = np.zeros(oracle.arcs.m, dtype=bool)
+    total = 0.0
+    for bits in itertools.product((False, True), repeat=unsure.size):
+        b = np.array(bits, dtype=bool)
+        prob = float(np.prod(np.where(b, pu, 1.0 - pu)))
+        if prob == 0.0:
+            continue
+        removed[:] = False
+        removed[sure] = True
+        removed[unsure[b]] = True
+        f = oracle.flow(removed)
+        if math.isinf(f):
+            return math.inf
+        total += prob * f
+    return total
+
+
+def _sampled_expectation(oracle: FlowOracle, chosen: np.ndarray, rng: np.random.Generator,
+                         samples: int) -> tuple[float, float]:
+    """Monte Carlo mean and standard error of a plan's maximum flow over ``samples`` patterns.
+
+    Patterns are drawn for every arc, so one seed gives every plan the same patterns (common random
+    numbers)."""
+    draws = rng.random((samples, oracle.arcs.m)) < oracle.arcs.prob
+    removed = np.zeros(oracle.arcs.m, dtype=bool)
+    vals = np.empty(samples)
+    for i in range(samples):
+        removed[:] = False
+        removed[chosen[draws[i, chosen]]] = True
+        vals[i] = oracle.flow(removed)
+    if not np.all(np.isfinite(vals)):
+        return math.inf, 0.0
+    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(samples)) if samples > 1 else math.inf
 
 
 def expected_max_flow_value(net: InterdictionNetwork, edges=(), nodes=(), *, max_exact: int = 10,
@@ -47,32 +111,25 @@ def expected_max_flow_value(net: InterdictionNetwork, edges=(), nodes=(), *, max
     Exact (every success pattern) when the plan has at most ``max_exact`` uncertain items, else a
     Monte Carlo mean over ``samples`` patterns. Returns ``(value, "exact" | "monte-carlo")``.
     """
-    edges, nodes = list(edges), list(nodes)
-    items = [("e", e, float(net.success_prob[e])) for e in edges] + \
-            [("n", v, float(net.node_success_prob[v])) for v in nodes]
-    sure = [it for it in items if it[2] >= 1.0]
-    unsure = [it for it in items if 0.0 < it[2] < 1.0]
-
-    def flow(on: list) -> float:
-        chosen = sure + on
-        return max_flow_value(net, [i for k, i, _ in chosen if k == "e"], [i for k, i, _ in chosen if k == "n"])
-
-    if len(unsure) <= max_exact:
-        total = 0.0
-        for pattern in itertools.product((0, 1), repeat=len(unsure)):
-            prob = math.prod(p if b else 1.0 - p for b, (_, _, p) in zip(pattern, unsure, strict=True))
-            total += prob * flow([it for b, it in zip(pattern, unsure, strict=True) if b])
-        return total, "exact"
-    rng = np.random.default_rng(seed)
-    vals = [flow([it for it in unsure if rng.random() < it[2]]) for _ in range(samples)]
-    return float(np.mean(vals)), "monte-carlo"
+    arcs = net.arcs()
+    oracle = FlowOracle(arcs)
+    chosen = np.flatnonzero(_plan_mask(net, arcs, list(edges), list(nodes)))
+    unsure = int(np.sum((arcs.prob[chosen] > 0) & (arcs.prob[chosen] < 1)))
+    if unsure <= max_exact:
+        return _exact_expectation(oracle, chosen), "exact"
+    return _sampled_expectation(oracle, chosen, np.random.default_rng(seed), samples)[0], "monte-carlo"
 
 
-def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, max_scenarios: int = 256,
-                                   samples: int = 100, seed: int = 0, max_exact_eval: int = 10,
-                                   eval_samples: int = 2000, time_limit: float | None = None, mip_rel_gap: float = 1e-6
-                                   ) -> InterdictionResult:
+def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, method: str = "auto",
+                                   max_scenarios: int = 256, max_evaluations: int = 20000,
+                                   samples: int = 50, replications: int = 10, seed: int = 0,
+                                   max_exact_eval: int = 10, eval_samples: int = 1000,
+                                   saa_solver: str = "milp", time_limit: float | None = None,
+                                   mip_rel_gap: float = 1e-6) -> InterdictionResult:
     """Choose interdictions, within ``budget``, minimising the expected maximum s-t flow.
+
+    See the module docstring for the methods; ``result.method`` says which ran, ``status`` is
+    ``optimal`` only for the exact ones.
 
     Examples
     --------
@@ -84,54 +141,314 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
     ...     {"from": "d", "to": "e", "capacity": 1, "interdiction_cost": 1}, {"from": "e", "to": "t", "capacity": 1},
     ... ], source="s", sink="t")
     >>> r = expected_max_flow_interdiction(net, budget=2)
-    >>> r.value_after, r.edges, r.method
-    (3.5, [('a', 'b'), ('b', 'c')], 'exact')
+    >>> r.value_after, r.edges, r.method, r.status
+    (3.5, [('a', 'b'), ('b', 'c')], 'patterns', 'optimal')
     """
     t0 = time.perf_counter()
     budget = check_budget(budget)
+    if method not in STOCHASTIC_METHODS:
+        raise InputError(f"method must be one of {', '.join(STOCHASTIC_METHODS)}, got {method!r}", path="method")
+    if saa_solver not in ("benders", "milp"):
+        raise InputError(f"saa_solver must be 'benders' or 'milp', got {saa_solver!r}", path="saa_solver")
+    for name, v, lo in (("samples", samples, 1), ("replications", replications, 2), ("eval_samples", eval_samples, 2)):
+        if not isinstance(v, int) or v < lo:
+            raise InputError(f"{name} must be an integer >= {lo}, got {v!r}", path=name)
     arcs = net.arcs()
-    n, m = arcs.n, arcs.m
-    before = max_flow_value(net)
-    c0, a0, rlo0, rhi0, clo0, chi0, int0, cand = wood_model(arcs, budget)
-    k = cand.size
+    oracle = FlowOracle(arcs)
+    before = oracle.flow(np.zeros(arcs.m, dtype=bool))
+    cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget + 1e-9) & (arcs.prob > 0))
     p = arcs.prob[cand]
-    unsure = np.flatnonzero((p > 0) & (p < 1))
-    if 2 ** unsure.size <= max_scenarios:
-        method = "exact"
-        patterns, weights = [], []
-        for bits in itertools.product((0, 1), repeat=unsure.size):
-            on = (p >= 1).astype(float)
-            on[unsure] = bits
-            patterns.append(on)
-            weights.append(math.prod(p[j] if b else 1 - p[j] for j, b in zip(unsure, bits, strict=True)))
+    n_unsure = int(np.sum(p < 1))
+    detail: dict = {"considered": net.considered(budget)}
+    chosen: np.ndarray | None = None
+    if method in ("auto", "patterns") and (method == "patterns" or n_unsure <= math.log2(max(max_scenarios, 1))):
+        chosen, status, gap, bound, stats_ = _patterns(arcs, cand, budget, time_limit, mip_rel_gap)
+        used = "patterns"
     else:
-        method = "saa"
-        rng = np.random.default_rng(seed)
-        patterns = [(rng.random(k) < p).astype(float) for _ in range(samples)]
-        weights = [1.0 / samples] * samples
-    blocks, gcols = [], []
+        plans = None
+        if method in ("auto", "enumerate"):
+            plans = _maximal_plans(arcs, cand, budget, max_evaluations if method == "auto" else None)
+        if plans is not None:
+            chosen, value = min(((c, _exact_expectation(oracle, c)) for c in plans), key=lambda cv: cv[1])
+            status, gap, bound, used = "optimal", 0.0, value, "enumerate"
+            stats_ = {"plans": len(plans), "max_flows": oracle.calls}
+        else:
+            chosen, status, gap, bound, stats_ = _saa(net, arcs, oracle, cand, budget, samples=samples,
+                                                      replications=replications, seed=seed,
+                                                      eval_samples=eval_samples, max_exact_eval=max_exact_eval,
+                                                      solver=saa_solver, time_limit=time_limit,
+                                                      mip_rel_gap=mip_rel_gap, t0=t0)
+            used = "saa"
+    edges, nodes = plan_items(net, arcs, chosen)
+    if used == "saa":
+        after = stats_["upper_estimate"]
+        detail["saa"] = stats_
+    else:
+        after = _exact_expectation(oracle, chosen)
+        detail.update(stats_)
+        detail["evaluation"] = "exact"
+    return make_result("expected-max-flow", net, edges, nodes, before=before, after=after, status=status,
+                       gap=gap, bound=bound, seconds=time.perf_counter() - t0, budget=budget,
+                       method=used, detail=detail)
+
+
+# ---------------------------------------------------------------------------- exact: every pattern
+def _stacked_model(arcs: Arcs, cand: np.ndarray, budget: float, patterns: list[np.ndarray], weights: list[float]):
+    """Wood's model with one cut block per success pattern (over ``cand``), sharing ``gamma``."""
+    n, m = arcs.n, arcs.m
+    c0, a0, rlo0, rhi0, clo0, chi0, _, cand0 = wood_model(arcs, budget)
+    keep = np.isin(cand0, cand)
+    k = cand0.size
     a0 = sp.csr_matrix(a0)
     core = a0[:m, : n + m]
     gam = sp.csr_matrix(a0[:m, n + m:])
+    blocks, gcols = [], []
     for on in patterns:
+        full = np.zeros(k)
+        full[np.searchsorted(cand0, cand)] = on
         blocks.append(core)
-        gcols.append(gam @ sp.diags(on))
+        gcols.append(gam @ sp.diags(full * keep))
     s_count = len(patterns)
-    big = sp.bmat([[sp.block_diag(blocks), sp.vstack(gcols)],
-                   [None, a0[m:, n + m:]]], format="csc")
+    big = sp.bmat([[sp.block_diag(blocks), sp.vstack(gcols)], [None, a0[m:, n + m:]]], format="csc")
     c = np.concatenate([np.concatenate([w * c0[: n + m] for w in weights]), np.zeros(k)])
     col_lo = np.concatenate([np.tile(clo0[: n + m], s_count), clo0[n + m:]])
-    col_hi = np.concatenate([np.tile(chi0[: n + m], s_count), chi0[n + m:]])
+    col_hi = np.concatenate([np.tile(chi0[: n + m], s_count), np.where(keep, chi0[n + m:], 0.0)])
     row_lo = np.concatenate([np.tile(rlo0[:m], s_count), rlo0[m:]])
     row_hi = np.concatenate([np.tile(rhi0[:m], s_count), rhi0[m:]])
     integer = np.concatenate([np.zeros((n + m) * s_count, dtype=bool), np.ones(k, dtype=bool)])
-    sol = solve_milp(c, big, row_lo, row_hi, col_lo, col_hi, integer, time_limit=time_limit,
-                     mip_rel_gap=mip_rel_gap)
-    edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[(n + m) * s_count:] > 0.5])
-    after, how = expected_max_flow_value(net, edges, nodes, max_exact=max_exact_eval, samples=eval_samples,
-                                         seed=seed)
-    status = "optimal" if sol.status == "infeasible" else sol.status
-    return make_result("expected-max-flow", net, edges, nodes, before=before, after=after, status=status,
-                       gap=sol.gap, bound=sol.bound, seconds=time.perf_counter() - t0, budget=budget,
-                       method=method, detail={"scenarios": s_count, "evaluation": how,
-                                              "milp_objective": sol.objective})
+    return c, big, row_lo, row_hi, col_lo, col_hi, integer, cand0, (n + m) * s_count
+
+
+def _patterns(arcs: Arcs, cand: np.ndarray, budget: float, time_limit, mip_rel_gap):
+    p = arcs.prob[cand]
+    unsure = np.flatnonzero(p < 1)
+    patterns, weights = [], []
+    for bits in itertools.product((0, 1), repeat=unsure.size):
+        on = (p >= 1).astype(float)
+        on[unsure] = bits
+        patterns.append(on)
+        weights.append(math.prod(p[j] if b else 1 - p[j] for j, b in zip(unsure, bits, strict=True)))
+    c, a, rlo, rhi, clo, chi, integer, cand0, off = _stacked_model(arcs, cand, budget, patterns, weights)
+    sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+    chosen = np.zeros(0, dtype=np.int64) if sol.x is None else cand0[sol.x[off:] > 0.5]
+    return chosen, sol.status, sol.gap, sol.bound, {"scenarios": len(patterns), "milp_objective": sol.objective}
+
+
+# ---------------------------------------------------------------------------- exact: every plan
+def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations: int | None) -> list | None:
+    """Every budget-feasible set of ``cand`` to which no further candidate fits; ``None`` when evaluating
+    them all exactly would take more than ``max_evaluations`` maximum flows."""
+    cost = arcs.icost[cand]
+    unsure = (arcs.prob[cand] < 1).astype(int)
+    order = np.argsort(cost, kind="stable")
+    cost_o, uns_o, cand_o = cost[order], unsure[order], cand[order]
+    suffix_min = np.minimum.accumulate(cost_o[::-1])[::-1]
+    out: list[np.ndarray] = []
+    work = 0
+    chosen: list[int] = []
+    limit = math.inf if max_evaluations is None else max_evaluations
+
+    def rec(i: int, left: float, skipped_min: float, n_uns: int) -> bool:
+        nonlocal work
+        if i == len(cand_o) or suffix_min[i] > left + 1e-9:
+            if skipped_min <= left + 1e-9:
+                return True  # an item skipped earlier still fits: not maximal
+            out.append(cand_o[chosen].copy())
+            work += 2 ** n_uns
+            return work <= limit
+        if cost_o[i] <= left + 1e-9:
+            chosen.append(i)
+            ok = rec(i + 1, left - cost_o[i], skipped_min, n_uns + int(uns_o[i]))
+            chosen.pop()
+            if not ok:
+                return False
+        return rec(i + 1, left, min(skipped_min, cost_o[i]), n_uns)
+
+    if not rec(0, budget, math.inf, 0):
+        return None
+    return out
+
+
+# ---------------------------------------------------------------------------- sample average approximation
+def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, draws: np.ndarray,
+             time_limit: float | None, mip_rel_gap: float) -> tuple[np.ndarray, float, float, str, int]:
+    """Multi-cut L-shaped method for the sampled problem ``min (1/N) sum_omega F_omega(gamma)``.
+
+    Returns ``(chosen arcs, sample objective of the plan, proven lower bound, status, iterations)``.
+    """
+    t0 = time.perf_counter()
+    n_s, k = draws.shape
+    w = 1.0 / n_s
+    cost = arcs.icost[cand]
+    integral = oracle.integral
+    # master columns: gamma (k), theta (n_s); rows: budget + cuts
+    cut_rows: list[np.ndarray] = []
+    cut_cols: list[np.ndarray] = []
+    cut_vals: list[np.ndarray] = []
+    cut_lo: list[float] = []
+    n_cuts = 0
+    best_val, best_plan = math.inf, np.zeros(0, dtype=np.int64)
+    lower = 0.0
+    status = "time_limit"
+    it = 0
+    gamma = np.zeros(k, dtype=bool)
+    removed = np.zeros(arcs.m, dtype=bool)
+
+    def _cuts_for(gamma: np.ndarray) -> np.ndarray:
+        """Evaluate ``gamma`` on every scenario and add one cut per scenario (theta_s + coef gamma >= f)."""
+        nonlocal n_cuts
+        vals = np.empty(n_s)
+        for s in range(n_s):
+            removed[:] = False
+            removed[cand[gamma & draws[s]]] = True
+            f, x = oracle.flow_and_arcs(removed)
+            vals[s] = f
+            coef = draws[s] * x[cand]
+            nz = np.flatnonzero(coef > 0)
+            cut_rows.append(np.full(nz.size + 1, n_cuts))
+            cut_cols.append(np.concatenate([nz, [k + s]]))
+            cut_vals.append(np.concatenate([coef[nz], [1.0]]))
+            cut_lo.append(f)
+            n_cuts += 1
+        return vals
+
+    lp_rounds = 30
+    gap_now = max(mip_rel_gap, 0.02)  # early masters only need good plans; tightened when they repeat
+    evaluated = {np.packbits(gamma).tobytes()}
+    skip_eval = False
+    while True:
+        it += 1
+        if skip_eval:
+            vals = None
+        else:
+            vals = _cuts_for(gamma)
+        if vals is not None:
+            value = float(vals.mean())
+            if value < best_val - 1e-12:
+                best_val, best_plan = value, cand[gamma]
+        if _closed(best_val, lower, n_s, integral):
+            status = "optimal"
+            break
+        rem = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        if rem is not None and rem <= 0:
+            break
+        a_cuts = sp.csr_matrix((np.concatenate(cut_vals), (np.concatenate(cut_rows), np.concatenate(cut_cols))),
+                               shape=(n_cuts, k + n_s))
+        a_bud = sp.csr_matrix((cost, (np.zeros(k, dtype=int), np.arange(k))), shape=(1, k + n_s))
+        a = sp.vstack([a_bud, a_cuts]).tocsc()
+        c = np.concatenate([np.zeros(k), np.full(n_s, w)])
+        opts = {"mip_abs_gap": (1.0 - 1e-6) / n_s} if integral else {}
+        if lp_rounds > 0:  # cheap first phase: LP masters, cuts at a budget-feasible rounding
+            lp_rounds -= 1
+            rel = solve_milp(c, a, np.concatenate([[-math.inf], cut_lo]),
+                             np.concatenate([[budget], np.full(n_cuts, math.inf)]),
+                             np.zeros(k + n_s), np.concatenate([np.ones(k), np.full(n_s, math.inf)]),
+                             np.zeros(k + n_s, dtype=bool), time_limit=rem)
+            if rel.x is not None:
+                lower = max(lower, math.ceil(rel.bound * n_s - 1e-6) / n_s if integral else rel.bound)
+                gamma = _round(rel.x[:k], cost, budget)
+                key = np.packbits(gamma).tobytes()
+                if key not in evaluated:
+                    evaluated.add(key)
+                    skip_eval = False
+                    continue
+            lp_rounds = 0
+        sol = solve_milp(c, a, np.concatenate([[-math.inf], cut_lo]), np.concatenate([[budget], np.full(n_cuts, math.inf)]),
+                         np.zeros(k + n_s), np.concatenate([np.ones(k), np.full(n_s, math.inf)]),
+                         np.concatenate([np.ones(k, dtype=bool), np.zeros(n_s, dtype=bool)]),
+                         time_limit=rem, mip_rel_gap=gap_now, options=opts)
+        if math.isfinite(sol.bound):
+            lower = max(lower, math.ceil(sol.bound * n_s - 1e-6) / n_s if integral else sol.bound)
+        if _closed(best_val, lower, n_s, integral):
+            status = "optimal"
+            break
+        if sol.status != "optimal" or sol.x is None:
+            break
+        gamma = sol.x[:k] > 0.5
+        key = np.packbits(gamma).tobytes()
+        if key in evaluated:  # no new cut: the master must be solved more tightly
+            if gap_now <= mip_rel_gap:
+                break
+            gap_now = max(gap_now / 10.0, mip_rel_gap)
+            skip_eval = True
+        else:
+            evaluated.add(key)
+            skip_eval = False
+    lower = min(lower, best_val)
+    return best_plan, best_val, lower, status, it
+
+
+def _round(x: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
+    """A budget-feasible 0/1 plan from fractional ``x``: largest values first while they fit."""
+    out = np.zeros(x.size, dtype=bool)
+    left = budget
+    for j in np.argsort(-x, kind="stable"):
+        if x[j] <= 1e-6:
+            break
+        if cost[j] <= left + 1e-9:
+            out[j] = True
+            left -= cost[j]
+    return out
+
+
+def _closed(best: float, lower: float, n_s: int, integral: bool) -> bool:
+    if not math.isfinite(best):
+        return False
+    if integral:  # the sample objective is a multiple of 1/n_s
+        return (best - lower) * n_s < 1.0 - 1e-6
+    return best - lower <= 1e-6 * max(1.0, abs(best))
+
+
+def _saa(net, arcs, oracle, cand, budget, *, samples, replications, seed, eval_samples, max_exact_eval,
+         solver, time_limit, mip_rel_gap, t0):
+    p = arcs.prob[cand]
+    lows, objs, plans, statuses, iters = [], [], [], [], []
+    for r in range(replications):
+        rng = np.random.default_rng([seed, 1, r])
+        draws = rng.random((samples, cand.size)) < p
+        rem = None if time_limit is None else max(0.0, (time_limit - (time.perf_counter() - t0))
+                                                  / (replications - r + 1))
+        if solver == "benders":
+            plan, obj, low, st, itn = _benders(arcs, oracle, cand, budget, draws, rem, mip_rel_gap)
+        else:
+            c, a, rlo, rhi, clo, chi, integer, cand0, off = _stacked_model(
+                arcs, cand, budget, list(draws.astype(float)), [1.0 / samples] * samples)
+            sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=rem, mip_rel_gap=mip_rel_gap,
+                             integral=False)
+            plan = np.zeros(0, dtype=np.int64) if sol.x is None else cand0[sol.x[off:] > 0.5]
+            obj, low, st, itn = sol.objective, sol.bound, sol.status, 1
+        lows.append(low)
+        objs.append(obj)
+        plans.append(np.sort(plan))
+        statuses.append(st)
+        iters.append(itn)
+    lows_a = np.array(lows, dtype=float)
+    tq = float(stats.t.ppf(0.95, replications - 1))
+    lower_mean = float(lows_a.mean())
+    lower_95 = lower_mean - tq * float(lows_a.std(ddof=1)) / math.sqrt(replications)
+    # screen the distinct candidate plans on one fresh sample (common random numbers), then evaluate the
+    # best on another fresh sample (or exactly), so the estimate is not biased by the selection
+    distinct = {tuple(int(a) for a in pl): pl for pl in plans}
+    scores = {key: _sampled_expectation(oracle, pl, np.random.default_rng([seed, 2]), eval_samples)[0]
+              for key, pl in distinct.items()}
+    best_key = min(scores, key=lambda kk: (scores[kk], kk))
+    best = distinct[best_key]
+    n_unsure = int(np.sum(arcs.prob[best] < 1))
+    if n_unsure <= max_exact_eval:
+        upper = _exact_expectation(oracle, best)
+        upper_95, half, how = upper, 0.0, "exact"
+    else:
+        mean, se = _sampled_expectation(oracle, best, np.random.default_rng([seed, 3]), eval_samples)
+        half = float(stats.t.ppf(0.95, eval_samples - 1)) * se
+        upper, upper_95, how = mean, mean + half, "monte-carlo"
+    gap = (upper_95 - lower_95) / max(abs(upper_95), 1e-9) if math.isfinite(upper_95) else math.inf
+    info = {"replications": replications, "scenarios_per_replication": samples,
+            "solver": solver, "replication_status": statuses, "replication_iterations": iters,
+            "replication_lower_bounds": [round(x, 6) for x in lows],
+            "replication_objectives": [round(x, 6) for x in objs],
+            "lower_bound_mean": lower_mean, "lower_bound_95": lower_95,
+            "evaluation": how, "eval_samples": 0 if how == "exact" else eval_samples,
+            "screen_samples": eval_samples, "candidate_plans": len(distinct),
+            "upper_estimate": upper, "upper_bound_95": upper_95,
+            "note": "bounds are statistical (95 % one-sided) for the true expected maximum flow"}
+    return best, "saa", max(gap, 0.0), lower_95, info

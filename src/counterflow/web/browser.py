@@ -1,9 +1,9 @@
 """Drive the page in a real headless Chromium: used by the end-to-end test and for the README screenshot.
 
 Needs Playwright for Python and a Chromium binary (Debian's ``chromium``
-package; never ``playwright install``). Regenerate the screenshot with::
+package; never ``playwright install``). Regenerate the screenshots (``make screenshots``) with::
 
-    python -m counterflow.web.browser --out docs/img/web.png --runs 20
+    python -m counterflow.web.browser --out-dir docs/img
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from .app import create_app
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "main"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "legibility", "main"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -68,10 +68,12 @@ def launch(executable: str = CHROMIUM):
             browser.close()
 
 
-def run_in_page(page, url: str, strategies: list[str], runs: int, steps: int, timeout_ms: int = 120_000) -> None:
-    """Run the built-in ``caribbean`` with ``strategies`` (and any composed ones) and wait for the table.
+def run_in_page(page, url: str, strategies: list[str], runs: int | None = None, steps: int | None = None,
+                timeout_ms: int = 120_000) -> None:
+    """Run the built-in ``caribbean`` with ``strategies`` (and any composed ones) and wait for the results.
 
-    Opens the page unless it is already open; keeps strategies composed in the page.
+    Opens the page unless it is already open; keeps strategies composed in the page. ``runs`` and
+    ``steps`` left ``None`` keep the page's defaults (the command line's).
     """
     if not page.url.startswith(url):
         page.goto(url + "/")
@@ -81,37 +83,107 @@ def run_in_page(page, url: str, strategies: list[str], runs: int, steps: int, ti
         page.wait_for_function("document.getElementById('scenario-desc').textContent.startsWith('caribbean')")
     for box in page.locator("#strategy-list input[data-kind=carried]:not([disabled])").all():
         box.set_checked(box.get_attribute("value") in strategies)
-    page.fill("#runs", str(runs))
-    page.fill("#steps", str(steps))
+    if runs is not None:
+        page.fill("#runs", str(runs))
+    if steps is not None:
+        page.fill("#steps", str(steps))
     page.click("#start")
     last = strategies[-1] if strategies else "baseline"
-    page.wait_for_selector(f"#compare-table tbody tr[data-strategy='{last}']", timeout=timeout_ms)
+    page.wait_for_selector(f"#compare-table thead th[data-strategy='{last}']", timeout=timeout_ms)
+    page.wait_for_selector("#chart svg", timeout=timeout_ms)
+
+
+_LEGIBILITY_JS = """
+(root) => {
+  const scope = document.querySelector(root);
+  const small = [], overflow = [], titles = [];
+  const walker = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest("title, desc, style, script, noscript")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+    if (!rects.length) continue;                       // not rendered (closed details, hidden)
+    let size = parseFloat(getComputedStyle(el).fontSize), turned = false;
+    if (el instanceof SVGElement && el.getScreenCTM) {
+      const m = el.getScreenCTM();
+      size *= Math.hypot(m.a, m.b);
+      turned = Math.abs(m.b) > Math.abs(m.a);         // rotated text (a y-axis title): its height is its width
+    }
+    const tall = Math.min(...rects.map((r) => (turned ? r.width : r.height)));
+    if (size < 11 || tall < 11) small.push(`${node.textContent.trim().slice(0, 40)} (${size.toFixed(1)}px font, ${tall.toFixed(1)}px tall)`);
+  }
+  for (const el of [document.documentElement, ...scope.querySelectorAll("*")]) {
+    if (el instanceof SVGElement && !(el instanceof SVGSVGElement)) continue;   // shapes inside a chart: no box
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+      overflow.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className && el.className.baseVal === undefined ? el.className : ""} ${el.scrollWidth}>${el.clientWidth}`);
+    }
+  }
+  for (const svg of scope.querySelectorAll(".vega svg, .chart svg")) {
+    titles.push([...svg.querySelectorAll(".role-axis-title text")].map((t) => t.textContent));
+  }
+  return { small, overflow, titles };
+}
+"""
+
+
+def legibility(page, root: str = "body") -> dict:
+    """Measure what a reader sees under ``root``: text under 11 px, elements wider than their box, axis titles.
+
+    Returns ``{"small": [...], "overflow": [...], "titles": [[axis titles of chart 1], ...]}``: text nodes
+    whose font (times any SVG scaling) or line box is under 11 px, elements whose ``scrollWidth`` exceeds
+    their ``clientWidth`` (and the document itself), and the axis titles of every Vega chart.
+    """
+    return page.evaluate(_LEGIBILITY_JS, root)
+
+
+SHOTS = {
+    "web.png": "the page at 1366 x 768 after a run: summary and the comparison table",
+    "web-time.png": "the page: one quantity over time, levels and the paired difference per strategy",
+    "web-map.png": "the page: the map of one strategy's paired effect",
+    "web-events.png": "the page: the strategies in words and what their levers did",
+    "report-top.png": "the HTML report of the same job: at a glance and the comparison",
+    "report-time.png": "the report: reaching consumers over time",
+    "report-map.png": "the report: the map of the first strategy",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command-line entry: run the page with real results and save a screenshot."""
+    """Command-line entry: run the page with real results and save the screenshots of every results view."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("docs/img/web.png"))
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--steps", type=int, default=52)
-    ap.add_argument("--strategies", nargs="+", default=["port-strike", "strike-campaign"])
-    ap.add_argument("--step", type=int, default=6, help="slider position in the screenshot")
-    ap.add_argument("--zoom", type=int, default=0, help="wheel clicks zooming the map towards the Caribbean")
+    ap.add_argument("--out-dir", type=Path, default=Path("docs/img"), help="folder for the PNG files")
+    ap.add_argument("--runs", type=int, default=None, help="runs (default: the page's, the CLI's 20)")
+    ap.add_argument("--steps", type=int, default=None, help="horizon (default: the scenario's)")
+    ap.add_argument("--strategies", nargs="+", default=["port-strike", "strike-campaign", "boat-strikes"])
     args = ap.parse_args(argv)
+    out = args.out_dir
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as store, serve_in_thread(create_app(store)) as url, launch() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        run_in_page(page, url, args.strategies, args.runs, args.steps, timeout_ms=600_000)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        run_in_page(page, url, args.strategies, args.runs, args.steps, timeout_ms=900_000)
         page.select_option("#map-strategy", args.strategies[0])
-        page.fill("#step", str(args.step))
-        page.dispatch_event("#step", "input")
-        box = page.locator("#map svg").bounding_box()
-        page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.66)
-        for _ in range(args.zoom):
-            page.mouse.wheel(0, -120)
-            page.wait_for_timeout(100)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(args.out), full_page=False)
-    print(f"wrote {args.out}")
+        page.wait_for_selector("#map svg")
+        page.wait_for_timeout(500)
+        page.locator("#summary-panel").scroll_into_view_if_needed()
+        page.screenshot(path=str(out / "web.png"))
+        page.locator("#charts-panel").screenshot(path=str(out / "web-time.png"))
+        page.locator("#map-panel").screenshot(path=str(out / "web-map.png"))
+        page.locator("#events details").first.locator("summary").click()
+        page.locator("#events-panel").screenshot(path=str(out / "web-events.png"))
+        job = page.evaluate("location.hash.split('=')[1]")
+        html = page.request.get(f"{url}/api/jobs/{job}/download/report.html").body()
+        saved = Path(store) / "report.html"
+        saved.write_bytes(html)
+        report = browser.new_page(viewport={"width": 1366, "height": 768})
+        report.goto(saved.as_uri())
+        report.wait_for_function("document.querySelectorAll('.chart svg').length === "
+                                 "document.querySelectorAll('.chart').length")
+        report.screenshot(path=str(out / "report-top.png"))
+        report.locator("#time-delivered").screenshot(path=str(out / "report-time.png"))
+        report.locator("#map-0").screenshot(path=str(out / "report-map.png"))
+    for name, what in SHOTS.items():
+        print(f"wrote {out / name}: {what}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Every function turns something the library computed — a scenario, the lever
 declarations, :class:`~counterflow.runner.Results`, recorded trajectories —
-into plain JSON-ready dicts. Aggregation is limited to presentation: medians
-and 5-95 % bands of recorded series over replications.
+into plain JSON-ready dicts. The results of a job are the report's content
+(:mod:`counterflow.report.content`), read from the recorded runs.
 """
 
 from __future__ import annotations
@@ -13,31 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..engine import simulate
 from ..levers import LEVERS
-from ..metrics import METRIC_LABELS
-from ..runner import Results, network_for, replication_seed
+from ..runner import Results
 from ..scenario import Scenario
 from ..strategy import SCHEDULE_FIELDS, TARGET_FIELDS, TARGET_RULES, Strategy
 
-__all__ = ["scenario_view", "lever_catalog", "results_view", "map_flows", "series_bands", "summary_rows", "clean",
-           "TABLE_METRICS", "SERIES_SHOWN"]
+__all__ = ["scenario_view", "lever_catalog", "results_view", "clean", "WIDTH"]
 
-TABLE_METRICS = ["delivered_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct", "seized_kg",
-                 "civilian_harm", "backlash", "cost_usd", "cost_per_kg_averted", "active_nodes",
-                 "route_entropy"]
-
-# recorded series shown as time-series charts: name -> (how entities combine, label)
-SERIES_SHOWN = {
-    "delivered": ("sum", "Delivered to markets (kg per step)"),
-    "price": ("mean", "Mean market price (USD/kg)"),
-    "seized": ("sum", "Seized (kg per step)"),
-    "active_nodes": ("sum", "Active nodes"),
-    "harm": ("sum", "Civilian harm (expected casualties per step)"),
-    "backlash": ("sum", "Backlash index 0-1"),
-}
+WIDTH = 860  # pixels of the results' charts: they fit the page's results column at 1366 x 768
 
 
 def clean(obj: Any) -> Any:
@@ -63,16 +47,24 @@ def scenario_view(sc: Scenario) -> dict:
     """What the page needs to show a scenario and build strategy forms for it."""
     strategies = [{"name": "baseline", "description": "No counter-narcotics action (always included).",
                    "levers": []}]
+    from ..report.effects import steps_word
+    from ..report.words import strategy_words
+    from ..strategy import resolve_strategies
+
+    resolved = {st.name: st for st in resolve_strategies(sc, [n for n in sc.strategies if n != "baseline"],
+                                                          allow_files=False)}
     for name, raw in sc.strategies.items():
         if name == "baseline":
             continue
         raw = raw if isinstance(raw, dict) else {}
+        words = strategy_words(resolved[name], sc, steps_word(sc)) if name in resolved else []
         strategies.append({"name": name, "description": str(raw.get("description", "")),
-                           "levers": clean(raw.get("levers", []))})
+                           "levers": clean(raw.get("levers", [])), "words": words})
     return clean({
         "name": sc.name,
         "description": sc.description,
         "steps": sc.steps,
+        "step_word": steps_word(sc),
         "jurisdictions": [{"id": j.id, "name": j.name} for j in sc.jurisdictions],
         "nodes": [{"id": n.id, "name": n.name, "kind": n.kind, "jurisdiction": n.jurisdiction,
                    "lat": n.lat, "lon": n.lon, "dormant": n.dormant} for n in sc.nodes],
@@ -102,67 +94,16 @@ def lever_catalog() -> dict:
             "targets": [_field(f) for f in TARGET_FIELDS], "rules": list(TARGET_RULES)}
 
 
-def series_bands(results: Results) -> dict:
-    """Per strategy and shown series: median and 5/95 % quantiles over replications, per step."""
-    steps = results.steps()
-    out: dict = {"labels": {k: v[1] for k, v in SERIES_SHOWN.items()}, "strategies": {}}
-    if steps.empty:
-        return out
-    for name in results.strategies:
-        sub = steps[steps.strategy == name]
-        per: dict = {}
-        for var, (how, _) in SERIES_SHOWN.items():
-            v = sub[sub.variable == var]
-            if v.empty:
-                continue
-            agg = v.groupby(["replication", "step"], sort=True)["value"].agg(how).unstack("step")
-            arr = agg.to_numpy(dtype=float)                       # [runs, T]
-            q = np.nanquantile(arr, [0.05, 0.5, 0.95], axis=0)
-            per[var] = {"p05": q[0].round(4), "p50": q[1].round(4), "p95": q[2].round(4)}
-        out["strategies"][name] = per
-    return clean(out)
+def results_view(sc: Scenario, results: Results, strategies: Sequence[Strategy] | None = None) -> dict:
+    """Everything the page shows about a finished job: the report's content (same numbers, same specs).
 
+    See :func:`counterflow.report.content.build_content`: the comparison
+    exactly as ``compare --json`` (``compare``), its table as text, Vega-Lite
+    specs of the time figures and maps, map notes, event summaries and the
+    strategies in words; nothing is simulated again.
+    """
+    from ..report.content import build_content
 
-def map_flows(sc: Scenario, strategies: Sequence[Strategy], seed: int, steps: int | None) -> dict:
-    """Flow per edge and step of replication 0 under every strategy (for the map and its slider)."""
-    net = network_for(sc)
-    out: dict = {"replication": 0, "strategies": {},
-                 "edges": [[net.node_ids[a], net.node_ids[b]] for a, b in zip(net.edge_src, net.edge_dst, strict=True)],
-                 "nodes": list(net.node_ids)}
-    for st in strategies:
-        rng = np.random.default_rng(replication_seed(seed, 0))
-        traj = simulate(net, st, rng, steps, record_flows=True)
-        events = [{"step": r.step, "type": r.type, "targets": list(r.targets), "harm": r.harm,
-                   "cost": r.cost, "hits": list(r.detail.get("hits", []))} for r in traj.reports]
-        out["strategies"][st.name] = {
-            "edge_flow": np.round(traj.edge_flow, 1),
-            "node_flow": np.round(traj.node_flow, 1) if traj.node_flow is not None else None,
-            "delivered": np.round(traj.delivered_total, 1),
-            "events": events,
-        }
-    return clean(out)
-
-
-def summary_rows(results: Results) -> list[dict]:
-    """Comparison table: one row per strategy; each metric as median, 5/95 % and paired difference."""
-    summ = results.summary(TABLE_METRICS, paired=True)
-    rows = []
-    for name in results.strategies:
-        rows.append({"strategy": name, "metrics": summ.get(name, {})})
-    return clean(rows)
-
-
-def results_view(sc: Scenario, results: Results, flows: dict) -> dict:
-    """Everything the page shows about a finished job."""
-    table = results.table()
-    recovered = {}
-    if "recovery_steps" in table:
-        for name, sub in table.groupby("strategy"):
-            vals = pd.to_numeric(sub["recovery_steps"], errors="coerce")
-            recovered[name] = int(vals.notna().sum())
-    return {
-        "scenario": sc.name, "runs": results.runs, "seed": results.seed, "strategies": results.strategies,
-        "metrics": TABLE_METRICS, "labels": {m: METRIC_LABELS.get(m, m) for m in TABLE_METRICS},
-        "table": summary_rows(results), "recovered_runs": recovered,
-        "series": series_bands(results), "map": flows, "network": scenario_view(sc),
-    }
+    view = build_content(sc, results, strategies, width=WIDTH)
+    view["network"] = scenario_view(sc)
+    return clean(view)

@@ -1,29 +1,27 @@
 // The page: scenario and strategy choice, job start/progress/cancel, and the results views. Uses only the JSON API.
-import { api, el, fmt, COLORS, showFieldError, clearFieldErrors } from "./util.js";
+// Results are drawn from the job's view: the comparison as `compare` gives it, and Vega-Lite specs built by the
+// server (the same specs as the HTML report), drawn as SVG by the vendored Vega libraries.
+import { api, el, showFieldError, clearFieldErrors } from "./util.js";
 import { Composer } from "./compose.js";
-import { FlowMap, legendText } from "./map.js";
-import { Charts } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { scenario: null, ref: null, custom: [], job: null, poll: null, results: null, playing: null, config: null };
-let composer, flowMap, charts;
+const state = { scenario: null, ref: null, custom: [], job: null, poll: null, results: null, config: null };
+let composer;
 
-const TABLE = [
-  ["delivered_kg", "Delivered (kg)"], ["flow_reduction_pct", "Flow reduction (%)"],
-  ["recovery_steps", "Recovery (steps)"], ["displacement_pct", "Displaced (%)"],
-  ["seized_kg", "Seized (kg)"], ["civilian_harm", "Civilian harm (casualties)"],
-  ["backlash", "Backlash (0–1)"], ["cost_usd", "Cost (USD)"], ["cost_per_kg_averted", "Cost per kg averted (USD)"],
-];
+// Vega under the page's Content-Security-Policy (no eval): expressions run in the vendored interpreter.
+const EMBED = { renderer: "svg", actions: false, ast: true, expr: window.vegaInterpreter.expressionInterpreter };
+
+async function embed(target, spec) {
+  try { await window.vegaEmbed(target, spec, EMBED); }
+  catch (e) { target.textContent = `This chart could not be drawn: ${e.message}`; }
+}
 
 async function init() {
   const [config, scenarios, catalog] = await Promise.all([api("/api/config"), api("/api/scenarios"), api("/api/levers")]);
   state.config = config;
-  let outlines = null;
-  if (config.outlines_available) { try { outlines = await api("/api/outlines"); } catch { outlines = null; } }
   composer = new Composer(catalog, $("compose-levers"));
-  flowMap = new FlowMap($("map"), outlines);
-  charts = new Charts($("charts"));
-  $("map-legend").innerHTML = legendText();
+  const lim = config.limits;
+  $("runs").max = lim.max_runs; $("steps").max = lim.max_steps;
   const sel = $("scenario-select");
   sel.replaceChildren(...scenarios.map((s) => el("option", { value: s.name, text: s.name, title: s.description })));
   sel.addEventListener("change", () => loadBuiltin(sel.value));
@@ -35,9 +33,8 @@ async function init() {
   $("compose-add").addEventListener("click", addComposed);
   $("start").addEventListener("click", start);
   $("cancel").addEventListener("click", cancel);
-  $("step").addEventListener("input", () => showStep(Number($("step").value)));
-  $("map-strategy").addEventListener("change", () => showStep(Number($("step").value)));
-  $("play").addEventListener("click", togglePlay);
+  $("series-select").addEventListener("change", showSeries);
+  $("map-strategy").addEventListener("change", showMap);
   await loadBuiltin(sel.value);
   await refreshJobs();
   const m = location.hash.match(/job=([0-9a-f]{16})/);
@@ -53,8 +50,14 @@ async function init() {
 
 function setScenario(view, ref, label) {
   state.scenario = view; state.ref = ref; state.custom = [];
-  $("scenario-desc").textContent = `${label}: ${view.description || ""} (${view.nodes.length} nodes, ${view.edges.length} edges, ${view.steps} steps)`;
-  $("steps").value = Math.min(view.steps, 52);
+  const unit = view.step_word || "week";
+  $("scenario-desc").textContent = `${label}: ${view.description || ""} (${view.nodes.length} places, ${view.edges.length} routes, ${view.steps} ${unit}s; one step = one ${unit})`;
+  $("steps").value = view.steps;
+  $("steps-label").textContent = `${unit[0].toUpperCase()}${unit.slice(1)}s`;
+  const lim = state.config.limits;
+  $("caps").textContent = `Defaults as the command line: 20 runs, seed 0, the scenario's ${view.steps} ${unit}s. ` +
+    `Caps on this server: at most ${lim.max_runs} runs, ${lim.max_steps} ${unit}s, ${lim.max_strategies} strategies ` +
+    `and ${lim.max_run_steps.toLocaleString("en")} simulated ${unit}s per job (runs × ${unit}s × strategies).`;
   $("compose-actor").replaceChildren(el("option", { value: "", text: "(none: every strike counts as foreign)" }),
     ...view.jurisdictions.map((j) => el("option", { value: j.id, text: `${j.id} ${j.name}` })));
   composer.setScenario(view);
@@ -88,7 +91,9 @@ function renderStrategies() {
   const rows = state.scenario.strategies.map((s, i) => el("label", { class: "strategy" },
     el("input", { type: "checkbox", value: s.name, checked: i === 0 || i === 1, disabled: s.name === "baseline",
                   "data-kind": "carried" }),
-    el("span", {}, s.name, el("span", { class: "desc", text: s.description }))));
+    el("span", {}, s.name, el("span", { class: "desc", text: s.description }),
+      (s.words || []).length ? el("details", { class: "words" }, el("summary", { text: "levers in words" }),
+        el("ul", {}, ...s.words.map((w) => el("li", { text: w })))) : null)));
   const custom = state.custom.map((s, i) => el("label", { class: "strategy" },
     el("input", { type: "checkbox", value: s.name, checked: true, "data-kind": "custom" }),
     el("span", {}, `${s.name} (composed)`, el("span", { class: "desc", text: `${s.levers.length} lever(s): ${s.levers.map((l) => l.type).join(", ")}` })),
@@ -154,8 +159,10 @@ function progress(j) {
   const pct = j.total ? Math.round((100 * j.done) / j.total) : 0;
   $("progress").querySelector(".bar").style.width = `${pct}%`;
   $("progress").setAttribute("aria-valuenow", pct);
-  const msg = { queued: "queued", running: `running (${j.phase}): ${j.done} / ${j.total} simulations`,
-                done: `done: ${j.total} simulations`, cancelled: "cancelled",
+  const n = (j.strategies || []).length, reps = (j.request || {}).runs;
+  const of = n && reps ? ` (${reps} replications × ${n} strategies)` : "";
+  const msg = { queued: "queued", running: `running: ${j.done} of ${j.total} runs simulated${of}`,
+                done: `done: ${j.total} runs simulated${of}`, cancelled: `cancelled after ${j.done} of ${j.total} runs`,
                 failed: `failed: ${(j.error || {}).message || ""}`, interrupted: (j.error || {}).message || "interrupted" };
   $("status").textContent = `${j.scenario} — ${msg[j.status] || j.status}`;
   $("status").dataset.status = j.status;
@@ -180,71 +187,92 @@ async function openJob(id) {
   try { res = await api(`/api/jobs/${id}/results`); } catch (e) { $("status").textContent = e.message; return; }
   state.results = res; state.job = state.job || { id };
   history.replaceState(null, "", `#job=${id}`);
-  const colors = {};
-  res.strategies.forEach((s, i) => { colors[s] = COLORS[i % COLORS.length]; });
-  state.colors = colors;
   $("results").classList.remove("empty");
-  flowMap.draw(res.network, res.map);
-  const ms = $("map-strategy");
-  ms.replaceChildren(...res.strategies.map((s) => el("option", { value: s, text: s })));
-  ms.value = res.strategies[1] || res.strategies[0];
-  const T = res.map.strategies[res.strategies[0]].edge_flow.length;
-  $("step").max = T - 1;
-  const first = Math.min(...Object.values(res.map.strategies).flatMap((s) => s.events.map((e) => e.step)), T - 1);
-  charts.draw(res.series, res.strategies, colors);
-  $("legend").replaceChildren(...res.strategies.map((s) => el("span", { style: `--c:${colors[s]}`, text: s })));
+  const unit = res.step_word;
+  $("results-title").textContent = `Results: ${res.scenario}, ${res.runs} runs of ${res.horizon} ${unit}s, seed ${res.seed}`;
+  $("results-note").textContent = `Every strategy ran ${res.runs} times with the same seeds as no action (the baseline), ` +
+    "so each effect is a paired difference: a run minus the baseline run with the same seed, averaged over all runs, " +
+    "with its 95 % interval. Illustrative numbers from a stylised model, not forecasts; harm and backlash sit next to flow.";
+  $("glance").replaceChildren(...res.glance.map((g) => el("li", {}, swatch(res.colours[g.strategy]),
+    el("b", { text: g.strategy }), `: ${g.text}`)));
   renderTable(res);
+  const ss = $("series-select");
+  ss.replaceChildren(...Object.entries(res.time_labels).map(([k, label]) => el("option", { value: k, text: label })));
+  $("charts-note").textContent = `First the levels of every strategy (median over runs, for context), then one panel ` +
+    `per strategy: its change from no action ${unit} by ${unit}, the mean paired difference with its 95 % interval shaded. ` +
+    "Hover a line for the numbers.";
+  const ms = $("map-strategy");
+  ms.replaceChildren(...Object.keys(res.maps).map((s) => el("option", { value: s, text: s })));
+  renderEvents(res);
   renderDownloads(id);
-  $("step").value = Math.min(T - 1, first + 1);
-  showStep(Number($("step").value));
+  await Promise.all([showSeries(), showMap()]);
 }
 
-function showStep(t) {
-  if (!state.results) return;
+function swatch(color) { return el("span", { class: "swatch", style: `--c:${color}` }); }
+
+async function showSeries() {
+  const res = state.results;
+  if (!res) return;
+  await embed($("chart"), res.time[$("series-select").value]);
+}
+
+async function showMap() {
+  const res = state.results;
+  if (!res) return;
   const name = $("map-strategy").value;
-  const events = flowMap.show(name, t);
-  charts.cursor(t);
-  const s = state.results.map.strategies[name];
-  $("step-label").textContent = `step ${t} · delivered ${fmt(s.delivered[t])} kg`;
-  const recent = events.slice(-4).map((e) => `step ${e.step}: ${e.type.replace(/_/g, " ")}` +
-    (e.targets.length ? ` on ${e.targets.join(", ")}` : "") + (e.type === "strike" ? (e.hits.length ? " (hit)" : " (missed)") : ""));
-  $("events").textContent = events.length ? `Actions so far (replication 0): ${recent.join("; ")}${events.length > 4 ? ` … ${events.length} in all` : ""}` : "No action yet at this step.";
-}
-
-function togglePlay() {
-  if (state.playing) { clearInterval(state.playing); state.playing = null; $("play").textContent = "▶"; return; }
-  $("play").textContent = "❚❚";
-  const slider = $("step");
-  if (Number(slider.value) >= Number(slider.max)) slider.value = 0;
-  state.playing = setInterval(() => {
-    const t = Number(slider.value) + 1;
-    if (t > Number(slider.max)) { togglePlay(); return; }
-    slider.value = t; showStep(t);
-  }, 180);
-}
-
-function cell(e, key, isBaseline) {
-  if (!e) return el("td", { text: "—" });
-  if (isBaseline && ["flow_reduction_pct", "recovery_steps", "displacement_pct", "cost_per_kg_averted"].includes(key)) {
-    return el("td", { text: "reference" });
-  }
-  let main = fmt(e.p50);
-  if (e.p50 === null) main = key === "recovery_steps" ? "never" : key === "cost_per_kg_averted" ? "nothing averted" : "—";
-  const inf = key === "recovery_steps" ? "never" : "∞";
-  const q = e.p05 === null && e.p95 === null ? null : `${e.p05 === null ? inf : fmt(e.p05)} – ${e.p95 === null ? inf : fmt(e.p95)}`;
-  return el("td", { "data-metric": key }, main, q ? el("span", { class: "q", text: q }) : null);
+  $("map-notes").replaceChildren(...(res.map_notes[name] || []).map((t) => el("li", { text: t })));
+  if (!name) { $("map").textContent = "Only the baseline ran: there is no effect to map."; return; }
+  await embed($("map"), res.maps[name]);
 }
 
 function renderTable(res) {
   const thead = $("compare-table").querySelector("thead");
   const tbody = $("compare-table").querySelector("tbody");
-  thead.replaceChildren(el("tr", {}, el("th", { text: "Strategy" }), ...TABLE.map(([, label]) => el("th", { text: label }))));
-  tbody.replaceChildren(...res.table.map((row) => el("tr", { "data-strategy": row.strategy },
-    el("td", {}, el("span", { class: "swatch", style: `--c:${state.colors[row.strategy]}` }), row.strategy),
-    ...TABLE.map(([key]) => cell(row.metrics[key], key, row.strategy === "baseline")))));
-  $("table-note").textContent = `Median over ${res.runs} runs (seed ${res.seed}), 5–95 % range below. ` +
-    "Flow reduction, recovery and displacement pair each run with the baseline run of the same seed. " +
-    "Map and slider show replication 0. Illustrative numbers from a stylised model, not forecasts.";
+  thead.replaceChildren(el("tr", {}, el("th", { class: "name", text: "Metric" }),
+    ...res.strategies.map((s) => el("th", { "data-strategy": s }, swatch(res.colours[s]),
+      s + (s === res.baseline ? " (baseline)" : "")))));
+  tbody.replaceChildren(...res.table.map((row) => el("tr", { "data-metric": row.metric },
+    el("td", { class: "name", text: row.label }),
+    ...res.strategies.map((s) => {
+      const c = row.cells[s];
+      return el("td", { class: c.cls || null, "data-strategy": s },
+        el("b", { class: "v", text: c.value }),
+        c.note ? el("span", { class: "n", text: `(${c.note})` }) : null,
+        c.delta ? el("span", { class: "d", text: c.delta }) : null,
+        c.better ? el("span", { class: "b", text: c.better }) : null);
+    }))));
+  $("table-note").textContent = `Each cell: the mean over ${res.runs} runs; Δ: the mean paired difference from no ` +
+    "action and its 95 % interval in brackets; \"better in N%\": the share of paired runs in which the strategy did " +
+    "better than no action. Green: clearly better (the interval excludes 0); red: clearly worse. Totals over the horizon.";
+}
+
+function renderEvents(res) {
+  const unit = res.step_word;
+  const cap = `${unit[0].toUpperCase()}${unit.slice(1)}`;
+  $("events-note").textContent = `Counts over all ${res.runs} runs; open a lever's detail for every firing, ${unit} by ${unit}.`;
+  const blocks = res.strategies.map((name) => {
+    const lv = res.levers[name] || {};
+    const rows = res.events[name] || [];
+    const parts = [el("h3", {}, swatch(res.colours[name]), name)];
+    if (lv.description) parts.push(el("p", { class: "desc", text: lv.description }));
+    if ((lv.levers || []).length) parts.push(el("ul", {}, ...lv.levers.map((t) => el("li", { text: t }))));
+    if (rows.length) {
+      parts.push(el("table", { class: "events" },
+        el("thead", {}, el("tr", {}, ...["Lever", "Firings per run (mean)", `${cap}s it fired`, "Targets per firing (mean)"]
+          .map((t) => el("th", { text: t })))),
+        el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", { text: r.type.replace(/_/g, " ") }),
+          el("td", { text: r.firings.toFixed(1) }), el("td", { text: r.steps }), el("td", { text: r.targets.toFixed(1) }))))));
+      for (const r of rows) {
+        parts.push(el("details", {}, el("summary", { text: `${r.type.replace(/_/g, " ")}: every firing, ${unit} by ${unit}` }),
+          el("table", { class: "events" },
+            el("thead", {}, el("tr", {}, ...[cap, "Runs in which it fired", "Most frequent targets", "Hits"].map((t) => el("th", { text: t })))),
+            el("tbody", {}, ...r.detail.map((d) => el("tr", {}, el("td", { text: String(d.step) }), el("td", { text: String(d.runs) }),
+              el("td", { text: d.targets }), el("td", { text: d.hits || "" })))))));
+      }
+    }
+    return el("div", { class: "strategy-events", "data-strategy": name }, ...parts);
+  });
+  $("events").replaceChildren(...blocks);
 }
 
 function renderDownloads(id) {

@@ -13,12 +13,16 @@ export class ApiError extends Error {
 }
 
 export async function api(path, options = {}) {
-  const opts = { ...options, headers: { ...(options.headers || {}) } };
+  // X-Counterflow: the header the server asks of every request that changes something (a form on another
+  // site cannot send it); sent on every call, harmless on reads.
+  const opts = { ...options, headers: { "X-Counterflow": "1", ...(options.headers || {}) } };
   if (opts.json !== undefined) {
     opts.body = JSON.stringify(opts.json);
     opts.headers["Content-Type"] = "application/json";
     delete opts.json;
   }
+  // a header no form on another site can send: the server refuses changes without it
+  if (opts.method && opts.method !== "GET") opts.headers["X-Counterflow"] = "1";
   const res = await fetch(path, opts);
   if (res.status === 204) return null;
   let body = null;

@@ -1,0 +1,92 @@
+"""The warm-up state of a network, kept on disk so a second command on the same network skips it.
+
+The warm-up (``parameters.warmup`` deterministic baseline steps, see
+:func:`counterflow.engine.core.warm_state`) costs about as much as one
+replication; on a 10,000-node network that is seconds of every command. Its
+result depends only on the scenario (without its strategies) and on the model's
+code, so it is stored under a key made of both:
+
+* the scenario's content (``repr`` of the scenario with strategies and source
+  left out: every node, edge, organisation, market and parameter), and
+* the package version and a hash of the source of every module of the package
+  (any change to the model makes a new key; old entries are never read again).
+
+Files live in ``$COUNTERFLOW_CACHE`` if set, else ``~/.cache/counterflow``, under
+``warm/``; each is written to a temporary name and renamed, so a killed process
+leaves no half-written entry. Only networks of :data:`MIN_NODES` nodes or more
+are stored. Set ``COUNTERFLOW_CACHE=off`` to disable it. The
+cache holds only what this machine computed; delete the folder at any time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MIN_NODES", "cache_dir", "state_key", "load", "save"]
+
+#: Networks smaller than this recompute their warm-up (a fraction of a second) instead.
+MIN_NODES = 2000
+
+
+def cache_dir() -> Path | None:
+    """The folder of warm-up states, or ``None`` when the cache is off."""
+    root = os.environ.get("COUNTERFLOW_CACHE")
+    if root and root.lower() in ("off", "0", "no", "false"):
+        return None
+    base = Path(root) if root else Path.home() / ".cache" / "counterflow"
+    return base / "warm"
+
+
+@cache
+def _code_hash() -> str:
+    """Hash of the package version and of every module's source (the model's code)."""
+    import counterflow
+
+    h = hashlib.sha256(counterflow.__version__.encode())
+    root = Path(counterflow.__file__).parent
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def state_key(scenario: Any) -> str:
+    """The cache key of ``scenario``'s warm-up state."""
+    content = scenario.content_key()
+    return hashlib.sha256((_code_hash() + content).encode()).hexdigest()[:32]
+
+
+def load(key: str) -> Any | None:
+    """The stored state under ``key``, or ``None`` (missing, unreadable or cache off)."""
+    d = cache_dir()
+    if d is None:
+        return None
+    p = d / f"{key}.pkl"
+    try:
+        with p.open("rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged entry is recomputed and replaced
+        return None
+
+
+def save(key: str, state: Any) -> None:
+    """Store ``state`` under ``key``; silently does nothing where the folder cannot be written."""
+    d = cache_dir()
+    if d is None:
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, d / f"{key}.pkl")
+    except OSError:
+        return

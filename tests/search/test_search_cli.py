@@ -1,0 +1,41 @@
+"""`counterflow search` then `counterflow front`: the JSON keys of the issue, a report, a rerun that runs nothing."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from counterflow.cli import app
+
+from .conftest import write_search
+
+
+def test_search_then_front(tmp_path):
+    f = write_search(tmp_path)
+    st = tmp_path / "st"
+    args = ["search", str(f), "--store", str(st), "--executor", "sequential", "--json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)
+    assert first["evaluations"] == 8 and first["ran_now"] == 8
+    again = json.loads(CliRunner().invoke(app, args).stdout)
+    assert again["ran_now"] == 0 and again["replayed"] == 8 and again["out_of_sample_ran"] == 0
+    html = tmp_path / "front.html"
+    r = CliRunner().invoke(app, ["front", str(st), "--json", "--report", str(html), "--portfolio", "0"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert {"scenario", "seed", "futures", "replications", "objectives", "portfolios"} <= set(data)
+    assert data["portfolios"], "the empty portfolio alone is feasible, so the front is never empty here"
+    for p in data["portfolios"]:
+        assert {"levers", "objectives", "cost_usd", "feasible", "survives_out_of_sample"} <= set(p)
+        assert set(p["objectives"]) == {"flow_reduction_pct", "civilian_harm", "cost_usd"}
+        for e in p["objectives"].values():
+            assert set(e) == {"value", "lo", "hi"} and e["lo"] <= e["value"] + 1e-9 or e["value"] == e["lo"]
+        assert p["feasible"] and p["cost_usd"] <= 6.0e7
+        assert p["survives_out_of_sample"] in (True, False)
+        assert isinstance(p["description"], str)
+    text = html.read_text()
+    assert text.count("data:image/png;base64") >= 3 and "Scenario discovery" in text
+    r = CliRunner().invoke(app, ["front", str(st)])
+    assert r.exit_code == 0 and "robust front" in r.output
