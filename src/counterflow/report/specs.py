@@ -183,7 +183,7 @@ def _outlines(bbox) -> dict:
 
 
 def _mercator_y(lat: np.ndarray) -> np.ndarray:
-    return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+    return np.log(np.tan(np.pi / 4 + np.radians(np.clip(lat, -85.0, 85.0)) / 2))
 
 
 MAX_EDGES, MAX_NODES, MAX_LABELS = 600, 400, 60  # what a map draws at most (large generated networks)
@@ -278,7 +278,9 @@ def map_notes(effect: dict, names: dict[str, str], runs: int) -> list[str]:
                      + ("" if not clear else " through strikes") + ".")
     elif missed:
         notes.append("Missed in every run: " + ", ".join(names.get(n, n) for n in missed) + ".")
-    if not clear:
+    if runs < 2:
+        notes.append("One run gives no interval, so no change is called clear: run at least 2 (20 by default).")
+    elif not clear:
         notes.append(f"No route and no place carries clearly more or less than with no action "
                      f"(every 95 % interval over {runs} runs contains 0).")
     return notes
@@ -298,7 +300,8 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
     kinds = {n.id: n.kind for n in scenario.nodes}
     lon, lat = np.asarray(net.lon, float), np.asarray(net.lat, float)
     pad = 3.0
-    bbox = (float(lon.min()) - pad, float(lat.min()) - pad, float(lon.max()) + pad, float(lat.max()) + pad)
+    bbox = (max(float(lon.min()) - pad, -180.0), max(float(lat.min()) - pad, -85.0),
+            min(float(lon.max()) + pad, 180.0), min(float(lat.max()) + pad, 85.0))
     ys = _mercator_y(np.array([bbox[1], bbox[3]]))
     height = int(np.clip(width * (ys[1] - ys[0]) / np.radians(bbox[2] - bbox[0]), 260, 900))
     unit = f"kg per {step}"
