@@ -8,8 +8,6 @@ and results do not depend on how many workers ran them or in which order.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -38,7 +36,7 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 
 def network_for(scenario: Scenario) -> Network:
     """Compiled network for ``scenario``, cached per process (the warm-up is cached with it)."""
-    key = hashlib.sha1(repr(dataclasses.replace(scenario, strategies={}, source=None)).encode()).hexdigest()
+    key = scenario.content_key()
     net = _NETWORKS.get(key)
     if net is None:
         if len(_NETWORKS) > 64:

@@ -7,6 +7,7 @@ already-parsed data; :meth:`Scenario.to_dict` gives back the file form.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import deque
 from collections.abc import Collection
@@ -191,6 +192,16 @@ class Scenario:
     parameters: Parameters = field(default_factory=Parameters)
     strategies: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+
+    def content_key(self) -> str:
+        """A hash of everything that shapes a run except the strategies and the source path.
+
+        Caches of compiled networks and warm-up states are keyed by it (the short ``repr`` below
+        names a scenario for people and leaves out most of its content).
+        """
+        parts = (self.name, self.description, self.steps, self.jurisdictions, self.nodes, self.edges,
+                 self.organisations, self.markets, self.parameters)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def __repr__(self) -> str:
         return (f"<Scenario '{self.name}': {len(self.nodes)} nodes, {len(self.edges)} edges, "

@@ -36,7 +36,7 @@ def test_analyze_matches_an_independent_computation(sobol_store):
     """Quantiles, means and paired differences equal those computed with pandas from the Parquet files."""
     exp, st = sobol_store
     res = analyze(st)
-    runs = pd.concat(pd.read_parquet(p) for p in sorted((st.path / "runs").glob("chunk-*.parquet")))
+    runs = pd.concat(pd.read_parquet(p) for p in sorted((st.path / "runs").glob("*.parquet")))
     assert res["runs"]["stored"] == len(runs) == exp.n_runs and res["runs"]["missing"] == 0
     for name in exp.strategies:
         sub = runs[runs.strategy == name].sort_values(["sample", "replication"])

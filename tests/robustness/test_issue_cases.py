@@ -104,3 +104,19 @@ def test_build_plan_refuses_non_finite_or_huge_costs(bad):
             split_nodes=np.array([], np.int64), split_cap=np.array([]), market_nodes=np.array([1]),
             market_idx=np.array([0]), tranche_cap=np.ones((1, 2)), tranche_rev=np.ones((1, 2)),
             supply=np.array([5.0, 0.0]))
+
+
+def test_network_cache_follows_content():
+    """Two scenarios that differ only in one edge cost get different compiled networks (the mutants of the
+    robustness tests would otherwise run the unmutated network)."""
+    import dataclasses
+
+    from counterflow import load_scenario
+    from counterflow.runner import network_for
+
+    s = load_scenario("corridor")
+    e0 = dataclasses.replace(s.edges[0], cost=s.edges[0].cost + 1.0)
+    t = dataclasses.replace(s, edges=(e0,) + s.edges[1:])
+    assert repr(s) == repr(t) and s.content_key() != t.content_key()
+    assert network_for(s) is not network_for(t)
+    assert network_for(t).edge_cost[0] == e0.cost

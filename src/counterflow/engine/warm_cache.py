@@ -20,7 +20,6 @@ cache holds only what this machine computed; delete the folder at any time.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import pickle
@@ -59,7 +58,7 @@ def _code_hash() -> str:
 
 def state_key(scenario: Any) -> str:
     """The cache key of ``scenario``'s warm-up state."""
-    content = repr(dataclasses.replace(scenario, strategies={}, source=None))
+    content = scenario.content_key()
     return hashlib.sha256((_code_hash() + content).encode()).hexdigest()[:32]
 
 
