@@ -112,3 +112,20 @@ def test_cli_facts_json_and_table():
 def test_cli_facts_refuses_bad_input_with_exit_2():
     r = CliRunner().invoke(app, ["facts", "no-such-scenario", "--seeds", "2"])
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_the_network_cache_tells_scenarios_apart_by_content(transatlantic):
+    """Two scenarios that differ only in a parameter or a production level get their own compiled network
+    (the price-capped pair of fact 5, sweeps and calibration rely on it)."""
+    import dataclasses
+
+    capped = dataclasses.replace(transatlantic,
+                                 parameters=dataclasses.replace(transatlantic.parameters, price_cap=1.0))
+    assert network_for(capped) is not network_for(transatlantic)
+    assert network_for(capped).scenario.parameters.price_cap == 1.0
+    org = transatlantic.organisations[0]
+    more = dataclasses.replace(transatlantic, organisations=(
+        dataclasses.replace(org, production={k: v + 1 for k, v in org.production.items()}),))
+    assert network_for(more) is not network_for(transatlantic)
+    same = dataclasses.replace(transatlantic, strategies={})
+    assert network_for(same) is network_for(transatlantic)

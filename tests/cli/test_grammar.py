@@ -225,3 +225,16 @@ def test_the_cli_step_bound_is_the_scenario_bound():
     from counterflow.scenario import MAX_STEPS as SCENARIO_MAX_STEPS
 
     assert MAX_STEPS == SCENARIO_MAX_STEPS
+
+
+def test_network_commands_json_keys(tmp_path):
+    r = invoke("generate", "--nodes", "20", "--seed", "3", "-o", str(tmp_path / "g.yaml"), "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert list(doc)[:4] == JSON_KEYS and doc["seed"] == 3 and doc["nodes"] == 20
+    r = invoke("import", "narcologic", "-o", str(tmp_path / "n.yaml"), "--json")
+    assert r.exit_code == 0, r.output
+    assert list(json.loads(r.stdout))[:4] == JSON_KEYS
+    r = invoke("export", "caribbean", "-o", str(tmp_path / "c.graphml"), "--json")
+    assert r.exit_code == 0, r.output
+    assert list(json.loads(r.stdout))[:4] == JSON_KEYS

@@ -62,9 +62,12 @@ def test_store_schema_round_trips(three_stores):
     samples = st.samples()
     assert list(samples.columns) == ["sample", *exp.names]
     assert np.array_equal(samples[exp.names].to_numpy(), exp.design())
-    files = sorted((st.path / "runs").glob("chunk-*.parquet"))
-    assert len(files) == len(exp.chunks()) == 3
+    files = sorted((st.path / "runs").glob("*.parquet"))  # compacted after the sweep: one file, three chunks
+    assert [f.name for f in files] == ["compact-000000-000002.parquet"] and len(exp.chunks()) == 3
+    assert len(list((st.path / "steps").glob("chunk-*.parquet"))) == 3
     schema = pq.read_schema(files[0])
+    chunk_meta = json.loads(schema.metadata[b"counterflow"])
+    assert sorted(chunk_meta["chunks"]) == ["0", "1", "2"] and chunk_meta["fingerprint"] == exp.fingerprint()
     for col, typ in [("sample", "int64"), ("strategy", "string"), ("replication", "int64"), ("seed", "int64"),
                      ("status", "string"), ("error", "string"), ("traceback", "string")]:
         assert str(schema.field(col).type) == typ

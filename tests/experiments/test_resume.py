@@ -136,3 +136,31 @@ def test_sweep_on_a_running_dask_scheduler_matches_sequential(tmp_path):
     local = Store(tmp_path / "local").runs().sort_values(keys).reset_index(drop=True)
     assert len(remote) == 6
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_leaves_no_worker_processes(tmp_path):
+    """SIGKILL of the sweep: its pool workers die with it (not after their chunk), and the next sweep takes
+    over the stale lock with a note and finishes the store."""
+    exp_file = write_experiment(tmp_path, samples=8, replications=1, chunk_samples=1, steps=400)
+    store = tmp_path / "store"
+    proc = _start(exp_file, store)
+    try:
+        limit = time.monotonic() + 120
+        workers: list[psutil.Process] = []
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < limit:
+            workers = _pool_workers(proc)
+            time.sleep(0.05)
+        assert len(workers) == 2, "the pool did not start"
+        time.sleep(1.0)  # the workers are inside their first chunk
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        gone, alive = psutil.wait_procs(workers, timeout=20)
+        assert not alive, f"{len(alive)} worker processes outlived the killed sweep"
+    finally:
+        _cleanup(proc)
+    done = subprocess.run([*CLI, "sweep", str(exp_file), "--store", str(store), "--workers", "2", "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "took over the lock left by process" in done.stderr and "no longer running" in done.stderr
+    assert (Store(store).key_counts().n == 1).all() and len(Store(store).runs()) == 16

@@ -80,6 +80,8 @@ def test_issue13_optimiser_inputs_exit_2(tmp_path, caribbean):
                 "--penalty", "5"]
         args[args.index(flag) + 1] = "1e308"
         cases.append((args, flag.removeprefix("--")))
+    for budget in ("inf", "1e308", "nan"):
+        cases.append(([str(p), "--source", "s", "--sink", "t", "--budget", budget], "budget"))
     for args, word in cases:
         res = CliRunner().invoke(app, ["optimize", *args])
         assert res.exit_code == 2, (args, res.output)

@@ -158,6 +158,18 @@ def test_table_is_compare_and_m_applies_to_the_report(tmp_path):
     assert f'data-strategy="port-strike" data-metric="delivered_kg"><b>{fmt(mean)}</b>' in html
 
 
+@given(hs.lists(hs.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=30))
+def test_figures_and_compare_compute_one_interval(d):
+    """The time figures' and maps' interval is compare's: the same mean and 95 % t-interval of paired differences."""
+    from counterflow.analysis import paired_difference
+
+    d = np.asarray(d)
+    mean, lo, hi = t_interval(d[:, None])
+    ref = paired_difference(d, np.zeros_like(d), "delivered_kg")
+    np.testing.assert_allclose([mean[0], lo[0], hi[0]], [ref["diff_mean"], ref["diff_lo"], ref["diff_hi"]],
+                               rtol=1e-9, atol=1e-6)
+
+
 @given(hs.one_of(hs.none(), hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)))
 def test_numbers_are_written_as_the_terminal_writes_them(x):
     """The report's and page's number format is the terminal tables' format."""

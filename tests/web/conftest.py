@@ -19,7 +19,8 @@ JOB = {"scenario": "caribbean", "strategies": ["port-strike"], "runs": 3, "seed"
 
 
 def make_client(store, **limits) -> TestClient:
-    return TestClient(create_app(store, Limits(**limits)))
+    """A client that sends the page's header (state-changing requests need it)."""
+    return TestClient(create_app(store, Limits(**limits)), headers={"X-Counterflow": "1"})
 
 
 

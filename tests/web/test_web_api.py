@@ -313,3 +313,209 @@ def test_store_survives_restart_and_delete(tmp_path, job_request, client_with):
         assert c.delete(f"/api/jobs/{job['id']}").status_code == 204
         error(c.get(f"/api/jobs/{job['id']}"), 404)
         assert not (tmp_path / "jobs" / job["id"]).exists()
+
+
+# ------------------------------------------------ hostile clients and damaged stores
+def test_state_changes_need_the_page_header_and_same_origin(tmp_path):
+    """A cross-site form (no custom header) or a request from another origin cannot change anything."""
+    from fastapi.testclient import TestClient
+
+    from counterflow.web import create_app
+
+    with TestClient(create_app(tmp_path)) as bare:
+        assert bare.get("/api/scenarios").status_code == 200  # reading needs no header
+        err = error(bare.post("/api/uploads", files={"file": ("x.yaml", CARIBBEAN)}), 403, "missing_header")
+        assert "X-Counterflow" in err["message"]
+        error(bare.post("/api/jobs", json={"scenario": "caribbean", "runs": 1}), 403, "missing_header")
+        error(bare.delete("/api/jobs/0123456789abcdef"), 403, "missing_header")
+        evil = {"X-Counterflow": "1", "Origin": "http://evil.example"}
+        error(bare.post("/api/uploads", files={"file": ("x.yaml", CARIBBEAN)}, headers=evil), 403, "cross_origin")
+        error(bare.post("/api/jobs", json={}, headers={"X-Counterflow": "1", "Origin": "null"}), 403, "cross_origin")
+        same = {"X-Counterflow": "1", "Origin": "http://testserver"}
+        assert bare.post("/api/uploads", files={"file": ("x.yaml", CARIBBEAN)}, headers=same).status_code == 200
+    assert not list((tmp_path / "jobs").iterdir())
+
+
+@pytest.mark.parametrize("host, ok", [
+    ("127.0.0.1:8000", True), ("127.0.0.1", True), ("127.8.9.10:80", True), ("localhost:8000", True),
+    ("[::1]:8000", True), ("[::1]", True), ("LOCALHOST", True),
+    ("attacker.example", False), ("attacker.example:8000", False), ("10.0.0.1:8000", False),
+    ("[::ffff:10.0.0.1]:80", False), ("localhost.attacker.example", False), ("", False)])
+def test_loopback_server_checks_every_host_form(tmp_path, host, ok):
+    """Bound to loopback (IPv4 or IPv6), only Host headers naming this machine are served (no DNS rebinding)."""
+    from fastapi.testclient import TestClient
+
+    from counterflow.web import create_app
+
+    with TestClient(create_app(tmp_path, loopback_only=True)) as c:
+        r = c.get("/api/config", headers={"Host": host})
+        if ok:
+            assert r.status_code == 200, r.text
+        else:
+            error(r, 400, "invalid_host")
+
+
+def _chunked_upload(url: str, total: int, chunk: int = 1 << 20) -> tuple[bytes, int]:
+    """POST a multipart body of ``total`` bytes with chunked transfer encoding; return (response, bytes sent)."""
+    import select
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    sock = socket.create_connection((u.hostname, u.port), timeout=30)
+    boundary = "b0undary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.yaml\"\r\n"
+            "Content-Type: application/x-yaml\r\n\r\n").encode()
+    sock.sendall((f"POST /api/uploads HTTP/1.1\r\nHost: {u.netloc}\r\nX-Counterflow: 1\r\n"
+                  f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n").encode())
+    sent, answer = 0, b""
+    block = b"a: " + b"x" * (chunk - 4) + b"\n"
+    try:
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            sock.sendall(b"%x\r\n%s\r\n" % (len(block), block))
+            sent += len(block)
+        else:
+            sock.sendall(b"0\r\n\r\n")
+    except OSError:
+        pass
+    try:
+        sock.settimeout(30)
+        while chunk := sock.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and b"}}" in answer:
+                break
+    except OSError:
+        pass
+    sock.close()
+    return answer, sent
+
+
+@pytest.mark.timeout(120)
+def test_chunked_upload_over_the_limit_is_refused_early(tmp_path):
+    """A 200 MB chunked body (no Content-Length) gets 413 after about the limit, not after reading it all."""
+    from counterflow.web import Limits, create_app
+    from counterflow.web.browser import serve_in_thread
+
+    with serve_in_thread(create_app(tmp_path, Limits(max_upload_bytes=1_000_000))) as url:
+        answer, sent = _chunked_upload(url, 200_000_000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"too_large" in answer
+    assert sent < 50_000_000, f"{sent:,} bytes were accepted before the refusal"
+    assert not list((tmp_path / "uploads").iterdir())
+
+
+def test_cancel_kills_the_job_process_and_deadline_stops_a_job(tmp_path, client_with):
+    """Cancel kills the job's process at once (not after the replication); the time limit fails the job."""
+    big = {"scenario": "caribbean", "strategies": ["port-strike"], "runs": 200, "steps": 52}
+    with client_with(tmp_path, max_job_seconds=3) as c:
+        jobs = c.app.state.jobs
+        first = c.post("/api/jobs", json=big).json()
+        deadline = time.monotonic() + 120
+        while jobs.get(first["id"])["status"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job = jobs.wait(first["id"], timeout=120)
+        assert job["status"] == "failed" and "longer than the limit of 3 s" in job["error"]["message"], job
+        assert jobs.process(first["id"]) is None
+    with client_with(tmp_path) as c:
+        jobs = c.app.state.jobs
+        second = c.post("/api/jobs", json=big).json()
+        deadline = time.monotonic() + 120
+        while jobs.get(second["id"])["done"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc = jobs.process(second["id"])
+        assert proc is not None and proc.is_alive()
+        assert c.post(f"/api/jobs/{second['id']}/cancel").status_code == 200
+        job = jobs.wait(second["id"], timeout=60)
+        assert job["status"] == "cancelled" and proc.exitcode == -9
+        assert not list(jobs.job_dir(second["id"]).glob("*.tmp*"))
+        assert c.delete(f"/api/jobs/{second['id']}").status_code == 204
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a job", "missing"])
+def test_damaged_job_file_is_listed_with_a_message(tmp_path, client_with, damage):
+    """A truncated, empty, foreign or missing job.json shows the job as damaged, with why; it can be deleted."""
+    with client_with(tmp_path) as c:
+        job = c.post("/api/jobs", json={"scenario": "caribbean", "runs": 1, "steps": 3}).json()
+        assert c.app.state.jobs.wait(job["id"])["status"] == "done"
+    f = tmp_path / "jobs" / job["id"] / "job.json"
+    text = f.read_text()
+    {"truncated": lambda: f.write_text(text[: len(text) // 2]), "empty": lambda: f.write_bytes(b""),
+     "not a job": lambda: f.write_text("[1, 2]"), "missing": f.unlink}[damage]()
+    with client_with(tmp_path) as c:
+        listed = {j["id"]: j for j in c.get("/api/jobs").json()}
+        got = listed[job["id"]]
+        assert got["status"] == "damaged" and "job.json" in got["error"]["message"]
+        err = error(c.get(f"/api/jobs/{job['id']}/results"), 409, "not_finished")
+        assert "damaged" in err["message"] and "delete" in err["message"]
+        error(c.post(f"/api/jobs/{job['id']}/cancel"), 409, "not_running")
+        assert c.delete(f"/api/jobs/{job['id']}").status_code == 204
+        assert not (tmp_path / "jobs" / job["id"]).exists() and c.get("/api/jobs").json() == []
+
+
+def test_lost_result_files_and_running_delete_answer_with_a_message(tmp_path, client_with):
+    """A finished job whose files were removed answers 410 naming the file; deleting a running job is a 409."""
+    with client_with(tmp_path, max_active_jobs=2) as c:
+        job = c.post("/api/jobs", json={"scenario": "caribbean", "runs": 1, "steps": 3}).json()
+        assert c.app.state.jobs.wait(job["id"])["status"] == "done"
+        (tmp_path / "jobs" / job["id"] / "view.json").unlink()
+        (tmp_path / "jobs" / job["id"] / "runs.csv").write_bytes(b"")
+        (tmp_path / "jobs" / job["id"] / "steps.csv").unlink()
+        assert "view.json" in error(c.get(f"/api/jobs/{job['id']}/results"), 410, "damaged_job")["message"]
+        error(c.get(f"/api/jobs/{job['id']}/download/steps.csv"), 410, "damaged_job")
+        running = c.post("/api/jobs", json={"scenario": "caribbean", "runs": 200, "steps": 52}).json()
+        err = error(c.delete(f"/api/jobs/{running['id']}"), 409, "still_running")
+        assert "cancel it first" in err["message"]
+        c.post(f"/api/jobs/{running['id']}/cancel")
+        assert c.app.state.jobs.wait(running["id"])["status"] == "cancelled"
+        assert c.delete(f"/api/jobs/{running['id']}").status_code == 204
+        assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == [job["id"]]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_server_answers_while_the_largest_job_runs_on_a_10k_network(tmp_path):
+    """Liveness: during the largest job the limits accept on a 10,000-node network, reads answer and cancel stops it.
+
+    The bounds are generous (this checks that the server is not frozen, not its speed): the job runs in its own
+    process, so the compiled solver cannot hold the server's interpreter lock.
+    """
+    import httpx
+
+    from counterflow.generate import generate_scenario
+    from counterflow.web import Limits, create_app
+    from counterflow.web.browser import serve_in_thread
+
+    sc = generate_scenario(10_000, seed=1)
+    text = json.dumps(sc.to_dict())  # JSON is YAML, and quick to write
+    lim = Limits(max_upload_bytes=len(text) + 1000)
+    with serve_in_thread(create_app(tmp_path, lim)) as url, \
+            httpx.Client(base_url=url, headers={"X-Counterflow": "1"}, timeout=300) as c:
+        up = c.post("/api/uploads", files={"file": ("net10k.yaml", text)})
+        assert up.status_code == 200, up.text[:500]
+        steps = sc.steps
+        runs = min(lim.max_runs, lim.max_run_steps // steps)
+        extra = lim.max_run_steps // (runs * steps) - 1  # composed strategies that still fit the work limit
+        custom = [{"name": f"strike-{i}", "levers": [{"type": "strike", "schedule": {"at": 2 + i},
+                   "targets": {"rule": "top_throughput", "k": 1}}]} for i in range(extra)]
+        body = {"upload": up.json()["upload"], "runs": runs, "steps": steps, "custom": custom}
+        job = c.post("/api/jobs", json=body)
+        assert job.status_code == 202, job.text
+        job_id = job.json()["id"]
+        deadline = time.monotonic() + 600
+        while c.get(f"/api/jobs/{job_id}").json()["status"] == "queued" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert c.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+        for _ in range(5):  # the server answers while the job computes (each read bounded by a 10 s timeout)
+            r = c.get("/api/scenarios", timeout=10)
+            assert r.status_code == 200 and r.json()
+            time.sleep(0.5)
+        assert c.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+        assert c.post(f"/api/jobs/{job_id}/cancel", timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        while c.get(f"/api/jobs/{job_id}").json()["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert c.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"

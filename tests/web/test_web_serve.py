@@ -84,3 +84,18 @@ def test_serve_warns_when_not_loopback(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.timeout(150)
+def test_serve_on_ipv6_loopback_checks_host(tmp_path):
+    """`--host ::1` keeps the Host check: loopback names are served, other hosts refused (no DNS rebinding)."""
+    proc, port = _serve(tmp_path, "--host", "::1")
+    try:
+        text = _read_until(proc, "Counterflow web app", timeout=120)
+        assert f"http://[::1]:{port}/" in text and "warning" not in text
+        assert _get(f"http://[::1]:{port}/api/config").status_code == 200
+        assert _get(f"http://[::1]:{port}/api/config", headers={"Host": "localhost"}).status_code == 200
+        assert _get(f"http://[::1]:{port}/", headers={"Host": "attacker.example"}).status_code == 400
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -32,6 +32,7 @@ def serve(
     store: Annotated[Path | None, typer.Option(metavar="DIR", help="Directory keeping uploads, jobs and results (default ~/.counterflow/web).")] = None,
     max_active_jobs: Annotated[int, typer.Option(min=1, help="Jobs allowed to run at the same time.")] = 2,
     max_run_steps: Annotated[int, typer.Option(min=1, help="Limit on runs x steps x strategies per job.")] = 50_000,
+    max_job_seconds: Annotated[float, typer.Option(min=1.0, help="Wall time after which a job is stopped.")] = 1800.0,
 ) -> None:
     """Serve the web app on a local port.
 
@@ -48,10 +49,10 @@ def serve(
         err.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this address can start "
                   "simulations and read results; there is no authentication. Use 127.0.0.1 to keep it local.",
                   highlight=False)
-    limits = Limits(max_active_jobs=max_active_jobs, max_run_steps=max_run_steps)
-    # on loopback, refuse other Host headers (a web page elsewhere cannot drive the API via DNS rebinding)
-    hosts = sorted({"127.0.0.1", "localhost", host}) if local and ":" not in host else None
-    web = create_app(store, limits, allowed_hosts=hosts)
+    limits = Limits(max_active_jobs=max_active_jobs, max_run_steps=max_run_steps, max_job_seconds=max_job_seconds)
+    # on loopback (IPv4 or IPv6), refuse Host headers that do not name this machine: a web page
+    # elsewhere cannot drive the API through DNS rebinding
+    web = create_app(store, limits, loopback_only=local)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Counterflow web app on http://{shown}:{port}/  (store: {store}; Ctrl+C to stop)", highlight=False)
     uvicorn.run(web, host=host, port=port, log_level="warning")

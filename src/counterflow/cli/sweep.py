@@ -103,24 +103,30 @@ def sweep(
     exp = load_experiment(experiment)
     if exp.sampler in ("sobol", "morris"):
         require_extra("analysis", "SALib")
-    st = Store.create(store, exp, exp.design())
-    done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
-    done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) * exp.replications
-    if not as_json:
-        err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
-                  f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
+    st = Store.create(store, exp, exp.design())  # takes the store's lock until the sweep ends
     try:
-        with open_executor(executor, workers, address) as ex, \
-                _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
-            report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
-    except KeyboardInterrupt:
-        err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
-                  "run the same command to finish the rest", highlight=False)
-        raise typer.Exit(130) from None
-    except BrokenProcessPool:
-        err.print(f"[bold red]error:[/] a worker process died; {len(st.done_chunks())} of {len(exp.chunks())} "
-                  "chunks are stored; run the same command to finish the rest", highlight=False)
-        raise typer.Exit(1) from None
+        for note in st.notes:
+            err.print(f"[yellow]note:[/] {note}", highlight=False)
+        done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
+        done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) \
+            * exp.replications
+        if not as_json:
+            err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
+                      f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
+        try:
+            with open_executor(executor, workers, address) as ex, \
+                    _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
+                report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
+                      "run the same command to finish the rest", highlight=False)
+            raise typer.Exit(130) from None
+        except BrokenProcessPool:
+            err.print(f"[bold red]error:[/] a worker process died; {len(st.done_chunks())} of {len(exp.chunks())} "
+                      "chunks are stored; run the same command to finish the rest", highlight=False)
+            raise typer.Exit(1) from None
+    finally:
+        st.unlock()
     from ..experiments.analysis import run_counts
 
     counts = run_counts(st)

@@ -33,7 +33,7 @@ from ..strategy import resolve_strategies
 from .spec import Experiment
 from .store import Store
 
-__all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS"]
+__all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS", "die_with_parent"]
 
 EXECUTORS = ("sequential", "local", "dask")
 
@@ -167,11 +167,16 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     max_pending: int | None = None,
     retry_errors: bool = False,
+    compact: bool = True,
 ) -> SweepReport:
     """Run every missing chunk of ``exp`` and write it to ``store``.
 
     Parameters
     ----------
+    store
+        A directory (opened with :meth:`Store.create`, which takes its lock
+        for the duration of the sweep), or a :class:`Store` from
+        :meth:`Store.create` (the caller releases its lock).
     executor
         Any :class:`concurrent.futures.Executor`; ``None`` runs in this process.
         The stored numbers are the same whatever the executor or worker count.
@@ -181,6 +186,8 @@ def run_sweep(
         Chunks in flight at once (default: all).
     retry_errors
         Run again the chunks holding failed runs (each such chunk file is replaced whole).
+    compact
+        Once every chunk is stored, merge the runs files into one (see :meth:`Store.compact`).
 
     Returns
     -------
@@ -188,11 +195,26 @@ def run_sweep(
         Counts of runs in the experiment, already stored, run now and failed now.
     """
     design = exp.design()
-    st = store if isinstance(store, Store) else Store.create(store, exp, design)
+    owned = not isinstance(store, Store)
+    st = Store.create(store, exp, design) if owned else store
+    try:
+        if not st.locked:
+            st.lock()
+        return _sweep(exp, st, design, executor, progress, max_pending, retry_errors, compact)
+    finally:
+        if owned:
+            st.unlock()
+
+
+def _sweep(exp: Experiment, st: Store, design: np.ndarray, executor: Executor | None,
+           progress: Callable[[int], None] | None, max_pending: int | None, retry_errors: bool,
+           compact: bool) -> SweepReport:
     chunks = exp.chunks()
     done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
     per_sample = len(exp.strategies) * exp.replications
     todo = [(i, c) for i, c in enumerate(chunks) if i not in done]
+    if todo and any(st.runs_dir.glob("compact-*.parquet")):
+        st.expand()  # chunks to run again live in a compacted file: give every chunk its own file again
     skipped = exp.n_runs - sum(len(c) for _, c in todo) * per_sample
     t0 = time.perf_counter()
     ran = failed = 0
@@ -228,7 +250,60 @@ def run_sweep(
         finally:
             for fut in pending:
                 fut.cancel()
+    if compact and len(st.done_chunks()) == len(chunks):
+        st.compact()
     return SweepReport(str(st.path), exp.n_runs, skipped, ran, failed, time.perf_counter() - t0)
+
+
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, killed but not yet reaped, counts as gone)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def die_with_parent(main_pid: int | None = None) -> None:
+    """In a worker process: end when the process that started the work (``main_pid``) ends.
+
+    Pool workers are forked by a ``forkserver``, which lives as long as any
+    worker does, so a killed sweep would leave its workers computing their
+    chunks. Each worker therefore watches the main process from a thread
+    (every 0.2 s) and kills itself when it is gone; on Linux the kernel also
+    kills it if the fork server dies (``PR_SET_PDEATHSIG``).
+    """
+    import os
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if main_pid is None:
+        return
+    if not _alive(main_pid):
+        os._exit(1)
+
+    def watch() -> None:
+        while _alive(main_pid):
+            time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True, name="counterflow-watchdog").start()
 
 
 @contextmanager
@@ -249,7 +324,8 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
 
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["counterflow.experiments.execute"])
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx,
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             try:
                 yield pool
             except BaseException:

@@ -2,30 +2,47 @@
 
 Layout of a store directory::
 
-    STORE/metadata.json        the experiment (file text and parsed form), design, seeds, package version
+    STORE/metadata.json        the experiment (file text and parsed form), design, seeds, package version,
+                               its fingerprint and the store's own id
     STORE/samples.parquet      one row per sampled point: sample, then one column per uncertainty path
     STORE/runs/chunk-NNNNNN.parquet    one row per run: sample, strategy, replication, seed, status,
                                        error, traceback, the sampled values, the outcomes
+    STORE/runs/compact-NNNNNN-MMMMMM.parquet   the runs of chunks NNNNNN..MMMMMM in one file (after the sweep)
     STORE/steps/chunk-NNNNNN.parquet   one row per run and step: sample, strategy, replication, step, series
+    STORE/.lock                the sweep writing the store (process id, host, start time)
+    STORE/damaged/             chunk files that could not be read, moved aside (their runs were run again)
 
 A chunk holds every strategy and replication of a few consecutive samples.
-Each file is written under a temporary name and renamed into place
-(``os.replace``), and a chunk's runs file is written last, so a chunk is
-either wholly in the store or not at all: resuming runs only the chunks
-whose runs file is missing.
+Every chunk file carries, in its Parquet key-value metadata, the
+experiment's fingerprint, the store's id, and the chunk(s) it holds with
+the id of the write that made them. A sweep holds an exclusive lock on the
+store while it writes (``flock`` on ``.lock``, released by the system when
+the process dies, so a killed sweep's lock is taken over). Each file is
+written under a temporary name, flushed to disk (``fsync``) and renamed
+into place (``os.replace``); a chunk's steps file is written before its runs
+file, which commits the chunk: the steps of a chunk count only when the
+runs file names the same write, so a reader sees a chunk's runs and steps
+together or not at all. Resuming checks every chunk: one from another store
+or experiment is refused, one that cannot be read is reported, moved to
+``damaged/`` and run again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
+import secrets
+import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError
@@ -35,10 +52,20 @@ if TYPE_CHECKING:
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS"]
+__all__ = ["Store", "KEYS", "StoreCheck"]
 
 KEYS = ("sample", "strategy", "replication")
-FORMAT = 1
+FORMAT = 2
+META_KEY = b"counterflow"
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -48,16 +75,66 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
-def _atomic_write_table(path: Path, table: pa.Table) -> None:
+def _atomic_write_table(path: Path, table: pa.Table, meta: dict | None = None) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    if meta is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               META_KEY: json.dumps(meta, sort_keys=True).encode()})
     pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def _sql_str(s: str | Path) -> str:
     return "'" + str(s).replace("'", "''") + "'"
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(_sql_str(p) for p in paths) + "]"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class StoreCheck:
+    """What a look at a store's chunk files found.
+
+    ``runs``/``steps`` map a chunk to the file holding it; ``damaged`` lists
+    ``(file, reason)`` of files that cannot be read, ``foreign`` those that
+    belong to another store or experiment, ``incomplete`` runs files whose
+    steps are missing (not committed: readers leave the chunk out),
+    ``leftover`` files no committed chunk uses (an interrupted write's steps,
+    a chunk file a compaction already holds).
+    """
+
+    runs: dict[int, Path] = field(default_factory=dict)
+    steps: dict[int, Path] = field(default_factory=dict)
+    writes: dict[int, str] = field(default_factory=dict)
+    damaged: list[tuple[Path, str]] = field(default_factory=list)
+    foreign: list[tuple[Path, str]] = field(default_factory=list)
+    incomplete: list[tuple[Path, str]] = field(default_factory=list)
+    leftover: list[Path] = field(default_factory=list)
+
+    @property
+    def runs_files(self) -> list[Path]:
+        return sorted(set(self.runs.values()))
+
+    @property
+    def steps_files(self) -> list[Path]:
+        return sorted(set(self.steps.values()))
 
 
 class Store:
@@ -76,6 +153,81 @@ class Store:
         self.steps_dir = self.path / "steps"
         self.metadata_file = self.path / "metadata.json"
         self.samples_file = self.path / "samples.parquet"
+        self.lock_file = self.path / ".lock"
+        self.damaged_dir = self.path / "damaged"
+        self._lock_fd: int | None = None
+        self._meta: dict | None = None
+        #: what opening the store for a sweep found and did (a taken-over lock, chunks moved aside), for the user
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------- locking
+    @property
+    def locked(self) -> bool:
+        return self._lock_fd is not None
+
+    def lock(self) -> None:
+        """Take the store's exclusive write lock, or raise :class:`InputError` naming the sweep holding it.
+
+        The lock is an ``flock`` on ``.lock``: the system releases it when the
+        holder exits or is killed. The file keeps the holder's process id, so
+        a lock left by a killed sweep is reported as taken over.
+        """
+        if self._lock_fd is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            self.notes.append("this system has no flock: the store is not locked against a second sweep")
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = self._holder(fd)
+            os.close(fd)
+            who = (f"process {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}"
+                   if holder else "another process")
+            raise InputError(f"another sweep is writing this store ({who}); wait for it to finish or stop it, "
+                             "or use another --store directory", file=str(self.path)) from None
+        holder = self._holder(fd)
+        if holder:
+            pid, host = holder.get("pid"), holder.get("host")
+            state = "no longer running" if host != socket.gethostname() or not isinstance(pid, int) \
+                or not _pid_alive(pid) else "still running but no longer holding it"
+            self.notes.append(f"took over the lock left by process {pid} on {host} ({state}); "
+                              "its unfinished chunks are run again")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                  "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}).encode(), 0)
+        os.fsync(fd)
+        self._lock_fd = fd
+
+    @staticmethod
+    def _holder(fd: int) -> dict:
+        try:
+            raw = os.pread(fd, 4096, 0)
+            return json.loads(raw) if raw.strip() else {}
+        except (OSError, ValueError):
+            return {"pid": "unknown", "host": "unknown"}
+
+    def unlock(self) -> None:
+        """Release the write lock (the lock file is emptied: nothing to take over)."""
+        if self._lock_fd is None:
+            return
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._lock_fd, 0)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.unlock()
 
     def __repr__(self) -> str:
         if not self.exists():
@@ -96,65 +248,122 @@ class Store:
 
     @classmethod
     def create(cls, path: str | Path, experiment: Experiment, design: np.ndarray) -> Store:
-        """Open ``path`` for ``experiment``: write its metadata, or check that it is the same experiment."""
+        """Open ``path`` to write ``experiment``: take the lock, then write its metadata or check every chunk.
+
+        Raises
+        ------
+        InputError
+            When another sweep holds the store; when it holds another
+            experiment, chunks but no metadata, or chunks of another store.
+        """
         from .. import __version__
 
         store = cls(path)
         if store.path.exists() and not store.path.is_dir():
             raise InputError("exists and is not a directory", file=str(store.path))
-        if store.exists():
-            meta = store.metadata()
-            if meta.get("fingerprint") != experiment.fingerprint():
-                raise InputError(
-                    f"holds a different experiment ({meta.get('source') or 'unknown file'}); "
-                    "resume only with the same experiment file, or use a new --store directory",
-                    file=str(store.path))
-            store.clean_temporary()
-            return store
-        store.runs_dir.mkdir(parents=True, exist_ok=True)
-        store.steps_dir.mkdir(parents=True, exist_ok=True)
-        samples = pd.DataFrame(design, columns=experiment.names)
-        samples.insert(0, "sample", np.arange(len(design), dtype=np.int64))
-        _atomic_write_table(store.samples_file, pa.Table.from_pandas(samples, preserve_index=False))
-        meta = {
-            "format": FORMAT,
-            "package": "counterflow",
-            "package_version": __version__,
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "source": experiment.source,
-            "fingerprint": experiment.fingerprint(),
-            "experiment_file": experiment.text,
-            "experiment": experiment.raw,
-            "scenario": experiment.scenario_doc.get("name"),
-            "scenario_doc": experiment.scenario_doc,
-            "strategies": list(experiment.strategies),
-            "uncertainties": [u.__dict__ for u in experiment.uncertainties],
-            "sampler": experiment.sampler,
-            "samples": experiment.samples,
-            "levels": experiment.levels,
-            "n_points": experiment.n_points,
-            "replications": experiment.replications,
-            "seed": experiment.seed,
-            "seeds": experiment.seed_rule,
-            "outcomes": list(experiment.outcomes),
-            "kept_outcomes": list(experiment.kept_outcomes),
-            "steps": experiment.steps,
-            "chunk_samples": experiment.chunk_samples,
-            "n_chunks": len(experiment.chunks()),
-            "n_runs": experiment.n_runs,
-            "design": samples.drop(columns="sample").to_numpy().tolist(),
-        }
-        _atomic_write_bytes(store.metadata_file, json.dumps(meta, indent=1, default=str).encode())
+        store.lock()
+        try:
+            if store.exists():
+                store._resume(experiment)
+                return store
+            chunks = [p for d in (store.runs_dir, store.steps_dir) if d.is_dir() for p in d.glob("*.parquet")]
+            if chunks:
+                raise InputError(f"holds {len(chunks)} chunk files but no metadata.json, so nothing says which "
+                                 "experiment made them; it cannot be resumed. Use a new --store directory "
+                                 "(or restore metadata.json)", file=str(store.path))
+            store.runs_dir.mkdir(parents=True, exist_ok=True)
+            store.steps_dir.mkdir(parents=True, exist_ok=True)
+            samples = pd.DataFrame(design, columns=experiment.names)
+            samples.insert(0, "sample", np.arange(len(design), dtype=np.int64))
+            _atomic_write_table(store.samples_file, pa.Table.from_pandas(samples, preserve_index=False))
+            meta = {
+                "format": FORMAT,
+                "package": "counterflow",
+                "package_version": __version__,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "store_id": secrets.token_hex(8),
+                "source": experiment.source,
+                "fingerprint": experiment.fingerprint(),
+                "experiment_file": experiment.text,
+                "experiment": experiment.raw,
+                "scenario": experiment.scenario_doc.get("name"),
+                "scenario_doc": experiment.scenario_doc,
+                "strategies": list(experiment.strategies),
+                "uncertainties": [u.__dict__ for u in experiment.uncertainties],
+                "sampler": experiment.sampler,
+                "samples": experiment.samples,
+                "levels": experiment.levels,
+                "n_points": experiment.n_points,
+                "replications": experiment.replications,
+                "seed": experiment.seed,
+                "seeds": experiment.seed_rule,
+                "outcomes": list(experiment.outcomes),
+                "kept_outcomes": list(experiment.kept_outcomes),
+                "steps": experiment.steps,
+                "store_steps": experiment.store_steps,
+                "chunk_samples": experiment.chunk_samples,
+                "n_chunks": len(experiment.chunks()),
+                "n_runs": experiment.n_runs,
+                "design": samples.drop(columns="sample").to_numpy().tolist(),
+            }
+            _atomic_write_bytes(store.metadata_file, json.dumps(meta, indent=1, default=str).encode())
+            store._meta = None
+        except BaseException:
+            store.unlock()
+            raise
         return store
+
+    def _resume(self, experiment: Experiment) -> None:
+        meta = self.metadata()
+        if meta.get("fingerprint") != experiment.fingerprint():
+            raise InputError(
+                f"holds a different experiment ({meta.get('source') or 'unknown file'}); "
+                "resume only with the same experiment file, or use a new --store directory",
+                file=str(self.path))
+        if meta.get("format", 1) < FORMAT or not meta.get("store_id"):
+            raise InputError(f"was written by an older counterflow (store format {meta.get('format', 1)}) whose "
+                             "chunks cannot be checked; analyse it as it is, or use a new --store directory "
+                             "to run the experiment again", file=str(self.path))
+        self.clean_temporary()
+        check = self.check(full=True)
+        if check.foreign:
+            files = "; ".join(f"{p.relative_to(self.path)}: {why}" for p, why in check.foreign[:5])
+            raise InputError(f"holds chunk files that do not belong to it ({files}); they were copied in from "
+                             "another store or experiment. Remove them, or use a new --store directory",
+                             file=str(self.path))
+        for p, why in check.damaged + check.incomplete:
+            self._move_aside(p)
+            self.notes.append(f"{p.relative_to(self.path)} cannot be used ({why}); moved to damaged/, "
+                              "its runs are run again")
+        for p in check.leftover:
+            p.unlink(missing_ok=True)
+
+    def _move_aside(self, path: Path) -> None:
+        self.damaged_dir.mkdir(exist_ok=True)
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+        target = self.damaged_dir / f"{path.parent.name}-{path.stem}-{stamp}-{secrets.token_hex(2)}{path.suffix}"
+        os.replace(path, target)
 
     def chunk_name(self, chunk: int) -> str:
         return f"chunk-{chunk:06d}.parquet"
 
+    def _chunk_meta(self, kind: str, chunks: dict[int, str]) -> dict:
+        meta = self.metadata()
+        return {"format": FORMAT, "kind": kind, "fingerprint": meta["fingerprint"], "store_id": meta["store_id"],
+                "chunks": {str(k): v for k, v in chunks.items()}}
+
     def write_chunk(self, chunk: int, runs: pa.Table, steps: pa.Table | None) -> None:
-        """Write one chunk atomically: its steps first, then its runs (the commit)."""
+        """Write one chunk: its steps, then its runs (the commit), both marked with one write id."""
+        if not self.locked:
+            raise RuntimeError("write_chunk needs the store's lock (open it with Store.create)")
+        write = secrets.token_hex(8)
         if steps is not None:
-            _atomic_write_table(self.steps_dir / self.chunk_name(chunk), steps)
-        _atomic_write_table(self.runs_dir / self.chunk_name(chunk), runs)
+            _atomic_write_table(self.steps_dir / self.chunk_name(chunk), steps,
+                                self._chunk_meta("steps", {chunk: write}))
+        else:  # a chunk without steps (every run failed): no older steps file may pair with it
+            (self.steps_dir / self.chunk_name(chunk)).unlink(missing_ok=True)
+        _atomic_write_table(self.runs_dir / self.chunk_name(chunk), runs,
+                            self._chunk_meta("runs", {chunk: write}) | {"steps": steps is not None})
 
     def clean_temporary(self) -> None:
         """Remove half-written files left by an interrupted sweep."""
@@ -162,43 +371,192 @@ class Store:
             for p in d.glob(".*.tmp-*"):
                 p.unlink(missing_ok=True)
 
+    def compact(self) -> int:
+        """Merge the runs files of all chunks into one file (the store keeps its chunk map; resume still works).
+
+        Returns the number of files merged (0 when there was nothing to merge).
+        """
+        if not self.locked:
+            raise RuntimeError("compact needs the store's lock (open it with Store.create)")
+        check = self.check()
+        singles = [p for p in check.runs_files if p.name.startswith("chunk-")]
+        if len(check.runs_files) < 2 or not singles:
+            return 0
+        files = check.runs_files
+        tables = [pq.read_table(f).replace_schema_metadata(None) for f in files]
+        writes = {k: check.writes[k] for k in check.runs}
+        table = pa.concat_tables(tables, promote_options="none")
+        table = table.sort_by([("sample", "ascending")])
+        first, last = min(check.runs), max(check.runs)
+        target = self.runs_dir / f"compact-{first:06d}-{last:06d}.parquet"
+        meta = self._chunk_meta("runs", dict(sorted(writes.items())))
+        meta["steps"] = {str(k): k in check.steps for k in sorted(check.runs)}
+        _atomic_write_table(target, table, meta)
+        for f in files:
+            if f != target:
+                f.unlink(missing_ok=True)
+        _fsync_dir(self.runs_dir)
+        return len(files)
+
+    def expand(self) -> None:
+        """Split compacted runs files back into one file per chunk (before chunks in them are run again)."""
+        meta = self.metadata()
+        k = meta["chunk_samples"]
+        for f in sorted(self.runs_dir.glob("compact-*.parquet")):
+            cm = self._file_meta(f)
+            table = pq.read_table(f).replace_schema_metadata(None)
+            chunk_of = pa.array(np.asarray(table.column("sample").to_numpy()) // k)
+            steps = cm.get("steps", {})
+            for key, write in cm["chunks"].items():
+                c = int(key)
+                part = table.filter(pc.equal(chunk_of, c))
+                single = {"format": FORMAT, "kind": "runs", "fingerprint": cm["fingerprint"],
+                          "store_id": cm["store_id"], "chunks": {key: write}, "steps": bool(steps.get(key, False))}
+                _atomic_write_table(self.runs_dir / self.chunk_name(c), part, single)
+            f.unlink()
+
+    # ------------------------------------------------------------- checking
+    @staticmethod
+    def _file_meta(path: Path) -> dict:
+        md = pq.read_schema(path).metadata or {}
+        raw = md.get(META_KEY)
+        return json.loads(raw) if raw else {}
+
+    def check(self, full: bool = False) -> StoreCheck:
+        """Look at every chunk file: which chunks are committed, and what is damaged, foreign or left over.
+
+        ``full`` reads every file whole (at resume); otherwise only the Parquet footers.
+        """
+        meta = self.metadata()
+        out = StoreCheck()
+        legacy = meta.get("format", 1) < FORMAT
+        fp, sid = meta.get("fingerprint"), meta.get("store_id")
+        n_chunks = meta.get("n_chunks")
+        files: dict[str, list[tuple[Path, dict]]] = {"runs": [], "steps": []}
+        for kind, d in (("runs", self.runs_dir), ("steps", self.steps_dir)):
+            if not d.is_dir():
+                continue
+            for f in sorted(d.glob("*.parquet")):
+                if not (f.name.startswith("chunk-") or (kind == "runs" and f.name.startswith("compact-"))):
+                    continue
+                try:
+                    cm = self._file_meta(f)
+                    if full:
+                        pq.read_table(f)
+                except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+                    out.damaged.append((f, f"cannot be read: {type(exc).__name__}: {str(exc)[:120]}"))
+                    continue
+                if legacy:
+                    c = int(f.stem.split("-")[1])
+                    cm = {"chunks": {str(c): "legacy"}, "steps": True}
+                else:
+                    why = None
+                    if not cm:
+                        why = "it carries no counterflow chunk metadata"
+                    elif cm.get("fingerprint") != fp:
+                        why = f"it was written for another experiment (fingerprint {cm.get('fingerprint')}, " \
+                              f"this store's is {fp})"
+                    elif cm.get("store_id") != sid:
+                        why = f"it was written by another store (id {cm.get('store_id')}, this store's is {sid})"
+                    elif cm.get("kind") != kind:
+                        why = f"it is a {cm.get('kind')} file"
+                    else:
+                        chunks = [int(c) for c in cm.get("chunks", {})]
+                        if f.name.startswith("chunk-") and chunks != [int(f.stem.split("-")[1])]:
+                            why = f"it holds chunk {chunks} under another chunk's name"
+                        elif n_chunks is not None and any(not 0 <= c < n_chunks for c in chunks):
+                            why = "it holds a chunk this experiment does not have"
+                    if why:
+                        out.foreign.append((f, why))
+                        continue
+                files[kind].append((f, cm))
+        # runs: a compacted file wins over single chunk files holding the same write (an interrupted compaction)
+        runs_files = sorted(files["runs"], key=lambda x: (not x[0].name.startswith("compact-"), x[0].name))
+        needs_steps: dict[int, bool] = {}
+        for f, cm in runs_files:
+            steps_flag = cm.get("steps", True)
+            chunks = {int(key): write for key, write in cm["chunks"].items()}
+            if any(c in out.runs for c in chunks):
+                out.leftover.append(f)
+                continue
+            for c, write in chunks.items():
+                out.runs[c] = f
+                out.writes[c] = write
+                needs_steps[c] = bool(steps_flag.get(str(c), True) if isinstance(steps_flag, dict) else steps_flag)
+        for f, cm in files["steps"]:
+            (key, write), = cm["chunks"].items()
+            c = int(key)
+            if c in out.runs and (legacy or out.writes[c] == write):
+                out.steps[c] = f
+            else:  # an interrupted write's steps, or steps replaced without their runs
+                out.leftover.append(f)
+        if meta.get("store_steps", True):
+            lost = sorted(c for c in out.runs if needs_steps.get(c) and c not in out.steps)
+            for f in sorted({out.runs[c] for c in lost}):
+                why = "its steps file is missing or from another write"
+                if f.name.startswith("compact-"):
+                    cs = sorted(c for c in lost if out.runs[c] == f)
+                    out.damaged.append((f, f"the steps file of chunk {cs[0]} is missing or from another write"))
+                else:
+                    out.incomplete.append((f, why))
+            for c in lost:
+                del out.runs[c]
+        return out
+
     def done_chunks(self) -> set[int]:
-        """Chunks whose runs file is in the store."""
-        return {int(p.stem.split("-")[1]) for p in self.runs_dir.glob("chunk-*.parquet")}
+        """Chunks whose runs (and steps) are committed in the store."""
+        return set(self.check().runs)
 
     def failed_chunks(self) -> set[int]:
         """Chunks holding at least one run with status 'error'."""
-        if not any(self.runs_dir.glob("chunk-*.parquet")):
+        check = self.check()
+        if not check.runs:
             return set()
         import duckdb
 
+        k = self.metadata()["chunk_samples"]
         rows = duckdb.connect().execute(
-            f"SELECT DISTINCT filename FROM read_parquet({self._files('runs')}, filename = true) "
-            "WHERE status <> 'ok'").fetchall()
-        return {int(Path(r[0]).stem.split("-")[1]) for r in rows}
+            f"SELECT DISTINCT sample FROM read_parquet({_sql_list(check.runs_files)}) WHERE status <> 'ok'").fetchall()
+        return {int(r[0]) // k for r in rows} & set(check.runs)
 
     # ------------------------------------------------------------- reading
     def metadata(self) -> dict:
+        if self._meta is not None:
+            return self._meta
         if not self.exists():
             raise InputError("is not a sweep store (no metadata.json); run `counterflow sweep` first",
                              file=str(self.path))
-        return json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        try:
+            meta = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict) or "fingerprint" not in meta:
+                raise ValueError("not a store's metadata")
+        except (OSError, ValueError) as exc:
+            raise InputError(f"its metadata.json cannot be read ({type(exc).__name__}: {exc}); the store "
+                             "cannot be used", file=str(self.path)) from None
+        self._meta = meta
+        return meta
 
-    def _files(self, kind: str) -> str:
-        d = self.runs_dir if kind == "runs" else self.steps_dir
-        if not any(d.glob("chunk-*.parquet")):
-            raise InputError(f"holds no {kind} yet", file=str(self.path))
-        return _sql_str(d / "chunk-*.parquet")
+    def _readable(self) -> StoreCheck:
+        check = self.check()
+        problems = check.damaged + check.foreign
+        if problems:
+            files = "; ".join(f"{p.relative_to(self.path)} {why}" for p, why in problems[:5])
+            raise InputError(f"has chunk files that cannot be used: {files}. Run the same `counterflow sweep` "
+                             "command again: it moves damaged chunks aside and runs them again (files from "
+                             "another store must be removed)", file=str(self.path))
+        if not check.runs:
+            raise InputError("holds no runs yet", file=str(self.path))
+        return check
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with views ``runs``, ``steps`` (if stored) and ``samples``."""
         import duckdb
 
-        self.metadata()
+        check = self._readable()
         con = duckdb.connect()
-        con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({self._files('runs')})")
-        if any(self.steps_dir.glob("chunk-*.parquet")):
-            con.execute(f"CREATE VIEW steps AS SELECT * FROM read_parquet({self._files('steps')})")
+        con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({_sql_list(check.runs_files)})")
+        if check.steps:
+            con.execute(f"CREATE VIEW steps AS SELECT * FROM read_parquet({_sql_list(check.steps_files)})")
         con.execute(f"CREATE VIEW samples AS SELECT * FROM read_parquet({_sql_str(self.samples_file)})")
         return con
 

@@ -233,7 +233,15 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
                 continue
             child = tuple(sorted(plan + (int(kids[j]),)))
             stack.append((float(bounds[j]), child, spent + float(icost[kids[j]])))
-    open_bound = max((b for b, _, _ in stack if not prunes(b, best_value)), default=-math.inf)
+    open_bound = -math.inf
+    for b, plan, spent in stack:  # re-bound the open nodes with the final pool (it only tightens)
+        if prunes(b, best_value) or b <= open_bound:
+            continue
+        if pool.rows():
+            idx = np.array(plan, dtype=np.int64)
+            b = min(b, float(np.min(pool.at(idx) + pool.extra(idx, count(budget - spent)))))
+        if not prunes(b, best_value):
+            open_bound = max(open_bound, b)
     bound = best_value if status == "optimal" else max(best_value, open_bound)
     if status == "time_limit" and bound <= best_value + (eps if integral else 1e-9):
         status = "optimal"

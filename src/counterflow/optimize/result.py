@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .graph import Arcs, InterdictionNetwork
+from .graph import MAX_VALUE, Arcs, InterdictionNetwork
 
 __all__ = ["InterdictionResult", "check_budget", "plan_items", "make_result"]
 
@@ -78,8 +78,8 @@ def check_budget(budget: float) -> float:
         b = float(budget)
     except (TypeError, ValueError):
         raise InputError(f"budget must be a number, got {budget!r}", path="budget") from None
-    if math.isnan(b) or b < 0:
-        raise InputError(f"budget must be >= 0, got {budget!r}", path="budget")
+    if not math.isfinite(b) or b < 0 or b > MAX_VALUE:
+        raise InputError(f"budget must be a finite number in [0, {MAX_VALUE:g}], got {budget!r}", path="budget")
     return b
 
 

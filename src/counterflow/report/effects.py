@@ -68,7 +68,8 @@ def _paired(results: Results, name: str, attr: str) -> tuple[np.ndarray, np.ndar
 
 def _effect(own: np.ndarray, base: np.ndarray, scale: float) -> dict:
     mean, lo, hi = t_interval((own - base) / scale)
-    clear = (lo > 0) | (hi < 0)
+    # one replication gives no interval: nothing is called clear
+    clear = ((lo > 0) | (hi < 0)) if own.shape[0] > 1 else np.zeros(mean.shape, dtype=bool)
     return {"level": own.mean(axis=0) / scale, "baseline": base.mean(axis=0) / scale,
             "diff": mean, "lo": lo, "hi": hi, "clear": clear}
 

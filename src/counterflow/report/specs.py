@@ -125,7 +125,7 @@ def time_spec(effects: dict, key: str, order: Sequence[str], colours: dict[str, 
                  "encoding": {"y": {"field": "diff", "type": "quantitative"}, "color": colour,
                               "tooltip": [{"field": "strategy", "title": "Strategy"},
                                           {"field": "step", "title": Step},
-                                          {"field": "text", "title": f"change ({unit}), 95 % interval"}]}},
+                                          {"field": "text", "title": f"change ({unit}): mean [95 % interval]"}]}},
                 {"mark": {"type": "rule", "color": "#222", "strokeDash": [4, 3]},
                  "encoding": {"y": {"datum": 0}}},
             ],
@@ -183,8 +183,10 @@ def _outlines(bbox) -> dict:
 
 
 def _mercator_y(lat: np.ndarray) -> np.ndarray:
-    return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+    return np.log(np.tan(np.pi / 4 + np.radians(np.clip(lat, -85.0, 85.0)) / 2))
 
+
+MAX_EDGES, MAX_NODES, MAX_LABELS = 600, 400, 60  # what a map draws at most (large generated networks)
 
 _PLACEMENTS = {  # where a label goes relative to its point: (align, dx, dy, box offset in px)
     "right": ("left", 9, 4, (9, -8)),
@@ -204,13 +206,15 @@ def _place_labels(nodes: list[dict], bbox, width: int, height: int) -> list[list
     y0, y1 = _mercator_y(np.array([lat0, lat1]))
     rank = {"market": 1, "hub": 2, "production site": 3}
     order = sorted((n for n in nodes if n["label"]), key=lambda n: (0 if n["struck"] else rank.get(n["kind"], 4)))
-    pts = [((n["lon"] - lon0) / (lon1 - lon0) * width,
-            (y1 - _mercator_y(np.array([n["lat"]]))[0]) / (y1 - y0) * height) for n in nodes]
-    boxes = [(x - 5, y - 5, x + 5, y + 5) for x, y in pts]  # the points themselves
+    def px(n):
+        return ((n["lon"] - lon0) / (lon1 - lon0) * width,
+                (y1 - _mercator_y(np.array([n["lat"]]))[0]) / (y1 - y0) * height)
+
+    boxes = [(x - 5, y - 5, x + 5, y + 5) for x, y in map(px, nodes)]  # the points themselves
     chosen: dict[tuple[str, bool], list[dict]] = {}
     n_points = len(boxes)
-    for n in order:
-        x, y = pts[nodes.index(n)]
+    for n in order[:MAX_LABELS]:
+        x, y = px(n)
         w, h = 6.9 * len(n["label"]), 15
         # struck sites may cover other points' markers when nothing else is free (never other labels)
         for skip in ((0, n_points) if n["struck"] else (0,)):
@@ -274,7 +278,9 @@ def map_notes(effect: dict, names: dict[str, str], runs: int) -> list[str]:
                      + ("" if not clear else " through strikes") + ".")
     elif missed:
         notes.append("Missed in every run: " + ", ".join(names.get(n, n) for n in missed) + ".")
-    if not clear:
+    if runs < 2:
+        notes.append("One run gives no interval, so no change is called clear: run at least 2 (20 by default).")
+    elif not clear:
         notes.append(f"No route and no place carries clearly more or less than with no action "
                      f"(every 95 % interval over {runs} runs contains 0).")
     return notes
@@ -294,7 +300,8 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
     kinds = {n.id: n.kind for n in scenario.nodes}
     lon, lat = np.asarray(net.lon, float), np.asarray(net.lat, float)
     pad = 3.0
-    bbox = (float(lon.min()) - pad, float(lat.min()) - pad, float(lon.max()) + pad, float(lat.max()) + pad)
+    bbox = (max(float(lon.min()) - pad, -180.0), max(float(lat.min()) - pad, -85.0),
+            min(float(lon.max()) + pad, 180.0), min(float(lat.max()) + pad, 85.0))
     ys = _mercator_y(np.array([bbox[1], bbox[3]]))
     height = int(np.clip(width * (ys[1] - ys[0]) / np.radians(bbox[2] - bbox[0]), 260, 900))
     unit = f"kg per {step}"
@@ -303,8 +310,16 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
     vmax = float(max(np.abs(ed["diff"][ed["clear"]]).max(initial=0.0),
                      np.abs(nd["diff"][nd["clear"]]).max(initial=0.0), 1.0))
     modes = [e.mode for e in scenario.edges] if len(scenario.edges) == net.n_edges else ["" for _ in range(net.n_edges)]
+    # on large networks: every route that changed clearly, then the busiest others, at most MAX_EDGES
+    rank = np.lexsort((-ed["level"], ~ed["clear"]))
+    shown_edges = np.sort(rank[:MAX_EDGES])
+    struck = effect["strikes"]
+    keep_node = nd["clear"] | np.isin(np.asarray(net.node_ids), list(struck)) | \
+        np.array([kinds.get(i, "transit") != "transit" for i in net.node_ids])
+    if keep_node.sum() < MAX_NODES:
+        keep_node[np.argsort(-nd["level"], kind="stable")[:MAX_NODES - int(keep_node.sum())]] = True
     edges = []
-    for k in range(net.n_edges):
+    for k in shown_edges:
         a, b = int(net.edge_src[k]), int(net.edge_dst[k])
         ia, ib = net.node_ids[a], net.node_ids[b]
         edges.append({
@@ -314,9 +329,9 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
             "with": fmt(float(ed["level"][k])), "without": fmt(float(ed["baseline"][k])),
             "change": delta(ed["diff"][k], ed["lo"][k], ed["hi"][k]),
         })
-    struck = effect["strikes"]
     nodes = []
-    for i, ident in enumerate(net.node_ids):
+    for i in np.flatnonzero(keep_node):
+        ident = net.node_ids[i]
         kind = kinds.get(ident, "transit")
         label = ""
         if ident in struck:
@@ -329,20 +344,20 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
             "with": fmt(float(nd["level"][i])), "without": fmt(float(nd["baseline"][i])),
             "change": delta(nd["diff"][i], nd["lo"][i], nd["hi"][i]),
         })
-    tip_e = [{"field": "route", "title": "Route"}, {"field": "with", "title": f"with the strategy ({unit})"},
-             {"field": "without", "title": f"no action ({unit})"},
-             {"field": "change", "title": "change, 95 % interval"}]
+    tip_e = [{"field": "route", "title": "Route"}, {"field": "with", "title": f"with the strategy ({unit}, mean)"},
+             {"field": "without", "title": f"no action ({unit}, mean)"},
+             {"field": "change", "title": "change: mean [95 % interval]"}]
     tip_n = [{"field": "name", "title": "Place"}, {"field": "kind", "title": "Kind"},
-             {"field": "with", "title": f"throughput with the strategy ({unit})"},
-             {"field": "without", "title": f"no action ({unit})"},
-             {"field": "change", "title": "change, 95 % interval"}]
+             {"field": "with", "title": f"throughput with the strategy ({unit}, mean)"},
+             {"field": "without", "title": f"no action ({unit}, mean)"},
+             {"field": "change", "title": "change: mean [95 % interval]"}]
     colour = {"field": "diff", "type": "quantitative",
               "title": f"Change vs no action ({unit}; mean of {runs} paired runs)",
               "scale": {"type": "linear", "domain": [-vmax, vmax], "range": [LESS, "#f2f2f2", MORE],
                         "interpolate": "lab"},
               "legend": {"type": "gradient", "gradientLength": 220, "format": ",.0f"} if any_clear else None}
     max_level = float(max(ed["level"].max(initial=0.0), 1.0))
-    width_enc = {"field": "level", "type": "quantitative", "title": f"Flow with the strategy ({unit})",
+    width_enc = {"field": "level", "type": "quantitative", "title": f"Flow with the strategy ({unit}, mean of runs)",
                  "scale": {"domain": [0, max_level], "range": [0.6, 9]},
                  "legend": {"values": [round(max_level / 10), round(max_level / 2), round(max_level)],
                             "format": ",.0f", "symbolType": "stroke"}}
@@ -378,6 +393,9 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
     subtitle = [f"Colour: mean paired change in flow against no action over {runs} runs (blue less, red more); "
                 "grey: no clear change (the 95 % interval contains 0).",
                 f"Line width: mean flow with the strategy ({unit}). Stylised geography."]
+    if len(shown_edges) < net.n_edges or keep_node.sum() < net.n_nodes:
+        subtitle.append(f"Drawn: {len(shown_edges):,} of {net.n_edges:,} routes (every clear change, then the "
+                        f"busiest) and {int(keep_node.sum()):,} of {net.n_nodes:,} places.")
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json", "config": CONFIG,
         "title": {"text": f"{strategy}: where the flow changed", "subtitle": subtitle},

@@ -4,16 +4,26 @@ Clients send data only — scenario names, ids this server handed out, YAML
 scenario files, strategies as data in the strategy-file format — never file
 paths or code. Every problem with input is answered with a 4xx and
 ``{"error": {"code", "message", "field", "line", ...}}``.
+
+Requests that change state (POST, PUT, PATCH, DELETE) must carry the header
+``X-Counterflow: 1``, which the page's script sends and a form or a script
+on another site cannot (a browser sends a custom header cross-origin only
+after a preflight this server never approves); a request whose ``Origin``
+is another site is refused as well. Bodies are counted as they stream in
+and refused with 413 once over the limit, whatever ``Content-Length`` says.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import ipaddress
+import json
 import re
-import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -21,22 +31,128 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
 from ..errors import InputError
 from ..scenario import Scenario, builtin_scenarios, load_builtin
 from ..schema import Checker
 from ..strategy import Strategy, parse_strategy, resolve_strategies
-from ..yamlio import load_yaml_text
+from ..yamlio import check_document_size, load_yaml_text
 from .jobs import DOWNLOADS, ApiError, JobManager, Limits
 from .views import lever_catalog, scenario_view
 
-__all__ = ["create_app", "default_store", "STATIC_DIR"]
+__all__ = ["create_app", "default_store", "STATIC_DIR", "CLIENT_HEADER", "is_loopback_host"]
 
 STATIC_DIR = Path(__file__).with_name("static")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+()-]{0,59}$")
 _FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+#: The header every state-changing request must carry (the page's script sends it).
+CLIENT_HEADER = "X-Counterflow"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when a ``Host`` header value (with or without port) names this machine: localhost, 127.0.0.0/8, ::1.
+
+    >>> [is_loopback_host(h) for h in ("127.0.0.1:8000", "127.9.9.9", "[::1]:80", "localhost", "evil.example:80")]
+    [True, True, True, True, False]
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        name = host[1:host.find("]")] if "]" in host else host[1:]
+    elif host.count(":") == 1:
+        name = host.rsplit(":", 1)[0]
+    else:
+        name = host
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+async def _send_error(send, status: int, code: str, message: str) -> None:
+    body = json.dumps(ApiError(status, code, message).to_dict()).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestGuard:
+    """ASGI middleware: Host check (loopback), the client header and origin check, and the streamed body limit."""
+
+    def __init__(self, app, max_body: int, loopback_only: bool, allowed_hosts: list[str] | None) -> None:
+        self.app, self.max_body = app, max_body
+        self.loopback_only, self.allowed_hosts = loopback_only, allowed_hosts
+
+    def _host_ok(self, host: str) -> bool:
+        if self.loopback_only and not is_loopback_host(host):
+            return False
+        if self.allowed_hosts:
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            return name.lower() in {h.lower() for h in self.allowed_hosts} or "*" in self.allowed_hosts
+        return True
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        if not self._host_ok(host):
+            await _send_error(send, 400, "invalid_host", f"Host '{host[:100]}' is not served here; open the page "
+                              "at the address the server printed")
+            return
+        if scope["method"] not in _SAFE_METHODS:
+            origin = headers.get("origin")
+            if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower()):
+                await _send_error(send, 403, "cross_origin", "requests from another site are refused; use the "
+                                  "page this server serves")
+                return
+            if not headers.get(CLIENT_HEADER.lower()):
+                await _send_error(send, 403, "missing_header", f"requests that change anything need the header "
+                                  f"'{CLIENT_HEADER}: 1' (the page sends it; forms on other sites cannot)")
+                return
+        size = headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > self.max_body:
+            await _send_error(send, 413, "too_large", f"the request is {int(size):,} bytes; "
+                              f"the limit is {self.max_body:,}")
+            return
+        seen, over, started = 0, False, False
+
+        async def counted_receive():
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    over = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message) -> None:
+            nonlocal started
+            if over:  # the app's answer to a body cut short is replaced by the 413 below
+                return
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await _send_error(send, 413, "too_large", f"the request body is over the limit of "
+                              f"{self.max_body:,} bytes; it was refused after {seen:,} bytes")
 
 
 def default_store() -> Path:
@@ -80,7 +196,7 @@ def _input_error(exc: InputError, code: str = "invalid_input", **extra: Any) -> 
 
 
 def create_app(store: Path | str | None = None, limits: Limits | None = None,
-               allowed_hosts: list[str] | None = None) -> FastAPI:
+               allowed_hosts: list[str] | None = None, loopback_only: bool = False) -> FastAPI:
     """Build the app over a job store.
 
     Parameters
@@ -90,7 +206,10 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     limits
         Upload size, work per job and concurrent jobs (default :class:`Limits`).
     allowed_hosts
-        Host headers to accept (e.g. loopback names only when bound to loopback).
+        Host names to accept (any when not given).
+    loopback_only
+        Accept only Host headers naming this machine (localhost, 127.0.0.0/8,
+        ``[::1]``): a page elsewhere cannot reach the API through DNS rebinding.
 
     Examples
     --------
@@ -102,21 +221,20 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     """
     jobs = JobManager(store if store is not None else default_store(), limits)
     lim = jobs.limits
-    app = FastAPI(title="Counterflow", version=__version__,
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        jobs.prepare()
+        yield
+        jobs.close()
+
+    app = FastAPI(title="Counterflow", version=__version__, lifespan=lifespan,
                   description="Simulate illicit supply networks under counter-narcotics strategies and compare "
                               "them. Illustrative, stylised scenarios; harm and backlash are reported next to flow.")
     app.state.jobs = jobs
-    report_lock = threading.Lock()
-    if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > lim.max_upload_bytes + 65536:
-            return JSONResponse(ApiError(413, "too_large", f"the request is {int(size):,} bytes; "
-                                         f"the limit is {lim.max_upload_bytes:,}").to_dict(), status_code=413)
-        return await call_next(request)
+    # the multipart envelope of an upload may add a little to the file's own limit
+    app.add_middleware(RequestGuard, max_body=lim.max_upload_bytes + 65536, loopback_only=loopback_only,
+                       allowed_hosts=allowed_hosts)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -151,9 +269,26 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
                            field="scenario")
         if ref.scenario is not None:
             return _builtin(ref.scenario)
-        text, filename = jobs.read_upload(ref.upload)
-        data, lines = load_yaml_text(text, filename)
-        return Scenario.from_dict(data, file=filename, lines=lines)
+        return uploaded_scenario(ref.upload)[0]
+
+    parsed: dict[str, tuple[Scenario, str]] = {}  # the last uploads parsed, so a job does not parse its file again
+
+    def uploaded_scenario(ident: str) -> tuple[Scenario, str]:
+        if ident in parsed and jobs.has_upload(ident):
+            return parsed[ident]
+        text, filename = jobs.read_upload(ident)
+        try:
+            data, lines = load_yaml_text(text, filename)
+            sc = Scenario.from_dict(data, file=filename, lines=lines)
+        except InputError as exc:  # e.g. a file the current version no longer accepts
+            raise _input_error(exc) from None
+        remember(ident, sc, filename)
+        return sc, filename
+
+    def remember(ident: str, sc: Scenario, filename: str) -> None:
+        parsed[ident] = (sc, filename)
+        while len(parsed) > 8:
+            parsed.pop(next(iter(parsed)))
 
     def custom_strategy(sc: Scenario, raw: dict, index: int, taken: set[str]) -> Strategy:
         name = raw.get("name")
@@ -198,9 +333,10 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     def upload(file: UploadFile = File(...)) -> dict:
         filename = _FILENAME.sub("_", Path(file.filename or "upload.yaml").name)[:80] or "upload.yaml"
         raw = file.file.read(lim.max_upload_bytes + 1)
-        if len(raw) > lim.max_upload_bytes:
-            raise ApiError(413, "too_large", f"'{filename}' is larger than the limit of "
-                           f"{lim.max_upload_bytes:,} bytes", field="file")
+        try:  # the loader's own bound on a document's size (the body was already counted while it streamed)
+            check_document_size(raw, filename, lim.max_upload_bytes)
+        except InputError as exc:
+            raise ApiError(413, "too_large", str(exc), field="file", file=filename) from None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -212,13 +348,12 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         except InputError as exc:
             raise _input_error(exc) from None
         ident = jobs.save_upload(text, filename)
+        remember(ident, sc, filename)
         return {"upload": ident, "filename": filename, "scenario": scenario_view(sc)}
 
     @app.get("/api/uploads/{ident}", summary="A scenario uploaded earlier")
     def uploaded(ident: str) -> dict:
-        text, filename = jobs.read_upload(ident)
-        data, lines = load_yaml_text(text, filename)
-        sc = Scenario.from_dict(data, file=filename, lines=lines)
+        sc, filename = uploaded_scenario(ident)
         return {"upload": ident, "filename": filename, "scenario": scenario_view(sc)}
 
     @app.get("/api/levers", summary="Lever declarations (to build strategy forms)")
@@ -294,13 +429,17 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         if name not in DOWNLOADS:
             raise ApiError(404, "unknown_download", f"no download '{name}' "
                            f"(choose from {', '.join([*DOWNLOADS, 'report.html'])})")
-        return FileResponse(jobs.job_dir(job_id) / name, media_type=DOWNLOADS[name], filename=f"{stem}-{name}")
+        path = jobs.job_dir(job_id) / name
+        if not path.is_file():
+            raise ApiError(410, "damaged_job", f"job '{job_id}' lost its file {name}; delete the job and run it again")
+        return FileResponse(path, media_type=DOWNLOADS[name], filename=f"{stem}-{name}")
 
     def _report(job_id: str) -> Path:
         if importlib.util.find_spec("counterflow.report") is None:
             raise ApiError(503, "report_unavailable", "report module not available in this installation")
         path = jobs.job_dir(job_id) / "report.html"
-        with report_lock:
+        with jobs.files_lock:  # a delete waits for the report; a report never writes into a deleted job
+            jobs.finished(job_id)
             if not path.is_file():
                 write_report = importlib.import_module("counterflow.report").write_report
                 try:
@@ -308,6 +447,8 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
                     tmp = path.with_name("report.tmp.html")
                     written = Path(write_report(sc, res, tmp, strategies, figures_dir=path.with_name("report_figures")))
                     written.replace(path)
+                except ApiError:
+                    raise
                 except Exception as exc:  # noqa: BLE001 - answered as JSON, the server keeps running
                     raise ApiError(500, "report_failed", f"the report could not be written: "
                                    f"{type(exc).__name__}: {exc}") from exc

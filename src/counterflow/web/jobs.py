@@ -10,18 +10,23 @@ Layout of the store directory::
     jobs/<id>/runs.{csv,parquet}, steps.{csv,parquet}   downloads
     jobs/<id>/report.html      the HTML report, written on first request
 
-A job runs in a worker thread; the progress callback of
-:func:`~counterflow.runner.run_replications` checks the job's cancel flag
-after every replication and stops the run when it is set. Files are written
-to a temporary name and renamed, so a crash never leaves a half-written
-result, and a job found ``queued`` or ``running`` when the server starts
-again is marked ``interrupted`` (its request is kept and can be resubmitted).
+A job runs in its own process (forked from a ``forkserver`` that has the
+library imported), watched by a thread of the server: the process reports
+its progress over a pipe, and cancel or the job's time limit kill it
+(``SIGKILL``), which stops it even inside compiled code that holds the
+interpreter lock. The server itself never runs a simulation, so it keeps
+answering while jobs run. Files are written to a temporary name, flushed
+to disk and renamed, so a crash never leaves a half-written result; a job
+found ``queued`` or ``running`` when the server starts again is marked
+``interrupted`` (its request is kept and can be resubmitted), and a job
+whose ``job.json`` cannot be read is listed as ``damaged`` with the reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import pickle
 import re
@@ -29,20 +34,22 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..experiments.execute import die_with_parent
 from ..runner import Results, run_replications
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy, parse_strategy
 from .views import clean, results_view
 
-__all__ = ["ApiError", "Limits", "JobManager", "JobCancelled", "ACTIVE", "DOWNLOADS", "valid_id"]
+__all__ = ["ApiError", "Limits", "JobManager", "ACTIVE", "DOWNLOADS", "valid_id"]
 
 ACTIVE = ("queued", "running")
+#: Finished states (``damaged``: the job file could not be read; the job can only be deleted).
+FINAL = ("done", "failed", "cancelled", "interrupted", "damaged")
 DOWNLOADS = {"runs.csv": "text/csv", "steps.csv": "text/csv",
              "runs.parquet": "application/vnd.apache.parquet",
              "steps.parquet": "application/vnd.apache.parquet"}
@@ -65,16 +72,13 @@ class ApiError(Exception):
         return {"error": {"code": self.code, "message": self.message, **clean(self.extra)}}
 
 
-class JobCancelled(Exception):
-    """Raised inside a worker when its job was cancelled."""
-
-
 @dataclass(frozen=True)
 class Limits:
     """What one client may ask of the server.
 
     ``max_run_steps`` bounds runs x steps x strategies of one job (the work
-    it asks for, in simulated steps).
+    it asks for, in simulated steps); ``max_job_seconds`` is the wall time
+    after which a job's process is killed and the job reported as failed.
     """
 
     max_upload_bytes: int = 1_000_000
@@ -84,12 +88,67 @@ class Limits:
     max_active_jobs: int = 2
     max_strategies: int = 8
     max_levers: int = 20
+    max_job_seconds: float = 1800.0
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+_CONTEXT = None
+
+
+def process_context():
+    """The ``forkserver`` context shared by job processes (and sweeps): the library is imported once in the server."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        methods = multiprocessing.get_all_start_methods()
+        _CONTEXT = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if _CONTEXT.get_start_method() == "forkserver":
+            _CONTEXT.set_forkserver_preload(["counterflow.web.jobs", "pyarrow.parquet", "counterflow.web.warm"])
+    return _CONTEXT
+
+
+def _job_main(conn, job_dir: str, scenario: Scenario, strategies: list[Strategy], req: dict,
+              server_pid: int) -> None:
+    """Body of a job process: run, map, save; report progress and the end over ``conn``."""
+    die_with_parent(server_pid)
+    try:
+        conn.send(("update", {"status": "running", "started": time.time(), "phase": "replications"}))
+        res = run_replications(scenario, strategies, runs=req["runs"], seed=req["seed"], steps=req["steps"],
+                               progress=lambda n: conn.send(("advance", n)), keep_steps=True, keep_flows=True)
+        conn.send(("update", {"phase": "saving"}))
+        write_results(Path(job_dir), scenario, strategies, res)
+        conn.send(("done", None))
+    except InputError as exc:
+        conn.send(("failed", exc.to_dict()))
+    except Exception as exc:  # noqa: BLE001 - reported as the job's error
+        conn.send(("failed", {"message": f"the run failed: {type(exc).__name__}: {exc}"}))
+    finally:
+        conn.close()
+
+
+def write_results(d: Path, scenario: Scenario, strategies: list[Strategy], res: Results) -> None:
+    """A finished job's files: downloads, scenario and strategies, results and the page's view."""
+    runs, steps = res.table(), res.steps()
+    for name, frame in (("runs", runs), ("steps", steps)):
+        for ext in ("parquet", "csv"):
+            tmp = d / f"{name}.{ext}.tmp{os.getpid()}"
+            if ext == "parquet":
+                frame.to_parquet(tmp, index=False)
+            else:
+                frame.to_csv(tmp, index=False)
+            os.replace(tmp, d / f"{name}.{ext}")
+    _write_atomic(d / "scenario.json", json.dumps(clean(scenario.to_dict())).encode())
+    _write_atomic(d / "strategies.json", json.dumps(clean([s.to_dict() for s in strategies])).encode())
+    _write_atomic(d / "results.pkl", pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
+    view = results_view(scenario, res, strategies)
+    _write_atomic(d / "view.json", json.dumps(clean(view), separators=(",", ":")).encode())
 
 
 class JobManager:
@@ -106,18 +165,29 @@ class JobManager:
         self._jobs: dict[str, dict] = {}
         self._cancel: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
+        self._procs: dict[str, Any] = {}
+        self._closing = False
+        #: held while a job's files are written or removed (report, delete), so neither sees the other half done
+        self.files_lock = threading.Lock()
         self._load()
 
     # ----------------------------------------------------------------- store
     def _load(self) -> None:
         for d in sorted(self.jobs_dir.iterdir()):
-            f = d / "job.json"
-            if not (valid_id(d.name) and f.is_file()):
+            if not (valid_id(d.name) and d.is_dir()):
                 continue
+            f = d / "job.json"
             try:
                 job = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                if not isinstance(job, dict) or job.get("id") != d.name or job.get("status") not in ACTIVE + FINAL:
+                    raise ValueError("it is not a job record of this directory")
+            except (OSError, ValueError) as exc:
+                reason = "is missing" if not f.exists() else f"cannot be read ({type(exc).__name__}: {exc})"
+                self._jobs[d.name] = self._damaged(d, f"this job's file job.json {reason}; "
+                                                      "its results cannot be shown: delete the job")
                 continue
+            for key, default in (("created", 0.0), ("strategies", []), ("done", 0), ("total", 0), ("error", None)):
+                job.setdefault(key, default)
             if job.get("status") in ACTIVE:
                 job["status"] = "interrupted"
                 job["error"] = {"message": "the server stopped before this job finished; start it again"}
@@ -125,9 +195,20 @@ class JobManager:
                 self._save(job)
             self._jobs[job["id"]] = job
 
+    @staticmethod
+    def _damaged(d: Path, message: str) -> dict:
+        try:
+            created = d.stat().st_mtime
+        except OSError:
+            created = 0.0
+        return {"id": d.name, "status": "damaged", "created": created, "started": None, "finished": created,
+                "request": None, "scenario": None, "strategies": [], "done": 0, "total": 0,
+                "phase": "damaged", "error": {"message": message}}
+
     def _save(self, job: dict) -> None:
         d = self.jobs_dir / job["id"]
-        d.mkdir(parents=True, exist_ok=True)
+        if not d.is_dir():  # deleted meanwhile: never recreate it
+            return
         _write_atomic(d / "job.json", json.dumps(clean(job), indent=1).encode())
 
     def job_dir(self, job_id: str) -> Path:
@@ -140,13 +221,20 @@ class JobManager:
         _write_atomic(self.uploads_dir / f"{ident}.json", json.dumps({"filename": filename}).encode())
         return ident
 
+    def has_upload(self, ident: str) -> bool:
+        return valid_id(ident) and (self.uploads_dir / f"{ident}.yaml").is_file()
+
     def read_upload(self, ident: str) -> tuple[str, str]:
         """Text and display name of an upload."""
         if not valid_id(ident) or not (self.uploads_dir / f"{ident}.yaml").is_file():
             raise ApiError(404, "unknown_upload", f"no uploaded scenario '{ident}'; upload it again",
                            field="upload")
-        meta = json.loads((self.uploads_dir / f"{ident}.json").read_text(encoding="utf-8"))
-        return (self.uploads_dir / f"{ident}.yaml").read_text(encoding="utf-8"), meta["filename"]
+        try:
+            meta = json.loads((self.uploads_dir / f"{ident}.json").read_text(encoding="utf-8"))
+            return (self.uploads_dir / f"{ident}.yaml").read_text(encoding="utf-8"), str(meta["filename"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ApiError(410, "damaged_upload", f"the uploaded scenario '{ident}' is damaged in the store; "
+                           "upload it again", field="upload") from None
 
     # ------------------------------------------------------------------ jobs
     def list(self) -> list[dict]:
@@ -160,9 +248,8 @@ class JobManager:
                 raise ApiError(404, "unknown_job", f"no job '{job_id}'")
             return dict(job)
 
-    def submit(self, request: dict, scenario: Scenario, strategies: list[Strategy],
-               load: Callable[[], Scenario] | None = None) -> dict:
-        """Queue a job and start its worker; 429 when too many jobs are already active."""
+    def submit(self, request: dict, scenario: Scenario, strategies: list[Strategy]) -> dict:
+        """Queue a job and start its process; 429 when too many jobs are already active."""
         lim = self.limits
         with self._lock:
             active = sum(1 for j in self._jobs.values() if j["status"] in ACTIVE)
@@ -176,104 +263,157 @@ class JobManager:
                    "finished": None, "request": request, "scenario": scenario.name,
                    "strategies": [s.name for s in strategies], "done": 0, "total": total,
                    "phase": "queued", "error": None}
+            self.job_dir(job_id).mkdir(parents=True)
             self._jobs[job_id] = job
             self._cancel[job_id] = threading.Event()
             self._save(job)
-        t = threading.Thread(target=self._work, args=(job_id, scenario, strategies), daemon=True,
-                             name=f"counterflow-job-{job_id}")
-        self._threads[job_id] = t
+            ctx = process_context()
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_job_main, args=(send, str(self.job_dir(job_id)), scenario, strategies, request,
+                                                       os.getpid()),
+                               name=f"counterflow-job-{job_id}", daemon=True)
+            self._procs[job_id] = proc
+            t = threading.Thread(target=self._watch, args=(job_id, proc, recv, send), daemon=True,
+                                 name=f"counterflow-job-{job_id}")
+            self._threads[job_id] = t
         t.start()
         return dict(job)
 
+    def prepare(self) -> None:
+        """Start the jobs' fork server in the background, so that the first job does not wait for it."""
+        def start() -> None:
+            if process_context().get_start_method() == "forkserver":
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
+
+        threading.Thread(target=start, daemon=True, name="counterflow-forkserver").start()
+
     def _update(self, job_id: str, **changes: Any) -> None:
         with self._lock:
-            job = self._jobs[job_id]
+            job = self._jobs.get(job_id)
+            if job is None:
+                return
             job.update(changes)
             self._save(job)
 
-    def _advance(self, job_id: str, n: int) -> None:
-        if self._cancel[job_id].is_set():
-            raise JobCancelled
-        with self._lock:
-            job = self._jobs[job_id]
-            job["done"] = min(job["total"], job["done"] + n)
-            self._save(job)
+    def _end(self, job_id: str, status: str, error: dict | None = None) -> None:
+        self._update(job_id, status=status, phase=status, finished=time.time(), error=error)
 
-    def _work(self, job_id: str, scenario: Scenario, strategies: list[Strategy]) -> None:
-        req = self.get(job_id)["request"]
-        d = self.job_dir(job_id)
+    def _watch(self, job_id: str, proc, recv, send) -> None:
+        """Start the job's process, relay its reports to the job record, kill it on cancel or time limit."""
+        cancel = self._cancel[job_id]
+        deadline = time.monotonic() + self.limits.max_job_seconds
         try:
-            self._update(job_id, status="running", started=time.time(), phase="replications")
-            res = run_replications(scenario, strategies, runs=req["runs"], seed=req["seed"], steps=req["steps"],
-                                   progress=lambda n: self._advance(job_id, n), keep_steps=True, keep_flows=True)
-            self._update(job_id, phase="saving")
-            self._write_results(d, scenario, strategies, res)
-            if self._cancel[job_id].is_set():
-                raise JobCancelled
-            self._update(job_id, status="done", phase="done", finished=time.time())
-        except JobCancelled:
-            self._update(job_id, status="cancelled", phase="cancelled", finished=time.time())
-        except InputError as exc:
-            self._update(job_id, status="failed", phase="failed", finished=time.time(), error=exc.to_dict())
-        except Exception as exc:  # noqa: BLE001 - a failed job must be reported, never crash the server
-            self._update(job_id, status="failed", phase="failed", finished=time.time(),
-                         error={"message": f"the run failed: {type(exc).__name__}: {exc}"})
-
-    def _write_results(self, d: Path, scenario: Scenario, strategies: list[Strategy], res: Results) -> None:
-        runs, steps = res.table(), res.steps()
-        for name, frame in (("runs", runs), ("steps", steps)):
-            tmp = d / f"{name}.parquet.tmp"
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, d / f"{name}.parquet")
-            tmp = d / f"{name}.csv.tmp"
-            frame.to_csv(tmp, index=False)
-            os.replace(tmp, d / f"{name}.csv")
-        _write_atomic(d / "scenario.json", json.dumps(clean(scenario.to_dict())).encode())
-        _write_atomic(d / "strategies.json", json.dumps(clean([s.to_dict() for s in strategies])).encode())
-        _write_atomic(d / "results.pkl", pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL))
-        view = results_view(scenario, res, strategies)
-        _write_atomic(d / "view.json", json.dumps(clean(view), separators=(",", ":")).encode())
+            proc.start()
+        except Exception as exc:  # noqa: BLE001 - reported as the job's error
+            self._end(job_id, "failed", {"message": f"the job could not be started: {type(exc).__name__}: {exc}"})
+            return
+        finally:
+            send.close()  # the child holds its own end; EOF here means it is gone
+        outcome: tuple[str, dict | None] | None = None
+        try:
+            while outcome is None:
+                if cancel.is_set():
+                    outcome = ("interrupted", {"message": "the server stopped before this job finished; "
+                                                          "start it again"}) if self._closing else ("cancelled", None)
+                    break
+                if time.monotonic() > deadline:
+                    outcome = ("failed", {"message": f"the job ran longer than the limit of "
+                                                     f"{self.limits.max_job_seconds:g} s and was stopped "
+                                                     "(use fewer runs, fewer steps or a smaller network)"})
+                    break
+                try:
+                    if not recv.poll(0.1):
+                        continue
+                    kind, value = recv.recv()
+                except (EOFError, OSError):
+                    proc.join(5)
+                    outcome = ("failed", {"message": f"the job's process ended unexpectedly "
+                                                     f"(exit code {proc.exitcode})"})
+                    break
+                if kind == "advance":
+                    with self._lock:
+                        job = self._jobs.get(job_id)
+                        if job is not None:
+                            job["done"] = min(job["total"], job["done"] + value)
+                            self._save(job)
+                elif kind == "update":
+                    self._update(job_id, **value)
+                elif kind == "done":
+                    outcome = ("done", None)
+                elif kind == "failed":
+                    outcome = ("failed", value)
+        finally:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(30)
+            recv.close()
+            self._procs.pop(job_id, None)
+        status, error = outcome
+        if status != "done":
+            for p in self.job_dir(job_id).glob("*.tmp*"):
+                p.unlink(missing_ok=True)
+        self._end(job_id, status, error)
 
     def cancel(self, job_id: str) -> dict:
-        """Ask a queued or running job to stop after the replication in progress."""
+        """Stop a queued or running job now (its process is killed)."""
         job = self.get(job_id)
         if job["status"] not in ACTIVE:
             raise ApiError(409, "not_running", f"job '{job_id}' is {job['status']}; only a running job can be cancelled")
-        self._cancel[job_id].set()
         self._update(job_id, phase="cancelling")
+        self._cancel[job_id].set()
         return self.get(job_id)
 
     def delete(self, job_id: str) -> None:
-        """Forget a finished job and remove its files."""
+        """Forget a finished job and remove its files (a running job must be cancelled first)."""
         job = self.get(job_id)
         if job["status"] in ACTIVE:
-            raise ApiError(409, "still_running", f"job '{job_id}' is {job['status']}; cancel it first")
-        with self._lock:
-            self._jobs.pop(job_id, None)
-        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+            raise ApiError(409, "still_running", f"job '{job_id}' is {job['status']}; cancel it first, "
+                           "then delete it")
+        with self.files_lock:  # waits for a report being written into the job's folder
+            with self._lock:
+                self._jobs.pop(job_id, None)
+            d = self.job_dir(job_id)
+            trash = d.with_name(f".deleted-{job_id}-{os.getpid()}")
+            try:
+                os.replace(d, trash)  # one step: the job's folder is gone from its name, whatever remains below
+            except FileNotFoundError:
+                return
+            shutil.rmtree(trash, ignore_errors=True)
 
     def finished(self, job_id: str) -> dict:
         job = self.get(job_id)
         if job["status"] != "done":
-            raise ApiError(409, "not_finished", f"job '{job_id}' is {job['status']}; results exist once it is done",
-                           job_status=job["status"])
+            extra = f" ({job['error']['message']})" if job["status"] == "damaged" else ""
+            raise ApiError(409, "not_finished", f"job '{job_id}' is {job['status']}; results exist once it is "
+                           f"done{extra}", job_status=job["status"])
         return job
+
+    def _read(self, job_id: str, name: str) -> bytes:
+        try:
+            return (self.job_dir(job_id) / name).read_bytes()
+        except OSError:
+            raise ApiError(410, "damaged_job", f"job '{job_id}' lost its file {name}; delete the job and run it "
+                           "again", file=name) from None
 
     def view(self, job_id: str) -> bytes:
         self.finished(job_id)
-        return (self.job_dir(job_id) / "view.json").read_bytes()
+        return self._read(job_id, "view.json")
 
     def results(self, job_id: str) -> tuple[Scenario, list[Strategy], Results]:
         """The scenario, strategies and results of a finished job, read back from the store."""
         self.finished(job_id)
-        d = self.job_dir(job_id)
-        data = json.loads((d / "scenario.json").read_text(encoding="utf-8"))
-        scenario = Scenario.from_dict(data, file=f"{data.get('name', 'scenario')}.yaml")
-        raw = json.loads((d / "strategies.json").read_text(encoding="utf-8"))
-        strategies = [BASELINE if s.get("name") == BASELINE.name and not s.get("levers") else
-                      parse_strategy(s, scenario=scenario) for s in raw]
-        with open(d / "results.pkl", "rb") as fh:
-            res = pickle.load(fh)  # noqa: S301 - written by this server into its own store
+        try:
+            data = json.loads(self._read(job_id, "scenario.json"))
+            scenario = Scenario.from_dict(data, file=f"{data.get('name', 'scenario')}.yaml")
+            raw = json.loads(self._read(job_id, "strategies.json"))
+            strategies = [BASELINE if s.get("name") == BASELINE.name and not s.get("levers") else
+                          parse_strategy(s, scenario=scenario) for s in raw]
+            res = pickle.loads(self._read(job_id, "results.pkl"))  # noqa: S301 - written by this server into its own store
+        except (ValueError, pickle.UnpicklingError, EOFError, InputError) as exc:
+            raise ApiError(410, "damaged_job", f"job '{job_id}' has damaged result files "
+                           f"({type(exc).__name__}); delete the job and run it again") from None
         return scenario, strategies, res
 
     def wait(self, job_id: str, timeout: float = 60.0) -> dict:
@@ -282,6 +422,20 @@ class JobManager:
         if t is not None:
             t.join(timeout)
         return self.get(job_id)
+
+    def process(self, job_id: str):
+        """The job's process while it runs (``None`` once it ended)."""
+        return self._procs.get(job_id)
+
+    def close(self) -> None:
+        """Stop every running job (the server is shutting down); they are marked interrupted."""
+        self._closing = True
+        for job_id in list(self._procs):
+            ev = self._cancel.get(job_id)
+            if ev is not None:
+                ev.set()
+        for t in list(self._threads.values()):
+            t.join(30)
 
     def limits_dict(self) -> dict:
         return asdict(self.limits)

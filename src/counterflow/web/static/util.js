@@ -21,6 +21,8 @@ export async function api(path, options = {}) {
     opts.headers["Content-Type"] = "application/json";
     delete opts.json;
   }
+  // a header no form on another site can send: the server refuses changes without it
+  if (opts.method && opts.method !== "GET") opts.headers["X-Counterflow"] = "1";
   const res = await fetch(path, opts);
   if (res.status === 204) return null;
   let body = null;
