@@ -99,3 +99,51 @@ def test_wheel_builds_and_installs_in_a_clean_environment(tmp_path):
                        text=True, env=env, cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert '"scenario": "caribbean"' in r.stdout
+
+
+BLOCK_EXTRAS = '''
+import sys
+
+class _NoExtras:
+    """Behave as an install without the optional extras: their packages cannot be found."""
+    BLOCKED = {"fastapi", "uvicorn", "multipart", "dask", "distributed", "SALib", "pymoo", "ema_workbench"}
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.BLOCKED:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return None
+
+sys.meta_path.insert(0, _NoExtras())
+'''
+
+
+@pytest.mark.slow
+def test_the_core_works_without_the_extras_and_names_a_missing_one(tmp_path):
+    """With the extras' packages unfindable: run, compare with the report and a Latin hypercube
+    sweep work; serve, a Sobol sweep, sensitivity and a dask sweep exit 2 naming the extra."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK_EXTRAS)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), SRC])}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "counterflow", *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=600)
+
+    r = subprocess.run([sys.executable, "-c", "import fastapi"], capture_output=True, text=True, env=env)
+    assert r.returncode != 0  # the blocker works
+    r = cli("compare", "caribbean", "-s", "port-strike", "--runs", "1", "--steps", "3", "--report", "r.html")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "r.html").is_file()
+    from tests.experiments.conftest import write_experiment
+
+    lhs = write_experiment(tmp_path, "lhs.yaml", samples=2, replications=1, steps=3)
+    r = cli("sweep", str(lhs), "--store", "st", "--executor", "sequential", "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    sobol = write_experiment(tmp_path, "sobol.yaml", sampler="sobol", samples=2, replications=1, steps=3)
+    for args, extra in ((("serve",), "web"), (("sweep", str(sobol), "--store", "st2"), "analysis"),
+                        (("sensitivity", "--store", "st"), "analysis"),
+                        (("sweep", str(lhs), "--store", "st3", "--executor", "dask"), "dask")):
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stderr[-2000:])
+        assert f"pip install 'counterflow[{extra}]'" in r.stderr, (args, r.stderr)

@@ -7,6 +7,7 @@ import inspect
 import io
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from counterflow import load_scenario
@@ -15,19 +16,24 @@ from counterflow.cli.compare import compare
 from counterflow.report.tables import table_rows
 
 
-def test_page_defaults_are_the_cli_defaults(client):
-    """A job that names only a scenario runs the CLI's runs and seed over the scenario's horizon."""
+def test_page_defaults_are_the_cli_defaults(client_with, tmp_path):
+    """A job that names only a scenario asks for the CLI's runs and seed over the scenario's horizon (read from
+    the limit errors, so no job runs)."""
+    from counterflow.web.app import JobRequest
+
     defaults = inspect.signature(compare).parameters
-    r = client.post("/api/jobs", json={"scenario": "caribbean"})
-    assert r.status_code == 202, r.text
-    job = r.json()
-    assert job["request"]["runs"] == defaults["runs"].default == 20
-    assert job["request"]["seed"] == defaults["seed"].default
-    assert job["request"]["steps"] == load_scenario("caribbean").steps
-    client.post(f"/api/jobs/{job['id']}/cancel")
-    client.app.state.jobs.wait(job["id"], timeout=120)
+    assert JobRequest.model_fields["runs"].default == defaults["runs"].default == 20
+    assert JobRequest.model_fields["seed"].default == defaults["seed"].default
+    horizon = load_scenario("caribbean").steps
+    with client_with(tmp_path / "a", max_runs=19) as c:
+        r = c.post("/api/jobs", json={"scenario": "caribbean"})
+        assert r.status_code == 422 and r.json()["error"]["message"].startswith("20 runs"), r.text
+    with client_with(tmp_path / "b", max_steps=horizon - 1) as c:
+        r = c.post("/api/jobs", json={"scenario": "caribbean"})
+        assert r.status_code == 422 and r.json()["error"]["message"].startswith(f"{horizon} steps"), r.text
 
 
+@pytest.mark.slow
 def test_a_page_job_equals_compare_json(client):
     """The same inputs give identical numbers on the page and in `compare --json`, and the page's table text is
     the comparison written as `compare` writes it."""

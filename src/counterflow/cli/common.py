@@ -154,7 +154,13 @@ def require_extra(extra: str, *modules: str) -> None:
     """Exit 2 naming the extra to install when one of ``modules`` cannot be imported."""
     import importlib.util
 
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    def absent(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):  # a missing parent package, or a broken install
+            return True
+
+    missing = [m for m in modules if absent(m)]
     if missing:
         raise MissingExtra(f"this needs the optional dependencies '{extra}' ({', '.join(missing)} missing); "
                            f"install them with: pip install 'counterflow[{extra}]'")

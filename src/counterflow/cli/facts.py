@@ -45,14 +45,15 @@ def facts(
     out.print(f"{sc.name}: {seeds} paired seeds (seed {seed}), {s.steps} steps, first action at step {s.first}. "
               f"Main hub {s.main_hub} ({s.jurisdiction}); {len(s.routes)} routes carry flow; "
               f"{len(s.alternatives)} alternatives; position rule {s.position_rule}.", highlight=False, soft_wrap=True)
-    t = Table(title="Stylised facts and seed claims (mean [95 % paired interval])", title_justify="left")
-    for c in ("fact", "result", "claim", "effect", "rule"):
+    t = Table(title="Stylised facts and seed claims: mean [95 % paired interval]; PASS when the interval lies on "
+                    "the claimed side", title_justify="left")
+    for c in ("fact", "result", "effect", "claim (PASS when ...)"):
         t.add_column(c, justify="right" if c == "effect" else "left", overflow="fold")
     for f in FACTS:
         for c in (c for c in res.claims if c.fact == f):
             colour = "green" if c.passed else "red"
-            t.add_row(f, f"[{colour}]{'PASS' if c.passed else 'FAIL'}[/]", c.claim,
-                      f"{c.mean:.3g} [{c.lo:.3g}, {c.hi:.3g}] {c.unit}", c.rule)
+            t.add_row(f, f"[{colour}]{'PASS' if c.passed else 'FAIL'}[/]",
+                      f"{c.mean:.3g} [{c.lo:.3g}, {c.hi:.3g}] {c.unit}", f"{c.claim} ({c.quantity}: {c.rule})")
     out.print(t)
     passed = [f for f in doc["facts"] if doc["facts"][f] == "PASS"]
     out.print(f"{len(passed)} of {len(doc['facts'])} facts and claims pass. Harm and backlash are reported next to "

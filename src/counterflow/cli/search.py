@@ -64,6 +64,7 @@ def search(
     from ..experiments import EXECUTORS, open_executor
     from ..search.engine import run_search
     from ..search.front import front as _front
+    from ..search.front import warm_start_genes
     from ..search.spec import load_search
     from ..search.store import SearchStore
 
@@ -72,7 +73,7 @@ def search(
     if address and executor != "dask":
         raise InputError("--address needs --executor dask")
     spec = load_search(search_file)
-    warm = _warm(warm_start, spec) if warm_start else None
+    warm = warm_start_genes(warm_start, spec) if warm_start else None
     st = SearchStore.create(store, spec, warm)
     if not as_json:
         err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
@@ -102,33 +103,6 @@ def search(
     out.print(f"stored {report.evaluations} evaluations in {store} ({report.ran} now, {report.replayed} replayed); "
               f"front: {result['front']} portfolios, {result['survive']} survive out of sample", highlight=False)
     out.print(f"next: counterflow front {store} --report front.html", style="dim", highlight=False)
-
-
-def _warm(path: Path, spec) -> object:
-    import numpy as np
-
-    from ..search.front import front as _front
-    from ..search.store import SearchStore
-
-    meta = SearchStore(path).metadata()
-    if meta.get("layout") != spec.layout():
-        raise InputError("its decision space (levers, ranges, choices) differs from this search file's; "
-                         "a warm start needs the same levers", file=str(path))
-    data = _front(path)
-    from ..search.spec import search_from_text  # noqa: F401  (same decision space checked above)
-
-    genes = _genes_of(path, [p["eval"] for p in data["portfolios"]])
-    return np.asarray(genes, dtype=float) if len(genes) else None
-
-
-def _genes_of(path: Path, ids: list[int]) -> list:
-    from ..search.store import SearchStore
-
-    df = SearchStore(path).read("search", set(ids))
-    if df.empty:
-        return []
-    gcols = sorted([c for c in df.columns if c.startswith("g") and c[1:].isdigit()], key=lambda c: int(c[1:]))
-    return [sub[gcols].iloc[0].tolist() for _, sub in df.groupby("eval", sort=True)]
 
 
 @app.command()

@@ -43,7 +43,8 @@ footer{color:#666;font-size:13px;margin-top:3em}
 
 def vendor_scripts() -> str:
     """The vendored Vega, Vega-Lite and vega-embed builds, as inline ``<script>`` elements."""
-    base = resources.files("counterflow.web").joinpath("static", "vendor")
+    # located from the package root: importing counterflow.web would need the `web` extra (FastAPI)
+    base = resources.files("counterflow").joinpath("web", "static", "vendor")
     return "".join(f"<script>{base.joinpath(f).read_text(encoding='utf-8')}</script>\n" for f in VENDOR_FILES)
 
 

@@ -276,6 +276,22 @@ def _algorithm(spec: SearchSpec, X0: np.ndarray, key_of: Callable[[np.ndarray], 
         def _do(self, problem, X, **kwargs):
             return spec.repair(X)
 
+    lo, hi = spec.bounds
+    categorical = np.array([g.kind in ("on", "choice") for g in spec.genes], dtype=bool)
+
+    class _MixedMutation(PM):
+        """Polynomial mutation, plus random resetting of the categorical genes (on/off, choices).
+
+        A categorical gene is redrawn uniformly among its values with probability 1/genes: the
+        polynomial step of a gene with two or three values seldom crosses a rounding boundary.
+        """
+
+        def _do(self, problem, X, params=None, *args, random_state=None, **kwargs):
+            Xp = super()._do(problem, X, params, *args, random_state=random_state, **kwargs)
+            reset = (random_state.random(Xp.shape) < 1.0 / Xp.shape[1]) & categorical
+            draws = np.minimum(np.floor(lo + random_state.random(Xp.shape) * (hi - lo + 1)), hi)
+            return np.where(reset, draws, Xp)
+
     class _SamePortfolio(DuplicateElimination):
         def _do(self, pop, other, is_duplicate):
             seen = set() if other is None else {key_of(x) for x in other.get("X")}
@@ -288,7 +304,7 @@ def _algorithm(spec: SearchSpec, X0: np.ndarray, key_of: Callable[[np.ndarray], 
             return is_duplicate
 
     # low distribution indices spread children over the whole-number genes' few values (rounded after)
-    common = dict(sampling=X0, crossover=SBX(prob=0.9, eta=3), mutation=PM(eta=3), repair=_Round(),
+    common = dict(sampling=X0, crossover=SBX(prob=0.9, eta=3), mutation=_MixedMutation(eta=3), repair=_Round(),
                   eliminate_duplicates=_SamePortfolio())
     if spec.algorithm == "nsga3":
         from pymoo.algorithms.moo.nsga3 import NSGA3

@@ -15,7 +15,7 @@ from .spec import SearchSpec, label_of, parse_search
 from .store import SearchStore
 from .words import describe_portfolio
 
-__all__ = ["open_search", "front", "survival", "discover", "plot_front", "prim"]
+__all__ = ["open_search", "front", "survival", "discover", "plot_front", "prim", "warm_start_genes"]
 
 
 def open_search(store: str | Path) -> tuple[SearchSpec, SearchStore]:
@@ -129,6 +129,20 @@ def front(store: str | Path) -> dict:
         "algorithm": spec.algorithm, "store": str(st.path),
         "portfolios": portfolios,
     }
+
+
+def warm_start_genes(store: str | Path, spec: SearchSpec) -> np.ndarray | None:
+    """The encoded front portfolios of an earlier store, to seed a search with the same decision space."""
+    st = SearchStore(store)
+    meta = st.metadata()
+    if meta.get("layout") != spec.layout():
+        raise InputError("its decision space (levers, ranges, choices) differs from this search file's; "
+                         "a warm start needs the same levers", file=str(st.path))
+    old, _ = open_search(store)
+    ev = Evaluations(old, old.futures, old.replications)
+    ev.add_frame(st.read("search"))
+    ids = ev.front()
+    return np.array([ev.genes[i] for i in ids], dtype=float) if ids else None
 
 
 # ----------------------------------------------------------------- scenario discovery

@@ -317,14 +317,22 @@ class SearchSpec:
 
     # ------------------------------------------------------------- identity
     def fingerprint(self) -> str:
-        """Hash of everything that determines the stored evaluations (to refuse resuming another search)."""
+        """Hash of everything that determines the stored evaluations (to refuse resuming another search).
+
+        The evaluation budget is left out: a search resumed with a larger ``evaluations`` replays
+        the stored ones and continues (give ``population`` explicitly, since its default depends
+        on the budget).
+        """
         body = {
             "scenario_doc": self.scenario_doc, "levers": list(self.levers),
             "genes": [g.describe() for g in self.genes], "actor": self.actor,
             "futures": self.futures, "replications": self.replications, "seed": self.seed,
             "steps": self.steps, "experiment": self.experiment.fingerprint(),
             "oos": [self.oos_futures, self.oos_replications],
-        }
+            "objectives": [o.__dict__ for o in self.objectives],
+            "constraints": [c.__dict__ for c in self.constraints], "budget_usd": self.budget_usd,
+            "population": self.population, "algorithm": self.algorithm,
+        }  # not `evaluations`: raising it continues a stored search
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def layout(self) -> str:

@@ -1,0 +1,109 @@
+"""Robustness statistics, intervals, confident dominance, PRIM and warm start: small exact cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+from hypothesis.extra.numpy import arrays
+
+from counterflow.search.engine import Evaluations, run_search
+from counterflow.search.front import prim, warm_start_genes
+from counterflow.search.robust import bootstrap, confident_dominance, pareto_mask, statistic
+from counterflow.search.spec import search_from_text
+from counterflow.search.store import SearchStore
+
+from .known_answer import KNOWN_SEARCH, synthetic
+
+cells = arrays(float, hst.tuples(hst.integers(1, 5), hst.integers(1, 3)),
+               elements=hst.floats(-100, 100, allow_nan=False))
+
+
+def test_statistics_by_hand():
+    c = np.array([[1.0, 3.0], [10.0, 20.0]])
+    assert statistic("mean", c) == 8.5
+    assert statistic("max", c) == 20.0 and statistic("min", c) == 1.0
+    assert statistic("p50", c) == 6.5
+    assert statistic("satisficing", c, "max", threshold=3.0) == 0.75
+    assert statistic("satisficing", c, "min", threshold=3.0) == 0.5
+    # regret: future means 2 and 15 against the best 5 and 15 -> the worst shortfall is 3
+    assert statistic("regret", c, "max", best=np.array([5.0, 15.0])) == 3.0
+    assert statistic("regret", c, "min", best=np.array([0.0, 15.0])) == 2.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(c=cells)
+def test_regret_of_the_best_portfolio_is_zero_and_never_negative(c):
+    best = np.nanmean(c, axis=1)
+    assert statistic("regret", c, "max", best=best) == pytest.approx(0.0, abs=1e-9)
+    assert statistic("regret", c, "max", best=best - 1.0) == 0.0
+    assert statistic("regret", c, "max", best=best + 2.0) == pytest.approx(2.0, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(c=cells, kind=hst.sampled_from(["mean", "p10", "p90", "max"]), seed=hst.integers(0, 9))
+def test_bootstrap_interval_is_seeded_and_within_the_cells(c, kind, seed):
+    lo, hi = bootstrap(kind, c, seed=seed)
+    assert (lo, hi) == bootstrap(kind, c, seed=seed)
+    assert c.min() - 1e-9 <= lo <= hi <= c.max() + 1e-9
+
+
+def test_confident_dominance_needs_95_percent_of_the_draws():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(200, 1, 2))
+    clearly_better = base - 5.0
+    noisy = base + rng.normal(scale=3.0, size=(200, 1, 2))
+    S = np.concatenate([base, clearly_better, noisy], axis=1)
+    dom = confident_dominance(S)
+    assert dom[0] and not dom[1]  # member 1 dominates member 0 in every draw
+    assert pareto_mask(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])).tolist() == [True, True, False]
+
+
+def test_prim_finds_the_failing_corner():
+    rng = np.random.default_rng(3)
+    X = rng.random((400, 2))
+    y = (X[:, 0] > 0.7).astype(float)
+    box = prim(X, y, ["a", "b"])
+    assert box["density"] > 0.9 and box["coverage"] > 0.7
+    assert "a" in box["box"] and box["box"]["a"][0] > 0.6
+
+
+def test_warm_start_puts_the_old_front_in_the_first_generation(tmp_path):
+    first = search_from_text(KNOWN_SEARCH.replace("EVALS", "40").replace("SEED", "1"))
+    run_search(first, tmp_path / "a", evaluator=synthetic, oos=False)
+    warm = warm_start_genes(tmp_path / "a", first)
+    second = search_from_text(KNOWN_SEARCH.replace("EVALS", "30").replace("SEED", "2"))
+    run_search(second, tmp_path / "b", evaluator=synthetic, warm=warm, oos=False)
+    ev_a = Evaluations(first, first.futures, first.replications)
+    ev_a.add_frame(SearchStore(tmp_path / "a").read())
+    ev_b = Evaluations(second, second.futures, second.replications)
+    ev_b.add_frame(SearchStore(tmp_path / "b").read())
+    old_front = {ev_a.keys[i] for i in ev_a.front()}
+    first_generation = {ev_b.keys[i] for i in ev_b.ids if i < second.population}
+    assert old_front and old_front <= first_generation
+
+
+def test_regret_and_satisficing_searches_run_and_resume_to_the_same_front(tmp_path):
+    """Regret values move as better portfolios turn up; a resumed search still replays to the same front."""
+    text = KNOWN_SEARCH.replace("EVALS", "30").replace("SEED", "4").replace(
+        "  - {outcome: flow_reduction_pct, direction: max, robustness: mean}",
+        "  - {outcome: flow_reduction_pct, direction: max, robustness: regret}\n"
+        "  - {outcome: delivered_kg, robustness: satisficing, threshold: 80000}")
+    spec = search_from_text(text)
+    run_search(spec, tmp_path / "full", evaluator=synthetic, oos=False)
+    partial = search_from_text(text.replace("evaluations: 30", "evaluations: 13"))
+    run_search(partial, tmp_path / "part", evaluator=synthetic, oos=False)
+    # the first 13 evaluations are the same portfolios; finishing from them gives the same store
+    import shutil
+
+    SearchStore.create(tmp_path / "resumed", spec)  # the full search's store, holding the partial rows
+    shutil.copytree(tmp_path / "part" / "evals", tmp_path / "resumed" / "evals", dirs_exist_ok=True)
+    rep = run_search(spec, tmp_path / "resumed", evaluator=synthetic, oos=False)
+    assert rep.replayed == 13 and rep.ran == 17
+    fronts = []
+    for name in ("full", "resumed"):
+        ev = Evaluations(spec, spec.futures, spec.replications)
+        ev.add_frame(SearchStore(tmp_path / name).read())
+        fronts.append(sorted(ev.keys[i] for i in ev.front()))
+    assert fronts[0] == fronts[1] and fronts[0]
