@@ -50,8 +50,9 @@ class MaritimeInterdiction(Lever):
             raise ck.error("a maritime zone is made of edges, modes or jurisdictions, not organisations", path)
         if targets.kind:
             raise ck.error("'kind' selects nodes; a maritime zone selects edges", path)
-        if targets.rule == "optimized":
-            raise ck.error("the 'optimized' rule chooses nodes; use top_throughput, betweenness or random", path)
+        if targets.rule in ("optimized", "criticality"):
+            raise ck.error(f"the '{targets.rule}' rule chooses nodes; use top_throughput, betweenness or random",
+                           path)
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         net = self.net
