@@ -22,7 +22,7 @@ import pytest
 from counterflow import load_scenario
 from counterflow.generate import generate_scenario
 from counterflow.runner import run_replications
-from counterflow.strategy import parse_strategy
+from counterflow.strategy import BASELINE, parse_strategy
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def _strike(rule: str, k: int) -> list[dict]:
 @cache
 def spread(name: str, where: str = "sea") -> dict:
     sc = scenario(name)
-    strategies = [_strategy(sc, "baseline", [])] + [
+    strategies = [BASELINE] + [
         _strategy(sc, f"mi{x}", [{"type": "maritime_interdiction", "zone": zone(name, where), "intensity": x,
                                   "schedule": {"start": 4}}]) for x in INTENSITIES]
     res = run_replications(sc, strategies, runs=RUNS, seed=SEED, steps=STEPS)
@@ -70,7 +70,7 @@ def spread(name: str, where: str = "sea") -> dict:
 def strikes(name: str):
     """Averted kg per replication for top_throughput with k = 1..MAX_K, random and betweenness (k = 1)."""
     sc = scenario(name)
-    strategies = [_strategy(sc, "baseline", [])]
+    strategies = [BASELINE]
     strategies += [_strategy(sc, f"top{k}", _strike("top_throughput", k)) for k in range(1, MAX_K + 1)]
     strategies += [_strategy(sc, rule, _strike(rule, 1)) for rule in ("random", "betweenness")]
     df = run_replications(sc, strategies, runs=STRIKE_RUNS, seed=SEED, steps=STEPS).table()
@@ -87,7 +87,7 @@ def shock(name: str, **overrides) -> dict:
     sc = scenario(name)
     if overrides:
         sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, **overrides))
-    strategies = [_strategy(sc, "baseline", []), _strategy(sc, "shock", SHOCK)]
+    strategies = [BASELINE, _strategy(sc, "shock", SHOCK)]
     res = run_replications(sc, strategies, runs=RUNS, seed=SEED, steps=STEPS)
     return {"summary": res.summary(["mean_price", "flow_reduction_pct"], paired=True), "table": res.table()}
 
@@ -261,7 +261,7 @@ def price_variation(name: str, elasticity: float) -> float:
     sc = scenario(name)
     sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, supply_elasticity=elasticity,
                                                                 price_expectation_rate=1.0))
-    res = run_replications(sc, [_strategy(sc, "baseline", [])], runs=RUNS, seed=SEED, steps=STEPS, keep_steps=True)
+    res = run_replications(sc, [BASELINE], runs=RUNS, seed=SEED, steps=STEPS, keep_steps=True)
     st = res.steps()
     g = st[st.variable == "price"].groupby(["replication", "entity"]).value
     return float((g.std() / g.mean()).mean())
