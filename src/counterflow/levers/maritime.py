@@ -43,6 +43,8 @@ class MaritimeInterdiction(Lever):
     intensity = "intensity"
     order = 40
     continuous = True
+    example = {"type": "maritime_interdiction", "zone": {"mode": "sea"}, "intensity": 0.2, "lethal": True,
+               "schedule": {"start": 2}, "unit_cost": 1.5e6}
 
     @classmethod
     def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
