@@ -1,14 +1,18 @@
 """Sweep throughput: runs per second of a caribbean sweep sequentially, on 1 and 2 local workers and on Dask,
-and the store's overhead against the same runs without storing.
+the store's overhead against the same runs without storing, how 2 workers scale against 1, and how much
+compaction shrinks a small-outcome store.
 
-Run: ``.venv/bin/python benchmarks/run_all.py sweep`` (about two minutes on 2 cores).
-Figures are ratios measured in one run; the CPU may be shared, so treat them as rough.
+Run: ``.venv/bin/python benchmarks/run_all.py sweep`` (a few minutes on 2 cores), or only some parts:
+``.venv/bin/python benchmarks/bench_sweep.py scaling compaction``.
+Figures are ratios measured in one run (A/B interleaved); the CPU may be shared, so each part prints the
+load average, and the scaling part also reports CPU time, which a shared host does not inflate.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,7 +91,107 @@ def store_cost(exp, tmp: Path) -> float:
     return (time.perf_counter() - t) / (reps * chunk_runs)
 
 
-def main() -> None:
+def _children_cpu() -> float:
+    import psutil
+
+    total = 0.0
+    for k in psutil.Process().children(recursive=True):
+        try:
+            c = k.cpu_times()
+            total += c.user + c.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def scaling(rounds: int = 5) -> None:
+    """1 against 2 local workers, A/B interleaved over ``rounds`` (a new seed each round, pools started before).
+
+    Besides wall time (which a loaded host distorts) it reports the CPU time of the workers and of this
+    process: the work per run must not grow with the worker count, and this process (dispatch, writing
+    the store) must stay a small serial share. The idle-machine speed-up is projected from those CPU
+    times: T1 = worker CPU of the 1-worker sweep; T2 = (worker CPU + main CPU of the 2-worker sweep) / 2
+    + half a chunk's CPU (the last chunk's imbalance).
+    """
+    from counterflow.experiments import load_experiment, open_executor, run_sweep
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scaling-"))
+    f = tmp / "exp.yaml"
+    pools = {}
+    for w in (1, 2):
+        t0 = time.perf_counter()
+        cm = open_executor("local", w)
+        ex = cm.__enter__()
+        list(ex.map(abs, range(w * 2)))
+        pools[w] = (cm, ex, time.perf_counter() - t0)
+    wall: dict[int, list[float]] = {1: [], 2: []}
+    wcpu: dict[int, list[float]] = {1: [], 2: []}
+    mcpu: dict[int, list[float]] = {1: [], 2: []}
+    try:
+        for rnd in range(rounds + 1):  # round 0 loads the kernels in every worker: not counted
+            f.write_text(yaml.safe_dump({**EXPERIMENT, "seed": 200 + rnd}, sort_keys=False))
+            exp = load_experiment(f)
+            for w in ((1, 2) if rnd % 2 else (2, 1)):
+                c0, m0, t0 = _children_cpu(), time.process_time(), time.perf_counter()
+                run_sweep(exp, tmp / f"w{w}-{rnd}", pools[w][1])
+                if rnd:
+                    wall[w].append(time.perf_counter() - t0)
+                    wcpu[w].append(_children_cpu() - c0)
+                    mcpu[w].append(time.process_time() - m0)
+    finally:
+        for cm, _, _ in pools.values():
+            cm.__exit__(None, None, None)
+    med = {w: (float(np.median(wall[w])), float(np.median(wcpu[w])), float(np.median(mcpu[w]))) for w in (1, 2)}
+    n = exp.n_runs
+    chunk_cpu = med[1][1] / len(exp.chunks())
+    print(f"scaling: {n} runs in {len(exp.chunks())} chunks of {exp.chunk_samples} samples; median of {rounds} "
+          "interleaved rounds")
+    for w in (1, 2):
+        print(f"  local x {w}: wall {med[w][0]:6.2f} s ({n / med[w][0]:6.1f} runs/s); worker CPU {med[w][1]:5.2f} s "
+              f"({1e3 * med[w][1] / n:.1f} ms/run); this process {med[w][2]:4.2f} s CPU")
+    print(f"  wall ratio, 2 vs 1 worker (this host)        : {med[1][0] / med[2][0]:.2f}x")
+    print(f"  worker CPU per run, 2 vs 1 (1.00 = no overhead): {med[2][1] / med[1][1]:.2f}")
+    projected = med[1][1] / ((med[2][1] + med[2][2]) / 2 + chunk_cpu / 2)
+    print(f"  projected idle-machine speed-up, 2 vs 1       : {projected:.2f}x  (target >= 1.7)")
+    print(f"  load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def compaction() -> None:
+    """Files and bytes of a 200-run store with scalar outcomes only (store_steps: false), as written and compacted."""
+    from counterflow.experiments import load_experiment, run_sweep
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-compact-"))
+    f = tmp / "exp.yaml"
+    f.write_text(yaml.safe_dump({**EXPERIMENT, "samples": 100, "store_steps": False}, sort_keys=False))
+    exp = load_experiment(f)
+
+    def size(folder: Path) -> tuple[int, int, int]:
+        files = [p for p in folder.rglob("*") if p.is_file() and p.name != ".lock"]
+        chunks = [p for p in files if p.suffix == ".parquet" and p.parent.name == "runs"]
+        return len(files), len(chunks), sum(p.stat().st_size for p in files)
+
+    run_sweep(exp, tmp / "plain", compact=False)
+    run_sweep(exp, tmp / "compact")
+    for name in ("plain", "compact"):
+        nf, nc, b = size(tmp / name)
+        label = "as written" if name == "plain" else "compacted "
+        print(f"compaction: {exp.n_runs} runs, scalar outcomes only, {label}: {nf} files ({nc} runs files), "
+              f"{b / 1024:.1f} KiB")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(parts: list[str] | None = None) -> None:
+    parts = parts or ["throughput", "scaling", "compaction"]
+    if "scaling" in parts:
+        scaling()
+    if "compaction" in parts:
+        compaction()
+    if "throughput" in parts:
+        throughput()
+
+
+def throughput() -> None:
     from counterflow.experiments import load_experiment, open_executor, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
@@ -149,4 +253,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

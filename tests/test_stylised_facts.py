@@ -6,10 +6,9 @@ about one run. The generated networks are ``generate_scenario(60, seed=s,
 organisations=2)`` for s = 1, 2, chosen before looking at any result.
 
 Where a fact does not hold on a network the test is marked ``xfail`` with
-the mechanism that breaks it (found by inspecting the runs; see the
-module-level notes in docs/levers.md). The configuration makes every xfail
-strict: when the fact starts to hold the test fails (XPASS) until the mark
-and the note are removed.
+the mechanism that breaks it and the measured numbers (see docs/levers.md).
+The configuration makes every xfail strict: when the fact starts to hold the
+test fails (XPASS) until the mark and the note are removed.
 """
 
 from __future__ import annotations
@@ -109,6 +108,21 @@ CARIBBEAN_ZONE_ENTROPY = (
     "every sea edge (test_spread_route_entropy_does_not_fall) the fact holds on caribbean too. A partial zone "
     "with an open alternative corridor concentrates flow on that corridor, as the 1980s Caribbean campaign "
     "pushed it onto the Mexican route.")
+CARIBBEAN_SEA_ENTROPY = (
+    "With the stable supply response (supply elasticity 0.2, adaptive expectations) interdiction of every sea edge "
+    "at 0.1 lowers caribbean route entropy slightly: paired 95 % interval upper bound -0.0025 nats (mean 2.736 "
+    "nats). Production no longer rises enough to push flow onto second routes; the organisations keep their "
+    "cheapest corridor. It held (interval including 0) with supply elasticity 0.6, which made the baseline cycle.")
+STABLE_SUPPLY_REPLACES_LESS = (
+    "With a stable supply response seized kilograms are replaced less: delivered falls by 0.75-0.77 of the rise in "
+    "seizures (generated-1 at 0.05: 8.3 t for 11.1 t; caribbean zone at 0.05, 0.1, 0.2: 14.1 t for 18.7 t, 27.0 t "
+    "for 35.4 t, 45.1 t for 60.1 t). The 0.37-0.48 measured before came from supply elasticity 0.6, which made "
+    "the baseline cycle and a single strike raise delivery.")
+RETURNS_GENERATED = (
+    "On the generated networks the marginal tonnes averted by the 5th-7th strike every 4 weeks (k = 5..7) are "
+    "the largest (generated-1: 6.7, 6.8, 5.9, 7.4, 17.2, 17.6, 15.5 t for k = 1..7; generated-2: 10.2, 7.9, 6.7, "
+    "5.6, 14.5, 20.9, 17.0 t): when most hubs are down the network has nowhere left to go. The 7th is 81-88 % "
+    "of the peak, above the 80 % the test asks.")
 BETWEENNESS_CARIBBEAN = (
     "Caribbean has four hubs. Source-to-market betweenness on the network in use ranks the eastern port first "
     "(it joins both groups' Caribbean routes and the route to Europe) and keeps ranking it first after it is "
@@ -136,8 +150,11 @@ def test_spread_opens_new_sites_under_heavy_interdiction():
             assert spread("caribbean", where)[f"mi{x}"]["active_nodes"]["diff_lo"] > 0.0, (where, x)
 
 
-@pytest.mark.parametrize(("name", "where"), [pytest.param(n, w, marks=pytest.mark.xfail(reason=CARIBBEAN_ZONE_ENTROPY))
-                                             if w == "caribbean" else (n, w) for n, w in SPREAD_CASES])
+@pytest.mark.parametrize(("name", "where"), [pytest.param(n, w, marks=pytest.mark.xfail(reason=CARIBBEAN_ZONE_ENTROPY, strict=True))
+                                             if w == "caribbean" else
+                                             pytest.param(n, w, marks=pytest.mark.xfail(reason=CARIBBEAN_SEA_ENTROPY,
+                                                                                        strict=True))
+                                             if n == "caribbean" else (n, w) for n, w in SPREAD_CASES])
 def test_spread_route_entropy_does_not_fall(name, where):
     """More maritime interdiction never significantly lowers route entropy (paired 95 % interval)."""
     s = spread(name, where)
@@ -145,8 +162,13 @@ def test_spread_route_entropy_does_not_fall(name, where):
         assert s[f"mi{x}"]["route_entropy"]["diff_hi"] >= 0.0, (x, s[f"mi{x}"]["route_entropy"])
 
 
-@pytest.mark.parametrize(("name", "where"), SPREAD_CASES)
-@pytest.mark.parametrize("x", INTENSITIES)
+REPLACES_LESS = {(0.05, "generated-1", "sea"), (0.05, "caribbean", "caribbean"), (0.1, "caribbean", "caribbean"),
+                 (0.2, "caribbean", "caribbean")}
+
+
+@pytest.mark.parametrize(("x", "name", "where"), [
+    pytest.param(x, n, w, marks=pytest.mark.xfail(reason=STABLE_SUPPLY_REPLACES_LESS, strict=True))
+    if (x, n, w) in REPLACES_LESS else (x, n, w) for x in INTENSITIES for n, w in SPREAD_CASES])
 def test_spread_delivery_falls_far_less_than_seizures_rise(name, where, x):
     """Delivered kg fall by less than three quarters of the rise in seized kg (far from one-for-one)."""
     s = spread(name, where)[f"mi{x}"]
@@ -165,7 +187,7 @@ def test_top_throughput_beats_random(name):
     assert lo > 0, (a["top1"].mean(), a["random"].mean())
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=BETWEENNESS_CARIBBEAN))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=BETWEENNESS_CARIBBEAN, strict=True))
                                   if n == "caribbean" else n for n in NETWORKS])
 def test_betweenness_beats_random(name):
     """Striking the most central hub (betweenness in the network in use) averts more than a random hub."""
@@ -175,7 +197,8 @@ def test_betweenness_beats_random(name):
 
 
 # ------------------------------------------------------------------------ 4. concave returns
-@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=RETURNS_GENERATED, strict=True))
+                                  if n != "caribbean" else n for n in NETWORKS])
 def test_returns_diminish(name):
     """Flow averted per extra strike falls as strikes are added: at k = 7 it is below 80 % of its peak."""
     a = strikes(name).mean()
@@ -236,7 +259,8 @@ def test_recovery_faster_with_higher_supply_elasticity(name):
 def price_variation(name: str, elasticity: float) -> float:
     """Mean over baseline runs and markets of the coefficient of variation of the price over the horizon."""
     sc = scenario(name)
-    sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, supply_elasticity=elasticity))
+    sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, supply_elasticity=elasticity,
+                                                                price_expectation_rate=1.0))
     res = run_replications(sc, [_strategy(sc, "baseline", [])], runs=RUNS, seed=SEED, steps=STEPS, keep_steps=True)
     st = res.steps()
     g = st[st.variable == "price"].groupby(["replication", "entity"]).value
@@ -245,7 +269,7 @@ def price_variation(name: str, elasticity: float) -> float:
 
 @pytest.mark.parametrize("name", NETWORKS)
 def test_supply_above_demand_elasticity_cycles(name):
-    """Cobweb: production answering the price faster than demand does (1.5 vs 0.5) makes prices cycle without any lever.
+    """Cobweb: production answering today's price (naive expectations) more than demand does (1.5 vs 0.5) cycles.
 
     Production responds to today's price but reaches the market weeks later;
     above the demand elasticity each shortfall is over-corrected. The baseline

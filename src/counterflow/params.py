@@ -56,12 +56,22 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("loss_at_market_value", lo=0.0, hi=1.0, default=0.0,
           doc="how organisations value a load they may lose: 0 = its replacement cost where it is (production "
               "plus transport and expected losses so far), 1 = the market price it would sell for"),
-    Field("supply_elasticity", lo=0.0, hi=5.0, default=0.6,
+    Field("supply_elasticity", lo=0.0, hi=5.0, default=0.2,
           doc="response of production to the organisation's price index (price / reference)"),
+    Field("price_expectation_rate", lo=0.0, hi=1.0, default=0.25,
+          doc="weight of this step's price index in the expected price production answers (adaptive "
+              "expectations; 1 = naive expectations, today's price)"),
     Field("max_production_multiple", lo=1.0, hi=100.0, default=2.0,
           doc="highest production as a multiple of the scenario's production"),
     Field("stock_buffer_steps", lo=0.0, hi=1000.0, default=4.0,
           doc="steps of production an organisation keeps at its sources before it cuts production"),
+    Field("payout_rate", lo=0.0, hi=1.0, default=0.5,
+          doc="share of free cash above the working-capital reserve an organisation pays out per step"),
+    Field("cash_reserve_steps", lo=0.0, hi=1000.0, default=8.0,
+          doc="working-capital reserve an organisation keeps, in steps of its production and transport spending"),
+    Field("credit_steps", lo=0.0, hi=1000.0, default=4.0,
+          doc="credit an organisation may spend beyond its free cash (product fronted by suppliers), in steps "
+              "of its production at production cost"),
     Field("hardship_persistence", lo=0.0, hi=1.0, default=0.8,
           doc="share of last step's hardship that remains"),
     Field("aid_backlash_relief", lo=0.0, hi=10.0, default=0.2, doc="extra backlash decay per unit of aid"),
@@ -73,6 +83,11 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("recruit_aid_relief", lo=0.0, hi=100.0, default=0.5, doc="relative fall of recruitment pressure per unit of aid"),
     Field("labour_adjust", lo=0.0, hi=1.0, default=0.1,
           doc="per-step speed at which labour follows recruitment pressure"),
+    Field("labour_elasticity", lo=0.0, hi=10.0, default=0.5,
+          doc="response of production to the organisation's labour relative to its base (growers and crews)"),
+    Field("crew_hazard_pay", lo=0.0, hi=1.0e6, default=3000.0,
+          doc="USD per kg added to an edge's cost per unit of lethal interdiction's added seizure probability "
+              "(crews demand pay for the risk of death)"),
     Field("recovery_window", kind="int", lo=1, hi=1000, default=4,
           doc="steps in the moving average of delivery used for recovery, and steps the paired difference must "
               "stay inside the band to count as recovered"),

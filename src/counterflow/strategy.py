@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "parse_strategies",
            "load_strategy", "load_strategies", "resolve_strategies", "BASELINE"]
 
-TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized")
+TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized", "criticality")
 # what a plain name or list under a lever's targets field means
 _SHORTHAND = {"jurisdiction": "jurisdictions", "jurisdictions": "jurisdictions",
               "organisations": "organisations", "targets": "nodes", "nodes": "nodes", "zone": "edges"}

@@ -213,6 +213,55 @@ def select_edges(targets: Targets, net: Network, state: RunState, rng: np.random
 
 
 # --------------------------------------------------- jurisdictions, organisations
+def _max_flow(net: Network, state: RunState, removed: int) -> float:
+    """Observed supply that the known network, with the capacity left, can carry to markets without ``removed``."""
+    seen = (~net.node_dormant) | (state.node_flow > 0)
+    src = net.kind_mask("source")
+    g = nx.DiGraph()
+    big = float(state.node_flow.sum()) + 1.0
+    for v in np.flatnonzero(seen):
+        if v == removed:
+            continue
+        left = float(net.node_cap[v] * state.cap_factor[v]) if np.isfinite(net.node_cap[v]) else (
+            big if state.cap_factor[v] >= 1.0 else 0.0)
+        g.add_edge(("in", int(v)), ("out", int(v)), capacity=min(left, big))
+        if src[v]:
+            g.add_edge("S", ("in", int(v)), capacity=float(state.node_flow[v]))
+    for m in net.market_node:
+        if seen[m] and m != removed:
+            g.add_edge(("out", int(m)), "T", capacity=big)
+    ok = seen[net.edge_src] & seen[net.edge_dst] & ((~net.edge_dormant) | (state.edge_flow > 0))
+    for e in np.flatnonzero(ok):
+        a, b = int(net.edge_src[e]), int(net.edge_dst[e])
+        if removed in (a, b):
+            continue
+        g.add_edge(("out", a), ("in", b), capacity=min(float(net.edge_cap[e]), big))
+    if "S" not in g or "T" not in g:
+        return 0.0
+    return float(nx.maximum_flow_value(g, "S", "T"))
+
+
+@register_node_rule("criticality")
+def _criticality(net, state, candidates, k, rng, lever):
+    """Candidates ranked by the observed flow that cannot get round them with the capacity left.
+
+    Score: the maximum flow of last step's production from the sources to the
+    markets over the known network (capacities as left by strikes) minus the
+    same without the candidate, plus a tie-break by observed throughput (the
+    flow a strike would interrupt until re-routed). A site that is empty or
+    already down scores nothing; a site every kilogram can bypass ranks by its
+    throughput alone.
+    """
+    if candidates.size == 0:
+        return candidates
+    full = _max_flow(net, state, -1)
+    score = np.zeros(net.n_nodes)
+    for v in candidates:
+        score[v] = max(full - _max_flow(net, state, int(v)), 0.0)
+    tie = state.node_flow / (float(state.node_flow.max()) + 1.0)
+    return top_k(score + tie, candidates, k)
+
+
 def _rank(scores: np.ndarray, k: int, rng: np.random.Generator, rule: str) -> np.ndarray:
     idx = np.arange(scores.size)
     if rule == "random":

@@ -118,7 +118,8 @@ def test_plan_matches_networkx(data, seed, steps):
     original = engine.plan
     checked = []
 
-    def checking_plan(o, value, resid_edge, resid_node, split, tranche_rev):
+    def checking_plan(o, value, resid_edge, resid_node, split, tranche_rev, scale=1.0, edge_cost=None):
+        assert scale == 1.0 and (edge_cost is None or np.array_equal(edge_cost, engine.net.edge_cost))
         np.testing.assert_allclose(value, reference_values(engine, o), rtol=1e-9)
         expected, _ = networkx_plan_cost(engine, o, resid_edge, resid_node)
         small = _small_plan_cost(engine, o, value, resid_edge, resid_node, split, tranche_rev)

@@ -156,3 +156,15 @@ def test_prim_finds_the_box_that_drives_cost(sobol_store):
     limits = box.box_lims[-1]  # the last (most restricted) box of the peeling trajectory
     assert limits[UNIT_COST][0] > 1.7e6
     assert box.peeling_trajectory.density.iloc[-1] >= 0.9
+
+
+def test_sensitivity_on_a_small_sobol_store_warns_in_the_table_and_the_json(sobol_store):
+    """N = 8 is below the Sobol' minimum: the command warns on stderr and lists it under 'warnings'."""
+    _, st = sobol_store
+    runner = CliRunner()
+    r = runner.invoke(app, ["sensitivity", str(st.path), "--method", "sobol", "-m", "delivered_kg"])
+    assert r.exit_code == 0, r.output
+    assert "warning:" in r.stderr and "N = 8" in r.stderr
+    r = runner.invoke(app, ["sensitivity", str(st.path), "--method", "sobol", "-m", "delivered_kg", "--json"])
+    warnings = json.loads(r.stdout)["warnings"]
+    assert any("N = 8" in w for w in warnings)

@@ -79,13 +79,14 @@ def test_backlash_lowers_intel_and_police_support(caribbean_net, caribbean):
     assert s.intel == pytest.approx(0.8 * 0.5)
     ve = net.juris_ids.index("VE")
     # the lever fired before this step's society update, with backlash 0.5 and the base corruption
-    expected = 0.2 * 0.5 * (1 - net.juris_corruption[ve])
+    expected = 0.2 * 0.5 * (1 - net.juris_corruption[ve]) * net.juris_police[ve]
     np.testing.assert_allclose(s.node_enf_add[net.node_juris == ve], expected)
     assert (s.node_enf_add[net.node_juris != ve] == 0).all()
 
 
 def test_police_support_ramps_up(caribbean_net, caribbean):
-    """Added enforcement grows linearly over ramp_steps firings, then stays at intensity (x cooperation, corruption)."""
+    """Added enforcement grows linearly over ramp_steps firings, then stays at intensity (x cooperation, corruption,
+    police capacity)."""
     net = caribbean_net
     police = {"type": "police_support", "jurisdiction": {"jurisdictions": ["US"]}, "intensity": 0.3,
               "ramp_steps": 4, "schedule": {"start": 0}}
@@ -96,7 +97,7 @@ def test_police_support_ramps_up(caribbean_net, caribbean):
     for _ in range(6):
         corr = eng.state.corruption[us]
         eng.step()
-        seen.append(eng.state.node_enf_add[node] / (1 - corr))
+        seen.append(eng.state.node_enf_add[node] / (1 - corr) / net.juris_police[us])
     np.testing.assert_allclose(seen, [0.075, 0.15, 0.225, 0.3, 0.3, 0.3], rtol=1e-9)
 
 

@@ -124,6 +124,12 @@ def _child(conn, files: dict, command: list[str], run_steps: int) -> None:
                 r = _invoke(args)
                 if r.exit_code != 0 or r.exception is not None and not isinstance(r.exception, SystemExit):
                     out = _refusal(r)
+                elif r.stdout.startswith("ok: strategy"):
+                    # a damaged scenario can be a valid strategy file (e.g. only 'name' left): run it on a
+                    # shipped scenario, where it may still be refused cleanly (targets checked there)
+                    run = _invoke(["run", "corridor", "-s", args[1], "--runs", "1", "--steps", str(run_steps),
+                                   "--json"])
+                    out = Outcome("completed", "strategy file") if run.exit_code == 0 else _refusal(run)
                 else:
                     out = _check_run(Path(args[1]), run_steps)
             elif args[0] == "import":

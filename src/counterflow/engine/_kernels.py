@@ -18,7 +18,7 @@ from numba import njit
 
 from ._ssp import ssp_min_cost_flow
 
-__all__ = ["plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org", "node_capacity_left",
+__all__ = ["cash_scale", "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org", "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices"]
 
 
@@ -86,11 +86,14 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
 @njit(cache=True)
 def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, belief, fear,
                risk_aversion, worth, resid_edge, resid_node, split, stock, prev_out, market_node,
-               tranche_cap, tranche_rev):  # pragma: no cover - compiled
+               tranche_cap, tranche_rev, scale=1.0):  # pragma: no cover - compiled
     """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost).
 
     ``worth[v]`` is what a kilogram leaving ``v`` is worth to the organisation
     (see :func:`load_values`); an edge's perceived risk is charged on it.
+    ``scale`` < 1 shrinks the supply at the sources (free cash pays for only
+    that share of the kilograms it would send out of its producing areas; see
+    :func:`cash_scale`).
     """
     n_edges = edge_src.shape[0]
     n_mk, n_k = tranche_cap.shape
@@ -99,6 +102,8 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
     for v in range(n_nodes):
         if open_node[v]:
             s = stock[v] if is_source[v] else stock[v] - prev_out[v]
+            if scale < 1.0 and is_source[v]:
+                s *= scale
             if s >= 1.0:
                 supply[v] = np.int64(math.floor(s))
                 total += supply[v]
@@ -241,10 +246,17 @@ def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, ed
 
 @njit(cache=True)
 def node_capacity_left(node_cap, cap_factor):  # pragma: no cover - compiled
-    """kg/step each node can still pass: capacity times its intact share (a destroyed unlimited node gives 0)."""
+    """kg/step each node can still pass: capacity times its intact share.
+
+    A node of unlimited capacity has no share to lose: any damage closes it
+    until it is fully rebuilt (so the closure lasts in proportion to the damage).
+    """
     out = np.empty(node_cap.shape[0])
     for v in range(node_cap.shape[0]):
-        out[v] = node_cap[v] * cap_factor[v] if cap_factor[v] > 0.0 else 0.0
+        if cap_factor[v] <= 0.0 or (cap_factor[v] < 1.0 and not np.isfinite(node_cap[v])):
+            out[v] = 0.0
+        else:
+            out[v] = node_cap[v] * cap_factor[v]
     return out
 
 
@@ -272,7 +284,7 @@ def settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, o
 def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, edge_time,
              edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, worth,
              stock, prev_out, transit, market_node, tranche_width, tranche_rev, p_seize, uniforms, base_p,
-             learning_rate, forget_rate, cash, last_used, arrived):  # pragma: no cover - compiled
+             learning_rate, forget_rate, cash, last_used, arrived, scale):  # pragma: no cover - compiled
     """Plan and dispatch every organisation in ``order`` against shared residual capacity.
 
     The compiled form of ``Engine._move_large`` (same steps, compiled planner) for small networks.
@@ -290,7 +302,7 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
         flow, tflow, cost = plan_small(
             n_nodes, is_source, open_node[o], open_edge[o], edge_src, edge_dst, edge_cost, risk_belief[o],
             node_fear[o], risk_aversion[o], worth[o], resid_edge, resid_node, split, stock[o], prev_out[o],
-            market_node, tranche_width[o], tranche_rev)
+            market_node, tranche_width[o], tranche_rev, scale[o])
         sent, seized, out_node = dispatch_org(
             t, flow, stock[o], prev_out[o], transit[o], edge_src, edge_time, edge_load_kg, p_seize, uniforms[o],
             risk_belief[o], base_p, learning_rate, forget_rate)
@@ -301,16 +313,29 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
 
 @njit(cache=True)
 def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production, is_source, ref_price,
-               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor
+               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor,
+               expect, expect_rate, frozen, revenue_tax, labour, base_labour, labour_elasticity
                ):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
-    Production is the scenario's production times ``(mean price / reference)
+    Production is the scenario's production times ``(expected price index)
     ** supply_elasticity`` (within ``[1/max_multiple, max_multiple]``), cut
     linearly as stock at the sources grows from ``buffer_steps`` to twice
     that many steps of production, and at each site scaled by the share of
     its capacity intact (a struck production site produces nothing until it
-    is rebuilt).
+    is rebuilt). The expected price index ``expect[o]`` (updated in place)
+    follows the organisation's mean price / reference adaptively (Nerlove):
+    ``expect += expect_rate * (index - expect)``; ``expect_rate = 1`` is naive
+    expectations (the classic cobweb).
+
+    Labour: production scales with ``(labour / base_labour)[o] ** labour_elasticity``
+    (labour relative to its base; growers and crews recruited under hardship
+    and backlash, fewer where aid offers other work).
+
+    Working capital: revenue is booked net of ``revenue_tax[o]`` (the
+    laundering cost sanctions impose), and production is paid from free cash
+    (``cash - frozen``): an organisation that cannot pay produces only what it
+    can pay for.
 
     Returns ``(delivered per market [M], arrived [O, N], revenue [O], produced [O])``.
     """
@@ -335,7 +360,7 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
             delivered[o, k] = stock[o, v]
             stock[o, v] = 0.0
             revenue[o] += delivered[o, k] * price[k]
-        cash[o] += revenue[o]
+        cash[o] += revenue[o] * (1.0 - revenue_tax[o])
         index = 0.0
         count = 0
         for k in range(n_mk):
@@ -343,16 +368,24 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
                 index += price[k] / ref_price[k]
                 count += 1
         index = index / count if count > 0 else 0.0
-        mult = max(index, 1e-9) ** supply_elasticity
+        expect[o] += expect_rate * (index - expect[o])
+        mult = max(expect[o], 1e-9) ** supply_elasticity
         mult = min(max(mult, 1.0 / max_multiple), max_multiple)
+        if labour[o] != base_labour[o]:
+            mult *= max(labour[o] / base_labour[o], 0.0) ** labour_elasticity
         base = 0.0
         held = 0.0
         for v in range(n_nodes):
             base += production[o, v]
-            if is_source[v]:
-                held += stock[o, v]
+            held += stock[o, v]  # markets were emptied above: stock anywhere in the organisation's network
         buffer = max(buffer_steps * base, 1e-9)
         mult *= min(max(2.0 - held / buffer, 0.0), 1.0)
+        bill = 0.0
+        for v in range(n_nodes):
+            bill += production[o, v] * mult * min(max(cap_factor[v], 0.0), 1.0) * production_cost
+        free = max(cash[o] - frozen[o], 0.0)
+        if bill > free:
+            mult *= free / bill
         for v in range(n_nodes):
             x = production[o, v] * mult * min(max(cap_factor[v], 0.0), 1.0)
             stock[o, v] += x
@@ -509,3 +542,49 @@ def update_prices(price, supply_smooth, delivered, ref_price, ref_demand, elasti
         target = ref_price[k] * ratio ** (-1.0 / elasticity[k])
         target = min(max(target, price_floor * ref_price[k]), price_cap * ref_price[k])
         price[k] = (1.0 - price_smoothing) * price[k] + price_smoothing * target
+
+
+@njit(cache=True)
+def cash_scale(cash, frozen, hop_cost, stock, prev_out, is_source, open_node):  # pragma: no cover - compiled
+    """Share of this step's shipments each organisation's free cash can pay for: ``[O]`` in [0, 1].
+
+    Every kilogram moved one edge costs the edge's money cost, paid from free
+    cash (``cash - frozen``, passed here net of any credit line); ``hop_cost[o]``
+    is what the organisation paid per kilogram and edge at its last step. New
+    shipments out of the producing areas are paid up front: if sending all the
+    stock at its sources one edge costs more than its free cash, that supply is
+    scaled down (planning stays a min-cost flow). Loads already on their way
+    keep moving (their transport is contracted), so revenue keeps arriving and
+    a cash-starved organisation is slowed, not frozen for ever.
+    """
+    n_orgs, n_nodes = stock.shape
+    out = np.ones(n_orgs)
+    for o in range(n_orgs):
+        need = 0.0
+        for v in range(n_nodes):
+            if open_node[o, v] and is_source[v] and stock[o, v] > 0.0:
+                need += stock[o, v]
+        need *= hop_cost[o]
+        free = max(cash[o] - frozen[o], 0.0)
+        if need > free:
+            out[o] = free / need
+    return out
+
+
+@njit(cache=True)
+def settle_cash(cash, frozen, cash_before, sent_o, produced_o, production_cost, hop_cost, spend, payout_rate,
+                reserve_steps):  # pragma: no cover - compiled
+    """After movement: cost per kg and edge, this step's spending, and the payout of profits (in place).
+
+    Each organisation pays out ``payout_rate`` of its free cash (cash not
+    frozen) above a reserve of ``reserve_steps`` steps of its production and
+    transport spending.
+    """
+    for o in range(cash.shape[0]):
+        transport = cash_before[o] - cash[o]
+        if sent_o[o] > 0.0:
+            hop_cost[o] = transport / sent_o[o]
+        spend[o] = transport + produced_o[o] * production_cost
+        excess = cash[o] - frozen[o] - reserve_steps * spend[o]
+        if payout_rate > 0.0 and excess > 0.0:
+            cash[o] -= payout_rate * excess

@@ -20,6 +20,7 @@ from ..strategy import BASELINE, Strategy
 from . import planning, warm_cache
 from ._kernels import (
     begin_step,
+    cash_scale,
     dispatch_org,
     end_step,
     load_values,
@@ -27,6 +28,7 @@ from ._kernels import (
     node_capacity_left,
     plan_small,
     pre_move,
+    settle_cash,
     settle_org,
     update_prices,
 )
@@ -104,6 +106,10 @@ class Engine:
     def _setup(self) -> None:
         net = self.net
         self._deterministic = False
+        self._base_labour = np.maximum(net.org_labour, 1e-12)
+        prm = net.scenario.parameters  # suppliers front product: a credit line of credit_steps steps of production
+        self._credit = prm.credit_steps * prm.production_cost * net.org_production.sum(axis=1)
+        self._unbound = np.full(net.n_orgs, -np.inf)  # "frozen" cash during the warm-up: all spending is financed
         self.reports: list = []
         self._is_source = net.kind_mask("source")
         self._finite_cap = np.isfinite(net.node_cap)
@@ -144,13 +150,16 @@ class Engine:
         delivered_m, arrived, revenue, produced_o = begin_step(
             s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
             self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
-            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor)
+            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor,
+            s.price_expect, p.price_expectation_rate, self._unbound if self._deterministic else s.frozen - self._credit,
+            s.revenue_tax, s.labour, self._base_labour, p.labour_elasticity)
         s.delivered += math.fsum(delivered_m)
         produced = math.fsum(produced_o)
         s.produced += produced
 
         # levers
         s.edge_risk_add[:] = 0.0
+        s.edge_cost_add[:] = 0.0
         s.node_enf_add[:] = 0.0
         s.revenue_cut[:] = 0.0
         s.aid[:] = 0.0
@@ -167,10 +176,16 @@ class Engine:
         p_seize, market_value, tranche_rev = pre_move(
             net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
             net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
+        edge_cost = net.edge_cost + s.edge_cost_add if s.edge_cost_add.any() else net.edge_cost
         worth = load_values(  # [O, N]: what a kg at each node is worth to each organisation
             self._producer, s.open_node, s.open_edge, self._out_start, self._out_order, net.edge_dst,
-            net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, market_value, p.loss_at_market_value)
+            edge_cost, s.risk_belief, s.node_fear, p.production_cost, market_value, p.loss_at_market_value)
         split = self._finite_cap | (s.cap_factor < 1.0)
+        if self._deterministic:  # the warm-up reaches the financed steady state: cash does not bind
+            scale = np.ones(n_o)
+        else:
+            scale = cash_scale(s.cash, s.frozen - self._credit, s.hop_cost, s.stock, s.prev_out, self._is_source, s.open_node)
+        cash_before = s.cash.copy()
         order = self.rng_plan.permutation(n_o)
         if self._deterministic:
             uniforms = np.full((n_o, net.n_edges), -1.0)
@@ -178,14 +193,16 @@ class Engine:
             uniforms = self.rng_move.random((n_o, net.n_edges))
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
             sent_all, out_all, seized_o, sent_o = move_all(
-                s.t, order, self._is_source, s.open_node, s.open_edge, net.edge_src, net.edge_dst, net.edge_cost,
+                s.t, order, self._is_source, s.open_node, s.open_edge, net.edge_src, net.edge_dst, edge_cost,
                 net.edge_time, net.edge_load_kg, net.edge_cap, net.node_cap, s.cap_factor, split, s.risk_belief,
                 s.node_fear, net.org_risk_aversion, worth, s.stock, s.prev_out, s.transit, net.market_node,
                 self._tranche_width, tranche_rev, p_seize, uniforms, self._base_p, self._learning_rate,
-                self._forget_rate, s.cash, s.last_used, arrived)
+                self._forget_rate, s.cash, s.last_used, arrived, scale)
         else:
             sent_all, out_all, seized_o, sent_o = self._move_large(
-                order, worth, p_seize, split, tranche_rev, uniforms, arrived)
+                order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost)
+        settle_cash(s.cash, s.frozen, cash_before, sent_o, produced_o, p.production_cost, s.hop_cost, s.spend,
+                    p.payout_rate, p.cash_reserve_steps)
         for o in order:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
@@ -210,7 +227,7 @@ class Engine:
                          active_nodes, active_edges, entropy, stock, transit)
         s.t += 1
 
-    def _move_large(self, order, worth, p_seize, split, tranche_rev, uniforms, arrived):
+    def _move_large(self, order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost):
         """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
         resid_edge = net.edge_cap.copy()
@@ -220,18 +237,19 @@ class Engine:
         seized_o = np.zeros(net.n_orgs)
         sent_o = np.zeros(net.n_orgs)
         for o in order:
-            plan = self.plan(o, worth[o], resid_edge, resid_node, split, tranche_rev)
+            plan = self.plan(o, worth[o], resid_edge, resid_node, split, tranche_rev, scale[o], edge_cost)
             sent, seized, out_node = dispatch_org(
                 s.t, plan.edge_flow, s.stock[o], s.prev_out[o], s.transit[o], net.edge_src, net.edge_time,
                 net.edge_load_kg, p_seize, uniforms[o], s.risk_belief[o], self._base_p, self._learning_rate,
                 self._forget_rate)
             settle_org(s.t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_o, sent_o,
-                       net.edge_cost, s.cash, s.node_fear, 1.0 - self._forget_rate, s.last_used, arrived)
+                       edge_cost, s.cash, s.node_fear, 1.0 - self._forget_rate, s.last_used, arrived)
         return sent_all, out_all, seized_o, sent_o
 
     # ------------------------------------------------------------- planning
     def plan(self, o: int, worth: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
-             split: np.ndarray, tranche_rev: np.ndarray) -> planning.PlanResult:
+             split: np.ndarray, tranche_rev: np.ndarray, scale: float = 1.0,
+             edge_cost: np.ndarray | None = None) -> planning.PlanResult:
         """Organisation ``o``'s plan for this step (see :mod:`counterflow.engine.planning`).
 
         ``worth[v]``: what a kilogram at ``v`` is worth to ``o`` (``load_values``);
@@ -241,18 +259,21 @@ class Engine:
         successive-shortest-path solver, large ones to OR-Tools; both are exact.
         """
         net, s = self.net, self.state
+        edge_cost = net.edge_cost if edge_cost is None else edge_cost
         use_small = self.solver == "ssp" or (self.solver == "auto" and self._small)
         if use_small:
             flow, tflow, cost = plan_small(
                 net.n_nodes, self._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
-                net.edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], worth, resid_edge,
+                edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], worth, resid_edge,
                 resid_node, split, s.stock[o], s.prev_out[o], net.market_node, self._tranche_width[o],
-                tranche_rev)
+                tranche_rev, scale)
             return planning.PlanResult(flow, tflow, cost, "optimal")
         open_n = s.open_node[o]
         stock = s.stock[o]
         supply = np.where(self._is_source, stock, np.maximum(stock - s.prev_out[o], 0.0))
         supply = np.where(open_n, supply, 0.0)
+        if scale < 1.0:
+            supply = np.where(self._is_source, supply * scale, supply)
         tflow = np.zeros(self._tranche_width[o].shape)
         if supply.sum() < 1.0:
             return planning.PlanResult(np.zeros(net.n_edges), tflow, 0.0, "empty")
@@ -263,7 +284,7 @@ class Engine:
         idx = np.flatnonzero(emask)
         dst = net.edge_dst[idx]
         ra = net.org_risk_aversion[o]
-        cost = net.edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * worth[net.edge_src[idx]]
+        cost = edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * worth[net.edge_src[idx]]
         mk = np.flatnonzero(open_n[net.market_node])
         problem = planning.build_plan(
             n_nodes=net.n_nodes, split_out=split_out, edge_idx=idx, edge_src=net.edge_src[idx],

@@ -46,7 +46,11 @@ class RunState:
     last_used: np.ndarray        # [O, N] last step each node carried the org's flow
     cash: np.ndarray             # [O]
     frozen: np.ndarray           # [O] cash frozen by sanctions
+    revenue_tax: np.ndarray      # [O] share of new revenue lost to laundering (sanctions)
+    hop_cost: np.ndarray         # [O] USD paid per kg moved one edge at the last step
+    spend: np.ndarray            # [O] USD spent on production and transport at the last step
     labour: np.ndarray           # [O]
+    price_expect: np.ndarray     # [O] expected price index (price / reference) production answers
     price: np.ndarray            # [M]
     supply_smooth: np.ndarray    # [M]
     corruption: np.ndarray       # [J]
@@ -55,6 +59,7 @@ class RunState:
     backlash: np.ndarray         # [J]
     # per-step modifiers written by levers (reset each step)
     edge_risk_add: np.ndarray    # [E]
+    edge_cost_add: np.ndarray    # [E] USD/kg added to an edge's money cost (crews' hazard pay)
     node_enf_add: np.ndarray     # [N]
     revenue_cut: np.ndarray      # [J]
     aid: np.ndarray              # [J]
@@ -94,7 +99,11 @@ class RunState:
             last_used=np.zeros((o, n), dtype=np.int64),
             cash=net.org_cash.copy(),
             frozen=np.zeros(o),
+            revenue_tax=np.zeros(o),
+            hop_cost=np.full(o, float(net.edge_cost.mean()) if e else 0.0),
+            spend=np.zeros(o),
             labour=net.org_labour.copy(),
+            price_expect=np.ones(o),
             price=net.market_price.copy(),
             supply_smooth=net.market_demand.copy(),
             corruption=net.juris_corruption.copy(),
@@ -102,6 +111,7 @@ class RunState:
             hardship=np.zeros(j),
             backlash=np.zeros(j),
             edge_risk_add=np.zeros(e),
+            edge_cost_add=np.zeros(e),
             node_enf_add=np.zeros(n),
             revenue_cut=np.zeros(j),
             aid=np.zeros(j),

@@ -219,10 +219,11 @@ def _sweep(exp: Experiment, st: Store, design: np.ndarray, executor: Executor | 
     t0 = time.perf_counter()
     ran = failed = 0
 
-    def store_result(result: tuple[int, pa.Table, pa.Table | None]) -> None:
+    ran_chunks: set[int] = set()
+
+    def stored(runs: pa.Table, chunk: int) -> None:
         nonlocal ran, failed
-        chunk, runs, steps = result
-        st.write_chunk(chunk, runs, steps)
+        ran_chunks.add(chunk)
         ran += runs.num_rows
         failed += sum(1 for s in runs.column("status").to_pylist() if s != "ok")
         if progress:
@@ -230,27 +231,48 @@ def _sweep(exp: Experiment, st: Store, design: np.ndarray, executor: Executor | 
 
     if executor is None:
         for i, c in todo:
-            store_result(run_chunk(exp, i, c, design[c]))
+            chunk, runs, steps = run_chunk(exp, i, c, design[c])
+            st.write_chunk(chunk, runs, steps)
+            stored(runs, chunk)
     else:
+        # results are written by a few threads (Parquet encoding and fsync release the interpreter lock), so
+        # this process hands out the next chunk at once instead of waiting for the disk
+        from concurrent.futures import ThreadPoolExecutor
+
         queue = iter(todo)
         pending: set[Future] = set()
+        writes: set[Future] = set()
         limit = max_pending or len(todo)
-        try:
-            for i, c in queue:
-                pending.add(executor.submit(run_chunk, exp, i, c, design[c]))
-                if len(pending) >= limit:
-                    break
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    store_result(fut.result())
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending.add(executor.submit(run_chunk, exp, nxt[0], nxt[1], design[nxt[1]]))
-        finally:
-            for fut in pending:
-                fut.cancel()
-    if compact and len(st.done_chunks()) == len(chunks):
+
+        def write(result: tuple[int, pa.Table, pa.Table | None]) -> tuple[pa.Table, int]:
+            st.write_chunk(*result)
+            return result[1], result[0]
+
+        with ThreadPoolExecutor(4, thread_name_prefix="counterflow-store") as writer:
+            try:
+                for i, c in queue:
+                    pending.add(executor.submit(run_chunk, exp, i, c, design[c]))
+                    if len(pending) >= limit:
+                        break
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        result = fut.result()
+                        nxt = next(queue, None)
+                        if nxt is not None:
+                            pending.add(executor.submit(run_chunk, exp, nxt[0], nxt[1], design[nxt[1]]))
+                        writes.add(writer.submit(write, result))
+                    done_writes = {w for w in writes if w.done()}
+                    for w in done_writes:
+                        stored(*w.result())
+                    writes -= done_writes
+                for w in writes:
+                    stored(*w.result())
+            finally:
+                for fut in pending:
+                    fut.cancel()
+    st.sync()
+    if compact and ran_chunks | done >= set(range(len(chunks))):
         st.compact()
     return SweepReport(str(st.path), exp.n_runs, skipped, ran, failed, time.perf_counter() - t0)
 

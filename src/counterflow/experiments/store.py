@@ -35,6 +35,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,8 +79,14 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def _atomic_write_table(path: Path, table: pa.Table, meta: dict | None = None) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def _atomic_write_table(path: Path, table: pa.Table, meta: dict | None = None, sync_dir: bool = True) -> None:
+    """Write ``table`` to a temporary name, fsync it, rename it into place (and fsync the folder if asked).
+
+    The file's bytes are on disk before its name is: after a crash a name
+    never points at a partial file. A rename whose folder was not yet
+    synced may be lost in a crash, which only means the chunk runs again.
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     if meta is not None:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                META_KEY: json.dumps(meta, sort_keys=True).encode()})
@@ -87,7 +94,8 @@ def _atomic_write_table(path: Path, table: pa.Table, meta: dict | None = None) -
     with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _sql_str(s: str | Path) -> str:
@@ -306,7 +314,7 @@ class Store:
                 "n_runs": experiment.n_runs,
                 "design": samples.drop(columns="sample").to_numpy().tolist(),
             }
-            _atomic_write_bytes(store.metadata_file, json.dumps(meta, indent=1, default=str).encode())
+            _atomic_write_bytes(store.metadata_file, json.dumps(meta, default=str).encode())
             store._meta = None
         except BaseException:
             store.unlock()
@@ -353,22 +361,31 @@ class Store:
                 "chunks": {str(k): v for k, v in chunks.items()}}
 
     def write_chunk(self, chunk: int, runs: pa.Table, steps: pa.Table | None) -> None:
-        """Write one chunk: its steps, then its runs (the commit), both marked with one write id."""
+        """Write one chunk: its steps, then its runs (the commit), both marked with one write id.
+
+        Chunks may be written from several threads at once (each to its own files).
+        """
         if not self.locked:
             raise RuntimeError("write_chunk needs the store's lock (open it with Store.create)")
         write = secrets.token_hex(8)
         if steps is not None:
             _atomic_write_table(self.steps_dir / self.chunk_name(chunk), steps,
-                                self._chunk_meta("steps", {chunk: write}))
+                                self._chunk_meta("steps", {chunk: write}), sync_dir=False)
         else:  # a chunk without steps (every run failed): no older steps file may pair with it
             (self.steps_dir / self.chunk_name(chunk)).unlink(missing_ok=True)
         _atomic_write_table(self.runs_dir / self.chunk_name(chunk), runs,
-                            self._chunk_meta("runs", {chunk: write}) | {"steps": steps is not None})
+                            self._chunk_meta("runs", {chunk: write}) | {"steps": steps is not None},
+                            sync_dir=False)
+
+    def sync(self) -> None:
+        """Flush the chunk folders' entries to disk (the renames of the chunks written so far)."""
+        _fsync_dir(self.steps_dir)
+        _fsync_dir(self.runs_dir)
 
     def clean_temporary(self) -> None:
         """Remove half-written files left by an interrupted sweep."""
         for d in (self.runs_dir, self.steps_dir):
-            for p in d.glob(".*.tmp-*"):
+            for p in d.glob(".*.tmp-*") if d.is_dir() else ():
                 p.unlink(missing_ok=True)
 
     def compact(self) -> int:

@@ -110,6 +110,6 @@ def check_jurisdiction_targets(ck: Checker, targets: Targets, path: str, *, key:
     others = [k for k in ("nodes", "edges", "jurisdictions", "organisations") if k != key and getattr(targets, k)]
     if others or targets.mode or targets.kind:
         raise ck.error(f"this lever acts on {key} only (got {', '.join(others) or 'mode/kind'})", path)
-    if targets.rule == "optimized":
-        raise ck.error(f"the 'optimized' rule chooses nodes; use top_throughput, betweenness or random for {key}",
+    if targets.rule in ("optimized", "criticality"):
+        raise ck.error(f"the '{targets.rule}' rule chooses nodes; use top_throughput, betweenness or random for {key}",
                        path)

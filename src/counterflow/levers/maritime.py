@@ -21,13 +21,16 @@ class MaritimeInterdiction(Lever):
     sea are lost to the traffickers (counted as seized). With ``lethal: true``
     each stopped boat costs its crew: the lever reports the expected
     casualties of the boats it is expected to stop, from the flow observed on
-    the zone's edges at the last step (``crew_per_boat`` per load).
+    the zone's edges at the last step (``crew_per_boat`` per load), and
+    deters: crews demand hazard pay on the edges where lethal force acts, so
+    their money cost rises by ``crew_hazard_pay * added probability`` USD/kg
+    while the lever acts (organisations re-route or ship less).
     """
 
     type = "maritime_interdiction"
     doc = ("Raises the seizure probability per load on sea edges in the zone by 'intensity' "
            "(more with intelligence sharing); loads are lost at sea; with 'lethal' each stopped "
-           "boat's crew is harmed.")
+           "boat's crew is harmed and crews demand hazard pay on those edges (deterrence).")
     params = (
         Field("intensity", lo=0.0, hi=1.0, default=0.1, doc="added seizure probability per load"),
         Field("lethal", "bool", default=False, doc="boats are destroyed with their crews rather than boarded"),
@@ -47,8 +50,9 @@ class MaritimeInterdiction(Lever):
             raise ck.error("a maritime zone is made of edges, modes or jurisdictions, not organisations", path)
         if targets.kind:
             raise ck.error("'kind' selects nodes; a maritime zone selects edges", path)
-        if targets.rule == "optimized":
-            raise ck.error("the 'optimized' rule chooses nodes; use top_throughput, betweenness or random", path)
+        if targets.rule in ("optimized", "criticality"):
+            raise ck.error(f"the '{targets.rule}' rule chooses nodes; use top_throughput, betweenness or random",
+                           path)
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         net = self.net
@@ -63,6 +67,8 @@ class MaritimeInterdiction(Lever):
                 casualties = loads * add * net.scenario.parameters.crew_per_boat
                 np.add.at(state.log.harm_by_juris, net.node_juris[net.edge_src[edges]], casualties)
                 harm = float(casualties.sum())
+                # deterrence: crews price the risk of death into the routes where lethal force acts
+                state.edge_cost_add[edges] += net.scenario.parameters.crew_hazard_pay * add
         return self.report(state, harm=harm, targets=[f"{net.node_ids[net.edge_src[e]]}->{net.node_ids[net.edge_dst[e]]}"
                                                       for e in edges],
                            detail={"added_risk": add, "edges": int(edges.size)})

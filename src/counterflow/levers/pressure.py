@@ -50,18 +50,24 @@ class Blockade(_OnJurisdictions):
 
 @register
 class Sanctions(Lever):
-    """Freeze a share ``intensity`` of each targeted organisation's cash.
+    """Freeze a share ``intensity`` of each targeted organisation's cash and tax its new revenue.
 
-    Frozen cash (``RunState.frozen``) cannot pay for rebuilding destroyed
-    capacity or opening new sites; it stays frozen after the lever stops.
-    Each firing freezes at least ``intensity`` of the cash held at that
-    moment, so a continuous schedule also catches new income.
+    Frozen cash (``RunState.frozen``) cannot pay for production, transport,
+    rebuilding destroyed capacity or opening new sites; it stays frozen after
+    the lever stops. Each firing freezes at least ``intensity`` of the cash
+    held at that moment. From the first firing on, the organisation loses
+    ``intensity x laundering_cost`` of its new revenue to laundering through
+    costlier channels (``RunState.revenue_tax``; designations last). Both bite
+    only when free cash binds: an organisation whose revenue pays for its
+    shipments many times over is not slowed (see docs/levers.md).
     """
 
     type = "sanctions"
-    doc = ("Freezes 'intensity' of each targeted organisation's cash: slower rebuilding "
-           "and expansion.")
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of cash frozen"),)
+    doc = ("Freezes 'intensity' of each targeted organisation's cash and taxes its new revenue "
+           "(laundering cost): less production, shipping, rebuilding and expansion when free cash binds.")
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of cash frozen"),
+              Field("laundering_cost", lo=0.0, hi=1.0, default=0.3,
+                    doc="share of new revenue lost to laundering at intensity 1 (scaled by intensity)"))
     targets_key = "organisations"
     targets_required = True
     targets_help = "[ID, ...], {organisations: [ID, ...]} or {rule: top_throughput, k: 1}"
@@ -76,6 +82,7 @@ class Sanctions(Lever):
         share = self.p["intensity"]
         before = state.frozen[orgs].copy()
         state.frozen[orgs] = np.maximum(state.frozen[orgs], share * np.maximum(state.cash[orgs], 0.0))
+        state.revenue_tax[orgs] = np.maximum(state.revenue_tax[orgs], share * self.p["laundering_cost"])
         return self.report(state, targets=[self.net.org_ids[o] for o in orgs],
                            detail={"newly_frozen_usd": float((state.frozen[orgs] - before).sum())})
 

@@ -21,14 +21,15 @@ class PoliceSupport(_OnJurisdictions):
 
     The added seizure probability per load ramps linearly up to
     ``intensity`` over ``ramp_steps`` firings, and is scaled by local
-    cooperation (1 - backlash) and by what corruption leaves of it
-    (``1 - corruption``): arrests and blockades make police support work
+    cooperation (1 - backlash), by what corruption leaves of it
+    (``1 - corruption``) and by the state's ``police_capacity`` (0-1: the
+    police able to use the support): arrests and blockades make police support work
     better, backlash makes it work worse.
     """
 
     type = "police_support"
     doc = ("Raises enforcement in the jurisdiction up to 'intensity' over 'ramp_steps', scaled by "
-           "cooperation (falls with backlash) and by 1 - corruption.")
+           "cooperation (falls with backlash), by 1 - corruption and by the state's police capacity.")
     params = (
         Field("intensity", lo=0.0, hi=1.0, default=0.1, doc="added seizure probability per load at full ramp"),
         Field("ramp_steps", "int", lo=1, default=12, doc="firings to reach full strength"),
@@ -44,7 +45,8 @@ class PoliceSupport(_OnJurisdictions):
         level = self.p["intensity"] * min(1.0, count / self.p["ramp_steps"])
         added = {}
         for j in js:
-            add = level * float(self.cooperation(state, j)) * (1.0 - float(state.corruption[j]))
+            add = (level * float(self.cooperation(state, j)) * (1.0 - float(state.corruption[j]))
+                   * float(net.juris_police[j]))
             if add <= 0:
                 continue
             nodes = net.node_juris == j

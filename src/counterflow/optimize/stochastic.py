@@ -17,10 +17,11 @@ Methods (``method=``; ``"auto"`` takes the first that applies, in this order):
   that takes at most ``max_evaluations`` maximum flows. Exact.
 * ``"saa"``: sample-average approximation, never called optimal. ``replications``
   independent samples of ``samples`` patterns each are solved exactly for the
-  sample by the stacked deterministic equivalent (``saa_solver="milp"``, the
-  default: measured faster) or by an L-shaped (Benders) decomposition with one
-  cut per scenario (``"benders"``; LP masters with rounded plans first, then
-  MILP masters with a gap tightened as plans repeat). The mean of their proven lower bounds estimates a lower bound
+  sample by an L-shaped (Benders) decomposition with one cut per scenario
+  (``saa_solver="benders"``, the default; LP masters with rounded plans first,
+  then MILP masters with a gap tightened as plans repeat) or by the stacked
+  deterministic equivalent (``"milp"``). At a time limit a replication keeps
+  its proven lower bound, so the statistical bounds stay valid. The mean of their proven lower bounds estimates a lower bound
   on the true optimum (Mak, Morton & Wood 1999); every distinct plan is screened
   on ``eval_samples`` fresh patterns and the best one is then evaluated exactly
   (few uncertain items) or on another ``eval_samples`` fresh patterns: a true or
@@ -124,7 +125,7 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
                                    max_scenarios: int = 256, max_evaluations: int = 20000,
                                    samples: int = 50, replications: int = 10, seed: int = 0,
                                    max_exact_eval: int = 10, eval_samples: int = 1000,
-                                   saa_solver: str = "milp", time_limit: float | None = None,
+                                   saa_solver: str = "benders", time_limit: float | None = None,
                                    mip_rel_gap: float = 1e-6) -> InterdictionResult:
     """Choose interdictions, within ``budget``, minimising the expected maximum s-t flow.
 

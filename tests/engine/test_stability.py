@@ -1,0 +1,85 @@
+"""Stable baselines: production answers an adaptively expected price and the organisation's whole stock.
+
+The defaults (supply elasticity 0.2 below the markets' demand elasticity 0.5, adaptive price expectations
+with weight 0.25, production cut as stock piles up anywhere in the organisation's network) must give a
+baseline whose price varies little more than with no supply response at all (seizure noise alone), on every
+shipped network; a one-strike strategy must not deliver more than the baseline; the cobweb must stay
+demonstrable with naive expectations and a high supply elasticity. See docs/model.md, step 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+
+import numpy as np
+import pytest
+
+from counterflow import compile_network, load_scenario, resolve_strategies, simulate
+from counterflow.generate import generate_scenario
+
+RUNS = 8
+STEPS = 104
+BURN = 13
+
+
+@cache
+def _scenario(name: str):
+    if name.startswith("generated-"):
+        return generate_scenario(60, seed=int(name.split("-")[1]), organisations=2)
+    return load_scenario(name)
+
+
+def _with(sc, **over):
+    return dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, **over)) if over else sc
+
+
+def price_cv(sc, runs: int = RUNS) -> float:
+    """Mean over runs of the coefficient of variation of the mean market price after burn-in."""
+    net = compile_network(sc)
+    out = []
+    for i in range(runs):
+        p = simulate(net, seed=i, steps=STEPS, record_flows=False).series["price"].mean(axis=1)[BURN:]
+        out.append(p.std() / p.mean())
+    return float(np.mean(out))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["caribbean", "transatlantic", "corridor", "generated-1", "generated-3",
+                                  "generated-5"])
+def test_baseline_price_variation_is_seizure_noise(name):
+    """Price variation after burn-in is at most 1.2x that of the same network with supply elasticity 0."""
+    sc = _scenario(name)
+    assert price_cv(sc) <= 1.2 * price_cv(_with(sc, supply_elasticity=0.0))
+
+
+@pytest.mark.slow
+def test_cobweb_with_naive_expectations_and_high_elasticity():
+    """Naive expectations and supply elasticity 1.5 (above demand's 0.5) make the baseline price cycle."""
+    sc = _scenario("caribbean")
+    assert price_cv(_with(sc, supply_elasticity=1.5, price_expectation_rate=1.0)) > 2.0 * price_cv(sc)
+
+
+ONE_STRIKE = {"caribbean": "port-strike", "transatlantic": "hub-strike", "corridor": "crossing-strike"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ONE_STRIKE))
+def test_one_strike_does_not_raise_delivery(name):
+    """Over 50 paired seeds, one strike on the main hub delivers no more than the baseline (mean difference <= 0)."""
+    sc = _scenario(name)
+    net = compile_network(sc)
+    strike = resolve_strategies(sc, [ONE_STRIKE[name]])[-1]
+    diff = [simulate(net, strike, seed=i, record_flows=False).delivered_total.sum()
+            - simulate(net, seed=i, record_flows=False).delivered_total.sum() for i in range(50)]
+    assert np.mean(diff) <= 0.0, np.mean(diff)
+
+
+def test_fixed_expectations_equal_no_supply_response():
+    """price_expectation_rate 0 (expectations never move from the reference) is bit-identical to elasticity 0."""
+    sc = _scenario("transatlantic")
+    a = simulate(compile_network(_with(sc, price_expectation_rate=0.0)), seed=3, steps=40)
+    b = simulate(compile_network(_with(sc, supply_elasticity=0.0)), seed=3, steps=40)
+    c = simulate(compile_network(sc), seed=3, steps=40)
+    assert all(np.array_equal(a.series[k], b.series[k]) for k in a.series)
+    assert not np.array_equal(a.series["produced"], c.series["produced"])

@@ -1,0 +1,64 @@
+"""Targeting by position with flow and capacity left: the ``criticality`` rule (docs/levers.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from counterflow import compile_network, load_scenario, simulate
+from counterflow.engine import Engine
+from counterflow.strategy import parse_strategy
+from counterflow.targeting import NODE_RULES, visible_nodes
+
+
+def _strikes(sc, rule):
+    return parse_strategy({"name": rule, "levers": [{"type": "strike", "targets": {"rule": rule, "k": 1, "kind": "hub"},
+                                                     "schedule": {"start": 4, "every": 4}, "intel_accuracy": 1.0}]},
+                          scenario=sc)
+
+
+def test_criticality_skips_a_site_already_down():
+    """A hub whose capacity is gone carries nothing that could be cut: the rule never picks it again."""
+    sc = load_scenario("transatlantic")
+    eng = Engine(compile_network(sc), None, 0)
+    for _ in range(3):
+        eng.step()
+    net, s = eng.net, eng.state
+    hubs = visible_nodes(net, s, "hub")
+    first = NODE_RULES["criticality"](net, s, hubs, 1, np.random.default_rng(0), None)
+    assert first.size == 1
+    s.cap_factor[first[0]] = 0.0
+    again = NODE_RULES["criticality"](net, s, visible_nodes(net, s, "hub"), 1, np.random.default_rng(0), None)
+    assert again.size == 1 and again[0] != first[0]
+
+
+def test_criticality_is_refused_for_zones_and_states():
+    """The rule chooses nodes: a maritime zone or a jurisdiction lever naming it gets a clear error."""
+    from counterflow.errors import InputError
+
+    sc = load_scenario("transatlantic")
+    for lever in ({"type": "maritime_interdiction", "zone": {"rule": "criticality"}},
+                  {"type": "police_support", "jurisdiction": {"rule": "criticality"}}):
+        with pytest.raises(InputError, match="criticality"):
+            parse_strategy({"name": "x", "levers": [dict(lever, schedule={"start": 0})]}, scenario=sc)
+
+
+def _averted(name, rule, seeds, steps=52):
+    sc = load_scenario(name)
+    net = compile_network(sc)
+    strat = _strikes(sc, rule)
+    return np.array([simulate(net, seed=i, steps=steps, record_flows=False).delivered_total.sum()
+                     - simulate(net, strat, seed=i, steps=steps, record_flows=False).delivered_total.sum()
+                     for i in range(seeds)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "criticality_wins"), [("transatlantic", True), ("caribbean", False)])
+def test_criticality_against_top_throughput(name, criticality_wins):
+    """Transatlantic: criticality averts more than top_throughput; caribbean: less (30 paired seeds, 95 %)."""
+    d = _averted(name, "criticality", 30) - _averted(name, "top_throughput", 30)
+    half = 1.96 * d.std(ddof=1) / np.sqrt(d.size)
+    if criticality_wins:
+        assert d.mean() - half > 0, d.mean()
+    else:
+        assert d.mean() + half < 0, d.mean()
