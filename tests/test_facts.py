@@ -12,9 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from counterflow import load_scenario
+from counterflow.analysis import mean_interval
 from counterflow.cli import app
 from counterflow.engine import Engine
-from counterflow.facts import FACTS, _interval, _reach, check_facts, fact_strategies, network_setup
+from counterflow.facts import FACTS, _reach, check_facts, fact_strategies, network_setup
 from counterflow.runner import network_for
 from counterflow.strategy import BASELINE
 
@@ -67,7 +68,7 @@ def test_the_strategies_act_on_what_the_setup_found(transatlantic):
 def test_interval_is_the_paired_t_interval(x):
     from scipy import stats
 
-    m, lo, hi = _interval(x)
+    m, lo, hi = mean_interval(x)
     ref = stats.t.interval(0.95, x.size - 1, loc=x.mean(), scale=stats.sem(x))
     assert m == pytest.approx(x.mean()) and (lo, hi) == pytest.approx(ref)
 
@@ -102,10 +103,12 @@ def test_cli_facts_json_and_table():
     r = runner.invoke(app, ["facts", "transatlantic", "--seeds", "2", "--steps", "14", "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["scenario"] == "transatlantic" and doc["seeds"] == 2 and doc["steps"] == 14
+    assert list(doc)[:4] == ["scenario", "strategies", "runs", "seed"]  # the JSON grammar of every command
+    assert doc["scenario"] == "transatlantic" and doc["runs"] == 2 and doc["steps"] == 14
+    assert doc["strategies"][0] == "baseline" and "one-strike" in doc["strategies"]
     assert set(doc["facts"]) == set(FACTS)
     assert all(c["result"] in ("PASS", "FAIL") and c["lo"] <= c["mean"] <= c["hi"] for c in doc["claims"])
-    r = runner.invoke(app, ["facts", "transatlantic", "--seeds", "2", "--steps", "14"])
+    r = runner.invoke(app, ["facts", "transatlantic", "--runs", "2", "--steps", "14"])  # --seeds is an alias
     assert r.exit_code == 0 and "PASS" in r.stdout and "Main hub" in r.stdout
 
 

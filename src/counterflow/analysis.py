@@ -22,7 +22,7 @@ import pandas as pd
 
 from .outcomes import OUTCOMES, better
 
-__all__ = ["describe", "paired_difference", "summarize"]
+__all__ = ["describe", "mean_interval", "paired_difference", "summarize"]
 
 
 def _clean(x: float | None) -> float | None:
@@ -39,24 +39,37 @@ def describe(vals: np.ndarray) -> dict:
     return {"mean": _clean(float(np.mean(v))), "p05": _clean(q[0]), "p50": _clean(q[1]), "p95": _clean(q[2])}
 
 
-def paired_difference(vals: np.ndarray, base: np.ndarray, metric: str) -> dict:
-    """Mean paired difference (strategy - baseline) with a 95 % t-interval, and the share that beat the baseline.
+def mean_interval(d: np.ndarray) -> tuple[float, float, float]:
+    """Mean of the finite values of ``d`` and the bounds of its 95 % t-interval.
 
-    Pairs whose difference is not finite (never recovered, nothing averted) are left out.
+    With one value, or when every value is equal, the interval is the mean itself;
+    with no finite value all three are NaN.
     """
     from scipy import stats
 
-    d = np.asarray(vals, dtype=float) - np.asarray(base, dtype=float)
+    d = np.asarray(d, dtype=float)
     d = d[np.isfinite(d)]
     if d.size == 0:
-        return {"diff_mean": None, "diff_lo": None, "diff_hi": None, "beats_pct": None}
+        return math.nan, math.nan, math.nan
     mean = float(d.mean())
     if d.size > 1 and d.std(ddof=1) > 0:
         half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
     else:
         half = 0.0
-    return {"diff_mean": mean, "diff_lo": mean - half, "diff_hi": mean + half,
-            "beats_pct": float(100.0 * better(metric, d).mean())}
+    return mean, mean - half, mean + half
+
+
+def paired_difference(vals: np.ndarray, base: np.ndarray, metric: str) -> dict:
+    """Mean paired difference (strategy - baseline) with a 95 % t-interval, and the share that beat the baseline.
+
+    Pairs whose difference is not finite (never recovered, nothing averted) are left out.
+    """
+    d = np.asarray(vals, dtype=float) - np.asarray(base, dtype=float)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return {"diff_mean": None, "diff_lo": None, "diff_hi": None, "beats_pct": None}
+    mean, lo, hi = mean_interval(d)
+    return {"diff_mean": mean, "diff_lo": lo, "diff_hi": hi, "beats_pct": float(100.0 * better(metric, d).mean())}
 
 
 def summarize(runs: pd.DataFrame, strategies: Sequence[str], baseline: str, outcomes: Sequence[str], *,

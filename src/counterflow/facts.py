@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .analysis import mean_interval
 from .engine import Engine
 from .errors import InputError
 from .metrics import displacement_pct
@@ -102,6 +103,7 @@ class FactsResult:
     seed: int
     setup: Setup
     claims: list[Claim] = field(default_factory=list)
+    strategies: list[str] = field(default_factory=list)  # the names of :func:`fact_strategies`, baseline first
 
     def passed(self, fact: str) -> bool:
         """Whether every claim of ``fact`` passed."""
@@ -109,7 +111,8 @@ class FactsResult:
 
     def to_json(self) -> dict:
         s = self.setup
-        return {"scenario": self.scenario, "seeds": self.seeds, "seed": self.seed, "steps": s.steps,
+        return {"scenario": self.scenario, "strategies": list(self.strategies), "runs": self.seeds, "seed": self.seed,
+                "steps": s.steps,
                 "setup": {"main_hub": s.main_hub, "hub_kind": s.hub_kind, "jurisdiction": s.jurisdiction,
                           "routes": [list(e) for e in s.routes], "alternatives": list(s.alternatives),
                           "position_rule": s.position_rule,
@@ -235,9 +238,10 @@ def _one(net: Network, strategy: Strategy, ss: np.random.SeedSequence, steps: in
     return traj, float(eng.state.labour.sum())
 
 
-def _replicate(scenario: Scenario, setup: Setup, i: int, seed: int) -> dict[str, dict[str, float]]:
-    """One replication of every strategy (and the price-capped pair): the per-run quantities the claims use."""
-    strategies = fact_strategies(scenario, setup)
+def _replicate(scenario: Scenario, setup: Setup, strategies: dict[str, Strategy], i: int,
+               seed: int) -> dict[str, dict[str, float]]:
+    """One replication of every strategy of :func:`fact_strategies` (and the price-capped pair): the per-run
+    quantities the claims use."""
     net = network_for(dataclasses.replace(scenario, strategies={}))
     steps, a = setup.steps, setup.first
     others = np.array([net.node_index[v] for v in setup.alternatives], dtype=np.int64)
@@ -271,20 +275,6 @@ def _replicate(scenario: Scenario, setup: Setup, i: int, seed: int) -> dict[str,
 
 
 # ------------------------------------------------------------------------------------------ claims
-def _interval(x: np.ndarray) -> tuple[float, float, float]:
-    from scipy import stats
-
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if x.size < 2 or x.std(ddof=1) == 0:
-        return m, m, m
-    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - half, m + half
-
-
 def _pct_cut(b: np.ndarray, s: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b > 0, 100.0 * (1.0 - s / b), 0.0)
@@ -300,7 +290,7 @@ def _claims(runs: list[dict], setup: Setup, band_pct: float) -> list[Claim]:
     out: list[Claim] = []
 
     def claim(fact, text, quantity, unit, x, side, bound=0.0):
-        m, lo, hi = _interval(x)
+        m, lo, hi = mean_interval(x)
         if side == ">":
             ok, rule = lo > bound, f"interval above {bound:g}"
         elif side == "<":
@@ -395,18 +385,16 @@ def check_facts(scenario: Scenario, seeds: int = 50, *, seed: int = 0, steps: in
     if seeds < 2:
         raise InputError("the facts need at least 2 seeds (paired intervals)")
     setup = network_setup(scenario, seed=seed, steps=steps)
+    strategies = fact_strategies(scenario, setup)
     if executor is None:
-        runs = []
-        for i in range(seeds):
-            runs.append(_replicate(scenario, setup, i, seed))
-            if progress:
-                progress(1)
+        done = (_replicate(scenario, setup, strategies, i, seed) for i in range(seeds))
     else:
-        futs = [executor.submit(_replicate, scenario, setup, i, seed) for i in range(seeds)]
-        runs = []
-        for fut in futs:
-            runs.append(fut.result())
-            if progress:
-                progress(1)
+        futs = [executor.submit(_replicate, scenario, setup, strategies, i, seed) for i in range(seeds)]
+        done = (fut.result() for fut in futs)
+    runs = []
+    for r in done:
+        runs.append(r)
+        if progress:
+            progress(1)
     band = 100.0 * scenario.parameters.recovery_band
-    return FactsResult(scenario.name, seeds, seed, setup, _claims(runs, setup, band))
+    return FactsResult(scenario.name, seeds, seed, setup, _claims(runs, setup, band), list(strategies))

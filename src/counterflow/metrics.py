@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine.record import Trajectory
-from .outcomes import LABELS, PAIRED_OUTCOMES, RUN_OUTCOMES, reduce_run
+from .outcomes import LABELS, OUTCOMES, PAIRED_OUTCOMES, RUN_OUTCOMES, reduce_run
 
 __all__ = ["RunRecord", "run_record", "pair", "recovery", "recovery_steps", "displacement_pct", "METRICS",
            "PAIRED_METRICS", "METRIC_LABELS", "RECOVERY_STATUSES"]
 
 #: What ``recovery_status`` may be: back inside the band, never back within the horizon, never left it.
-RECOVERY_STATUSES = ("recovered", "never", "no_effect")
+RECOVERY_STATUSES = OUTCOMES["recovery_status"].categories
 
 # Kept for callers of earlier versions; the registry in counterflow.outcomes is the source.
 METRIC_LABELS = dict(LABELS)

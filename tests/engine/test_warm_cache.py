@@ -50,6 +50,7 @@ def test_damaged_entry_is_recomputed(cache):
     f.write_bytes(b"garbage")
     b = _run(s)
     assert np.array_equal(a.series["delivered"], b.series["delivered"])
+    assert f.read_bytes() != b"garbage"  # the damaged entry was replaced
 
 
 def test_off_switch(tmp_path, monkeypatch):

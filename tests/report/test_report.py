@@ -29,9 +29,9 @@ from counterflow.runner import network_for, replication_seed, run_replications
 REPORT_DIR = Path(__file__).resolve().parents[2] / "src" / "counterflow" / "report"
 
 
-def _strike(sc, accuracy: float, name: str):
-    return parse_strategy({"name": name, "actor": "US", "levers": [
-        {"type": "strike", "targets": {"nodes": ["port_main"]}, "schedule": {"at": 3},
+def _strike(sc, accuracy: float, name: str, node: str = "port_main", actor: str = "US"):
+    return parse_strategy({"name": name, "actor": actor, "levers": [
+        {"type": "strike", "targets": {"nodes": [node]}, "schedule": {"at": 3},
          "intel_accuracy": accuracy, "unit_cost": 1.0e6}]}, scenario=sc)
 
 
@@ -111,10 +111,13 @@ def test_map_effect_is_the_mean_paired_difference_of_simulated_flows(caribbean):
 
 
 def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
-    """With intelligence accuracy 0 the strike misses in every run: every edge and place is neutral (difference
-    exactly 0), the map draws nothing coloured, labels the site 'hit in 0 of N runs' and says it missed."""
+    """With intelligence accuracy 0 a strike misses in every run. On an empty site struck by its own state
+    (no casualties, no foreign strike) every edge and place is neutral (difference exactly 0), the map draws
+    nothing coloured, labels the site 'hit in 0 of N runs' and says the strategy changed no flow. A missed
+    foreign strike on an occupied site still causes casualties and backlash: then the note says where the
+    changes come from instead."""
     sc = caribbean
-    miss = _strike(sc, 0.0, "blind-strike")
+    miss = _strike(sc, 0.0, "blind-strike", node="border_north", actor="VE")
     strategies = resolve_strategies(sc, [])[:1] + [miss]
     res = run_replications(sc, strategies, runs=3, seed=2, steps=12, keep_steps=True, keep_flows=True)
     fx = flow_effects(res)["blind-strike"]
@@ -128,6 +131,14 @@ def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
     assert any(t.endswith("hit in 0 of 3 runs") for t in texts)
     notes = " ".join(c["map_notes"]["blind-strike"])
     assert "missed in all 3 runs" in notes and "changed no flow" in notes
+
+    loud = _strike(sc, 0.0, "loud-miss")  # foreign, on an occupied dock
+    res = run_replications(sc, [strategies[0], loud], runs=3, seed=2, steps=12, keep_steps=True, keep_flows=True)
+    c = build_content(sc, res, [strategies[0], loud])
+    notes = " ".join(c["map_notes"]["loud-miss"])
+    assert "missed in all 3 runs" in notes and "changed no flow" not in notes
+    if flow_effects(res)["loud-miss"]["edges"]["clear"].any():
+        assert "casualties and backlash" in notes
 
 
 def test_series_differences_are_paired_means(caribbean, small_results):

@@ -7,15 +7,16 @@ from typing import Annotated
 import typer
 
 from . import app
-from .common import ScenarioArg, handles_errors, out, print_json, progress_bar
+from .common import ScenarioArg, SeedOpt, handles_errors, out, print_json, progress_bar
 
 
 @app.command()
 @handles_errors
 def facts(
     scenario: ScenarioArg,
-    seeds: Annotated[int, typer.Option(min=2, metavar="N", help="Paired replications (seeds) per strategy.")] = 50,
-    seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Experiment seed.")] = 0,
+    seeds: Annotated[int, typer.Option("--runs", "--seeds", min=2, metavar="N",
+                                       help="Paired replications (seeds) per strategy.")] = 50,
+    seed: SeedOpt = 0,
     steps: Annotated[int | None, typer.Option(min=14, metavar="N",
                                               help="Horizon in steps (default: the scenario's, at most 52).")] = None,
     workers: Annotated[int, typer.Option(min=1, metavar="N", help="Worker processes (results do not depend on it).")] = 1,

@@ -6,8 +6,8 @@ replication; on a 10,000-node network that is seconds of every command. Its
 result depends only on the scenario (without its strategies) and on the model's
 code, so it is stored under a key made of both:
 
-* the scenario's content (``repr`` of the scenario with strategies and source
-  left out: every node, edge, organisation, market and parameter), and
+* the scenario's content (:meth:`Scenario.content_key`: every node, edge,
+  organisation, market and parameter; strategies and source left out), and
 * the package version and a hash of the source of every module of the package
   (any change to the model makes a new key; old entries are never read again).
 
@@ -58,8 +58,7 @@ def _code_hash() -> str:
 
 def state_key(scenario: Any) -> str:
     """The cache key of ``scenario``'s warm-up state."""
-    content = scenario.content_key()
-    return hashlib.sha256((_code_hash() + content).encode()).hexdigest()[:32]
+    return hashlib.sha256((_code_hash() + scenario.content_key()).encode()).hexdigest()[:32]
 
 
 def load(key: str) -> Any | None:
@@ -71,9 +70,7 @@ def load(key: str) -> Any | None:
     try:
         with p.open("rb") as f:
             return pickle.load(f)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a damaged entry is recomputed and replaced
+    except Exception:  # missing, or damaged: recomputed and replaced
         return None
 
 

@@ -274,8 +274,11 @@ def map_notes(effect: dict, names: dict[str, str], runs: int) -> list[str]:
     clear = bool(effect["edges"]["clear"].any() or effect["nodes"]["clear"].any())
     if strikes and len(missed) == len(strikes):
         where = ", ".join(names.get(n, n) for n in missed)
-        notes.append(f"Every strike on {where} missed in all {runs} runs: the strategy changed no flow"
-                     + ("" if not clear else " through strikes") + ".")
+        if clear:
+            notes.append(f"Every strike on {where} missed in all {runs} runs, so no site was damaged: the changes "
+                         "shown come from the strikes' casualties and backlash and from the strategy's other levers.")
+        else:
+            notes.append(f"Every strike on {where} missed in all {runs} runs: the strategy changed no flow.")
     elif missed:
         notes.append("Missed in every run: " + ", ".join(names.get(n, n) for n in missed) + ".")
     if runs < 2:
