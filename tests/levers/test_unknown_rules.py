@@ -46,3 +46,23 @@ def test_no_rule_means_top_throughput(caribbean_net, what):
     a = sel(Targets(k=2), caribbean_net, state, np.random.default_rng(0))
     b = sel(Targets(rule="top_throughput", k=2), caribbean_net, state, np.random.default_rng(0))
     assert np.array_equal(a, b)
+
+
+def test_validation_refuses_what_the_selectors_refuse(caribbean):
+    """A rule is accepted in a strategy file exactly for what it selects (one declaration, two places)."""
+    from counterflow.errors import InputError
+    from counterflow.strategy import parse_strategy
+
+    cases = {"edges": {"type": "maritime_interdiction", "zone": {"mode": "sea"}},
+             "jurisdictions": {"type": "arrests", "jurisdiction": {}},
+             "organisations": {"type": "sanctions", "organisations": {}}}
+    for what, lever in cases.items():
+        key = next(k for k in ("zone", "jurisdiction", "organisations") if k in lever)
+        for rule in TARGET_RULES:
+            bad = dict(lever, **{key: dict(lever[key], rule=rule)}, schedule={"start": 0})
+            doc = {"name": "x", "actor": "US", "levers": [bad]}
+            if rule in rules_for(what):
+                parse_strategy(doc, scenario=caribbean)
+            else:
+                with pytest.raises(InputError, match=rule):
+                    parse_strategy(doc, scenario=caribbean)

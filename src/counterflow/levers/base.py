@@ -36,6 +36,7 @@ import numpy as np
 
 from ..schema import Checker, Field
 from ..strategy import LeverSpec, Targets
+from ..targeting import rules_for
 
 if TYPE_CHECKING:
     from ..engine.state import RunState
@@ -117,6 +118,5 @@ def check_jurisdiction_targets(ck: Checker, targets: Targets, path: str, *, key:
     others = [k for k in ("nodes", "edges", "jurisdictions", "organisations") if k != key and getattr(targets, k)]
     if others or targets.mode or targets.kind:
         raise ck.error(f"this lever acts on {key} only (got {', '.join(others) or 'mode/kind'})", path)
-    if targets.rule in ("optimized", "criticality"):
-        raise ck.error(f"the '{targets.rule}' rule chooses nodes; use top_throughput, betweenness or random for {key}",
-                       path)
+    if targets.rule and targets.rule not in rules_for(key):
+        raise ck.error(f"the '{targets.rule}' rule does not select {key}; use {', '.join(rules_for(key))}", path)
