@@ -4,6 +4,14 @@ Rules are plain functions registered in :data:`NODE_RULES` (networkx
 style: pluggable callables). Each receives the candidate nodes — those
 enforcement can see (not dormant, or carrying observed flow), of the
 requested kind, and not already destroyed — and returns up to ``k`` of them.
+
+Each rule declares what it applies to: node rules are registered in
+:data:`NODE_RULES`, edge rules in :data:`EDGE_RULES`, and the rules that
+rank jurisdictions and organisations are listed in
+:data:`JURISDICTION_RULES` and :data:`ORGANISATION_RULES`
+(:func:`rules_for` gives the names for each). A rule asked of something it
+does not apply to is an error naming the rules that do, never a silent
+fallback to another rule.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["NODE_RULES", "select_nodes", "visible_nodes", "register_node_rule", "observed_graph",
            "EDGE_RULES", "register_edge_rule", "visible_edges", "zone_edges", "select_edges",
-           "select_jurisdictions", "select_organisations", "node_betweenness", "active_graph"]
+           "select_jurisdictions", "select_organisations", "node_betweenness", "active_graph",
+           "JURISDICTION_RULES", "ORGANISATION_RULES", "rules_for"]
 
 NodeRule = Callable[["Network", "RunState", np.ndarray, int, np.random.Generator, object], np.ndarray]
 NODE_RULES: dict[str, NodeRule] = {}
@@ -137,7 +146,7 @@ def select_nodes(targets: Targets, net: Network, state: RunState, rng: np.random
 
             rule = NODE_RULES.get("optimized")
         if rule is None:
-            raise ValueError(f"targeting rule '{targets.rule}' is not available")
+            raise _unknown(targets.rule, "nodes")
     return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)
 
 
@@ -208,11 +217,39 @@ def select_edges(targets: Targets, net: Network, state: RunState, rng: np.random
     candidates = np.intersect1d(zone, visible_edges(net, state))
     rule = EDGE_RULES.get(targets.rule)
     if rule is None:
-        raise ValueError(f"targeting rule '{targets.rule}' is not available for edges")
+        raise _unknown(targets.rule, "edges")
     return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)
 
 
 # --------------------------------------------------- jurisdictions, organisations
+JURISDICTION_RULES: tuple[str, ...] = ("top_throughput", "betweenness", "random")
+ORGANISATION_RULES: tuple[str, ...] = ("top_throughput", "betweenness", "random")
+
+
+def rules_for(what: str) -> tuple[str, ...]:
+    """The names of the rules that select ``what`` (nodes, edges, jurisdictions or organisations)."""
+    if what == "nodes":
+        return tuple(sorted(set(NODE_RULES) | {"optimized"}))
+    if what == "edges":
+        return tuple(sorted(EDGE_RULES))
+    if what == "jurisdictions":
+        return JURISDICTION_RULES
+    if what == "organisations":
+        return ORGANISATION_RULES
+    raise ValueError(f"rules select nodes, edges, jurisdictions or organisations, not '{what}'")
+
+
+def _unknown(rule: str | None, what: str) -> ValueError:
+    return ValueError(f"targeting rule '{rule}' does not select {what}; the rules for {what} are "
+                      f"{', '.join(rules_for(what))}")
+
+
+def _rule_or_default(targets: Targets, what: str, known: tuple[str, ...]) -> str:
+    """The rule asked for (``top_throughput`` when none is given); an unknown one is an error."""
+    rule = targets.rule or "top_throughput"
+    if rule not in known:
+        raise _unknown(rule, what)
+    return rule
 def _max_flow(net: Network, state: RunState, removed: int) -> float:
     """Observed supply that the known network, with the capacity left, can carry to markets without ``removed``."""
     seen = (~net.node_dormant) | (state.node_flow > 0)
@@ -299,17 +336,18 @@ def select_jurisdictions(targets: Targets, net: Network, state: RunState, rng: n
     """
     if targets.jurisdictions:
         return np.array([net.juris_ids.index(j) for j in targets.jurisdictions], dtype=np.int64)
+    rule = _rule_or_default(targets, "jurisdictions", JURISDICTION_RULES)
     n_j = len(net.juris_ids)
     transit = ~net.kind_mask("market")
-    if targets.rule == "betweenness":
+    if rule == "betweenness":
         node_score = node_betweenness(net, state)
     else:
         node_score = np.where(transit, state.node_flow, 0.0)
     scores = np.bincount(net.node_juris, weights=node_score, minlength=n_j)
-    if targets.rule == "random":
+    if rule == "random":
         has = np.flatnonzero(np.bincount(net.node_juris[transit], minlength=n_j) > 0)
         return np.sort(rng.choice(has, size=min(targets.k, has.size), replace=False)) if has.size else has
-    return _rank(scores, targets.k, rng, targets.rule or "top_throughput")
+    return _rank(scores, targets.k, rng, rule)
 
 
 def select_organisations(targets: Targets, net: Network, state: RunState, rng: np.random.Generator,
@@ -321,9 +359,10 @@ def select_organisations(targets: Targets, net: Network, state: RunState, rng: n
     """
     if targets.organisations:
         return np.array([net.org_ids.index(o) for o in targets.organisations], dtype=np.int64)
-    if targets.rule == "betweenness":
+    rule = _rule_or_default(targets, "organisations", ORGANISATION_RULES)
+    if rule == "betweenness":
         recent = state.last_used >= state.t - 4
         scores = (recent * node_betweenness(net, state)[None, :]).sum(axis=1)
     else:
         scores = state.prev_out.sum(axis=1)
-    return _rank(scores, targets.k, rng, targets.rule or "top_throughput")
+    return _rank(scores, targets.k, rng, rule)

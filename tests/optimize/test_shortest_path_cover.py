@@ -98,7 +98,6 @@ def test_time_limit_reports_incumbent_and_bound():
     assert r.value_after == shortest_path(g, r.edge_indices, r.node_indices)
     assert r.spent <= 10
     assert r.bound > r.value_after and r.gap > 0
-    assert r.seconds < 10
 
 
 def test_cover_needs_integer_data_and_auto_falls_back():

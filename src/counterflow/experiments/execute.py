@@ -31,7 +31,7 @@ from ..metrics import pair, run_record
 from ..runner import network_for
 from ..strategy import resolve_strategies
 from .spec import Experiment
-from .store import Store
+from .store import Store, pid_alive
 
 __all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS", "die_with_parent"]
 
@@ -277,23 +277,6 @@ def _sweep(exp: Experiment, st: Store, design: np.ndarray, executor: Executor | 
     return SweepReport(str(st.path), exp.n_runs, skipped, ran, failed, time.perf_counter() - t0)
 
 
-def _alive(pid: int) -> bool:
-    """True while process ``pid`` runs (a zombie, killed but not yet reaped, counts as gone)."""
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
-
-
 def die_with_parent(main_pid: int | None = None) -> None:
     """In a worker process: end when the process that started the work (``main_pid``) ends.
 
@@ -317,11 +300,11 @@ def die_with_parent(main_pid: int | None = None) -> None:
             pass
     if main_pid is None:
         return
-    if not _alive(main_pid):
+    if not pid_alive(main_pid):
         os._exit(1)
 
     def watch() -> None:
-        while _alive(main_pid):
+        while pid_alive(main_pid):
             time.sleep(0.2)
         os.kill(os.getpid(), signal.SIGKILL)
 

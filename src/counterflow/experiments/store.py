@@ -106,14 +106,19 @@ def _sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join(_sql_str(p) for p in paths) + "]"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, killed but not yet reaped, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
 
 
 @dataclass
@@ -202,7 +207,7 @@ class Store:
         if holder:
             pid, host = holder.get("pid"), holder.get("host")
             state = "no longer running" if host != socket.gethostname() or not isinstance(pid, int) \
-                or not _pid_alive(pid) else "still running but no longer holding it"
+                or not pid_alive(pid) else "still running but no longer holding it"
             self.notes.append(f"took over the lock left by process {pid} on {host} ({state}); "
                               "its unfinished chunks are run again")
         os.ftruncate(fd, 0)

@@ -12,7 +12,12 @@ Every lever is a subclass of :class:`Lever` that declares, as class data:
   then kinetic actions);
 * ``intensity`` — the parameter that scales its effect (0 means no effect);
 * ``continuous`` — True when it is meant to fire every step while active
-  (its ``unit_cost`` is then a cost per step).
+  (its ``unit_cost`` is then a cost per step);
+* ``example`` — one working instance of the lever as a strategy-file dict,
+  acting on the built-in ``caribbean`` scenario, and ``example_companions``
+  — the levers it needs beside it to show an effect (intelligence sharing
+  acts through strikes). :mod:`counterflow.engine.lever_checks` runs the
+  generic checks of this contract on them.
 
 The engine calls :meth:`Lever.fire` on every step the schedule fires. A lever
 changes the run only through the :class:`~counterflow.engine.state.RunState`
@@ -31,6 +36,7 @@ import numpy as np
 
 from ..schema import Checker, Field
 from ..strategy import LeverSpec, Targets
+from ..targeting import rules_for
 
 if TYPE_CHECKING:
     from ..engine.state import RunState
@@ -64,6 +70,8 @@ class Lever:
     intensity: ClassVar[str | None] = "intensity"
     order: ClassVar[int] = 50
     continuous: ClassVar[bool] = False
+    example: ClassVar[dict] = {}
+    example_companions: ClassVar[tuple[dict, ...]] = ()
 
     def __init__(self, spec: LeverSpec, net: Network, strategy: Strategy | None = None) -> None:
         self.spec = spec
@@ -110,6 +118,5 @@ def check_jurisdiction_targets(ck: Checker, targets: Targets, path: str, *, key:
     others = [k for k in ("nodes", "edges", "jurisdictions", "organisations") if k != key and getattr(targets, k)]
     if others or targets.mode or targets.kind:
         raise ck.error(f"this lever acts on {key} only (got {', '.join(others) or 'mode/kind'})", path)
-    if targets.rule in ("optimized", "criticality"):
-        raise ck.error(f"the '{targets.rule}' rule chooses nodes; use top_throughput, betweenness or random for {key}",
-                       path)
+    if targets.rule and targets.rule not in rules_for(key):
+        raise ck.error(f"the '{targets.rule}' rule does not select {key}; use {', '.join(rules_for(key))}", path)

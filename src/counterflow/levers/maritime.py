@@ -6,7 +6,7 @@ import numpy as np
 
 from ..schema import Checker, Field
 from ..strategy import Targets
-from ..targeting import select_edges
+from ..targeting import rules_for, select_edges
 from .base import Lever, LeverReport, register
 
 __all__ = ["MaritimeInterdiction"]
@@ -43,6 +43,8 @@ class MaritimeInterdiction(Lever):
     intensity = "intensity"
     order = 40
     continuous = True
+    example = {"type": "maritime_interdiction", "zone": {"mode": "sea"}, "intensity": 0.2, "lethal": True,
+               "schedule": {"start": 2}, "unit_cost": 1.5e6}
 
     @classmethod
     def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
@@ -50,8 +52,8 @@ class MaritimeInterdiction(Lever):
             raise ck.error("a maritime zone is made of edges, modes or jurisdictions, not organisations", path)
         if targets.kind:
             raise ck.error("'kind' selects nodes; a maritime zone selects edges", path)
-        if targets.rule in ("optimized", "criticality"):
-            raise ck.error(f"the '{targets.rule}' rule chooses nodes; use top_throughput, betweenness or random",
+        if targets.rule and targets.rule not in rules_for("edges"):
+            raise ck.error(f"the '{targets.rule}' rule does not select edges; use {', '.join(rules_for('edges'))}",
                            path)
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:

@@ -8,6 +8,7 @@ from ..schema import Checker, Field
 from ..strategy import Targets
 from ..targeting import select_jurisdictions, select_organisations
 from .base import Lever, LeverReport, check_jurisdiction_targets, register
+from .strike import Strike
 
 __all__ = ["Blockade", "Sanctions", "Arrests"]
 
@@ -40,6 +41,8 @@ class Blockade(_OnJurisdictions):
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of state revenue cut"),)
     order = 20
     continuous = True
+    example = {"type": "blockade", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.5,
+               "schedule": {"start": 2}, "unit_cost": 1.0e6}
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         js = self.chosen(state, rng)
@@ -72,6 +75,9 @@ class Sanctions(Lever):
     targets_required = True
     targets_help = "[ID, ...], {organisations: [ID, ...]} or {rule: top_throughput, k: 1}"
     order = 20
+    example = {"type": "sanctions", "organisations": {"rule": "top_throughput", "k": 1}, "intensity": 1.0,
+               "schedule": {"start": 2}, "unit_cost": 5.0e4}
+    example_companions = (Strike.example,)
 
     @classmethod
     def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
@@ -99,6 +105,8 @@ class Arrests(_OnJurisdictions):
     doc = "Removes corrupt officials: the jurisdiction's corruption falls by 'intensity' (relative) per firing."
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, doc="relative fall in corruption per firing"),)
     order = 20
+    example = {"type": "arrests", "jurisdiction": {"jurisdictions": ["VE", "CO"]}, "intensity": 0.5,
+               "schedule": {"start": 2, "every": 4}, "unit_cost": 2.0e5}
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         js = self.chosen(state, rng)

@@ -26,6 +26,8 @@ class Strike(Lever):
     targets_help = "{nodes: [ID, ...]} or {rule: top_throughput, k: 1, kind: hub}"
     intensity = "damage"
     order = 80
+    example = {"type": "strike", "targets": {"rule": "top_throughput", "k": 1, "kind": "hub"},
+               "schedule": {"start": 3, "every": 5}, "intel_accuracy": 0.6, "unit_cost": 2.0e6}
 
     @classmethod
     def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:

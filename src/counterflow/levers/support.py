@@ -10,7 +10,8 @@ import numpy as np
 
 from ..schema import Field
 from .base import Lever, LeverReport, register
-from .pressure import _OnJurisdictions
+from .pressure import Blockade, _OnJurisdictions
+from .strike import Strike
 
 __all__ = ["PoliceSupport", "IntelSharing", "HumanitarianAid"]
 
@@ -36,6 +37,8 @@ class PoliceSupport(_OnJurisdictions):
     )
     order = 30
     continuous = True
+    example = {"type": "police_support", "jurisdiction": {"rule": "top_throughput", "k": 2}, "intensity": 0.3,
+               "ramp_steps": 4, "schedule": {"start": 2}, "unit_cost": 3.0e5}
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         net = self.net
@@ -71,6 +74,8 @@ class IntelSharing(Lever):
     targets_key = None
     order = 10
     continuous = True
+    example = {"type": "intel_sharing", "intensity": 0.9, "schedule": {"start": 2}, "unit_cost": 1.0e5}
+    example_companions = (Strike.example,)
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         net = self.net
@@ -94,6 +99,9 @@ class HumanitarianAid(_OnJurisdictions):
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.3, doc="aid level (hardship units removed per step)"),)
     order = 20
     continuous = True
+    example = {"type": "humanitarian_aid", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.4,
+               "schedule": {"start": 2}, "unit_cost": 5.0e5}
+    example_companions = (Blockade.example,)
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
         js = self.chosen(state, rng)

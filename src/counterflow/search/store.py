@@ -75,6 +75,10 @@ class SearchStore:
                     f"holds a different search ({meta.get('source') or 'unknown file'}); resume only with "
                     "the same search file (and warm start), or use a new --store directory", file=str(st.path))
             st.clean_temporary()
+            if meta.get("evaluations") != spec.evaluations:  # a larger budget continues the search
+                meta.update(evaluations=spec.evaluations, search=spec.raw, search_file=spec.text,
+                            source=spec.source)
+                _atomic_write_bytes(st.metadata_file, json.dumps(meta, indent=1, default=str).encode())
             return st
         if st.path.exists() and any(st.path.iterdir()):
             raise InputError("is a non-empty directory that is not a search store; use a new --store directory",
