@@ -1,4 +1,4 @@
-"""Stylised facts (DESIGN.md), each over many seeds, on caribbean and on two generated networks.
+"""Stylised facts (docs/model.md), each over many seeds, on caribbean and on two generated networks.
 
 Every experiment runs ``RUNS`` paired replications (common random numbers)
 and the assertions are about means or paired 95 % intervals over them, never

@@ -110,3 +110,9 @@ def test_no_document_or_message_sends_the_reader_outside_the_repository():
     hits = [f"{p.relative_to(ROOT)}:{i}" for p in files if p.is_file()
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert hits == []
+    # the tests too name no document outside the repository (this test's own pattern aside)
+    notes = re.compile(r"DESIGN\.md|STYLE\.md|ANCHORS\.md")
+    here = Path(__file__).resolve()
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "tests").rglob("*.py") if p.resolve() != here
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if notes.search(line)]
+    assert hits == []

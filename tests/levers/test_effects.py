@@ -1,4 +1,4 @@
-"""What each lever does, checked against the model's definitions (DESIGN.md's lever table)."""
+"""What each lever does, checked against the model's definitions (the lever table in docs/levers.md)."""
 
 from __future__ import annotations
 
