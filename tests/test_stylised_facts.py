@@ -150,11 +150,13 @@ def test_spread_opens_new_sites_under_heavy_interdiction():
             assert spread("caribbean", where)[f"mi{x}"]["active_nodes"]["diff_lo"] > 0.0, (where, x)
 
 
-@pytest.mark.parametrize(("name", "where"), [pytest.param(n, w, marks=pytest.mark.xfail(reason=CARIBBEAN_ZONE_ENTROPY, strict=True))
-                                             if w == "caribbean" else
-                                             pytest.param(n, w, marks=pytest.mark.xfail(reason=CARIBBEAN_SEA_ENTROPY,
-                                                                                        strict=True))
-                                             if n == "caribbean" else (n, w) for n, w in SPREAD_CASES])
+_ZONE = pytest.mark.xfail(reason=CARIBBEAN_ZONE_ENTROPY, strict=True)
+_SEA = pytest.mark.xfail(reason=CARIBBEAN_SEA_ENTROPY, strict=True)
+
+
+@pytest.mark.parametrize(("name", "where"), [pytest.param(n, w, marks=_ZONE) if w == "caribbean" else
+                                             pytest.param(n, w, marks=_SEA) if n == "caribbean" else (n, w)
+                                             for n, w in SPREAD_CASES])
 def test_spread_route_entropy_does_not_fall(name, where):
     """More maritime interdiction never significantly lowers route entropy (paired 95 % interval)."""
     s = spread(name, where)
