@@ -132,14 +132,15 @@ def test_plan_matches_networkx(data, seed, steps):
         plan = original(o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
         assert plan.objective == expected
         assert small == expected
-        checked.append(expected)
+        checked.append((expected, scale))
         return plan
 
     engine.plan = checking_plan
     for _ in range(steps):
         engine.step()
     assert len(checked) == steps * engine.net.n_orgs
-    assert any(c != 0 for c in checked), "some plan must move stock"
+    if any(sc >= 1.0 for _, sc in checked):  # cash binding on every call can leave every plan empty
+        assert any(c != 0 for c, _ in checked), "some plan must move stock"
 
 
 @pytest.mark.parametrize("solver", ["ssp", "ortools"])
