@@ -37,7 +37,7 @@ from ..errors import InputError
 
 __all__ = [
     "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
-    "StrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt",
+    "StrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
     "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
     "json_doc",
@@ -98,6 +98,11 @@ FormatOpt = Annotated[TableFormat, typer.Option(
     "--format", metavar="table|csv|markdown|json", case_sensitive=False,
     help="How to print the result: a table (default), CSV, Markdown, or the JSON document.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+ExecutorOpt = Annotated[str, typer.Option(metavar="local|dask|sequential",
+                                          help="local (process pool), dask, or sequential.")]
+WorkersOpt = Annotated[int | None, typer.Option(min=1, metavar="N",
+                                                help="Worker processes (default: CPU count; dask: 2).")]
+AddressOpt = Annotated[str | None, typer.Option(metavar="URL", help="Dask scheduler address, e.g. tcp://HOST:8786.")]
 RunsOpt = Annotated[int, typer.Option(min=1, metavar="N",
                                       help="Replications per strategy (paired: the same seeds for every strategy).")]
 SeedOpt = Annotated[int, typer.Option(min=0, metavar="SEED",

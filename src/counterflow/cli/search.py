@@ -12,7 +12,10 @@ import typer
 from ..errors import InputError
 from . import app
 from .common import (
+    AddressOpt,
+    ExecutorOpt,
     MissingExtra,
+    WorkersOpt,
     check_report_path,
     err,
     fmt,
@@ -43,12 +46,9 @@ def search(
                                                 help="Search YAML file (levers, objectives, futures...).")],
     store: Annotated[Path, typer.Option("--store", metavar="DIR",
                                         help="Store directory (created, or resumed if it exists).")],
-    executor: Annotated[str, typer.Option(metavar="local|dask|sequential",
-                                          help="local (process pool), dask, or sequential.")] = "local",
-    workers: Annotated[int | None, typer.Option(min=1, metavar="N",
-                                                help="Worker processes (default: CPU count; dask: 2).")] = None,
-    address: Annotated[str | None, typer.Option(metavar="URL",
-                                                help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    address: AddressOpt = None,
     warm_start: Annotated[Path | None, typer.Option("--warm-start", metavar="DIR",
                                                      help="An earlier search store: its front seeds the first generation.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,

@@ -12,6 +12,8 @@ import typer
 from ..errors import InputError
 from . import app
 from .common import (
+    AddressOpt,
+    ExecutorOpt,
     FormatOpt,
     JsonOpt,
     MetricOpt,
@@ -20,6 +22,7 @@ from .common import (
     StrategyOpt,
     TableData,
     TableFormat,
+    WorkersOpt,
     check_out_is_not_outcome,
     emit_table,
     err,
@@ -75,12 +78,9 @@ def sweep(
     experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT", help="Experiment YAML file.")],
     store: Annotated[Path, typer.Option("--store", metavar="DIR",
                                         help="Store directory (created, or resumed if it exists).")],
-    executor: Annotated[str, typer.Option(metavar="local|dask|sequential",
-                                          help="local (process pool), dask, or sequential.")] = "local",
-    workers: Annotated[int | None, typer.Option(min=1, metavar="N",
-                                                help="Worker processes (default: CPU count; dask: 2).")] = None,
-    address: Annotated[str | None, typer.Option(metavar="URL",
-                                                help="Dask scheduler address, e.g. tcp://HOST:8786.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    address: AddressOpt = None,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Run failed runs' chunks again.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")] = False,
 ) -> None:
@@ -296,9 +296,9 @@ def calibrate(
                         help="Fitted scenario YAML (default: NAME-fitted.yaml).")] = None,
     plot: Annotated[Path | None, typer.Option(metavar="FILE.png",
                     help="Posterior plot PNG (default: next to the fitted scenario).")] = None,
-    executor: Annotated[str, typer.Option(metavar="local|dask|sequential", help="local, dask or sequential.")] = "local",
-    workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Worker processes.")] = None,
-    address: Annotated[str | None, typer.Option(metavar="URL", help="Dask scheduler address.")] = None,
+    executor: ExecutorOpt = "local",
+    workers: WorkersOpt = None,
+    address: AddressOpt = None,
     fmt_: FormatOpt = TableFormat.table,
     as_json: JsonOpt = False,
 ) -> None:
