@@ -37,15 +37,9 @@ def hypervolume(store: Path) -> tuple[float, int, int]:
     """HV of the out-of-sample values of the front members that stay feasible out of sample."""
     from pymoo.indicators.hv import HV
 
-    from counterflow.search.engine import Evaluations
-    from counterflow.search.front import open_search
+    from counterflow.search.front import load_evaluations
 
-    spec, st = open_search(store)
-    ev = Evaluations(spec, spec.futures, spec.replications)
-    ev.add_frame(st.read("search"))
-    members = ev.front()
-    ev_o = Evaluations(spec, spec.oos_futures, spec.oos_replications)
-    ev_o.add_frame(st.read("oos"))
+    spec, _, _, members, ev_o = load_evaluations(store)
     have = [m for m in members if m in ev_o.cells]
     bests = ev_o.bests(have)
     ok = [m for m in have if ev_o.feasible(m, bests)]

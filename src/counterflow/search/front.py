@@ -77,14 +77,19 @@ def _flat(kind, v, fut, direction, threshold, best, n_fut):
     return _stat_flat(kind, v[ok], fut[ok], direction, threshold, best, n_fut)
 
 
-def front(store: str | Path) -> dict:
-    """The non-dominated feasible portfolios of a search store, with robust values, intervals and survival."""
+def load_evaluations(store: str | Path):
+    """``(spec, store, in-sample evaluations, front members, out-of-sample evaluations)`` of a search store."""
     spec, st = open_search(store)
     ev = Evaluations(spec, spec.futures, spec.replications)
     ev.add_frame(st.read("search"))
-    members = ev.front()
     ev_o = Evaluations(spec, spec.oos_futures, spec.oos_replications)
     ev_o.add_frame(st.read("oos"))
+    return spec, st, ev, ev.front(), ev_o
+
+
+def front(store: str | Path) -> dict:
+    """The non-dominated feasible portfolios of a search store, with robust values, intervals and survival."""
+    spec, st, ev, members, ev_o = load_evaluations(store)
     oos_done = bool(members) and all(m in ev_o.cells for m in members)
     surv = survival(spec, ev_o, members) if oos_done else {}
     bests = ev.bests()
