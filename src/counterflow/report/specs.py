@@ -498,7 +498,7 @@ def front_specs(data: dict, width: int = 860) -> dict:
         ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
                  {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
     x = {"field": "axis", "type": "nominal", "sort": axis_names, "title": None,
-         "axis": {"labelAngle": 0, "labelLimit": max(120, int((width - 60) / len(objs)) - 10), "orient": "top",
+         "axis": {"labelAngle": 0, "labelLimit": max(120, int((width - 60) / len(objs)) - 10), "orient": "bottom",
                   "domain": False, "ticks": False, "labelPadding": 6,
                   "labelExpr": "split(datum.label, ' | ')"}}
     parallel = {
