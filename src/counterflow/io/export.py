@@ -98,7 +98,11 @@ def _write_streamed(scenario: Scenario, path: Path, head: str) -> None:
                 for r in records:
                     fh.write("- " + json.dumps(make(r), ensure_ascii=False) + "\n")
             else:
-                fh.write(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                # a one-key mapping whose value holds only scalars would come out as one flow
+                # mapping (``{name: x}``), and several of those in a row are not one YAML document:
+                # only lists keep their records on one line each
+                flow = None if isinstance(value, list) else False
+                fh.write(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=flow,
                                    width=1 << 16, allow_unicode=True))
 
 
