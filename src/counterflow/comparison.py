@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .outcomes import LABELS, OUTCOMES, SUMMARY_OUTCOMES
+from .outcomes import LABELS, OUTCOMES, SUMMARY_OUTCOMES, check_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -164,11 +164,10 @@ def compare(
     from .scenario import Scenario, load_scenario
     from .strategy import Strategy, resolve_strategies
 
-    metrics = list(metrics or COMPARE_METRICS)
-    unknown = [m for m in metrics if m not in COMPARE_METRICS]
-    if unknown:
-        raise InputError(f"unknown metric '{unknown[0]}'; expected one of: {', '.join(COMPARE_METRICS)}",
-                         path="--metric")
+    try:
+        metrics = check_names(metrics or COMPARE_METRICS, COMPARE_METRICS)
+    except ValueError as exc:
+        raise InputError(str(exc), path="--metric") from None
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     given = list(strategies or [])
     objs = [s for s in given if isinstance(s, Strategy)]
