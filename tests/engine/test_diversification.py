@@ -18,7 +18,6 @@ from counterflow import Engine, compile_network, load_scenario, simulate
 from counterflow.engine import planning
 from counterflow.engine._kernels import edge_tranches, risk_slope
 from counterflow.generate import generate_scenario
-from counterflow.strategy import parse_strategy
 from tests.engine.test_planning import _small_plan_cost, networkx_plan_cost, reference_values
 
 
@@ -52,12 +51,14 @@ def test_tranches_are_the_convex_cost():
 
 
 @pytest.mark.parametrize("network", ["caribbean", "generated"])
-def test_both_planners_solve_the_same_tranche_problem(network):
-    """With tranches, OR-Tools (large path), the compiled SSP (small path) and networkx give the same optimum
-    at every planning call of real steps, and the tranches bind (the optimum differs from linear risk)."""
+@pytest.mark.parametrize("solver", ["ortools", "simplex"])
+def test_both_planners_solve_the_same_tranche_problem(network, solver):
+    """With tranches, the large path (OR-Tools or the network simplex), the compiled SSP (small path) and
+    networkx give the same optimum at every planning call of real steps, and the tranches bind (the optimum
+    differs from linear risk)."""
     sc = _generated() if network == "generated" else load_scenario("caribbean")
-    engine = Engine(_with(sc, diversification=10.0), None, 2, solver="ortools")
-    linear = Engine(_with(sc, diversification=0.0), None, 2, solver="ortools")
+    engine = Engine(_with(sc, diversification=10.0), None, 2, solver=solver)
+    linear = Engine(_with(sc, diversification=0.0), None, 2, solver=solver)
     original = engine.plan
     costs = []
 
@@ -85,7 +86,7 @@ def test_inert_without_perceived_risk(network):
     sc = _generated() if network == "generated" else load_scenario("caribbean")
     orgs = tuple(dataclasses.replace(o, risk_aversion=0.0) for o in sc.organisations)
     sc = dataclasses.replace(sc, organisations=orgs)
-    for solver in ("ssp", "ortools"):
+    for solver in ("ssp", "ortools", "simplex"):
         a = Engine(compile_network(_with(sc, diversification=0.0)), None, 4, solver=solver).run(30)
         b = Engine(compile_network(_with(sc, diversification=5.0)), None, 4, solver=solver).run(30)
         assert _same(a, b)
@@ -117,24 +118,20 @@ def _spread_response(sc, diversification: float, strategy, seeds: int, steps: in
     return np.array(out)
 
 
-def _every_route(sc, intensity: float):
-    from counterflow.facts import network_setup
-
-    setup = network_setup(dataclasses.replace(sc, strategies={}), seed=0, steps=30)
-    edges = [list(e) for e in setup.routes]
-    return parse_strategy({"name": "routes", "levers": [
-        {"type": "maritime_interdiction", "zone": {"edges": edges}, "intensity": intensity,
-         "schedule": {"start": 4}}]}, scenario=sc)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("network", ["caribbean", "transatlantic", "generated"])
-def test_interdiction_spreads_loads_when_risk_is_convex(network):
-    """Interdiction 0.2 on every route: the rise in active edges over the paired baseline is larger with
-    diversification 1 than with linear risk (30 paired seeds, 95 % interval of the difference above 0).
-    Built on caribbean; transatlantic and a generated network were not used to build it."""
-    sc = _generated() if network == "generated" else load_scenario(network)
-    strategy = _every_route(sc, 0.2)
-    diff = _spread_response(sc, 1.0, strategy, 30) - _spread_response(sc, 0.0, strategy, 30)
+@pytest.mark.parametrize(("network", "strategy"), [("caribbean", "routes-0.2"),
+                                                   ("narcologic-dormant", "campaign-volume")])
+def test_pressure_spreads_loads_when_risk_is_convex(network, strategy):
+    """Under pressure the rise in active edges over the paired baseline is larger with diversification 10 than
+    with linear risk (30 paired seeds, 95 % interval of the difference above 0): interdiction 0.2 on every route
+    of caribbean (where the mechanism was built), a strike every 4 steps on the busiest hub of the NarcoLogic
+    import (not used to build it). The strategies are those of ``counterflow facts``."""
+    from counterflow.facts import fact_strategies, network_setup
+    from tests.facts_networks import narcologic_dormant
+
+    sc = narcologic_dormant() if network == "narcologic-dormant" else load_scenario(network)
+    sc = dataclasses.replace(_with(sc, diversification=0.0), strategies={})
+    st = fact_strategies(sc, network_setup(sc, seed=0, steps=30))[strategy]
+    diff = _spread_response(sc, 10.0, st, 30) - _spread_response(sc, 0.0, st, 30)
     lo, hi = _ci(diff)
     assert lo > 0.0, (diff.mean(), lo, hi)
