@@ -125,18 +125,6 @@ class Results:
         return {"scenario": self.scenario, "runs": self.runs, "seed": self.seed,
                 "strategies": self.summary(paired=paired)}
 
-    def report(self, path, scenario: Scenario | None = None, strategies: Sequence[Strategy] | None = None,
-               metrics: Sequence[str] | None = None):
-        """Write the HTML report of these runs to ``path``; return its path.
-
-        Needs ``keep_steps=True, keep_flows=True``; ``metrics`` are the rows of its table (default all).
-        """
-        from .report import write_report
-        from .scenario import load_scenario
-
-        sc = scenario or self._scenario or load_scenario(self.scenario)
-        return write_report(sc, self, path, strategies or self._strategies, metrics=metrics)
-
     def __repr__(self) -> str:
         return (f"<Results {self.scenario}: {', '.join(self.strategies)}; {self.runs} runs, seed {self.seed}, "
                 f"baseline '{self.baseline}', {len(self.records)} records>")
