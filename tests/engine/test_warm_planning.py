@@ -265,10 +265,34 @@ def test_shipped_trajectories_identical(name):
 
 
 @pytest.fixture(scope="module")
-def generated_net():
+def generated():
     from counterflow.generate import generate_scenario
 
-    return compile_network(generate_scenario(600, seed=3, organisations=3, warmup=10))
+    return generate_scenario(600, seed=3, organisations=3, warmup=10)
+
+
+@pytest.fixture(scope="module")
+def generated_net(generated):
+    return compile_network(generated)
+
+
+def test_large_path_same_numbers_whatever_the_executor(generated):
+    """The default large-path solver (the warm simplex) gives the same table in order, reversed, and in a process pool."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from counterflow.engine.core import LARGE_SOLVER
+    from counterflow.runner import Results, run_replication, run_replications
+
+    assert LARGE_SOLVER == "simplex"
+    strategies = resolve_strategies(generated, None)[:2]
+    seq = run_replications(generated, strategies, runs=2, seed=4, steps=8).table()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        par = run_replications(generated, strategies, runs=2, seed=4, steps=8, executor=pool).table()
+    rev = Results(generated.name, 4, 2, [s.name for s in strategies])
+    for i in reversed(range(2)):
+        rev.records.extend(run_replication(generated, strategies, i, 4, 8))
+    cols = [c for c in seq.columns if c != "recovery_steps"]
+    assert seq[cols].equals(par[cols]) and seq[cols].equals(rev.table()[cols])
 
 
 def test_generated_trajectory_identical_and_independent_of_warm_state(generated_net):

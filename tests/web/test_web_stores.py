@@ -125,6 +125,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         k = [o["name"] for o in p["outcomes"]].index("flow_reduction_pct")
         assert [r["outcomes"][k] for r in ins] == pytest.approx(rows["flow_reduction_pct"].tolist())
         assert len(p["rows"]) - len(ins) == spec.oos_futures * spec.oos_replications
+        assert p["discovery"].startswith("Scenario discovery: ") and yaml.safe_load(p["strategy_yaml"]) == p["strategy"]
         assert c.get(f"/api/stores/{sid}/portfolios/9999").status_code == 404
         assert c.get(f"/api/stores/{sid}/portfolios/x").status_code == 422
         assert c.get(f"/api/stores/{listed[f'{store_folder.name}/sweep']['id']}/portfolios/0").status_code == 404
@@ -141,7 +142,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
     scen = tmp_path / "scenario.yaml"
     scen.write_text(yaml.safe_dump(spec.scenario_doc, sort_keys=False))
     strat = tmp_path / "portfolio.yaml"
-    strat.write_text(yaml.safe_dump(p["strategy"], sort_keys=False))
+    strat.write_text(p["strategy_yaml"])  # the strategy file the page shows
     out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
                                    "--steps", str(spec.steps), "--json"])
     assert out.exit_code == 0, out.output

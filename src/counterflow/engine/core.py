@@ -41,7 +41,7 @@ __all__ = ["Engine", "simulate", "SMALL_NODES", "SMALL_EDGES", "SOLVERS", "LARGE
 
 SOLVERS = ("auto", "ssp", "ortools", "simplex")
 #: the solver of large planning problems under ``solver="auto"``
-LARGE_SOLVER = "ortools"
+LARGE_SOLVER = "simplex"
 
 # planning problems up to this size use the compiled successive-shortest-path solver
 SMALL_NODES = 400
@@ -66,7 +66,7 @@ class Engine:
         Keep per-step flow per edge and node (for maps); off in large sweeps.
     solver
         ``"auto"`` (compiled successive shortest paths for small planning
-        problems, OR-Tools for large), ``"ssp"``, ``"ortools"`` or
+        problems, the warm-started network simplex for large), ``"ssp"``, ``"ortools"`` or
         ``"simplex"`` (the compiled network simplex that starts each
         organisation's plan from its previous basis). All are exact; the large
         solvers (``"ortools"``, ``"simplex"``) return the same plans.
@@ -237,7 +237,7 @@ class Engine:
         s.t += 1
 
     def _move_large(self, order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost):
-        """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
+        """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
         resid_edge = net.edge_cap.copy()
         resid_node = node_capacity_left(net.node_cap, s.cap_factor)

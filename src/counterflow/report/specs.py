@@ -504,8 +504,9 @@ def front_specs(data: dict, width: int = 860) -> dict:
     parallel = {
         "$schema": schema, "config": CONFIG,
         "title": {"text": f"{data['scenario']}: the {len(ports)} non-dominated portfolios",
-                  "subtitle": "Each line is a portfolio; each axis an objective's robust value, scaled to the "
-                              "front's range with the better end up. Hover a line for its values."},
+                  "subtitle": ["Each line is a portfolio; each axis an objective's robust value, scaled to the "
+                              "front's range with the better end up.",
+                              "Hover a line for its values; in the web page, click it to open its runs."]},
         "width": width, "height": 260,
         "layer": [
             {"data": {"values": [{"axis": a} for a in axis_names]}, "mark": {"type": "rule", "color": "#999"},

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..report.words import fmt
 from .jobs import ApiError
 from .views import clean
 
@@ -262,7 +263,10 @@ def _portfolio(path: Path, eval_id: int):
 
 def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
     """One evaluated portfolio: its levers in words, its rows per future × run, the strategy to compare."""
+    import yaml
+
     from ..outcomes import LABELS
+    from ..search.front import discover
     from ..search.words import describe_portfolio
 
     spec, st, df, levers, scenario, strategy = _portfolio(path, eval_id)
@@ -286,8 +290,10 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
                          "outcomes": [r[o] for o in outcomes]})
     steps = spec.steps
     return clean({
+        "discovery": _discovery_words(discover(path, eval_id)),
         "store": name, "eval": eval_id, "description": describe_portfolio(levers) or "no action", "levers": levers,
-        "strategy": strategy.to_dict(), "scenario": scenario.name, "uncertainties": names,
+        "strategy": strategy.to_dict(), "strategy_yaml": yaml.safe_dump(clean(strategy.to_dict()), sort_keys=False),
+        "scenario": scenario.name, "uncertainties": names,
         "outcomes": [{"name": o, "label": LABELS.get(o, o)} for o in outcomes], "rows": rows,
         "compare": {"runs": 20, "seed": 0, "steps": steps,
                     "note": f"Runs the portfolio as a strategy against no action on the store's scenario as "
@@ -295,6 +301,21 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
                             f"over the search's {steps} steps: the same numbers as `counterflow compare` with "
                             "the same scenario file, strategy, runs, seed and steps."},
     })
+
+
+def _discovery_words(d: dict) -> str:
+    """Scenario discovery in one sentence (what ``counterflow front --portfolio N`` prints)."""
+    why = f" ({', '.join(d['reasons'])})" if d["reasons"] else ""
+    text = (f"Scenario discovery: it breaks a constraint, a threshold or the budget in {d['failing']} of the "
+            f"{d['futures']} futures evaluated{why}. ")
+    if d["box"]:
+        box = "; ".join(f"{k} from {fmt(lo)} to {fmt(hi)}" for k, (lo, hi) in d["box"]["box"].items())
+        text += (f"{d['method']}: the failures concentrate where {box or 'anywhere'} (density "
+                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}); with so few futures this is a "
+                 "pointer, not a finding.")
+    else:
+        text += d["note"][0].upper() + d["note"][1:] + "."
+    return text
 
 
 def portfolio_job(path: Path, eval_id: int):

@@ -67,8 +67,13 @@ function renderFront(view) {
     el("td", {}, el("button", { type: "button", text: "Open runs", onclick: () => openPortfolio(r.eval) })))));
   $("store-charts").hidden = !view.specs.parallel;
   if (view.specs.parallel) {
-    hooks.embed($("store-parallel"), view.specs.parallel);
-    hooks.embed($("store-tradeoffs"), view.specs.tradeoffs);
+    // a click on a portfolio's line or point opens its runs, as its row's button does
+    const clickable = (res) => res && res.view.addEventListener("click", (_, item) => {
+      const d = item && item.datum;
+      if (d && Number.isInteger(d.eval)) openPortfolio(d.eval);
+    });
+    hooks.embed($("store-parallel"), view.specs.parallel).then(clickable);
+    hooks.embed($("store-tradeoffs"), view.specs.tradeoffs).then(clickable);
   }
 }
 
@@ -105,6 +110,8 @@ async function openPortfolio(evalId) {
   $("portfolio-title").textContent = `Portfolio ${p.eval}: its runs`;
   $("portfolio-desc").textContent = p.description;
   $("portfolio-note").textContent = p.compare.note;
+  $("portfolio-discovery").textContent = p.discovery || "";
+  $("portfolio-yaml").textContent = p.strategy_yaml;
   $("portfolio-runs").value = p.compare.runs; $("portfolio-seed").value = p.compare.seed;
   $("portfolio-steps").value = p.compare.steps;
   $("portfolio-table").querySelector("thead").replaceChildren(el("tr", {},
