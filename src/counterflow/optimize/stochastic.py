@@ -317,8 +317,9 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
        most successfully interdictable flow; then single swaps while one improves.
     2. LP masters with cuts at a budget-feasible rounding (cheap lower bounds and plans).
     3. MILP masters with the incumbent as a cut-off (a row ``objective <= incumbent - 1/(2N)`` on
-       integral data, where a better plan is better by a whole ``1/N``), stopped at their first plan.
-       An infeasible master proves the incumbent optimal for the sample.
+       integral data, where a better plan is better by a whole ``1/N``), stopped at their first plan
+       until five such plans in a row fail to improve the incumbent, then solved to optimality (their
+       bound rises). An infeasible master proves the incumbent optimal for the sample.
 
     Returns ``(chosen arcs, sample objective of the plan, proven lower bound, status, iterations)``.
     """
@@ -447,7 +448,7 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         _cuts_for(np.zeros(k, dtype=bool))
     evaluated = {np.packbits(best_gamma).tobytes()}
 
-    def master(mip: bool) -> tuple:
+    def master(mip: bool, first: bool = True) -> tuple:
         ncol = k + n_s + n_z
         rows = n_cuts + 1
         a = sp.csr_matrix((np.concatenate([cost] + cut_vals),
@@ -470,12 +471,13 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         # plans above it), and the search stops at its first plan
         a = sp.vstack([a, sp.csr_matrix(c[None, :])]).tocsc()
         rlo, rhi = np.append(rlo, -math.inf), np.append(rhi, cutoff)
-        opts = {"mip_max_improving_sols": 1}
+        opts = {"mip_max_improving_sols": 1} if first else {}
         integer = np.concatenate([np.ones(k, dtype=bool), np.zeros(n_s + n_z, dtype=bool)])
         return solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=remaining(), mip_rel_gap=mip_rel_gap,
                           options=opts), cutoff
 
     lp_rounds = 30
+    stale = 0  # MILP master plans in a row that did not improve the incumbent
     while True:
         it += 1
         if _closed(best_val, lower, n_s, integral):
@@ -497,7 +499,7 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
                     continue
             lp_rounds = 0
             continue
-        sol, cutoff = master(True)
+        sol, cutoff = master(True, first=stale < 5)
 
         def rounded(b: float) -> float:
             return math.ceil(b * n_s - 1e-6) / n_s if integral else b
@@ -519,7 +521,9 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         if key in evaluated:  # its cuts make it no better than the cut-off: only numerical tolerance
             break
         evaluated.add(key)
+        before = best_val
         _cuts_for(gamma)
+        stale = 0 if best_val < before else stale + 1
     lower = min(lower, best_val)
     return best_plan, best_val, lower, status, it
 
