@@ -171,3 +171,30 @@ def test_damaged_files_in_real_stores_are_a_422(store_folder, tmp_path):
             assert name in r.json()["error"]["message"] and str(tmp_path) not in r.json()["error"]["message"]
         r = c.get(f"/api/stores/{listed['damaged/search']['id']}/portfolios/0")
         assert r.status_code == 422, r.text
+
+
+def test_no_request_string_opens_anything_but_a_listed_store(tmp_path_factory):
+    """Property: whatever the client puts where the store id goes, the answer is a listed store or a 4xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    tmp = tmp_path_factory.mktemp("prop")
+    root = tmp / "stores"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "metadata.json").write_text(json.dumps({"kind": "search"}))
+    (tmp / "secret").mkdir()
+    (tmp / "secret" / "metadata.json").write_text(json.dumps({"fingerprint": "x", "strategies": ["baseline"]}))
+    with client_over(tmp, root) as c:
+        listed = {s["id"] for s in c.get("/api/stores").json()["stores"]}
+
+        @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.text(alphabet="./%2Fabcdef0123456789~\\sectr", max_size=40))
+        def check(text):
+            r = c.get(f"/api/stores/{text}")
+            if text in listed:
+                return
+            assert r.status_code in (200, 404, 405, 422) and "secret" not in r.text, (text, r.text)
+            if r.status_code == 200:  # only the listing itself (an empty id or a path that normalises to it)
+                assert "stores" in r.json()
+
+        check()
