@@ -318,6 +318,9 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
 
     ``dask`` connects to the scheduler at ``address`` (``tcp://HOST:8786``), or
     starts a ``LocalCluster`` of ``workers`` processes with one thread each.
+    The workers of the local pool and of a local cluster die with this
+    process (:func:`die_with_parent`), even when it is killed; the workers of
+    a cluster at ``address`` are not this process's to stop.
     """
     if kind == "sequential":
         yield None
@@ -347,9 +350,15 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
             client = Client(address)
             cluster = None
         else:
+            import os
+
+            from .dask_watchdog import DieWithSweep
+
             cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
+            # the workers are this process's own: they end when it ends (a remote cluster's are left alone)
+            client.register_plugin(DieWithSweep(os.getpid()))
         try:
             yield client.get_executor(pure=False)
         finally:
