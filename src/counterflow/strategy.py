@@ -10,19 +10,28 @@ Each lever's own parameters are declared once on its class (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .schema import Checker, Field
+from .strategy_types import (
+    BASELINE,
+    RESERVED_STRATEGY_NAMES,
+    LeverSpec,
+    Schedule,
+    Strategy,
+    Targets,
+    check_strategy_name,
+)
 from .yamlio import join_path, load_yaml
 
 if TYPE_CHECKING:
     from .scenario import Scenario
 
 __all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "parse_strategies",
-           "load_strategy", "load_strategies", "resolve_strategies", "BASELINE"]
+           "load_strategy", "load_strategies", "resolve_strategies", "BASELINE", "RESERVED_STRATEGY_NAMES",
+           "check_strategy_name"]
 
 TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized", "criticality")
 # what a plain name or list under a lever's targets field means
@@ -30,120 +39,6 @@ _SHORTHAND = {"jurisdiction": "jurisdictions", "jurisdictions": "jurisdictions",
               "organisations": "organisations", "targets": "nodes", "nodes": "nodes", "zone": "edges"}
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """When a lever fires: at listed steps, or from ``start`` every ``every`` steps until ``until``."""
-
-    at: tuple[int, ...] = ()
-    start: int | None = None
-    every: int = 1
-    until: int | None = None
-
-    def fires(self, t: int) -> bool:
-        if t in self.at:
-            return True
-        if self.start is None or t < self.start:
-            return False
-        if self.until is not None and t > self.until:
-            return False
-        return (t - self.start) % self.every == 0
-
-    def first(self) -> int | None:
-        firsts = list(self.at) + ([self.start] if self.start is not None else [])
-        return min(firsts) if firsts else None
-
-    def to_dict(self) -> dict:
-        if self.at:
-            return {"at": self.at[0] if len(self.at) == 1 else list(self.at)}
-        d: dict = {"start": self.start}
-        if self.every != 1:
-            d["every"] = self.every
-        if self.until is not None:
-            d["until"] = self.until
-        return d
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Named targets or a rule chosen each time the lever fires."""
-
-    nodes: tuple[str, ...] = ()
-    edges: tuple[tuple[str, str], ...] = ()
-    jurisdictions: tuple[str, ...] = ()
-    organisations: tuple[str, ...] = ()
-    mode: str | None = None
-    rule: str | None = None
-    k: int = 1
-    kind: str | None = None
-    budget: float | None = None
-
-    def to_dict(self) -> dict:
-        d: dict = {}
-        for key in ("nodes", "jurisdictions", "organisations"):
-            if getattr(self, key):
-                d[key] = list(getattr(self, key))
-        if self.edges:
-            d["edges"] = [list(e) for e in self.edges]
-        if self.mode:
-            d["mode"] = self.mode
-        if self.rule:
-            d["rule"] = self.rule
-            d["k"] = self.k
-            if self.kind:
-                d["kind"] = self.kind
-            if self.budget is not None:
-                d["budget"] = self.budget
-        return d
-
-
-@dataclass(frozen=True)
-class LeverSpec:
-    """One scheduled lever as written in a strategy file, validated."""
-
-    type: str
-    schedule: Schedule
-    unit_cost: float = 0.0
-    params: dict[str, Any] = field(default_factory=dict)
-    targets: Targets | None = None
-
-    def to_dict(self) -> dict:
-        from .levers import LEVERS
-
-        cls = LEVERS[self.type]
-        d: dict = {"type": self.type}
-        if self.targets is not None:
-            d[cls.targets_key] = self.targets.to_dict()
-        d.update(self.params)
-        d["schedule"] = self.schedule.to_dict()
-        d["unit_cost"] = self.unit_cost
-        return d
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """A named, validated list of levers. ``Strategy('baseline')`` does nothing."""
-
-    name: str
-    levers: tuple[LeverSpec, ...] = ()
-    description: str = ""
-    actor: str | None = None
-
-    def first_action(self) -> int | None:
-        steps = [lv.schedule.first() for lv in self.levers]
-        steps = [s for s in steps if s is not None]
-        return min(steps) if steps else None
-
-    def to_dict(self) -> dict:
-        d: dict = {"name": self.name}
-        if self.description:
-            d["description"] = self.description
-        if self.actor:
-            d["actor"] = self.actor
-        d["levers"] = [lv.to_dict() for lv in self.levers]
-        return d
-
-
-BASELINE = Strategy("baseline", (), "No counter-narcotics action: the reference every strategy is compared with.")
 
 SCHEDULE_FIELDS = (
     Field("at", "any"),
@@ -241,7 +136,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
         cls.check_targets(ck, targets, join_path(path, cls.targets_key))
     params = {f.name: d[f.name] for f in cls.params}
     return LeverSpec(type=typ, schedule=_schedule(ck, d["schedule"], join_path(path, "schedule")),
-                     unit_cost=d["unit_cost"], params=params, targets=targets)
+                     unit_cost=d["unit_cost"], params=params, targets=targets, targets_key=cls.targets_key)
 
 
 def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | None = None,
@@ -252,8 +147,6 @@ def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | N
     sname = name or d["name"]
     if not sname:
         raise ck.error("a strategy needs a 'name'", path)
-    from .scenario import check_strategy_name  # scenario imports this module
-
     check_strategy_name(sname, ck, join_path(path, "name") if name is None else path)
     if scenario is not None and d["actor"] is not None and d["actor"] not in {j.id for j in scenario.jurisdictions}:
         raise ck.error(f"unknown jurisdiction '{d['actor']}'", join_path(path, "actor"))

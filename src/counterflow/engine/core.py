@@ -37,7 +37,11 @@ from .record import Recorder, Trajectory
 from .society import update_society
 from .state import RunState, StepLog
 
-__all__ = ["Engine", "simulate", "SMALL_NODES", "SMALL_EDGES"]
+__all__ = ["Engine", "simulate", "SMALL_NODES", "SMALL_EDGES", "SOLVERS", "LARGE_SOLVER"]
+
+SOLVERS = ("auto", "ssp", "ortools", "simplex")
+#: the solver of large planning problems under ``solver="auto"``
+LARGE_SOLVER = "simplex"
 
 # planning problems up to this size use the compiled successive-shortest-path solver
 SMALL_NODES = 400
@@ -62,7 +66,10 @@ class Engine:
         Keep per-step flow per edge and node (for maps); off in large sweeps.
     solver
         ``"auto"`` (compiled successive shortest paths for small planning
-        problems, OR-Tools for large), ``"ssp"`` or ``"ortools"``.
+        problems, the warm-started network simplex for large), ``"ssp"``, ``"ortools"`` or
+        ``"simplex"`` (the compiled network simplex that starts each
+        organisation's plan from its previous basis). All are exact; the large
+        solvers (``"ortools"``, ``"simplex"``) return the same plans.
     """
 
     def __init__(
@@ -74,8 +81,8 @@ class Engine:
         record_flows: bool = True,
         solver: str = "auto",
     ) -> None:
-        if solver not in ("auto", "ssp", "ortools"):
-            raise ValueError("solver must be 'auto', 'ssp' or 'ortools'")
+        if solver not in SOLVERS:
+            raise ValueError("solver must be one of " + ", ".join(repr(x) for x in SOLVERS))
         self.net = scenario if isinstance(scenario, Network) else compile_network(scenario)
         self.strategy = strategy or BASELINE
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -125,6 +132,8 @@ class Engine:
         self._forget_rate = net.scenario.parameters.forget_rate
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
+        # each organisation's last network-simplex basis (a start only: plans do not depend on it)
+        self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
 
     # ------------------------------------------------------------------ run
     def run(self, steps: int | None = None, progress=None) -> Trajectory:
@@ -228,7 +237,7 @@ class Engine:
         s.t += 1
 
     def _move_large(self, order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost):
-        """Plan (OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
+        """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
         resid_edge = net.edge_cap.copy()
         resid_node = node_capacity_left(net.node_cap, s.cap_factor)
@@ -256,7 +265,8 @@ class Engine:
         ``resid_edge``/``resid_node`` are the capacities the organisations
         planned earlier this step left; ``split`` marks nodes whose capacity
         binds (finite or damaged). Small problems go to the compiled
-        successive-shortest-path solver, large ones to OR-Tools; both are exact.
+        successive-shortest-path solver, large ones to OR-Tools or the
+        warm-started network simplex; all are exact.
         """
         net, s = self.net, self.state
         edge_cost = net.edge_cost if edge_cost is None else edge_cost
@@ -293,7 +303,8 @@ class Engine:
             market_nodes=net.market_node[mk], market_idx=mk, tranche_cap=self._tranche_width[o][mk],
             tranche_rev=tranche_rev[mk], supply=supply,
         )
-        result = planning.solve_plan(problem, net.n_edges)
+        large = LARGE_SOLVER if self.solver == "auto" else self.solver
+        result = planning.solve_plan(problem, net.n_edges, large, self._warm[o])
         tflow[problem.market_idx, problem.tranche_k] = result.tranche_flow
         result.tranche_flow = tflow
         return result

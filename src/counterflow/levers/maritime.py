@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..schema import Checker, Field
-from ..strategy import Targets
+from ..strategy_types import Targets
 from ..targeting import rules_for, select_edges
 from .base import Lever, LeverReport, register
 

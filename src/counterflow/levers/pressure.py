@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..schema import Checker, Field
-from ..strategy import Targets
+from ..strategy_types import Targets
 from ..targeting import select_jurisdictions, select_organisations
 from .base import Lever, LeverReport, check_jurisdiction_targets, register
 from .strike import Strike

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..experiments.store import _atomic_write_bytes, _atomic_write_table
+from ..experiments.store import _atomic_write_bytes, _atomic_write_table, _fsync_dir
 
 __all__ = ["SearchStore"]
 
@@ -135,7 +135,12 @@ class SearchStore:
         target = self.dirs[stage] / self.name(eval_id)
         if target.exists():
             raise RuntimeError(f"evaluation {eval_id} ({stage}) is already stored")
-        _atomic_write_table(target, table)
+        _atomic_write_table(target, table, sync_dir=False)  # the folder is synced once per batch (sync)
+
+    def sync(self) -> None:
+        """Flush the evaluation folders' entries to disk (a rename lost in a crash only means a re-run)."""
+        for d in self.dirs.values():
+            _fsync_dir(d)
 
     def clean_temporary(self) -> None:
         for d in self.dirs.values():
