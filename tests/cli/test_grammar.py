@@ -243,7 +243,7 @@ def test_the_command_table_is_the_commands():
     lazy = subprocess.run([sys.executable, "-m", "counterflow", "--help"], capture_output=True, text=True,
                           env={"PYTHONPATH": SRC, "COLUMNS": "80"}, timeout=60)
     group = get_command(app)
-    assert list(group.commands) == list(COMMANDS)  # every command module loaded, registration order
+    assert set(group.commands) == set(COMMANDS)  # every command module loaded: the table names them all
     for info in app.registered_commands:
         name = info.name or info.callback.__name__.replace("_", "-")
         module, first = COMMANDS[name]

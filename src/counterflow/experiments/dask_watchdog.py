@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .execute import die_with_parent
+from .watchdog import die_with_parent
 
 __all__ = ["DieWithSweep"]
 
 
 class DieWithSweep(WorkerPlugin):
-    """Installs :func:`~counterflow.experiments.execute.die_with_parent` in every worker, restarted ones too.
+    """Installs :func:`~counterflow.experiments.watchdog.die_with_parent` in every worker, restarted ones too.
 
     A worker of a local cluster is a child of the sweep's process (its nanny
     lives there), and would otherwise keep computing its task for a minute or
