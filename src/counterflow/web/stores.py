@@ -266,6 +266,7 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
     import yaml
 
     from ..outcomes import LABELS
+    from ..report.effects import steps_word
     from ..search.front import discover
     from ..search.words import describe_portfolio
 
@@ -298,8 +299,9 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
         "compare": {"runs": 20, "seed": 0, "steps": steps,
                     "note": f"Runs the portfolio as a strategy against no action on the store's scenario as "
                             f"written (its uncertain parameters at their nominal values, not a sampled future), "
-                            f"over the search's {steps} steps: the same numbers as `counterflow compare` with "
-                            "the same scenario file, strategy, runs, seed and steps."},
+                            f"over the search's {steps} {steps_word(scenario)}s: the same numbers as counterflow "
+                            "compare with that scenario, this strategy file and the same runs, seed and "
+                            f"{steps_word(scenario)}s."},
     })
 
 
