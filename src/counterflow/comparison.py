@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .outcomes import LABELS, OUTCOMES, SUMMARY_OUTCOMES
+from .outcomes import LABELS, OUTCOMES, SUMMARY_OUTCOMES, check_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -60,9 +60,10 @@ class Comparison:
 
     def to_dict(self) -> dict:
         """The JSON document of ``counterflow compare --json``."""
-        return {"scenario": self.scenario, "strategies": self.strategies, "runs": self.runs, "seed": self.seed,
-                "steps": self.steps, "baseline": self.baseline, "metrics": list(self.metrics),
-                "units": {m: METRIC_UNITS.get(m, "") for m in self.metrics}}
+        from .report.tables import comparison_doc
+
+        return comparison_doc(self.scenario, self.baseline, self.runs, self.seed, self.steps, self.metrics,
+                              self.strategies)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (strategy, metric): label, unit and the statistics of :meth:`to_dict`."""
@@ -89,7 +90,12 @@ class Comparison:
         Needs ``keep_steps=True`` and ``keep_flows=True``, the defaults of :func:`compare`."""
         if self.results is None:
             raise InputError("this comparison kept no runs to report")
-        return self.results.report(path, self._scenario, self._strategy_objs, metrics=self.metrics)
+        from .report import write_report
+        from .scenario import load_scenario
+
+        sc = self._scenario or self.results._scenario or load_scenario(self.results.scenario)
+        return write_report(sc, self.results, path, self._strategy_objs or self.results._strategies,
+                            metrics=self.metrics)
 
     def __repr__(self) -> str:
         names = ", ".join(self.strategies)
@@ -97,7 +103,7 @@ class Comparison:
                 f"{len(self.metrics)} metrics>")
 
     def _repr_html_(self) -> str:
-        from .cli.common import fmt
+        from .report.words import fmt
 
         head = "".join(f"<th>{html.escape(n)}</th>" for n in self.strategies)
         rows = []
@@ -164,11 +170,10 @@ def compare(
     from .scenario import Scenario, load_scenario
     from .strategy import Strategy, resolve_strategies
 
-    metrics = list(metrics or COMPARE_METRICS)
-    unknown = [m for m in metrics if m not in COMPARE_METRICS]
-    if unknown:
-        raise InputError(f"unknown metric '{unknown[0]}'; expected one of: {', '.join(COMPARE_METRICS)}",
-                         path="--metric")
+    try:
+        metrics = check_names(metrics or COMPARE_METRICS, COMPARE_METRICS)
+    except ValueError as exc:
+        raise InputError(str(exc), path="--metric") from None
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     given = list(strategies or [])
     objs = [s for s in given if isinstance(s, Strategy)]

@@ -46,15 +46,19 @@ def network_for(scenario: Scenario) -> Network:
 
 
 def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replication: int, seed: int,
-                    steps: int | None = None, keep_steps: bool = False, keep_flows: bool = False
-                    ) -> list[RunRecord]:
-    """Run one replication of every strategy with the same seed; return one record per strategy."""
+                    steps: int | None = None, keep_steps: bool = False, keep_flows: bool = False,
+                    seed_sequence: np.random.SeedSequence | None = None) -> list[RunRecord]:
+    """Run one replication of every strategy with the same seed; return one record per strategy.
+
+    ``seed_sequence`` replaces the replication's seed (default ``replication_seed(seed, replication)``),
+    for callers with their own common-random-number scheme (the search's futures x replications).
+    """
     net = network_for(scenario)
     p = scenario.parameters
     source = net.kind_mask("source")
     out = []
     for strategy in strategies:
-        ss = replication_seed(seed, replication)
+        ss = replication_seed(seed, replication) if seed_sequence is None else seed_sequence
         traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=keep_flows).run(steps)
         out.append(run_record(
             traj, replication, seed, keep_steps=keep_steps, keep_flows=keep_flows, source_mask=source,
@@ -120,18 +124,6 @@ class Results:
     def to_json(self, *, paired: bool = False) -> dict:
         return {"scenario": self.scenario, "runs": self.runs, "seed": self.seed,
                 "strategies": self.summary(paired=paired)}
-
-    def report(self, path, scenario: Scenario | None = None, strategies: Sequence[Strategy] | None = None,
-               metrics: Sequence[str] | None = None):
-        """Write the HTML report of these runs to ``path``; return its path.
-
-        Needs ``keep_steps=True, keep_flows=True``; ``metrics`` are the rows of its table (default all).
-        """
-        from .report import write_report
-        from .scenario import load_scenario
-
-        sc = scenario or self._scenario or load_scenario(self.scenario)
-        return write_report(sc, self, path, strategies or self._strategies, metrics=metrics)
 
     def __repr__(self) -> str:
         return (f"<Results {self.scenario}: {', '.join(self.strategies)}; {self.runs} runs, seed {self.seed}, "

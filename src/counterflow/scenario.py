@@ -18,8 +18,10 @@ from typing import Any
 
 from . import scenario_tables
 from .errors import InputError
+from .kinds import EDGE_MODES, MAX_STEPS, NODE_KINDS
 from .params import PARAMETER_FIELDS, Parameters
 from .schema import Checker, Field
+from .strategy_types import RESERVED_STRATEGY_NAMES, check_strategy_name
 from .yamlio import LineMap, join_path, load_yaml, load_yaml_text
 
 __all__ = [
@@ -28,8 +30,6 @@ __all__ = [
     "MAX_STEPS", "MAX_EDGE_TIME", "DECLARATIONS", "RESERVED_STRATEGY_NAMES", "check_strategy_name",
 ]
 
-NODE_KINDS = ("source", "hub", "transit", "market")
-EDGE_MODES = ("land", "sea", "air", "river")
 INF = math.inf
 
 
@@ -89,12 +89,8 @@ class Market:
     elasticity: float = 0.5
 
 
-#: Longest horizon a scenario or ``--steps`` may ask for (about 38 years of weekly steps).
-MAX_STEPS = 2000
 #: Longest edge transit time in steps (the engine keeps one slot per step of the longest edge).
 MAX_EDGE_TIME = 104
-#: Name of the no-action reference every comparison is paired with; no strategy may take it.
-RESERVED_STRATEGY_NAMES = ("baseline",)
 
 JURISDICTION_FIELDS = (
     Field("id", "str", required=True),
@@ -411,13 +407,6 @@ def edge_record(e: Edge) -> dict:
     d = {"from": e.src, "to": e.dst, "mode": e.mode, "capacity": e.capacity, "cost": e.cost, "time": e.time,
          "risk": e.risk, "dormant": e.dormant}
     return _clean(d, _EDGE_DEFAULTS)
-
-
-def check_strategy_name(name: Any, ck: Checker, path: str) -> None:
-    """Refuse a reserved strategy name (``baseline``): a strategy so named would replace the reference."""
-    if str(name).strip().lower() in RESERVED_STRATEGY_NAMES:
-        raise ck.error(f"'{name}' is reserved for the no-action reference every strategy is compared with; "
-                       "give this strategy another name", path)
 
 
 def _strategy_names(strategies: dict | None, ck: Checker) -> dict:

@@ -10,19 +10,29 @@ Each lever's own parameters are declared once on its class (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .kinds import EDGE_MODES, MAX_STEPS, NODE_KINDS
 from .schema import Checker, Field
+from .strategy_types import (
+    BASELINE,
+    RESERVED_STRATEGY_NAMES,
+    LeverSpec,
+    Schedule,
+    Strategy,
+    Targets,
+    check_strategy_name,
+)
 from .yamlio import join_path, load_yaml
 
 if TYPE_CHECKING:
     from .scenario import Scenario
 
 __all__ = ["Schedule", "Targets", "LeverSpec", "Strategy", "parse_strategy", "parse_strategies",
-           "load_strategy", "load_strategies", "resolve_strategies", "BASELINE"]
+           "load_strategy", "load_strategies", "resolve_strategies", "BASELINE", "RESERVED_STRATEGY_NAMES",
+           "check_strategy_name"]
 
 TARGET_RULES = ("top_throughput", "betweenness", "random", "optimized", "criticality")
 # what a plain name or list under a lever's targets field means
@@ -30,137 +40,44 @@ _SHORTHAND = {"jurisdiction": "jurisdictions", "jurisdictions": "jurisdictions",
               "organisations": "organisations", "targets": "nodes", "nodes": "nodes", "zone": "edges"}
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """When a lever fires: at listed steps, or from ``start`` every ``every`` steps until ``until``."""
 
-    at: tuple[int, ...] = ()
-    start: int | None = None
-    every: int = 1
-    until: int | None = None
+#: Most a lever may cost per firing (USD): far above any national counter-narcotics budget per week.
+MAX_UNIT_COST = 1.0e10
+#: Most money an ``optimized`` rule's ``budget`` may give (USD).
+MAX_BUDGET = 1.0e12
+#: Most targets a rule may pick at one firing (a rule picks at most the candidates there are).
+MAX_TARGETS = 100_000
 
-    def fires(self, t: int) -> bool:
-        if t in self.at:
-            return True
-        if self.start is None or t < self.start:
-            return False
-        if self.until is not None and t > self.until:
-            return False
-        return (t - self.start) % self.every == 0
-
-    def first(self) -> int | None:
-        firsts = list(self.at) + ([self.start] if self.start is not None else [])
-        return min(firsts) if firsts else None
-
-    def to_dict(self) -> dict:
-        if self.at:
-            return {"at": self.at[0] if len(self.at) == 1 else list(self.at)}
-        d: dict = {"start": self.start}
-        if self.every != 1:
-            d["every"] = self.every
-        if self.until is not None:
-            d["until"] = self.until
-        return d
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Named targets or a rule chosen each time the lever fires."""
-
-    nodes: tuple[str, ...] = ()
-    edges: tuple[tuple[str, str], ...] = ()
-    jurisdictions: tuple[str, ...] = ()
-    organisations: tuple[str, ...] = ()
-    mode: str | None = None
-    rule: str | None = None
-    k: int = 1
-    kind: str | None = None
-    budget: float | None = None
-
-    def to_dict(self) -> dict:
-        d: dict = {}
-        for key in ("nodes", "jurisdictions", "organisations"):
-            if getattr(self, key):
-                d[key] = list(getattr(self, key))
-        if self.edges:
-            d["edges"] = [list(e) for e in self.edges]
-        if self.mode:
-            d["mode"] = self.mode
-        if self.rule:
-            d["rule"] = self.rule
-            d["k"] = self.k
-            if self.kind:
-                d["kind"] = self.kind
-            if self.budget is not None:
-                d["budget"] = self.budget
-        return d
-
-
-@dataclass(frozen=True)
-class LeverSpec:
-    """One scheduled lever as written in a strategy file, validated."""
-
-    type: str
-    schedule: Schedule
-    unit_cost: float = 0.0
-    params: dict[str, Any] = field(default_factory=dict)
-    targets: Targets | None = None
-
-    def to_dict(self) -> dict:
-        from .levers import LEVERS
-
-        cls = LEVERS[self.type]
-        d: dict = {"type": self.type}
-        if self.targets is not None:
-            d[cls.targets_key] = self.targets.to_dict()
-        d.update(self.params)
-        d["schedule"] = self.schedule.to_dict()
-        d["unit_cost"] = self.unit_cost
-        return d
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """A named, validated list of levers. ``Strategy('baseline')`` does nothing."""
-
-    name: str
-    levers: tuple[LeverSpec, ...] = ()
-    description: str = ""
-    actor: str | None = None
-
-    def first_action(self) -> int | None:
-        steps = [lv.schedule.first() for lv in self.levers]
-        steps = [s for s in steps if s is not None]
-        return min(steps) if steps else None
-
-    def to_dict(self) -> dict:
-        d: dict = {"name": self.name}
-        if self.description:
-            d["description"] = self.description
-        if self.actor:
-            d["actor"] = self.actor
-        d["levers"] = [lv.to_dict() for lv in self.levers]
-        return d
-
-
-BASELINE = Strategy("baseline", (), "No counter-narcotics action: the reference every strategy is compared with.")
-
+LEVER_FIELDS = (
+    Field("type", "str", required=True),
+    Field("schedule", "any", required=True),
+    Field("unit_cost", lo=0.0, hi=MAX_UNIT_COST, default=0.0, unit="USD",
+          doc="cost of one firing on one target (a strike: per target struck)"),
+)
+#: one step a schedule names (``at``, or each item of a list under ``at``)
+STEP_FIELD = Field("at", "int", lo=0, hi=MAX_STEPS, unit="step",
+                   doc="a step or a list of steps at which the lever fires")
 SCHEDULE_FIELDS = (
-    Field("at", "any"),
-    Field("start", "int", lo=0),
-    Field("every", "int", lo=1, default=1),
-    Field("until", "int", lo=0),
+    Field("at", "any", doc="a step or a list of steps at which the lever fires (each in "
+                           f"[0, {MAX_STEPS}])"),
+    Field("start", "int", lo=0, hi=MAX_STEPS, unit="step", doc="first step at which the lever fires"),
+    Field("every", "int", lo=1, hi=MAX_STEPS, default=1, unit="steps", doc="steps between firings"),
+    Field("until", "int", lo=0, hi=MAX_STEPS, unit="step",
+          doc="last step at which the lever may fire (default: the end of the run)"),
 )
 TARGET_FIELDS = (
     Field("nodes", "list"),
     Field("edges", "list"),
     Field("jurisdictions", "list"),
     Field("organisations", "list"),
-    Field("mode", "str", choices=("land", "sea", "air", "river")),
+    Field("mode", "str", choices=EDGE_MODES),
     Field("rule", "str", choices=TARGET_RULES),
-    Field("k", "int", lo=1, default=1),
-    Field("kind", "str", choices=("source", "hub", "transit", "market")),
-    Field("budget", lo=0.0),
+    Field("k", "int", lo=1, hi=MAX_TARGETS, default=1, unit="targets",
+          doc="how many targets the rule picks at each firing"),
+    Field("kind", "str", choices=NODE_KINDS),
+    Field("budget", lo=0.0, hi=MAX_BUDGET, unit="USD",
+          doc="budget of the optimized rule per firing, each target costing the lever's unit_cost "
+              "(counted in targets when unit_cost is 0)"),
 )
 STRATEGY_FIELDS = (
     Field("name", "str"),
@@ -176,7 +93,7 @@ def _schedule(ck: Checker, raw: Any, path: str) -> Schedule:
         if d["start"] is not None:
             raise ck.error("give either 'at' or 'start', not both", path)
         at = d["at"] if isinstance(d["at"], list) else [d["at"]]
-        steps = tuple(ck.value(v, Field("at", "int", lo=0), join_path(join_path(path, "at"), i))
+        steps = tuple(ck.value(v, STEP_FIELD, join_path(join_path(path, "at"), i))
                       for i, v in enumerate(at))
         return Schedule(at=steps)
     if d["start"] is None:
@@ -226,7 +143,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
         raise ck.error("a lever needs a 'type'", path)
     typ = ck.value(raw["type"], Field("type", "str", choices=tuple(LEVERS)), join_path(path, "type"))
     cls = LEVERS[typ]
-    common = (Field("type", "str"), Field("schedule", "any", required=True), Field("unit_cost", lo=0.0, default=0.0))
+    common = LEVER_FIELDS
     tfield = (Field(cls.targets_key, "any", required=cls.targets_required),) if cls.targets_key else ()
     d = ck.record(raw, path, common + tfield + tuple(cls.params))
     targets = None
@@ -241,7 +158,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
         cls.check_targets(ck, targets, join_path(path, cls.targets_key))
     params = {f.name: d[f.name] for f in cls.params}
     return LeverSpec(type=typ, schedule=_schedule(ck, d["schedule"], join_path(path, "schedule")),
-                     unit_cost=d["unit_cost"], params=params, targets=targets)
+                     unit_cost=d["unit_cost"], params=params, targets=targets, targets_key=cls.targets_key)
 
 
 def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | None = None,
@@ -252,8 +169,6 @@ def parse_strategy(data: Any, *, name: str | None = None, scenario: Scenario | N
     sname = name or d["name"]
     if not sname:
         raise ck.error("a strategy needs a 'name'", path)
-    from .scenario import check_strategy_name  # scenario imports this module
-
     check_strategy_name(sname, ck, join_path(path, "name") if name is None else path)
     if scenario is not None and d["actor"] is not None and d["actor"] not in {j.id for j in scenario.jurisdictions}:
         raise ck.error(f"unknown jurisdiction '{d['actor']}'", join_path(path, "actor"))

@@ -7,7 +7,7 @@ import json
 import networkx as nx
 import numpy as np
 
-from counterflow import load_scenario, resolve_strategies
+from counterflow import load_scenario, resolve_strategies, simulate
 from counterflow.io import export_flows, read_geojson, read_graphml
 
 
@@ -15,8 +15,9 @@ def test_flows_match_the_run_and_the_network_still_imports(tmp_path):
     """Per-edge flow_kg equals the run's summed edge flows, per-node flow_kg its node totals; re-import ignores flows."""
     s = load_scenario("caribbean")
     strat = resolve_strategies(s, ["port-strike"])[1]
-    traj = export_flows(s, tmp_path / "f.graphml", strategy=strat, seed=4, steps=12)
-    export_flows(s, tmp_path / "f.geojson", strategy=strat, seed=4, steps=12)
+    traj = simulate(s, strat, seed=4, steps=12, record_flows=True)
+    export_flows(s, tmp_path / "f.graphml", traj)
+    export_flows(s, tmp_path / "f.geojson", traj)
     g = nx.read_graphml(tmp_path / "f.graphml")
     want = traj.edge_flow.astype(float).sum(axis=0)
     got = np.zeros(len(s.edges))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-import counterflow.optimize  # noqa: F401  (registers the rule)
 from counterflow import Engine, load_scenario
-from counterflow.optimize import max_flow_value, observed_network
+from counterflow.optimize import max_flow_value
 from counterflow.strategy import load_strategy
 from counterflow.targeting import NODE_RULES, visible_nodes
+from counterflow.targeting.optimized import observed_network
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "strategies" / "optimized-strikes.yaml"
 

@@ -52,3 +52,39 @@ def finished(tmp_path_factory):
         job = c.app.state.jobs.wait(r.json()["id"], timeout=120)
         assert job["status"] == "done", job
         yield c, job
+
+
+@pytest.fixture(scope="session")
+def store_folder(tmp_path_factory):
+    """A folder holding a tiny search store (``search``) and a tiny sweep store (``sweep``), made by the CLI."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from counterflow.cli import app
+
+    folder = tmp_path_factory.mktemp("stores")
+    search = {"scenario": "caribbean", "budget_usd": 6.0e7, "steps": 6, "futures": 2, "replications": 1,
+              "evaluations": 4, "population": 4, "seed": 1,
+              "levers": [{"type": "maritime_interdiction", "intensity": {"low": 0.0, "high": 0.5},
+                          "zone": {"mode": "sea"}, "lethal": [False, True], "schedule": {"start": 2},
+                          "unit_cost": 1.0e5},
+                         {"type": "humanitarian_aid", "intensity": {"low": 0.0, "high": 1.0}, "jurisdiction": "VE",
+                          "schedule": {"start": 2}, "unit_cost": 2.0e5}],
+              "objectives": [{"outcome": "flow_reduction_pct", "direction": "max", "robustness": "mean"},
+                             {"outcome": "civilian_harm", "direction": "min", "robustness": "p90"}],
+              "constraints": [{"outcome": "civilian_harm", "max": 200}],
+              "uncertainties": [{"path": "parameters.learning_rate", "low": 0.05, "high": 0.5}]}
+    sweep = {"scenario": "caribbean", "strategies": ["port-strike"], "sampler": "lhs", "samples": 2,
+             "replications": 2, "seed": 3, "steps": 6,
+             "uncertainties": [{"path": "organisations.org_a.risk_aversion", "low": 0.5, "high": 2.0}],
+             "outcomes": ["delivered_kg", "flow_reduction_pct", "civilian_harm"]}
+    files = folder.parent / f"{folder.name}-files"
+    files.mkdir()
+    (files / "search.yaml").write_text(yaml.safe_dump(search, sort_keys=False))
+    (files / "sweep.yaml").write_text(yaml.safe_dump(sweep, sort_keys=False))
+    for cmd in (["search", str(files / "search.yaml"), "--store", str(folder / "search"), "--executor",
+                 "sequential", "--json"],
+                ["sweep", str(files / "sweep.yaml"), "--store", str(folder / "sweep"), "--executor", "sequential"]):
+        r = CliRunner().invoke(app, cmd)
+        assert r.exit_code == 0, r.output
+    return folder

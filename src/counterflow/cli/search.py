@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import html
 from pathlib import Path
 from typing import Annotated
 
@@ -74,22 +72,27 @@ def search(
         raise InputError("--address needs --executor dask")
     spec = load_search(search_file)
     warm = warm_start_genes(warm_start, spec) if warm_start else None
-    st = SearchStore.create(store, spec, warm)
-    if not as_json:
-        err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
-                  f"({spec.algorithm}, population {spec.population}); {len(st.done())} already stored in {store}",
-                  highlight=False)
+    st = SearchStore.create(store, spec, warm)  # takes the store's lock until the search ends
     try:
-        with open_executor(executor, workers, address) as ex:
-            report = run_search(spec, st, ex, warm=warm)
-    except KeyboardInterrupt:
-        err.print(f"interrupted: {len(st.done())} evaluations are stored; run the same command to resume",
-                  highlight=False)
-        raise typer.Exit(130) from None
-    except BrokenProcessPool:
-        err.print(f"error: a worker process died; {len(st.done())} evaluations are stored; run the same command "
-                  "to resume", highlight=False)
-        raise typer.Exit(1) from None
+        for note in st.notes:
+            err.print(f"[yellow]note:[/] {note}", highlight=False)
+        if not as_json:
+            err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
+                      f"({spec.algorithm}, population {spec.population}); {len(st.done())} already stored in {store}",
+                      highlight=False)
+        try:
+            with open_executor(executor, workers, address) as ex:
+                report = run_search(spec, st, ex, warm=warm)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {len(st.done())} evaluations are stored; run the same command to resume",
+                      highlight=False)
+            raise typer.Exit(130) from None
+        except BrokenProcessPool:
+            err.print(f"error: a worker process died; {len(st.done())} evaluations are stored; run the same "
+                      "command to resume", highlight=False)
+            raise typer.Exit(1) from None
+    finally:
+        st.unlock()
     data = _front(store)
     result = {"store": str(store), "evaluations": report.evaluations, "ran_now": report.ran,
               "replayed": report.replayed, "generations": report.generations,
@@ -174,44 +177,12 @@ def front(
 
 
 def _write_report(data: dict, path: Path) -> None:
-    import tempfile
+    from .. import __version__
 
-    from ..search.front import plot_front
+    # the web page draws the same figures (report.specs.front_specs)
+    from ..report.front import render_front_html
 
     path = Path(path)
     if path.exists() and path.is_dir():
         raise InputError("is a directory; give an .html file", file=str(path))
-    with tempfile.TemporaryDirectory() as tmp:
-        imgs = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in plot_front(data, tmp)]
-    e = html.escape
-    objs = data["objectives"]
-    rows = []
-    for p in data["portfolios"]:
-        cells = "".join(f"<td>{fmt(v['value'])} <small>[{fmt(v['lo'])}, {fmt(v['hi'])}]</small></td>"
-                        for v in (p["objectives"][o["name"]] for o in objs))
-        s = p["survives_out_of_sample"]
-        rows.append(f"<tr><td>{p['eval']}</td><td>{e(p['description'])}</td>{cells}<td>{fmt(p['cost_usd'])}</td>"
-                    f"<td>{'survives' if s else ('dominated' if s is False else 'not checked')}</td></tr>")
-    head = "".join(f"<th>{e(o['label'])}<br><small>{e(o['robustness'])}, {e(o['direction'])}</small></th>"
-                   for o in objs)
-    disc = ""
-    if data.get("discovery"):
-        d = data["discovery"]
-        disc = (f"<h2>Scenario discovery: portfolio {d['eval']}</h2><p>It fails its thresholds in {d['failing']} "
-                f"of {d['futures']} futures ({e(', '.join(d['reasons'])) or 'none'}).</p>")
-        disc += (f"<p>{e(d['method'])}: box {e(str(d['box']['box']))}, density {d['box']['density']:.2f}, "
-                 f"coverage {d['box']['coverage']:.2f}.</p>" if d["box"] else f"<p>{e(d['note'])}.</p>")
-    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>Search front: {e(data['scenario'])}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 6px;font-size:13px;vertical-align:top}}img{{max-width:100%}}</style>
-</head><body><h1>Robust front: {e(data['scenario'])}</h1>
-<p>{data['evaluations']['stored']} portfolios evaluated on {data['futures']} futures x {data['replications']}
-replications (common random numbers, seed {data['seed']}); budget {fmt(data['budget_usd'])} USD;
-constraints: {e('; '.join(data['constraints']) or 'none')}. Values are the robustness statistic with a 95 %
-bootstrap interval over futures x replications. "Survives" means that on {data['out_of_sample']['futures']} fresh
-futures x {data['out_of_sample']['replications']} fresh seeds no other front member dominates it with 95 %
-confidence and its constraints still hold.</p>
-<table><tr><th>#</th><th>portfolio</th>{head}<th>cost (USD)</th><th>out of sample</th></tr>{''.join(rows)}</table>
-{''.join(f'<p><img alt="{e(n)}" src="data:image/png;base64,{b}"></p>' for n, b in imgs)}
-{disc}<p><small>{e(ETHICS)}</small></p></body></html>"""
-    path.write_text(body, encoding="utf-8")
+    path.write_text(render_front_html(data, __version__), encoding="utf-8")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import InputError
 from . import app
 from .common import err, handles_errors, require_extra
 
@@ -33,6 +34,7 @@ def serve(
     max_active_jobs: Annotated[int, typer.Option(min=1, help="Jobs allowed to run at the same time.")] = 2,
     max_run_steps: Annotated[int, typer.Option(min=1, help="Limit on runs x steps x strategies per job.")] = 50_000,
     max_job_seconds: Annotated[float, typer.Option(min=1.0, help="Wall time after which a job is stopped.")] = 1800.0,
+    stores: Annotated[list[Path] | None, typer.Option("--stores", metavar="DIR", help="A folder of search and sweep stores the page may open (repeatable); nothing else is readable.")] = None,
 ) -> None:
     """Serve the web app on a local port.
 
@@ -44,6 +46,10 @@ def serve(
     from ..web import Limits, create_app, default_store
 
     store = store or default_store()
+    for folder in stores or []:
+        if not folder.is_dir():
+            raise InputError("is not a folder (give --stores a folder holding search or sweep stores)",
+                             file=str(folder))
     local = is_loopback(host)
     if not local:
         err.print(f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this address can start "
@@ -52,7 +58,9 @@ def serve(
     limits = Limits(max_active_jobs=max_active_jobs, max_run_steps=max_run_steps, max_job_seconds=max_job_seconds)
     # on loopback (IPv4 or IPv6), refuse Host headers that do not name this machine: a web page
     # elsewhere cannot drive the API through DNS rebinding
-    web = create_app(store, limits, loopback_only=local)
+    web = create_app(store, limits, loopback_only=local, stores=stores)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Counterflow web app on http://{shown}:{port}/  (store: {store}; Ctrl+C to stop)", highlight=False)
+    for folder in stores or []:
+        err.print(f"  search and sweep stores under {folder}", highlight=False)
     uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -38,8 +38,8 @@ SOCIETY_DEFAULTS = {name: getattr(Parameters(), name) for name in SOCIETY_PARAME
 
 
 def cooperation(state: RunState) -> np.ndarray:
-    """Local cooperation per jurisdiction [J]: what backlash leaves of it."""
-    return 1.0 - state.backlash
+    """Local cooperation per jurisdiction [J]: what backlash leaves of it (:meth:`RunState.cooperation`)."""
+    return state.cooperation()
 
 
 def org_jurisdictions(net: Network) -> np.ndarray:

@@ -119,5 +119,9 @@ class RunState:
             edge_flow=np.zeros(e),
         )
 
+    def cooperation(self) -> np.ndarray:
+        """Local cooperation per jurisdiction [J]: what backlash leaves of it (see :mod:`.society`)."""
+        return 1.0 - self.backlash
+
     def free_cash(self) -> np.ndarray:
         return np.maximum(self.cash - self.frozen, 0.0)

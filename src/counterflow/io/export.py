@@ -1,6 +1,7 @@
 """Exporters: scenario YAML, and a scenario with a run's flows per edge and node as GraphML or GeoJSON.
 
-Flows come from one run (:func:`counterflow.simulate` with ``record_flows``):
+Flows are read from a run recorded with flows (:func:`counterflow.simulate`
+with ``record_flows=True``; the exporters never run the engine themselves):
 per edge ``flow_kg`` (kg sent over the horizon), ``flow_mean_kg`` (per step),
 ``flow_peak_kg`` and ``flow_steps`` (steps with flow); per node ``flow_kg``
 (kg leaving or sold there) and ``flow_mean_kg``.
@@ -8,9 +9,12 @@ per edge ``flow_kg`` (kg sent over the horizon), ``flow_mean_kg`` (per step),
 Examples
 --------
 >>> import tempfile, pathlib
->>> from counterflow import load_scenario
+>>> from counterflow import load_scenario, simulate
+>>> scenario = load_scenario("caribbean")
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "caribbean.geojson"
->>> traj = export_flows(load_scenario("caribbean"), out, seed=1, steps=5)
+>>> traj = simulate(scenario, seed=1, steps=5, record_flows=True)
+>>> export_flows(scenario, out, traj)
+[...]
 >>> out.stat().st_size > 0
 True
 """
@@ -20,15 +24,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
 
-from ..engine import Trajectory, simulate
 from ..errors import InputError
 from ..scenario import Scenario, edge_record, node_record
 from ..scenario_tables import TABLE_KEYS, table_paths
-from ..strategy import Strategy
 from .geojson import write_geojson
 from .graph import write_graphml
 from .tables import write_csv_tables
@@ -39,6 +42,9 @@ __all__ = ["write_scenario_yaml", "write_tables_form", "flow_attributes", "expor
 EXPORT_FORMATS = ("yaml", "parquet", "graphml", "geojson", "csv")
 _SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".graphml": "graphml", ".xml": "graphml", ".geojson": "geojson",
            ".json": "geojson", ".csv": "csv"}
+
+if TYPE_CHECKING:
+    from ..engine import Trajectory
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -92,7 +98,11 @@ def _write_streamed(scenario: Scenario, path: Path, head: str) -> None:
                 for r in records:
                     fh.write("- " + json.dumps(make(r), ensure_ascii=False) + "\n")
             else:
-                fh.write(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                # a one-key mapping whose value holds only scalars would come out as one flow
+                # mapping (``{name: x}``), and several of those in a row are not one YAML document:
+                # only lists keep their records on one line each
+                flow = None if isinstance(value, list) else False
+                fh.write(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=flow,
                                    width=1 << 16, allow_unicode=True))
 
 
@@ -167,16 +177,14 @@ def export_scenario(scenario: Scenario, path: str | Path, fmt: str | None = None
     return [folder / "nodes.csv", folder / "edges.csv"]
 
 
-def export_flows(scenario: Scenario, path: str | Path, fmt: str | None = None, *,
-                 strategy: Strategy | None = None, seed: int = 0, steps: int | None = None) -> Trajectory:
-    """Run one replication and write the scenario with its per-edge and per-node flows.
+def export_flows(scenario: Scenario, path: str | Path, traj: Trajectory, fmt: str | None = None) -> list[Path]:
+    """Write the scenario with the per-edge and per-node flows of ``traj``, a run recorded with flows.
 
-    Returns the run's trajectory.
+    ``traj`` is what :func:`counterflow.simulate` returns with ``record_flows=True``
+    (any object with ``edge_flow``, ``node_flow_total`` and ``node_ids``). Returns the files written.
     """
     fmt = format_from_suffix(path, fmt)
     if fmt not in ("graphml", "geojson"):
         raise InputError(f"flows can be exported to graphml or geojson, not {fmt}", path="format")
-    traj = simulate(scenario, strategy, seed=seed, steps=steps, record_flows=True)
     node, edge = flow_attributes(traj)
-    export_scenario(scenario, path, fmt, node_flows=node, edge_flows=edge)
-    return traj
+    return export_scenario(scenario, path, fmt, node_flows=node, edge_flows=edge)

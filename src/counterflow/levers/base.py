@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..schema import Checker, Field
-from ..strategy import LeverSpec, Targets
+from ..strategy_types import LeverSpec, Targets
 from ..targeting import rules_for
 
 if TYPE_CHECKING:
     from ..engine.state import RunState
     from ..network import Network
-    from ..strategy import Strategy
+    from ..strategy_types import Strategy
 
 __all__ = ["Lever", "LeverReport", "LEVERS", "register", "check_jurisdiction_targets"]
 
@@ -91,9 +91,7 @@ class Lever:
 
     def cooperation(self, state: RunState, juris: np.ndarray | int) -> np.ndarray | float:
         """Local cooperation (1 - backlash) in ``juris``: what is left of the effect of cooperative levers."""
-        from ..engine.society import cooperation
-
-        return cooperation(state)[juris]
+        return state.cooperation()[juris]
 
     def is_foreign(self, juris: int) -> bool:
         """True when acting in ``juris`` is acting on another state's soil."""

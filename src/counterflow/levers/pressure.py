@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..schema import Checker, Field
-from ..strategy import Targets
+from ..strategy_types import Targets
 from ..targeting import select_jurisdictions, select_organisations
 from .base import Lever, LeverReport, check_jurisdiction_targets, register
 from .strike import Strike
@@ -38,7 +38,7 @@ class Blockade(_OnJurisdictions):
     type = "blockade"
     doc = ("Cuts the jurisdiction's state revenue by 'intensity' while active: corruption "
            "falls slowly (less money for protection) and hardship rises.")
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of state revenue cut"),)
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share", doc="share of state revenue cut"),)
     order = 20
     continuous = True
     example = {"type": "blockade", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.5,
@@ -68,8 +68,8 @@ class Sanctions(Lever):
     type = "sanctions"
     doc = ("Freezes 'intensity' of each targeted organisation's cash and taxes its new revenue "
            "(laundering cost): less production, shipping, rebuilding and expansion when free cash binds.")
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of cash frozen"),
-              Field("laundering_cost", lo=0.0, hi=1.0, default=0.3,
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share", doc="share of cash frozen"),
+              Field("laundering_cost", lo=0.0, hi=1.0, default=0.3, unit="share",
                     doc="share of new revenue lost to laundering at intensity 1 (scaled by intensity)"))
     targets_key = "organisations"
     targets_required = True
@@ -103,7 +103,8 @@ class Arrests(_OnJurisdictions):
 
     type = "arrests"
     doc = "Removes corrupt officials: the jurisdiction's corruption falls by 'intensity' (relative) per firing."
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, doc="relative fall in corruption per firing"),)
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, unit="share",
+                    doc="relative fall in corruption per firing"),)
     order = 20
     example = {"type": "arrests", "jurisdiction": {"jurisdictions": ["VE", "CO"]}, "intensity": 0.5,
                "schedule": {"start": 2, "every": 4}, "unit_cost": 2.0e5}

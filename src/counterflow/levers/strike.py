@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..schema import Checker, Field
-from ..strategy import Targets
+from ..strategy_types import Targets
 from ..targeting import select_nodes
 from .base import Lever, LeverReport, register
 
@@ -17,9 +17,10 @@ class Strike(Lever):
            "misses (an empty or wrong site) with probability 1 - intel_accuracy; "
            "harms occupancy x collateral factor, less with better intelligence.")
     params = (
-        Field("intel_accuracy", lo=0.0, hi=1.0, default=0.8,
+        Field("intel_accuracy", lo=0.0, hi=1.0, default=0.8, unit="probability",
               doc="probability the strike hits the intended, occupied facility"),
-        Field("damage", lo=0.0, hi=1.0, default=1.0, doc="share of the node's capacity destroyed by a hit"),
+        Field("damage", lo=0.0, hi=1.0, default=1.0, unit="share",
+              doc="share of the node's capacity destroyed by a hit"),
     )
     targets_key = "targets"
     targets_required = True

@@ -17,7 +17,7 @@ from ..scenario import Scenario
 from ..strategy import Strategy, resolve_strategies
 from .effects import SERIES, event_summary, flow_effects, series_effects, steps_word
 from .specs import map_notes, map_spec, strategy_colours, time_spec
-from .tables import COMPARE_METRICS, comparison, table_rows
+from .tables import COMPARE_METRICS, comparison, comparison_doc, table_rows
 from .words import delta, fmt, place_names, strategy_words
 
 __all__ = ["build_content", "compare_doc", "glance"]
@@ -25,13 +25,11 @@ __all__ = ["build_content", "compare_doc", "glance"]
 
 def compare_doc(results: Results, metrics: Sequence[str] | None = None, steps: int | None = None) -> dict:
     """The document ``compare --json`` prints for these runs (``steps``: their horizon)."""
-    from ..comparison import Comparison
-
     metrics = list(metrics or COMPARE_METRICS)
     if steps is None:
         steps = len(results.records[0].delivered) if results.records else None
-    return Comparison(results.scenario, results.baseline, results.runs, results.seed, steps, metrics,
-                      comparison(results, metrics)).to_dict()
+    return comparison_doc(results.scenario, results.baseline, results.runs, results.seed, steps, metrics,
+                          comparison(results, metrics))
 
 
 def glance(doc: dict, order: Sequence[str]) -> list[dict]:

@@ -15,9 +15,10 @@ import numpy as np
 
 from ..geo import outline_rings
 from .effects import SERIES
-from .words import delta, fmt
+from .words import delta, fmt, interval
 
-__all__ = ["CONFIG", "strategy_colours", "time_spec", "map_spec", "clip_ring", "map_notes"]
+__all__ = ["CONFIG", "strategy_colours", "time_spec", "map_spec", "clip_ring", "map_notes", "front_specs",
+           "front_status", "robustness_words", "FRONT_STATUS", "sweep_spec"]
 
 _FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif'
 CONFIG = {
@@ -406,4 +407,218 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
         "projection": {"type": "mercator"},
         "layer": layers,
         "resolve": {"legend": {"color": "shared"}},
+    }
+
+
+# ---------------------------------------------------------------------- search front
+#: colours of a front member by its out-of-sample check
+FRONT_STATUS = {"survives out of sample": "#1b7837", "dominated out of sample": "#b2182b",
+                "not checked out of sample": "#777777"}
+
+
+def front_status(p: dict) -> str:
+    """A front member's out-of-sample status in words (a key of :data:`FRONT_STATUS`)."""
+    s = p.get("survives_out_of_sample")
+    return "survives out of sample" if s else ("dominated out of sample" if s is False
+                                               else "not checked out of sample")
+
+
+def robustness_words(o: dict) -> str:
+    """What an objective's robust value is, in words: ``mean``, ``90th percentile``, ``regret``..."""
+    kind = o["robustness"]
+    if kind.startswith("p") and kind[1:].isdigit():
+        return f"{kind[1:]}th percentile"
+    if kind == "satisficing":
+        return f"share of futures meeting {o.get('threshold')}"
+    return {"max": "maximum", "min": "minimum"}.get(kind, kind)
+
+
+def objective_sense(o: dict) -> str:
+    """Which way is better for an objective's robust value: ``max`` or ``min``."""
+    if o["robustness"] == "regret":
+        return "min"
+    if o["robustness"] == "satisficing":
+        return "max"
+    return o["direction"]
+
+
+def _front_rows(data: dict) -> list[dict]:
+    """One row per front member with what every tooltip shows."""
+    rows = []
+    for p in data["portfolios"]:
+        row = {"portfolio": f"#{p['eval']}", "eval": p["eval"], "description": p["description"],
+               "status": front_status(p), "cost": p["cost_usd"], "cost_text": f"{fmt(p['cost_usd'])} USD"}
+        for o in data["objectives"]:
+            e = p["objectives"][o["name"]]
+            row[o["name"]] = e["value"]
+            row[o["name"] + "_lo"], row[o["name"] + "_hi"] = e["lo"], e["hi"]
+            row[o["name"] + "_text"] = f"{fmt(e['value'])} {interval(e['lo'], e['hi'])}"
+        rows.append(row)
+    return rows
+
+
+def _status_colour() -> dict:
+    return {"field": "status", "type": "nominal", "title": "Out-of-sample check",
+            "scale": {"domain": list(FRONT_STATUS), "range": list(FRONT_STATUS.values())}}
+
+
+def _front_tooltip(data: dict) -> list[dict]:
+    tip = [{"field": "portfolio", "title": "Portfolio"}, {"field": "description", "title": "Levers"}]
+    tip += [{"field": o["name"] + "_text", "title": f"{o['label']}, {robustness_words(o)} [95 % interval]"}
+            for o in data["objectives"]]
+    return tip + [{"field": "status", "title": "Out of sample"}]
+
+
+def front_specs(data: dict, width: int = 860) -> dict:
+    """The figures of a search front: parallel coordinates and 2-D trade-offs (Vega-Lite specs).
+
+    ``data`` is :func:`counterflow.search.front.front`'s result (``counterflow front --json``). Returns
+    ``{"parallel": spec, "tradeoffs": spec}`` (``{}`` when the front is empty). The trade-offs plot the
+    first objective against every other one, and against cost when cost is not an objective; each point
+    carries its 95 % bootstrap intervals as bars. Used by ``counterflow front --report`` and the web page.
+    """
+    ports, objs = data["portfolios"], data["objectives"]
+    if not ports:
+        return {}
+    rows = _front_rows(data)
+    schema = "https://vega.github.io/schema/vega-lite/v6.json"
+    tip = _front_tooltip(data)
+    # parallel coordinates: each axis scaled to the front's range, better always up
+    axis_names = [f"{o['label']} | {robustness_words(o)}" for o in objs]  # two lines on the axis
+    lines, ends = [], []
+    for k, o in enumerate(objs):
+        vals = [r[o["name"]] for r in rows if r[o["name"]] is not None]
+        lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+        up = objective_sense(o) == "max"
+        for r in rows:
+            v = r[o["name"]]
+            u = 0.5 if v is None or hi <= lo else (v - lo) / (hi - lo)
+            lines.append({**r, "axis": axis_names[k], "order": k, "pos": _r(u if up else 1 - u, 4)})
+        worst, best = (lo, hi) if up else (hi, lo)
+        ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
+                 {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
+    x = {"field": "axis", "type": "nominal", "sort": axis_names, "title": None,
+         "axis": {"labelAngle": 0, "labelLimit": max(120, int((width - 60) / len(objs)) - 10), "orient": "bottom",
+                  "domain": False, "ticks": False, "labelPadding": 6,
+                  "labelExpr": "split(datum.label, ' | ')"}}
+    parallel = {
+        "$schema": schema, "config": CONFIG,
+        "title": {"text": f"{data['scenario']}: the {len(ports)} non-dominated portfolios",
+                  "subtitle": ["Each line is a portfolio; each axis an objective's robust value, scaled to the "
+                              "front's range with the better end up.",
+                              "Hover a line for its values; in the web page, click it to open its runs."]},
+        "width": width, "height": 260,
+        "layer": [
+            {"data": {"values": [{"axis": a} for a in axis_names]}, "mark": {"type": "rule", "color": "#999"},
+             "encoding": {"x": x, "y": {"datum": 0}, "y2": {"datum": 1}}},
+            {"data": {"values": lines}, "mark": {"type": "line", "strokeWidth": 2.5, "opacity": 0.85,
+                                                 "point": {"filled": True, "size": 40}},
+             "encoding": {"x": x, "detail": {"field": "portfolio"}, "order": {"field": "order"},
+                          "y": {"field": "pos", "type": "quantitative", "scale": {"domain": [0, 1]},
+                                "title": "Scaled value (0 worst, 1 best on the front)",
+                                "axis": {"values": [0, 0.5, 1], "format": ".1f"}},
+                          "color": _status_colour(), "tooltip": tip}},
+            *({"data": {"values": [e for e in ends if e["pos"] == end]},
+               "mark": {"type": "text", "dx": 6, "align": "left", "fontSize": 12, "color": "#333",
+                        "baseline": "bottom" if end == 0 else "top"},
+               "encoding": {"x": x, "y": {"field": "pos", "type": "quantitative"}, "text": {"field": "text"}}}
+              for end in (0, 1)),
+        ],
+    }
+    first = objs[0]
+    others = [(o["name"], f"{o['label']}, {robustness_words(o)}", True) for o in objs[1:]]
+    if not any(o["outcome"] == "cost_usd" for o in objs):
+        others.append(("cost", "Cost of the portfolio, largest over futures × runs (USD)", False))
+    cols = min(2, len(others)) or 1
+    panel = int((width - 90 * cols - 20 * (cols - 1)) / cols)
+    ytitle = f"{first['label']}, {robustness_words(first)}"
+    panels = []
+    for key, title, has_interval in others:
+        xq = {"type": "quantitative", "title": title, "scale": {"zero": False}}
+        yq = {"type": "quantitative", "title": ytitle, "scale": {"zero": False}}
+        layer = [
+            {"mark": {"type": "rule", "color": "#aaa"},
+             "encoding": {"x": {"field": key, **xq}, "y": {"field": first["name"] + "_lo", **yq},
+                          "y2": {"field": first["name"] + "_hi"}}},
+        ]
+        if has_interval:
+            layer.append({"mark": {"type": "rule", "color": "#aaa"},
+                          "encoding": {"y": {"field": first["name"], **yq},
+                                       "x": {"field": key + "_lo", **xq}, "x2": {"field": key + "_hi"}}})
+        layer += [
+            {"mark": {"type": "point", "filled": True, "size": 80, "opacity": 0.9},
+             "encoding": {"x": {"field": key, **xq}, "y": {"field": first["name"], **yq},
+                          "color": _status_colour(), "tooltip": [*tip, {"field": "cost_text", "title": "Cost"}]}},
+            {"mark": {"type": "text", "dx": 8, "dy": -8, "align": "left", "fontSize": 12, "color": "#333"},
+             "encoding": {"x": {"field": key, **xq}, "y": {"field": first["name"], **yq},
+                          "text": {"field": "portfolio"}}},
+        ]
+        panels.append({"width": panel, "height": 240, "layer": layer})
+    tradeoffs = {
+        "$schema": schema, "config": CONFIG, "data": {"values": rows},
+        "title": {"text": f"Trade-offs: {first['label'].split(' (')[0].lower()} against the other objectives",
+                  "subtitle": "Each point a portfolio (its number as in the table); bars: 95 % bootstrap "
+                              "intervals over futures × runs."},
+        "concat": panels, "columns": cols,
+    }
+    return {"parallel": parallel, "tradeoffs": tradeoffs}
+
+
+# ---------------------------------------------------------------------- sweep summaries
+def sweep_spec(res: dict, width: int = 860) -> dict:
+    """A sweep's paired effects: per outcome, each strategy's mean paired difference from the baseline with its
+    95 % interval (``analyze``'s ``diff_mean``, ``diff_lo``, ``diff_hi``), one small panel per outcome.
+
+    ``res`` is :func:`counterflow.experiments.analysis.analyze`'s result. ``{}`` when only the baseline ran.
+    """
+    from ..outcomes import LABELS
+
+    names = list(res["strategies"])
+    acting = names[1:]
+    if not acting:
+        return {}
+    outcomes = list(res["strategies"][names[0]])
+    rows = []
+    for o in outcomes:
+        for s in acting:
+            e = res["strategies"][s][o]
+            if e.get("diff_mean") is None:
+                continue
+            rows.append({"outcome": LABELS.get(o, o), "strategy": s, "diff": _r(e["diff_mean"], 6),
+                         "lo": _r(e["diff_lo"], 6), "hi": _r(e["diff_hi"], 6),
+                         "text": delta(e["diff_mean"], e["diff_lo"], e["diff_hi"]),
+                         "better": "" if e.get("beats_pct") is None else f"{e['beats_pct']:.0f}%"})
+    cols = min(3, len(outcomes))
+    panel = int((width - 150 - 30 * (cols - 1)) / cols)
+    colours = strategy_colours(names, names[0])
+    colour = {"field": "strategy", "type": "nominal", "title": "Strategy", "legend": None,
+              "scale": _colour_scale(acting, colours)}
+    y = {"field": "strategy", "type": "nominal", "title": None, "sort": acting}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json", "config": CONFIG,
+        "title": {"text": f"Change from {names[0]}, per outcome",
+                  "subtitle": [f"Mean paired difference over {res['points']} sampled points × "
+                               f"{res['replications']} replications (same point, same seed), with its 95 % interval;",
+                               "0 (dashed) = no change. Hover a point for the numbers."]},
+        "data": {"values": rows},
+        "facet": {"field": "outcome", "type": "nominal", "title": None, "sort": [LABELS.get(o, o) for o in outcomes],
+                  "header": {"labelLimit": panel + 100}},
+        "columns": cols,
+        "spec": {
+            "width": panel, "height": max(40, 26 * len(acting)),
+            "layer": [
+                {"mark": {"type": "rule", "color": "#222", "strokeDash": [4, 3]}, "encoding": {"x": {"datum": 0}}},
+                {"mark": {"type": "rule", "strokeWidth": 2},
+                 "encoding": {"y": y, "x": {"field": "lo", "type": "quantitative", "title": "Change (the panel's unit)"},
+                              "x2": {"field": "hi"}, "color": colour}},
+                {"mark": {"type": "point", "filled": True, "size": 70},
+                 "encoding": {"y": y, "x": {"field": "diff", "type": "quantitative", "title": "Change (the panel's unit)"},
+                              "color": colour,
+                              "tooltip": [{"field": "strategy", "title": "Strategy"},
+                                          {"field": "outcome", "title": "Outcome"},
+                                          {"field": "text", "title": "change: mean [95 % interval]"},
+                                          {"field": "better", "title": "better than the baseline in"}]}},
+            ],
+        },
+        "resolve": {"scale": {"x": "independent"}},
     }

@@ -9,7 +9,8 @@ from ..outcomes import LABELS, OUTCOMES, PLAIN_LABELS, SUMMARY_OUTCOMES
 from ..runner import Results
 from .words import NEVER, NOTHING_AVERTED, delta, fmt
 
-__all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "comparison", "cell", "label", "table_rows"]
+__all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "comparison", "comparison_doc", "cell", "label",
+           "table_rows"]
 
 # metrics where "better than the baseline in N % of runs" says something (not costs, not already-paired ones)
 BEATS = ("delivered_kg", "seized_kg", "flow_reduction_pct", "civilian_harm", "hardship", "backlash")
@@ -42,6 +43,17 @@ def comparison(results: Results, metrics: Sequence[str] | None = None) -> dict:
     """
     metrics = list(metrics or COMPARE_METRICS)
     return summarize(results.table(), results.strategies, results.baseline, metrics)
+
+
+def comparison_doc(scenario: str, baseline: str, runs: int, seed: int, steps: int | None,
+                   metrics: Sequence[str], strategies: dict[str, dict[str, dict]]) -> dict:
+    """The JSON document of ``counterflow compare --json`` (and ``Comparison.to_dict``).
+
+    ``strategies`` is what :func:`comparison` returns; each metric's unit comes from the outcomes registry.
+    """
+    return {"scenario": scenario, "strategies": strategies, "runs": runs, "seed": seed, "steps": steps,
+            "baseline": baseline, "metrics": list(metrics),
+            "units": {m: OUTCOMES[m].unit if m in OUTCOMES else "" for m in metrics}}
 
 
 def label(metric: str, step: str = "week") -> str:

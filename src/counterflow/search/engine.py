@@ -71,7 +71,8 @@ class Evaluations:
         self.keys: dict[int, str] = {}
         self.genes: dict[int, np.ndarray] = {}
         self.errors: dict[int, str | None] = {}
-        self.seconds: dict[int, float] = {}
+        self.seconds: dict[int, float] = {}  # wall time of each evaluation in its worker
+        self.simulation_seconds: dict[int, float] = {}  # of which in the runs themselves
         self._fg: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.uses_regret = any(o.robustness == "regret" for o in list(spec.objectives) + list(spec.constraints))
 
@@ -91,6 +92,7 @@ class Evaluations:
         ok = (df["status"] == "ok").to_numpy()
         errs = df["error"].to_numpy(object)
         secs = df["seconds"].to_numpy(float) if "seconds" in df else np.zeros(len(df))
+        sims = df["simulation_seconds"].to_numpy(float) if "simulation_seconds" in df else secs
         ids, starts = np.unique(ev, return_index=True)
         ends = list(starts[1:]) + [len(df)]
         for eid, a, b in zip(ids, starts, ends, strict=True):
@@ -108,6 +110,7 @@ class Evaluations:
             self.errors[eid] = (str(errs[a + bad[0]]).splitlines()[0] if bad.size else
                                 (None if b - a == self.F * self.R else "missing cells"))
             self.seconds[eid] = float(secs[a])
+            self.simulation_seconds[eid] = float(sims[a])
             self._fg.pop(eid, None)
 
     def spec_outcomes(self) -> list[str]:
@@ -222,30 +225,42 @@ def context(spec: SearchSpec, stage: str = "search") -> EvalContext:
 def evaluate_batch(st: SearchStore, ctx: EvalContext, futures: np.ndarray, jobs: list[tuple[int, str, np.ndarray,
                    list]], executor: Executor | None, evaluator=None,
                    progress: Callable[[int], None] | None = None) -> list:
-    """Run ``jobs`` (eval id, key, genes, levers), write each to the store as it finishes; return the tables."""
+    """Run ``jobs`` (eval id, key, genes, levers), write each to the store as it finishes; return the tables.
+
+    The writes run on one background thread while the next evaluation runs (the file's
+    encoding and ``fsync`` are not on the simulations' path); all are on disk when this returns.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     tables = []
+    writes = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-store") as writer:
+        def store(result):
+            eid, table = result
+            writes.append(writer.submit(st.write, ctx.stage, eid, table))
+            tables.append(table)
+            if progress:
+                progress(1)
 
-    def store(result):
-        eid, table = result
-        st.write(ctx.stage, eid, table)
-        tables.append(table)
-        if progress:
-            progress(1)
-
-    if executor is None or len(jobs) <= 1:
-        for eid, key, genes, levers in jobs:
-            store(_timed(ctx, eid, key, genes, levers, futures, evaluator))
-        return tables
-    pending = {executor.submit(_timed, ctx, eid, key, genes, levers, futures, evaluator)
-               for eid, key, genes, levers in jobs}
-    try:
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=id):
-                store(fut.result())
-    finally:
-        for fut in pending:
-            fut.cancel()
+        try:
+            if executor is None or len(jobs) <= 1:
+                for eid, key, genes, levers in jobs:
+                    store(_timed(ctx, eid, key, genes, levers, futures, evaluator))
+            else:
+                pending = {executor.submit(_timed, ctx, eid, key, genes, levers, futures, evaluator)
+                           for eid, key, genes, levers in jobs}
+                try:
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in sorted(done, key=id):
+                            store(fut.result())
+                finally:
+                    for fut in pending:
+                        fut.cancel()
+        finally:
+            for w in writes:  # every finished evaluation is stored, even when another one raised
+                w.result()
+            st.sync()
     return tables
 
 
@@ -253,9 +268,10 @@ def _timed(ctx, eid, key, genes, levers, futures, evaluator):
     import pyarrow as pa
 
     t0 = time.perf_counter()
-    eid, table = evaluate_portfolio(ctx, eid, key, genes, levers, futures, evaluator)
+    eid, table, sim = evaluate_portfolio(ctx, eid, key, genes, levers, futures, evaluator)
     dt = time.perf_counter() - t0
-    return eid, table.append_column("seconds", pa.array(np.full(table.num_rows, dt)))
+    table = table.append_column("seconds", pa.array(np.full(table.num_rows, dt)))
+    return eid, table.append_column("simulation_seconds", pa.array(np.full(table.num_rows, sim)))
 
 
 def _algorithm(spec: SearchSpec, X0: np.ndarray, key_of: Callable[[np.ndarray], str]):
@@ -365,9 +381,11 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
         Replaces the simulation (known-answer tests): ``(levers, future_values, future, replication) -> {outcome: value}``.
     """
     require_pymoo()
-    st = store if isinstance(store, SearchStore) else SearchStore.create(store, spec, warm)
+    # a store opened by SearchStore.create is locked and checked; anything else is opened (and checked) here
+    own = not (isinstance(store, SearchStore) and store.locked)
+    st = SearchStore.create(store.path if isinstance(store, SearchStore) else store, spec, warm) if own else store
     t0 = time.perf_counter()
-    with st.lock():
+    try:
         ctx = context(spec)
         futures = spec.future_values()
         ev = Evaluations(spec, spec.futures, spec.replications)
@@ -442,7 +460,7 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
                 if old:
                     parts.append(stored[stored["eval"].isin(old)])
                 ev.add_frame(pd.concat(parts, ignore_index=True))
-                sim += sum(ev.seconds[i] for i in new_ids if i in {j[0] for j in jobs})
+                sim += sum(ev.simulation_seconds[i] for i in new_ids if i in {j[0] for j in jobs})
                 if progress and len(new_ids) > len(jobs):
                     progress(len(new_ids) - len(jobs))
             gens += 1
@@ -458,6 +476,9 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
         if oos:
             report.oos_ran = out_of_sample(spec, st, executor, evaluator, ev=ev)
         report.front = ev.front()
+    finally:
+        if own:
+            st.unlock()
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -476,5 +497,12 @@ def out_of_sample(spec: SearchSpec, st: SearchStore, executor: Executor | None =
             continue
         genes = ev.genes[eid]
         jobs.append((eid, ev.keys[eid], genes, spec.decode(genes)))
-    evaluate_batch(st, context(spec, "oos"), spec.oos_values(), jobs, executor, evaluator)
+    took = not st.locked
+    if took:
+        st.lock()
+    try:
+        evaluate_batch(st, context(spec, "oos"), spec.oos_values(), jobs, executor, evaluator)
+    finally:
+        if took:
+            st.unlock()
     return len(jobs)

@@ -37,9 +37,10 @@ from ..errors import InputError
 from ..scenario import Scenario, builtin_scenarios, load_builtin
 from ..schema import Checker
 from ..strategy import Strategy, parse_strategy, resolve_strategies
-from ..yamlio import check_document_size, load_yaml_text
+from ..yamlio import check_document_size
 from .jobs import DOWNLOADS, ApiError, JobManager, Limits
-from .views import lever_catalog, scenario_view
+from .stores import StoreIndex, register_store_routes
+from .views import WIDTH, lever_catalog, scenario_view
 
 __all__ = ["create_app", "default_store", "STATIC_DIR", "CLIENT_HEADER", "is_loopback_host"]
 
@@ -196,7 +197,8 @@ def _input_error(exc: InputError, code: str = "invalid_input", **extra: Any) -> 
 
 
 def create_app(store: Path | str | None = None, limits: Limits | None = None,
-               allowed_hosts: list[str] | None = None, loopback_only: bool = False) -> FastAPI:
+               allowed_hosts: list[str] | None = None, loopback_only: bool = False,
+               stores: list[Path | str] | None = None) -> FastAPI:
     """Build the app over a job store.
 
     Parameters
@@ -210,6 +212,8 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     loopback_only
         Accept only Host headers naming this machine (localhost, 127.0.0.0/8,
         ``[::1]``): a page elsewhere cannot reach the API through DNS rebinding.
+    stores
+        Folders whose search and sweep stores the page may open (see :mod:`counterflow.web.stores`).
 
     Examples
     --------
@@ -232,6 +236,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
                   description="Simulate illicit supply networks under counter-narcotics strategies and compare "
                               "them. Illustrative, stylised scenarios; harm and backlash are reported next to flow.")
     app.state.jobs = jobs
+    store_index = app.state.stores = StoreIndex(stores or [])
     # the multipart envelope of an upload may add a little to the file's own limit
     app.add_middleware(RequestGuard, max_body=lim.max_upload_bytes + 65536, loopback_only=loopback_only,
                        allowed_hosts=allowed_hosts)
@@ -278,8 +283,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             return parsed[ident]
         text, filename = jobs.read_upload(ident)
         try:
-            data, lines = load_yaml_text(text, filename)
-            sc = Scenario.from_dict(data, file=filename, lines=lines)
+            sc, _ = jobs.parse_upload(text, filename)  # in a process of its own, never in the server
         except InputError as exc:  # e.g. a file the current version no longer accepts
             raise _input_error(exc) from None
         remember(ident, sc, filename)
@@ -319,7 +323,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     def config() -> dict:
         return {"version": __version__, "limits": jobs.limits_dict(),
                 "report_available": importlib.util.find_spec("counterflow.report") is not None,
-                "outlines_available": _outlines_loader() is not None}
+                "outlines_available": _outlines_loader() is not None, "stores_available": bool(store_index.roots)}
 
     @app.get("/api/scenarios", summary="Built-in scenarios")
     def scenarios() -> list[dict]:
@@ -343,13 +347,12 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             raise ApiError(422, "invalid_input", f"{filename}: not a text file (UTF-8 YAML expected)",
                            field="file", file=filename) from None
         try:
-            data, lines = load_yaml_text(text, filename)
-            sc = Scenario.from_dict(data, file=filename, lines=lines)
+            sc, view = jobs.parse_upload(text, filename)  # in a process of its own, never in the server
         except InputError as exc:
             raise _input_error(exc) from None
         ident = jobs.save_upload(text, filename)
         remember(ident, sc, filename)
-        return {"upload": ident, "filename": filename, "scenario": scenario_view(sc)}
+        return {"upload": ident, "filename": filename, "scenario": view}
 
     @app.get("/api/uploads/{ident}", summary="A scenario uploaded earlier")
     def uploaded(ident: str) -> dict:
@@ -365,6 +368,21 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         sc = scenario_of(body)
         st = custom_strategy(sc, body.strategy, 0, {"baseline", *sc.strategies})
         return {"ok": True, "strategy": st.to_dict()}
+
+    def check_job_size(runs: int, steps: int, n: int) -> None:
+        """422 when a job asks for more strategies, runs, steps or work than this server allows."""
+        if n > lim.max_strategies:
+            raise ApiError(422, "over_limit", f"{n} strategies including the baseline; the limit is "
+                           f"{lim.max_strategies}", field="strategies")
+        if runs > lim.max_runs:
+            raise ApiError(422, "over_limit", f"{runs} runs; the limit is {lim.max_runs}", field="runs")
+        if steps > lim.max_steps:
+            raise ApiError(422, "over_limit", f"{steps} steps; the limit is {lim.max_steps}", field="steps")
+        work = runs * steps * n
+        if work > lim.max_run_steps:
+            raise ApiError(422, "over_limit", f"this job asks for {runs} runs x {steps} steps x {n} "
+                           f"strategies = {work:,} simulated steps; the limit is {lim.max_run_steps:,} per job "
+                           "(use fewer runs, fewer steps or fewer strategies)", field="runs")
 
     @app.post("/api/jobs", status_code=202, summary="Start a job: replications of strategies on a scenario")
     def submit(body: JobRequest) -> dict:
@@ -382,18 +400,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             strategies.append(st)
         steps = body.steps or sc.steps
         n = len(strategies)
-        if n > lim.max_strategies:
-            raise ApiError(422, "over_limit", f"{n} strategies including the baseline; the limit is "
-                           f"{lim.max_strategies}", field="strategies")
-        if body.runs > lim.max_runs:
-            raise ApiError(422, "over_limit", f"{body.runs} runs; the limit is {lim.max_runs}", field="runs")
-        if steps > lim.max_steps:
-            raise ApiError(422, "over_limit", f"{steps} steps; the limit is {lim.max_steps}", field="steps")
-        work = body.runs * steps * n
-        if work > lim.max_run_steps:
-            raise ApiError(422, "over_limit", f"this job asks for {body.runs} runs x {steps} steps x {n} "
-                           f"strategies = {work:,} simulated steps; the limit is {lim.max_run_steps:,} per job "
-                           "(use fewer runs, fewer steps or fewer strategies)", field="runs")
+        check_job_size(body.runs, steps, n)
         request = body.model_dump() | {"steps": steps}
         return jobs.submit(request, sc, strategies)
 
@@ -453,6 +460,8 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
                     raise ApiError(500, "report_failed", f"the report could not be written: "
                                    f"{type(exc).__name__}: {exc}") from exc
         return path
+
+    register_store_routes(app, jobs, store_index, check_job_size, WIDTH)
 
     @app.get("/api/outlines", summary="Country outlines (GeoJSON) for the map")
     def outlines() -> dict:

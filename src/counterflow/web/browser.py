@@ -21,7 +21,8 @@ from fastapi import FastAPI
 
 from .app import create_app
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "legibility", "main"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "legibility", "main",
+           "make_demo_stores", "store_screenshots"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -147,6 +148,68 @@ SHOTS = {
     "report-time.png": "the report: reaching consumers over time",
     "report-map.png": "the report: the map of the first strategy",
 }
+STORE_SHOTS = {
+    "web-front.png": "the page: a search store's front (table, parallel coordinates, trade-offs)",
+    "web-portfolio.png": "the page: one portfolio's runs in every future, and its comparison form",
+    "web-sweep.png": "the page: a sweep store's summaries per strategy and outcome",
+}
+
+
+def make_demo_stores(folder: Path) -> Path:
+    """A small search store (the caribbean search example, shortened) and a small sweep store in ``folder``.
+
+    Made with the command line (``counterflow search`` and ``counterflow sweep``), for the screenshots.
+    """
+    import subprocess
+    import sys
+
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    search = {"scenario": "caribbean", "budget_usd": 6.0e7, "steps": 26, "futures": 2, "replications": 1,
+              "evaluations": 12, "population": 6, "seed": 1,
+              "levers": [{"type": "strike", "damage": {"low": 0.0, "high": 1.0},
+                          "targets": {"rule": ["top_throughput", "betweenness"], "k": [1, 2]},
+                          "schedule": {"start": 4, "every": [4, 8, 12]}, "unit_cost": 2.0e6},
+                         {"type": "maritime_interdiction", "intensity": {"low": 0.0, "high": 0.5},
+                          "zone": {"mode": "sea"}, "lethal": [False, True], "schedule": {"start": 4},
+                          "unit_cost": 1.0e5},
+                         {"type": "humanitarian_aid", "intensity": {"low": 0.0, "high": 1.0}, "jurisdiction": "VE",
+                          "schedule": {"start": 4}, "unit_cost": 2.0e5}],
+              "objectives": [{"outcome": "flow_reduction_pct", "direction": "max", "robustness": "mean"},
+                             {"outcome": "civilian_harm", "direction": "min", "robustness": "p90"},
+                             {"outcome": "cost_usd", "direction": "min"}],
+              "constraints": [{"outcome": "civilian_harm", "max": 200}],
+              "uncertainties": [{"path": "parameters.learning_rate", "low": 0.05, "high": 0.5}]}
+    sweep = {"scenario": "caribbean", "strategies": ["port-strike", "boat-strikes"], "sampler": "lhs",
+             "samples": 4, "replications": 2, "seed": 3, "steps": 26,
+             "uncertainties": [{"path": "organisations.org_a.risk_aversion", "low": 0.5, "high": 2.0}],
+             "outcomes": ["delivered_kg", "flow_reduction_pct", "civilian_harm", "backlash", "cost_usd"]}
+    files = folder / ".files"
+    files.mkdir(exist_ok=True)
+    (files / "search.yaml").write_text(yaml.safe_dump(search, sort_keys=False))
+    (files / "sweep.yaml").write_text(yaml.safe_dump(sweep, sort_keys=False))
+    for args in (["search", str(files / "search.yaml"), "--store", str(folder / "caribbean-search")],
+                 ["sweep", str(files / "sweep.yaml"), "--store", str(folder / "caribbean-sweep")]):
+        subprocess.run([sys.executable, "-m", "counterflow", *args], check=True)
+    return folder
+
+
+def store_screenshots(browser, url: str, out: Path) -> None:
+    """Open the first search store and the first sweep store the page lists and save :data:`STORE_SHOTS`."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(url + "/")
+    page.wait_for_selector("#stores a")
+    page.locator("#stores li", has_text="search").first.locator("a").click()
+    page.wait_for_selector("#store-tradeoffs svg", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.locator("#store-panel").screenshot(path=str(out / "web-front.png"))
+    page.locator("#store-table tbody tr button").first.click()
+    page.wait_for_selector("#portfolio-table tbody tr")
+    page.locator("#portfolio-panel").screenshot(path=str(out / "web-portfolio.png"))
+    page.locator("#stores li", has_text="sweep").first.locator("a").click()
+    page.wait_for_selector("#store-panel[data-kind=sweep] #store-table tbody tr")
+    page.locator("#store-panel").screenshot(path=str(out / "web-sweep.png"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -156,9 +219,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=None, help="runs (default: the page's, the CLI's 20)")
     ap.add_argument("--steps", type=int, default=None, help="horizon (default: the scenario's)")
     ap.add_argument("--strategies", nargs="+", default=["port-strike", "strike-campaign", "boat-strikes"])
+    ap.add_argument("--stores", type=Path, default=None,
+                    help="a folder of search and sweep stores to show (default: small ones made for the shots)")
+    ap.add_argument("--only", choices=["all", "jobs", "stores"], default="all",
+                    help="refresh only the job views or only the store views")
     args = ap.parse_args(argv)
     out = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    if args.only in ("all", "stores"):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = args.stores or make_demo_stores(Path(tmp) / "stores")
+            with serve_in_thread(create_app(Path(tmp) / "jobs", stores=[folder])) as url, launch() as browser:
+                store_screenshots(browser, url, out)
+        for name, what in STORE_SHOTS.items():
+            print(f"wrote {out / name}: {what}")
+    if args.only == "stores":
+        return
     with tempfile.TemporaryDirectory() as store, serve_in_thread(create_app(store)) as url, launch() as browser:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         run_in_page(page, url, args.strategies, args.runs, args.steps, timeout_ms=900_000)

@@ -3,6 +3,7 @@
 // server (the same specs as the HTML report), drawn as SVG by the vendored Vega libraries.
 import { api, el, showFieldError, clearFieldErrors } from "./util.js";
 import { Composer } from "./compose.js";
+import { initStores, leaveStore } from "./stores.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { scenario: null, ref: null, custom: [], job: null, poll: null, results: null, config: null };
@@ -12,8 +13,8 @@ let composer;
 const EMBED = { renderer: "svg", actions: false, ast: true, expr: window.vegaInterpreter.expressionInterpreter };
 
 async function embed(target, spec) {
-  try { await window.vegaEmbed(target, spec, EMBED); }
-  catch (e) { target.textContent = `This chart could not be drawn: ${e.message}`; }
+  try { return await window.vegaEmbed(target, spec, EMBED); }
+  catch (e) { target.textContent = `This chart could not be drawn: ${e.message}`; return null; }
 }
 
 async function init() {
@@ -37,6 +38,7 @@ async function init() {
   $("map-strategy").addEventListener("change", showMap);
   await loadBuiltin(sel.value);
   await refreshJobs();
+  await initStores({ config, embed, follow });
   const m = location.hash.match(/job=([0-9a-f]{16})/);
   if (m) {
     try {
@@ -187,6 +189,7 @@ async function openJob(id) {
   try { res = await api(`/api/jobs/${id}/results`); } catch (e) { $("status").textContent = e.message; return; }
   state.results = res; state.job = state.job || { id };
   history.replaceState(null, "", `#job=${id}`);
+  leaveStore();
   $("results").classList.remove("empty");
   const unit = res.step_word;
   $("results-title").textContent = `Results: ${res.scenario}, ${res.runs} runs of ${res.horizon} ${unit}s, seed ${res.seed}`;

@@ -12,6 +12,11 @@ rank jurisdictions and organisations are listed in
 (:func:`rules_for` gives the names for each). A rule asked of something it
 does not apply to is an error naming the rules that do, never a silent
 fallback to another rule.
+
+What enforcement sees of the network is in :mod:`counterflow.targeting.observed`;
+the ``optimized`` rule, which calls the interdiction planner
+(:mod:`counterflow.optimize`), is in :mod:`counterflow.targeting.optimized` and
+registered below like the others.
 """
 
 from __future__ import annotations
@@ -19,15 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
-from .scenario import EDGE_MODES, NODE_KINDS
+from ..kinds import EDGE_MODES
+from .observed import observed_graph, visible_nodes
+from .optimized import optimized_rule
 
 if TYPE_CHECKING:
-    from .engine.state import RunState
-    from .network import Network
-    from .strategy import Targets
+    import networkx as nx
+
+    from ..engine.state import RunState
+    from ..network import Network
+    from ..strategy_types import Targets
 
 __all__ = ["NODE_RULES", "select_nodes", "visible_nodes", "register_node_rule", "observed_graph",
            "EDGE_RULES", "register_edge_rule", "visible_edges", "zone_edges", "select_edges",
@@ -49,27 +57,6 @@ def _registrar(table: dict) -> Callable[[str], Callable]:
 
 
 register_node_rule = _registrar(NODE_RULES)
-
-
-def visible_nodes(net: Network, state: RunState, kind: str | None) -> np.ndarray:
-    """Nodes enforcement knows of: not dormant or seen carrying flow; intact; of ``kind``."""
-    seen = (~net.node_dormant) | (state.node_flow > 0)
-    mask = seen & (state.cap_factor > 0)
-    if kind is not None:
-        mask &= net.node_kind == NODE_KINDS.index(kind)
-    return np.flatnonzero(mask)
-
-
-def observed_graph(net: Network, state: RunState) -> nx.DiGraph:
-    """The network as enforcement sees it: known nodes and edges, weighted by observed flow."""
-    seen = (~net.node_dormant) | (state.node_flow > 0)
-    g = nx.DiGraph()
-    g.add_nodes_from(np.flatnonzero(seen).tolist())
-    ok = seen[net.edge_src] & seen[net.edge_dst] & ((~net.edge_dormant) | (state.edge_flow > 0))
-    for e in np.flatnonzero(ok):
-        g.add_edge(int(net.edge_src[e]), int(net.edge_dst[e]), flow=float(state.edge_flow[e]),
-                   capacity=float(net.edge_cap[e]), cost=float(net.edge_cost[e]), index=int(e))
-    return g
 
 
 def top_k(score: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
@@ -109,6 +96,8 @@ def active_graph(net: Network, state: RunState) -> tuple[nx.DiGraph, bytes]:
     if not used.any():
         seen = (~net.node_dormant) | (state.node_flow > 0)
         used = seen[net.edge_src] & seen[net.edge_dst] & ~net.edge_dormant
+    import networkx as nx  # loaded by the rules that use a graph, not with the engine
+
     g = nx.DiGraph()
     for e in np.flatnonzero(used):
         g.add_edge(int(net.edge_src[e]), int(net.edge_dst[e]), cost=float(net.edge_cost[e]), index=int(e))
@@ -141,12 +130,7 @@ def select_nodes(targets: Targets, net: Network, state: RunState, rng: np.random
     candidates = visible_nodes(net, state, kind)
     rule = NODE_RULES.get(targets.rule)
     if rule is None:
-        if targets.rule == "optimized":
-            import counterflow.optimize  # noqa: F401  (registers the rule)
-
-            rule = NODE_RULES.get("optimized")
-        if rule is None:
-            raise _unknown(targets.rule, "nodes")
+        raise _unknown(targets.rule, "nodes")
     return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)
 
 
@@ -178,6 +162,8 @@ def _edge_betweenness(net, state, candidates, k, rng, lever):
     g, gkey = active_graph(net, state)
 
     def compute():
+        import networkx as nx
+
         raw = nx.edge_betweenness_centrality(g, weight="cost", normalized=True)
         return {g.edges[uv]["index"]: val for uv, val in raw.items()}
 
@@ -229,7 +215,7 @@ ORGANISATION_RULES: tuple[str, ...] = ("top_throughput", "betweenness", "random"
 def rules_for(what: str) -> tuple[str, ...]:
     """The names of the rules that select ``what`` (nodes, edges, jurisdictions or organisations)."""
     if what == "nodes":
-        return tuple(sorted(set(NODE_RULES) | {"optimized"}))
+        return tuple(sorted(NODE_RULES))
     if what == "edges":
         return tuple(sorted(EDGE_RULES))
     if what == "jurisdictions":
@@ -326,6 +312,8 @@ def node_betweenness(net: Network, state: RunState) -> np.ndarray:
     def compute() -> dict:
         if not sources or not markets:
             return {}
+        import networkx as nx
+
         return nx.betweenness_centrality_subset(g, sources, markets, normalized=False, weight="cost")
 
     score = _cached(state, ("node", gkey), compute)
@@ -372,3 +360,7 @@ def select_organisations(targets: Targets, net: Network, state: RunState, rng: n
     else:
         scores = state.prev_out.sum(axis=1)
     return _rank(scores, targets.k, rng, rule)
+
+
+# the interdiction planner's rule, in its own module (it calls counterflow.optimize)
+register_node_rule("optimized")(optimized_rule)

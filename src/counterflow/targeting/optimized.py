@@ -24,13 +24,15 @@ does. Comparing its promised cut with the delivered one is the point
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..scenario import NODE_KINDS
-from ..targeting import observed_graph, register_node_rule
-from .graph import SUPER_SINK, SUPER_SOURCE, InterdictionNetwork
-from .maxflow import max_flow_interdiction
+from ..kinds import NODE_KINDS
+from .observed import observed_graph
+
+if TYPE_CHECKING:
+    from ..optimize.graph import InterdictionNetwork
 
 __all__ = ["optimized_rule", "observed_network"]
 
@@ -43,6 +45,8 @@ def observed_network(net, state, candidates: np.ndarray, node_cost: float = 1.0,
     observed on each edge instead (what is moving now, ignoring spare capacity). Returns ``None``
     when no source or no market is visible.
     """
+    from ..optimize.graph import SUPER_SINK, SUPER_SOURCE, InterdictionNetwork
+
     g = observed_graph(net, state)
     src_kind, mkt_kind = NODE_KINDS.index("source"), NODE_KINDS.index("market")
     ids = net.node_ids
@@ -65,9 +69,13 @@ def observed_network(net, state, candidates: np.ndarray, node_cost: float = 1.0,
     return InterdictionNetwork.from_edges(rows, source=SUPER_SOURCE, sink=SUPER_SINK, nodes=nodes)
 
 
-@register_node_rule("optimized")
 def optimized_rule(net, state, candidates: np.ndarray, k: int, rng: np.random.Generator, lever) -> np.ndarray:
-    """Nodes of the budget-feasible plan minimising the maximum flow enforcement can see."""
+    """Nodes of the budget-feasible plan minimising the maximum flow enforcement can see.
+
+    Registered as the ``optimized`` node rule by :mod:`counterflow.targeting`.
+    """
+    from ..optimize.maxflow import max_flow_interdiction
+
     spec = getattr(lever, "spec", None)
     targets = getattr(spec, "targets", None)
     budget = getattr(targets, "budget", None)

@@ -1,0 +1,79 @@
+"""Stores in a real headless Chromium: a search front and a sweep's summaries, legible at 1366 x 768, and a
+portfolio that opens its runs and runs against no action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from counterflow.web import create_app
+from counterflow.web.browser import CHROMIUM, launch, legibility, serve_in_thread
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} not found: install Debian's chromium package (.ci/run does)"),
+]
+
+
+@pytest.mark.timeout(300)
+def test_page_opens_stores(store_folder, tmp_path):
+    problems: list[str] = []
+    app = create_app(tmp_path / "jobs", stores=[store_folder])
+    with serve_in_thread(app) as url, launch() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: problems.append(f"external request {r.url}")
+                if not r.url.startswith(url) and not r.url.startswith("data:") else None)
+        page.goto(url + "/")
+        page.locator("#stores a", has_text="search").click()
+        page.wait_for_selector("#store-tradeoffs svg", timeout=60_000)
+        page.wait_for_selector("#store-parallel svg")
+        store_id = page.evaluate("location.hash.split('=')[1]")
+        front = page.request.get(f"{url}/api/stores/{store_id}").json()
+        rows = page.locator("#store-table tbody tr")
+        assert rows.count() == len(front["front"]["portfolios"]) >= 1
+        assert rows.first.locator("td").all_inner_texts()[:-1] == front["table"]["rows"][0]["cells"]
+        seen = legibility(page, "#results")
+        assert seen["small"] == [] and seen["overflow"] == [], seen
+        titles = [t for chart in seen["titles"] for t in chart]
+        assert any("Civilian harm" in t for t in titles) and any("Cost" in t for t in titles), titles
+
+        # a portfolio opens its runs (from its point in a trade-off, or its row), then runs as a strategy
+        # against no action (a page job)
+        page.locator("#store-tradeoffs .mark-symbol.role-mark path").first.click(force=True)
+        page.wait_for_selector("#portfolio-table tbody tr")
+        assert page.inner_text("#portfolio-title").startswith("Portfolio ")
+        rows.first.locator("button").click()
+        page.wait_for_function(f"document.getElementById('portfolio-title').textContent === "
+                               f"'Portfolio {front['front']['portfolios'][0]['eval']}: its runs'")
+        assert page.locator("#portfolio-table tbody tr").count() >= 2
+        assert page.input_value("#portfolio-steps") == "6"
+        assert page.inner_text("#portfolio-discovery").startswith("Scenario discovery: ")
+        page.click("#portfolio-file summary")
+        assert "name: portfolio-" in page.inner_text("#portfolio-yaml")
+        seen = legibility(page, "#results")
+        assert seen["small"] == [] and seen["overflow"] == [], seen
+        member = front["front"]["portfolios"][0]["eval"]
+        page.fill("#portfolio-runs", "2")
+        page.click("#portfolio-run")
+        page.wait_for_selector(f"#compare-table thead th[data-strategy='portfolio-{member}']", timeout=120_000)
+        assert "#job=" in page.url and page.locator("#store-panel").is_hidden()
+        cell = page.locator(f"#compare-table tr[data-metric=delivered_kg] td[data-strategy='portfolio-{member}']")
+        assert cell.locator(".d").inner_text().startswith("Δ ")
+
+        # a sweep store: the summaries of `analyze`
+        page.locator("#stores a", has_text="sweep").click()
+        page.wait_for_selector("#store-panel[data-kind=sweep] #store-table tbody tr")
+        assert page.locator("#compare-table").is_hidden() and page.locator("#store-charts").is_hidden()
+        page.wait_for_selector("#store-sweep svg")
+        cell = page.locator("#store-table tr[data-outcome=delivered_kg] td[data-strategy=port-strike]")
+        assert "Δ " in cell.inner_text() and "better in" in cell.inner_text()
+        seen = legibility(page, "#results")
+        assert seen["small"] == [] and seen["overflow"] == [], seen
+        page.reload()  # the address names the store
+        page.wait_for_selector("#store-panel[data-kind=sweep] #store-table tbody tr")
+    assert problems == []

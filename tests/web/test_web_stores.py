@@ -1,0 +1,204 @@
+"""Stores in the page: only stores under the folders the server was given, refusals as 4xx, the CLI's numbers."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from counterflow.cli import app
+from counterflow.web import Limits, create_app
+
+from .conftest import TestClient
+
+
+def client_over(tmp_path, *folders, **limits) -> TestClient:
+    return TestClient(create_app(tmp_path / "jobs", Limits(**limits), stores=list(folders)),
+                      headers={"X-Counterflow": "1"})
+
+
+def _ids(c) -> dict[str, dict]:
+    r = c.get("/api/stores")
+    assert r.status_code == 200, r.text
+    return {s["name"]: s for s in r.json()["stores"]}
+
+
+def test_only_listed_stores_open_and_bad_ones_are_refused_with_4xx(tmp_path):
+    """Traversal, unknown ids, a store behind a link leaving the folder, damaged and locked stores: each a clear
+    4xx (409 for a store being written), never a 500."""
+    root = tmp_path / "stores"
+    (root / "team" / "broken").mkdir(parents=True)
+    (root / "team" / "broken" / "metadata.json").write_text("{not json")
+    (root / "odd").mkdir()
+    (root / "odd" / "metadata.json").write_text(json.dumps({"hello": 1}))
+    (root / "half").mkdir()  # looks like a search store, holds nothing readable
+    (root / "half" / "metadata.json").write_text(json.dumps({"kind": "search", "search": {}, "scenario_doc": {}}))
+    (root / "empty-sweep").mkdir()
+    (root / "empty-sweep" / "metadata.json").write_text(json.dumps({"fingerprint": "x", "strategies": ["baseline"]}))
+    (root / "busy").mkdir()
+    (root / "busy" / "metadata.json").write_text(json.dumps({"kind": "search"}))
+    outside = tmp_path / "elsewhere" / "secret"
+    outside.mkdir(parents=True)
+    (outside / "metadata.json").write_text(json.dumps({"kind": "search"}))
+    (root / "link").symlink_to(outside.parent, target_is_directory=True)
+    fd = os.open(root / "busy" / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a search writing the store holds this
+    try:
+        with client_over(tmp_path, root) as c:
+            listed = _ids(c)
+            assert set(listed) == {"stores/team/broken", "stores/odd", "stores/half", "stores/empty-sweep",
+                                   "stores/busy"}, "the store behind the link is not listed"
+            assert listed["stores/team/broken"]["kind"] == listed["stores/odd"]["kind"] == "damaged"
+            assert listed["stores/busy"]["in_use"] and not listed["stores/half"]["in_use"]
+            assert c.get("/api/config").json()["stores_available"] is True
+            for name, status, code in [("stores/team/broken", 422, "damaged_store"), ("stores/odd", 422, "damaged_store"),
+                                       ("stores/half", 422, "damaged_store"), ("stores/empty-sweep", 422, "damaged_store"),
+                                       ("stores/busy", 409, "store_in_use")]:
+                r = c.get(f"/api/stores/{listed[name]['id']}")
+                assert (r.status_code, r.json()["error"]["code"]) == (status, code), (name, r.text)
+                assert str(tmp_path) not in r.json()["error"]["message"], "messages name the store, not the path"
+            assert "being written" in c.get(f"/api/stores/{listed['stores/busy']['id']}").json()["error"]["message"]
+            for bad in ["..%2F..%2Fetc%2Fpasswd", "..", "0123456789abcdef", str(outside).replace("/", "%2F"),
+                        "de23af52b88caad4x"]:
+                r = c.get(f"/api/stores/{bad}")
+                assert r.status_code == 404, (bad, r.text)
+            r = c.get(f"/api/stores/{listed['stores/empty-sweep']['id']}/portfolios/0")
+            assert r.status_code == 404 and r.json()["error"]["code"] == "not_a_search", r.text
+            r = c.post(f"/api/stores/{listed['stores/half']['id']}/portfolios/0/compare", json={"runs": 2})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "damaged_store", r.text
+    finally:
+        os.close(fd)
+    with client_over(tmp_path) as c:  # no folders given: nothing to list, nothing to open
+        assert c.get("/api/stores").json()["stores"] == []
+        assert c.get("/api/config").json()["stores_available"] is False
+
+
+def test_serve_refuses_a_stores_path_that_is_not_a_folder(tmp_path):
+    r = CliRunner().invoke(app, ["serve", "--stores", str(tmp_path / "nope"), "--port", "0"])
+    assert r.exit_code == 2 and "is not a folder" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.slow
+def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
+    """The page's front is `counterflow front --json` and its sweep summaries `counterflow analyze --json`, number
+    for number; a portfolio's runs are its stored rows; its comparison job equals `counterflow compare --json`."""
+    from counterflow.report.front import front_table, sweep_table
+    from counterflow.report.specs import front_specs, sweep_spec
+    from counterflow.search.front import open_search
+
+    with client_over(tmp_path, store_folder) as c:
+        listed = _ids(c)
+        name = f"{store_folder.name}/search"
+        assert listed[name]["kind"] == "search" and listed[f"{store_folder.name}/sweep"]["kind"] == "sweep"
+        view = c.get(f"/api/stores/{listed[name]['id']}").json()
+        cli = json.loads(CliRunner().invoke(app, ["front", str(store_folder / "search"), "--json"]).stdout)
+        assert cli.pop("store") == str(store_folder / "search") and view["front"].pop("store") == name
+        assert view["front"] == cli
+        assert view["table"] == front_table(cli)
+        assert view["specs"] == json.loads(json.dumps(front_specs(cli, 860)))
+        assert set(view["specs"]) == {"parallel", "tradeoffs"} and len(view["specs"]["tradeoffs"]["concat"]) == 2
+        assert [r["eval"] for r in view["table"]["rows"]] == [p["eval"] for p in cli["portfolios"]]
+
+        sweep = c.get(f"/api/stores/{listed[f'{store_folder.name}/sweep']['id']}").json()
+        out = CliRunner().invoke(app, ["analyze", str(store_folder / "sweep"), "--json"])
+        assert out.exit_code == 0, out.output
+        doc = json.loads(out.stdout)
+        doc.pop("store"), sweep["analysis"].pop("store")
+        assert sweep["analysis"] == doc
+        assert sweep["table"] == sweep_table(doc)
+        assert sweep["specs"]["effects"] == json.loads(json.dumps(sweep_spec(doc, 860)))
+        points = sweep["specs"]["effects"]["data"]["values"]
+        e = doc["strategies"]["port-strike"]["delivered_kg"]
+        assert [p["diff"] for p in points if p["strategy"] == "port-strike"][0] == pytest.approx(e["diff_mean"])
+        cell = sweep["table"]["rows"][0]["cells"]["port-strike"]
+        assert cell["delta"].startswith("Δ ") and cell["better"].startswith("better in")
+        assert "delta" not in sweep["table"]["rows"][0]["cells"]["baseline"]
+
+        # a portfolio opens its runs: every stored row of the evaluation, in sample and out of sample
+        sid = listed[name]["id"]
+        member = cli["portfolios"][0]["eval"]
+        p = c.get(f"/api/stores/{sid}/portfolios/{member}").json()
+        spec, st = open_search(store_folder / "search")
+        rows = st.read("search", {member})
+        ins = [r for r in p["rows"] if r["stage"] == "in sample"]
+        assert len(ins) == len(rows) == spec.futures * spec.replications
+        k = [o["name"] for o in p["outcomes"]].index("flow_reduction_pct")
+        assert [r["outcomes"][k] for r in ins] == pytest.approx(rows["flow_reduction_pct"].tolist())
+        assert len(p["rows"]) - len(ins) == spec.oos_futures * spec.oos_replications
+        assert p["discovery"].startswith("Scenario discovery: ") and yaml.safe_load(p["strategy_yaml"]) == p["strategy"]
+        assert c.get(f"/api/stores/{sid}/portfolios/9999").status_code == 404
+        assert c.get(f"/api/stores/{sid}/portfolios/x").status_code == 422
+        assert c.get(f"/api/stores/{listed[f'{store_folder.name}/sweep']['id']}/portfolios/0").status_code == 404
+
+        # ... and runs as a strategy against no action: a normal job whose numbers are `compare`'s
+        r = c.post(f"/api/stores/{sid}/portfolios/{member}/compare", json={"runs": 400})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "over_limit", r.text
+        r = c.post(f"/api/stores/{sid}/portfolios/{member}/compare", json={"runs": 3, "seed": 4})
+        assert r.status_code == 202, r.text
+        job = c.app.state.jobs.wait(r.json()["id"], timeout=300)
+        assert job["status"] == "done", job
+        assert job["request"]["steps"] == spec.steps == p["compare"]["steps"]
+        result = c.get(f"/api/jobs/{job['id']}/results").json()
+    scen = tmp_path / "scenario.yaml"
+    scen.write_text(yaml.safe_dump(spec.scenario_doc, sort_keys=False))
+    strat = tmp_path / "portfolio.yaml"
+    strat.write_text(p["strategy_yaml"])  # the strategy file the page shows
+    out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
+                                   "--steps", str(spec.steps), "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert result["compare"] == doc
+    assert f"portfolio-{member}" in json.dumps(doc["strategies"])
+
+
+def test_damaged_files_in_real_stores_are_a_422(store_folder, tmp_path):
+    """A search store with a truncated evaluation file and a sweep store with a truncated chunk: 422 with the
+    reason, not a 500 (copies of the session's stores are damaged, not the stores themselves)."""
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(store_folder / "search", folder / "search")
+    shutil.copytree(store_folder / "sweep", folder / "sweep")
+    evals = sorted((folder / "search" / "evals").glob("eval-*.parquet"))
+    evals[0].write_bytes(evals[0].read_bytes()[:100])
+    chunks = sorted((folder / "sweep" / "runs").glob("*.parquet"))
+    chunks[0].write_bytes(chunks[0].read_bytes()[:100])
+    with client_over(tmp_path, folder) as c:
+        listed = _ids(c)
+        for name in ("damaged/search", "damaged/sweep"):
+            r = c.get(f"/api/stores/{listed[name]['id']}")
+            assert r.status_code == 422 and r.json()["error"]["code"] == "damaged_store", r.text
+            assert name in r.json()["error"]["message"] and str(tmp_path) not in r.json()["error"]["message"]
+        r = c.get(f"/api/stores/{listed['damaged/search']['id']}/portfolios/0")
+        assert r.status_code == 422, r.text
+
+
+def test_no_request_string_opens_anything_but_a_listed_store(tmp_path_factory):
+    """Property: whatever the client puts where the store id goes, the answer is a listed store or a 4xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    tmp = tmp_path_factory.mktemp("prop")
+    root = tmp / "stores"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "metadata.json").write_text(json.dumps({"kind": "search"}))
+    (tmp / "secret").mkdir()
+    (tmp / "secret" / "metadata.json").write_text(json.dumps({"fingerprint": "x", "strategies": ["baseline"]}))
+    with client_over(tmp, root) as c:
+        listed = {s["id"] for s in c.get("/api/stores").json()["stores"]}
+
+        @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.text(alphabet="./%2Fabcdef0123456789~\\sectr", max_size=40))
+        def check(text):
+            r = c.get(f"/api/stores/{text}")
+            if text in listed:
+                return
+            assert r.status_code in (200, 404, 405, 422) and "secret" not in r.text, (text, r.text)
+            if r.status_code == 200:  # only the listing itself (an empty id or a path that normalises to it)
+                assert "stores" in r.json()
+
+        check()
