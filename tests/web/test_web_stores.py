@@ -87,7 +87,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
     """The page's front is `counterflow front --json` and its sweep summaries `counterflow analyze --json`, number
     for number; a portfolio's runs are its stored rows; its comparison job equals `counterflow compare --json`."""
     from counterflow.report.front import front_table, sweep_table
-    from counterflow.report.specs import front_specs
+    from counterflow.report.specs import front_specs, sweep_spec
     from counterflow.search.front import open_search
 
     with client_over(tmp_path, store_folder) as c:
@@ -110,6 +110,10 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         doc.pop("store"), sweep["analysis"].pop("store")
         assert sweep["analysis"] == doc
         assert sweep["table"] == sweep_table(doc)
+        assert sweep["specs"]["effects"] == json.loads(json.dumps(sweep_spec(doc, 860)))
+        points = sweep["specs"]["effects"]["data"]["values"]
+        e = doc["strategies"]["port-strike"]["delivered_kg"]
+        assert [p["diff"] for p in points if p["strategy"] == "port-strike"][0] == pytest.approx(e["diff_mean"])
         cell = sweep["table"]["rows"][0]["cells"]["port-strike"]
         assert cell["delta"].startswith("Δ ") and cell["better"].startswith("better in")
         assert "delta" not in sweep["table"]["rows"][0]["cells"]["baseline"]

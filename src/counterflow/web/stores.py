@@ -233,14 +233,16 @@ def search_view(path: Path, name: str, width: int) -> dict:
             "specs": clean(front_specs(data, width))}
 
 
-def sweep_view(path: Path, name: str) -> dict:
+def sweep_view(path: Path, name: str, width: int) -> dict:
     """A sweep store's summaries: ``counterflow analyze --json`` (store named by its listed name) and table text."""
     from ..experiments.analysis import analyze
     from ..report.front import sweep_table
+    from ..report.specs import sweep_spec
 
     res = clean(analyze(path))
     res["store"] = name
-    return {"kind": "sweep", "name": name, "analysis": res, "table": sweep_table(res)}
+    return {"kind": "sweep", "name": name, "analysis": res, "table": sweep_table(res),
+            "specs": {"effects": clean(sweep_spec(res, width))}}
 
 
 def _portfolio(path: Path, eval_id: int):
@@ -348,7 +350,7 @@ def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: i
         kind, _, name = index.find(ident)
         if kind == "search":
             return index.read(ident, "view", lambda p: search_view(p, name, width))
-        return index.read(ident, "view", lambda p: sweep_view(p, name))
+        return index.read(ident, "view", lambda p: sweep_view(p, name, width))
 
     def _search_store(ident: str) -> str:
         kind, _, name = index.find(ident)
