@@ -69,6 +69,7 @@ def test_page_opens_stores(store_folder, tmp_path):
         page.locator("#stores a", has_text="sweep").click()
         page.wait_for_selector("#store-panel[data-kind=sweep] #store-table tbody tr")
         assert page.locator("#compare-table").is_hidden() and page.locator("#store-charts").is_hidden()
+        page.wait_for_selector("#store-sweep svg")
         cell = page.locator("#store-table tr[data-outcome=delivered_kg] td[data-strategy=port-strike]")
         assert "Δ " in cell.inner_text() and "better in" in cell.inner_text()
         seen = legibility(page, "#results")

@@ -23,6 +23,7 @@ class _OnJurisdictions(Lever):
         check_jurisdiction_targets(ck, targets, path, key="jurisdictions")
 
     def chosen(self, state, rng) -> np.ndarray:
+        assert self.spec.targets is not None  # targets_required: validation refuses the lever without them
         return select_jurisdictions(self.spec.targets, self.net, state, rng, lever=self)
 
 
@@ -84,6 +85,7 @@ class Sanctions(Lever):
         check_jurisdiction_targets(ck, targets, path, key="organisations")
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
+        assert self.spec.targets is not None  # targets_required: validation refuses sanctions without them
         orgs = select_organisations(self.spec.targets, self.net, state, rng, lever=self)
         share = self.p["intensity"]
         before = state.frozen[orgs].copy()

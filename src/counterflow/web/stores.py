@@ -233,14 +233,16 @@ def search_view(path: Path, name: str, width: int) -> dict:
             "specs": clean(front_specs(data, width))}
 
 
-def sweep_view(path: Path, name: str) -> dict:
+def sweep_view(path: Path, name: str, width: int) -> dict:
     """A sweep store's summaries: ``counterflow analyze --json`` (store named by its listed name) and table text."""
     from ..experiments.analysis import analyze
     from ..report.front import sweep_table
+    from ..report.specs import sweep_spec
 
     res = clean(analyze(path))
     res["store"] = name
-    return {"kind": "sweep", "name": name, "analysis": res, "table": sweep_table(res)}
+    return {"kind": "sweep", "name": name, "analysis": res, "table": sweep_table(res),
+            "specs": {"effects": clean(sweep_spec(res, width))}}
 
 
 def _portfolio(path: Path, eval_id: int):
@@ -266,6 +268,7 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
     import yaml
 
     from ..outcomes import LABELS
+    from ..report.effects import steps_word
     from ..search.front import discover
     from ..search.words import describe_portfolio
 
@@ -298,8 +301,9 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
         "compare": {"runs": 20, "seed": 0, "steps": steps,
                     "note": f"Runs the portfolio as a strategy against no action on the store's scenario as "
                             f"written (its uncertain parameters at their nominal values, not a sampled future), "
-                            f"over the search's {steps} steps: the same numbers as `counterflow compare` with "
-                            "the same scenario file, strategy, runs, seed and steps."},
+                            f"over the search's {steps} {steps_word(scenario)}s: the same numbers as counterflow "
+                            "compare with that scenario, this strategy file and the same runs, seed and "
+                            f"{steps_word(scenario)}s."},
     })
 
 
@@ -346,7 +350,7 @@ def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: i
         kind, _, name = index.find(ident)
         if kind == "search":
             return index.read(ident, "view", lambda p: search_view(p, name, width))
-        return index.read(ident, "view", lambda p: sweep_view(p, name))
+        return index.read(ident, "view", lambda p: sweep_view(p, name, width))
 
     def _search_store(ident: str) -> str:
         kind, _, name = index.find(ident)

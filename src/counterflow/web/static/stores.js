@@ -65,6 +65,7 @@ function renderFront(view) {
   $("store-table").querySelector("tbody").replaceChildren(...t.rows.map((r) => el("tr", { "data-eval": r.eval },
     ...r.cells.map((c, i) => el("td", { class: i === 1 ? "name" : (i === r.cells.length - 1 ? `status ${r.status.split(" ")[0]}` : null), text: c })),
     el("td", {}, el("button", { type: "button", text: "Open runs", onclick: () => openPortfolio(r.eval) })))));
+  $("store-sweep").hidden = true;
   $("store-charts").hidden = !view.specs.parallel;
   if (view.specs.parallel) {
     // a click on a portfolio's line or point opens its runs, as its row's button does
@@ -98,6 +99,8 @@ function renderSweep(view) {
         c.better ? el("span", { class: "b", text: c.better }) : null);
     }))));
   $("store-charts").hidden = true;
+  $("store-sweep").hidden = !view.specs.effects;
+  if (view.specs.effects) hooks.embed($("store-sweep"), view.specs.effects);
 }
 
 async function openPortfolio(evalId) {
