@@ -225,6 +225,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
 
     status = "time_limit"
     x = np.zeros(k, dtype=bool)
+    rate = 20000.0  # search nodes per second, measured as the search runs
     while True:
         target = best_val + 1.0
         if best_val >= upper or target > upper:
@@ -264,8 +265,14 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         if search_nodes > 0:
             # the bounded-depth hitting-set search decides most masters in milliseconds; the MILP
             # takes over when it needs more than ``search_nodes`` nodes
-            lim = search_nodes if rem is None else int(min(search_nodes, max(rem, 1.0) * 20000))
+            # the node budget follows the time left at the node rate of the last sizeable search (it
+            # falls as the pool grows), so the time limit holds
+            lim = search_nodes if rem is None else int(min(search_nodes, max(rem, 0.5) * rate))
+            tsearch = time.perf_counter()
             found, xs, nodes = cover_search(mu, need, icost[used], budget, limit=lim)
+            took = time.perf_counter() - tsearch
+            if took > 0.05:
+                rate = max(nodes / took, 100.0)
             stats["search_nodes"] += nodes
         if found == 0:
             stats["master_seconds"] += time.perf_counter() - ts
