@@ -32,7 +32,10 @@ starting basis, and the same as any other exact solver's.
 
 Problem form: integer capacities ``>= 0``, integer costs, integer supplies
 summing to zero. ``M`` is ``(n + 1) * (max |cost| + 1)``; the caller keeps
-``n * M`` within int64 (``fits``).
+``n * M`` within int64 (``fits``), and the planning layer refuses costs beyond
+that with a clear error. Strongly feasible trees cannot cycle, so the pivot
+count is finite; a generous pivot limit still turns broken arithmetic into a
+failed solve (``ok`` False) rather than a hang.
 """
 
 from __future__ import annotations
@@ -220,6 +223,7 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
 
     # ---- pivots
     block = max(int(np.sqrt(ma)), 10)
+    max_pivots = 100 * ma + 1_000_000
     nxt = 0
     pivots = 0
     ok = True
@@ -244,6 +248,9 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
         if in_arc < 0:
             break
         pivots += 1
+        if pivots > max_pivots:   # cannot happen in exact arithmetic (see the module note): fail, never hang
+            ok = False
+            break
         if state[in_arc] == LOWER:
             first = tail[in_arc]
             second = head[in_arc]
