@@ -45,15 +45,16 @@ def mean_interval(d: np.ndarray) -> tuple[float, float, float]:
     With one value, or when every value is equal, the interval is the mean itself;
     with no finite value all three are NaN.
     """
-    from scipy import stats
-
     d = np.asarray(d, dtype=float)
     d = d[np.isfinite(d)]
     if d.size == 0:
         return math.nan, math.nan, math.nan
     mean = float(d.mean())
     if d.size > 1 and d.std(ddof=1) > 0:
-        half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
+        # the t quantile that scipy.stats.t.ppf computes (the same numbers), without loading scipy.stats
+        from scipy.special import stdtrit
+
+        half = float(stdtrit(d.size - 1, 0.975) * d.std(ddof=1) / math.sqrt(d.size))
     else:
         half = 0.0
     return mean, mean - half, mean + half

@@ -186,10 +186,9 @@ def sections(kind: str) -> list[Section]:
                     PARAMETER_FIELDS),
         ]
     if kind == "strategy":
+        from .strategy import LEVER_FIELDS as common
         from .strategy import SCHEDULE_FIELDS, STRATEGY_FIELDS, TARGET_FIELDS
 
-        common = (Field("type", "str", required=True), Field("schedule", "any", required=True),
-                  Field("unit_cost", lo=0.0, default=0.0, unit="USD"))
         return [
             Section("strategy", "Strategy", "the top level of a strategy file, or each entry of a scenario's "
                     "`strategies:` mapping", STRATEGY_FIELDS),

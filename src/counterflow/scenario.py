@@ -18,7 +18,7 @@ from typing import Any
 
 from . import scenario_tables
 from .errors import InputError
-from .kinds import EDGE_MODES, NODE_KINDS
+from .kinds import EDGE_MODES, MAX_STEPS, NODE_KINDS
 from .params import PARAMETER_FIELDS, Parameters
 from .schema import Checker, Field
 from .strategy_types import RESERVED_STRATEGY_NAMES, check_strategy_name
@@ -89,8 +89,6 @@ class Market:
     elasticity: float = 0.5
 
 
-#: Longest horizon a scenario or ``--steps`` may ask for (about 38 years of weekly steps).
-MAX_STEPS = 2000
 #: Longest edge transit time in steps (the engine keeps one slot per step of the longest edge).
 MAX_EDGE_TIME = 104
 

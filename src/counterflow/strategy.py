@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .kinds import EDGE_MODES, MAX_STEPS, NODE_KINDS
 from .schema import Checker, Field
 from .strategy_types import (
     BASELINE,
@@ -40,22 +41,43 @@ _SHORTHAND = {"jurisdiction": "jurisdictions", "jurisdictions": "jurisdictions",
 
 
 
+#: Most a lever may cost per firing (USD): far above any national counter-narcotics budget per week.
+MAX_UNIT_COST = 1.0e10
+#: Most money an ``optimized`` rule's ``budget`` may give (USD).
+MAX_BUDGET = 1.0e12
+#: Most targets a rule may pick at one firing (a rule picks at most the candidates there are).
+MAX_TARGETS = 100_000
+
+LEVER_FIELDS = (
+    Field("type", "str", required=True),
+    Field("schedule", "any", required=True),
+    Field("unit_cost", lo=0.0, hi=MAX_UNIT_COST, default=0.0, unit="USD",
+          doc="cost of one firing on one target (a strike: per target struck)"),
+)
+#: one step a schedule names (``at``, or each item of a list under ``at``)
+STEP_FIELD = Field("at", "int", lo=0, hi=MAX_STEPS, unit="step",
+                   doc="a step or a list of steps at which the lever fires")
 SCHEDULE_FIELDS = (
-    Field("at", "any"),
-    Field("start", "int", lo=0),
-    Field("every", "int", lo=1, default=1),
-    Field("until", "int", lo=0),
+    Field("at", "any", doc="a step or a list of steps at which the lever fires (each in "
+                           f"[0, {MAX_STEPS}])"),
+    Field("start", "int", lo=0, hi=MAX_STEPS, unit="step", doc="first step at which the lever fires"),
+    Field("every", "int", lo=1, hi=MAX_STEPS, default=1, unit="steps", doc="steps between firings"),
+    Field("until", "int", lo=0, hi=MAX_STEPS, unit="step",
+          doc="last step at which the lever may fire (default: the end of the run)"),
 )
 TARGET_FIELDS = (
     Field("nodes", "list"),
     Field("edges", "list"),
     Field("jurisdictions", "list"),
     Field("organisations", "list"),
-    Field("mode", "str", choices=("land", "sea", "air", "river")),
+    Field("mode", "str", choices=EDGE_MODES),
     Field("rule", "str", choices=TARGET_RULES),
-    Field("k", "int", lo=1, default=1),
-    Field("kind", "str", choices=("source", "hub", "transit", "market")),
-    Field("budget", lo=0.0),
+    Field("k", "int", lo=1, hi=MAX_TARGETS, default=1, unit="targets",
+          doc="how many targets the rule picks at each firing"),
+    Field("kind", "str", choices=NODE_KINDS),
+    Field("budget", lo=0.0, hi=MAX_BUDGET, unit="USD",
+          doc="budget of the optimized rule per firing, each target costing the lever's unit_cost "
+              "(counted in targets when unit_cost is 0)"),
 )
 STRATEGY_FIELDS = (
     Field("name", "str"),
@@ -71,7 +93,7 @@ def _schedule(ck: Checker, raw: Any, path: str) -> Schedule:
         if d["start"] is not None:
             raise ck.error("give either 'at' or 'start', not both", path)
         at = d["at"] if isinstance(d["at"], list) else [d["at"]]
-        steps = tuple(ck.value(v, Field("at", "int", lo=0), join_path(join_path(path, "at"), i))
+        steps = tuple(ck.value(v, STEP_FIELD, join_path(join_path(path, "at"), i))
                       for i, v in enumerate(at))
         return Schedule(at=steps)
     if d["start"] is None:
@@ -121,7 +143,7 @@ def parse_lever(ck: Checker, raw: Any, path: str, scenario: Scenario | None) -> 
         raise ck.error("a lever needs a 'type'", path)
     typ = ck.value(raw["type"], Field("type", "str", choices=tuple(LEVERS)), join_path(path, "type"))
     cls = LEVERS[typ]
-    common = (Field("type", "str"), Field("schedule", "any", required=True), Field("unit_cost", lo=0.0, default=0.0))
+    common = LEVER_FIELDS
     tfield = (Field(cls.targets_key, "any", required=cls.targets_required),) if cls.targets_key else ()
     d = ck.record(raw, path, common + tfield + tuple(cls.params))
     targets = None
@@ -182,7 +204,7 @@ def _strategy_documents(data: Any, ck: Checker, stem: str) -> list[tuple[str | N
         raise ck.error(f"this looks like a scenario, not a strategy; expected {_EXPECTED}", None)
     if not block:
         raise ck.error(f"holds no strategy; expected {_EXPECTED}", base or None)
-    out = []
+    out: list[tuple[str | None, Any, str]] = []
     for key, body in block.items():
         p = join_path(base, key)
         if not isinstance(key, str):

@@ -220,6 +220,40 @@ def test_starting_the_cli_loads_no_heavy_library():
     assert r.stdout.strip() == ""
 
 
+def test_help_imports_no_command_module():
+    """``counterflow --help`` is printed from the command table: no command module, no rich, no library module."""
+    code = ("import sys, counterflow.__main__ as m\n"
+            "sys.argv = ['counterflow', '--help']\n"
+            "try:\n    m.main()\nexcept SystemExit:\n    pass\n"
+            "print('LOADED', ','.join(sorted(x for x in sys.modules if x == 'rich' or x.startswith('counterflow.')"
+            " and x not in ('counterflow.__main__', 'counterflow.cli'))))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": SRC},
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Commands:" in r.stdout and r.stdout.strip().splitlines()[-1] == "LOADED", r.stdout[-500:]
+
+
+def test_the_command_table_is_the_commands():
+    """The lazy table names every command, its module and the first paragraph of its help, in help's order;
+    the help printed from it equals the help of the fully loaded command line."""
+    import inspect
+
+    from counterflow.cli import COMMANDS
+
+    lazy = subprocess.run([sys.executable, "-m", "counterflow", "--help"], capture_output=True, text=True,
+                          env={"PYTHONPATH": SRC, "COLUMNS": "80"}, timeout=60)
+    group = get_command(app)
+    assert set(group.commands) == set(COMMANDS)  # every command module loaded: the table names them all
+    for info in app.registered_commands:
+        name = info.name or info.callback.__name__.replace("_", "-")
+        module, first = COMMANDS[name]
+        assert info.callback.__module__ == f"counterflow.cli.{module}", name
+        assert " ".join(inspect.getdoc(info.callback).split("\n\n")[0].split()) == first, name
+    full = runner.invoke(app, ["--help"], prog_name="python -m counterflow", terminal_width=80)
+    assert lazy.returncode == 0 and full.exit_code == 0
+    assert lazy.stdout == full.stdout
+
+
 def test_the_cli_step_bound_is_the_scenario_bound():
     from counterflow.cli.common import MAX_STEPS
     from counterflow.scenario import MAX_STEPS as SCENARIO_MAX_STEPS

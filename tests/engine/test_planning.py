@@ -78,14 +78,31 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None,
             g.add_edge(("in", v), ("out", v), **attrs)
         if supply[v] > 0:
             g.add_edge(("in", v), "T", weight=offset, capacity=int(supply[v]))
+    div = net.scenario.parameters.diversification
+    market_value = engine._market_value[o]  # the organisation's mean price (the cap of its load values)
+    shares = planning.RISK_SHARES
     for e in range(net.n_edges):
         a, b = net.edge_src[e], net.edge_dst[e]
         if not (s.open_edge[o, e] and s.open_node[o, a] and s.open_node[o, b]):
             continue
-        cost = edge_cost[e] + net.org_risk_aversion[o] * (s.risk_belief[o, e] + s.node_fear[o, b]) * value[a]
+        ra, q = net.org_risk_aversion[o], s.risk_belief[o, e] + s.node_fear[o, b]
+        cost = edge_cost[e] + ra * q * value[a]
         cap = max(resid_edge[e], 0.0)
-        g.add_edge(("out", a), ("in", b), weight=int(np.rint(cost)),
-                   capacity=int(min(cap, total)) if math.isfinite(cap) else total)
+        cap = int(min(cap, total)) if math.isfinite(cap) else total
+        # convex perceived risk (docs/model.md, step 4): the mean-variance cost of losing the edge's loads
+        # together, ra * div * q(1 - q) * worth**2 * x**2 / (2 * total * market value), as tranches of the
+        # kilograms in play
+        qc = min(max(q, 0.0), 1.0)
+        slope = ra * div * qc * (1.0 - qc) * value[a] * value[a] / market_value if div > 0 and market_value > 0 else 0.0
+        if slope <= 0.0:
+            g.add_edge(("out", a), ("in", b), weight=int(np.rint(cost)), capacity=cap)
+            continue
+        for k in range(len(shares) - 1):
+            lo, hi = (int(math.floor(x * total + 0.5)) for x in shares[k:k + 2])
+            mid = ("edge", e, k)  # parallel arcs through their own intermediate node
+            g.add_edge(("out", a), mid, weight=int(np.rint(cost + slope * 0.5 * (shares[k] + shares[k + 1]))),
+                       capacity=max(min(hi, cap) - lo, 0))
+            g.add_edge(mid, ("in", b), weight=0)
     for m, v in enumerate(net.market_node):
         if not s.open_node[o, v]:
             continue
@@ -108,19 +125,23 @@ def _small_plan_cost(engine: Engine, o: int, value: np.ndarray, resid_edge, resi
         net.n_nodes, engine._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
         net.edge_cost if edge_cost is None else edge_cost,
         s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], value, resid_edge, resid_node, split,
-        s.stock[o], s.prev_out[o], net.market_node, engine._tranche_width[o], tranche_rev, scale)
+        s.stock[o], s.prev_out[o], net.market_node, engine._tranche_width[o], tranche_rev, scale,
+        net.scenario.parameters.diversification, engine._market_value[o])
     return cost
 
 
-@given(scenario_dicts(max_steps=12), st.integers(0, 1000), st.integers(1, 6))
-@settings(max_examples=40)
-def test_plan_matches_networkx(data, seed, steps):
+@given(scenario_dicts(max_steps=12), st.integers(0, 1000), st.integers(1, 6),
+       st.sampled_from([0.0, 0.0, 1.0, 5.0, 40.0]))
+@settings(max_examples=50)
+def test_plan_matches_networkx(data, seed, steps, diversification):
     """Every plan made during real steps costs exactly networkx's optimum, with both exact solvers.
 
     The engine runs on the OR-Tools path; at each planning call the same
     problem is also solved by the compiled successive-shortest-path solver
-    and, formulated independently from the state, by networkx.
+    and, formulated independently from the state, by networkx; with
+    ``diversification`` > 0 all three carry the edges' volume tranches.
     """
+    data = {**data, "parameters": {**data.get("parameters", {}), "diversification": diversification}}
     engine = Engine(Scenario.from_dict(data), None, seed, solver="ortools")
     original = engine.plan
     checked = []

@@ -164,3 +164,46 @@ def test_a_killed_sweep_leaves_no_worker_processes(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "took over the lock left by process" in done.stderr and "no longer running" in done.stderr
     assert (Store(store).key_counts().n == 1).all() and len(Store(store).runs()) == 16
+
+
+
+_HOLD_THE_LOCK = """
+import time
+from counterflow.experiments.execute import open_executor
+
+def hold(_):
+    return sum(range(10**14))  # one long call in C: the worker's threads never get the interpreter lock back
+
+if __name__ == "__main__":
+    with open_executor("dask", 2) as ex:
+        futures = [ex.submit(hold, i) for i in range(2)]
+        print("submitted", flush=True)
+        time.sleep(3600)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_leaves_no_dask_worker_processes(tmp_path):
+    """SIGKILL of a process that started a Dask LocalCluster (as `sweep`/`search --executor dask` do): its
+    workers die with it, even inside a call that holds the interpreter lock (Dask's own parent watch is a
+    Python thread and cannot run then; the kernel's parent-death signal can)."""
+    script = tmp_path / "hold.py"
+    script.write_text(_HOLD_THE_LOCK)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "submitted", proc.stderr.read() if proc.poll() is not None else ""
+        workers = [k for k in psutil.Process(proc.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(k.cmdline() or [])]
+        assert len(workers) == 2
+        start = {w.pid: w.cpu_times().user for w in workers}
+        limit = time.monotonic() + 120
+        while time.monotonic() < limit and any(w.cpu_times().user - start[w.pid] < 1.0 for w in workers):
+            time.sleep(0.2)  # both workers are computing their task
+        assert all(w.cpu_times().user - start[w.pid] >= 1.0 for w in workers)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        gone, alive = psutil.wait_procs(workers, timeout=20)
+        assert not alive, f"{len(alive)} Dask worker processes outlived the killed sweep"
+    finally:
+        _cleanup(proc)

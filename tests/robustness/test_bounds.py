@@ -1,7 +1,7 @@
 """`validate` ok => `run` works, at the edges of every declared range.
 
 Every numeric field the scenario format declares (scenario sections, ``parameters``, each lever's
-parameters, ``unit_cost`` and the schedule) is tried at its low bound and its high bound, where a
+parameters, ``unit_cost``, the schedule and the targets' ``k`` and ``budget``) is tried at its low bound and its high bound, where a
 short run must complete with finite outcomes (each run in a child process killed after a time
 bound), and at ten times its high bound, which validation must refuse with one message.
 The base is the shipped ``caribbean`` scenario carrying one example of every lever, with a short
@@ -21,14 +21,14 @@ from counterflow import InputError
 from counterflow.levers import LEVERS
 from counterflow.scenario import DECLARATIONS, Scenario
 from counterflow.schema import NUMBER_LIMIT, Field
-from counterflow.strategy import SCHEDULE_FIELDS
+from counterflow.strategy import LEVER_FIELDS, SCHEDULE_FIELDS, TARGET_FIELDS
 from counterflow.yamlio import load_yaml_text
 from tests.levers.examples import EXAMPLES
 from tests.robustness.harness import scenario_case, warm
 
 SECTIONS = {"jurisdictions[]": "jurisdictions", "nodes[]": "nodes", "edges[]": "edges",
             "organisations[]": "organisations", "markets[]": "markets"}
-UNIT_COST = Field("unit_cost", lo=0.0)
+UNIT_COST = next(f for f in LEVER_FIELDS if f.name == "unit_cost")
 
 
 @functools.cache
@@ -83,6 +83,12 @@ def cases() -> list[tuple[str, Field, object]]:
                 sched["start"] = 0
                 sched[n] = v
             out.append((f"{lever['type']}.schedule.{f.name}", f, setter))
+        if lever["type"] == "strike":  # a rule-chosen target: k and the optimized rule's budget
+            for f in filter(numeric, TARGET_FIELDS):
+                def set_target(d, v, i=i, n=f.name):
+                    d["strategies"]["probe"]["levers"][i]["targets"] = {
+                        "rule": "optimized" if n == "budget" else "top_throughput", "k": 1, "kind": "hub", n: v}
+                out.append((f"{lever['type']}.targets.{f.name}", f, set_target))
     return out
 
 
@@ -106,6 +112,27 @@ def test_every_numeric_declaration_is_finite_and_documented():
                 assert f.doc, f"{section}.{f.name} lacks a meaning (doc)"
 
 
+def strategy_fields() -> list[tuple[str, Field]]:
+    """Every numeric field a strategy file declares: the lever's common keys, the schedule, the targets and
+    each lever's own parameters."""
+    out = [(f"{where}.{f.name}", f) for where, fields in (("lever", LEVER_FIELDS), ("schedule", SCHEDULE_FIELDS),
+                                                           ("targets", TARGET_FIELDS)) for f in fields]
+    out += [(f"{name}.{f.name}", f) for name, cls in LEVERS.items() for f in cls.params]
+    return [(label, f) for label, f in out if numeric(f)]
+
+
+def test_every_strategy_number_declares_its_own_range_unit_and_meaning():
+    """Lever and schedule numbers do not lean on the generic size cap: each has a declared finite range, a
+    unit and a meaning."""
+    fields = strategy_fields()
+    assert {"lever.unit_cost", "schedule.start", "schedule.every", "schedule.until", "targets.k",
+            "targets.budget", "police_support.ramp_steps"} <= {label for label, _ in fields}
+    for label, f in fields:
+        assert f.lo is not None and f.hi is not None, f"{label} lacks a declared range"
+        assert f.hi < NUMBER_LIMIT, f"{label}: its bound is the generic cap, not its own"
+        assert f.unit and f.doc, f"{label} lacks a unit or a meaning"
+
+
 @pytest.mark.parametrize("label", [c[0] for c in CASES])
 def test_ten_times_the_high_bound_is_refused(label):
     _, f, setter = next(c for c in CASES if c[0] == label)
@@ -114,6 +141,19 @@ def test_ten_times_the_high_bound_is_refused(label):
     with pytest.raises(InputError) as exc:
         Scenario.from_dict(data, file="s.yaml")
     assert "\n" not in str(exc.value)
+    if "." in label and label.split(".")[0] in LEVERS:  # names the file, the strategy and the field
+        msg = str(exc.value)
+        assert "s.yaml" in msg and "strategies.probe.levers[" in msg and f.name in msg, msg
+
+
+@pytest.mark.parametrize("label", [c[0] for c in CASES if c[0].split(".")[0] in LEVERS])
+def test_a_lever_number_at_its_bounds_validates(label):
+    """The declared bounds themselves are accepted (the slow test below runs them)."""
+    _, f, setter = next(c for c in CASES if c[0] == label)
+    for which in ("low", "high"):
+        data = base()
+        setter(data, value(f, which))
+        Scenario.from_dict(data, file="s.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +175,15 @@ def test_bounds_validate_and_run(warmed, which):
         if out.status != "completed" and not cross_field:
             bad.append(f"{label} = {value(f, which)}: {out.status}: {out.detail[-600:]}")
     assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize(("at", "ok"), [(0, True), ([1, 2000], True), (2001, False), ([3, 20000], False), (-1, False)])
+def test_a_scheduled_step_lies_in_the_longest_horizon(at, ok):
+    data = base()
+    data["strategies"]["probe"]["levers"][0]["schedule"] = {"at": at}
+    if ok:
+        Scenario.from_dict(data, file="s.yaml")
+        return
+    with pytest.raises(InputError) as exc:
+        Scenario.from_dict(data, file="s.yaml")
+    assert "schedule.at" in str(exc.value) and "2000" in str(exc.value) and "\n" not in str(exc.value)

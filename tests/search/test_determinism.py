@@ -34,7 +34,7 @@ def test_same_front_on_1_or_2_workers_local_or_dask(tmp_path):
     f = write_search(tmp_path, evaluations=6, population=4, steps=8)
     spec = load_search(f)
     results = {}
-    for kind, workers in (("sequential", None), ("local", 2), ("dask", 2)):
+    for kind, workers in (("sequential", None), ("local", 1), ("local", 2), ("dask", 2)):
         store = tmp_path / f"{kind}-{workers}"
         with open_executor(kind, workers) as ex:
             run_search(spec, store, ex)
@@ -67,6 +67,7 @@ def test_sigkill_then_resume_stores_each_evaluation_once_and_same_front(tmp_path
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["replayed"] == n_killed and out["ran_now"] == 12 - n_killed
+    assert "took over the lock left by process" in r.stderr  # the killed search's lock (the sweep store's)
     counts = SearchStore(store).key_counts()
     assert len(counts) == 12 * 2 and (counts["n"] == 1).all()
     assert _fingerprint(store) == _fingerprint(ref)

@@ -83,6 +83,11 @@ def test_off_or_zero_intensity_levers_drop_out():
     ({"uncertainties": [{"path": "parameters.nope", "low": 0, "high": 1}]}, "uncertainties[0].path", "nope"),
     ({"out_of_sample": {"futures": 3}}, "out_of_sample.futures", ">= 8"),
     ({"budget": 5}, "budget", "did you mean 'budget_usd'"),
+    ({"sampler": "sobol"}, "sampler", "sobol"),
+    ({"steps": 5000}, "steps", "2000"),
+    ({"sampler": "grid", "futures": 5, "uncertainties": [{"path": "parameters.learning_rate", "low": 0.1, "high": 0.5},
+                                                         {"path": "parameters.forget_rate", "low": 0.1, "high": 0.5}]},
+     "futures", "try 4 or 9"),
 ])
 def test_bad_search_files_name_field_and_line(tmp_path, fields, where, words):
     f = write_search(tmp_path, **fields)
@@ -107,3 +112,26 @@ def test_missing_extra_exits_2_naming_it(tmp_path, monkeypatch):
 def test_front_of_a_non_store_exits_2(tmp_path):
     r = CliRunner().invoke(app, ["front", str(tmp_path)])
     assert r.exit_code == 2 and "not a search store" in r.output
+
+
+@pytest.mark.parametrize("uncertainty", [
+    {"path": "parameters.nope", "low": 0, "high": 1},
+    {"path": "parameters.learning_rate", "low": 0.5, "high": 0.1},
+    {"path": "parameters.learning_rate", "low": -3, "high": 0.1},
+    {"path": "parameters.learning_rate"},
+])
+def test_uncertainties_get_the_experiment_files_checks_and_messages(tmp_path, uncertainty):
+    """One set of checks: a bad uncertainty gets the same message, field and line in either file."""
+    import yaml
+
+    from counterflow.experiments.spec import load_experiment
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(yaml.safe_dump({"scenario": "caribbean", "uncertainties": [uncertainty], "samples": 4},
+                                  sort_keys=False))
+    with pytest.raises(InputError) as e_exp:
+        load_experiment(exp)
+    with pytest.raises(InputError) as e_search:
+        load_search(write_search(tmp_path, uncertainties=[uncertainty]))
+    assert e_search.value.message == e_exp.value.message
+    assert e_search.value.path == e_exp.value.path

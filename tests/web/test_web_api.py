@@ -475,14 +475,32 @@ def test_lost_result_files_and_running_delete_answer_with_a_message(tmp_path, cl
         assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == [job["id"]]
 
 
+def test_upload_check_has_a_time_limit(tmp_path, client_with):
+    """A file whose check takes longer than the limit is refused (413, naming the limit); its process is gone."""
+    import multiprocessing
+
+    from counterflow.generate import generate_scenario
+
+    text = json.dumps(generate_scenario(1500, seed=2).to_dict())
+    with client_with(tmp_path, max_upload_bytes=len(text) + 1000, max_parse_seconds=0.2) as c:
+        err = error(c.post("/api/uploads", files={"file": ("slow.yaml", text)}), 413, "too_large")
+        assert err["file"] == "slow.yaml" and "longer than the limit of 0.2 s" in err["message"]
+        assert not [p for p in multiprocessing.active_children() if p.name == "counterflow-upload-check"]
+        assert not list((tmp_path / "uploads").iterdir())
+        assert c.get("/api/scenarios").status_code == 200
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_server_answers_while_the_largest_job_runs_on_a_10k_network(tmp_path):
-    """Liveness: during the largest job the limits accept on a 10,000-node network, reads answer and cancel stops it.
+    """Liveness: while a 10,000-node upload is checked, and during the largest job the limits accept on it,
+    reads answer and cancel stops the job.
 
-    The bounds are generous (this checks that the server is not frozen, not its speed): the job runs in its own
-    process, so the compiled solver cannot hold the server's interpreter lock.
+    The bounds are generous (this checks that the server is not frozen, not its speed): the upload is parsed
+    and the job runs in processes of their own, so neither can hold the server's interpreter lock.
     """
+    import threading
+
     import httpx
 
     from counterflow.generate import generate_scenario
@@ -494,7 +512,19 @@ def test_server_answers_while_the_largest_job_runs_on_a_10k_network(tmp_path):
     lim = Limits(max_upload_bytes=len(text) + 1000)
     with serve_in_thread(create_app(tmp_path, lim)) as url, \
             httpx.Client(base_url=url, headers={"X-Counterflow": "1"}, timeout=300) as c:
-        up = c.post("/api/uploads", files={"file": ("net10k.yaml", text)})
+        answer: dict = {}
+        uploading = threading.Thread(target=lambda: answer.update(
+            r=c.post("/api/uploads", files={"file": ("net10k.yaml", text)})))
+        uploading.start()
+        reads = 0
+        while uploading.is_alive():  # the file is parsed for seconds; reads keep being answered meanwhile
+            r = c.get("/api/scenarios", timeout=5)
+            assert r.status_code == 200 and r.json()
+            reads += uploading.is_alive()
+            time.sleep(0.5)
+        uploading.join()
+        assert reads >= 3, f"only {reads} reads answered while the upload was checked"
+        up = answer["r"]
         assert up.status_code == 200, up.text[:500]
         steps = sc.steps
         runs = min(lim.max_runs, lim.max_run_steps // steps)

@@ -42,11 +42,19 @@ def test_page_opens_stores(store_folder, tmp_path):
         titles = [t for chart in seen["titles"] for t in chart]
         assert any("Civilian harm" in t for t in titles) and any("Cost" in t for t in titles), titles
 
-        # a portfolio opens its runs, then runs as a strategy against no action (a page job)
-        rows.first.locator("button").click()
+        # a portfolio opens its runs (from its point in a trade-off, or its row), then runs as a strategy
+        # against no action (a page job)
+        page.locator("#store-tradeoffs .mark-symbol.role-mark path").first.click(force=True)
         page.wait_for_selector("#portfolio-table tbody tr")
+        assert page.inner_text("#portfolio-title").startswith("Portfolio ")
+        rows.first.locator("button").click()
+        page.wait_for_function(f"document.getElementById('portfolio-title').textContent === "
+                               f"'Portfolio {front['front']['portfolios'][0]['eval']}: its runs'")
         assert page.locator("#portfolio-table tbody tr").count() >= 2
         assert page.input_value("#portfolio-steps") == "6"
+        assert page.inner_text("#portfolio-discovery").startswith("Scenario discovery: ")
+        page.click("#portfolio-file summary")
+        assert "name: portfolio-" in page.inner_text("#portfolio-yaml")
         seen = legibility(page, "#results")
         assert seen["small"] == [] and seen["overflow"] == [], seen
         member = front["front"]["portfolios"][0]["eval"]
@@ -61,8 +69,11 @@ def test_page_opens_stores(store_folder, tmp_path):
         page.locator("#stores a", has_text="sweep").click()
         page.wait_for_selector("#store-panel[data-kind=sweep] #store-table tbody tr")
         assert page.locator("#compare-table").is_hidden() and page.locator("#store-charts").is_hidden()
+        page.wait_for_selector("#store-sweep svg")
         cell = page.locator("#store-table tr[data-outcome=delivered_kg] td[data-strategy=port-strike]")
         assert "Δ " in cell.inner_text() and "better in" in cell.inner_text()
         seen = legibility(page, "#results")
         assert seen["small"] == [] and seen["overflow"] == [], seen
+        page.reload()  # the address names the store
+        page.wait_for_selector("#store-panel[data-kind=sweep] #store-table tbody tr")
     assert problems == []

@@ -87,7 +87,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
     """The page's front is `counterflow front --json` and its sweep summaries `counterflow analyze --json`, number
     for number; a portfolio's runs are its stored rows; its comparison job equals `counterflow compare --json`."""
     from counterflow.report.front import front_table, sweep_table
-    from counterflow.report.specs import front_specs
+    from counterflow.report.specs import front_specs, sweep_spec
     from counterflow.search.front import open_search
 
     with client_over(tmp_path, store_folder) as c:
@@ -110,6 +110,10 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         doc.pop("store"), sweep["analysis"].pop("store")
         assert sweep["analysis"] == doc
         assert sweep["table"] == sweep_table(doc)
+        assert sweep["specs"]["effects"] == json.loads(json.dumps(sweep_spec(doc, 860)))
+        points = sweep["specs"]["effects"]["data"]["values"]
+        e = doc["strategies"]["port-strike"]["delivered_kg"]
+        assert [p["diff"] for p in points if p["strategy"] == "port-strike"][0] == pytest.approx(e["diff_mean"])
         cell = sweep["table"]["rows"][0]["cells"]["port-strike"]
         assert cell["delta"].startswith("Δ ") and cell["better"].startswith("better in")
         assert "delta" not in sweep["table"]["rows"][0]["cells"]["baseline"]
@@ -125,6 +129,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         k = [o["name"] for o in p["outcomes"]].index("flow_reduction_pct")
         assert [r["outcomes"][k] for r in ins] == pytest.approx(rows["flow_reduction_pct"].tolist())
         assert len(p["rows"]) - len(ins) == spec.oos_futures * spec.oos_replications
+        assert p["discovery"].startswith("Scenario discovery: ") and yaml.safe_load(p["strategy_yaml"]) == p["strategy"]
         assert c.get(f"/api/stores/{sid}/portfolios/9999").status_code == 404
         assert c.get(f"/api/stores/{sid}/portfolios/x").status_code == 422
         assert c.get(f"/api/stores/{listed[f'{store_folder.name}/sweep']['id']}/portfolios/0").status_code == 404
@@ -141,10 +146,59 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
     scen = tmp_path / "scenario.yaml"
     scen.write_text(yaml.safe_dump(spec.scenario_doc, sort_keys=False))
     strat = tmp_path / "portfolio.yaml"
-    strat.write_text(yaml.safe_dump(p["strategy"], sort_keys=False))
+    strat.write_text(p["strategy_yaml"])  # the strategy file the page shows
     out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
                                    "--steps", str(spec.steps), "--json"])
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     assert result["compare"] == doc
     assert f"portfolio-{member}" in json.dumps(doc["strategies"])
+
+
+def test_damaged_files_in_real_stores_are_a_422(store_folder, tmp_path):
+    """A search store with a truncated evaluation file and a sweep store with a truncated chunk: 422 with the
+    reason, not a 500 (copies of the session's stores are damaged, not the stores themselves)."""
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(store_folder / "search", folder / "search")
+    shutil.copytree(store_folder / "sweep", folder / "sweep")
+    evals = sorted((folder / "search" / "evals").glob("eval-*.parquet"))
+    evals[0].write_bytes(evals[0].read_bytes()[:100])
+    chunks = sorted((folder / "sweep" / "runs").glob("*.parquet"))
+    chunks[0].write_bytes(chunks[0].read_bytes()[:100])
+    with client_over(tmp_path, folder) as c:
+        listed = _ids(c)
+        for name in ("damaged/search", "damaged/sweep"):
+            r = c.get(f"/api/stores/{listed[name]['id']}")
+            assert r.status_code == 422 and r.json()["error"]["code"] == "damaged_store", r.text
+            assert name in r.json()["error"]["message"] and str(tmp_path) not in r.json()["error"]["message"]
+        r = c.get(f"/api/stores/{listed['damaged/search']['id']}/portfolios/0")
+        assert r.status_code == 422, r.text
+
+
+def test_no_request_string_opens_anything_but_a_listed_store(tmp_path_factory):
+    """Property: whatever the client puts where the store id goes, the answer is a listed store or a 4xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    tmp = tmp_path_factory.mktemp("prop")
+    root = tmp / "stores"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "metadata.json").write_text(json.dumps({"kind": "search"}))
+    (tmp / "secret").mkdir()
+    (tmp / "secret" / "metadata.json").write_text(json.dumps({"fingerprint": "x", "strategies": ["baseline"]}))
+    with client_over(tmp, root) as c:
+        listed = {s["id"] for s in c.get("/api/stores").json()["stores"]}
+
+        @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.text(alphabet="./%2Fabcdef0123456789~\\sectr", max_size=40))
+        def check(text):
+            r = c.get(f"/api/stores/{text}")
+            if text in listed:
+                return
+            assert r.status_code in (200, 404, 405, 422) and "secret" not in r.text, (text, r.text)
+            if r.status_code == 200:  # only the listing itself (an empty id or a path that normalises to it)
+                assert "stores" in r.json()
+
+        check()

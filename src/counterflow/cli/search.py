@@ -72,22 +72,27 @@ def search(
         raise InputError("--address needs --executor dask")
     spec = load_search(search_file)
     warm = warm_start_genes(warm_start, spec) if warm_start else None
-    st = SearchStore.create(store, spec, warm)
-    if not as_json:
-        err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
-                  f"({spec.algorithm}, population {spec.population}); {len(st.done())} already stored in {store}",
-                  highlight=False)
+    st = SearchStore.create(store, spec, warm)  # takes the store's lock until the search ends
     try:
-        with open_executor(executor, workers, address) as ex:
-            report = run_search(spec, st, ex, warm=warm)
-    except KeyboardInterrupt:
-        err.print(f"interrupted: {len(st.done())} evaluations are stored; run the same command to resume",
-                  highlight=False)
-        raise typer.Exit(130) from None
-    except BrokenProcessPool:
-        err.print(f"error: a worker process died; {len(st.done())} evaluations are stored; run the same command "
-                  "to resume", highlight=False)
-        raise typer.Exit(1) from None
+        for note in st.notes:
+            err.print(f"[yellow]note:[/] {note}", highlight=False)
+        if not as_json:
+            err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
+                      f"({spec.algorithm}, population {spec.population}); {len(st.done())} already stored in {store}",
+                      highlight=False)
+        try:
+            with open_executor(executor, workers, address) as ex:
+                report = run_search(spec, st, ex, warm=warm)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {len(st.done())} evaluations are stored; run the same command to resume",
+                      highlight=False)
+            raise typer.Exit(130) from None
+        except BrokenProcessPool:
+            err.print(f"error: a worker process died; {len(st.done())} evaluations are stored; run the same "
+                      "command to resume", highlight=False)
+            raise typer.Exit(1) from None
+    finally:
+        st.unlock()
     data = _front(store)
     result = {"store": str(store), "evaluations": report.evaluations, "ran_now": report.ran,
               "replayed": report.replayed, "generations": report.generations,

@@ -18,8 +18,81 @@ from numba import njit
 
 from ._ssp import ssp_min_cost_flow
 
-__all__ = ["cash_scale", "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org", "node_capacity_left",
+__all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
+           "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org",
+           "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices"]
+
+
+#: Tranche boundaries of an edge arc's volume as shares of the organisation's kilograms in play this step
+#: (used when ``diversification`` > 0; see :func:`risk_slope`).
+RISK_SHARES = np.array([0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0])
+
+
+@njit(cache=True)
+def risk_slope(risk_aversion, diversification, q, worth_tail, market_value):  # pragma: no cover - compiled
+    """Rise of an edge's perceived unit risk cost per unit share of the organisation's kilograms on it.
+
+    Mean-variance planning (Markowitz 1952) over losses that strike a route's
+    loads together: an edge carrying ``x`` kg worth ``w`` each (the load's
+    replacement cost, :func:`load_values`), lost together with probability
+    ``q``, adds ``w**2 x**2 q (1 - q)`` to the variance of the organisation's
+    loss. Weighted by ``diversification / (2 * stake)``, with the stake the
+    ``S`` kilograms in play this step at the organisation's market value
+    ``V`` (relative risk aversion ``diversification`` over what the step's
+    shipment is worth), the marginal cost of the ``x``-th kilogram rises by
+    ``diversification * q (1 - q) w**2 x / (S V)``; with ``x = share * S`` this
+    returns the factor of ``share``: ``risk_aversion * diversification * q (1 - q)
+    w**2 / V`` (at most ``risk_aversion * diversification * V / 4``, since
+    ``w <= V``). ``q`` is clipped to [0, 1].
+    """
+    if diversification <= 0.0 or market_value <= 0.0:
+        return 0.0
+    qc = min(max(q, 0.0), 1.0)
+    return risk_aversion * diversification * qc * (1.0 - qc) * worth_tail * worth_tail / market_value
+
+
+@njit(cache=True)
+def edge_tranches(cost, slope, cap, total):  # pragma: no cover - compiled
+    """An edge arc cut into volume tranches: (capacities [K], integer unit costs [K]).
+
+    Tranche ``j`` covers kilograms ``round(RISK_SHARES[j] * total)`` up to
+    ``round(RISK_SHARES[j + 1] * total)`` (cut at the arc's capacity ``cap``) at
+    the unit cost ``cost + slope * (midpoint share)``: the perceived risk cost
+    is convex in the volume, solved exactly as a piecewise-linear cost (the
+    marginal cost is linear in volume, so each tranche's cost at its midpoint is
+    the exact mean over the tranche). Costs rise with ``j``, so a min-cost
+    flow fills the tranches in order.
+    """
+    k = RISK_SHARES.shape[0] - 1
+    caps = np.empty(k, np.int64)
+    costs = np.empty(k, np.int64)
+    for j in range(k):
+        lo = np.int64(math.floor(RISK_SHARES[j] * total + 0.5))
+        hi = np.int64(math.floor(RISK_SHARES[j + 1] * total + 0.5))
+        caps[j] = max(min(hi, cap) - lo, 0)
+        costs[j] = np.int64(round(cost + slope * (0.5 * (RISK_SHARES[j] + RISK_SHARES[j + 1]))))
+    return caps, costs
+
+
+@njit(cache=True)
+def edge_tranches_all(cost, slope, cap, total):  # pragma: no cover - compiled
+    """:func:`edge_tranches` for arrays of arcs: (capacities [A, K], costs [A, K])."""
+    k = RISK_SHARES.shape[0] - 1
+    caps = np.empty((cost.shape[0], k), np.int64)
+    costs = np.empty((cost.shape[0], k), np.int64)
+    for i in range(cost.shape[0]):
+        caps[i], costs[i] = edge_tranches(cost[i], slope[i], cap[i], total)
+    return caps, costs
+
+
+@njit(cache=True)
+def risk_slopes(risk_aversion, diversification, q, worth_tail, market_value):  # pragma: no cover - compiled
+    """:func:`risk_slope` for arrays of arcs."""
+    out = np.empty(q.shape[0])
+    for i in range(q.shape[0]):
+        out[i] = risk_slope(risk_aversion, diversification, q[i], worth_tail[i], market_value)
+    return out
 
 
 @njit(cache=True)
@@ -86,14 +159,19 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
 @njit(cache=True)
 def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, belief, fear,
                risk_aversion, worth, resid_edge, resid_node, split, stock, prev_out, market_node,
-               tranche_cap, tranche_rev, scale=1.0):  # pragma: no cover - compiled
+               tranche_cap, tranche_rev, scale=1.0, diversification=0.0, market_value=0.0
+               ):  # pragma: no cover - compiled
     """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost).
 
     ``worth[v]`` is what a kilogram leaving ``v`` is worth to the organisation
     (see :func:`load_values`); an edge's perceived risk is charged on it.
     ``scale`` < 1 shrinks the supply at the sources (free cash pays for only
     that share of the kilograms it would send out of its producing areas; see
-    :func:`cash_scale`).
+    :func:`cash_scale`). ``diversification`` > 0 cuts each edge arc whose
+    perceived risk rises with volume (:func:`risk_slope` > 0, with the
+    organisation's ``market_value`` per kg) into volume
+    tranches (:func:`edge_tranches`); every other edge, and every edge at 0, is
+    one arc, as before the mechanism existed.
     """
     n_edges = edge_src.shape[0]
     n_mk, n_k = tranche_cap.shape
@@ -120,10 +198,15 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
     sink = nxt
     n_solver = sink + 1
     # count arcs
+    n_ek = RISK_SHARES.shape[0] - 1
+    slope = np.zeros(n_edges)  # > 0: the edge's arc is cut into volume tranches
     m = 0
     for e in range(n_edges):
         if open_edge[e] and open_node[edge_src[e]] and open_node[edge_dst[e]]:
-            m += 1
+            if diversification > 0.0:
+                slope[e] = risk_slope(risk_aversion, diversification, belief[e] + fear[edge_dst[e]],
+                                      worth[edge_src[e]], market_value)
+            m += n_ek if slope[e] > 0.0 else 1
     n_split = nxt - n_nodes
     n_tr = 0
     for k in range(n_mk):
@@ -151,13 +234,25 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
         a = edge_src[e]
         b = edge_dst[e]
         if open_edge[e] and open_node[a] and open_node[b]:
-            tails[i] = out_id[a]
-            heads[i] = b
             c = resid_edge[e]
-            caps[i] = total if not (c < total) else (np.int64(c) if c > 0 else 0)
-            costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * worth[a]))
-            eidx[i] = e
-            i += 1
+            cap = total if not (c < total) else (np.int64(c) if c > 0 else 0)
+            if slope[e] <= 0.0:
+                tails[i] = out_id[a]
+                heads[i] = b
+                caps[i] = cap
+                costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * worth[a]))
+                eidx[i] = e
+                i += 1
+                continue
+            tc, tk = edge_tranches(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * worth[a], slope[e],
+                                   cap, total)
+            for j in range(n_ek):
+                tails[i] = out_id[a]
+                heads[i] = b
+                caps[i] = tc[j]
+                costs[i] = tk[j]
+                eidx[i] = e
+                i += 1
     for v in range(n_nodes):
         if out_id[v] != v:
             tails[i] = v
@@ -190,7 +285,7 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
         raise RuntimeError("planning: the min-cost flow made no progress (unit costs beyond the solver's "
                            "integer range or a broken problem); check the scenario's costs and prices")
     for j in range(m):
-        edge_flow[eidx[j]] = flow[j]
+        edge_flow[eidx[j]] += flow[j]
     i = t0
     for k in range(n_mk):
         if open_node[market_node[k]]:
@@ -284,7 +379,8 @@ def settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, o
 def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, edge_time,
              edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, worth,
              stock, prev_out, transit, market_node, tranche_width, tranche_rev, p_seize, uniforms, base_p,
-             learning_rate, forget_rate, cash, last_used, arrived, scale):  # pragma: no cover - compiled
+             learning_rate, forget_rate, cash, last_used, arrived, scale, diversification,
+             market_value):  # pragma: no cover - compiled
     """Plan and dispatch every organisation in ``order`` against shared residual capacity.
 
     The compiled form of ``Engine._move_large`` (same steps, compiled planner) for small networks.
@@ -302,7 +398,7 @@ def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge
         flow, tflow, cost = plan_small(
             n_nodes, is_source, open_node[o], open_edge[o], edge_src, edge_dst, edge_cost, risk_belief[o],
             node_fear[o], risk_aversion[o], worth[o], resid_edge, resid_node, split, stock[o], prev_out[o],
-            market_node, tranche_width[o], tranche_rev, scale[o])
+            market_node, tranche_width[o], tranche_rev, scale[o], diversification, market_value[o])
         sent, seized, out_node = dispatch_org(
             t, flow, stock[o], prev_out[o], transit[o], edge_src, edge_time, edge_load_kg, p_seize, uniforms[o],
             risk_belief[o], base_p, learning_rate, forget_rate)

@@ -28,6 +28,7 @@ from ._kernels import (
     node_capacity_left,
     plan_small,
     pre_move,
+    risk_slopes,
     settle_cash,
     settle_org,
     update_prices,
@@ -185,6 +186,7 @@ class Engine:
         p_seize, market_value, tranche_rev = pre_move(
             net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
             net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
+        self._market_value = market_value  # per organisation: the stake of convex route risk (plan())
         edge_cost = net.edge_cost + s.edge_cost_add if s.edge_cost_add.any() else net.edge_cost
         worth = load_values(  # [O, N]: what a kg at each node is worth to each organisation
             self._producer, s.open_node, s.open_edge, self._out_start, self._out_order, net.edge_dst,
@@ -206,7 +208,7 @@ class Engine:
                 net.edge_time, net.edge_load_kg, net.edge_cap, net.node_cap, s.cap_factor, split, s.risk_belief,
                 s.node_fear, net.org_risk_aversion, worth, s.stock, s.prev_out, s.transit, net.market_node,
                 self._tranche_width, tranche_rev, p_seize, uniforms, self._base_p, self._learning_rate,
-                self._forget_rate, s.cash, s.last_used, arrived, scale)
+                self._forget_rate, s.cash, s.last_used, arrived, scale, p.diversification, market_value)
         else:
             sent_all, out_all, seized_o, sent_o = self._move_large(
                 order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost)
@@ -276,7 +278,7 @@ class Engine:
                 net.n_nodes, self._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
                 edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], worth, resid_edge,
                 resid_node, split, s.stock[o], s.prev_out[o], net.market_node, self._tranche_width[o],
-                tranche_rev, scale)
+                tranche_rev, scale, net.scenario.parameters.diversification, self._market_value[o])
             return planning.PlanResult(flow, tflow, cost, "optimal")
         open_n = s.open_node[o]
         stock = s.stock[o]
@@ -294,14 +296,19 @@ class Engine:
         idx = np.flatnonzero(emask)
         dst = net.edge_dst[idx]
         ra = net.org_risk_aversion[o]
-        cost = edge_cost[idx] + ra * (s.risk_belief[o, idx] + s.node_fear[o, dst]) * worth[net.edge_src[idx]]
+        q = s.risk_belief[o, idx] + s.node_fear[o, dst]
+        cost = edge_cost[idx] + ra * q * worth[net.edge_src[idx]]
+        slope = None
+        div = net.scenario.parameters.diversification
+        if div > 0.0:  # convex perceived risk: volume tranches on risky edge arcs (as plan_small)
+            slope = risk_slopes(ra, div, q, worth[net.edge_src[idx]], self._market_value[o])
         mk = np.flatnonzero(open_n[net.market_node])
         problem = planning.build_plan(
             n_nodes=net.n_nodes, split_out=split_out, edge_idx=idx, edge_src=net.edge_src[idx],
             edge_dst=dst, edge_cap=np.maximum(resid_edge[idx], 0.0), edge_cost=cost,
             split_nodes=split_nodes, split_cap=np.maximum(resid_node[split_nodes], 0.0),
             market_nodes=net.market_node[mk], market_idx=mk, tranche_cap=self._tranche_width[o][mk],
-            tranche_rev=tranche_rev[mk], supply=supply,
+            tranche_rev=tranche_rev[mk], supply=supply, edge_slope=slope,
         )
         large = LARGE_SOLVER if self.solver == "auto" else self.solver
         result = planning.solve_plan(problem, net.n_edges, large, self._warm[o])

@@ -17,7 +17,14 @@ The flow network of organisation ``o`` (built by :func:`build_plan`):
   kilograms sent to a market are worth more than the current price, a glut
   less, so a starved market at a high price still draws full shipments
   (computed by ``_kernels.pre_move``);
-* each supply node has a hold arc ``v -> T`` (stock stays where it is).
+* each supply node has a hold arc ``v -> T`` (stock stays where it is);
+* with ``diversification`` > 0 each edge arc is cut into parallel volume
+  tranches (``_kernels.edge_tranches``): tranche ``j`` covers the shares
+  ``RISK_SHARES[j]..[j+1]`` of the organisation's kilograms in play this step
+  and costs the unit cost above plus ``slope * (midpoint share)``, where
+  ``slope`` (``_kernels.risk_slope``) is the mean-variance weight of losing
+  the edge's loads together: the perceived risk is convex in the volume an
+  edge carries, so spreading loads pays when the edge is risky.
 
 Costs are shifted by a constant ``OFFSET`` paid on every unit reaching ``T``
 (market or hold), which keeps all costs non-negative without changing the
@@ -34,7 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-__all__ = ["PlanInput", "PlanResult", "WarmStart", "build_plan", "solve_plan", "perturb_costs", "arc_keys", "TRANCHE_EDGES", "TRANCHE_MID", "tranche_width"]
+from ._kernels import RISK_SHARES, edge_tranches_all
+
+__all__ = ["PlanInput", "PlanResult", "WarmStart", "build_plan", "solve_plan", "perturb_costs", "arc_keys", "TRANCHE_EDGES", "TRANCHE_MID", "tranche_width",
+           "RISK_SHARES"]
 
 # tranche boundaries as multiples of the market's reference demand
 TRANCHE_EDGES = np.array([0.0, 0.5, 0.85, 1.0, 1.15, 1.5, 2.2])
@@ -47,7 +57,7 @@ class PlanInput:
 
     n_solver_nodes: int
     sink: int
-    edge_idx: np.ndarray      # network edge index of each edge arc
+    edge_idx: np.ndarray      # network edge index of each edge arc (repeated for its volume tranches)
     edge_tail: np.ndarray
     edge_head: np.ndarray
     edge_cap: np.ndarray      # int64
@@ -64,6 +74,7 @@ class PlanInput:
     hold_nodes: np.ndarray
     supply: np.ndarray        # int64 [N], at network node ids
     offset: int
+    edge_k: np.ndarray | None = None  # volume tranche of each edge arc (None: one arc per edge)
 
 
 @dataclass
@@ -107,14 +118,18 @@ def build_plan(
     tranche_cap: np.ndarray,
     tranche_rev: np.ndarray,
     supply: np.ndarray,
+    edge_slope: np.ndarray | None = None,
 ) -> PlanInput:
     """Assemble the integer min-cost-flow problem of one organisation.
 
     ``split_out[v]`` is the solver id of node ``v``'s out-copy (``v`` itself
     when the node is not split). ``tranche_cap``/``tranche_rev`` are ``[M', K]``
     for the markets in ``market_idx`` located at ``market_nodes``.
+    ``edge_slope`` (``_kernels.risk_slopes``; None or omitted: none) cuts each
+    edge arc whose slope is above 0 into the volume tranches of
+    ``_kernels.edge_tranches`` (the others stay one arc, as in ``plan_small``).
     """
-    _guard_costs(edge_cost, tranche_rev)
+    _guard_costs(edge_cost if edge_slope is None else edge_cost + edge_slope, tranche_rev)
     sink = int(split_out.max(initial=n_nodes - 1)) + 1
     sup = np.floor(supply).astype(np.int64)
     total = int(sup.sum())
@@ -126,14 +141,32 @@ def build_plan(
     offset = int(rev.max(initial=0)) + 1
     tcap = np.minimum(np.maximum(tranche_cap, 0.0), big).astype(np.int64)
     hold = np.flatnonzero(sup > 0)
+    edge_tail = split_out[edge_src]
+    edge_head = edge_dst.astype(np.int64)
+    edge_k = None
+    if edge_slope is None:
+        ecost = np.rint(edge_cost).astype(np.int64)
+    else:  # volume tranches: parallel arcs per edge whose slope is > 0, in tranche order; other edges one arc
+        n_k = RISK_SHARES.shape[0] - 1
+        ecost = np.rint(edge_cost).astype(np.int64)
+        ecap_k, ecost_k = edge_tranches_all(np.asarray(edge_cost, dtype=np.float64),
+                                            np.asarray(edge_slope, dtype=np.float64), ecap, total)
+        flat = edge_slope <= 0.0
+        ecap_k[flat, 0], ecost_k[flat, 0] = ecap[flat], ecost[flat]
+        keep = np.ones(ecap_k.shape, dtype=bool)
+        keep[flat, 1:] = False
+        reps = np.where(flat, 1, n_k)
+        edge_idx, edge_tail, edge_head = (np.repeat(a, reps) for a in (edge_idx, edge_tail, edge_head))
+        ecap, ecost = ecap_k[keep], ecost_k[keep]
+        edge_k = np.broadcast_to(np.arange(n_k, dtype=np.int64), keep.shape)[keep]
     return PlanInput(
         n_solver_nodes=sink + 1,
         sink=sink,
         edge_idx=edge_idx,
-        edge_tail=split_out[edge_src],
-        edge_head=edge_dst.astype(np.int64),
+        edge_tail=edge_tail,
+        edge_head=edge_head,
         edge_cap=ecap,
-        edge_cost=np.rint(edge_cost).astype(np.int64),
+        edge_cost=ecost,
         split_nodes=split_nodes,
         split_tail=split_nodes.astype(np.int64),
         split_head=split_out[split_nodes],
@@ -146,6 +179,7 @@ def build_plan(
         hold_nodes=hold,
         supply=sup,
         offset=offset,
+        edge_k=edge_k,
     )
 
 
@@ -171,8 +205,12 @@ def arc_keys(p: PlanInput) -> np.ndarray:
     """A stable int64 identity per arc, in :func:`solve_plan`'s arc order (edge, split, tranche, hold)."""
     k = np.int64(1) << _KIND_SHIFT
     n_k = len(TRANCHE_MID) + 1
+    edges = np.asarray(p.edge_idx, np.int64)
+    if p.edge_k is not None:  # an edge's volume tranches above the first are arcs of their own kind
+        ek = np.asarray(p.edge_k, np.int64)
+        edges = np.where(ek == 0, edges, 4 * k + edges * (len(RISK_SHARES) - 1) + ek)
     return np.concatenate([
-        np.asarray(p.edge_idx, np.int64),
+        edges,
         k + np.asarray(p.split_nodes, np.int64),
         2 * k + np.asarray(p.market_idx, np.int64) * n_k + np.asarray(p.tranche_k, np.int64),
         3 * k + np.asarray(p.hold_nodes, np.int64),
@@ -262,7 +300,7 @@ def solve_plan(p: PlanInput, n_edges: int, solver: str = "ortools", warm: WarmSt
         raise ValueError(f"unknown planning solver {solver!r}")
     ne = len(p.edge_tail)
     ns = len(p.split_tail)
-    edge_flow[p.edge_idx] = flows[:ne]
+    np.add.at(edge_flow, p.edge_idx, flows[:ne])  # an edge's volume tranches are parallel arcs
     tranche = flows[ne + ns: ne + ns + len(p.tranche_tail)]
     return PlanResult(edge_flow, tranche, float(int((flows * costs).sum())), "optimal")
 

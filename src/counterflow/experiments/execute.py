@@ -31,7 +31,8 @@ from ..metrics import pair, run_record
 from ..runner import network_for
 from ..strategy import resolve_strategies
 from .spec import Experiment
-from .store import Store, pid_alive
+from .store import Store
+from .watchdog import die_with_parent
 
 __all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS", "die_with_parent"]
 
@@ -277,40 +278,6 @@ def _sweep(exp: Experiment, st: Store, design: np.ndarray, executor: Executor | 
     return SweepReport(str(st.path), exp.n_runs, skipped, ran, failed, time.perf_counter() - t0)
 
 
-def die_with_parent(main_pid: int | None = None) -> None:
-    """In a worker process: end when the process that started the work (``main_pid``) ends.
-
-    Pool workers are forked by a ``forkserver``, which lives as long as any
-    worker does, so a killed sweep would leave its workers computing their
-    chunks. Each worker therefore watches the main process from a thread
-    (every 0.2 s) and kills itself when it is gone; on Linux the kernel also
-    kills it if the fork server dies (``PR_SET_PDEATHSIG``).
-    """
-    import os
-    import signal
-    import sys
-    import threading
-
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if main_pid is None:
-        return
-    if not pid_alive(main_pid):
-        os._exit(1)
-
-    def watch() -> None:
-        while pid_alive(main_pid):
-            time.sleep(0.2)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=watch, daemon=True, name="counterflow-watchdog").start()
-
-
 @contextmanager
 def open_executor(kind: str = "local", workers: int | None = None, address: str | None = None,
                   ) -> Iterator[Executor | None]:
@@ -318,6 +285,9 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
 
     ``dask`` connects to the scheduler at ``address`` (``tcp://HOST:8786``), or
     starts a ``LocalCluster`` of ``workers`` processes with one thread each.
+    The workers of the local pool and of a local cluster die with this
+    process (:func:`die_with_parent`), even when it is killed; the workers of
+    a cluster at ``address`` are not this process's to stop.
     """
     if kind == "sequential":
         yield None
@@ -347,9 +317,15 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
             client = Client(address)
             cluster = None
         else:
+            import os
+
+            from .dask_watchdog import DieWithSweep
+
             cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
+            # the workers are this process's own: they end when it ends (a remote cluster's are left alone)
+            client.register_plugin(DieWithSweep(os.getpid()))
         try:
             yield client.get_executor(pure=False)
         finally:

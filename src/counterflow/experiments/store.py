@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS", "StoreCheck"]
+__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "file_meta", "identity_problem", "move_aside"]
 
 KEYS = ("sample", "strategy", "replication")
 FORMAT = 2
@@ -121,6 +121,117 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+class StoreLock:
+    """The exclusive write lock of a store directory (sweep and search stores share it).
+
+    An ``flock`` on ``STORE/.lock``: the system releases it when the holder
+    exits or is killed. The file keeps the holder's process id, host and start
+    time, so a second writer is told who holds the store, and a lock left by a
+    killed writer is taken over with a note saying so.
+    """
+
+    def __init__(self, path: str | Path, what: str = "sweep", unfinished: str = "chunks") -> None:
+        self.path = Path(path)
+        self.file = self.path / ".lock"
+        self.what = what  # who writes this kind of store ("sweep", "search"), for messages
+        self.unfinished = unfinished  # what a taken-over store runs again ("chunks", "evaluations")
+        self.fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.fd is not None
+
+    def acquire(self) -> str | None:
+        """Take the lock, or raise :class:`InputError` naming its holder; return a note for the user, if any."""
+        if self.fd is not None:
+            return None
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return f"this system has no flock: the store is not locked against a second {self.what}"
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = self._holder(fd)
+            os.close(fd)
+            who = (f"process {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}"
+                   if holder else "another process")
+            raise InputError(f"another {self.what} is writing this store ({who}); wait for it to finish or stop "
+                             "it, or use another --store directory", file=str(self.path)) from None
+        holder = self._holder(fd)
+        note = None
+        if holder:
+            pid, host = holder.get("pid"), holder.get("host")
+            state = "no longer running" if host != socket.gethostname() or not isinstance(pid, int) \
+                or not pid_alive(pid) else "still running but no longer holding it"
+            note = (f"took over the lock left by process {pid} on {host} ({state}); "
+                    f"its unfinished {self.unfinished} are run again")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                  "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}).encode(), 0)
+        os.fsync(fd)
+        self.fd = fd
+        return note
+
+    @staticmethod
+    def _holder(fd: int) -> dict:
+        try:
+            raw = os.pread(fd, 4096, 0)
+            return json.loads(raw) if raw.strip() else {}
+        except (OSError, ValueError):
+            return {"pid": "unknown", "host": "unknown"}
+
+    def release(self) -> None:
+        """Release the lock (the lock file is emptied: nothing to take over)."""
+        if self.fd is None:
+            return
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, 0)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
+
+
+def file_meta(path: Path) -> dict:
+    """The counterflow key-value metadata of a Parquet file (empty when it has none)."""
+    md = pq.read_schema(path).metadata or {}
+    raw = md.get(META_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def identity_problem(cm: dict, fingerprint: str | None, store_id: str | None, kind: str,
+                     what: str = "experiment") -> str | None:
+    """Why a data file's metadata ``cm`` does not belong to this store (``None`` when it does).
+
+    Every data file carries the fingerprint of what made it (experiment or search), the id
+    of the store it was written for, and its kind; a file copied in from another store or
+    written for another experiment is refused by name.
+    """
+    if not cm:
+        return "it carries no counterflow chunk metadata"
+    if cm.get("fingerprint") != fingerprint:
+        return f"it was written for another {what} (fingerprint {cm.get('fingerprint')}, this store's is {fingerprint})"
+    if cm.get("store_id") != store_id:
+        return f"it was written by another store (id {cm.get('store_id')}, this store's is {store_id})"
+    if cm.get("kind") != kind:
+        return f"it is a {cm.get('kind')} file"
+    return None
+
+
+def move_aside(store: Path, path: Path) -> Path:
+    """Move an unusable data file to ``STORE/damaged/`` (under a name that keeps its folder and time)."""
+    damaged = store / "damaged"
+    damaged.mkdir(exist_ok=True)
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+    target = damaged / f"{path.parent.name}-{path.stem}-{stamp}-{secrets.token_hex(2)}{path.suffix}"
+    os.replace(path, target)
+    return target
+
+
 @dataclass
 class StoreCheck:
     """What a look at a store's chunk files found.
@@ -168,7 +279,7 @@ class Store:
         self.samples_file = self.path / "samples.parquet"
         self.lock_file = self.path / ".lock"
         self.damaged_dir = self.path / "damaged"
-        self._lock_fd: int | None = None
+        self._lock = StoreLock(self.path, "sweep", "chunks")
         self._meta: dict | None = None
         #: what opening the store for a sweep found and did (a taken-over lock, chunks moved aside), for the user
         self.notes: list[str] = []
@@ -176,65 +287,22 @@ class Store:
     # ------------------------------------------------------------- locking
     @property
     def locked(self) -> bool:
-        return self._lock_fd is not None
+        return self._lock.held
 
     def lock(self) -> None:
         """Take the store's exclusive write lock, or raise :class:`InputError` naming the sweep holding it.
 
-        The lock is an ``flock`` on ``.lock``: the system releases it when the
-        holder exits or is killed. The file keeps the holder's process id, so
-        a lock left by a killed sweep is reported as taken over.
+        The lock is an ``flock`` on ``.lock`` (:class:`StoreLock`): the system releases it
+        when the holder exits or is killed. The file keeps the holder's process id, so a
+        lock left by a killed sweep is reported as taken over.
         """
-        if self._lock_fd is not None:
-            return
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: no lock
-            self.notes.append("this system has no flock: the store is not locked against a second sweep")
-            return
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = self._holder(fd)
-            os.close(fd)
-            who = (f"process {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}"
-                   if holder else "another process")
-            raise InputError(f"another sweep is writing this store ({who}); wait for it to finish or stop it, "
-                             "or use another --store directory", file=str(self.path)) from None
-        holder = self._holder(fd)
-        if holder:
-            pid, host = holder.get("pid"), holder.get("host")
-            state = "no longer running" if host != socket.gethostname() or not isinstance(pid, int) \
-                or not pid_alive(pid) else "still running but no longer holding it"
-            self.notes.append(f"took over the lock left by process {pid} on {host} ({state}); "
-                              "its unfinished chunks are run again")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                  "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}).encode(), 0)
-        os.fsync(fd)
-        self._lock_fd = fd
-
-    @staticmethod
-    def _holder(fd: int) -> dict:
-        try:
-            raw = os.pread(fd, 4096, 0)
-            return json.loads(raw) if raw.strip() else {}
-        except (OSError, ValueError):
-            return {"pid": "unknown", "host": "unknown"}
+        note = self._lock.acquire()
+        if note:
+            self.notes.append(note)
 
     def unlock(self) -> None:
         """Release the write lock (the lock file is emptied: nothing to take over)."""
-        if self._lock_fd is None:
-            return
-        import fcntl
-
-        with contextlib.suppress(OSError):
-            os.ftruncate(self._lock_fd, 0)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        os.close(self._lock_fd)
-        self._lock_fd = None
+        self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -352,10 +420,7 @@ class Store:
             p.unlink(missing_ok=True)
 
     def _move_aside(self, path: Path) -> None:
-        self.damaged_dir.mkdir(exist_ok=True)
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
-        target = self.damaged_dir / f"{path.parent.name}-{path.stem}-{stamp}-{secrets.token_hex(2)}{path.suffix}"
-        os.replace(path, target)
+        move_aside(self.path, path)
 
     def chunk_name(self, chunk: int) -> str:
         return f"chunk-{chunk:06d}.parquet"
@@ -438,11 +503,7 @@ class Store:
             f.unlink()
 
     # ------------------------------------------------------------- checking
-    @staticmethod
-    def _file_meta(path: Path) -> dict:
-        md = pq.read_schema(path).metadata or {}
-        raw = md.get(META_KEY)
-        return json.loads(raw) if raw else {}
+    _file_meta = staticmethod(file_meta)
 
     def check(self, full: bool = False) -> StoreCheck:
         """Look at every chunk file: which chunks are committed, and what is damaged, foreign or left over.
@@ -472,17 +533,8 @@ class Store:
                     c = int(f.stem.split("-")[1])
                     cm = {"chunks": {str(c): "legacy"}, "steps": True}
                 else:
-                    why = None
-                    if not cm:
-                        why = "it carries no counterflow chunk metadata"
-                    elif cm.get("fingerprint") != fp:
-                        why = f"it was written for another experiment (fingerprint {cm.get('fingerprint')}, " \
-                              f"this store's is {fp})"
-                    elif cm.get("store_id") != sid:
-                        why = f"it was written by another store (id {cm.get('store_id')}, this store's is {sid})"
-                    elif cm.get("kind") != kind:
-                        why = f"it is a {cm.get('kind')} file"
-                    else:
+                    why = identity_problem(cm, fp, sid, kind)
+                    if why is None:
                         chunks = [int(c) for c in cm.get("chunks", {})]
                         if f.name.startswith("chunk-") and chunks != [int(f.stem.split("-")[1])]:
                             why = f"it holds chunk {chunks} under another chunk's name"

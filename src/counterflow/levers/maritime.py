@@ -32,9 +32,10 @@ class MaritimeInterdiction(Lever):
            "(more with intelligence sharing); loads are lost at sea; with 'lethal' each stopped "
            "boat's crew is harmed and crews demand hazard pay on those edges (deterrence).")
     params = (
-        Field("intensity", lo=0.0, hi=1.0, default=0.1, doc="added seizure probability per load"),
+        Field("intensity", lo=0.0, hi=1.0, default=0.1, unit="probability",
+              doc="added seizure probability per load"),
         Field("lethal", "bool", default=False, doc="boats are destroyed with their crews rather than boarded"),
-        Field("intel_gain", lo=0.0, hi=5.0, default=0.5,
+        Field("intel_gain", lo=0.0, hi=5.0, default=0.5, unit="ratio",
               doc="relative gain in interdiction effect at full intelligence sharing"),
     )
     targets_key = "zone"

@@ -23,6 +23,7 @@ class _OnJurisdictions(Lever):
         check_jurisdiction_targets(ck, targets, path, key="jurisdictions")
 
     def chosen(self, state, rng) -> np.ndarray:
+        assert self.spec.targets is not None  # targets_required: validation refuses the lever without them
         return select_jurisdictions(self.spec.targets, self.net, state, rng, lever=self)
 
 
@@ -38,7 +39,7 @@ class Blockade(_OnJurisdictions):
     type = "blockade"
     doc = ("Cuts the jurisdiction's state revenue by 'intensity' while active: corruption "
            "falls slowly (less money for protection) and hardship rises.")
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of state revenue cut"),)
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share", doc="share of state revenue cut"),)
     order = 20
     continuous = True
     example = {"type": "blockade", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.5,
@@ -68,8 +69,8 @@ class Sanctions(Lever):
     type = "sanctions"
     doc = ("Freezes 'intensity' of each targeted organisation's cash and taxes its new revenue "
            "(laundering cost): less production, shipping, rebuilding and expansion when free cash binds.")
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of cash frozen"),
-              Field("laundering_cost", lo=0.0, hi=1.0, default=0.3,
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share", doc="share of cash frozen"),
+              Field("laundering_cost", lo=0.0, hi=1.0, default=0.3, unit="share",
                     doc="share of new revenue lost to laundering at intensity 1 (scaled by intensity)"))
     targets_key = "organisations"
     targets_required = True
@@ -84,6 +85,7 @@ class Sanctions(Lever):
         check_jurisdiction_targets(ck, targets, path, key="organisations")
 
     def fire(self, state, rng: np.random.Generator) -> LeverReport:
+        assert self.spec.targets is not None  # targets_required: validation refuses sanctions without them
         orgs = select_organisations(self.spec.targets, self.net, state, rng, lever=self)
         share = self.p["intensity"]
         before = state.frozen[orgs].copy()
@@ -103,7 +105,8 @@ class Arrests(_OnJurisdictions):
 
     type = "arrests"
     doc = "Removes corrupt officials: the jurisdiction's corruption falls by 'intensity' (relative) per firing."
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, doc="relative fall in corruption per firing"),)
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, unit="share",
+                    doc="relative fall in corruption per firing"),)
     order = 20
     example = {"type": "arrests", "jurisdiction": {"jurisdictions": ["VE", "CO"]}, "intensity": 0.5,
                "schedule": {"start": 2, "every": 4}, "unit_cost": 2.0e5}

@@ -17,9 +17,10 @@ class Strike(Lever):
            "misses (an empty or wrong site) with probability 1 - intel_accuracy; "
            "harms occupancy x collateral factor, less with better intelligence.")
     params = (
-        Field("intel_accuracy", lo=0.0, hi=1.0, default=0.8,
+        Field("intel_accuracy", lo=0.0, hi=1.0, default=0.8, unit="probability",
               doc="probability the strike hits the intended, occupied facility"),
-        Field("damage", lo=0.0, hi=1.0, default=1.0, doc="share of the node's capacity destroyed by a hit"),
+        Field("damage", lo=0.0, hi=1.0, default=1.0, unit="share",
+              doc="share of the node's capacity destroyed by a hit"),
     )
     targets_key = "targets"
     targets_required = True
@@ -40,6 +41,7 @@ class Strike(Lever):
         net, prm = self.net, self.net.scenario.parameters
         if self.p["damage"] <= 0:
             return self.report(state, detail={"hits": [], "destroyed_kg": 0.0, "accuracy": None})
+        assert self.spec.targets is not None  # targets_required: validation refuses a strike without them
         chosen = select_nodes(self.spec.targets, net, state, rng, default_kind="hub", lever=self)
         acc = float(np.clip(self.p["intel_accuracy"] + state.intel * (1.0 - self.p["intel_accuracy"]), 0.0, 1.0))
         harm = 0.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kinds import MAX_STEPS
 from ..schema import Field
 from .base import Lever, LeverReport, register
 from .pressure import Blockade, _OnJurisdictions
@@ -32,8 +33,10 @@ class PoliceSupport(_OnJurisdictions):
     doc = ("Raises enforcement in the jurisdiction up to 'intensity' over 'ramp_steps', scaled by "
            "cooperation (falls with backlash), by 1 - corruption and by the state's police capacity.")
     params = (
-        Field("intensity", lo=0.0, hi=1.0, default=0.1, doc="added seizure probability per load at full ramp"),
-        Field("ramp_steps", "int", lo=1, default=12, doc="firings to reach full strength"),
+        Field("intensity", lo=0.0, hi=1.0, default=0.1, unit="probability",
+              doc="added seizure probability per load at full ramp"),
+        Field("ramp_steps", "int", lo=1, hi=MAX_STEPS, default=12, unit="firings",
+              doc="firings to reach full strength"),
     )
     order = 30
     continuous = True
@@ -70,7 +73,8 @@ class IntelSharing(Lever):
 
     type = "intel_sharing"
     doc = "Raises strike accuracy and the precision of interdiction targeting, scaled by cooperation."
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, doc="share of the intelligence gap closed"),)
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share",
+                    doc="share of the intelligence gap closed"),)
     targets_key = None
     order = 10
     continuous = True
@@ -96,7 +100,8 @@ class HumanitarianAid(_OnJurisdictions):
 
     type = "humanitarian_aid"
     doc = "Lowers hardship, recruitment into organisations and backlash in the jurisdiction."
-    params = (Field("intensity", lo=0.0, hi=1.0, default=0.3, doc="aid level (hardship units removed per step)"),)
+    params = (Field("intensity", lo=0.0, hi=1.0, default=0.3, unit="hardship/step",
+                    doc="aid level (hardship units removed per step)"),)
     order = 20
     continuous = True
     example = {"type": "humanitarian_aid", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.4,

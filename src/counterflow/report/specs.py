@@ -18,7 +18,7 @@ from .effects import SERIES
 from .words import delta, fmt, interval
 
 __all__ = ["CONFIG", "strategy_colours", "time_spec", "map_spec", "clip_ring", "map_notes", "front_specs",
-           "front_status", "robustness_words", "FRONT_STATUS"]
+           "front_status", "robustness_words", "FRONT_STATUS", "sweep_spec"]
 
 _FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif'
 CONFIG = {
@@ -504,8 +504,9 @@ def front_specs(data: dict, width: int = 860) -> dict:
     parallel = {
         "$schema": schema, "config": CONFIG,
         "title": {"text": f"{data['scenario']}: the {len(ports)} non-dominated portfolios",
-                  "subtitle": "Each line is a portfolio; each axis an objective's robust value, scaled to the "
-                              "front's range with the better end up. Hover a line for its values."},
+                  "subtitle": ["Each line is a portfolio; each axis an objective's robust value, scaled to the "
+                              "front's range with the better end up.",
+                              "Hover a line for its values; in the web page, click it to open its runs."]},
         "width": width, "height": 260,
         "layer": [
             {"data": {"values": [{"axis": a} for a in axis_names]}, "mark": {"type": "rule", "color": "#999"},
@@ -561,3 +562,63 @@ def front_specs(data: dict, width: int = 860) -> dict:
         "concat": panels, "columns": cols,
     }
     return {"parallel": parallel, "tradeoffs": tradeoffs}
+
+
+# ---------------------------------------------------------------------- sweep summaries
+def sweep_spec(res: dict, width: int = 860) -> dict:
+    """A sweep's paired effects: per outcome, each strategy's mean paired difference from the baseline with its
+    95 % interval (``analyze``'s ``diff_mean``, ``diff_lo``, ``diff_hi``), one small panel per outcome.
+
+    ``res`` is :func:`counterflow.experiments.analysis.analyze`'s result. ``{}`` when only the baseline ran.
+    """
+    from ..outcomes import LABELS
+
+    names = list(res["strategies"])
+    acting = names[1:]
+    if not acting:
+        return {}
+    outcomes = list(res["strategies"][names[0]])
+    rows = []
+    for o in outcomes:
+        for s in acting:
+            e = res["strategies"][s][o]
+            if e.get("diff_mean") is None:
+                continue
+            rows.append({"outcome": LABELS.get(o, o), "strategy": s, "diff": _r(e["diff_mean"], 6),
+                         "lo": _r(e["diff_lo"], 6), "hi": _r(e["diff_hi"], 6),
+                         "text": delta(e["diff_mean"], e["diff_lo"], e["diff_hi"]),
+                         "better": "" if e.get("beats_pct") is None else f"{e['beats_pct']:.0f}%"})
+    cols = min(3, len(outcomes))
+    panel = int((width - 150 - 30 * (cols - 1)) / cols)
+    colours = strategy_colours(names, names[0])
+    colour = {"field": "strategy", "type": "nominal", "title": "Strategy", "legend": None,
+              "scale": _colour_scale(acting, colours)}
+    y = {"field": "strategy", "type": "nominal", "title": None, "sort": acting}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json", "config": CONFIG,
+        "title": {"text": f"Change from {names[0]}, per outcome",
+                  "subtitle": [f"Mean paired difference over {res['points']} sampled points × "
+                               f"{res['replications']} replications (same point, same seed), with its 95 % interval;",
+                               "0 (dashed) = no change. Hover a point for the numbers."]},
+        "data": {"values": rows},
+        "facet": {"field": "outcome", "type": "nominal", "title": None, "sort": [LABELS.get(o, o) for o in outcomes],
+                  "header": {"labelLimit": panel + 100}},
+        "columns": cols,
+        "spec": {
+            "width": panel, "height": max(40, 26 * len(acting)),
+            "layer": [
+                {"mark": {"type": "rule", "color": "#222", "strokeDash": [4, 3]}, "encoding": {"x": {"datum": 0}}},
+                {"mark": {"type": "rule", "strokeWidth": 2},
+                 "encoding": {"y": y, "x": {"field": "lo", "type": "quantitative", "title": "Change (the panel's unit)"},
+                              "x2": {"field": "hi"}, "color": colour}},
+                {"mark": {"type": "point", "filled": True, "size": 70},
+                 "encoding": {"y": y, "x": {"field": "diff", "type": "quantitative", "title": "Change (the panel's unit)"},
+                              "color": colour,
+                              "tooltip": [{"field": "strategy", "title": "Strategy"},
+                                          {"field": "outcome", "title": "Outcome"},
+                                          {"field": "text", "title": "change: mean [95 % interval]"},
+                                          {"field": "better", "title": "better than the baseline in"}]}},
+            ],
+        },
+        "resolve": {"scale": {"x": "independent"}},
+    }

@@ -381,9 +381,11 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
         Replaces the simulation (known-answer tests): ``(levers, future_values, future, replication) -> {outcome: value}``.
     """
     require_pymoo()
-    st = store if isinstance(store, SearchStore) else SearchStore.create(store, spec, warm)
+    # a store opened by SearchStore.create is locked and checked; anything else is opened (and checked) here
+    own = not (isinstance(store, SearchStore) and store.locked)
+    st = SearchStore.create(store.path if isinstance(store, SearchStore) else store, spec, warm) if own else store
     t0 = time.perf_counter()
-    with st.lock():
+    try:
         ctx = context(spec)
         futures = spec.future_values()
         ev = Evaluations(spec, spec.futures, spec.replications)
@@ -474,6 +476,9 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
         if oos:
             report.oos_ran = out_of_sample(spec, st, executor, evaluator, ev=ev)
         report.front = ev.front()
+    finally:
+        if own:
+            st.unlock()
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -492,5 +497,12 @@ def out_of_sample(spec: SearchSpec, st: SearchStore, executor: Executor | None =
             continue
         genes = ev.genes[eid]
         jobs.append((eid, ev.keys[eid], genes, spec.decode(genes)))
-    evaluate_batch(st, context(spec, "oos"), spec.oos_values(), jobs, executor, evaluator)
+    took = not st.locked
+    if took:
+        st.lock()
+    try:
+        evaluate_batch(st, context(spec, "oos"), spec.oos_values(), jobs, executor, evaluator)
+    finally:
+        if took:
+            st.unlock()
     return len(jobs)

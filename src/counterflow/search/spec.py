@@ -58,6 +58,19 @@ LIST_VALUED = {"nodes", "edges", "jurisdictions", "organisations", "at"}
 INT_FIELDS = {"start", "every", "until", "k", "ramp_steps", "at"}
 _QUANTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
 
+
+def _experiment_fields() -> dict[str, Field]:
+    from ..experiments.spec import EXPERIMENT_FIELDS
+
+    return {f.name: f for f in EXPERIMENT_FIELDS}
+
+
+_EXP = _experiment_fields()
+#: samplers whose sample count is the number of points (the futures); the experiment's list and descriptions
+FUTURE_SAMPLERS = tuple(s for s in _EXP["sampler"].choices if s not in ("sobol", "morris"))
+
+# the futures' keys are the experiment file's (same declarations, same checks and messages);
+# `futures` is the experiment's `samples` under the search's name
 SEARCH_FIELDS = (
     Field("scenario", "str", required=True),
     Field("description", "str", default=""),
@@ -66,13 +79,14 @@ SEARCH_FIELDS = (
     Field("levers", "list", required=True),
     Field("objectives", "list", required=True),
     Field("constraints", "list", default=[]),
-    Field("uncertainties", "list", required=True),
-    Field("sampler", "str", default="lhs", choices=("lhs", "mc", "sobol")),
+    _EXP["uncertainties"],
+    Field("sampler", "str", default="lhs", choices=FUTURE_SAMPLERS,
+          doc="how the futures are drawn (the experiment file's samplers whose count is the number of points)"),
     Field("futures", "int", lo=1, required=True),
-    Field("replications", "int", lo=1, default=1),
+    _EXP["replications"],
     Field("evaluations", "int", lo=1, required=True),
-    Field("seed", "int", lo=0, default=0),
-    Field("steps", "int", lo=1, default=None),
+    _EXP["seed"],
+    _EXP["steps"],
     Field("population", "int", lo=4, default=None),
     Field("algorithm", "str", default="auto", choices=ALGORITHMS),
     Field("out_of_sample", "dict", default=None),
@@ -346,11 +360,10 @@ class SearchSpec:
 
     def oos_values(self) -> np.ndarray:
         """Fresh futures for the out-of-sample check (a design seed apart from the search's)."""
-        from ..experiments.sampling import sample_design
+        import dataclasses
 
         s = int(np.random.SeedSequence([self.seed, 0x0005, 0x5EA]).generate_state(1)[0])
-        unit = sample_design("lhs", self.oos_futures, len(self.experiment.uncertainties), s)
-        return np.column_stack([u.scale(unit[:, j]) for j, u in enumerate(self.experiment.uncertainties)])
+        return dataclasses.replace(self.experiment, sampler="lhs", samples=self.oos_futures, seed=s).design()
 
     def describe_portfolio(self, levers: list[dict]) -> str:
         """A portfolio in words."""
@@ -444,14 +457,12 @@ def parse_search(data: Any, *, file: str | None = None, lines: Any = None, text:
                 "seed": top["seed"], "store_steps": False}
     if top["steps"] is not None:
         exp_body["steps"] = top["steps"]
-    try:
+    try:  # one set of checks: the experiment's validators judge the uncertainties and the sampling
         exp = parse_experiment(exp_body, file=file, lines=lines)
     except InputError as exc:
-        if exc.path == "samples":
-            raise ck.error(exc.message.replace("samples", "futures"), "futures") from None
+        if exc.path == "samples":  # the experiment's samples are the search's futures
+            raise ck.error(exc.message, "futures") from None
         raise
-    if exp.n_points != top["futures"] and top["sampler"] == "sobol":
-        raise ck.error("the sobol sampler multiplies the points; use lhs or mc for futures", "sampler")
     from ..scenario import Scenario
 
     scenario = Scenario.from_dict(exp.scenario_doc)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ..kinds import EDGE_MODES
@@ -32,6 +31,8 @@ from .observed import observed_graph, visible_nodes
 from .optimized import optimized_rule
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from ..engine.state import RunState
     from ..network import Network
     from ..strategy_types import Targets
@@ -95,6 +96,8 @@ def active_graph(net: Network, state: RunState) -> tuple[nx.DiGraph, bytes]:
     if not used.any():
         seen = (~net.node_dormant) | (state.node_flow > 0)
         used = seen[net.edge_src] & seen[net.edge_dst] & ~net.edge_dormant
+    import networkx as nx  # loaded by the rules that use a graph, not with the engine
+
     g = nx.DiGraph()
     for e in np.flatnonzero(used):
         g.add_edge(int(net.edge_src[e]), int(net.edge_dst[e]), cost=float(net.edge_cost[e]), index=int(e))
@@ -125,7 +128,7 @@ def select_nodes(targets: Targets, net: Network, state: RunState, rng: np.random
         return np.array([net.node_index[v] for v in targets.nodes], dtype=np.int64)
     kind = targets.kind if targets.kind is not None else default_kind
     candidates = visible_nodes(net, state, kind)
-    rule = NODE_RULES.get(targets.rule)
+    rule = NODE_RULES.get(targets.rule or "")
     if rule is None:
         raise _unknown(targets.rule, "nodes")
     return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)
@@ -159,6 +162,8 @@ def _edge_betweenness(net, state, candidates, k, rng, lever):
     g, gkey = active_graph(net, state)
 
     def compute():
+        import networkx as nx
+
         raw = nx.edge_betweenness_centrality(g, weight="cost", normalized=True)
         return {g.edges[uv]["index"]: val for uv, val in raw.items()}
 
@@ -307,6 +312,8 @@ def node_betweenness(net: Network, state: RunState) -> np.ndarray:
     def compute() -> dict:
         if not sources or not markets:
             return {}
+        import networkx as nx
+
         return nx.betweenness_centrality_subset(g, sources, markets, normalized=False, weight="cost")
 
     score = _cached(state, ("node", gkey), compute)

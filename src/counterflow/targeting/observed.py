@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ..kinds import NODE_KINDS
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from ..engine.state import RunState
     from ..network import Network
 
@@ -28,6 +29,8 @@ def visible_nodes(net: Network, state: RunState, kind: str | None) -> np.ndarray
 def observed_graph(net: Network, state: RunState) -> nx.DiGraph:
     """The network as enforcement sees it: known nodes and edges, weighted by observed flow."""
     seen = (~net.node_dormant) | (state.node_flow > 0)
+    import networkx as nx  # loaded by the rules that use a graph, not with the engine
+
     g = nx.DiGraph()
     g.add_nodes_from(np.flatnonzero(seen).tolist())
     ok = seen[net.edge_src] & seen[net.edge_dst] & ((~net.edge_dormant) | (state.edge_flow > 0))

@@ -37,7 +37,7 @@ from ..errors import InputError
 from ..scenario import Scenario, builtin_scenarios, load_builtin
 from ..schema import Checker
 from ..strategy import Strategy, parse_strategy, resolve_strategies
-from ..yamlio import check_document_size, load_yaml_text
+from ..yamlio import check_document_size
 from .jobs import DOWNLOADS, ApiError, JobManager, Limits
 from .stores import StoreIndex, register_store_routes
 from .views import WIDTH, lever_catalog, scenario_view
@@ -283,8 +283,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             return parsed[ident]
         text, filename = jobs.read_upload(ident)
         try:
-            data, lines = load_yaml_text(text, filename)
-            sc = Scenario.from_dict(data, file=filename, lines=lines)
+            sc, _ = jobs.parse_upload(text, filename)  # in a process of its own, never in the server
         except InputError as exc:  # e.g. a file the current version no longer accepts
             raise _input_error(exc) from None
         remember(ident, sc, filename)
@@ -348,13 +347,12 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             raise ApiError(422, "invalid_input", f"{filename}: not a text file (UTF-8 YAML expected)",
                            field="file", file=filename) from None
         try:
-            data, lines = load_yaml_text(text, filename)
-            sc = Scenario.from_dict(data, file=filename, lines=lines)
+            sc, view = jobs.parse_upload(text, filename)  # in a process of its own, never in the server
         except InputError as exc:
             raise _input_error(exc) from None
         ident = jobs.save_upload(text, filename)
         remember(ident, sc, filename)
-        return {"upload": ident, "filename": filename, "scenario": scenario_view(sc)}
+        return {"upload": ident, "filename": filename, "scenario": view}
 
     @app.get("/api/uploads/{ident}", summary="A scenario uploaded earlier")
     def uploaded(ident: str) -> dict:

@@ -14,8 +14,10 @@ A job runs in its own process (forked from a ``forkserver`` that has the
 library imported), watched by a thread of the server: the process reports
 its progress over a pipe, and cancel or the job's time limit kill it
 (``SIGKILL``), which stops it even inside compiled code that holds the
-interpreter lock. The server itself never runs a simulation, so it keeps
-answering while jobs run. Files are written to a temporary name, flushed
+interpreter lock. Uploaded files are parsed and validated the same way,
+in a short-lived process of their own with a time limit. The server itself
+never runs a simulation or parses a user's file, so it keeps answering
+while jobs run and uploads are checked. Files are written to a temporary name, flushed
 to disk and renamed, so a crash never leaves a half-written result; a job
 found ``queued`` or ``running`` when the server starts again is marked
 ``interrupted`` (its request is kept and can be resubmitted), and a job
@@ -89,6 +91,10 @@ class Limits:
     max_strategies: int = 8
     max_levers: int = 20
     max_job_seconds: float = 1800.0
+    #: wall time allowed to check one uploaded file (in its own process) before it is refused
+    max_parse_seconds: float = 300.0
+    #: uploads checked at the same time; a further upload waits a few seconds, then gets 429
+    max_active_parses: int = 2
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -133,6 +139,28 @@ def _job_main(conn, job_dir: str, scenario: Scenario, strategies: list[Strategy]
         conn.close()
 
 
+def _parse_main(conn, text: str, filename: str, server_pid: int) -> None:
+    """Body of an upload's checking process: parse and validate, send back the scenario and its view."""
+    die_with_parent(server_pid)
+    try:
+        from ..yamlio import load_yaml_text
+        from .views import scenario_view
+
+        data, lines = load_yaml_text(text, filename)
+        del text
+        sc = Scenario.from_dict(data, file=filename, lines=lines)
+        del data, lines
+        conn.send(("ok", (sc, scenario_view(sc))))
+    except InputError as exc:
+        conn.send(("invalid", {"message": exc.message, "file": exc.file, "path": exc.path, "line": exc.line}))
+    except MemoryError:
+        conn.send(("failed", "it needs more memory than this machine has"))
+    except Exception as exc:  # noqa: BLE001 - answered as the upload's error
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
 def write_results(d: Path, scenario: Scenario, strategies: list[Strategy], res: Results) -> None:
     """A finished job's files: downloads, scenario and strategies, results and the page's view."""
     runs, steps = res.table(), res.steps()
@@ -167,6 +195,7 @@ class JobManager:
         self._threads: dict[str, threading.Thread] = {}
         self._procs: dict[str, Any] = {}
         self._closing = False
+        self._parses = threading.BoundedSemaphore(self.limits.max_active_parses)
         #: held while a job's files are written or removed (report, delete), so neither sees the other half done
         self.files_lock = threading.Lock()
         self._load()
@@ -220,6 +249,59 @@ class JobManager:
         _write_atomic(self.uploads_dir / f"{ident}.yaml", text.encode("utf-8"))
         _write_atomic(self.uploads_dir / f"{ident}.json", json.dumps({"filename": filename}).encode())
         return ident
+
+    def parse_upload(self, text: str, filename: str) -> tuple[Scenario, dict]:
+        """Parse and validate an uploaded scenario in a process of its own; return it and its page view.
+
+        The server never parses a file itself: a large or hostile file costs a
+        child process (killed after ``max_parse_seconds``, or when the server
+        ends), not the server's interpreter, so other requests keep being
+        answered. Raises :class:`~counterflow.errors.InputError` for a file the
+        loader refuses and :class:`ApiError` (413, 422, 429) when the check
+        cannot finish.
+        """
+        lim = self.limits
+        if not self._parses.acquire(timeout=5.0):
+            raise ApiError(429, "too_many_uploads", f"{lim.max_active_parses} uploads are already being checked; "
+                           "try again in a moment", field="file", file=filename)
+        try:
+            ctx = process_context()
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_parse_main, args=(send, text, filename, os.getpid()),
+                               name="counterflow-upload-check", daemon=True)
+            proc.start()
+            send.close()
+            deadline = time.monotonic() + lim.max_parse_seconds
+            try:
+                while not recv.poll(0.2):  # waits without the interpreter lock
+                    if time.monotonic() > deadline or self._closing:
+                        raise ApiError(413, "too_large", f"{filename}: checking this file took longer than the "
+                                       f"limit of {lim.max_parse_seconds:g} s; upload a smaller network, or "
+                                       "validate and run it from the command line", field="file", file=filename)
+                    if not proc.is_alive() and not recv.poll(0):
+                        break
+                try:
+                    if not recv.poll(0):
+                        raise EOFError
+                    kind, value = recv.recv()
+                except (EOFError, OSError):
+                    proc.join(5)
+                    raise ApiError(422, "invalid_input", f"{filename}: the file could not be checked (its checking "
+                                   f"process ended with exit code {proc.exitcode}, for example out of memory)",
+                                   field="file", file=filename) from None
+            finally:
+                if proc.is_alive():
+                    proc.kill()
+                proc.join(10)
+                recv.close()
+        finally:
+            self._parses.release()
+        if kind == "invalid":
+            raise InputError(**value)
+        if kind == "failed":
+            raise ApiError(422, "invalid_input", f"{filename}: the file could not be read: {value}",
+                           field="file", file=filename)
+        return value
 
     def has_upload(self, ident: str) -> bool:
         return valid_id(ident) and (self.uploads_dir / f"{ident}.yaml").is_file()

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..report.words import fmt
 from .jobs import ApiError
 from .views import clean
 
@@ -232,14 +233,16 @@ def search_view(path: Path, name: str, width: int) -> dict:
             "specs": clean(front_specs(data, width))}
 
 
-def sweep_view(path: Path, name: str) -> dict:
+def sweep_view(path: Path, name: str, width: int) -> dict:
     """A sweep store's summaries: ``counterflow analyze --json`` (store named by its listed name) and table text."""
     from ..experiments.analysis import analyze
     from ..report.front import sweep_table
+    from ..report.specs import sweep_spec
 
     res = clean(analyze(path))
     res["store"] = name
-    return {"kind": "sweep", "name": name, "analysis": res, "table": sweep_table(res)}
+    return {"kind": "sweep", "name": name, "analysis": res, "table": sweep_table(res),
+            "specs": {"effects": clean(sweep_spec(res, width))}}
 
 
 def _portfolio(path: Path, eval_id: int):
@@ -262,7 +265,11 @@ def _portfolio(path: Path, eval_id: int):
 
 def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
     """One evaluated portfolio: its levers in words, its rows per future × run, the strategy to compare."""
+    import yaml
+
     from ..outcomes import LABELS
+    from ..report.effects import steps_word
+    from ..search.front import discover
     from ..search.words import describe_portfolio
 
     spec, st, df, levers, scenario, strategy = _portfolio(path, eval_id)
@@ -286,15 +293,33 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
                          "outcomes": [r[o] for o in outcomes]})
     steps = spec.steps
     return clean({
+        "discovery": _discovery_words(discover(path, eval_id)),
         "store": name, "eval": eval_id, "description": describe_portfolio(levers) or "no action", "levers": levers,
-        "strategy": strategy.to_dict(), "scenario": scenario.name, "uncertainties": names,
+        "strategy": strategy.to_dict(), "strategy_yaml": yaml.safe_dump(clean(strategy.to_dict()), sort_keys=False),
+        "scenario": scenario.name, "uncertainties": names,
         "outcomes": [{"name": o, "label": LABELS.get(o, o)} for o in outcomes], "rows": rows,
         "compare": {"runs": 20, "seed": 0, "steps": steps,
                     "note": f"Runs the portfolio as a strategy against no action on the store's scenario as "
                             f"written (its uncertain parameters at their nominal values, not a sampled future), "
-                            f"over the search's {steps} steps: the same numbers as `counterflow compare` with "
-                            "the same scenario file, strategy, runs, seed and steps."},
+                            f"over the search's {steps} {steps_word(scenario)}s: the same numbers as counterflow "
+                            "compare with that scenario, this strategy file and the same runs, seed and "
+                            f"{steps_word(scenario)}s."},
     })
+
+
+def _discovery_words(d: dict) -> str:
+    """Scenario discovery in one sentence (what ``counterflow front --portfolio N`` prints)."""
+    why = f" ({', '.join(d['reasons'])})" if d["reasons"] else ""
+    text = (f"Scenario discovery: it breaks a constraint, a threshold or the budget in {d['failing']} of the "
+            f"{d['futures']} futures evaluated{why}. ")
+    if d["box"]:
+        box = "; ".join(f"{k} from {fmt(lo)} to {fmt(hi)}" for k, (lo, hi) in d["box"]["box"].items())
+        text += (f"{d['method']}: the failures concentrate where {box or 'anywhere'} (density "
+                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}); with so few futures this is a "
+                 "pointer, not a finding.")
+    else:
+        text += d["note"][0].upper() + d["note"][1:] + "."
+    return text
 
 
 def portfolio_job(path: Path, eval_id: int):
@@ -325,7 +350,7 @@ def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: i
         kind, _, name = index.find(ident)
         if kind == "search":
             return index.read(ident, "view", lambda p: search_view(p, name, width))
-        return index.read(ident, "view", lambda p: sweep_view(p, name))
+        return index.read(ident, "view", lambda p: sweep_view(p, name, width))
 
     def _search_store(ident: str) -> str:
         kind, _, name = index.find(ident)

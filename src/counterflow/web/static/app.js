@@ -13,8 +13,8 @@ let composer;
 const EMBED = { renderer: "svg", actions: false, ast: true, expr: window.vegaInterpreter.expressionInterpreter };
 
 async function embed(target, spec) {
-  try { await window.vegaEmbed(target, spec, EMBED); }
-  catch (e) { target.textContent = `This chart could not be drawn: ${e.message}`; }
+  try { return await window.vegaEmbed(target, spec, EMBED); }
+  catch (e) { target.textContent = `This chart could not be drawn: ${e.message}`; return null; }
 }
 
 async function init() {

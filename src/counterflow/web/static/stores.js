@@ -65,10 +65,16 @@ function renderFront(view) {
   $("store-table").querySelector("tbody").replaceChildren(...t.rows.map((r) => el("tr", { "data-eval": r.eval },
     ...r.cells.map((c, i) => el("td", { class: i === 1 ? "name" : (i === r.cells.length - 1 ? `status ${r.status.split(" ")[0]}` : null), text: c })),
     el("td", {}, el("button", { type: "button", text: "Open runs", onclick: () => openPortfolio(r.eval) })))));
+  $("store-sweep").hidden = true;
   $("store-charts").hidden = !view.specs.parallel;
   if (view.specs.parallel) {
-    hooks.embed($("store-parallel"), view.specs.parallel);
-    hooks.embed($("store-tradeoffs"), view.specs.tradeoffs);
+    // a click on a portfolio's line or point opens its runs, as its row's button does
+    const clickable = (res) => res && res.view.addEventListener("click", (_, item) => {
+      const d = item && item.datum;
+      if (d && Number.isInteger(d.eval)) openPortfolio(d.eval);
+    });
+    hooks.embed($("store-parallel"), view.specs.parallel).then(clickable);
+    hooks.embed($("store-tradeoffs"), view.specs.tradeoffs).then(clickable);
   }
 }
 
@@ -93,6 +99,8 @@ function renderSweep(view) {
         c.better ? el("span", { class: "b", text: c.better }) : null);
     }))));
   $("store-charts").hidden = true;
+  $("store-sweep").hidden = !view.specs.effects;
+  if (view.specs.effects) hooks.embed($("store-sweep"), view.specs.effects);
 }
 
 async function openPortfolio(evalId) {
@@ -105,6 +113,8 @@ async function openPortfolio(evalId) {
   $("portfolio-title").textContent = `Portfolio ${p.eval}: its runs`;
   $("portfolio-desc").textContent = p.description;
   $("portfolio-note").textContent = p.compare.note;
+  $("portfolio-discovery").textContent = p.discovery || "";
+  $("portfolio-yaml").textContent = p.strategy_yaml;
   $("portfolio-runs").value = p.compare.runs; $("portfolio-seed").value = p.compare.seed;
   $("portfolio-steps").value = p.compare.steps;
   $("portfolio-table").querySelector("thead").replaceChildren(el("tr", {},
