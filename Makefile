@@ -46,6 +46,7 @@ screenshots: $(FULL)
 lint: $(FULL)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # strict: a broken link, a missing page or a failing API reference stops the build (works offline)
 docs: $(FULL)

@@ -10,7 +10,12 @@ Interleaved rounds (``STARTUP_ROUNDS``, default 7) of, in a fresh interpreter ea
 reported as the median CPU seconds (user + system of the child; steadier than wall time on a
 shared machine) and the median wall seconds. Then ``counterflow run caribbean --runs 1
 --steps 1`` in a new process, five times, median wall (target: <= 3 s with the kernels
-already compiled; the first of the five compiles them when the cache is cold).
+already compiled; the first of the five compiles them when the cache is cold) and median CPU
+(which is what the wall time comes to on an idle core; on a loaded host only CPU is comparable).
+
+Last, where the CPU of that command goes: one child process that times its stages in turn
+(imports, loading the scenario, Numba's first use of its compiled-code context, the run, the
+summary). ``STARTUP_PART=stages`` runs only this part.
 
 Usage: ``.venv/bin/python benchmarks/run_all.py startup``
 """
@@ -51,7 +56,40 @@ def _child(args: list[str]) -> tuple[float, float]:
     return cpu, wall
 
 
+STAGES = """
+import sys, time
+t = [time.process_time()]
+def mark(what):
+    now = time.process_time()
+    print(f"{what:56} {now - t[0]:6.3f}")
+    t[0] = now
+import typer; mark("import typer")
+import pydantic; mark("import pydantic (Typer checks parameters with it)")
+import numpy; mark("import numpy")
+import pandas; mark("import pandas")
+import numba; mark("import numba")
+import counterflow.runner; mark("import the rest of the library (engine, OR-Tools...)")
+from counterflow.scenario import load_scenario
+sc = load_scenario("caribbean"); mark("load caribbean")
+import numba.core.registry
+numba.core.registry.cpu_target.target_context.refresh(); mark("Numba's first use of its compiled-code context")
+from counterflow.runner import run_replications
+from counterflow.strategy import resolve_strategies
+res = run_replications(sc, resolve_strategies(sc, []), runs=1, seed=0, steps=1); mark("1 run of each strategy (warm-up included)")
+res.summary(); mark("summary")
+"""
+
+
+def stages() -> None:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    print("where the CPU of `counterflow run caribbean --runs 1 --steps 1` goes (one process, CPU s per stage):")
+    subprocess.run([sys.executable, "-c", STAGES], env=env, check=True)
+
+
 def main() -> None:
+    if os.environ.get("STARTUP_PART") == "stages":
+        stages()
+        return
     results: dict[str, list[tuple[float, float]]] = {k: [] for k in CASES}
     for _ in range(ROUNDS):
         for name, args in CASES.items():  # interleaved: every round runs every case once
@@ -67,7 +105,10 @@ def main() -> None:
     runs = [_child(["-m", "counterflow", "run", "caribbean", "--runs", "1", "--steps", "1"]) for _ in range(5)]
     walls = [w for _, w in runs]
     print(f"counterflow run caribbean --runs 1 --steps 1: wall {', '.join(f'{w:.2f}' for w in walls)} s; "
-          f"median {statistics.median(walls):.2f} s (target <= 3 s once the kernels are compiled)")
+          f"median {statistics.median(walls):.2f} s (target <= 3 s once the kernels are compiled); "
+          f"CPU median {statistics.median(c for c, _ in runs):.2f} s (wall is CPU on an idle core: the command "
+          f"is single-threaded)")
+    stages()
 
 
 if __name__ == "__main__":

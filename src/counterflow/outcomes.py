@@ -154,6 +154,7 @@ def reduce_run(series: Mapping[str, np.ndarray], reference_price: np.ndarray | N
     out: dict[str, float] = {}
     for name in RUN_OUTCOMES:
         o = OUTCOMES[name]
+        assert o.series is not None, f"per-run outcome '{name}' names no series"
         x = series[o.series]
         if o.reduce == "sum":
             out[name] = float(x.sum())

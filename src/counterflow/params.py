@@ -6,8 +6,8 @@ scenario files may override any of them.
 
 from __future__ import annotations
 
-from dataclasses import field as dc_field
-from dataclasses import make_dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from .schema import Field
 
@@ -104,15 +104,79 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
 )
 
 
-def _annotation(f: Field) -> type:
-    return int if f.kind == "int" else float
+_DEFAULT: dict[str, Any] = {f.name: f.default for f in PARAMETER_FIELDS}
 
 
-# The record type is made from the declarations above, so each constant's default lives in one place.
-Parameters = make_dataclass(
-    "Parameters",
-    [(f.name, _annotation(f), dc_field(default=f.default)) for f in PARAMETER_FIELDS],
-    frozen=True,
-)
-Parameters.__module__ = __name__  # so that pickling (process pools, Dask) finds it
-Parameters.__doc__ = "Validated model constants (see :data:`PARAMETER_FIELDS` for defaults, ranges and meanings)."
+@dataclass(frozen=True)
+class Parameters:
+    """Validated model constants (see :data:`PARAMETER_FIELDS` for defaults, ranges and meanings).
+
+    One attribute per declaration in :data:`PARAMETER_FIELDS`, in the same order, its default taken
+    from there (a new constant is a ``Field`` above and one line here; importing this module fails
+    with a message naming any mismatch).
+    """
+
+    learning_rate: float = _DEFAULT["learning_rate"]
+    forget_rate: float = _DEFAULT["forget_rate"]
+    loss_smoothing: float = _DEFAULT["loss_smoothing"]
+    open_cost: float = _DEFAULT["open_cost"]
+    open_delay: int = _DEFAULT["open_delay"]
+    consolidate_after: int = _DEFAULT["consolidate_after"]
+    rebuild_steps: float = _DEFAULT["rebuild_steps"]
+    rebuild_cost: float = _DEFAULT["rebuild_cost"]
+    production_cost: float = _DEFAULT["production_cost"]
+    load_kg_land: float = _DEFAULT["load_kg_land"]
+    load_kg_sea: float = _DEFAULT["load_kg_sea"]
+    load_kg_air: float = _DEFAULT["load_kg_air"]
+    load_kg_river: float = _DEFAULT["load_kg_river"]
+    price_smoothing: float = _DEFAULT["price_smoothing"]
+    delivery_smoothing: float = _DEFAULT["delivery_smoothing"]
+    price_floor: float = _DEFAULT["price_floor"]
+    price_cap: float = _DEFAULT["price_cap"]
+    collateral_factor: float = _DEFAULT["collateral_factor"]
+    intel_harm_reduction: float = _DEFAULT["intel_harm_reduction"]
+    crew_per_boat: float = _DEFAULT["crew_per_boat"]
+    backlash_decay: float = _DEFAULT["backlash_decay"]
+    backlash_per_harm: float = _DEFAULT["backlash_per_harm"]
+    backlash_per_foreign_strike: float = _DEFAULT["backlash_per_foreign_strike"]
+    backlash_per_hardship: float = _DEFAULT["backlash_per_hardship"]
+    warmup: int = _DEFAULT["warmup"]
+    burn_in: int = _DEFAULT["burn_in"]
+    loss_at_market_value: float = _DEFAULT["loss_at_market_value"]
+    diversification: float = _DEFAULT["diversification"]
+    supply_elasticity: float = _DEFAULT["supply_elasticity"]
+    price_expectation_rate: float = _DEFAULT["price_expectation_rate"]
+    max_production_multiple: float = _DEFAULT["max_production_multiple"]
+    stock_buffer_steps: float = _DEFAULT["stock_buffer_steps"]
+    payout_rate: float = _DEFAULT["payout_rate"]
+    cash_reserve_steps: float = _DEFAULT["cash_reserve_steps"]
+    credit_steps: float = _DEFAULT["credit_steps"]
+    hardship_persistence: float = _DEFAULT["hardship_persistence"]
+    aid_backlash_relief: float = _DEFAULT["aid_backlash_relief"]
+    blockade_corruption_rate: float = _DEFAULT["blockade_corruption_rate"]
+    corruption_recovery: float = _DEFAULT["corruption_recovery"]
+    recruit_per_backlash: float = _DEFAULT["recruit_per_backlash"]
+    recruit_per_hardship: float = _DEFAULT["recruit_per_hardship"]
+    recruit_aid_relief: float = _DEFAULT["recruit_aid_relief"]
+    labour_adjust: float = _DEFAULT["labour_adjust"]
+    labour_elasticity: float = _DEFAULT["labour_elasticity"]
+    crew_hazard_pay: float = _DEFAULT["crew_hazard_pay"]
+    recovery_window: int = _DEFAULT["recovery_window"]
+    recovery_threshold: float = _DEFAULT["recovery_threshold"]
+    recovery_band: float = _DEFAULT["recovery_band"]
+
+
+def _check_declarations() -> None:
+    """Parameters' attributes are exactly PARAMETER_FIELDS, in order, with matching types."""
+    declared = [(f.name, "int" if f.kind == "int" else "float") for f in PARAMETER_FIELDS]
+    attrs = [(f.name, f.type if isinstance(f.type, str) else f.type.__name__) for f in fields(Parameters)]
+    if declared != attrs:
+        missing = [n for n, _ in declared if n not in dict(attrs)]
+        extra = [n for n, _ in attrs if n not in dict(declared)]
+        raise RuntimeError(
+            "counterflow/params.py: class Parameters must declare one attribute per PARAMETER_FIELDS entry, in "
+            f"the same order and type (missing: {missing or 'none'}; not declared as fields: {extra or 'none'}; "
+            "otherwise the order or an int/float type differs)")
+
+
+_check_declarations()

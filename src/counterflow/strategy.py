@@ -204,7 +204,7 @@ def _strategy_documents(data: Any, ck: Checker, stem: str) -> list[tuple[str | N
         raise ck.error(f"this looks like a scenario, not a strategy; expected {_EXPECTED}", None)
     if not block:
         raise ck.error(f"holds no strategy; expected {_EXPECTED}", base or None)
-    out = []
+    out: list[tuple[str | None, Any, str]] = []
     for key, body in block.items():
         p = join_path(base, key)
         if not isinstance(key, str):

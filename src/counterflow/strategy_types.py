@@ -121,8 +121,7 @@ class Strategy:
     actor: str | None = None
 
     def first_action(self) -> int | None:
-        steps = [lv.schedule.first() for lv in self.levers]
-        steps = [s for s in steps if s is not None]
+        steps = [s for s in (lv.schedule.first() for lv in self.levers) if s is not None]
         return min(steps) if steps else None
 
     def to_dict(self) -> dict:

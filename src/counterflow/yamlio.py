@@ -53,7 +53,7 @@ class LineMap(dict):
         return self.get(path or "", None)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser when available
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's C parser when available
     pass
 
 

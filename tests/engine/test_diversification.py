@@ -135,3 +135,52 @@ def test_pressure_spreads_loads_when_risk_is_convex(network, strategy):
     diff = _spread_response(sc, 10.0, st, 30) - _spread_response(sc, 0.0, st, 30)
     lo, hi = _ci(diff)
     assert lo > 0.0, (diff.mean(), lo, hi)
+
+
+def spread_table(diversification: float, seeds: int = 30, steps: int = 30) -> str:
+    """docs/model.md's diversification table: ``PYTHONPATH=src:. python -m tests.engine.test_diversification D``.
+
+    Per network and pressure (the ``counterflow facts`` strategies: interdiction 0.2 on every route, a strike
+    every 4 steps on the busiest hub), the change in mean active edges and route entropy after step 4 over
+    the paired baseline, and the difference of that change between ``diversification`` D and 0 (paired by
+    seed, 95 % t-interval).
+    """
+    from scipy import stats
+
+    from counterflow.facts import fact_strategies, network_setup
+    from tests.facts_networks import narcologic_dormant
+
+    def ci(x):
+        h = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+        return f"{x.mean():+.3f} [{x.mean() - h:+.3f}, {x.mean() + h:+.3f}]"
+
+    lines = ["| network | pressure | active edges: change at 0 | at D | D minus 0 | route entropy (nats): D minus 0 |",
+             "|---|---|---|---|---|---|"]
+    for name in ("caribbean", "transatlantic", "corridor", "narcologic-dormant", "generated-2"):
+        sc = (narcologic_dormant() if name == "narcologic-dormant" else
+              _generated() if name == "generated-2" else load_scenario(name))
+        sc = dataclasses.replace(_with(sc, diversification=0.0), strategies={})
+        setup = network_setup(sc, seed=0, steps=steps)
+        strategies = fact_strategies(sc, setup)
+        runs = {}
+        for d in (0.0, diversification):
+            net = compile_network(_with(sc, diversification=d))
+            for key in ("baseline", "routes-0.2", "campaign-volume"):
+                rows = []
+                for i in range(seeds):
+                    rng = np.random.default_rng(np.random.SeedSequence(0, spawn_key=(i,)))
+                    s = Engine(net, strategies[key], rng, record_flows=False).run(steps).series
+                    rows.append((s["active_edges"][setup.first:].mean(), s["route_entropy"][setup.first:].mean()))
+                runs[d, key] = np.array(rows)
+        for key, label in (("routes-0.2", "interdiction 0.2, every route"), ("campaign-volume", "strike campaign")):
+            c0 = runs[0.0, key] - runs[0.0, "baseline"]
+            c1 = runs[diversification, key] - runs[diversification, "baseline"]
+            lines.append(f"| {name} | {label} | {ci(c0[:, 0])} | {ci(c1[:, 0])} | {ci(c1[:, 0] - c0[:, 0])} | "
+                         f"{ci(c1[:, 1] - c0[:, 1])} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(spread_table(float(sys.argv[1]) if len(sys.argv) > 1 else 10.0))

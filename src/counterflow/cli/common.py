@@ -376,6 +376,8 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
                   labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
+    from ..report.words import delta
+
     if labels is None:
         from ..outcomes import LABELS as labels
     data = TableData(["metric", *summary], title=title)
@@ -389,7 +391,7 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
             none = "never" if m == "recovery_steps" else ("inf" if m == "cost_per_kg_averted" else "-")
             text = f"{fmt(e['p50'], none)} [{fmt(e['p05'], none)}, {fmt(e['p95'], none)}]"
             if paired and e.get("diff_mean") is not None and name != "baseline":
-                text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
+                text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
             cells.append(text)
         data.add_row(labels.get(m, m), *cells)
     return data

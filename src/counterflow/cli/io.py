@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -82,7 +82,7 @@ def import_network(
         reader = read_graphml if fmt == "graphml" else read_geojson
         scenario, report = reader(files[0], name=name)
     else:
-        named = {"name": name} if name else {}
+        named: dict[str, Any] = {"name": name} if name else {}
         if len(files) == 2:
             scenario, report = read_narcologic(nodes=files[0], edges=files[1], **named)
         elif len(files) <= 1:

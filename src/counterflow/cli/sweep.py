@@ -164,6 +164,7 @@ def analyze(
     """
     from ..experiments.analysis import analyze as _analyze
     from ..outcomes import LABELS
+    from ..report.words import delta
 
     check_out_is_not_outcome(out_file)
     fmt_ = output_format(fmt_, as_json)
@@ -181,7 +182,7 @@ def analyze(
     r = res["runs"]
     title = (f"{res['scenario']}: {r['stored']} of {r['expected']} runs ({res['points']} points x "
              f"{res['replications']} replications, {res['sampler']}, seed {res['seed']}), {r['failed']} failed — "
-             "median [5%, 95%]; Δ = mean paired difference vs baseline (95% CI)")
+             "median [5%, 95%]; Δ = mean paired difference vs baseline [95 % CI]")
     data = TableData(["outcome", *res["strategies"]], title=title)
     outcomes = list(next(iter(res["strategies"].values()), {}))
     for o in outcomes:
@@ -190,7 +191,7 @@ def analyze(
             e = per[o]
             text = f"{fmt(e['p50'])} [{fmt(e['p05'])}, {fmt(e['p95'])}]"
             if e.get("diff_mean") is not None:
-                text += f"\nΔ {fmt(e['diff_mean'])} ({fmt(e['diff_lo'])}..{fmt(e['diff_hi'])})"
+                text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
             cells.append(text)
         data.add_row(LABELS.get(o, o), *cells)
     if r["missing"]:

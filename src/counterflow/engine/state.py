@@ -65,8 +65,8 @@ class RunState:
     aid: np.ndarray              # [J]
     intel: float = 0.0
     # observations (what enforcement can see), from the last completed step
-    node_flow: np.ndarray = None  # [N]
-    edge_flow: np.ndarray = None  # [E]
+    node_flow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [N]
+    edge_flow: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [E]
     # cumulative accounts for mass balance
     produced: float = 0.0
     delivered: float = 0.0

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -94,7 +95,7 @@ def _write_streamed(scenario: Scenario, path: Path, head: str) -> None:
             if key in ("nodes", "edges"):
                 fh.write(f"{key}:\n")
                 records = scenario.nodes if key == "nodes" else scenario.edges
-                make = node_record if key == "nodes" else edge_record
+                make: Callable[[Any], dict] = node_record if key == "nodes" else edge_record
                 for r in records:
                     fh.write("- " + json.dumps(make(r), ensure_ascii=False) + "\n")
             else:

@@ -41,6 +41,7 @@ class Strike(Lever):
         net, prm = self.net, self.net.scenario.parameters
         if self.p["damage"] <= 0:
             return self.report(state, detail={"hits": [], "destroyed_kg": 0.0, "accuracy": None})
+        assert self.spec.targets is not None  # targets_required: validation refuses a strike without them
         chosen = select_nodes(self.spec.targets, net, state, rng, default_kind="hub", lever=self)
         acc = float(np.clip(self.p["intel_accuracy"] + state.intel * (1.0 - self.p["intel_accuracy"]), 0.0, 1.0))
         harm = 0.0

@@ -27,6 +27,8 @@ _STATUS = {
     "kSolutionLimit": "solution_limit",
     "kInterrupt": "interrupted",
     "kMemoryLimit": "memory_limit",
+    "kObjectiveBound": "objective_bound",
+    "kObjectiveTarget": "objective_target",
 }
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from ._cover_search import cover_search
 from ._milp import solve_milp
 from .graph import Arcs
 
@@ -83,7 +84,8 @@ class _Graph:
 
 def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, big: float,
                             upper: float, *, time_limit: float | None = None, seed: int = 0,
-                            swaps: int = 30, depth: int = 3) -> CoverOutcome:
+                            swaps: int = 30, depth: int = 3, extra: int = 4,
+                            search_nodes: int = 5_000_000) -> CoverOutcome:
     """Maximise the shortest s-t path over plans ``x`` on the arcs ``cand`` with ``sum icost x <= budget``.
 
     ``delta``: the added length of every arc (``big`` for removal); ``upper``: an upper bound on the
@@ -100,7 +102,8 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
     col[cand] = np.arange(k)
     cost = arcs.cost.astype(float)
     upper = min(float(upper), big)
-    stats = {"master_solves": 0, "master_seconds": 0.0, "local_moves": 0}
+    stats = {"master_solves": 0, "master_milps": 0, "search_nodes": 0, "master_seconds": 0.0, "local_moves": 0,
+             "proved_by": None}
     pool: list[np.ndarray] = []
     pool_len: list[float] = []
     seen: set[bytes] = set()
@@ -203,11 +206,26 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
                 return
             frontier = nxt[:5]
 
+    def more_paths(x: np.ndarray, path: np.ndarray, target: float) -> None:
+        """Up to ``extra`` further paths shorter than ``target`` under ``x``: the evader's next path once the
+        arcs of the paths found so far are lengthened as if interdicted (what the next master would try)."""
+        base = length_of(x)
+        probe = base.copy()
+        for _ in range(extra):
+            on = col[path] >= 0
+            probe[path[on]] = cost[path[on]] + np.minimum(delta[path[on]], big)
+            _, nxt = graph.shortest(probe)
+            if nxt is None or float(np.sum(base[nxt])) >= target:
+                return
+            add(nxt)
+            path = nxt
+
     def remaining() -> float | None:
         return None if time_limit is None else time_limit - (time.perf_counter() - t0)
 
     status = "time_limit"
     x = np.zeros(k, dtype=bool)
+    rate = 20000.0  # search nodes per second, measured as the search runs
     while True:
         target = best_val + 1.0
         if best_val >= upper or target > upper:
@@ -242,23 +260,48 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         if rem is not None and rem <= 0:
             break
         ts = time.perf_counter()
-        sol = solve_milp(icost[used], a, row_lo, row_hi, np.zeros(used.size), np.ones(used.size),
-                         np.ones(used.size, dtype=bool), time_limit=rem,
-                         options={"objective_bound": budget + 1e-6 * max(1.0, budget)})
         stats["master_solves"] += 1
+        found, xs = (-1, None)
+        if search_nodes > 0:
+            # the bounded-depth hitting-set search decides most masters in milliseconds; the MILP
+            # takes over when it needs more than ``search_nodes`` nodes
+            # the node budget follows the time left at the node rate of the last sizeable search (it
+            # falls as the pool grows), so the time limit holds
+            lim = search_nodes if rem is None else int(min(search_nodes, max(rem, 0.5) * rate))
+            tsearch = time.perf_counter()
+            found, xs, nodes = cover_search(mu, need, icost[used], budget, limit=lim)
+            took = time.perf_counter() - tsearch
+            if took > 0.05:
+                rate = max(nodes / took, 100.0)
+            stats["search_nodes"] += nodes
+        if found == 0:
+            stats["master_seconds"] += time.perf_counter() - ts
+            stats["proved_by"] = "search"
+            status, upper = "optimal", best_val
+            break
+        if found == 1:
+            sol_x = xs.astype(float)
+        else:
+            stats["master_milps"] += 1
+            sol = solve_milp(icost[used], a, row_lo, row_hi, np.zeros(used.size), np.ones(used.size),
+                             np.ones(used.size, dtype=bool), time_limit=rem,
+                             options={"objective_bound": budget + 1e-6 * max(1.0, budget)})
+            sol_x = sol.x
         stats["master_seconds"] += time.perf_counter() - ts
-        within = sol.x is not None and float(icost[used] @ (sol.x > 0.5)) <= budget + 1e-9
-        if sol.status == "infeasible" or (sol.status == "optimal" and not within):
+        within = sol_x is not None and float(icost[used] @ (sol_x > 0.5)) <= budget + 1e-9
+        if found != 1 and (sol.status == "infeasible" or (sol.status == "optimal" and not within)):
+            stats["proved_by"] = "milp"
             status, upper = "optimal", best_val
             break
         if not within:
             break  # time limit inside the master
         x = np.zeros(k, dtype=bool)
-        x[used[sol.x > 0.5]] = True
+        x[used[sol_x > 0.5]] = True
         value, path = evaluate(x)
         if value < target:
             if not add(path):
                 raise RuntimeError("path-cover master returned a plan violating a pooled path")  # pragma: no cover
+            more_paths(x, path, target)
     if status != "optimal" and pool:
         upper = min(upper, _benders_lp_bound(pool, pool_len, col, delta, icost, budget, upper, k))
         upper = max(upper, best_val)

@@ -271,9 +271,55 @@ def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations:
 
 
 # ---------------------------------------------------------------------------- sample average approximation
+def _decompose(arcs: Arcs, x: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """An s-t path decomposition ``[(flow, arcs of the path)]`` of the flow ``x`` (cycles cancelled:
+    the paths carry the flow's value on arcs each carrying at most its ``x``)."""
+    rest = x.astype(float).copy()
+    out_arcs: dict[int, list[int]] = {}
+    for a in np.flatnonzero(rest > 1e-9):
+        out_arcs.setdefault(int(arcs.tail[a]), []).append(int(a))
+    paths = []
+    s, t = arcs.s, arcs.t
+    while True:
+        path: list[int] = []
+        at = {s: 0}
+        v = s
+        while v != t:
+            lst = out_arcs.get(v)
+            while lst and rest[lst[-1]] <= 1e-9:
+                lst.pop()
+            if not lst:
+                break
+            a = lst[-1]
+            path.append(a)
+            v = int(arcs.head[a])
+            if v in at:  # a cycle: cancel it and walk on from where it started
+                cyc = path[at[v]:]
+                rest[cyc] -= float(np.min(rest[cyc]))
+                del path[at[v]:]
+                at = {u: i for u, i in at.items() if i <= at[v]}
+                continue
+            at[v] = len(path)
+        if v != t or not path:
+            return paths
+        f = float(np.min(rest[path]))
+        rest[path] -= f
+        paths.append((f, np.asarray(path, dtype=np.int64)))
+
+
 def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, draws: np.ndarray,
-             time_limit: float | None, mip_rel_gap: float) -> tuple[np.ndarray, float, float, str, int]:
+             time_limit: float | None, mip_rel_gap: float, *, local: bool = True,
+             width: int = 30, path_cuts: bool = False) -> tuple[np.ndarray, float, float, str, int]:
     """Multi-cut L-shaped method for the sampled problem ``min (1/N) sum_omega F_omega(gamma)``.
+
+    1. An incumbent from a greedy and swap local search on the sampled objective (``local``): plans
+       grow by the candidate arc that lowers the sample mean most, among the ``width`` arcs carrying the
+       most successfully interdictable flow; then single swaps while one improves.
+    2. LP masters with cuts at a budget-feasible rounding (cheap lower bounds and plans).
+    3. MILP masters with the incumbent as a cut-off (a row ``objective <= incumbent - 1/(2N)`` on
+       integral data, where a better plan is better by a whole ``1/N``), stopped at their first plan
+       until five such plans in a row fail to improve the incumbent, then solved to optimality (their
+       bound rises). An infeasible master proves the incumbent optimal for the sample.
 
     Returns ``(chosen arcs, sample objective of the plan, proven lower bound, status, iterations)``.
     """
@@ -289,92 +335,195 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
     cut_lo: list[float] = []
     n_cuts = 0
     best_val, best_plan = math.inf, np.zeros(0, dtype=np.int64)
+    best_gamma = np.zeros(k, dtype=bool)
     lower = 0.0
     status = "time_limit"
     it = 0
-    gamma = np.zeros(k, dtype=bool)
     removed = np.zeros(arcs.m, dtype=bool)
+    carried = np.zeros(k)  # per candidate: flow it carries where its interdiction succeeds, summed
+    col_of = np.full(arcs.m, -1, dtype=np.int64)
+    col_of[cand] = np.arange(k)
+    n_z = 0  # path variables (path cuts)
+    main_rows: list[int] = []  # master rows of the cuts (lower side: cut_lo)
+    z_link: list[int] = []  # master rows z_P - sum gamma <= 0
 
-    def _cuts_for(gamma: np.ndarray) -> np.ndarray:
-        """Evaluate ``gamma`` on every scenario and add one cut per scenario (theta_s + coef gamma >= f)."""
-        nonlocal n_cuts
+    def remaining() -> float | None:
+        return None if time_limit is None else time_limit - (time.perf_counter() - t0)
+
+    def _cuts_for(gamma: np.ndarray) -> float:
+        """Evaluate ``gamma`` on every scenario, add one cut per scenario (module docstring)."""
+        nonlocal n_cuts, best_val, best_plan, best_gamma, n_z
         vals = np.empty(n_s)
+        carried[:] = 0.0
         for s in range(n_s):
             removed[:] = False
             removed[cand[gamma & draws[s]]] = True
             f, x = oracle.flow_and_arcs(removed)
             vals[s] = f
             coef = draws[s] * x[cand]
+            carried[:] += coef
+            if path_cuts:
+                # theta_s + sum_P f_P z_P >= F,  z_P <= sum of the path's successful gamma, z_P <= 1; a path
+                # with one such arc puts its flow on that gamma directly
+                coef = np.zeros(k)
+                zc, zv = [], []
+                for fp, path in _decompose(arcs, x):
+                    cols = col_of[path]
+                    cols = cols[cols >= 0]
+                    cols = cols[draws[s, cols]]
+                    if cols.size == 1:
+                        coef[cols[0]] += fp
+                    elif cols.size > 1:
+                        zc.append(k + n_s + n_z)
+                        zv.append(fp)
+                        cut_rows.append(np.full(cols.size + 1, n_cuts + 1))
+                        cut_cols.append(np.concatenate([cols, [k + n_s + n_z]]))
+                        cut_vals.append(np.concatenate([-np.ones(cols.size), [1.0]]))
+                        z_link.append(n_cuts + 1)
+                        n_cuts += 1
+                        n_z += 1
+                nz = np.flatnonzero(coef > 0)
+                cut_rows.append(np.full(nz.size + 1 + len(zc), n_cuts + 1))
+                cut_cols.append(np.concatenate([nz, [k + s], np.asarray(zc, dtype=np.int64)]))
+                cut_vals.append(np.concatenate([coef[nz], [1.0], np.asarray(zv, dtype=float)]))
+                cut_lo.append(f)
+                main_rows.append(n_cuts + 1)
+                n_cuts += 1
+                continue
             nz = np.flatnonzero(coef > 0)
-            cut_rows.append(np.full(nz.size + 1, n_cuts))
+            cut_rows.append(np.full(nz.size + 1, n_cuts + 1))
             cut_cols.append(np.concatenate([nz, [k + s]]))
             cut_vals.append(np.concatenate([coef[nz], [1.0]]))
             cut_lo.append(f)
+            main_rows.append(n_cuts + 1)
             n_cuts += 1
-        return vals
+        value = float(vals.mean())
+        if value < best_val - 1e-12:
+            best_val, best_plan, best_gamma = value, cand[gamma], gamma.copy()
+        return value
+
+    def sample_mean(gamma: np.ndarray) -> float:
+        total = 0.0
+        for s in range(n_s):
+            removed[:] = False
+            removed[cand[gamma & draws[s]]] = True
+            total += oracle.flow(removed)
+        return total / n_s
+
+    def local_search(gamma: np.ndarray) -> None:
+        """Greedy additions, then first-improving single swaps; cuts at every improving plan."""
+        value = _cuts_for(gamma)
+        while True:
+            rem = remaining()
+            if rem is not None and rem < 0.5 * time_limit:
+                return
+            spent = float(cost[gamma].sum())
+            free = np.flatnonzero(~gamma & (carried > 0))
+            free = free[np.argsort(-carried[free], kind="stable")][:width]
+            adds = [(-1, int(f)) for f in free if spent + cost[f] <= budget + 1e-9]
+            swaps = [(int(e), int(f)) for e in np.flatnonzero(gamma) for f in free
+                     if spent - cost[e] + cost[f] <= budget + 1e-9]
+            best_move, best_move_val = None, value
+            for moves, first in ((adds, False), (swaps, True)):  # best addition, else first improving swap
+                for e, f in moves:
+                    z = gamma.copy()
+                    z[f] = True
+                    if e >= 0:
+                        z[e] = False
+                    v = sample_mean(z)
+                    if v < best_move_val - 1e-12:
+                        best_move, best_move_val = z, v
+                        if first:
+                            break
+                if best_move is not None:
+                    break
+            if best_move is None:
+                return
+            gamma = best_move
+            value = _cuts_for(gamma)
+
+    if local:
+        local_search(np.zeros(k, dtype=bool))
+    else:
+        _cuts_for(np.zeros(k, dtype=bool))
+    evaluated = {np.packbits(best_gamma).tobytes()}
+
+    def master(mip: bool, first: bool = True) -> tuple:
+        ncol = k + n_s + n_z
+        rows = n_cuts + 1
+        a = sp.csr_matrix((np.concatenate([cost] + cut_vals),
+                           (np.concatenate([np.zeros(k, dtype=np.int64)] + cut_rows),
+                            np.concatenate([np.arange(k)] + cut_cols))), shape=(rows, ncol)).tocsc()
+        c = np.concatenate([np.zeros(k), np.full(n_s, w), np.zeros(n_z)])
+        rlo = np.full(rows, -math.inf)
+        rhi = np.full(rows, math.inf)
+        rhi[0] = budget
+        rlo[np.asarray(main_rows, dtype=np.int64)] = cut_lo
+        rhi[np.asarray(z_link, dtype=np.int64)] = 0.0
+        clo = np.zeros(ncol)
+        chi = np.concatenate([np.ones(k), np.full(n_s, math.inf), np.ones(n_z)])
+        if not mip:
+            return solve_milp(c, a, rlo, rhi, clo, chi, np.zeros(ncol, dtype=bool), time_limit=remaining()), None
+        # integral data: a plan better than the incumbent is better by a whole 1/N; half a step leaves
+        # room for the solver's tolerances
+        cutoff = best_val - (0.5 * w if integral else 0.999 * mip_rel_gap * max(1.0, abs(best_val)))
+        # the cut-off as a row on the objective (HiGHS's objective_bound only prunes; it still reports
+        # plans above it), and the search stops at its first plan
+        a = sp.vstack([a, sp.csr_matrix(c[None, :])]).tocsc()
+        rlo, rhi = np.append(rlo, -math.inf), np.append(rhi, cutoff)
+        opts = {"mip_max_improving_sols": 1} if first else {}
+        integer = np.concatenate([np.ones(k, dtype=bool), np.zeros(n_s + n_z, dtype=bool)])
+        return solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=remaining(), mip_rel_gap=mip_rel_gap,
+                          options=opts), cutoff
 
     lp_rounds = 30
-    gap_now = max(mip_rel_gap, 0.02)  # early masters only need good plans; tightened when they repeat
-    evaluated = {np.packbits(gamma).tobytes()}
-    skip_eval = False
+    stale = 0  # MILP master plans in a row that did not improve the incumbent
     while True:
         it += 1
-        if skip_eval:
-            vals = None
-        else:
-            vals = _cuts_for(gamma)
-        if vals is not None:
-            value = float(vals.mean())
-            if value < best_val - 1e-12:
-                best_val, best_plan = value, cand[gamma]
         if _closed(best_val, lower, n_s, integral):
             status = "optimal"
             break
-        rem = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        rem = remaining()
         if rem is not None and rem <= 0:
             break
-        a_cuts = sp.csr_matrix((np.concatenate(cut_vals), (np.concatenate(cut_rows), np.concatenate(cut_cols))),
-                               shape=(n_cuts, k + n_s))
-        a_bud = sp.csr_matrix((cost, (np.zeros(k, dtype=int), np.arange(k))), shape=(1, k + n_s))
-        a = sp.vstack([a_bud, a_cuts]).tocsc()
-        c = np.concatenate([np.zeros(k), np.full(n_s, w)])
-        opts = {"mip_abs_gap": (1.0 - 1e-6) / n_s} if integral else {}
         if lp_rounds > 0:  # cheap first phase: LP masters, cuts at a budget-feasible rounding
             lp_rounds -= 1
-            rel = solve_milp(c, a, np.concatenate([[-math.inf], cut_lo]),
-                             np.concatenate([[budget], np.full(n_cuts, math.inf)]),
-                             np.zeros(k + n_s), np.concatenate([np.ones(k), np.full(n_s, math.inf)]),
-                             np.zeros(k + n_s, dtype=bool), time_limit=rem)
+            rel, _ = master(False)
             if rel.x is not None:
                 lower = max(lower, math.ceil(rel.bound * n_s - 1e-6) / n_s if integral else rel.bound)
                 gamma = _round(rel.x[:k], cost, budget)
                 key = np.packbits(gamma).tobytes()
                 if key not in evaluated:
                     evaluated.add(key)
-                    skip_eval = False
+                    _cuts_for(gamma)
                     continue
             lp_rounds = 0
-        sol = solve_milp(c, a, np.concatenate([[-math.inf], cut_lo]), np.concatenate([[budget], np.full(n_cuts, math.inf)]),
-                         np.zeros(k + n_s), np.concatenate([np.ones(k), np.full(n_s, math.inf)]),
-                         np.concatenate([np.ones(k, dtype=bool), np.zeros(n_s, dtype=bool)]),
-                         time_limit=rem, mip_rel_gap=gap_now, options=opts)
-        if math.isfinite(sol.bound):
-            lower = max(lower, math.ceil(sol.bound * n_s - 1e-6) / n_s if integral else sol.bound)
-        if _closed(best_val, lower, n_s, integral):
-            status = "optimal"
+            continue
+        sol, cutoff = master(True, first=stale < 5)
+
+        def rounded(b: float) -> float:
+            return math.ceil(b * n_s - 1e-6) / n_s if integral else b
+
+        below = sol.x is not None and sol.objective <= cutoff + 1e-9 * max(1.0, abs(cutoff))
+        if sol.status == "infeasible" or (sol.status == "optimal" and not below):
+            # nothing below the cut-off: the master optimum, a lower bound on the sample optimum, is at
+            # least the cut-off
+            lower = max(lower, rounded(cutoff))
+            if _closed(best_val, lower, n_s, integral):
+                status = "optimal"
             break
-        if sol.status != "optimal" or sol.x is None:
+        if not below:
+            if math.isfinite(sol.bound):  # time limit: open nodes' bounds, pruned ones at the cut-off
+                lower = max(lower, rounded(min(sol.bound, cutoff)))
             break
         gamma = sol.x[:k] > 0.5
         key = np.packbits(gamma).tobytes()
-        if key in evaluated:  # no new cut: the master must be solved more tightly
-            if gap_now <= mip_rel_gap:
-                break
-            gap_now = max(gap_now / 10.0, mip_rel_gap)
-            skip_eval = True
-        else:
-            evaluated.add(key)
-            skip_eval = False
+        if key in evaluated:  # its cuts make it no better than the cut-off: only numerical tolerance
+            break
+        evaluated.add(key)
+        before = best_val
+        _cuts_for(gamma)
+        stale = 0 if best_val < before else stale + 1
     lower = min(lower, best_val)
     return best_plan, best_val, lower, status, it
 

@@ -128,7 +128,7 @@ def select_nodes(targets: Targets, net: Network, state: RunState, rng: np.random
         return np.array([net.node_index[v] for v in targets.nodes], dtype=np.int64)
     kind = targets.kind if targets.kind is not None else default_kind
     candidates = visible_nodes(net, state, kind)
-    rule = NODE_RULES.get(targets.rule)
+    rule = NODE_RULES.get(targets.rule or "")
     if rule is None:
         raise _unknown(targets.rule, "nodes")
     return np.asarray(rule(net, state, candidates, targets.k, rng, lever), dtype=np.int64)

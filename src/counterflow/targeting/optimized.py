@@ -90,7 +90,8 @@ def optimized_rule(net, state, candidates: np.ndarray, k: int, rng: np.random.Ge
     res = max_flow_interdiction(onet, budget)
     if res.value_after >= res.value_before:
         fnet = observed_network(net, state, np.asarray(candidates), cost, capacity="flow")
-        res = max_flow_interdiction(fnet, budget)
+        if fnet is not None:  # the same sources and markets are visible as for onet
+            res = max_flow_interdiction(fnet, budget)
     chosen = np.array(sorted(net.node_index[v] for v in res.nodes), dtype=np.int64)
     state.lever_memory.setdefault("optimized", []).append(
         {"t": int(state.t), "before": res.value_before, "after": res.value_after, "nodes": list(res.nodes),
