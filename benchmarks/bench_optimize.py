@@ -22,7 +22,7 @@ instances, 120 s per solve, printed as the Markdown table in ``docs/optimize.md`
 * stochastic max flow, ``grid_network(n, n, seed=n, success_prob=0.7)``, budget 5, one sample
   of 50 success patterns (the first SAA replication): L-shaped vs stacked MILP, n = 10, 20;
 * shortest path, ``road_network(n, n, seed=n)``, budget 5: path covering vs the dual MILP,
-  n = 20, 30, 40.
+  n = 20, 30, 40, 50.
 
 Run: ``.venv/bin/python benchmarks/run_all.py optimize`` (``OPT_BENCH_QUICK=1``:
 grids up to 20x20 and 6 replications, for a smoke run; ``OPT_BENCH_PART=grids`` or
@@ -172,7 +172,7 @@ def _frontier_rows(family: str):
             yield ("expected max flow, 50 scenarios, budget 5", f"{n}x{n}", n, "stacked milp", sol.status, sec,
                    sol.gap, sol.objective, sol.bound)
     elif family == "road":
-        for n in (20, 30, 40):
+        for n in (20, 30, 40, 50):
             g = road_network(n, n, seed=n)
             for method in ("cover", "milp"):
                 r = shortest_path_interdiction(g, 5, time_limit=lim, method=method)

@@ -21,7 +21,8 @@ appear and disappear between calls), and rebuilds a basis from them:
    component: the ordinary cold start.
 2. *Pivots.* Potentials are recomputed from the tree (this is where changed
    costs enter) and the primal network simplex runs to optimality: block
-   search pricing, and the leaving arc chosen as the last blocking arc of the
+   search pricing over the real arcs (artificial arcs never re-enter, which
+   keeps the big-M argument: a finish without artificial flow is optimal), and the leaving arc chosen as the last blocking arc of the
    cycle (Cunningham's rule), which keeps the tree strongly feasible and rules
    out cycling.
 
@@ -32,7 +33,10 @@ starting basis, and the same as any other exact solver's.
 
 Problem form: integer capacities ``>= 0``, integer costs, integer supplies
 summing to zero. ``M`` is ``(n + 1) * (max |cost| + 1)``; the caller keeps
-``n * M`` within int64 (``fits``).
+``n * M`` within int64 (``fits``), and the planning layer refuses costs beyond
+that with a clear error. Strongly feasible trees cannot cycle, so the pivot
+count is finite; a generous pivot limit still turns broken arithmetic into a
+failed solve (``ok`` False) rather than a hang.
 """
 
 from __future__ import annotations
@@ -219,7 +223,10 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
     _retree(root, 0, first_child, next_sib, parent, pred, up, cost, depth, pi, stack, True)
 
     # ---- pivots
-    block = max(int(np.sqrt(ma)), 10)
+    # only real arcs are priced: a non-tree artificial arc stays at zero flow, so a
+    # finish with no artificial flow is optimal for the real arcs alone
+    block = max(int(np.sqrt(m)), 10)
+    max_pivots = 100 * ma + 1_000_000
     nxt = 0
     pivots = 0
     ok = True
@@ -227,10 +234,10 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
         best = 0
         in_arc = -1
         left = block
-        for _ in range(ma):
+        for _ in range(m):
             e = nxt
             nxt += 1
-            if nxt == ma:
+            if nxt == m:
                 nxt = 0
             c = state[e] * (cost[e] + pi[tail[e]] - pi[head[e]])
             if c < best:
@@ -244,6 +251,9 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
         if in_arc < 0:
             break
         pivots += 1
+        if pivots > max_pivots:   # cannot happen in exact arithmetic (see the module note): fail, never hang
+            ok = False
+            break
         if state[in_arc] == LOWER:
             first = tail[in_arc]
             second = head[in_arc]

@@ -119,7 +119,7 @@ def check_out_of_range_refused(cls: type[Lever], scenario: Scenario | str | None
         if f.kind not in ("float", "int"):
             continue
         bad = copy.deepcopy(lever)
-        bad[f.name] = (f.hi + 1) if f.hi is not None else (f.lo - 1)
+        bad[f.name] = (f.hi + 1) if f.hi is not None else (f.low - 1)
         try:
             parse_strategy({"name": "bad", "actor": "US", "levers": [bad]}, scenario=sc)
         except InputError as exc:

@@ -272,16 +272,22 @@ def solve_plan(p: PlanInput, n_edges: int, solver: str = "ortools", warm: WarmSt
     ])
     keys = arc_keys(p)
     supplied = np.flatnonzero(p.supply)
-    active = np.unique(np.concatenate([tails, heads, supplied, [p.sink]]))
+    used = np.zeros(p.n_solver_nodes, np.bool_)
+    used[tails] = True
+    used[heads] = True
+    used[supplied] = True
+    used[p.sink] = True
+    active = np.flatnonzero(used)
     n = len(active)
-    t = np.searchsorted(active, tails)
-    h = np.searchsorted(active, heads)
+    local = np.cumsum(used) - 1  # solver node -> position among the active nodes
+    t = local[tails]
+    h = local[heads]
     sup = np.zeros(n, np.int64)
-    sup[np.searchsorted(active, supplied)] = p.supply[supplied]
-    sup[np.searchsorted(active, p.sink)] -= total
+    sup[local[supplied]] = p.supply[supplied]
+    sup[local[p.sink]] -= total
     pcosts = perturb_costs(costs, keys, n)
     if solver == "simplex":
-        flows = _solve_simplex(n, t, h, caps, pcosts, sup, keys, active, warm)
+        flows = _solve_simplex(n, t, h, caps, pcosts, sup, keys, active, used, local, warm)
     elif solver == "ortools":
         smcf = min_cost_flow.SimpleMinCostFlow()
         arcs = smcf.add_arcs_with_capacity_and_unit_cost(t.astype(np.int32), h.astype(np.int32), caps, pcosts)
@@ -299,7 +305,7 @@ def solve_plan(p: PlanInput, n_edges: int, solver: str = "ortools", warm: WarmSt
     return PlanResult(edge_flow, tranche, float(int((flows * costs).sum())), "optimal")
 
 
-def _solve_simplex(n, tails, heads, caps, costs, supply, keys, active, warm):
+def _solve_simplex(n, tails, heads, caps, costs, supply, keys, active, used, local, warm):
     from ._netsimplex import LOWER, fits, network_simplex
 
     if not fits(n, int(np.abs(costs).max(initial=0))):
@@ -312,17 +318,20 @@ def _solve_simplex(n, tails, heads, caps, costs, supply, keys, active, warm):
         hit = warm.keys[pos] == keys
         state[hit] = warm.state[pos[hit]]
         r = warm.roots
-        r = r[np.isin(r, active)]
-        roots = np.searchsorted(active, r).astype(np.int64)
+        r = r[r < len(used)]
+        roots = local[r[used[r]]].astype(np.int64)
     flows, new_state, new_roots, ok, pivots = network_simplex(
         n, tails.astype(np.int64), heads.astype(np.int64), caps.astype(np.int64), costs.astype(np.int64),
         supply, state, roots)
     if not ok:
         raise RuntimeError("planning min-cost flow failed: the supplies cannot all be routed")
     if warm is not None:
-        order = np.argsort(keys, kind="stable")
-        warm.keys = keys[order]
-        warm.state = new_state[order]
+        if (keys[1:] > keys[:-1]).all():  # arc_keys lists kinds and ids in increasing order
+            warm.keys, warm.state = keys, new_state
+        else:
+            order = np.argsort(keys, kind="stable")
+            warm.keys = keys[order]
+            warm.state = new_state[order]
         warm.roots = active[new_roots]
         warm.pivots = int(pivots)
     return flows

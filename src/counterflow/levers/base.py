@@ -36,14 +36,14 @@ import numpy as np
 
 from ..schema import Checker, Field
 from ..strategy_types import LeverSpec, Targets
-from ..targeting import rules_for
+from ..targeting import rules_for, select_jurisdictions
 
 if TYPE_CHECKING:
     from ..engine.state import RunState
     from ..network import Network
     from ..strategy_types import Strategy
 
-__all__ = ["Lever", "LeverReport", "LEVERS", "register", "check_jurisdiction_targets"]
+__all__ = ["Lever", "LeverReport", "LEVERS", "register", "check_jurisdiction_targets", "OnJurisdictions"]
 
 
 @dataclass
@@ -118,3 +118,19 @@ def check_jurisdiction_targets(ck: Checker, targets: Targets, path: str, *, key:
         raise ck.error(f"this lever acts on {key} only (got {', '.join(others) or 'mode/kind'})", path)
     if targets.rule and targets.rule not in rules_for(key):
         raise ck.error(f"the '{targets.rule}' rule does not select {key}; use {', '.join(rules_for(key))}", path)
+
+
+class OnJurisdictions(Lever):
+    """Base of the levers acting on jurisdictions named in ``jurisdiction:`` or chosen by a rule."""
+
+    targets_key = "jurisdiction"
+    targets_required = True
+    targets_help = "ID, [ID, ...], {jurisdictions: [ID, ...]} or {rule: top_throughput, k: 1}"
+
+    @classmethod
+    def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
+        check_jurisdiction_targets(ck, targets, path, key="jurisdictions")
+
+    def chosen(self, state, rng) -> np.ndarray:
+        assert self.spec.targets is not None  # targets_required: validation refuses the lever without them
+        return select_jurisdictions(self.spec.targets, self.net, state, rng, lever=self)

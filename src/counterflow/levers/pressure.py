@@ -6,29 +6,15 @@ import numpy as np
 
 from ..schema import Checker, Field
 from ..strategy_types import Targets
-from ..targeting import select_jurisdictions, select_organisations
-from .base import Lever, LeverReport, check_jurisdiction_targets, register
+from ..targeting import select_organisations
+from .base import Lever, LeverReport, OnJurisdictions, check_jurisdiction_targets, register
 from .strike import Strike
 
 __all__ = ["Blockade", "Sanctions", "Arrests"]
 
 
-class _OnJurisdictions(Lever):
-    targets_key = "jurisdiction"
-    targets_required = True
-    targets_help = "ID, [ID, ...], {jurisdictions: [ID, ...]} or {rule: top_throughput, k: 1}"
-
-    @classmethod
-    def check_targets(cls, ck: Checker, targets: Targets, path: str) -> None:
-        check_jurisdiction_targets(ck, targets, path, key="jurisdictions")
-
-    def chosen(self, state, rng) -> np.ndarray:
-        assert self.spec.targets is not None  # targets_required: validation refuses the lever without them
-        return select_jurisdictions(self.spec.targets, self.net, state, rng, lever=self)
-
-
 @register
-class Blockade(_OnJurisdictions):
+class Blockade(OnJurisdictions):
     """Cut a jurisdiction's state revenue by ``intensity`` while it lasts.
 
     The cut is a per-step modifier (``revenue_cut``); the society model turns
@@ -96,7 +82,7 @@ class Sanctions(Lever):
 
 
 @register
-class Arrests(_OnJurisdictions):
+class Arrests(OnJurisdictions):
     """Remove corrupt officials: corruption falls by ``intensity`` (relative) per firing.
 
     Corruption then drifts slowly back towards its base level as officials

@@ -10,15 +10,15 @@ import numpy as np
 
 from ..kinds import MAX_STEPS
 from ..schema import Field
-from .base import Lever, LeverReport, register
-from .pressure import Blockade, _OnJurisdictions
+from .base import Lever, LeverReport, OnJurisdictions, register
+from .pressure import Blockade
 from .strike import Strike
 
 __all__ = ["PoliceSupport", "IntelSharing", "HumanitarianAid"]
 
 
 @register
-class PoliceSupport(_OnJurisdictions):
+class PoliceSupport(OnJurisdictions):
     """Raise enforcement at every node of a jurisdiction.
 
     The added seizure probability per load ramps linearly up to
@@ -91,7 +91,7 @@ class IntelSharing(Lever):
 
 
 @register
-class HumanitarianAid(_OnJurisdictions):
+class HumanitarianAid(OnJurisdictions):
     """Aid to a jurisdiction: lowers hardship, recruitment and backlash while it lasts.
 
     Writes the per-step ``aid`` modifier; the society model subtracts it from
