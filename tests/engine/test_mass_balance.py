@@ -32,7 +32,9 @@ def test_mass_balance_every_step_random_networks(data, seed, strike):
     strategy = parse_strategy(STRIKES, scenario=scenario) if strike else None
     traj = simulate(scenario, strategy, seed=seed)
     _assert_balance(traj)
-    assert traj.series["produced"].sum() > 0
+    # something was produced since the warm-up began (the recorded steps alone may produce nothing: a source
+    # whose only way out is a dormant site stops producing once its stock buffer is full)
+    assert traj.balance[-1, 0] > 0
 
 
 def test_mass_balance_caribbean_all_strategies(caribbean_net, caribbean):

@@ -4,8 +4,9 @@ OR-Tools' cost-scaling solver spends ~80 µs per call even on a 30-node
 graph, which dominates a step of a small scenario. For small graphs this
 solver (Dijkstra with node potentials on the residual graph, O(n^2) per
 augmentation, compiled with Numba) is exact and several times faster; the
-engine uses it below a size threshold and OR-Tools above it. Both are
-checked against networkx in the tests.
+engine uses it below a size threshold and the warm-started network simplex
+(``_netsimplex``) or OR-Tools above it. All are checked against networkx in
+the tests.
 
 Problem form: integer arc capacities and non-negative integer unit costs,
 non-negative supplies at nodes, and one sink that absorbs the total supply.
