@@ -56,4 +56,4 @@ docs-serve: $(FULL)
 	$(BIN)/python -m mkdocs serve
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build site *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .import_linter_cache build site *.egg-info

@@ -122,3 +122,12 @@ def test_the_shipped_scenario_block_as_a_file_gives_the_same_strategies(tmp_path
     carried = {s.name: s for s in resolve_strategies(caribbean, None)}
     for name, st in from_file.items():
         assert st == carried[name]
+
+
+def test_an_out_of_range_whole_number_is_quoted_in_full(tmp_path, caribbean):
+    """A whole number in a message is written as given (5000000), not as 5e+06."""
+    p = tmp_path / "k.yaml"
+    p.write_text("name: bad\nlevers:\n  - type: strike\n    targets: {rule: top_throughput, k: 5000000}\n"
+                 "    schedule: {start: 4}\n")
+    with pytest.raises(InputError, match=r"k': must be in \[1, 100000\] targets, got 5000000$"):
+        load_strategy(p, caribbean)

@@ -24,7 +24,7 @@ from typing import Any
 
 from .schema import NUMBER_LIMIT, Field
 
-__all__ = ["KINDS", "sections", "formats_markdown", "json_schema", "missing_meanings", "MEANINGS"]
+__all__ = ["KINDS", "sections", "formats_markdown", "json_schema", "missing_meanings", "unused_meanings", "MEANINGS"]
 
 KINDS = ("scenario", "strategy", "experiment", "search")
 
@@ -48,18 +48,13 @@ MEANINGS: dict[str, str] = {
     "nodes.name": "readable name",
     "nodes.lat": "latitude (for maps and the GeoJSON export)",
     "nodes.lon": "longitude (for maps and the GeoJSON export)",
-    "nodes.capacity": "kg per step the site can handle; leave out for unlimited",
     "edges.from": "id of the node the edge leaves",
     "edges.to": "id of the node the edge enters",
     "edges.mode": "how loads travel (selects the levers that act on the edge, e.g. maritime interdiction)",
-    "edges.capacity": "kg per step the edge can carry; leave out for unlimited",
     "organisations.id": "identifier that strategies and production refer to",
     "organisations.name": "readable (fictional) name",
     "organisations.cash": "money held at the start",
-    "organisations.risk_aversion": "weight of expected losses against costs when the organisation plans",
     "markets.node": "id of the market node",
-    "markets.reference_price": "retail price when supply meets the reference demand",
-    "markets.reference_demand": "kg per step bought at the reference price",
     # strategy
     "strategy.name": "name of the strategy (a file holding one strategy; several are written as NAME: {...})",
     "strategy.description": "what the strategy does, in words (shown in reports)",
@@ -67,11 +62,6 @@ MEANINGS: dict[str, str] = {
     "strategy.levers": "the scheduled actions (see Levers)",
     "lever.type": "which lever (one of the lever types below)",
     "lever.schedule": "when it fires: a step, a list of steps, or a mapping with start/every/until (see Schedule)",
-    "lever.unit_cost": "cost of one firing on one target",
-    "schedule.at": "a step or a list of steps at which the lever fires",
-    "schedule.start": "first step at which the lever fires",
-    "schedule.every": "steps between firings",
-    "schedule.until": "last step at which the lever may fire (default: the end of the run)",
     "targets.nodes": "node ids",
     "targets.edges": "edges written [from, to]",
     "targets.jurisdictions": "jurisdiction ids",
@@ -79,9 +69,7 @@ MEANINGS: dict[str, str] = {
     "targets.mode": "only edges of this mode",
     "targets.rule": "choose the targets each time the lever fires: the busiest, the most central, at random, "
                     "or by the interdiction optimiser",
-    "targets.k": "how many targets the rule picks",
     "targets.kind": "only nodes of this kind",
-    "targets.budget": "budget of the optimised rule (number of targets it may pick, costs as in `optimize`)",
     # experiment
     "experiment.scenario": "built-in scenario name or a scenario file path (relative to the experiment file)",
     "experiment.description": "what the experiment asks",
@@ -108,7 +96,6 @@ MEANINGS: dict[str, str] = {
     "search.objectives": "what the portfolios are judged on (see Objectives)",
     "search.constraints": "bounds an acceptable portfolio must meet (see Constraints)",
     "search.uncertainties": "the futures the portfolios are tested over, as in an experiment",
-    "search.sampler": "how the futures are drawn",
     "search.futures": "number of futures every portfolio is evaluated in (the same futures for all)",
     "search.replications": "runs per future",
     "search.evaluations": "number of portfolio evaluations the search may spend",
@@ -229,6 +216,17 @@ def missing_meanings() -> list[str]:
     """Declared fields with neither a ``doc`` nor an entry in :data:`MEANINGS`."""
     return [f"{s.key}.{f.name}" for kind in KINDS for s in sections(kind) for f in s.fields
             if not _meaning(s, f)]
+
+
+def unused_meanings() -> list[str]:
+    """Entries of :data:`MEANINGS` that no field reads (the field carries its own ``doc``, or is gone)."""
+    used = {f"{s.key}.{f.name}" for kind in KINDS for s in sections(kind) for f in s.fields if not f.doc}
+    used |= set(_READ_DIRECTLY)
+    return [k for k in MEANINGS if k not in used]
+
+
+#: MEANINGS entries read by name rather than through a field
+_READ_DIRECTLY = ("lever.type", "strategy.levers")
 
 
 def _num(x: float) -> str:

@@ -75,6 +75,13 @@ class Field:
         return ""
 
 
+def _number(value: float) -> str:
+    """A value as a message quotes it: whole numbers in full (``5000000``, not ``5e+06``)."""
+    if isinstance(value, int) and abs(value) < 10**16:
+        return str(value)
+    return f"{value:g}"
+
+
 class Checker:
     """Validates parsed YAML/JSON data and reports the first problem precisely."""
 
@@ -128,9 +135,9 @@ class Checker:
             unit = f" {field.unit}" if field.unit else ""
             if (field.hi is None and value > high) or (field.lo is None and value < low):
                 rng = f"{field.describe_range()}{unit} and " if field.describe_range() else ""
-                raise self.error(f"must be {rng}at most {NUMBER_LIMIT:g} in size, got {value:g}", path)
+                raise self.error(f"must be {rng}at most {NUMBER_LIMIT:g} in size, got {_number(value)}", path)
             if value < low or value > high or (field.lo_open and value == low):
-                raise self.error(f"must be {field.describe_range()}{unit}, got {value:g}", path)
+                raise self.error(f"must be {field.describe_range()}{unit}, got {_number(value)}", path)
             return value
         if kind == "str":
             if isinstance(value, bool) or value is None or isinstance(value, list | dict):

@@ -12,7 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from counterflow.cli import app
-from counterflow.docgen import KINDS, formats_markdown, json_schema, missing_meanings, sections
+from counterflow.docgen import (
+    KINDS,
+    formats_markdown,
+    json_schema,
+    missing_meanings,
+    sections,
+    unused_meanings,
+)
 from counterflow.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +29,11 @@ DATA = ROOT / "src" / "counterflow" / "data"
 def test_the_formats_page_is_current():
     """docs/formats.md is what the declarations give (regenerate: python -m counterflow.docgen docs/formats.md)."""
     assert (ROOT / "docs" / "formats.md").read_text(encoding="utf-8") == formats_markdown()
+
+
+def test_no_meaning_is_written_for_a_field_that_does_not_read_it():
+    """A field with its own ``doc`` shadows its MEANINGS entry; a shadowed entry is dead text."""
+    assert unused_meanings() == []
 
 
 def test_every_declared_key_has_a_meaning_and_appears_on_the_page():

@@ -61,7 +61,7 @@ class SearchStore:
     Examples
     --------
     >>> import tempfile
-    >>> SearchStore(tempfile.mkdtemp())
+    >>> SearchStore(tempfile.mkdtemp())  # doctest: +ELLIPSIS
     <SearchStore ... (empty)>
     """
 
