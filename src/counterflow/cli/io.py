@@ -130,14 +130,15 @@ def export(
 
     Optionally with a run's flows per edge and node.
     """
-    from ..io import export_scenario, flow_attributes
+    from ..io import export_flows, export_scenario
     from ..io.export import format_from_suffix
     from ..scenario import load_scenario
     from ..strategy import resolve_strategies
     sc = load_scenario(scenario)
     kind = format_from_suffix(output, fmt)
-    node_flows = edge_flows = None
-    if flows:
+    if not flows:
+        written = export_scenario(sc, output, kind)
+    else:
         if kind not in ("graphml", "geojson"):
             raise InputError(f"flows can be exported to graphml or geojson, not {kind}", path="--flows")
         from ..engine import Engine
@@ -147,8 +148,7 @@ def export(
         horizon = sc.steps if steps is None else steps
         with progress_bar(horizon, f"{sc.name}: {chosen.name}", enabled=not as_json) as advance:
             traj = Engine(sc, chosen, seed, record_flows=True).run(horizon, progress=advance)
-        node_flows, edge_flows = flow_attributes(traj)
-    written = export_scenario(sc, output, kind, node_flows=node_flows, edge_flows=edge_flows)
+        written = export_flows(sc, output, traj, kind)
     if as_json:
         print_json(json_doc(sc.name, [strategy or "baseline"] if flows else [], 1 if flows else None,
                             seed if flows else None, format=kind, written=[str(p) for p in written], flows=flows))
