@@ -490,6 +490,20 @@ def test_upload_check_has_a_time_limit(tmp_path, client_with):
         assert c.get("/api/scenarios").status_code == 200
 
 
+def test_uploads_over_the_active_check_limit_get_429(tmp_path, client_with):
+    """With ``max_active_parses`` checks in progress, a further upload waits, then gets 429; once one ends it is taken."""
+    with client_with(tmp_path, max_active_parses=1) as c:
+        checks = c.app.state.jobs._parses  # the counter every upload check takes a place in
+        assert checks.acquire(timeout=1)  # one upload is being checked
+        try:
+            err = error(c.post("/api/uploads", files={"file": ("next.yaml", CARIBBEAN)}), 429, "too_many_uploads")
+            assert err["file"] == "next.yaml" and "1 uploads are already being checked" in err["message"]
+            assert not list((tmp_path / "uploads").iterdir())
+        finally:
+            checks.release()
+        assert c.post("/api/uploads", files={"file": ("next.yaml", CARIBBEAN)}).status_code == 200
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_server_answers_while_the_largest_job_runs_on_a_10k_network(tmp_path):

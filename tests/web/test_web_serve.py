@@ -99,3 +99,37 @@ def test_serve_on_ipv6_loopback_checks_host(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.timeout(60)
+def test_serve_limit_options_reach_the_server(tmp_path):
+    """Every upload and job limit has an option; the running server reports the values given."""
+    given = {"max_upload_bytes": 5000, "max_parse_seconds": 7.5, "max_active_parses": 3, "max_runs": 5,
+             "max_steps": 40, "max_strategies": 2, "max_levers": 4, "max_active_jobs": 1, "max_run_steps": 900,
+             "max_job_seconds": 60.0}
+    args = [a for k, v in given.items() for a in ("--" + k.replace("_", "-"), str(v))]
+    proc, port = _serve(tmp_path, *args)
+    try:
+        _read_until(proc, "Counterflow web app")
+        assert _get(f"http://127.0.0.1:{port}/api/config").json()["limits"] == given
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--max-upload-bytes", "999"), ("--max-parse-seconds", "0"), ("--max-parse-seconds", "nan"),
+    ("--max-parse-seconds", "inf"), ("--max-active-parses", "0"), ("--max-runs", "0"), ("--max-steps", "-1"),
+    ("--max-strategies", "0"), ("--max-levers", "0"), ("--max-job-seconds", "inf"), ("--max-active-jobs", "0"),
+    ("--max-upload-bytes", "lots"),
+])
+def test_serve_limit_out_of_range_exits_2(tmp_path, option, value):
+    """An out-of-range limit is refused before anything starts: exit 2 and a message naming the option."""
+    from typer.testing import CliRunner
+
+    from counterflow.cli import app
+
+    r = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "store"), option, value])
+    assert r.exit_code == 2, r.output
+    assert option in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "store").exists()

@@ -48,8 +48,8 @@ def facts(
               f"{len(s.alternatives)} alternatives; position rule {s.position_rule}.", highlight=False, soft_wrap=True)
     t = Table(title="Stylised facts and seed claims: mean [95 % paired interval]; PASS when the interval lies on "
                     "the claimed side", title_justify="left")
-    for c in ("fact", "result", "effect", "claim (PASS when ...)"):
-        t.add_column(c, justify="right" if c == "effect" else "left", overflow="fold")
+    for heading in ("fact", "result", "effect", "claim (PASS when ...)"):
+        t.add_column(heading, justify="right" if heading == "effect" else "left", overflow="fold")
     for f in FACTS:
         for c in (c for c in res.claims if c.fact == f):
             colour = "green" if c.passed else "red"
