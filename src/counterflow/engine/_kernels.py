@@ -17,11 +17,15 @@ import numpy as np
 from numba import njit
 
 from ._ssp import ssp_min_cost_flow
+from .costs import arc_cost as _arc_cost
 
 __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
            "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org",
            "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices"]
+
+#: the planners' arc cost (:func:`counterflow.engine.costs.arc_cost`), compiled for the kernels
+arc_cost = njit(cache=True)(_arc_cost)
 
 
 #: Tranche boundaries of an edge arc's volume as shares of the organisation's kilograms in play this step
@@ -240,11 +244,11 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
                 tails[i] = out_id[a]
                 heads[i] = b
                 caps[i] = cap
-                costs[i] = np.int64(round(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * worth[a]))
+                costs[i] = np.int64(round(arc_cost(edge_cost[e], risk_aversion, belief[e] + fear[b], worth[a])))
                 eidx[i] = e
                 i += 1
                 continue
-            tc, tk = edge_tranches(edge_cost[e] + risk_aversion * (belief[e] + fear[b]) * worth[a], slope[e],
+            tc, tk = edge_tranches(arc_cost(edge_cost[e], risk_aversion, belief[e] + fear[b], worth[a]), slope[e],
                                    cap, total)
             for j in range(n_ek):
                 tails[i] = out_id[a]

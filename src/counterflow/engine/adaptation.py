@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..network import Network
+from .costs import arc_cost
 from .state import RunState
 
 __all__ = ["adapt", "rebuild", "open_site"]
@@ -81,7 +82,7 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> 
     """
     ix = _site_index(net)
     ra = net.org_risk_aversion[org]
-    arc = net.edge_cost + ra * state.risk_belief[org] * worth[net.edge_src]  # worth per node: load_values
+    arc = arc_cost(net.edge_cost, ra, state.risk_belief[org], worth[net.edge_src])  # edge risk only; worth: load_values
     usable = state.open_node[org]
     pending = np.array([s for _, o, s in state.pending if o == org], dtype=np.int64)
 

@@ -34,6 +34,7 @@ from ._kernels import (
     update_prices,
 )
 from .adaptation import adapt, rebuild
+from .costs import arc_cost
 from .record import Recorder, Trajectory
 from .society import update_society
 from .state import RunState, StepLog
@@ -297,7 +298,7 @@ class Engine:
         dst = net.edge_dst[idx]
         ra = net.org_risk_aversion[o]
         q = s.risk_belief[o, idx] + s.node_fear[o, dst]
-        cost = edge_cost[idx] + ra * q * worth[net.edge_src[idx]]
+        cost = arc_cost(edge_cost[idx], ra, q, worth[net.edge_src[idx]])
         slope = None
         div = net.scenario.parameters.diversification
         if div > 0.0:  # convex perceived risk: volume tranches on risky edge arcs (as plan_small)
