@@ -157,6 +157,7 @@ def network_setup(scenario: Scenario, *, seed: int = 0, steps: int | None = None
                          "baseline; the facts need a hub to strike")
     hub = int(np.flatnonzero(cand)[np.argmax(flow[cand])])
     node_ids = list(net.node_ids)
+    assert traj.edge_flow is not None  # recorded: record_flows=True above
     edge_total = traj.edge_flow.sum(axis=0)
     used = np.flatnonzero(edge_total > 0)
     used = used[np.argsort(-edge_total[used], kind="stable")]

@@ -190,11 +190,15 @@ def handles_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def no_progress(n: int = 1) -> None:
+    """The ``advance`` of a hidden progress bar: does nothing."""
+
+
 @contextmanager
 def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar on stderr (hidden when stderr is not a terminal); yields an ``advance(n)`` callable."""
     if not enabled or not err.is_terminal:
-        yield lambda n=1: None
+        yield no_progress
         return
     from rich.progress import (
         BarColumn,
@@ -209,7 +213,11 @@ def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator
                TextColumn("runs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=err._get(), transient=False) as prog:
         task = prog.add_task(description, total=total)
-        yield lambda n=1: prog.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            prog.advance(task, n)
+
+        yield advance
 
 
 def _json_default(x: Any) -> Any:
@@ -345,7 +353,7 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
         print_json(doc)
         return
     if fmt_ in (TableFormat.csv, TableFormat.markdown):
-        texts = [render_table(t, fmt_) for t in tables]
+        texts = [render_table(t, fmt_) or "" for t in tables]  # CSV and Markdown always return text
         sys.stdout.write(("\n" if fmt_ == TableFormat.csv else "\n").join(texts))
         sys.stdout.flush()
         return
@@ -379,7 +387,9 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
     from ..report.words import delta
 
     if labels is None:
-        from ..outcomes import LABELS as labels
+        from ..outcomes import LABELS
+
+        labels = dict(LABELS)
     data = TableData(["metric", *summary], title=title)
     for m in metrics:
         cells = []

@@ -76,7 +76,8 @@ def serve(
                     max_active_parses=max_active_parses)
     # on loopback (IPv4 or IPv6), refuse Host headers that do not name this machine: a web page
     # elsewhere cannot drive the API through DNS rebinding
-    web = create_app(store, limits, loopback_only=local, stores=stores)
+    roots: list[Path | str] | None = list(stores) if stores else None
+    web = create_app(store, limits, loopback_only=local, stores=roots)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Counterflow web app on http://{shown}:{port}/  (store: {store}; Ctrl+C to stop)", highlight=False)
     for folder in stores or []:

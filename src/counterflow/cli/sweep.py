@@ -29,6 +29,7 @@ from .common import (
     fmt,
     handles_errors,
     json_doc,
+    no_progress,
     out,
     output_format,
     pick_store,
@@ -44,7 +45,7 @@ ETHICS = ("Harm and backlash are reported next to flow; scenario numbers are ill
 @contextmanager
 def _progress(total: int, done: int, description: str, enabled: bool) -> Iterator[Callable[[int], None]]:
     if not enabled or not err.is_terminal:
-        yield lambda n=1: None
+        yield no_progress
         return
     from rich.progress import (
         BarColumn,
