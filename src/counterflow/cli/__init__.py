@@ -34,7 +34,8 @@ def _clean_type(self, ctx) -> str | None:
     if getattr(desc, "is_path", False):
         return "PATH"
     ann = getattr(desc, "annotation", None)
-    return {int: "N", float: "X", str: "TEXT", bool: None}.get(ann, "VALUE")
+    names: dict[object, str | None] = {int: "N", float: "X", str: "TEXT", bool: None}
+    return names.get(ann, "VALUE")
 
 
 def _argument_usage(self) -> str:
@@ -46,11 +47,11 @@ def _argument_usage(self) -> str:
 
 
 if hasattr(typer.core.TyperOption, "display_type_rich"):
-    typer.core.TyperOption.display_type_rich = _clean_type
+    typer.core.TyperOption.display_type_rich = _clean_type  # type: ignore[method-assign]
 if hasattr(typer.core.TyperArgument, "display_type_rich"):
-    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # the name says it
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]  # the name says it
 if hasattr(typer.core.TyperArgument, "_usage_display_name"):
-    typer.core.TyperArgument._usage_display_name = _argument_usage
+    typer.core.TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
 
 # Every command: the module of this package that defines it, and the first paragraph of its help,
 # in the order help lists them. `counterflow --help` is printed from this table without importing
@@ -116,6 +117,8 @@ class LazyGroup(typer.core.TyperGroup):
     def _sync(self) -> None:
         """Build the click command of every command registered on :data:`app` since the group was made."""
         for info in app.registered_commands:
+            if info.callback is None:  # every command here is a decorated function
+                continue
             name = info.name or typer.main.get_command_name(info.callback.__name__)
             if name not in self._commands:
                 self._commands[name] = typer.main.get_command_from_info(
