@@ -20,13 +20,21 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _row(con, sql: str) -> tuple:
+    """The one row of an aggregate query (an aggregate without GROUP BY always answers one)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"the store answered no row to: {sql}")
+    return row
+
+
 def run_counts(store: Store) -> dict:
     """Runs expected, stored, failed and missing, and the most common errors."""
     meta = store.metadata()
     con = store.connect()
-    n, failed = con.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'ok') FROM runs").fetchone()
-    dup = con.execute("SELECT count(*) FROM (SELECT 1 FROM runs GROUP BY sample, strategy, replication "
-                      "HAVING count(*) > 1)").fetchone()[0]
+    n, failed = _row(con, "SELECT count(*), count(*) FILTER (WHERE status <> 'ok') FROM runs")
+    dup, = _row(con, "SELECT count(*) FROM (SELECT 1 FROM runs GROUP BY sample, strategy, replication "
+                     "HAVING count(*) > 1)")
     errors = con.execute("SELECT error, count(*) AS n FROM runs WHERE status <> 'ok' GROUP BY error "
                          "ORDER BY n DESC LIMIT 5").fetchall()
     return {"expected": meta["n_runs"], "stored": int(n), "failed": int(failed),
