@@ -167,3 +167,16 @@ def test_streamed_yaml_writer_reloads_identically(name, tmp_path, monkeypatch):
     out = tmp_path / "streamed.yaml"
     write_scenario_yaml(s, out, header="streamed")
     assert whole(load_scenario(out)) == whole(s)
+
+
+def test_graphml_blank_edge_time_keeps_the_default(tmp_path):
+    """A blank ``time`` cell on a GraphML edge is read like a missing one (it once gave a TypeError)."""
+    s = load_scenario("caribbean")
+    write_graphml(s, tmp_path / "g.graphml")
+    g = nx.read_graphml(tmp_path / "g.graphml")
+    u, v, key = next(iter(g.edges(keys=True))) if g.is_multigraph() else (*next(iter(g.edges())), None)
+    attrs = g.edges[u, v, key] if key is not None else g.edges[u, v]
+    attrs["time"] = " "
+    nx.write_graphml(g, tmp_path / "blank.graphml")
+    back, _ = read_graphml(tmp_path / "blank.graphml")
+    assert len(back.edges) == len(s.edges)

@@ -236,7 +236,7 @@ def calibrate(
         "description": f"ABC calibration against {Path(observed).name}",
     })
     folder = Path(store) if store is not None else Path(tempfile.mkdtemp(prefix="counterflow-calibrate-"))
-    run_sweep(exp, folder, executor, progress=progress)
+    run_sweep(exp, str(folder), executor, progress=progress)
     st = Store(folder)
     cols = list(obs.columns)
     sel = ", ".join(f'avg("{c}") AS "{c}"' for c in cols)

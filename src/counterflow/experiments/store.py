@@ -549,11 +549,11 @@ class Store:
         needs_steps: dict[int, bool] = {}
         for f, cm in runs_files:
             steps_flag = cm.get("steps", True)
-            chunks = {int(key): write for key, write in cm["chunks"].items()}
-            if any(c in out.runs for c in chunks):
+            writes = {int(key): write for key, write in cm["chunks"].items()}
+            if any(c in out.runs for c in writes):
                 out.leftover.append(f)
                 continue
-            for c, write in chunks.items():
+            for c, write in writes.items():
                 out.runs[c] = f
                 out.writes[c] = write
                 needs_steps[c] = bool(steps_flag.get(str(c), True) if isinstance(steps_flag, dict) else steps_flag)

@@ -97,7 +97,7 @@ def to_networkx(scenario: Scenario, node_flows: dict[str, dict] | None = None,
 
 
 def _norm(attrs: dict) -> dict:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in attrs.items():
         key = _ALIASES.get(str(k).lower(), str(k))
         out.setdefault(key, v)
@@ -169,7 +169,9 @@ def from_networkx(
             if k in _EDGE_NUMERIC:
                 rec[k] = parse_number(a[k], o, f"{where}.{k}", unlimited=k == "capacity")
             elif k == "time":
-                rec[k] = int(parse_number(a[k], o, f"{where}.{k}", integer=True))
+                t = parse_number(a[k], o, f"{where}.{k}", integer=True)
+                if t is not None:  # a blank cell leaves the default
+                    rec[k] = int(t)
             elif k == "dormant":
                 rec[k] = parse_bool(a[k], o, f"{where}.{k}")
             else:
