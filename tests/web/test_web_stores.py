@@ -45,19 +45,28 @@ def test_only_listed_stores_open_and_bad_ones_are_refused_with_4xx(tmp_path):
     outside.mkdir(parents=True)
     (outside / "metadata.json").write_text(json.dumps({"kind": "search"}))
     (root / "link").symlink_to(outside.parent, target_is_directory=True)
+    (root / "typed").mkdir()  # a sweep's keys with the wrong types: listed as damaged, the listing survives
+    (root / "typed" / "metadata.json").write_text(json.dumps({"fingerprint": "x", "strategies": 5}))
+    (root / "leak").mkdir()  # a store whose metadata is a link to a file outside the folder
+    (outside.parent / "meta.json").write_text(json.dumps({"fingerprint": "x", "strategies": ["a"], "n_runs": 7}))
+    (root / "leak" / "metadata.json").symlink_to(outside.parent / "meta.json")
     fd = os.open(root / "busy" / ".lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a search writing the store holds this
     try:
         with client_over(tmp_path, root) as c:
             listed = _ids(c)
             assert set(listed) == {"stores/team/broken", "stores/odd", "stores/half", "stores/empty-sweep",
-                                   "stores/busy"}, "the store behind the link is not listed"
+                                   "stores/busy", "stores/typed", "stores/leak"}, "the store behind the link is not listed"
             assert listed["stores/team/broken"]["kind"] == listed["stores/odd"]["kind"] == "damaged"
+            assert listed["stores/typed"]["kind"] == listed["stores/leak"]["kind"] == "damaged"
+            assert "7 runs" not in json.dumps(listed["stores/leak"]), "nothing is read through a link leaving the folder"
+            assert "links outside" in listed["stores/leak"]["problem"]
             assert listed["stores/busy"]["in_use"] and not listed["stores/half"]["in_use"]
             assert c.get("/api/config").json()["stores_available"] is True
             for name, status, code in [("stores/team/broken", 422, "damaged_store"), ("stores/odd", 422, "damaged_store"),
                                        ("stores/half", 422, "damaged_store"), ("stores/empty-sweep", 422, "damaged_store"),
-                                       ("stores/busy", 409, "store_in_use")]:
+                                       ("stores/busy", 409, "store_in_use"), ("stores/typed", 422, "damaged_store"),
+                                       ("stores/leak", 422, "damaged_store")]:
                 r = c.get(f"/api/stores/{listed[name]['id']}")
                 assert (r.status_code, r.json()["error"]["code"]) == (status, code), (name, r.text)
                 assert str(tmp_path) not in r.json()["error"]["message"], "messages name the store, not the path"

@@ -28,7 +28,7 @@ appear and disappear between calls), and rebuilds a basis from them:
 
 The result is exact: a feasible problem ends with no flow on artificial arcs
 and no arc with a negative reduced cost. When the optimum is unique (the
-planning layer perturbs costs to make it so), the flow is the same whatever the
+planning layer perturbs costs so that it almost surely is), the flow is the same whatever the
 starting basis, and the same as any other exact solver's.
 
 Problem form: integer capacities ``>= 0``, integer costs, integer supplies

@@ -233,10 +233,13 @@ def perturb_costs(costs: np.ndarray, keys: np.ndarray, n_nodes: int) -> np.ndarr
     absolute value: a cycle that costs at least 1 under ``c`` keeps its sign,
     and the perturbed optimum is an optimum of ``c``. Among ``c``'s optima the
     pseudo-random term ``h`` (a hash of the arc's identity, not of its
-    position) separates ties, so both solvers return the same plan. ``H`` is
-    the largest power of two (at most 2**20) that keeps the scaled costs times
-    the node count within the solvers' int64 range; with huge costs it is 1
-    (no tie-breaking).
+    position) separates ties almost surely, so both solvers return the same
+    plan. ``H`` is the largest power of two (at most 2**20) that keeps the
+    scaled costs times the node count within the solvers' int64 range; with
+    huge costs it is 1 (no tie-breaking). ``h`` is not injective: two arcs
+    may draw the same value, and two optima that differ only in such arcs
+    (for example parallel arcs of equal cost) remain tied, which each solver
+    then breaks its own way.
     """
     c0 = int(np.abs(costs).max(initial=0)) + 1
     n = max(int(n_nodes), 1)
@@ -253,7 +256,8 @@ def solve_plan(p: PlanInput, n_edges: int, solver: str = "ortools", warm: WarmSt
 
     Both solve the same problem: nodes without arcs are left out and the costs
     are perturbed by an arc-identity term (:func:`perturb_costs`), so the
-    optimum is unique and both solvers return the same plan. ``warm`` carries
+    optimum is unique and both solvers return the same plan almost surely
+    (see :func:`perturb_costs` for when a tie survives). ``warm`` carries
     the network simplex's basis from the organisation's previous plan and is
     updated in place; the result does not depend on it.
     """

@@ -5,8 +5,9 @@ read. Each is scanned (the folder itself and two levels below it) for stores:
 a folder with a ``metadata.json`` written by ``counterflow search`` or
 ``counterflow sweep``. The API lists them under an opaque id (a hash of the
 path); a request names a store only by that id, never by a path, so nothing
-outside those folders can be opened (a store reached through a link that
-leaves its folder is not listed).
+outside those folders can be opened: a store reached through a link that
+leaves its folder is not listed, and a store holding a file or folder that
+links outside it is listed as damaged and not read.
 
 A store being written (its lock held by a running search or sweep) is
 answered with 409; a damaged one (unreadable metadata or files) with 422 and
@@ -85,8 +86,35 @@ def _kind(meta: Any) -> str | None:
         return None
     if meta.get("kind") == "search":
         return "search"
-    if "fingerprint" in meta and "strategies" in meta:
+    if "fingerprint" in meta and isinstance(meta.get("strategies"), list):
         return "sweep"
+    return None
+
+
+#: a store's metadata.json larger than this is not read (it is a few KiB when a search or sweep writes it)
+MAX_METADATA_BYTES = 4 << 20
+
+
+def _read_meta(path: Path) -> Any:
+    """A store's parsed metadata.json; ``ValueError`` if it is too large or not JSON, ``OSError`` if unreadable."""
+    f = path / "metadata.json"
+    if f.stat().st_size > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata.json is larger than {MAX_METADATA_BYTES >> 20} MiB")
+    return json.loads(f.read_text(encoding="utf-8"))
+
+
+def _leaves(root: Path, path: Path) -> str | None:
+    """The first file or folder inside the store ``path`` that is a link leading outside ``root``, or None."""
+    for here, dirs, files in os.walk(path, followlinks=False):
+        for name in [*dirs, *files]:
+            p = Path(here) / name
+            if p.is_symlink():
+                try:
+                    target = p.resolve()
+                except (OSError, RuntimeError):
+                    return str(p.relative_to(path))
+                if not target.is_relative_to(root):
+                    return str(p.relative_to(path))
     return None
 
 
@@ -137,8 +165,12 @@ class StoreIndex:
         items = []
         for root, path in self._candidates():
             entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": lock_held(path / ".lock")}
+            link = _leaves(root, path)
+            if link is not None:
+                items.append({**entry, "kind": "damaged", "problem": f"{link} links outside the folder"})
+                continue
             try:
-                meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+                meta = _read_meta(path)
             except (OSError, ValueError) as exc:
                 items.append({**entry, "kind": "damaged", "problem": f"metadata.json cannot be read "
                               f"({type(exc).__name__})"})
@@ -147,12 +179,8 @@ class StoreIndex:
             if kind is None:
                 items.append({**entry, "kind": "damaged", "problem": "metadata.json is not a store's"})
                 continue
-            size = (f"{meta.get('evaluations')} portfolios planned, {meta.get('futures')} futures × "
-                    f"{meta.get('replications')} runs" if kind == "search" else
-                    f"{meta.get('n_runs')} runs: {len(meta.get('strategies', []))} strategies, "
-                    f"{meta.get('n_points')} points × {meta.get('replications')} replications")
-            items.append({**entry, "kind": kind, "scenario": meta.get("scenario"), "created": meta.get("created"),
-                          "size": size})
+            items.append({**entry, "kind": kind, "scenario": _text(meta.get("scenario")),
+                          "created": _text(meta.get("created")), "size": _size_line(kind, meta)})
         return clean(items)
 
     def find(self, ident: str) -> tuple[str, Path, str]:
@@ -166,8 +194,12 @@ class StoreIndex:
                 if lock_held(path / ".lock"):
                     raise ApiError(409, "store_in_use", f"store '{name}' is being written by a running search or "
                                    "sweep; open it when that has finished", store=name)
+                link = _leaves(root, path)
+                if link is not None:
+                    raise ApiError(422, "damaged_store", f"store '{name}': {link} links outside the folders this "
+                                   "server reads", store=name)
                 try:
-                    meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+                    meta = _read_meta(path)
                 except (OSError, ValueError) as exc:
                     raise ApiError(422, "damaged_store", f"store '{name}': its metadata.json cannot be read "
                                    f"({type(exc).__name__})", store=name) from None
@@ -205,6 +237,23 @@ class StoreIndex:
                 self._cache.clear()
             self._cache[key] = value
         return value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
+
+
+def _size_line(kind: str, meta: dict) -> str:
+    """How big a store is, in words ("?" where its metadata does not say)."""
+    if kind == "search":
+        return (f"{_count(meta.get('evaluations'))} portfolios planned, {_count(meta.get('futures'))} futures × "
+                f"{_count(meta.get('replications'))} runs")
+    return (f"{_count(meta.get('n_runs'))} runs: {len(meta['strategies'])} strategies, "
+            f"{_count(meta.get('n_points'))} points × {_count(meta.get('replications'))} replications")
 
 
 def _signature(path: Path) -> tuple:
@@ -308,7 +357,7 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
 
 
 def _discovery_words(d: dict) -> str:
-    """Scenario discovery in one sentence (what ``counterflow front --portfolio N`` prints)."""
+    """Scenario discovery in one sentence (the page's wording of what ``counterflow front --portfolio N`` finds)."""
     why = f" ({', '.join(d['reasons'])})" if d["reasons"] else ""
     text = (f"Scenario discovery: it breaks a constraint, a threshold or the budget in {d['failing']} of the "
             f"{d['futures']} futures evaluated{why}. ")
