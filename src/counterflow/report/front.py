@@ -78,7 +78,7 @@ def sweep_table(res: dict) -> dict:
 
 def render_front_html(data: dict, version: str) -> str:
     """The front's HTML report: intro, table, parallel coordinates, trade-offs (and scenario discovery)."""
-    from .html import vendor_scripts
+    from .html import EMBED_SCRIPT, vendor_scripts
 
     e = _html.escape
     table = front_table(data)
@@ -109,14 +109,5 @@ th{{background:#f0efe9}}.chart{{margin:14px 0 22px}}footer{{color:#666;font-size
 {charts}
 {disc}<footer>{e(ETHICS)} Counterflow {e(version)}; charts drawn with Vega-Lite (BSD-3-Clause), inlined.</footer>
 <script type="application/json" id="specs">{spec_json}</script>
-<script>
-(function () {{
-  var specs = JSON.parse(document.getElementById("specs").textContent);
-  Object.keys(specs).forEach(function (id) {{
-    vegaEmbed("#" + id, specs[id], {{renderer: "svg", actions: false}}).catch(function (e) {{
-      document.getElementById(id).textContent = "This chart could not be drawn: " + e.message;
-    }});
-  }});
-}})();
-</script></body></html>
+{EMBED_SCRIPT}</body></html>
 """

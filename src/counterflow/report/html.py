@@ -41,6 +41,19 @@ footer{color:#666;font-size:13px;margin-top:3em}
 """
 
 
+#: draws every Vega-Lite spec of the page's ``<script id="specs">`` into the element of the same id
+EMBED_SCRIPT = """<script>
+(function () {
+  var specs = JSON.parse(document.getElementById("specs").textContent);
+  Object.keys(specs).forEach(function (id) {
+    vegaEmbed("#" + id, specs[id], {renderer: "svg", actions: false}).catch(function (e) {
+      document.getElementById(id).textContent = "This chart could not be drawn: " + e.message;
+    });
+  });
+})();
+</script>"""
+
+
 def vendor_scripts() -> str:
     """The vendored Vega, Vega-Lite and vega-embed builds, as inline ``<script>`` elements."""
     # located from the package root: importing counterflow.web would need the `web` extra (FastAPI)
@@ -158,15 +171,6 @@ per strategy with its change from no action, {step} by {step}: the mean paired d
 charts drawn with Vega-Lite (BSD-3-Clause), inlined.</footer>
 </main>
 <script type="application/json" id="specs">{data}</script>
-<script>
-(function () {{
-  var specs = JSON.parse(document.getElementById("specs").textContent);
-  Object.keys(specs).forEach(function (id) {{
-    vegaEmbed("#" + id, specs[id], {{renderer: "svg", actions: false}}).catch(function (e) {{
-      document.getElementById(id).textContent = "This chart could not be drawn: " + e.message;
-    }});
-  }});
-}})();
-</script>
+{EMBED_SCRIPT}
 </body></html>
 """
