@@ -18,7 +18,7 @@ from counterflow import Engine, compile_network, load_scenario, simulate
 from counterflow.engine import planning
 from counterflow.engine._kernels import edge_tranches, risk_slope
 from counterflow.generate import generate_scenario
-from tests.engine.test_planning import _small_plan_cost, networkx_plan_cost, reference_values
+from tests.engine.test_planning import check_every_plan
 
 
 def _with(sc, **over):
@@ -59,19 +59,7 @@ def test_both_planners_solve_the_same_tranche_problem(network, solver):
     sc = _generated() if network == "generated" else load_scenario("caribbean")
     engine = Engine(_with(sc, diversification=10.0), None, 2, solver=solver)
     linear = Engine(_with(sc, diversification=0.0), None, 2, solver=solver)
-    original = engine.plan
-    costs = []
-
-    def checking_plan(o, value, resid_edge, resid_node, split, tranche_rev, scale=1.0, edge_cost=None):
-        np.testing.assert_allclose(value, reference_values(engine, o), rtol=1e-9)
-        expected, _ = networkx_plan_cost(engine, o, resid_edge, resid_node, scale, edge_cost)
-        small = _small_plan_cost(engine, o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
-        plan = original(o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
-        assert plan.objective == expected == small
-        costs.append(expected)
-        return plan
-
-    engine.plan = checking_plan
+    costs = check_every_plan(engine)
     for _ in range(4):
         engine.step()
         linear.step()

@@ -130,6 +130,27 @@ def _small_plan_cost(engine: Engine, o: int, value: np.ndarray, resid_edge, resi
     return cost
 
 
+def check_every_plan(engine) -> list[tuple[float, float]]:
+    """Wrap ``engine.plan`` so that every plan is checked as it is made: its cost equals networkx's optimum
+    of the problem formulated independently from the state and the compiled SSP solver's; the values used
+    are the reference valuation. Returns the list the checked ``(cost, cash scale)`` pairs are appended to."""
+    original = engine.plan
+    checked: list[tuple[float, float]] = []
+
+    def checking_plan(o, value, resid_edge, resid_node, split, tranche_rev, scale=1.0, edge_cost=None):
+        np.testing.assert_allclose(value, reference_values(engine, o), rtol=1e-9)
+        expected, _ = networkx_plan_cost(engine, o, resid_edge, resid_node, scale, edge_cost)
+        small = _small_plan_cost(engine, o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
+        plan = original(o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
+        assert plan.objective == expected
+        assert small == expected
+        checked.append((expected, scale))
+        return plan
+
+    engine.plan = checking_plan
+    return checked
+
+
 @given(scenario_dicts(max_steps=12), st.integers(0, 1000), st.integers(1, 6),
        st.sampled_from([0.0, 0.0, 1.0, 5.0, 40.0]))
 @settings(max_examples=50)
@@ -143,20 +164,7 @@ def test_plan_matches_networkx(data, seed, steps, diversification):
     """
     data = {**data, "parameters": {**data.get("parameters", {}), "diversification": diversification}}
     engine = Engine(Scenario.from_dict(data), None, seed, solver="ortools")
-    original = engine.plan
-    checked = []
-
-    def checking_plan(o, value, resid_edge, resid_node, split, tranche_rev, scale=1.0, edge_cost=None):
-        np.testing.assert_allclose(value, reference_values(engine, o), rtol=1e-9)
-        expected, _ = networkx_plan_cost(engine, o, resid_edge, resid_node, scale, edge_cost)
-        small = _small_plan_cost(engine, o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
-        plan = original(o, value, resid_edge, resid_node, split, tranche_rev, scale, edge_cost)
-        assert plan.objective == expected
-        assert small == expected
-        checked.append((expected, scale))
-        return plan
-
-    engine.plan = checking_plan
+    checked = check_every_plan(engine)
     for _ in range(steps):
         engine.step()
     assert len(checked) == steps * engine.net.n_orgs
