@@ -40,7 +40,8 @@ LETHAL = ("Lethal interdiction cuts less flow than the same interdiction boardin
 UNLIMITED = "One strike on the main hub does not cut delivery measurably in the 8 steps after it ({})"
 SPREAD = ("Interdiction on every route lowers active nodes or route entropy ({}): with the default diversification 0 "
           "risk is linear in volume, so min-cost planning concentrates flow on the cheapest remaining routes "
-          "(convex route risk at the conventional strength 1 changes nothing measurable; see docs/model.md, "
+          "(with convex route risk at the conventional strength 1 the fact still fails on every network of this tier; "
+          "see docs/model.md, "
           "'Route diversification')")
 
 # measured by this tier on the model of 2026-11-27 (50 seeds, 30 steps, seed 0); re-measured after route
