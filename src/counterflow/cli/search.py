@@ -16,7 +16,6 @@ from .common import (
     WorkersOpt,
     check_report_path,
     err,
-    fmt,
     handles_errors,
     out,
     pick_store,
@@ -141,36 +140,24 @@ def front(
     if as_json:
         print_json(data)
         return
-    objs = data["objectives"]
     from rich.table import Table
 
+    from ..report.front import discovery_words, front_table
+
+    table = front_table(data)  # the cells the report and the page show
     t = Table(title=f"{data['scenario']}: robust front, {len(data['portfolios'])} portfolios of "
                     f"{data['evaluations']['stored']} evaluated ({data['futures']} futures x "
                     f"{data['replications']} replications); value [95% bootstrap interval]",
               title_justify="left")
-    t.add_column("#", justify="right")
-    t.add_column("portfolio")
-    for o in objs:
-        t.add_column(f"{o['name']} ({o['robustness']}, {o['direction']})", justify="right")
-    t.add_column("cost (USD)", justify="right")
-    t.add_column("out of sample")
-    for p in data["portfolios"]:
-        cells = [f"{fmt(e['value'])} [{fmt(e['lo'])}, {fmt(e['hi'])}]" for e in
-                 (p["objectives"][o["name"]] for o in objs)]
-        s = p["survives_out_of_sample"]
-        t.add_row(str(p["eval"]), p["description"], *cells, fmt(p["cost_usd"]),
-                  "survives" if s else ("dominated" if s is False else "not checked"))
+    for i, col in enumerate(table["columns"]):
+        t.add_column(col, justify="left" if i in (1, len(table["columns"]) - 1) else "right")
+    for row in table["rows"]:
+        t.add_row(*row["cells"])
     out.print(t)
     if not data["portfolios"]:
         out.print("no feasible portfolio was found (none meets the budget and constraints)", style="yellow")
     if portfolio is not None:
-        d = data["discovery"]
-        out.print(f"portfolio {portfolio} fails in {d['failing']} of {d['futures']} futures", highlight=False)
-        if d["box"]:
-            out.print(f"  PRIM box (density {d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}): "
-                      f"{d['box']['box']}", highlight=False)
-        else:
-            out.print(f"  {d['note']}", highlight=False)
+        out.print(f"portfolio {portfolio}: {discovery_words(data['discovery'])}", highlight=False)
     if report is not None:
         out.print(f"report: {report}", style="dim", highlight=False)
     out.print(ETHICS, style="dim", highlight=False)

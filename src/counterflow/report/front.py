@@ -40,6 +40,21 @@ def front_table(data: dict) -> dict:
     return {"columns": columns, "rows": rows}
 
 
+def discovery_words(d: dict) -> str:
+    """Scenario discovery (``search.front.discover``) in words, as ``front --portfolio N`` and the page say it."""
+    why = f" ({', '.join(d['reasons'])})" if d["reasons"] else ""
+    text = (f"Scenario discovery: it breaks a constraint, a threshold or the budget in {d['failing']} of the "
+            f"{d['futures']} futures evaluated{why}. ")
+    if d["box"]:
+        box = "; ".join(f"{k} from {fmt(lo)} to {fmt(hi)}" for k, (lo, hi) in d["box"]["box"].items())
+        text += (f"{d['method']}: the failures concentrate where {box or 'anywhere'} (density "
+                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}); with so few futures this is a "
+                 "pointer, not a finding.")
+    else:
+        text += d["note"][0].upper() + d["note"][1:] + "."
+    return text
+
+
 def front_intro(data: dict) -> str:
     """One paragraph saying what the front's numbers are."""
     ev, oos = data["evaluations"], data["out_of_sample"]

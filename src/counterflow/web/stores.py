@@ -28,7 +28,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
-from ..report.words import fmt
 from .jobs import ApiError
 from .views import clean
 
@@ -318,6 +317,7 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
 
     from ..outcomes import LABELS
     from ..report.effects import steps_word
+    from ..report.front import discovery_words
     from ..search.front import discover
     from ..search.words import describe_portfolio
 
@@ -342,7 +342,7 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
                          "outcomes": [r[o] for o in outcomes]})
     steps = spec.steps
     return clean({
-        "discovery": _discovery_words(discover(path, eval_id)),
+        "discovery": discovery_words(discover(path, eval_id)),
         "store": name, "eval": eval_id, "description": describe_portfolio(levers) or "no action", "levers": levers,
         "strategy": strategy.to_dict(), "strategy_yaml": yaml.safe_dump(clean(strategy.to_dict()), sort_keys=False),
         "scenario": scenario.name, "uncertainties": names,
@@ -354,21 +354,6 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
                             "compare with that scenario, this strategy file and the same runs, seed and "
                             f"{steps_word(scenario)}s."},
     })
-
-
-def _discovery_words(d: dict) -> str:
-    """Scenario discovery in one sentence (the page's wording of what ``counterflow front --portfolio N`` finds)."""
-    why = f" ({', '.join(d['reasons'])})" if d["reasons"] else ""
-    text = (f"Scenario discovery: it breaks a constraint, a threshold or the budget in {d['failing']} of the "
-            f"{d['futures']} futures evaluated{why}. ")
-    if d["box"]:
-        box = "; ".join(f"{k} from {fmt(lo)} to {fmt(hi)}" for k, (lo, hi) in d["box"]["box"].items())
-        text += (f"{d['method']}: the failures concentrate where {box or 'anywhere'} (density "
-                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}); with so few futures this is a "
-                 "pointer, not a finding.")
-    else:
-        text += d["note"][0].upper() + d["note"][1:] + "."
-    return text
 
 
 def portfolio_job(path: Path, eval_id: int):
