@@ -6,12 +6,30 @@
    per step next to the time of its planning-solver calls alone (ratio).
 
 Run: ``.venv/bin/python benchmarks/run_all.py engine``
+
+3. A/B against an earlier commit of the engine (a restructuring must not be slower):
+   ``.venv/bin/python benchmarks/bench_engine.py --ab BASE_COMMIT [--pairs 5] [--reps 40]``
+   runs this checkout's ``src`` and ``BASE_COMMIT``'s ``src`` (``git archive``, in a temporary
+   folder that keeps its compiled kernels between invocations) in fresh processes, interleaved
+   (new, old, old, new, ...), each timing ``--reps`` caribbean replications per CPU-second at
+   ``diversification`` 0 and at 1 (stated explicitly: the default does not enter), after one
+   untimed replication (compile, warm-up). It prints each pair and the median of new/old time
+   per replication (target <= 1.05).
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import json
 import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -70,10 +88,89 @@ def large_network_ratio(nodes: int = 2000, edges_per_node: float = 5.0, steps: i
           f"ratio {per_step / max(per_solver, 1e-12):.2f} (target <= 1.5)")
 
 
-def main() -> None:
-    caribbean_rate()
-    large_network_ratio()
+AB_DIVERSIFICATION = (0.0, 1.0)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ab_worker(reps: int) -> dict[str, float]:
+    """Caribbean replications per CPU-second of the engine on ``sys.path`` (one process, one arm)."""
+    out = {}
+    for div in AB_DIVERSIFICATION:
+        sc = load_scenario("caribbean")
+        sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, diversification=div))
+        net = compile_network(sc)
+        Engine(net, None, 0, record_flows=False).run()  # compile (or load the kernels) and warm up
+        cpu0 = time.process_time()
+        for i in range(reps):
+            Engine(net, None, np.random.default_rng(i), record_flows=False).run()
+        out[f"div{div:g}"] = reps / (time.process_time() - cpu0)
+    return out
+
+
+def _base_src(commit: str) -> Path:
+    """``commit``'s ``src`` folder, extracted once into a temporary folder (its kernel cache is kept there)."""
+    full = subprocess.run(["git", "-C", str(ROOT), "rev-parse", commit], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    dest = Path(tempfile.gettempdir()) / f"counterflow-ab-{full[:12]}"
+    if not (dest / "src" / "counterflow").is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = dest / "src.tar"
+        with archive.open("wb") as f:
+            subprocess.run(["git", "-C", str(ROOT), "archive", full, "src"], stdout=f, check=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(dest, filter="data")
+        archive.unlink()
+    return dest / "src"
+
+
+def _arm(src: Path, reps: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, __file__, "--worker", str(reps)], capture_output=True, text=True, env=env,
+                       check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def ab(base: str, pairs: int = 5, reps: int = 40) -> None:
+    """Interleaved A/B of this checkout's engine against ``base``'s: median new/old time per replication."""
+    new_src, old_src = ROOT / "src", _base_src(base)
+    _arm(new_src, 1), _arm(old_src, 1)  # compile both engines' kernels into their caches, untimed
+    ratios: dict[str, list[float]] = {f"div{d:g}": [] for d in AB_DIVERSIFICATION}
+    print(f"A/B: {new_src} (new) against {base} (old), {pairs} pairs of {reps} caribbean replications per arm, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    for i in range(pairs):
+        if i % 2 == 0:
+            new, old = _arm(new_src, reps), _arm(old_src, reps)
+        else:
+            old, new = _arm(old_src, reps), _arm(new_src, reps)
+        for k in ratios:
+            ratios[k].append(old[k] / new[k])  # new/old time per replication
+        print(f"  pair {i + 1}: " + ", ".join(
+            f"{k}: new {new[k]:.1f}/CPU-s, old {old[k]:.1f}/CPU-s, new/old time {old[k] / new[k]:.3f}"
+            for k in ratios), flush=True)
+    for k, r in ratios.items():
+        print(f"{k}: median new/old time per replication {statistics.median(r):.3f} over {len(r)} pairs "
+              f"(range {min(r):.3f}-{max(r):.3f}; target <= 1.05)")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    if not argv:
+        caribbean_rate()
+        large_network_ratio()
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ab", metavar="BASE_COMMIT", help="A/B against this commit's engine")
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--worker", type=int, metavar="REPS", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker is not None:
+        print(json.dumps(ab_worker(args.worker)))
+    elif args.ab:
+        ab(args.ab, args.pairs, args.reps)
+    else:
+        main(None)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
