@@ -1,5 +1,11 @@
 """Compiled (Numba) kernels for the per-organisation hot path of a step.
 
+The movement kernels take named bundles of arrays (:mod:`counterflow.engine.bundles`) and
+name their fields at their top (``top = Topology(*top)``): compiled callers pass the
+bundles, and Python callers pass them as plain tuples (``tuple(bundle)``), which Numba's
+dispatcher types on its fast path, as positional arrays; a NamedTuple argument is typed
+field by field in Python, about twice the cost per call (measured: ``docs/benchmarks.md``).
+
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
 with the compiled successive-shortest-path solver; ``dispatch_org`` moves
@@ -17,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from ._ssp import ssp_min_cost_flow
-from .bundles import Accounts, OrgPlan
+from .bundles import Accounts, Learning, Organisations, OrgPlan, StepInputs, Topology
 from .costs import arc_cost as _arc_cost
 
 __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
@@ -180,6 +186,7 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     capacities left by the organisations planned before it; ``split`` marks nodes
     whose capacity binds.
     """
+    top, org = Topology(*top), OrgPlan(*org)  # the fields' names (a bundle may come as a plain tuple)
     is_source, edge_src, edge_dst, market_node = top.is_source, top.edge_src, top.edge_dst, top.market_node
     open_node, open_edge, belief, fear = org.open_node, org.open_edge, org.belief, org.fear
     stock, prev_out, worth, tranche_cap = org.stock, org.prev_out, org.worth, org.tranche_cap
@@ -317,6 +324,7 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn):  # pragm
     Returns ``(sent [E], seized [E], out_by_node [N])``.
     A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
     """
+    top, orgs, learn = Topology(*top), Organisations(*orgs), Learning(*learn)
     stock, prev_out, transit, belief = orgs.stock[o], orgs.prev_out[o], orgs.transit[o], orgs.risk_belief[o]
     edge_src, edge_time, edge_load_kg, base_p = top.edge_src, top.edge_time, top.edge_load_kg, top.base_p
     learning_rate, forget_rate = learn.learning_rate, learn.forget_rate
@@ -380,6 +388,7 @@ def settle_org(t, o, sent, seized, out_node, acc, orgs, edge_cost, arrived, keep
     ``acc``: the step's :class:`~counterflow.engine.bundles.Accounts` and ``orgs`` the
     organisations' state, both changed in place; ``keep``: the share of node fear kept.
     """
+    acc, orgs = Accounts(*acc), Organisations(*orgs)
     resid_edge, resid_node, sent_all, out_all = acc.resid_edge, acc.resid_node, acc.sent_all, acc.out_all
     seized_by_org, sent_by_org = acc.seized_by_org, acc.sent_by_org
     cash, node_fear, last_used = orgs.cash, orgs.node_fear, orgs.last_used
@@ -409,6 +418,7 @@ def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
     (:class:`~counterflow.engine.bundles.Learning`).
     Returns ``(sent_all [E], out_all [N], seized_by_org [O], sent_by_org [O])``.
     """
+    top, orgs, step, learn = Topology(*top), Organisations(*orgs), StepInputs(*step), Learning(*learn)
     n_orgs, n_nodes = orgs.stock.shape
     n_edges = top.edge_src.shape[0]
     acc = Accounts(top.edge_cap.copy(), node_capacity_left(top.node_cap, step.cap_factor), np.zeros(n_edges),

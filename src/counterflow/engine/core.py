@@ -135,6 +135,8 @@ class Engine:
         self._out_start, self._out_order = out_edges(net)
         self._producer = net.org_production > 0
         self._learn = Learning(float(prm.learning_rate), float(prm.forget_rate), float(prm.diversification))
+        # the fixed bundles as plain tuples, as Python passes bundles to the kernels (see engine._kernels)
+        self._top_t, self._learn_t = tuple(self._top), tuple(self._learn)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
@@ -206,7 +208,8 @@ class Engine:
         inputs = StepInputs(edge_cost, s.cap_factor, split, worth, self._tranche_width, tranche_rev, p_seize, uniforms,
                             arrived, scale, market_value)
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
-            sent_all, out_all, seized_o, sent_o = move_all(s.t, order, self._top, orgs, inputs, self._learn)
+            sent_all, out_all, seized_o, sent_o = move_all(s.t, order, self._top_t, tuple(orgs), tuple(inputs),
+                                                           self._learn_t)
         else:
             sent_all, out_all, seized_o, sent_o = self._move_large(order, orgs, inputs)
         settle_cash(s.cash, s.frozen, cash_before, sent_o, produced_o, p.production_cost, s.hop_cost, s.spend,
@@ -242,12 +245,13 @@ class Engine:
         acc = Accounts(net.edge_cap.copy(), node_capacity_left(net.node_cap, s.cap_factor), np.zeros(net.n_edges),
                        np.zeros(net.n_nodes), np.zeros(net.n_orgs), np.zeros(net.n_orgs))
         keep = 1.0 - self._learn.forget_rate
+        orgs_t, acc_t = tuple(orgs), tuple(acc)
         for o in order:
             plan = self.plan(o, inputs.worth[o], acc.resid_edge, acc.resid_node, inputs.split, inputs.tranche_rev,
                              inputs.scale[o], inputs.edge_cost)
-            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top, orgs, inputs.p_seize,
-                                                  inputs.uniforms[o], self._learn)
-            settle_org(s.t, o, sent, seized, out_node, acc, orgs, inputs.edge_cost, inputs.arrived, keep)
+            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize,
+                                                  inputs.uniforms[o], self._learn_t)
+            settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, inputs.edge_cost, inputs.arrived, keep)
         return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org
 
     # ------------------------------------------------------------- planning
@@ -270,7 +274,7 @@ class Engine:
             org = OrgPlan(s.open_node[o], s.open_edge[o], s.risk_belief[o], s.node_fear[o], s.stock[o], s.prev_out[o],
                           worth, self._tranche_width[o], float(net.org_risk_aversion[o]), float(scale),
                           float(self._market_value[o]))
-            flow, tflow, cost = plan_small(self._top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
+            flow, tflow, cost = plan_small(self._top_t, tuple(org), edge_cost, tranche_rev, resid_edge, resid_node, split,
                                            self._learn.diversification)
             return planning.PlanResult(flow, tflow, cost, "optimal")
         open_n = s.open_node[o]

@@ -58,13 +58,14 @@ def org_jurisdictions(net: Network) -> np.ndarray:
 
 def update_society(net: Network, state: RunState) -> None:
     """Advance hardship, backlash, corruption, state revenue and labour by one step."""
-    p = net.scenario.parameters
     log = state.log
+    fixed = net.cache.get("society")
+    if fixed is None:  # the base levels and the constants, once per compiled network (plain tuples: see _kernels)
+        base = SocietyBase(net.juris_corruption, net.juris_revenue, net.org_labour, org_jurisdictions(net))
+        fixed = net.cache["society"] = (tuple(base), tuple(society_rates(net.scenario.parameters)))
     _society_kernel(
-        Jurisdictions(state.hardship, state.backlash, state.corruption, state.revenue, state.labour),
-        Pressures(state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes),
-        SocietyBase(net.juris_corruption, net.juris_revenue, net.org_labour, org_jurisdictions(net)),
-        society_rates(p))
+        tuple(Jurisdictions(state.hardship, state.backlash, state.corruption, state.revenue, state.labour)),
+        tuple(Pressures(state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes)), *fixed)
 
 
 def society_rates(p: Parameters) -> SocietyRates:
@@ -81,6 +82,8 @@ def _society_kernel(state, pressure, base, rates):  # pragma: no cover - compile
     ``pressure`` (:class:`~counterflow.engine.bundles.Pressures`), towards ``base``
     (:class:`~counterflow.engine.bundles.SocietyBase`) at ``rates``
     (:class:`~counterflow.engine.bundles.SocietyRates`); the equations are those in the module docstring."""
+    state, pressure = Jurisdictions(*state), Pressures(*pressure)  # the fields' names (passed as plain tuples)
+    base, rates = SocietyBase(*base), SocietyRates(*rates)
     hardship, backlash, corruption, revenue, labour = (state.hardship, state.backlash, state.corruption,
                                                        state.revenue, state.labour)
     revenue_cut, aid, harm, foreign = pressure.revenue_cut, pressure.aid, pressure.harm, pressure.foreign_strikes
