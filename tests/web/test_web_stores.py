@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from counterflow.cli import app
 from counterflow.web import Limits, create_app
 
-from .conftest import TestClient
+from .conftest import TestClient, flat_intervals
 
 
 def client_over(tmp_path, *folders, **limits) -> TestClient:
@@ -108,6 +108,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         assert cli.pop("store") == str(store_folder / "search") and view["front"].pop("store") == name
         assert view["front"] == cli
         assert view["table"] == front_table(cli)
+        assert flat_intervals(view) == [], "an interval of no width reads (no spread across runs)"
         assert view["specs"] == json.loads(json.dumps(front_specs(cli, 860)))
         assert set(view["specs"]) == {"parallel", "tradeoffs"} and len(view["specs"]["tradeoffs"]["concat"]) == 2
         assert [r["eval"] for r in view["table"]["rows"]] == [p["eval"] for p in cli["portfolios"]]
