@@ -126,3 +126,18 @@ def test_the_tour_first_steps_run_as_written(tmp_path, monkeypatch):
     assert r.exit_code == 0 and {p.name for p in (tmp_path / "tables").iterdir()} >= {"nodes.csv", "edges.csv"}
     r = runner.invoke(app, ["import", "csv", "tables/nodes.csv", "tables/edges.csv", "-o", "mine.yaml"])
     assert r.exit_code == 0 and (tmp_path / "mine.yaml").is_file()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_file_loads(path):
+    """The files in examples/ that the pages run are valid experiment or search files."""
+    import yaml
+
+    if "levers" in yaml.safe_load(path.read_text(encoding="utf-8")):
+        from counterflow.search.spec import load_search
+
+        assert load_search(path).evaluations >= 1
+    else:
+        from counterflow.experiments import load_experiment
+
+        assert load_experiment(path).samples >= 1
