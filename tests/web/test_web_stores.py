@@ -111,6 +111,9 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         assert flat_intervals(view) == [], "an interval of no width reads (no spread across runs)"
         assert view["specs"] == json.loads(json.dumps(front_specs(cli, 860)))
         assert set(view["specs"]) == {"parallel", "tradeoffs"} and len(view["specs"]["tradeoffs"]["concat"]) == 2
+        for key, spec in view["specs"].items():  # every figure's marks carry the portfolio's tooltip
+            text = json.dumps(spec)
+            assert '"tooltip": [{"field": "portfolio"' in text and '"title": "Cost"' in text, key
         assert [r["eval"] for r in view["table"]["rows"]] == [p["eval"] for p in cli["portfolios"]]
 
         sweep = c.get(f"/api/stores/{listed[f'{store_folder.name}/sweep']['id']}").json()
@@ -121,6 +124,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         assert sweep["analysis"] == doc
         assert sweep["table"] == sweep_table(doc)
         assert sweep["specs"]["effects"] == json.loads(json.dumps(sweep_spec(doc, 860)))
+        assert '"tooltip": [{"field": "strategy"' in json.dumps(sweep["specs"]["effects"])
         points = sweep["specs"]["effects"]["data"]["values"]
         e = doc["strategies"]["port-strike"]["delivered_kg"]
         assert [p["diff"] for p in points if p["strategy"] == "port-strike"][0] == pytest.approx(e["diff_mean"])
