@@ -80,8 +80,9 @@ def test_warm_start_puts_the_old_front_in_the_first_generation(tmp_path):
     ev_b = Evaluations(second, second.futures, second.replications)
     ev_b.add_frame(SearchStore(tmp_path / "b").read())
     old_front = {ev_a.keys[i] for i in ev_a.front()}
+    assert old_front == {second.key(x) for x in warm}
     first_generation = {ev_b.keys[i] for i in ev_b.ids if i < second.population}
-    assert old_front and old_front <= first_generation
+    assert {second.key(x) for x in warm[:second.population]} <= first_generation  # a generation's worth
 
 
 def test_regret_and_satisficing_searches_run_and_resume_to_the_same_front(tmp_path):

@@ -134,7 +134,7 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
             try:
                 t0 = time.perf_counter()
                 brec = _baseline(ctx, scenario, f, r)
-                rec = brec if not levers else run_replication(
+                rec = brec if strategy is None else run_replication(
                     scenario, [strategy], r, ctx.seed, ctx.steps, seed_sequence=ctx.seed_sequence(f, r))[0]
                 paired = pair(rec, brec)
                 sim += time.perf_counter() - t0

@@ -179,6 +179,8 @@ def prim(X: np.ndarray, y: np.ndarray, names: list[str], *, alpha: float = 0.1, 
                 dens = y[keep].mean() if keep.any() else -1
                 if best is None or dens > best[0]:
                     best = (dens, j, side, keep)
+        if best is None:  # no input to peel (d == 0)
+            break
         _, j, side, keep = best
         inside = keep
         box = box.copy()
@@ -221,7 +223,7 @@ def discover(store: str | Path, eval_id: int) -> dict:
                 if c.min is not None and m < c.min:
                     bad.append(f"{c.outcome} {m:.3g} < {c.min:g}")
             for o in spec.objectives:
-                if o.robustness == "satisficing":
+                if o.robustness == "satisficing" and o.threshold is not None:
                     m = float(np.nanmean(cells[o.outcome][f]))
                     if (m < o.threshold) if o.direction == "max" else (m > o.threshold):
                         bad.append(f"{o.outcome} {m:.3g} misses {o.threshold:g}")

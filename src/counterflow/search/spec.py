@@ -67,7 +67,7 @@ def _experiment_fields() -> dict[str, Field]:
 
 _EXP = _experiment_fields()
 #: samplers whose sample count is the number of points (the futures); the experiment's list and descriptions
-FUTURE_SAMPLERS = tuple(s for s in _EXP["sampler"].choices if s not in ("sobol", "morris"))
+FUTURE_SAMPLERS = tuple(s for s in (_EXP["sampler"].choices or ()) if s not in ("sobol", "morris"))
 
 # the futures' keys are the experiment file's (same declarations, same checks and messages);
 # `futures` is the experiment's `samples` under the search's name
