@@ -365,6 +365,13 @@ class SearchSpec:
         s = int(np.random.SeedSequence([self.seed, 0x0005, 0x5EA]).generate_state(1)[0])
         return dataclasses.replace(self.experiment, sampler="lhs", samples=self.oos_futures, seed=s).design()
 
+    def discover_values(self, n: int) -> np.ndarray:
+        """``n`` fresh futures for scenario discovery (a Latin hypercube with a seed apart from the others')."""
+        import dataclasses
+
+        s = int(np.random.SeedSequence([self.seed, 0xD15C, n]).generate_state(1)[0])
+        return dataclasses.replace(self.experiment, sampler="lhs", samples=n, seed=s).design()
+
     def describe_portfolio(self, levers: list[dict]) -> str:
         """A portfolio in words."""
         from .words import describe_portfolio
