@@ -15,7 +15,7 @@ import numpy as np
 
 from ..geo import outline_rings
 from .effects import SERIES
-from .words import delta, fmt, interval
+from .words import delta, estimate, fmt
 
 __all__ = ["CONFIG", "strategy_colours", "time_spec", "map_spec", "clip_ring", "map_notes", "front_specs",
            "front_status", "robustness_words", "FRONT_STATUS", "sweep_spec"]
@@ -452,7 +452,7 @@ def _front_rows(data: dict) -> list[dict]:
             e = p["objectives"][o["name"]]
             row[o["name"]] = e["value"]
             row[o["name"] + "_lo"], row[o["name"] + "_hi"] = e["lo"], e["hi"]
-            row[o["name"] + "_text"] = f"{fmt(e['value'])} {interval(e['lo'], e['hi'])}"
+            row[o["name"] + "_text"] = estimate(e["value"], e["lo"], e["hi"])
         rows.append(row)
     return rows
 
