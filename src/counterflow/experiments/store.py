@@ -328,8 +328,6 @@ class Store:
         self.steps_dir = self.path / "steps"
         self.metadata_file = self.path / "metadata.json"
         self.samples_file = self.path / "samples.parquet"
-        self.lock_file = self.path / ".lock"
-        self.damaged_dir = self.path / "damaged"
         self._lock = StoreLock(self.path, "sweep", "chunks")
         self._meta: dict | None = None
         #: what opening the store for a sweep found and did (a taken-over lock, chunks moved aside), for the user
