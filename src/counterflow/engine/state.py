@@ -35,7 +35,6 @@ class StepLog:
     foreign_strikes: np.ndarray | None = None   # [J]
     harm_by_juris: np.ndarray | None = None     # [J]
     destroyed_by_org: np.ndarray | None = None  # [O]
-    reports: list = field(default_factory=list)
     events: list = field(default_factory=list)
 
 

@@ -15,8 +15,6 @@ Every lever is a subclass of :class:`Lever` that declares, as class data:
   state beyond the built-in ones (:class:`Modifier`; the state creates it and
   resets it before the levers act each step, as it does ``edge_risk_add``);
 * ``intensity`` — the parameter that scales its effect (0 means no effect);
-* ``continuous`` — True when it is meant to fire every step while active
-  (its ``unit_cost`` is then a cost per step);
 * ``example`` — one working instance of the lever as a strategy-file dict,
   acting on the built-in ``caribbean`` scenario, and ``example_companions``
   — the levers it needs beside it to show an effect (intelligence sharing
@@ -112,7 +110,6 @@ class Lever:
     #: the phase as a plain number (read-only alias of ``phase``, kept for code that sorts by it)
     order: ClassVar[int] = int(Phase.DEFAULT)
     modifiers: ClassVar[tuple[Modifier, ...]] = ()
-    continuous: ClassVar[bool] = False
     example: ClassVar[dict] = {}
     example_companions: ClassVar[tuple[dict, ...]] = ()
 

@@ -43,7 +43,6 @@ class MaritimeInterdiction(Lever):
     targets_help = "{mode: sea}, {edges: [[FROM, TO], ...]}, {jurisdictions: [ID, ...]} or {rule: top_throughput, k: 2}"
     intensity = "intensity"
     phase = Phase.INTERDICTION
-    continuous = True
     example = {"type": "maritime_interdiction", "zone": {"mode": "sea"}, "intensity": 0.2, "lethal": True,
                "schedule": {"start": 2}, "unit_cost": 1.5e6}
 

@@ -27,7 +27,6 @@ class Blockade(OnJurisdictions):
            "falls slowly (less money for protection) and hardship rises.")
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share", doc="share of state revenue cut"),)
     phase = Phase.PRESSURE
-    continuous = True
     example = {"type": "blockade", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.5,
                "schedule": {"start": 2}, "unit_cost": 1.0e6}
 

@@ -39,7 +39,6 @@ class PoliceSupport(OnJurisdictions):
               doc="firings to reach full strength"),
     )
     phase = Phase.ENFORCEMENT
-    continuous = True
     example = {"type": "police_support", "jurisdiction": {"rule": "top_throughput", "k": 2}, "intensity": 0.3,
                "ramp_steps": 4, "schedule": {"start": 2}, "unit_cost": 3.0e5}
 
@@ -77,7 +76,6 @@ class IntelSharing(Lever):
                     doc="share of the intelligence gap closed"),)
     targets_key = None
     phase = Phase.INTELLIGENCE
-    continuous = True
     example = {"type": "intel_sharing", "intensity": 0.9, "schedule": {"start": 2}, "unit_cost": 1.0e5}
     example_companions = (Strike.example,)
 
@@ -103,7 +101,6 @@ class HumanitarianAid(OnJurisdictions):
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.3, unit="hardship/step",
                     doc="aid level (hardship units removed per step)"),)
     phase = Phase.PRESSURE
-    continuous = True
     example = {"type": "humanitarian_aid", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.4,
                "schedule": {"start": 2}, "unit_cost": 5.0e5}
     example_companions = (Blockade.example,)
