@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from ..levers import LEVERS, Lever
+from ..levers import LEVERS, Lever, LeverReport
 from ..network import Network, compile_network
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
@@ -121,7 +122,7 @@ class Engine:
         prm = net.scenario.parameters  # suppliers front product: a credit line of credit_steps steps of production
         self._credit = prm.credit_steps * prm.production_cost * net.org_production.sum(axis=1)
         self._unbound = np.full(net.n_orgs, -np.inf)  # "frozen" cash during the warm-up: all spending is financed
-        self.reports: list = []
+        self.reports: list[LeverReport] = []
         self._is_source = net.kind_mask("source")
         self._finite_cap = np.isfinite(net.node_cap)
         allowed = net.org_allowed[:, net.market_node]
@@ -143,7 +144,7 @@ class Engine:
         self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
 
     # ------------------------------------------------------------------ run
-    def run(self, steps: int | None = None, progress=None) -> Trajectory:
+    def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
         """Run ``steps`` steps (default: the scenario's horizon) and return the trajectory."""
         steps = self.net.scenario.steps if steps is None else int(steps)
         rec = Recorder(self.net, steps, self.record_flows)
@@ -314,8 +315,9 @@ class Engine:
         return result
 
     # ------------------------------------------------------------ recording
-    def _record(self, rec, i, delivered_m, revenue, produced, seized, destroyed, node_flow, sent_all,
-                active_nodes, active_edges, entropy, stock, transit):
+    def _record(self, rec: Recorder, i: int, delivered_m: np.ndarray, revenue: np.ndarray, produced: float,
+                seized: float, destroyed: float, node_flow: np.ndarray, sent_all: np.ndarray, active_nodes: int,
+                active_edges: int, entropy: float, stock: float, transit: float) -> None:
         s = self.state
         ser = rec.series
         ser["delivered"][i] = delivered_m
@@ -336,14 +338,14 @@ class Engine:
         ser["cash"][i] = s.cash
         rec.balance[i] = (s.produced, s.delivered, s.seized, s.destroyed, stock, transit)
         rec.node_flow_total += node_flow
-        if rec.edge_flow is not None:
+        if rec.edge_flow is not None and rec.node_flow is not None:
             rec.edge_flow[i] = sent_all
             rec.node_flow[i] = node_flow
 
 
 def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """Out-edges of every node as CSR segments ``(start [N + 1], edge order [E])``, cached on the network."""
-    cached = net.cache.get("out_edges")
+    cached: tuple[np.ndarray, np.ndarray] | None = net.cache.get("out_edges")
     if cached is None:
         order = np.argsort(net.edge_src, kind="stable").astype(np.int64)
         start = np.searchsorted(net.edge_src[order], np.arange(net.n_nodes + 1)).astype(np.int64)
@@ -364,11 +366,12 @@ def warm_state(net: Network) -> RunState:
     own randomness from there on. For networks of ``warm_cache.MIN_NODES``
     nodes or more it is also kept on disk (:mod:`counterflow.engine.warm_cache`).
     """
-    cached = net.cache.get("warm_state")
+    cached: RunState | None = net.cache.get("warm_state")
     on_disk = net.n_nodes >= warm_cache.MIN_NODES
     if cached is None and on_disk:
         key = warm_cache.state_key(net.scenario)
-        cached = net.cache["warm_state"] = warm_cache.load(key)
+        loaded = warm_cache.load(key)  # a stored state, or None (missing, unreadable, another object)
+        cached = net.cache["warm_state"] = loaded if isinstance(loaded, RunState) else None
     if cached is None:
         state = RunState.initial(net)
         warmup = net.scenario.parameters.warmup
