@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
@@ -344,7 +345,7 @@ def future_doc(path: Path, sample: str | None, future: int | None) -> tuple[dict
                        f"future {future} in this store (it holds {have}, numbered from 0)", field="future")
     names = list(spec.experiment.names)
     values = [float(row.iloc[0][n]) for n in names]
-    doc = apply_values(spec.scenario_doc, spec.experiment.uncertainties, values)
+    doc = apply_values(spec.scenario_doc, spec.experiment.uncertainties, np.asarray(values, dtype=float))
     return doc, {"sample": sample, "future": future, "values": dict(zip(names, values, strict=True))}
 
 
