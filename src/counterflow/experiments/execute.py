@@ -27,8 +27,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..engine import Engine
-from ..errors import InputError
 from ..engine.record import SERIES, Trajectory
+from ..errors import InputError
 from ..metrics import RunRecord, pair, run_record
 from ..runner import network_for
 from ..strategy import resolve_strategies
