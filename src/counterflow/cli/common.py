@@ -37,7 +37,7 @@ from ..errors import InputError
 
 __all__ = [
     "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
-    "StrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
+    "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
     "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
     "json_doc",
@@ -85,6 +85,9 @@ ScenarioArg = Annotated[str, typer.Argument(metavar="SCENARIO",
 StrategyOpt = Annotated[list[str] | None, typer.Option(
     "--strategy", "-s", metavar="NAME|FILE",
     help="Strategy carried by the scenario, or a strategy YAML file; repeatable. Default: all the scenario carries.")]
+StoredStrategyOpt = Annotated[list[str] | None, typer.Option(
+    "--strategy", "-s", metavar="NAME",
+    help="Show only this strategy of the store; repeatable. Default: every strategy the store holds.")]
 MetricOpt = Annotated[list[str] | None, typer.Option(
     "--metric", "-m", "--outcome", metavar="NAME", help="Metric (outcome) to show; repeatable. Default: all.")]
 OutFileOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
@@ -92,7 +95,8 @@ OutFileOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
 OutDirOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
                                                 help="Write the data (Parquet tables and a JSON summary) here.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", metavar="FILE.html",
-                                                help="Also write the HTML report (and its PNG figures) here.")]
+                                                help="Also write the HTML report here, and its figures as Vega-Lite "
+                                                     "specs in FILE_figures/*.vl.json next to it.")]
 StoreOpt = Annotated[Path | None, typer.Option("--store", metavar="DIR", help="Sweep store directory.")]
 FormatOpt = Annotated[TableFormat, typer.Option(
     "--format", metavar="table|csv|markdown|json", case_sensitive=False,
