@@ -35,6 +35,7 @@ from .common import (
     pick_store,
     print_json,
     require_extra,
+    resumable,
     write_data,
 )
 
@@ -91,8 +92,6 @@ def sweep(
 
     Interrupt it at any point and run the same command again: only the missing runs are run.
     """
-    from concurrent.futures.process import BrokenProcessPool
-
     from ..experiments import EXECUTORS, Store, load_experiment, open_executor, run_sweep
 
     if executor not in EXECUTORS:
@@ -114,18 +113,10 @@ def sweep(
         if not as_json:
             err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
                       f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
-        try:
-            with open_executor(executor, workers, address) as ex, \
-                    _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
-                report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
-        except KeyboardInterrupt:
-            err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
-                      "run the same command to finish the rest", highlight=False)
-            raise typer.Exit(130) from None
-        except BrokenProcessPool:
-            err.print(f"[bold red]error:[/] a worker process died; {len(st.done_chunks())} of {len(exp.chunks())} "
-                      "chunks are stored; run the same command to finish the rest", highlight=False)
-            raise typer.Exit(1) from None
+        with resumable(lambda: f"{len(st.done_chunks())} of {len(exp.chunks())} chunks are stored"), \
+                open_executor(executor, workers, address) as ex, \
+                _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
+            report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
     finally:
         st.unlock()
     from ..experiments.analysis import run_counts
