@@ -155,12 +155,12 @@ def analyze(
     Quantiles of every outcome per strategy, and paired differences against the baseline.
     """
     from ..experiments.analysis import analyze as _analyze
-    from ..outcomes import LABELS
-    from ..report.words import delta
+    from ..report.front import sweep_table
 
     check_out_is_not_outcome(out_file)
     fmt_ = output_format(fmt_, as_json)
     res = _analyze(pick_store(store_arg, store), metric or None)
+    base = next(iter(res["strategies"]), None)  # the store's first strategy, before any --strategy filter
     if strategy:
         unknown = [s for s in strategy if s not in res["strategies"]]
         if unknown:
@@ -175,17 +175,11 @@ def analyze(
     title = (f"{res['scenario']}: {r['stored']} of {r['expected']} runs ({res['points']} points x "
              f"{res['replications']} replications, {res['sampler']}, seed {res['seed']}), {r['failed']} failed — "
              "median [5%, 95%]; Δ = mean paired difference vs baseline [95 % CI]")
-    data = TableData(["outcome", *res["strategies"]], title=title)
-    outcomes = list(next(iter(res["strategies"].values()), {}))
-    for o in outcomes:
-        cells = []
-        for per in res["strategies"].values():
-            e = per[o]
-            text = f"{fmt(e['p50'])} [{fmt(e['p05'])}, {fmt(e['p95'])}]"
-            if e.get("diff_mean") is not None:
-                text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
-            cells.append(text)
-        data.add_row(LABELS.get(o, o), *cells)
+    table = sweep_table(res, baseline=base)  # the cells the page shows: here the value and the difference
+    data = TableData(["outcome", *table["strategies"]], title=title)
+    for row in table["rows"]:
+        data.add_row(row["label"], *(c["value"] + (f"\n{c['delta']}" if "delta" in c else "")
+                                     for c in row["cells"].values()))
     if r["missing"]:
         data.notes.append(f"{r['missing']} runs are missing: run the sweep command again to finish them")
     data.notes.append(ETHICS)
