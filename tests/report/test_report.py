@@ -253,3 +253,28 @@ def test_a_fixed_cost_is_written_without_a_flat_interval_in_compare_and_the_repo
     one = CliRunner().invoke(app, [*args, "--runs", "1", "--format", "csv"])
     assert one.exit_code == 0, one.output
     assert f"Δ 2.00M {NO_INTERVAL}" in one.stdout and NO_SPREAD not in one.stdout
+
+
+def _tooltips(spec) -> list:
+    """Every tooltip encoding in a Vega-Lite spec (layers, facets and concatenations included)."""
+    if isinstance(spec, dict):
+        return ([spec["tooltip"]] if isinstance(spec.get("tooltip"), list) else []) + \
+            [t for k, v in spec.items() if k != "tooltip" for t in _tooltips(v)]
+    if isinstance(spec, list):
+        return [t for v in spec for t in _tooltips(v)]
+    return []
+
+
+def test_every_figure_has_tooltips_with_units(caribbean, small_results):
+    """Each time figure (levels and each paired-difference panel) and each map carries tooltips; the numbers
+    in them name their unit or their interval."""
+    strategies, res = small_results
+    c = build_content(caribbean, res, strategies)
+    for key, spec in c["time"].items():
+        level, diff = spec["vconcat"]
+        assert _tooltips(level) and _tooltips(diff), key
+        titles = [t["title"] for tip in _tooltips(spec) for t in tip]
+        assert any("median (" in t for t in titles) and any(t.startswith("change (") for t in titles), titles
+    for name, spec in c["maps"].items():
+        titles = [t["title"] for tip in _tooltips(spec) for t in tip]
+        assert "Route" in titles and "Place" in titles and "change: mean [95 % interval]" in titles, name

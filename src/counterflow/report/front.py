@@ -48,8 +48,8 @@ def discovery_words(d: dict) -> str:
     if d["box"]:
         box = "; ".join(f"{k} from {fmt(lo)} to {fmt(hi)}" for k, (lo, hi) in d["box"]["box"].items())
         text += (f"{d['method']}: the failures concentrate where {box or 'anywhere'} (density "
-                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}); with so few futures this is a "
-                 "pointer, not a finding.")
+                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f})"
+                 + ("; with so few futures this is a pointer, not a finding." if d["futures"] < 50 else "."))
     else:
         text += d["note"][0].upper() + d["note"][1:] + "."
     return text
