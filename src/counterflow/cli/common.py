@@ -40,7 +40,7 @@ __all__ = [
     "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
     "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
-    "json_doc",
+    "json_doc", "resumable",
 ]
 
 
@@ -192,6 +192,27 @@ def handles_errors(fn: Callable) -> Callable:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+@contextmanager
+def resumable(stored: Callable[[], str]) -> Iterator[None]:
+    """Stop a resumable command (``sweep``, ``search``) cleanly when it is cut short.
+
+    Ctrl-C exits with status 130 and a worker process that died exits with status 1, each with
+    one line on stderr saying what the store holds (``stored()``, e.g. ``"3 of 10 chunks are
+    stored"``) and that the same command resumes. Whatever is stored stays stored.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(f"interrupted: {stored()}; run the same command to resume", highlight=False)
+        raise typer.Exit(130) from None
+    except BrokenProcessPool:
+        err.print(f"[bold red]error:[/] a worker process died; {stored()}; run the same command to resume",
+                  highlight=False)
+        raise typer.Exit(1) from None
 
 
 def no_progress(n: int = 1) -> None:
