@@ -130,3 +130,11 @@ def test_no_document_or_message_sends_the_reader_outside_the_repository():
     hits = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "tests").rglob("*.py") if p.resolve() != here
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if notes.search(line)]
     assert hits == []
+
+
+def test_the_benchmarks_page_names_every_benchmark_run_all_runs():
+    """docs/benchmarks.md lists the NAMEs `benchmarks/run_all.py NAME` accepts: one per bench_*.py."""
+    names = sorted(p.stem[len("bench_"):] for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    line = next(t for t in (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8").splitlines()
+                if "run_all.py NAME" in t)
+    assert line.split("# one of:")[1].strip().split(", ") == names
