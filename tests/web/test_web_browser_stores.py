@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from counterflow.report.words import fmt
 from counterflow.web import create_app
-from counterflow.web.browser import CHROMIUM, launch, legibility, serve_in_thread
+from counterflow.web.browser import (
+    CHROMIUM,
+    hover_tooltip,
+    launch,
+    legibility,
+    serve_in_thread,
+    tooltip_targets,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,14 +50,41 @@ def test_page_opens_stores(store_folder, tmp_path):
         titles = [t for chart in seen["titles"] for t in chart]
         assert any("Civilian harm" in t for t in titles) and any("Cost" in t for t in titles), titles
 
+        # every chart carries tooltips: a line of the parallel coordinates, hovered anywhere along it, shows its
+        # portfolio in words with every objective's value and unit as the table writes them, and a click on the
+        # line opens that portfolio's runs (two lines: each opens its own)
+        members = {p["eval"]: p for p in front["front"]["portfolios"]}
+        cells = {r["eval"]: r["cells"] for r in front["table"]["rows"]}
+        labels = [o["label"] for o in front["front"]["objectives"]]
+        assert all("(" in label for label in labels), "every objective's label carries its unit"
+        opened = []
+        for _ in range(min(2, len(members))):
+            page.locator("#store-parallel").scroll_into_view_if_needed()
+            lines = [t for t in tooltip_targets(page, "#store-parallel svg")
+                     if t["mark"] == "rule" and "axis2" in t["datum"] and t["datum"]["eval"] not in opened]
+            assert lines, "a hover band along every line of the parallel coordinates"
+            ev = lines[0]["datum"]["eval"]
+            tip = hover_tooltip(page, lines[0])
+            assert f"#{ev}" in tip and members[ev]["description"] in tip, tip
+            for k, label in enumerate(labels):
+                assert label in tip and cells[ev][2 + k] in tip, (label, tip)
+            assert f"{fmt(members[ev]['cost_usd'])} USD" in tip, tip
+            page.mouse.click(lines[0]["x"], lines[0]["y"])
+            page.wait_for_selector(f"#portfolio-title:text-is('Portfolio {ev}: its runs')")
+            opened.append(ev)
+        page.locator("#store-tradeoffs").scroll_into_view_if_needed()
+        points = [t for t in tooltip_targets(page, "#store-tradeoffs svg") if t["mark"] == "symbol"]
+        assert points
+        tip = hover_tooltip(page, points[0])
+        assert members[points[0]["datum"]["eval"]]["description"] in tip and "USD" in tip, tip
         # a portfolio opens its runs (from its point in a trade-off, or its row), then runs as a strategy
         # against no action (a page job)
-        page.locator("#store-tradeoffs .mark-symbol.role-mark path").first.click(force=True)
+        page.mouse.click(points[0]["x"], points[0]["y"])
+        page.wait_for_selector(f"#portfolio-title:text-is('Portfolio {points[0]['datum']['eval']}: its runs')")
         page.wait_for_selector("#portfolio-table tbody tr")
-        assert page.inner_text("#portfolio-title").startswith("Portfolio ")
         rows.first.locator("button").click()
-        page.wait_for_function(f"document.getElementById('portfolio-title').textContent === "
-                               f"'Portfolio {front['front']['portfolios'][0]['eval']}: its runs'")
+        page.wait_for_selector(f"#portfolio-title:text-is('Portfolio {front['front']['portfolios'][0]['eval']}: "
+                               "its runs')")
         assert page.locator("#portfolio-table tbody tr").count() >= 2
         assert page.input_value("#portfolio-steps") == "6"
         assert page.inner_text("#portfolio-discovery").startswith("Scenario discovery: ")
@@ -72,6 +107,11 @@ def test_page_opens_stores(store_folder, tmp_path):
         page.wait_for_selector("#store-sweep svg")
         cell = page.locator("#store-table tr[data-outcome=delivered_kg] td[data-strategy=port-strike]")
         assert "Δ " in cell.inner_text() and "better in" in cell.inner_text()
+        page.locator("#store-sweep").scroll_into_view_if_needed()
+        points = tooltip_targets(page, "#store-sweep svg")
+        assert points
+        tip = hover_tooltip(page, points[0])
+        assert "change: mean [95 % interval]" in tip and "Δ " in tip, tip
         seen = legibility(page, "#results")
         assert seen["small"] == [] and seen["overflow"] == [], seen
         page.reload()  # the address names the store

@@ -94,8 +94,9 @@ class Engine:
         self._setup()
         self.levers: list[Lever] = sorted(
             (LEVERS[spec.type](spec, self.net, self.strategy) for spec in self.strategy.levers),
-            key=lambda lv: lv.order,
+            key=lambda lv: lv.phase,
         )
+        self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
         self.record_flows = record_flows
         self.solver = solver
         while self.state.t < 0:  # this run's own burn-in (no lever fires before step 0)
@@ -168,13 +169,8 @@ class Engine:
         produced = math.fsum(produced_o)
         s.produced += produced
 
-        # levers
-        s.edge_risk_add[:] = 0.0
-        s.edge_cost_add[:] = 0.0
-        s.node_enf_add[:] = 0.0
-        s.revenue_cut[:] = 0.0
-        s.aid[:] = 0.0
-        s.intel = 0.0
+        # levers, in phase order, on freshly reset per-step modifiers
+        s.reset_modifiers()
         for lever in self.levers:
             if lever.spec.schedule.fires(s.t):
                 report = lever.fire(s, self.rng_lever)

@@ -9,7 +9,8 @@ outside those folders can be opened: a store reached through a link that
 leaves its folder is not listed, and a store holding a file or folder that
 links outside it is listed as damaged and not read.
 
-A store being written (its lock held by a running search or sweep) is
+A store being written (its lock held by a running search or sweep, asked of
+the lock itself with :func:`counterflow.experiments.store.lock_in_use`) is
 answered with 409; a damaged one (unreadable metadata or files) with 422 and
 the reason; neither ever with a traceback.
 """
@@ -28,56 +29,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..experiments.store import lock_in_use
 from .jobs import ApiError
 from .views import clean
 
-__all__ = ["StoreIndex", "lock_held", "DEPTH"]
+__all__ = ["StoreIndex", "DEPTH"]
 
 DEPTH = 2  # how far below a given folder stores are looked for
 _ID = re.compile(r"^[0-9a-f]{16}$")
-
-
-def lock_held(lock_file: Path) -> bool:
-    """True when a process holds an ``flock`` on ``lock_file`` (a search or sweep writing its store).
-
-    Read from ``/proc/locks`` on Linux, so the check never takes the lock itself (a writer starting at
-    the same moment is not refused). Elsewhere a non-blocking shared lock is tried and released.
-    """
-    try:
-        st = lock_file.stat()
-    except OSError:
-        return False
-    try:
-        table = Path("/proc/locks").read_text()
-    except OSError:
-        return _probe(lock_file)
-    for line in table.splitlines():
-        parts = line.split()
-        if len(parts) < 6 or "->" in parts or parts[1] != "FLOCK":
-            continue
-        try:
-            major, minor, inode = parts[5].split(":")
-            if int(inode) == st.st_ino and os.makedev(int(major, 16), int(minor, 16)) == st.st_dev:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def _probe(lock_file: Path) -> bool:  # pragma: no cover - systems without /proc/locks
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    fd = os.open(lock_file, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def _kind(meta: Any) -> str | None:
@@ -163,7 +122,7 @@ class StoreIndex:
         """Every store found: id, name (folder below the given one), kind, scenario, size, whether in use."""
         items = []
         for root, path in self._candidates():
-            entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": lock_held(path / ".lock")}
+            entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": lock_in_use(path)}
             link = _leaves(root, path)
             if link is not None:
                 items.append({**entry, "kind": "damaged", "problem": f"{link} links outside the folder"})
@@ -190,7 +149,7 @@ class StoreIndex:
         for root, path in self._candidates():
             if self.ident(path) == ident:
                 name = self._name(root, path)
-                if lock_held(path / ".lock"):
+                if lock_in_use(path):
                     raise ApiError(409, "store_in_use", f"store '{name}' is being written by a running search or "
                                    "sweep; open it when that has finished", store=name)
                 link = _leaves(root, path)
