@@ -94,9 +94,17 @@ def test_page_opens_stores(store_folder, tmp_path):
         assert seen["small"] == [] and seen["overflow"] == [], seen
         member = front["front"]["portfolios"][0]["eval"]
         page.fill("#portfolio-runs", "2")
+        # ... in one of the futures the search sampled, whose scenario file the page offers
+        options = page.locator("#portfolio-future option").all_inner_texts()
+        assert options[0].startswith("the scenario as written") and options[2].startswith("in sample future 1: ")
+        page.select_option("#portfolio-future", "search:1")
+        href = page.get_attribute("#portfolio-scenario", "href")
+        assert href.endswith("/scenario.yaml?future=1&sample=search")
+        assert "learning_rate" in page.request.get(url + href).text()
         page.click("#portfolio-run")
         page.wait_for_selector(f"#compare-table thead th[data-strategy='portfolio-{member}']", timeout=120_000)
         assert "#job=" in page.url and page.locator("#store-panel").is_hidden()
+        page.wait_for_selector("#results-title:has-text('in the in-sample future 1 (parameters.learning_rate ')")
         cell = page.locator(f"#compare-table tr[data-metric=delivered_kg] td[data-strategy='portfolio-{member}']")
         assert cell.locator(".d").inner_text().startswith("Δ ")
 

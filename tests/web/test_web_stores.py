@@ -169,6 +169,57 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
     assert f"portfolio-{member}" in json.dumps(doc["strategies"])
 
 
+@pytest.mark.slow
+def test_a_portfolio_compared_in_a_sampled_future_gives_compare_on_that_futures_scenario(store_folder, tmp_path):
+    """The portfolio's comparison in one of the search's futures runs on the scenario with that future's values:
+    its numbers equal `counterflow compare` on the scenario file the page offers for that future (values as the
+    store's futures table holds them), with the portfolio's strategy file. Unknown futures are a 404."""
+    from counterflow.search.front import open_search
+
+    spec, st = open_search(store_folder / "search")
+    fut = st.futures()
+    path = spec.experiment.names[0]  # parameters.learning_rate
+    with client_over(tmp_path, store_folder) as c:
+        sid = _ids(c)[f"{store_folder.name}/search"]["id"]
+        member = c.get(f"/api/stores/{sid}").json()["front"]["portfolios"][0]["eval"]
+        p = c.get(f"/api/stores/{sid}/portfolios/{member}").json()
+        assert [(f["sample"], f["future"]) for f in p["futures"]] == \
+            [("search", k) for k in range(spec.futures)] + [("oos", k) for k in range(spec.oos_futures)]
+        value = float(fut[(fut.stage == "oos") & (fut.future == 1)][path].iloc[0])
+        assert p["futures"][spec.futures + 1]["values"] == [value]
+        r = c.get(f"/api/stores/{sid}/scenario.yaml", params={"future": 1, "sample": "oos"})
+        assert r.status_code == 200 and "oos-future-1.yaml" in r.headers["content-disposition"], r.text
+        text = r.text  # the scenario file the page offers for this future
+        assert yaml.safe_load(text)["parameters"]["learning_rate"] == value
+        assert spec.scenario_doc.get("parameters", {}).get("learning_rate") != value
+        nominal = yaml.safe_load(c.get(f"/api/stores/{sid}/scenario.yaml").text)
+        assert nominal == json.loads(json.dumps(spec.scenario_doc))
+        for bad, status in [({"future": 99}, 404), ({"future": 0, "sample": "other"}, 422), ({"future": -1}, 422)]:
+            assert c.get(f"/api/stores/{sid}/scenario.yaml", params=bad).status_code == status, bad
+            rr = c.post(f"/api/stores/{sid}/portfolios/{member}/compare", json={"runs": 2, **bad})
+            assert rr.status_code == status, (bad, rr.text)
+        r = c.post(f"/api/stores/{sid}/portfolios/{member}/compare",
+                   json={"runs": 3, "seed": 4, "future": 1, "sample": "oos"})
+        assert r.status_code == 202, r.text
+        job = c.app.state.jobs.wait(r.json()["id"], timeout=300)
+        assert job["status"] == "done", job
+        assert job["request"]["future"] == {"sample": "oos", "future": 1, "values": {path: value}}
+        result = c.get(f"/api/jobs/{job['id']}/results").json()
+    scen = tmp_path / "future.yaml"
+    scen.write_text(text)
+    strat = tmp_path / "portfolio.yaml"
+    strat.write_text(p["strategy_yaml"])
+    out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
+                                   "--steps", str(spec.steps), "--json"])
+    assert out.exit_code == 0, out.output
+    assert result["compare"] == json.loads(out.stdout)
+    scen.write_text(yaml.safe_dump(nominal, sort_keys=False))  # ... and they are that future's, not the nominal's
+    out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
+                                   "--steps", str(spec.steps), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["strategies"] != result["compare"]["strategies"]
+
+
 def test_damaged_files_in_real_stores_are_a_422(store_folder, tmp_path):
     """A search store with a truncated evaluation file and a sweep store with a truncated chunk: 422 with the
     reason, not a 500 (copies of the session's stores are damaged, not the stores themselves)."""
