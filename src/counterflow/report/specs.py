@@ -501,8 +501,11 @@ def front_specs(data: dict, width: int = 860) -> dict:
             segments += [{**a, "axis2": b["axis"], "pos2": b["pos"]} for a, b in zip(prev, lines[-len(rows):],
                                                                                        strict=True)]
         worst, best = (lo, hi) if up else (hi, lo)
-        ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
-                 {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
+        if hi <= lo:  # every portfolio the same on this axis: one label, not "best" and "worst" alike
+            ends.append({"axis": axis_names[k], "pos": 1, "text": f"all {fmt(lo)}"})
+        else:
+            ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
+                     {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
     x = {"field": "axis", "type": "nominal", "sort": axis_names, "title": None,
          "axis": {"labelAngle": 0, "labelLimit": max(120, int((width - 60) / len(objs)) - 10), "orient": "bottom",
                   "domain": False, "ticks": False, "labelPadding": 6,
