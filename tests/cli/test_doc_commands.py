@@ -141,3 +141,12 @@ def test_every_example_file_loads(path):
         from counterflow.experiments import load_experiment
 
         assert load_experiment(path).samples >= 1
+
+
+def test_every_option_is_named_in_the_docs():
+    """Each option of the command line is written (by one of its spellings) somewhere in the pages."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    missing = [f"{name} {'/'.join(opts)}" for name, command in sorted(COMMANDS.items()) for p in command.params
+               if (opts := [o for o in (*p.opts, *p.secondary_opts) if o.startswith("-")])
+               and not any(re.search(re.escape(o) + r"(?![\w-])", text) for o in opts)]
+    assert missing == []

@@ -180,4 +180,5 @@ def _write_report(data: dict, path: Path) -> None:
     path = Path(path)
     if path.exists() and path.is_dir():
         raise InputError("is a directory; give an .html file", file=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_front_html(data, __version__), encoding="utf-8")

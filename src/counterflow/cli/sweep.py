@@ -322,6 +322,7 @@ def calibrate(
         res = _calibrate(scenario, observed, params, strategy=strategy, samples=samples, accept=accept,
                          replications=replications, seed=seed, store=store, executor=ex, progress=advance)
     target = out_file or Path(f"{res.scenario.name}-fitted.yaml")
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(res.scenario.to_dict(), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")
     from ..experiments.calibrate import plot_posterior

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from ..levers import LEVERS, Lever
+from ..levers import LEVERS, Lever, LeverReport
 from ..network import Network, compile_network
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
@@ -34,7 +35,17 @@ from ._kernels import (
     update_prices,
 )
 from .adaptation import adapt, rebuild
-from .bundles import Accounts, Learning, Organisations, OrgPlan, StepInputs, Topology
+from .bundles import (
+    Accounts,
+    Economy,
+    Learning,
+    Organisations,
+    OrgPlan,
+    ProductionRule,
+    StepInputs,
+    Topology,
+    Trade,
+)
 from .costs import arc_cost
 from .record import Recorder, Trajectory
 from .society import update_society
@@ -121,7 +132,7 @@ class Engine:
         prm = net.scenario.parameters  # suppliers front product: a credit line of credit_steps steps of production
         self._credit = prm.credit_steps * prm.production_cost * net.org_production.sum(axis=1)
         self._unbound = np.full(net.n_orgs, -np.inf)  # "frozen" cash during the warm-up: all spending is financed
-        self.reports: list = []
+        self.reports: list[LeverReport] = []
         self._is_source = net.kind_mask("source")
         self._finite_cap = np.isfinite(net.node_cap)
         allowed = net.org_allowed[:, net.market_node]
@@ -135,15 +146,20 @@ class Engine:
         self._out_start, self._out_order = out_edges(net)
         self._producer = net.org_production > 0
         self._learn = Learning(float(prm.learning_rate), float(prm.forget_rate), float(prm.diversification))
+        econ = Economy(net.org_production, self._base_labour, self._market_allowed, net.market_price)
+        rule = ProductionRule(*(float(x) for x in (
+            prm.supply_elasticity, prm.max_production_multiple, prm.stock_buffer_steps, prm.production_cost,
+            prm.price_expectation_rate, prm.labour_elasticity)))
         # the fixed bundles as plain tuples, as Python passes bundles to the kernels (see engine._kernels)
-        self._top_t, self._learn_t = tuple(self._top), tuple(self._learn)
+        self._top_t, self._learn_t, self._econ_t, self._rule_t = tuple(self._top), tuple(self._learn), tuple(econ), \
+            tuple(rule)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
         self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
 
     # ------------------------------------------------------------------ run
-    def run(self, steps: int | None = None, progress=None) -> Trajectory:
+    def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
         """Run ``steps`` steps (default: the scenario's horizon) and return the trajectory."""
         steps = self.net.scenario.steps if steps is None else int(steps)
         rec = Recorder(self.net, steps, self.record_flows)
@@ -163,12 +179,10 @@ class Engine:
 
         # arrivals, sales and production (production responds to prices and unsold stock)
         p = net.scenario.parameters
+        frozen = self._unbound if self._deterministic else s.frozen - self._credit
         delivered_m, arrived, revenue, produced_o = begin_step(
-            s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
-            self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
-            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor,
-            s.price_expect, p.price_expectation_rate, self._unbound if self._deterministic else s.frozen - self._credit,
-            s.revenue_tax, s.labour, self._base_labour, p.labour_elasticity)
+            s.t, self._top_t, tuple(self._orgs()), self._econ_t,
+            tuple(Trade(s.price, s.price_expect, frozen, s.revenue_tax, s.labour, s.cap_factor)), self._rule_t)
         s.delivered += math.fsum(delivered_m)
         produced = math.fsum(produced_o)
         s.produced += produced
@@ -203,8 +217,7 @@ class Engine:
             uniforms = np.full((n_o, net.n_edges), -1.0)
         else:
             uniforms = self.rng_move.random((n_o, net.n_edges))
-        orgs = Organisations(s.open_node, s.open_edge, s.risk_belief, s.node_fear, s.stock, s.prev_out, s.transit,
-                             s.cash, s.last_used)
+        orgs = self._orgs()
         inputs = StepInputs(edge_cost, s.cap_factor, split, worth, self._tranche_width, tranche_rev, p_seize, uniforms,
                             arrived, scale, market_value)
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
@@ -237,6 +250,12 @@ class Engine:
                          seized_total, s.log.destroyed + spoiled, node_flow, sent_all,
                          active_nodes, active_edges, entropy, stock, transit)
         s.t += 1
+
+    def _orgs(self) -> Organisations:
+        """The organisations' state as the kernels take it (the run state's own arrays)."""
+        s = self.state
+        return Organisations(s.open_node, s.open_edge, s.risk_belief, s.node_fear, s.stock, s.prev_out, s.transit,
+                             s.cash, s.last_used)
 
     def _move_large(self, order: np.ndarray, orgs: Organisations,
                     inputs: StepInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -314,8 +333,9 @@ class Engine:
         return result
 
     # ------------------------------------------------------------ recording
-    def _record(self, rec, i, delivered_m, revenue, produced, seized, destroyed, node_flow, sent_all,
-                active_nodes, active_edges, entropy, stock, transit):
+    def _record(self, rec: Recorder, i: int, delivered_m: np.ndarray, revenue: np.ndarray, produced: float,
+                seized: float, destroyed: float, node_flow: np.ndarray, sent_all: np.ndarray, active_nodes: int,
+                active_edges: int, entropy: float, stock: float, transit: float) -> None:
         s = self.state
         ser = rec.series
         ser["delivered"][i] = delivered_m
@@ -336,14 +356,14 @@ class Engine:
         ser["cash"][i] = s.cash
         rec.balance[i] = (s.produced, s.delivered, s.seized, s.destroyed, stock, transit)
         rec.node_flow_total += node_flow
-        if rec.edge_flow is not None:
+        if rec.edge_flow is not None and rec.node_flow is not None:
             rec.edge_flow[i] = sent_all
             rec.node_flow[i] = node_flow
 
 
 def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """Out-edges of every node as CSR segments ``(start [N + 1], edge order [E])``, cached on the network."""
-    cached = net.cache.get("out_edges")
+    cached: tuple[np.ndarray, np.ndarray] | None = net.cache.get("out_edges")
     if cached is None:
         order = np.argsort(net.edge_src, kind="stable").astype(np.int64)
         start = np.searchsorted(net.edge_src[order], np.arange(net.n_nodes + 1)).astype(np.int64)
@@ -364,11 +384,12 @@ def warm_state(net: Network) -> RunState:
     own randomness from there on. For networks of ``warm_cache.MIN_NODES``
     nodes or more it is also kept on disk (:mod:`counterflow.engine.warm_cache`).
     """
-    cached = net.cache.get("warm_state")
+    cached: RunState | None = net.cache.get("warm_state")
     on_disk = net.n_nodes >= warm_cache.MIN_NODES
     if cached is None and on_disk:
         key = warm_cache.state_key(net.scenario)
-        cached = net.cache["warm_state"] = warm_cache.load(key)
+        loaded = warm_cache.load(key)  # a stored state, or None (missing, unreadable, another object)
+        cached = net.cache["warm_state"] = loaded if isinstance(loaded, RunState) else None
     if cached is None:
         state = RunState.initial(net)
         warmup = net.scenario.parameters.warmup

@@ -32,9 +32,10 @@ class StepLog:
     harm: float = 0.0
     destroyed: float = 0.0
     seized: float = 0.0
-    foreign_strikes: np.ndarray | None = None   # [J]
-    harm_by_juris: np.ndarray | None = None     # [J]
-    destroyed_by_org: np.ndarray | None = None  # [O]
+    # per-jurisdiction and per-organisation tallies (the engine sizes them at the start of each step)
+    foreign_strikes: np.ndarray = field(default_factory=lambda: np.zeros(0))   # [J]
+    harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
+    destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
     events: list = field(default_factory=list)
 
 
