@@ -286,9 +286,9 @@ def _decompose(arcs: Arcs, x: np.ndarray) -> list[tuple[float, np.ndarray]]:
     the paths carry the flow's value on arcs each carrying at most its ``x``)."""
     rest = x.astype(float).copy()
     out_arcs: dict[int, list[int]] = {}
-    for a in np.flatnonzero(rest > 1e-9):
-        out_arcs.setdefault(int(arcs.tail[a]), []).append(int(a))
-    paths = []
+    for a0 in np.flatnonzero(rest > 1e-9):
+        out_arcs.setdefault(int(arcs.tail[a0]), []).append(int(a0))
+    paths: list[tuple[float, np.ndarray]] = []
     s, t = arcs.s, arcs.t
     while True:
         path: list[int] = []
@@ -427,7 +427,7 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         value = _cuts_for(gamma)
         while True:
             rem = remaining()
-            if rem is not None and rem < 0.5 * time_limit:
+            if rem is not None and time_limit is not None and rem < 0.5 * time_limit:
                 return
             spent = float(cost[gamma].sum())
             free = np.flatnonzero(~gamma & (carried > 0))
