@@ -47,6 +47,7 @@ lint: $(FULL)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 # strict: a broken link, a missing page or a failing API reference stops the build (works offline)
 docs: $(FULL)

@@ -60,7 +60,7 @@ def plain_loop(exp) -> int:
                 traj = Engine(net, st, np.random.default_rng(ss), record_flows=False).run(exp.steps)
                 recs.append(run_record(traj, rep, exp.seed, source_mask=net.kind_mask("source"),
                                        reference_price=net.market_price, recovery_window=p.recovery_window,
-                                       recovery_threshold=p.recovery_threshold))
+                                       recovery_band=p.recovery_band))
                 n += 1
             for r in recs[1:]:
                 pair(r, recs[0])

@@ -103,7 +103,7 @@ class Comparison:
                 f"{len(self.metrics)} metrics>")
 
     def _repr_html_(self) -> str:
-        from .report.words import fmt
+        from .report.words import delta, fmt
 
         head = "".join(f"<th>{html.escape(n)}</th>" for n in self.strategies)
         rows = []
@@ -114,8 +114,7 @@ class Comparison:
                 value = e.get("mean") if e.get("mean") is not None else e.get("p50")
                 text = fmt(value)
                 if name != self.baseline and e.get("diff_mean") is not None:
-                    text += (f"<br><small>Δ {fmt(e['diff_mean'])} "
-                             f"[{fmt(e['diff_lo'])}, {fmt(e['diff_hi'])}]</small>")
+                    text += f"<br><small>{html.escape(delta(e['diff_mean'], e['diff_lo'], e['diff_hi']))}</small>"
                 cells.append(f"<td style='text-align:right'>{text}</td>")
             unit = METRIC_UNITS.get(m, "")
             rows.append(f"<tr><th style='text-align:left'>{html.escape(m)} ({html.escape(unit)})</th>"

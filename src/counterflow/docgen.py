@@ -81,7 +81,7 @@ MEANINGS: dict[str, str] = {
     "experiment.samples": "number of design points (the Sobol and Morris samplers multiply it by their design)",
     "experiment.replications": "runs per design point and strategy",
     "experiment.seed": "seed of the design and of the runs",
-    "experiment.outcomes": "outcomes stored per run (default: all)",
+    "experiment.outcomes": "outcomes stored per run besides delivered_kg, flow_reduction_pct, civilian_harm and backlash, which are always kept (default: only those four)",
     "experiment.steps": "horizon of every run (default: the scenario's)",
     "uncertainties.path": "dotted path of the value to vary, e.g. organisations.org_a.risk_aversion or "
                           "strategies.port-strike.levers[0].intel_accuracy",

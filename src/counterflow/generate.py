@@ -292,17 +292,20 @@ def generate_scenario(
     mkt_ids = np.arange(n - n_mkt, n)
     for o in range(k_org):
         pos = starts[o]
-        ids = []
+        layers = []
         for sz in layer_sizes[o]:
-            ids.append(np.arange(pos, pos + sz))
+            layers.append(np.arange(pos, pos + sz))
             pos += sz
-        ids.append(mkt_ids)
-        for li in range(len(ids) - 1):
-            a, b = ids[li], ids[li + 1]
+        layers.append(mkt_ids)
+        for li in range(len(layers) - 1):
+            a, b = layers[li], layers[li + 1]
             s, d, bb = _layer_edges(rng, a, ~dormant[a], b, ~dormant[b], round(per_out * len(a)))
-            e_src.append(s), e_dst.append(d), e_back.append(bb)
-            pair = "source" if li == 0 else ("hub" if li == 1 else ("market" if li == len(ids) - 2 else "transit"))
-            e_pair.append(np.full(len(s), list(_MODES).index(pair)))
+            e_src.append(s)
+            e_dst.append(d)
+            e_back.append(bb)
+            pair_kind = ("source" if li == 0 else
+                         ("hub" if li == 1 else ("market" if li == len(layers) - 2 else "transit")))
+            e_pair.append(np.full(len(s), list(_MODES).index(pair_kind)))
             e_org.append(np.full(len(s), o))
             # edge capacity scale: production over the narrower active layer
             narrow = max(1, min(int((~dormant[a]).sum()), int((~dormant[b]).sum())))
@@ -324,9 +327,9 @@ def generate_scenario(
     per_km = np.array([_COST_PER_KM[x] for x in EDGE_MODES])[mode]
     cost = np.round(50.0 + per_km * km, 0)
     etime = 1 + (km > 1200).astype(np.int64) + (km > 2500).astype(np.int64)
-    lo = np.array([_RISK[x][0] for x in EDGE_MODES])[mode]
-    hi = np.array([_RISK[x][1] for x in EDGE_MODES])[mode]
-    risk = np.round(rng.uniform(lo, hi), 4)
+    risk_lo = np.array([_RISK[x][0] for x in EDGE_MODES])[mode]
+    risk_hi = np.array([_RISK[x][1] for x in EDGE_MODES])[mode]
+    risk = np.round(rng.uniform(risk_lo, risk_hi), 4)
     cap = np.round(prod_o[eorg] * rng.uniform(1.5, 3.0, m) / narrow + 100.0, -1)
     edormant = (~backbone) & (rng.random(m) < dormant_share) & ~dormant[src] & ~dormant[dst]
 
@@ -352,10 +355,10 @@ def generate_scenario(
     police = rng.uniform(0.2, 0.5, len(used))
     juris = []
     for i, c in enumerate(used):
-        b, sct = divmod(int(c), n_sec)
-        consumer = b == len(_LAT_BANDS)
+        bnd, sct = divmod(int(c), n_sec)
+        consumer = bnd == len(_LAT_BANDS)
         juris.append(Jurisdiction(
-            id=f"Z{b}{sct}", name=f"Synthetic {band_names[b]}, sector {sct + 1}",
+            id=f"Z{bnd}{sct}", name=f"Synthetic {band_names[bnd]}, sector {sct + 1}",
             corruption=round(float(0.05 if consumer else corr[i]), 3), state_revenue=1.0,
             police_capacity=round(float(0.8 if consumer else police[i]), 3)))
     jid = {int(c): j.id for c, j in zip(used, juris, strict=True)}
@@ -364,8 +367,8 @@ def generate_scenario(
     layer_rank = np.zeros(n, dtype=np.int64)
     for kd in range(4):
         for o in range(-1, k_org):
-            sel = np.flatnonzero((kind == kd) & (org == o))
-            layer_rank[sel] = np.arange(len(sel))
+            rank_at = np.flatnonzero((kind == kd) & (org == o))
+            layer_rank[rank_at] = np.arange(len(rank_at))
     ids = [f"{prefix[kd]}{r}" if o < 0 else f"o{o + 1}_{prefix[kd]}{r}"
            for kd, o, r in zip(kind.tolist(), org.tolist(), layer_rank.tolist(), strict=True)]
     kinds = ("source", "hub", "transit", "market")

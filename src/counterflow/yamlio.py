@@ -7,7 +7,6 @@ can point at the offending line.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -225,8 +224,3 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
 def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     """Read and parse a YAML file; see :func:`load_yaml_text`."""
     return load_yaml_text(read_text(path), file=str(path))
-
-
-def is_finite_number(x: Any) -> bool:
-    """True for int/float values that are finite (bools excluded)."""
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)

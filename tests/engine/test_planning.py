@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from counterflow import Engine, Scenario
 from counterflow.engine import planning
 from counterflow.engine._kernels import load_values, plan_small, pre_move
+from counterflow.engine.bundles import OrgPlan
 from tests.netgen import scenario_dicts
 
 
@@ -121,12 +122,11 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None,
 def _small_plan_cost(engine: Engine, o: int, value: np.ndarray, resid_edge, resid_node, split, tranche_rev,
                      scale: float = 1.0, edge_cost=None) -> float:
     net, s = engine.net, engine.state
-    _, _, cost = plan_small(
-        net.n_nodes, engine._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
-        net.edge_cost if edge_cost is None else edge_cost,
-        s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], value, resid_edge, resid_node, split,
-        s.stock[o], s.prev_out[o], net.market_node, engine._tranche_width[o], tranche_rev, scale,
-        net.scenario.parameters.diversification, engine._market_value[o])
+    org = OrgPlan(s.open_node[o], s.open_edge[o], s.risk_belief[o], s.node_fear[o], s.stock[o], s.prev_out[o], value,
+                  engine._tranche_width[o], float(net.org_risk_aversion[o]), float(scale),
+                  float(engine._market_value[o]))
+    _, _, cost = plan_small(engine._top, org, net.edge_cost if edge_cost is None else edge_cost, tranche_rev,
+                            resid_edge, resid_node, split, float(net.scenario.parameters.diversification))
     return cost
 
 

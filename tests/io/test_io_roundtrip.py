@@ -180,3 +180,14 @@ def test_graphml_blank_edge_time_keeps_the_default(tmp_path):
     nx.write_graphml(g, tmp_path / "blank.graphml")
     back, _ = read_graphml(tmp_path / "blank.graphml")
     assert len(back.edges) == len(s.edges)
+
+
+def test_geojson_blank_edge_time_keeps_the_default():
+    """A blank ``time`` property on a GeoJSON line is read like a missing one (it once gave a TypeError)."""
+    s = load_scenario("caribbean")
+    fc = to_geojson(s)
+    line = next(f for f in fc["features"] if f["geometry"]["type"] == "LineString")
+    line["properties"]["time"] = " "
+    back, report = from_geojson(fc)
+    assert len(back.edges) == len(s.edges)
+    assert report.defaulted["edges.time"] == 1

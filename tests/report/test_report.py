@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import csv
+import html as _html
+import io
 import json
 import re
 from pathlib import Path
@@ -196,3 +199,82 @@ def test_strategies_in_words(caribbean):
     port = resolve_strategies(caribbean, ["port-strike"])[1]
     name = next(n.name for n in caribbean.nodes if n.id == "port_main")
     assert lever_words(port.levers[0], caribbean).startswith(f"strike on {name} in week 4")
+
+
+#: an interval printed with two equal bounds, e.g. "[14.20M, 14.20M]" (what the views never write)
+FLAT = re.compile(r"\[([^\[\],\"<>]+), \1\]")
+
+
+@given(hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+       hs.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e6))
+def test_an_interval_is_written_one_way(lo, width):
+    """A 95 % interval of no width reads "(no spread across runs)", one that cannot be stated "(no interval)",
+    and any other shows two different bounds (with the decimals that tell them apart)."""
+    from counterflow.report.words import NO_INTERVAL, NO_SPREAD, ci, delta, estimate
+
+    hi = lo + width
+    text = ci(lo, hi)
+    if hi - lo <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # equal, or equal up to the rounding of the sums behind them
+        assert text == NO_SPREAD and estimate(lo, lo, hi) == f"{fmt(lo)} {NO_SPREAD}"
+    else:
+        a, b = text[1:-1].split(", ")
+        assert text.startswith("[") and a != b and not FLAT.search(text), text
+    assert ci(lo, hi, n=1) == ci(None, hi) == ci(lo, None) == NO_INTERVAL
+    assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
+
+
+def _shown_text(html: str) -> str:
+    """The report's body as the reader gets it: text, table and the specs' tooltips (no vendored code)."""
+    from counterflow.report.html import EMBED_SCRIPT
+
+    return html[html.index("<body>"):].replace(EMBED_SCRIPT, "")
+
+
+def test_a_fixed_cost_is_written_without_a_flat_interval_in_compare_and_the_report(tmp_path):
+    """A strategy's cost is the same in every run: `compare` and the report write its paired difference as
+    "Δ 2.00M (no spread across runs)", with the note saying what that means; one run gives "(no interval)".
+    Nothing in the printed table or the report shows an interval with two equal bounds."""
+    from counterflow.report.words import INTERVAL_NOTE, NO_INTERVAL, NO_SPREAD
+
+    out = tmp_path / "r.html"
+    args = ["compare", "caribbean", "-s", "port-strike", "--seed", "3", "--steps", "8", "-m", "cost_usd",
+            "-m", "delivered_kg"]
+    r = CliRunner().invoke(app, [*args, "--runs", "2", "--report", str(out), "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(r.stdout))}
+    cost = rows[label("cost_usd")][1]
+    assert cost.split("; ")[1] == f"Δ 2.00M {NO_SPREAD}", cost
+    assert not FLAT.search(r.stdout)
+    html = out.read_text(encoding="utf-8")
+    assert f"Δ 2.00M {NO_SPREAD}" in html and _html.escape(INTERVAL_NOTE) in html
+    assert not FLAT.search(_shown_text(html)), FLAT.search(_shown_text(html))
+    printed = CliRunner(env={"COLUMNS": "200"}).invoke(app, [*args, "--runs", "2"])
+    assert INTERVAL_NOTE.split(":")[0] in printed.stdout and "[2.00M, 2.00M]" not in printed.stdout
+    one = CliRunner().invoke(app, [*args, "--runs", "1", "--format", "csv"])
+    assert one.exit_code == 0, one.output
+    assert f"Δ 2.00M {NO_INTERVAL}" in one.stdout and NO_SPREAD not in one.stdout
+
+
+def _tooltips(spec) -> list:
+    """Every tooltip encoding in a Vega-Lite spec (layers, facets and concatenations included)."""
+    if isinstance(spec, dict):
+        return ([spec["tooltip"]] if isinstance(spec.get("tooltip"), list) else []) + \
+            [t for k, v in spec.items() if k != "tooltip" for t in _tooltips(v)]
+    if isinstance(spec, list):
+        return [t for v in spec for t in _tooltips(v)]
+    return []
+
+
+def test_every_figure_has_tooltips_with_units(caribbean, small_results):
+    """Each time figure (levels and each paired-difference panel) and each map carries tooltips; the numbers
+    in them name their unit or their interval."""
+    strategies, res = small_results
+    c = build_content(caribbean, res, strategies)
+    for key, spec in c["time"].items():
+        level, diff = spec["vconcat"]
+        assert _tooltips(level) and _tooltips(diff), key
+        titles = [t["title"] for tip in _tooltips(spec) for t in tip]
+        assert any("median (" in t for t in titles) and any(t.startswith("change (") for t in titles), titles
+    for name, spec in c["maps"].items():
+        titles = [t["title"] for tip in _tooltips(spec) for t in tip]
+        assert "Route" in titles and "Place" in titles and "change: mean [95 % interval]" in titles, name

@@ -55,7 +55,7 @@ def test_sigkill_then_resume_stores_each_evaluation_once_and_same_front(tmp_path
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if len(list((store / "evals").glob("eval-*.parquet"))) >= 3 if (store / "evals").is_dir() else False:
+        if len(SearchStore(store).done()) >= 3 if (store / "evals").is_dir() else False:
             break
         time.sleep(0.01)
     assert proc.poll() is None, "the search ended before it could be killed; make it longer"

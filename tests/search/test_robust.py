@@ -80,8 +80,9 @@ def test_warm_start_puts_the_old_front_in_the_first_generation(tmp_path):
     ev_b = Evaluations(second, second.futures, second.replications)
     ev_b.add_frame(SearchStore(tmp_path / "b").read())
     old_front = {ev_a.keys[i] for i in ev_a.front()}
+    assert old_front == {second.key(x) for x in warm}
     first_generation = {ev_b.keys[i] for i in ev_b.ids if i < second.population}
-    assert old_front and old_front <= first_generation
+    assert {second.key(x) for x in warm[:second.population]} <= first_generation  # a generation's worth
 
 
 def test_regret_and_satisficing_searches_run_and_resume_to_the_same_front(tmp_path):
@@ -103,3 +104,23 @@ def test_regret_and_satisficing_searches_run_and_resume_to_the_same_front(tmp_pa
         ev.add_frame(SearchStore(tmp_path / name).read())
         fronts.append(sorted(ev.keys[i] for i in ev.front()))
     assert fronts[0] == fronts[1] and fronts[0]
+
+
+def test_discovery_runs_the_portfolio_on_fresh_futures_and_prim_finds_where_it_fails(tmp_path):
+    """A portfolio that breaks the harm cap exactly when learning is fast: PRIM's box, on 64 fresh futures, says so."""
+    from counterflow.search.front import discover
+
+    def fails_when_learning_fast(levers, future, f, r):
+        return {**synthetic(levers, future, f, r), "civilian_harm": 100.0 if future[0] > 0.3 else 0.0}
+
+    spec = search_from_text(KNOWN_SEARCH.replace("EVALS", "8").replace("SEED", "1"))
+    run_search(spec, tmp_path / "s", evaluator=fails_when_learning_fast, oos=False)
+    few = discover(tmp_path / "s", 0)
+    assert few["fresh_futures"] == 0 and few["futures"] == spec.futures
+    ticks: list[int] = []
+    d = discover(tmp_path / "s", 0, 64, progress=ticks.append, evaluator=fails_when_learning_fast)
+    assert len(ticks) == 64 and d["fresh_futures"] == 64 and d["futures"] == 64 + spec.futures
+    assert "64 fresh" in d["method"] and d["reasons"] == ["civilian_harm"]
+    (name, (lo, hi)), = d["box"]["box"].items()
+    assert "learning_rate" in name and 0.25 < lo <= 0.35 and d["box"]["density"] == 1.0
+    assert discover(tmp_path / "s", 0, 64, evaluator=fails_when_learning_fast) == d  # seeded: the same futures

@@ -22,9 +22,12 @@ def test_search_then_front(tmp_path):
     again = json.loads(CliRunner().invoke(app, args).stdout)
     assert again["ran_now"] == 0 and again["replayed"] == 8 and again["out_of_sample_ran"] == 0
     html = tmp_path / "front.html"
-    r = CliRunner().invoke(app, ["front", str(st), "--json", "--report", str(html), "--portfolio", "0"])
+    r = CliRunner().invoke(app, ["front", str(st), "--json", "--report", str(html), "--portfolio", "0",
+                                 "--futures", "6"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
+    assert data["discovery"]["fresh_futures"] == 6 and data["discovery"]["futures"] >= 6 + 2
+    assert "6 fresh" in data["discovery"]["method"]
     assert {"scenario", "seed", "futures", "replications", "objectives", "portfolios"} <= set(data)
     assert data["portfolios"], "the empty portfolio alone is feasible, so the front is never empty here"
     for p in data["portfolios"]:
@@ -40,3 +43,12 @@ def test_search_then_front(tmp_path):
     assert '"parallel"' in text and '"tradeoffs"' in text and "Scenario discovery" in text
     r = CliRunner().invoke(app, ["front", str(st)])
     assert r.exit_code == 0 and "robust front" in r.output
+
+
+def test_futures_without_a_portfolio_is_refused(tmp_path):
+    f = write_search(tmp_path)
+    st = tmp_path / "st"
+    assert CliRunner().invoke(app, ["search", str(f), "--store", str(st), "--executor", "sequential",
+                                    "--json"]).exit_code == 0
+    r = CliRunner().invoke(app, ["front", str(st), "--futures", "8"])
+    assert r.exit_code == 2 and "--portfolio" in r.output

@@ -70,20 +70,25 @@ def test_files_of_another_store_or_search_are_refused_by_name(tmp_path):
     run_search(_spec(12, seed=2), other, evaluator=synthetic, oos=False)
     SearchStore.create(a, spec).unlock()  # resuming a sound store is fine
     SearchStore.create(b, spec).unlock()
-    shutil.copy(a / "evals" / "eval-000003.parquet", b / "evals" / "eval-000003.parquet")
-    with pytest.raises(InputError, match=r"evals/eval-000003.parquet: it was written by another store"):
+    # a file holds the evaluations of a generation that finished within a few seconds
+    files = sorted(p.name for p in (a / "evals").iterdir())
+    assert len(files) == 2 and files[0] == "eval-000000.parquet"
+    second = files[1]
+    shutil.copy(a / "evals" / second, b / "evals" / second)
+    with pytest.raises(InputError, match=rf"evals/{second}: it was written by another store"):
         SearchStore.create(b, spec)
-    with pytest.raises(InputError, match=r"evals/eval-000003.parquet: it was written by another store"):
+    with pytest.raises(InputError, match=rf"evals/{second}: it was written by another store"):
         SearchStore(b).read()
-    (b / "evals" / "eval-000003.parquet").unlink()
-    shutil.copy(other / "evals" / "eval-000001.parquet", a / "evals" / "eval-000001.parquet")
-    with pytest.raises(InputError, match=r"eval-000001.parquet: it was written for another search"):
+    (b / "evals" / second).unlink()
+    shutil.copy(other / "evals" / "eval-000000.parquet", a / "evals" / "eval-000000.parquet")
+    with pytest.raises(InputError, match=r"eval-000000.parquet: it was written for another search"):
         SearchStore.create(a, spec)
     # a file renamed to another evaluation's name is refused too
     c = tmp_path / "c"
     run_search(spec, c, evaluator=synthetic, oos=False)
-    (c / "evals" / "eval-000004.parquet").replace(c / "evals" / "eval-000005.parquet")
-    with pytest.raises(InputError, match=r"eval-000005.parquet: it holds evaluation \['4'\]"):
+    n = int(second[5:11])  # the first evaluation of the second generation
+    (c / "evals" / second).replace(c / "evals" / f"eval-{n + 1:06d}.parquet")
+    with pytest.raises(InputError, match=rf"eval-{n + 1:06d}.parquet: it holds evaluations \[{n}, {n + 1}, "):
         SearchStore.create(c, spec)
 
 
@@ -92,12 +97,13 @@ def test_a_damaged_file_is_moved_aside_and_run_again(tmp_path):
     store = tmp_path / "s"
     run_search(spec, store, evaluator=synthetic, oos=False)
     before = _front_keys(spec, store)
-    f = store / "evals" / "eval-000002.parquet"
+    f = sorted((store / "evals").iterdir())[-1]  # the second generation's evaluations, N to 11
+    n = int(f.name[5:11])
     f.write_bytes(f.read_bytes()[:100])
-    with pytest.raises(InputError, match="eval-000002.parquet cannot be read"):
+    with pytest.raises(InputError, match=f"{f.name} cannot be read"):
         SearchStore(store).read()
     rep = run_search(spec, store, evaluator=synthetic, oos=False)
-    assert rep.ran == 1 and rep.replayed == 11
+    assert rep.ran == 12 - n and rep.replayed == n
     assert len(list((store / "damaged").iterdir())) == 1
     counts = SearchStore(store).key_counts()
     assert len(counts) == 12 * spec.futures * spec.replications and (counts["n"] == 1).all()

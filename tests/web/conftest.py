@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -16,6 +17,19 @@ JOB = {"scenario": "caribbean", "strategies": ["port-strike"], "runs": 3, "seed"
        "custom": [{"name": "hub-strike", "actor": "US", "levers": [
            {"type": "strike", "targets": {"rule": "top_throughput", "k": 1, "kind": "hub"},
             "schedule": {"at": 3}, "intel_accuracy": 0.9, "unit_cost": 1.0e6}]}]}
+
+
+#: an interval printed with two equal bounds, e.g. "[14.20M, 14.20M]" (what the page never shows)
+FLAT = re.compile(r"\[([^\[\],\"<>]+), \1\]")
+
+
+def flat_intervals(obj) -> list[str]:
+    """Every text in a JSON document that shows an interval with two equal bounds."""
+    if isinstance(obj, dict):
+        return [t for v in obj.values() for t in flat_intervals(v)]
+    if isinstance(obj, list):
+        return [t for v in obj for t in flat_intervals(v)]
+    return [obj] if isinstance(obj, str) and FLAT.search(obj) else []
 
 
 def make_client(store, **limits) -> TestClient:

@@ -211,6 +211,23 @@ def test_finished_job_matches_the_library(finished, job_request):
     assert set(view["maps"]) == {"port-strike", "hub-strike"} and set(view["time"]) >= {"delivered", "harm"}
 
 
+def test_a_fixed_cost_shows_no_flat_interval_on_the_page(finished):
+    """A strategy's cost is the same in every run: the page's table writes its difference "Δ 2.00M (no spread
+    across runs)" as `compare` does, says what that means under the table, and no text of the results (table,
+    sentences, tooltips) shows an interval with two equal bounds."""
+    from counterflow.report.words import INTERVAL_NOTE, NO_SPREAD
+
+    from .conftest import flat_intervals
+
+    c, job = finished
+    view = c.get(f"/api/jobs/{job['id']}/results").json()
+    cost = next(row for row in view["table"] if row["metric"] == "cost_usd")["cells"]
+    assert cost["port-strike"]["delta"] == f"Δ 2.00M {NO_SPREAD}" and cost["hub-strike"]["delta"].endswith(NO_SPREAD)
+    assert view["interval_note"] == INTERVAL_NOTE
+    assert flat_intervals(view) == []
+    assert "res.interval_note" in (STATIC_DIR / "app.js").read_text(encoding="utf-8")  # shown under the table
+
+
 def test_downloads(finished):
     """CSV and Parquet downloads hold the same per-run and per-step tables; unknown names are a 404."""
     c, job = finished

@@ -9,7 +9,15 @@ import pytest
 
 from counterflow import load_scenario
 from counterflow.web import create_app
-from counterflow.web.browser import CHROMIUM, launch, legibility, run_in_page, serve_in_thread
+from counterflow.web.browser import (
+    CHROMIUM,
+    hover_tooltip,
+    launch,
+    legibility,
+    run_in_page,
+    serve_in_thread,
+    tooltip_targets,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -73,6 +81,19 @@ def test_page_end_to_end(tmp_path):
         page.select_option("#series-select", "harm")
         page.wait_for_function("[...document.querySelectorAll('#chart .role-axis-title text')]"
                                ".some((t) => t.textContent.includes('expected casualties'))")
+        # every chart has tooltips: a week of a paired-difference panel and a place on the map give their numbers
+        page.locator("#chart").scroll_into_view_if_needed()
+        marks = tooltip_targets(page, "#chart svg")
+        diff = [m for m in marks if "diff" in m["datum"]]
+        assert diff and any("median" in m["datum"] for m in marks), marks
+        tip = hover_tooltip(page, diff[0])
+        assert f"Week\t\n{diff[0]['datum']['step']}" in tip and "change (" in tip and "Δ " in tip, tip
+        page.locator("#map").scroll_into_view_if_needed()
+        marks = tooltip_targets(page, "#map svg")
+        places = [m for m in marks if m["mark"] == "symbol" and "kind" in m["datum"]]
+        assert places and any("route" in m["datum"] for m in marks), marks
+        tip = hover_tooltip(page, places[0])
+        assert places[0]["datum"]["name"] in tip and "change: mean [95 % interval]" in tip and "Δ " in tip, tip
         page.locator("#events details").first.locator("summary").click()
         seen = legibility(page, "#results")
         assert seen["small"] == [] and seen["overflow"] == [], seen

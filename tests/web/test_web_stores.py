@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from counterflow.cli import app
 from counterflow.web import Limits, create_app
 
-from .conftest import TestClient
+from .conftest import TestClient, flat_intervals
 
 
 def client_over(tmp_path, *folders, **limits) -> TestClient:
@@ -108,8 +108,12 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         assert cli.pop("store") == str(store_folder / "search") and view["front"].pop("store") == name
         assert view["front"] == cli
         assert view["table"] == front_table(cli)
+        assert flat_intervals(view) == [], "an interval of no width reads (no spread across runs)"
         assert view["specs"] == json.loads(json.dumps(front_specs(cli, 860)))
         assert set(view["specs"]) == {"parallel", "tradeoffs"} and len(view["specs"]["tradeoffs"]["concat"]) == 2
+        for key, spec in view["specs"].items():  # every figure's marks carry the portfolio's tooltip
+            text = json.dumps(spec)
+            assert '"tooltip": [{"field": "portfolio"' in text and '"title": "Cost"' in text, key
         assert [r["eval"] for r in view["table"]["rows"]] == [p["eval"] for p in cli["portfolios"]]
 
         sweep = c.get(f"/api/stores/{listed[f'{store_folder.name}/sweep']['id']}").json()
@@ -120,6 +124,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         assert sweep["analysis"] == doc
         assert sweep["table"] == sweep_table(doc)
         assert sweep["specs"]["effects"] == json.loads(json.dumps(sweep_spec(doc, 860)))
+        assert '"tooltip": [{"field": "strategy"' in json.dumps(sweep["specs"]["effects"])
         points = sweep["specs"]["effects"]["data"]["values"]
         e = doc["strategies"]["port-strike"]["delivered_kg"]
         assert [p["diff"] for p in points if p["strategy"] == "port-strike"][0] == pytest.approx(e["diff_mean"])
@@ -162,6 +167,57 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
     doc = json.loads(out.stdout)
     assert result["compare"] == doc
     assert f"portfolio-{member}" in json.dumps(doc["strategies"])
+
+
+@pytest.mark.slow
+def test_a_portfolio_compared_in_a_sampled_future_gives_compare_on_that_futures_scenario(store_folder, tmp_path):
+    """The portfolio's comparison in one of the search's futures runs on the scenario with that future's values:
+    its numbers equal `counterflow compare` on the scenario file the page offers for that future (values as the
+    store's futures table holds them), with the portfolio's strategy file. Unknown futures are a 404."""
+    from counterflow.search.front import open_search
+
+    spec, st = open_search(store_folder / "search")
+    fut = st.futures()
+    path = spec.experiment.names[0]  # parameters.learning_rate
+    with client_over(tmp_path, store_folder) as c:
+        sid = _ids(c)[f"{store_folder.name}/search"]["id"]
+        member = c.get(f"/api/stores/{sid}").json()["front"]["portfolios"][0]["eval"]
+        p = c.get(f"/api/stores/{sid}/portfolios/{member}").json()
+        assert [(f["sample"], f["future"]) for f in p["futures"]] == \
+            [("search", k) for k in range(spec.futures)] + [("oos", k) for k in range(spec.oos_futures)]
+        value = float(fut[(fut.stage == "oos") & (fut.future == 1)][path].iloc[0])
+        assert p["futures"][spec.futures + 1]["values"] == [value]
+        r = c.get(f"/api/stores/{sid}/scenario.yaml", params={"future": 1, "sample": "oos"})
+        assert r.status_code == 200 and "oos-future-1.yaml" in r.headers["content-disposition"], r.text
+        text = r.text  # the scenario file the page offers for this future
+        assert yaml.safe_load(text)["parameters"]["learning_rate"] == value
+        assert spec.scenario_doc.get("parameters", {}).get("learning_rate") != value
+        nominal = yaml.safe_load(c.get(f"/api/stores/{sid}/scenario.yaml").text)
+        assert nominal == json.loads(json.dumps(spec.scenario_doc))
+        for bad, status in [({"future": 99}, 404), ({"future": 0, "sample": "other"}, 422), ({"future": -1}, 422)]:
+            assert c.get(f"/api/stores/{sid}/scenario.yaml", params=bad).status_code == status, bad
+            rr = c.post(f"/api/stores/{sid}/portfolios/{member}/compare", json={"runs": 2, **bad})
+            assert rr.status_code == status, (bad, rr.text)
+        r = c.post(f"/api/stores/{sid}/portfolios/{member}/compare",
+                   json={"runs": 3, "seed": 4, "future": 1, "sample": "oos"})
+        assert r.status_code == 202, r.text
+        job = c.app.state.jobs.wait(r.json()["id"], timeout=300)
+        assert job["status"] == "done", job
+        assert job["request"]["future"] == {"sample": "oos", "future": 1, "values": {path: value}}
+        result = c.get(f"/api/jobs/{job['id']}/results").json()
+    scen = tmp_path / "future.yaml"
+    scen.write_text(text)
+    strat = tmp_path / "portfolio.yaml"
+    strat.write_text(p["strategy_yaml"])
+    out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
+                                   "--steps", str(spec.steps), "--json"])
+    assert out.exit_code == 0, out.output
+    assert result["compare"] == json.loads(out.stdout)
+    scen.write_text(yaml.safe_dump(nominal, sort_keys=False))  # ... and they are that future's, not the nominal's
+    out = CliRunner().invoke(app, ["compare", str(scen), "-s", str(strat), "--runs", "3", "--seed", "4",
+                                   "--steps", str(spec.steps), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["strategies"] != result["compare"]["strategies"]
 
 
 def test_damaged_files_in_real_stores_are_a_422(store_folder, tmp_path):
@@ -211,3 +267,74 @@ def test_no_request_string_opens_anything_but_a_listed_store(tmp_path_factory):
                 assert "stores" in r.json()
 
         check()
+
+
+def test_a_store_written_by_another_process_is_a_409_until_the_writer_exits(store_folder, tmp_path):
+    """The in-use check asks the store's lock itself: while another process holds the store's write lock (as a
+    running search does, through the same StoreLock) the store is listed as being written and opening it is a
+    409; once that process has exited, the page opens it."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "live"
+    shutil.copytree(store_folder / "search", folder / "search")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from counterflow.experiments.store import StoreLock; "
+         "StoreLock(sys.argv[1], 'search', 'evaluations').acquire(); print('held', flush=True); sys.stdin.read()",
+         str(folder / "search")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert writer.stdout.readline().strip() == "held"
+        with client_over(tmp_path, folder) as c:
+            store = _ids(c)["live/search"]
+            assert store["in_use"] is True
+            r = c.get(f"/api/stores/{store['id']}")
+            assert (r.status_code, r.json()["error"]["code"]) == (409, "store_in_use"), r.text
+            r = c.post(f"/api/stores/{store['id']}/portfolios/0/compare", json={"runs": 2})
+            assert r.status_code == 409, r.text
+            writer.stdin.close()
+            assert writer.wait(timeout=60) == 0
+            store = _ids(c)["live/search"]
+            assert store["in_use"] is False
+            r = c.get(f"/api/stores/{store['id']}")
+            assert r.status_code == 200 and r.json()["kind"] == "search", r.text
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+
+
+def test_probing_a_store_never_turns_its_writer_away(tmp_path):
+    """Readers probe the lock (a shared flock taken and dropped at once) while a writer takes and releases it
+    again and again: the writer always gets it, and a probe sees it in use exactly while it is held."""
+    import threading
+
+    from counterflow.experiments.store import StoreLock, lock_in_use
+
+    path = tmp_path / "store"
+    assert lock_in_use(path) is False  # no store, no lock file: nothing written, nothing created
+    assert not path.exists()
+    lock = StoreLock(path, "search", "evaluations")
+    stop = threading.Event()
+    probes = [0]
+
+    def probe() -> None:
+        while not stop.is_set():
+            lock_in_use(path)
+            probes[0] += 1
+
+    threads = [threading.Thread(target=probe) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(200):
+            lock.acquire()  # raises InputError if a probe turned it away
+            assert lock_in_use(path) is True
+            lock.release()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert probes[0] > 200 and lock_in_use(path) is False

@@ -320,8 +320,8 @@ def _print_records(console, data: TableData) -> None:
                 console.print(f"  {name}: {_flat(cell)}", highlight=False, soft_wrap=True)
 
 
-def render_table(data: TableData, fmt_: TableFormat | str, stream=None) -> str | None:
-    """Render ``data`` as CSV or Markdown text (returns it), or print it as a Rich table."""
+def render_table(data: TableData, fmt_: TableFormat | str) -> str | None:
+    """Render ``data`` as CSV or Markdown text (returns it); other formats are :func:`emit_table`'s."""
     fmt_ = TableFormat(fmt_)
     if fmt_ == TableFormat.csv:
         buf = io.StringIO()

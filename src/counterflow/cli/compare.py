@@ -83,6 +83,7 @@ def compare(
     """
     from ..comparison import COMPARE_METRICS
     from ..comparison import compare as _compare
+    from ..report.words import INTERVAL_NOTE
     from ..scenario import load_scenario
     from .run import write_results
 
@@ -112,4 +113,5 @@ def compare(
         "more seized, fewer casualties...). Where some runs averted nothing (infinite cost per kg) or never "
         "recovered, the cell shows the median and Δ averages the other runs. Harm, hardship and backlash are "
         "reported next to flow; numbers are illustrative, not forecasts.")
+    table.notes.append(INTERVAL_NOTE)
     emit_table(table, fmt_, doc)

@@ -20,6 +20,7 @@ from .common import (
     out,
     pick_store,
     print_json,
+    progress_bar,
     write_data,
 )
 
@@ -119,15 +120,22 @@ def front(
                                                 help="Write an HTML report (with its figures) here.")] = None,
     portfolio: Annotated[int | None, typer.Option("--portfolio", "-p", metavar="N",
                                                   help="Scenario discovery for this evaluation number.")] = None,
+    futures: Annotated[int | None, typer.Option("--futures", metavar="N", min=0,
+                                                help="Scenario discovery: run the portfolio on N fresh futures "
+                                                     "first (default 64; 0: only the stored futures).")] = None,
 ) -> None:
     """The robust Pareto front of a search store: values with 95% intervals, out-of-sample survival, in words."""
-    from ..search.front import discover, front as _front  # noqa: I001
+    from ..search.front import DISCOVER_FUTURES, discover, front as _front  # noqa: I001
 
     check_report_path(report)
+    if futures is not None and portfolio is None:
+        raise InputError("--futures is for scenario discovery; give --portfolio N too")
     store = pick_store(store_arg, store_opt)
     data = _front(store)
     if portfolio is not None:
-        data["discovery"] = discover(store, portfolio)
+        n = DISCOVER_FUTURES if futures is None else futures
+        with progress_bar(n, f"portfolio {portfolio} on {n} fresh futures", enabled=n > 0 and not as_json) as advance:
+            data["discovery"] = discover(store, portfolio, n, progress=advance)
     if report is not None:
         _write_report(data, report)
         data["report"] = str(report)

@@ -1,5 +1,11 @@
 """Compiled (Numba) kernels for the per-organisation hot path of a step.
 
+The movement kernels take named bundles of arrays (:mod:`counterflow.engine.bundles`) and
+name their fields at their top (``top = Topology(*top)``): compiled callers pass the
+bundles, and Python callers pass them as plain tuples (``tuple(bundle)``), which Numba's
+dispatcher types on its fast path, as positional arrays; a NamedTuple argument is typed
+field by field in Python, about twice the cost per call (measured: ``docs/benchmarks.md``).
+
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
 with the compiled successive-shortest-path solver; ``dispatch_org`` moves
@@ -17,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from ._ssp import ssp_min_cost_flow
+from .bundles import Accounts, Learning, Organisations, OrgPlan, StepInputs, Topology
 from .costs import arc_cost as _arc_cost
 
 __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
@@ -161,22 +168,30 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, belief, fear,
-               risk_aversion, worth, resid_edge, resid_node, split, stock, prev_out, market_node,
-               tranche_cap, tranche_rev, scale=1.0, diversification=0.0, market_value=0.0
-               ):  # pragma: no cover - compiled
+def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
+               diversification):  # pragma: no cover - compiled
     """Build and solve one organisation's planning problem; returns (edge flow [E], tranche flow [M, K], cost).
 
-    ``worth[v]`` is what a kilogram leaving ``v`` is worth to the organisation
+    ``top`` is the network (:class:`~counterflow.engine.bundles.Topology`), ``org`` the
+    organisation's view (:class:`~counterflow.engine.bundles.OrgPlan`). ``org.worth[v]`` is
+    what a kilogram leaving ``v`` is worth to the organisation
     (see :func:`load_values`); an edge's perceived risk is charged on it.
-    ``scale`` < 1 shrinks the supply at the sources (free cash pays for only
+    ``org.scale`` < 1 shrinks the supply at the sources (free cash pays for only
     that share of the kilograms it would send out of its producing areas; see
     :func:`cash_scale`). ``diversification`` > 0 cuts each edge arc whose
     perceived risk rises with volume (:func:`risk_slope` > 0, with the
     organisation's ``market_value`` per kg) into volume
     tranches (:func:`edge_tranches`); every other edge, and every edge at 0, is
-    one arc, as before the mechanism existed.
+    one arc, as before the mechanism existed. ``resid_edge``/``resid_node`` are the
+    capacities left by the organisations planned before it; ``split`` marks nodes
+    whose capacity binds.
     """
+    top, org = Topology(*top), OrgPlan(*org)  # the fields' names (a bundle may come as a plain tuple)
+    is_source, edge_src, edge_dst, market_node = top.is_source, top.edge_src, top.edge_dst, top.market_node
+    open_node, open_edge, belief, fear = org.open_node, org.open_edge, org.belief, org.fear
+    stock, prev_out, worth, tranche_cap = org.stock, org.prev_out, org.worth, org.tranche_cap
+    risk_aversion, scale, market_value = org.risk_aversion, org.scale, org.market_value
+    n_nodes = is_source.shape[0]
     n_edges = edge_src.shape[0]
     n_mk, n_k = tranche_cap.shape
     supply = np.zeros(n_nodes, np.int64)
@@ -300,12 +315,19 @@ def plan_small(n_nodes, is_source, open_node, open_edge, edge_src, edge_dst, edg
 
 
 @njit(cache=True)
-def dispatch_org(t, plan_flow, stock, prev_out, transit, edge_src, edge_time, edge_load_kg, p_seize,
-                 uniforms, belief, base_p, learning_rate, forget_rate):  # pragma: no cover - compiled
-    """Send stock one hop along the plan, seize per load, load transit, learn; returns (sent, seized, out_by_node).
+def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn):  # pragma: no cover - compiled
+    """Send organisation ``o``'s stock one hop along the plan, seize per load, load transit, learn.
 
+    ``top``: :class:`~counterflow.engine.bundles.Topology`; ``orgs``: the organisations'
+    state (:class:`~counterflow.engine.bundles.Organisations`, changed in place);
+    ``uniforms``: ``o``'s dice per edge; ``learn``: :class:`~counterflow.engine.bundles.Learning`.
+    Returns ``(sent [E], seized [E], out_by_node [N])``.
     A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
     """
+    top, orgs, learn = Topology(*top), Organisations(*orgs), Learning(*learn)
+    stock, prev_out, transit, belief = orgs.stock[o], orgs.prev_out[o], orgs.transit[o], orgs.risk_belief[o]
+    edge_src, edge_time, edge_load_kg, base_p = top.edge_src, top.edge_time, top.edge_load_kg, top.base_p
+    learning_rate, forget_rate = learn.learning_rate, learn.forget_rate
     n_nodes = stock.shape[0]
     n_edges = plan_flow.shape[0]
     slots = transit.shape[1]
@@ -360,9 +382,16 @@ def node_capacity_left(node_cap, cap_factor):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_by_org,
-               sent_by_org, edge_cost, cash, node_fear, keep, last_used, arrived):  # pragma: no cover - compiled
-    """Book one organisation's dispatch: residual capacity, totals, transport cost, fading fear, last use."""
+def settle_org(t, o, sent, seized, out_node, acc, orgs, edge_cost, arrived, keep):  # pragma: no cover - compiled
+    """Book one organisation's dispatch: residual capacity, totals, transport cost, fading fear, last use.
+
+    ``acc``: the step's :class:`~counterflow.engine.bundles.Accounts` and ``orgs`` the
+    organisations' state, both changed in place; ``keep``: the share of node fear kept.
+    """
+    acc, orgs = Accounts(*acc), Organisations(*orgs)
+    resid_edge, resid_node, sent_all, out_all = acc.resid_edge, acc.resid_node, acc.sent_all, acc.out_all
+    seized_by_org, sent_by_org = acc.seized_by_org, acc.sent_by_org
+    cash, node_fear, last_used = orgs.cash, orgs.node_fear, orgs.last_used
     money = 0.0
     for e in range(sent.shape[0]):
         resid_edge[e] -= sent[e]
@@ -380,35 +409,30 @@ def settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, o
 
 
 @njit(cache=True)
-def move_all(t, order, is_source, open_node, open_edge, edge_src, edge_dst, edge_cost, edge_time,
-             edge_load_kg, edge_cap, node_cap, cap_factor, split, risk_belief, node_fear, risk_aversion, worth,
-             stock, prev_out, transit, market_node, tranche_width, tranche_rev, p_seize, uniforms, base_p,
-             learning_rate, forget_rate, cash, last_used, arrived, scale, diversification,
-             market_value):  # pragma: no cover - compiled
+def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
     """Plan and dispatch every organisation in ``order`` against shared residual capacity.
 
-    The compiled form of ``Engine._move_large`` (same steps, compiled planner) for small networks.
+    The compiled form of ``Engine._move_large`` (same steps, compiled planner) for small networks:
+    ``top`` (:class:`~counterflow.engine.bundles.Topology`), ``orgs`` (the organisations' state,
+    changed in place), ``step`` (:class:`~counterflow.engine.bundles.StepInputs`) and ``learn``
+    (:class:`~counterflow.engine.bundles.Learning`).
     Returns ``(sent_all [E], out_all [N], seized_by_org [O], sent_by_org [O])``.
     """
-    n_orgs, n_nodes = stock.shape
-    n_edges = edge_src.shape[0]
-    resid_edge = edge_cap.copy()
-    resid_node = node_capacity_left(node_cap, cap_factor)
-    sent_all = np.zeros(n_edges)
-    out_all = np.zeros(n_nodes)
-    seized_by_org = np.zeros(n_orgs)
-    sent_by_org = np.zeros(n_orgs)
+    top, orgs, step, learn = Topology(*top), Organisations(*orgs), StepInputs(*step), Learning(*learn)
+    n_orgs, n_nodes = orgs.stock.shape
+    n_edges = top.edge_src.shape[0]
+    acc = Accounts(top.edge_cap.copy(), node_capacity_left(top.node_cap, step.cap_factor), np.zeros(n_edges),
+                   np.zeros(n_nodes), np.zeros(n_orgs), np.zeros(n_orgs))
+    keep = 1.0 - learn.forget_rate
     for o in order:
-        flow, tflow, cost = plan_small(
-            n_nodes, is_source, open_node[o], open_edge[o], edge_src, edge_dst, edge_cost, risk_belief[o],
-            node_fear[o], risk_aversion[o], worth[o], resid_edge, resid_node, split, stock[o], prev_out[o],
-            market_node, tranche_width[o], tranche_rev, scale[o], diversification, market_value[o])
-        sent, seized, out_node = dispatch_org(
-            t, flow, stock[o], prev_out[o], transit[o], edge_src, edge_time, edge_load_kg, p_seize, uniforms[o],
-            risk_belief[o], base_p, learning_rate, forget_rate)
-        settle_org(t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_by_org,
-                   sent_by_org, edge_cost, cash, node_fear, 1.0 - forget_rate, last_used, arrived)
-    return sent_all, out_all, seized_by_org, sent_by_org
+        plan = OrgPlan(orgs.open_node[o], orgs.open_edge[o], orgs.risk_belief[o], orgs.node_fear[o], orgs.stock[o],
+                       orgs.prev_out[o], step.worth[o], step.tranche_width[o], top.risk_aversion[o], step.scale[o],
+                       step.market_value[o])
+        flow, tflow, cost = plan_small(top, plan, step.edge_cost, step.tranche_rev, acc.resid_edge, acc.resid_node,
+                                       step.split, learn.diversification)
+        sent, seized, out_node = dispatch_org(t, o, flow, top, orgs, step.p_seize, step.uniforms[o], learn)
+        settle_org(t, o, sent, seized, out_node, acc, orgs, step.edge_cost, step.arrived, keep)
+    return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org
 
 
 @njit(cache=True)

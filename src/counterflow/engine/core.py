@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from ..levers import LEVERS, Lever
+from ..levers import LEVERS, Lever, LeverReport
 from ..network import Network, compile_network
 from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
@@ -34,6 +35,7 @@ from ._kernels import (
     update_prices,
 )
 from .adaptation import adapt, rebuild
+from .bundles import Accounts, Learning, Organisations, OrgPlan, StepInputs, Topology
 from .costs import arc_cost
 from .record import Recorder, Trajectory
 from .society import update_society
@@ -94,8 +96,9 @@ class Engine:
         self._setup()
         self.levers: list[Lever] = sorted(
             (LEVERS[spec.type](spec, self.net, self.strategy) for spec in self.strategy.levers),
-            key=lambda lv: lv.order,
+            key=lambda lv: lv.phase,
         )
+        self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
         self.record_flows = record_flows
         self.solver = solver
         while self.state.t < 0:  # this run's own burn-in (no lever fires before step 0)
@@ -119,7 +122,7 @@ class Engine:
         prm = net.scenario.parameters  # suppliers front product: a credit line of credit_steps steps of production
         self._credit = prm.credit_steps * prm.production_cost * net.org_production.sum(axis=1)
         self._unbound = np.full(net.n_orgs, -np.inf)  # "frozen" cash during the warm-up: all spending is financed
-        self.reports: list = []
+        self.reports: list[LeverReport] = []
         self._is_source = net.kind_mask("source")
         self._finite_cap = np.isfinite(net.node_cap)
         allowed = net.org_allowed[:, net.market_node]
@@ -127,18 +130,21 @@ class Engine:
         share = weight / np.maximum(weight.sum(axis=0, keepdims=True), 1e-12)
         self._tranche_width = planning.tranche_width(net.market_demand)[None, :, :] * share[:, :, None]
         self._market_allowed = net.org_allowed[:, net.market_node].copy()
-        self._base_p = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
+        base_p = np.clip(net.edge_risk + net.node_enf[net.edge_src], 0.0, 1.0)
+        self._top = Topology(self._is_source, net.edge_src, net.edge_dst, net.edge_time, net.edge_load_kg,
+                             net.edge_cap, net.node_cap, net.market_node, base_p, net.org_risk_aversion)
         self._out_start, self._out_order = out_edges(net)
         self._producer = net.org_production > 0
-        self._learning_rate = net.scenario.parameters.learning_rate
-        self._forget_rate = net.scenario.parameters.forget_rate
+        self._learn = Learning(float(prm.learning_rate), float(prm.forget_rate), float(prm.diversification))
+        # the fixed bundles as plain tuples, as Python passes bundles to the kernels (see engine._kernels)
+        self._top_t, self._learn_t = tuple(self._top), tuple(self._learn)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
         self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
 
     # ------------------------------------------------------------------ run
-    def run(self, steps: int | None = None, progress=None) -> Trajectory:
+    def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
         """Run ``steps`` steps (default: the scenario's horizon) and return the trajectory."""
         steps = self.net.scenario.steps if steps is None else int(steps)
         rec = Recorder(self.net, steps, self.record_flows)
@@ -168,13 +174,8 @@ class Engine:
         produced = math.fsum(produced_o)
         s.produced += produced
 
-        # levers
-        s.edge_risk_add[:] = 0.0
-        s.edge_cost_add[:] = 0.0
-        s.node_enf_add[:] = 0.0
-        s.revenue_cut[:] = 0.0
-        s.aid[:] = 0.0
-        s.intel = 0.0
+        # levers, in phase order, on freshly reset per-step modifiers
+        s.reset_modifiers()
         for lever in self.levers:
             if lever.spec.schedule.fires(s.t):
                 report = lever.fire(s, self.rng_lever)
@@ -203,16 +204,15 @@ class Engine:
             uniforms = np.full((n_o, net.n_edges), -1.0)
         else:
             uniforms = self.rng_move.random((n_o, net.n_edges))
+        orgs = Organisations(s.open_node, s.open_edge, s.risk_belief, s.node_fear, s.stock, s.prev_out, s.transit,
+                             s.cash, s.last_used)
+        inputs = StepInputs(edge_cost, s.cap_factor, split, worth, self._tranche_width, tranche_rev, p_seize, uniforms,
+                            arrived, scale, market_value)
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
-            sent_all, out_all, seized_o, sent_o = move_all(
-                s.t, order, self._is_source, s.open_node, s.open_edge, net.edge_src, net.edge_dst, edge_cost,
-                net.edge_time, net.edge_load_kg, net.edge_cap, net.node_cap, s.cap_factor, split, s.risk_belief,
-                s.node_fear, net.org_risk_aversion, worth, s.stock, s.prev_out, s.transit, net.market_node,
-                self._tranche_width, tranche_rev, p_seize, uniforms, self._base_p, self._learning_rate,
-                self._forget_rate, s.cash, s.last_used, arrived, scale, p.diversification, market_value)
+            sent_all, out_all, seized_o, sent_o = move_all(s.t, order, self._top_t, tuple(orgs), tuple(inputs),
+                                                           self._learn_t)
         else:
-            sent_all, out_all, seized_o, sent_o = self._move_large(
-                order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost)
+            sent_all, out_all, seized_o, sent_o = self._move_large(order, orgs, inputs)
         settle_cash(s.cash, s.frozen, cash_before, sent_o, produced_o, p.production_cost, s.hop_cost, s.spend,
                     p.payout_rate, p.cash_reserve_steps)
         for o in order:
@@ -239,24 +239,21 @@ class Engine:
                          active_nodes, active_edges, entropy, stock, transit)
         s.t += 1
 
-    def _move_large(self, order, worth, p_seize, split, tranche_rev, uniforms, arrived, scale, edge_cost):
+    def _move_large(self, order: np.ndarray, orgs: Organisations,
+                    inputs: StepInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
         net, s = self.net, self.state
-        resid_edge = net.edge_cap.copy()
-        resid_node = node_capacity_left(net.node_cap, s.cap_factor)
-        sent_all = np.zeros(net.n_edges)
-        out_all = np.zeros(net.n_nodes)
-        seized_o = np.zeros(net.n_orgs)
-        sent_o = np.zeros(net.n_orgs)
+        acc = Accounts(net.edge_cap.copy(), node_capacity_left(net.node_cap, s.cap_factor), np.zeros(net.n_edges),
+                       np.zeros(net.n_nodes), np.zeros(net.n_orgs), np.zeros(net.n_orgs))
+        keep = 1.0 - self._learn.forget_rate
+        orgs_t, acc_t = tuple(orgs), tuple(acc)
         for o in order:
-            plan = self.plan(o, worth[o], resid_edge, resid_node, split, tranche_rev, scale[o], edge_cost)
-            sent, seized, out_node = dispatch_org(
-                s.t, plan.edge_flow, s.stock[o], s.prev_out[o], s.transit[o], net.edge_src, net.edge_time,
-                net.edge_load_kg, p_seize, uniforms[o], s.risk_belief[o], self._base_p, self._learning_rate,
-                self._forget_rate)
-            settle_org(s.t, o, sent, seized, out_node, resid_edge, resid_node, sent_all, out_all, seized_o, sent_o,
-                       edge_cost, s.cash, s.node_fear, 1.0 - self._forget_rate, s.last_used, arrived)
-        return sent_all, out_all, seized_o, sent_o
+            plan = self.plan(o, inputs.worth[o], acc.resid_edge, acc.resid_node, inputs.split, inputs.tranche_rev,
+                             inputs.scale[o], inputs.edge_cost)
+            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize,
+                                                  inputs.uniforms[o], self._learn_t)
+            settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, inputs.edge_cost, inputs.arrived, keep)
+        return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org
 
     # ------------------------------------------------------------- planning
     def plan(self, o: int, worth: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
@@ -275,11 +272,11 @@ class Engine:
         edge_cost = net.edge_cost if edge_cost is None else edge_cost
         use_small = self.solver == "ssp" or (self.solver == "auto" and self._small)
         if use_small:
-            flow, tflow, cost = plan_small(
-                net.n_nodes, self._is_source, s.open_node[o], s.open_edge[o], net.edge_src, net.edge_dst,
-                edge_cost, s.risk_belief[o], s.node_fear[o], net.org_risk_aversion[o], worth, resid_edge,
-                resid_node, split, s.stock[o], s.prev_out[o], net.market_node, self._tranche_width[o],
-                tranche_rev, scale, net.scenario.parameters.diversification, self._market_value[o])
+            org = OrgPlan(s.open_node[o], s.open_edge[o], s.risk_belief[o], s.node_fear[o], s.stock[o], s.prev_out[o],
+                          worth, self._tranche_width[o], float(net.org_risk_aversion[o]), float(scale),
+                          float(self._market_value[o]))
+            flow, tflow, cost = plan_small(self._top_t, tuple(org), edge_cost, tranche_rev, resid_edge, resid_node, split,
+                                           self._learn.diversification)
             return planning.PlanResult(flow, tflow, cost, "optimal")
         open_n = s.open_node[o]
         stock = s.stock[o]
@@ -318,8 +315,9 @@ class Engine:
         return result
 
     # ------------------------------------------------------------ recording
-    def _record(self, rec, i, delivered_m, revenue, produced, seized, destroyed, node_flow, sent_all,
-                active_nodes, active_edges, entropy, stock, transit):
+    def _record(self, rec: Recorder, i: int, delivered_m: np.ndarray, revenue: np.ndarray, produced: float,
+                seized: float, destroyed: float, node_flow: np.ndarray, sent_all: np.ndarray, active_nodes: int,
+                active_edges: int, entropy: float, stock: float, transit: float) -> None:
         s = self.state
         ser = rec.series
         ser["delivered"][i] = delivered_m
@@ -340,14 +338,14 @@ class Engine:
         ser["cash"][i] = s.cash
         rec.balance[i] = (s.produced, s.delivered, s.seized, s.destroyed, stock, transit)
         rec.node_flow_total += node_flow
-        if rec.edge_flow is not None:
+        if rec.edge_flow is not None and rec.node_flow is not None:
             rec.edge_flow[i] = sent_all
             rec.node_flow[i] = node_flow
 
 
 def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """Out-edges of every node as CSR segments ``(start [N + 1], edge order [E])``, cached on the network."""
-    cached = net.cache.get("out_edges")
+    cached: tuple[np.ndarray, np.ndarray] | None = net.cache.get("out_edges")
     if cached is None:
         order = np.argsort(net.edge_src, kind="stable").astype(np.int64)
         start = np.searchsorted(net.edge_src[order], np.arange(net.n_nodes + 1)).astype(np.int64)
@@ -368,11 +366,12 @@ def warm_state(net: Network) -> RunState:
     own randomness from there on. For networks of ``warm_cache.MIN_NODES``
     nodes or more it is also kept on disk (:mod:`counterflow.engine.warm_cache`).
     """
-    cached = net.cache.get("warm_state")
+    cached: RunState | None = net.cache.get("warm_state")
     on_disk = net.n_nodes >= warm_cache.MIN_NODES
     if cached is None and on_disk:
         key = warm_cache.state_key(net.scenario)
-        cached = net.cache["warm_state"] = warm_cache.load(key)
+        loaded = warm_cache.load(key)  # a stored state, or None (missing, unreadable, another object)
+        cached = net.cache["warm_state"] = loaded if isinstance(loaded, RunState) else None
     if cached is None:
         state = RunState.initial(net)
         warmup = net.scenario.parameters.warmup

@@ -26,6 +26,7 @@ from numba import njit
 
 from ..network import Network
 from ..params import Parameters
+from .bundles import Jurisdictions, Pressures, SocietyBase, SocietyRates
 from .state import RunState
 
 __all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "SOCIETY_PARAMETERS", "org_jurisdictions"]
@@ -57,37 +58,49 @@ def org_jurisdictions(net: Network) -> np.ndarray:
 
 def update_society(net: Network, state: RunState) -> None:
     """Advance hardship, backlash, corruption, state revenue and labour by one step."""
-    p = net.scenario.parameters
     log = state.log
+    fixed = net.cache.get("society")
+    if fixed is None:  # the base levels and the constants, once per compiled network (plain tuples: see _kernels)
+        base = SocietyBase(net.juris_corruption, net.juris_revenue, net.org_labour, org_jurisdictions(net))
+        fixed = net.cache["society"] = (tuple(base), tuple(society_rates(net.scenario.parameters)))
     _society_kernel(
-        state.hardship, state.backlash, state.corruption, state.revenue, state.labour, state.revenue_cut,
-        state.aid, log.harm_by_juris, log.foreign_strikes, net.juris_corruption, net.juris_revenue,
-        net.org_labour, org_jurisdictions(net), p.hardship_persistence, p.backlash_per_harm,
-        p.backlash_per_foreign_strike, p.backlash_per_hardship, p.backlash_decay, p.aid_backlash_relief,
-        p.blockade_corruption_rate, p.corruption_recovery, p.recruit_per_backlash,
-        p.recruit_per_hardship, p.recruit_aid_relief, p.labour_adjust)
+        tuple(Jurisdictions(state.hardship, state.backlash, state.corruption, state.revenue, state.labour)),
+        tuple(Pressures(state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes)), *fixed)
+
+
+def society_rates(p: Parameters) -> SocietyRates:
+    """The society's constants from the scenario's parameters."""
+    return SocietyRates(*(float(x) for x in (
+        p.hardship_persistence, p.backlash_per_harm, p.backlash_per_foreign_strike, p.backlash_per_hardship,
+        p.backlash_decay, p.aid_backlash_relief, p.blockade_corruption_rate, p.corruption_recovery,
+        p.recruit_per_backlash, p.recruit_per_hardship, p.recruit_aid_relief, p.labour_adjust)))
 
 
 @njit(cache=True)
-def _society_kernel(hardship, backlash, corruption, revenue, labour, revenue_cut, aid, harm, foreign,
-                    base_corr, base_revenue, base_labour, weights, persistence, per_harm, per_foreign,
-                    per_hardship, backlash_decay, aid_relief, blockade_rate, corr_recovery, recruit_backlash,
-                    recruit_hardship, recruit_aid, labour_adjust):  # pragma: no cover - compiled
-    """In-place society update; the equations are those in the module docstring."""
+def _society_kernel(state, pressure, base, rates):  # pragma: no cover - compiled
+    """In-place society update of ``state`` (:class:`~counterflow.engine.bundles.Jurisdictions`) under this step's
+    ``pressure`` (:class:`~counterflow.engine.bundles.Pressures`), towards ``base``
+    (:class:`~counterflow.engine.bundles.SocietyBase`) at ``rates``
+    (:class:`~counterflow.engine.bundles.SocietyRates`); the equations are those in the module docstring."""
+    state, pressure = Jurisdictions(*state), Pressures(*pressure)  # the fields' names (passed as plain tuples)
+    base, rates = SocietyBase(*base), SocietyRates(*rates)
+    hardship, backlash, corruption, revenue, labour = (state.hardship, state.backlash, state.corruption,
+                                                       state.revenue, state.labour)
+    revenue_cut, aid, harm, foreign = pressure.revenue_cut, pressure.aid, pressure.harm, pressure.foreign_strikes
     n_j = hardship.shape[0]
     for j in range(n_j):
-        hardship[j] = max(0.0, persistence * hardship[j] + revenue_cut[j] - aid[j])
-        rise = per_harm * harm[j] + per_foreign * foreign[j] + per_hardship * hardship[j]
-        decay = min(max(backlash_decay + aid_relief * aid[j], 0.0), 1.0)
+        hardship[j] = max(0.0, rates.persistence * hardship[j] + revenue_cut[j] - aid[j])
+        rise = rates.per_harm * harm[j] + rates.per_foreign * foreign[j] + rates.per_hardship * hardship[j]
+        decay = min(max(rates.backlash_decay + rates.aid_relief * aid[j], 0.0), 1.0)
         backlash[j] = min(max(backlash[j] * (1.0 - decay) + rise * (1.0 - backlash[j]), 0.0), 1.0)
-        corr = corruption[j] * (1.0 - blockade_rate * revenue_cut[j])
-        corr += corr_recovery * (base_corr[j] - corr)
+        corr = corruption[j] * (1.0 - rates.blockade_rate * revenue_cut[j])
+        corr += rates.corr_recovery * (base.corruption[j] - corr)
         corruption[j] = min(max(corr, 0.0), 1.0)
-        revenue[j] = base_revenue[j] * (1.0 - revenue_cut[j])
+        revenue[j] = base.revenue[j] * (1.0 - revenue_cut[j])
     for o in range(labour.shape[0]):
-        pressure = 0.0
+        pressure_o = 0.0
         for j in range(n_j):
-            pressure += weights[o, j] * (recruit_backlash * backlash[j] + recruit_hardship * hardship[j]
-                                         - recruit_aid * aid[j])
-        target = base_labour[o] * max(1.0 + pressure, 0.0)
-        labour[o] += labour_adjust * (target - labour[o])
+            pressure_o += base.weights[o, j] * (rates.recruit_backlash * backlash[j]
+                                                + rates.recruit_hardship * hardship[j] - rates.recruit_aid * aid[j])
+        target = base.labour[o] * max(1.0 + pressure_o, 0.0)
+        labour[o] += rates.labour_adjust * (target - labour[o])

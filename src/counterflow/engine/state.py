@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from ..levers.base import Modifier
 from ..network import Network
 
-__all__ = ["RunState", "StepLog"]
+__all__ = ["RunState", "StepLog", "MODIFIERS"]
+
+#: The built-in per-step modifiers levers write (reset by :meth:`RunState.reset_modifiers` before levers act).
+MODIFIERS: tuple[Modifier, ...] = (
+    Modifier("edge_risk_add", "edge", "seizure probability per load added on an edge (patrols)"),
+    Modifier("edge_cost_add", "edge", "USD/kg added to an edge's money cost (crews' hazard pay)"),
+    Modifier("node_enf_add", "node", "seizure probability per load added at a node (police support)"),
+    Modifier("revenue_cut", "jurisdiction", "share of a state's revenue cut this step (blockade)"),
+    Modifier("aid", "jurisdiction", "aid delivered this step (humanitarian aid)"),
+    Modifier("intel", "scalar", "intelligence shared this step (read by strikes and patrols)"),
+)
 
 
 @dataclass
@@ -19,10 +32,10 @@ class StepLog:
     harm: float = 0.0
     destroyed: float = 0.0
     seized: float = 0.0
-    foreign_strikes: np.ndarray | None = None   # [J]
-    harm_by_juris: np.ndarray | None = None     # [J]
-    destroyed_by_org: np.ndarray | None = None  # [O]
-    reports: list = field(default_factory=list)
+    # per-jurisdiction and per-organisation tallies (the engine sizes them at the start of each step)
+    foreign_strikes: np.ndarray = field(default_factory=lambda: np.zeros(0))   # [J]
+    harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
+    destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
     events: list = field(default_factory=list)
 
 
@@ -74,6 +87,8 @@ class RunState:
     destroyed: float = 0.0
     log: StepLog = field(default_factory=StepLog)
     lever_memory: dict = field(default_factory=dict)
+    # the modifiers reset each step: the built-in ones and any a lever of the run declares
+    modifiers: tuple[Modifier, ...] = MODIFIERS
 
     @classmethod
     def initial(cls, net: Network) -> RunState:
@@ -118,6 +133,32 @@ class RunState:
             node_flow=np.zeros(n),
             edge_flow=np.zeros(e),
         )
+
+    def add_modifiers(self, declared: Iterable[Modifier], net: Network) -> None:
+        """Create the per-step modifiers levers declare beyond the built-in ones (a name already known is kept)."""
+        known = {m.name for m in self.modifiers}
+        sizes = {"edge": net.n_edges, "node": net.n_nodes, "jurisdiction": len(net.juris_ids),
+                 "organisation": net.n_orgs}
+        for m in declared:
+            if m.name in known:
+                continue
+            if m.axis != "scalar" and m.axis not in sizes:
+                raise ValueError(f"modifier {m.name!r}: axis must be one of scalar, {', '.join(sizes)} (got {m.axis!r})")
+            if hasattr(self, m.name):
+                raise ValueError(f"modifier {m.name!r} would overwrite the run state's {m.name!r}")
+            value: Any = float(m.value) if m.axis == "scalar" else np.full(sizes[m.axis], float(m.value))
+            setattr(self, m.name, value)
+            self.modifiers = (*self.modifiers, m)
+            known.add(m.name)
+
+    def reset_modifiers(self) -> None:
+        """Reset every per-step modifier to its value before levers act (arrays in place, scalars replaced)."""
+        for m in self.modifiers:
+            current = getattr(self, m.name)
+            if isinstance(current, np.ndarray):
+                current[:] = m.value
+            else:
+                setattr(self, m.name, m.value)
 
     def cooperation(self) -> np.ndarray:
         """Local cooperation per jurisdiction [J]: what backlash leaves of it (see :mod:`.society`)."""

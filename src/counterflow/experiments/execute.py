@@ -21,15 +21,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ..engine import Engine
 from ..engine.record import SERIES, Trajectory
-from ..metrics import pair, run_record
+from ..metrics import RunRecord, pair, run_record
 from ..runner import network_for
 from ..strategy import resolve_strategies
+from ..strategy_types import Strategy
 from .spec import Experiment
 from .store import Store
 from .watchdog import die_with_parent
@@ -91,24 +93,27 @@ def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarra
         vals = values[s_idx]
         base = {"sample": sample, "seed": exp.seed}
         params = {u.path: (float(round(v)) if u.integer else float(v)) for u, v in zip(exp.uncertainties, vals, strict=True)}
+        strategies: list[Strategy] = []
+        setup_error: tuple[str, str] | None = None
         try:
             scenario = exp.scenario_for(vals)
             strategies = resolve_strategies(scenario, list(exp.strategies[1:]))
             # the network does not depend on the strategies: one compile and warm-up for all their values
             net = network_for(dataclasses.replace(scenario, strategies={}))
-            setup_error = None
         except Exception as exc:  # noqa: BLE001 - recorded, not raised
             setup_error = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
-            strategies = [type("S", (), {"name": n}) for n in exp.strategies]
+        # a sample that could not be set up records a failed run under each of the experiment's names
+        names = list(exp.strategies) if setup_error is not None else [st.name for st in strategies]
         for rep in range(exp.replications):
             ss_key = exp.seed_key(sample, rep)
-            recs = {}
-            for st in strategies:
-                row = {**base, "strategy": st.name, "replication": rep, **params}
+            recs: dict[str, RunRecord] = {}
+            for i, name in enumerate(names):
+                row: dict[str, Any] = {**base, "strategy": name, "replication": rep, **params}
                 if setup_error is not None:
                     row.update(status="error", error=setup_error[0], traceback=setup_error[1])
                     rows.append(row)
                     continue
+                st = strategies[i]
                 try:
                     ss = np.random.SeedSequence(exp.seed, spawn_key=ss_key)
                     rec, traj = _run_one(net, st, ss, exp.steps, scenario.parameters, exp.seed, rep)
@@ -128,7 +133,7 @@ def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarra
                                         "replication": np.full(n, rep, np.int64),
                                         "step": np.arange(n, dtype=np.int64), **cols})
             base_rec = recs.get("baseline")
-            for row in rows[len(rows) - len(strategies):]:
+            for row in rows[len(rows) - len(names):]:
                 rec = recs.get(row["strategy"])
                 if rec is not None and base_rec is not None:
                     row.update(pair(rec, base_rec))
@@ -197,7 +202,7 @@ def run_sweep(
     """
     design = exp.design()
     owned = not isinstance(store, Store)
-    st = Store.create(store, exp, design) if owned else store
+    st = store if isinstance(store, Store) else Store.create(store, exp, design)
     try:
         if not st.locked:
             st.lock()

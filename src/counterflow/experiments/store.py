@@ -53,7 +53,8 @@ if TYPE_CHECKING:
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "file_meta", "identity_problem", "move_aside"]
+__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem",
+           "move_aside"]
 
 KEYS = ("sample", "strategy", "replication")
 FORMAT = 2
@@ -121,6 +122,56 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+#: how long a writer keeps trying for the lock before it names the holder: long enough to outlast any reader's
+#: probe (:func:`lock_in_use` holds a shared lock for the time of two system calls), short for the user
+PROBE_GRACE_S = 0.25
+
+
+def _flock_retrying(fd: int, how: int) -> None:
+    """``flock(fd, how | LOCK_NB)``, tried again for :data:`PROBE_GRACE_S` while a probe may hold it."""
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + PROBE_GRACE_S
+    while True:
+        try:
+            fcntl.flock(fd, how | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
+def lock_in_use(path: str | Path) -> bool:
+    """True while a writer (a sweep or a search) holds the lock of the store at ``path``.
+
+    Asks the lock itself, so it answers on any file system and across PID namespaces: a non-blocking
+    *shared* ``flock`` on ``STORE/.lock``, released at once. It fails exactly while a writer holds its
+    exclusive lock; it never waits, never creates the lock file, and two readers probing at once do not
+    disturb each other. A writer that starts during the probe retries for :data:`PROBE_GRACE_S`
+    (:meth:`StoreLock.acquire`), so a probe never turns a writer away. False when the store has no lock
+    file or the system has no ``flock``.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: stores are not locked there either
+        return False
+    try:
+        fd = os.open(Path(path) / ".lock", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # a file system without locks: nothing can be holding one
+        return False
+    finally:
+        os.close(fd)  # releases the shared lock with the descriptor
+    return False
+
+
 class StoreLock:
     """The exclusive write lock of a store directory (sweep and search stores share it).
 
@@ -152,7 +203,7 @@ class StoreLock:
         self.path.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_retrying(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = self._holder(fd)
             os.close(fd)
@@ -277,8 +328,6 @@ class Store:
         self.steps_dir = self.path / "steps"
         self.metadata_file = self.path / "metadata.json"
         self.samples_file = self.path / "samples.parquet"
-        self.lock_file = self.path / ".lock"
-        self.damaged_dir = self.path / "damaged"
         self._lock = StoreLock(self.path, "sweep", "chunks")
         self._meta: dict | None = None
         #: what opening the store for a sweep found and did (a taken-over lock, chunks moved aside), for the user

@@ -73,7 +73,7 @@ class Origin:
     label: str | None = None   # e.g. "features[3].properties" when there is no column
 
 
-class Lines(Sequence):
+class Lines(Sequence[Origin]):
     """Origins of the records of one table, stored as line numbers (one small integer per record)."""
 
     def __init__(self, file: str | None, columns: dict[str, str]) -> None:
@@ -236,8 +236,8 @@ def assemble(
     name: str,
     description: str = "",
     meta: dict | None = None,
-    node_origins: list[Origin] | None = None,
-    edge_origins: list[Origin] | None = None,
+    node_origins: Sequence[Origin] | None = None,
+    edge_origins: Sequence[Origin] | None = None,
     file: str | None = None,
     validated: tuple[str, ...] = (),
 ) -> Scenario:
@@ -282,13 +282,14 @@ def assemble(
                     raise InputError(f"unknown node '{e[end]}'", file=o.file, path=o.columns.get(end, end),
                                      line=o.line)
     else:
-        node_origins = []
+        created: list[Origin] = []
         for e in edges:
             for end in ("from", "to"):
                 if e[end] not in known:
                     known.add(e[end])
                     nodes.append({"id": e[end]})
-                    node_origins.append(Origin(file))
+                    created.append(Origin(file))
+        node_origins = created
         report.notes.append(f"no node table: {len(nodes)} nodes created from the edges' ends")
     report.totals.update(nodes=len(nodes), edges=len(edges))
 
@@ -376,7 +377,7 @@ def assemble(
 _PATH = re.compile(r"^(nodes|edges)\[(\d+)\](?:\.(\w+))?")
 
 
-def _relocate(exc: InputError, node_origins: list[Origin], edge_origins: list[Origin],
+def _relocate(exc: InputError, node_origins: Sequence[Origin], edge_origins: Sequence[Origin],
               file: str | None) -> InputError:
     """Point a validation error at the input's file, column and line."""
     m = _PATH.match(exc.path or "")

@@ -75,10 +75,11 @@ def write_geojson(scenario: Scenario, path: str | Path, node_flows: dict[str, di
 def _coords(geom: Any, kind: str, where: Origin) -> list:
     """The coordinates of a Point ``[lon, lat]`` or a LineString ``[[lon, lat], ...]``, checked to be numbers."""
     c = geom.get("coordinates") if isinstance(geom, dict) else None
-    points = [c] if kind == "Point" else c
-    ok = isinstance(c, list) and (kind == "Point" or len(c) >= 2) and all(
-        isinstance(p, list) and len(p) >= 2 for p in points)
-    if not ok:
+    if not isinstance(c, list):
+        c = None
+    points: list = [] if c is None else [c] if kind == "Point" else c
+    if c is None or (kind != "Point" and len(c) < 2) or not all(
+            isinstance(p, list) and len(p) >= 2 for p in points):
         shape = "[lon, lat]" if kind == "Point" else "[[lon, lat], [lon, lat], ...]"
         raise InputError(f"{kind} has malformed coordinates (expected {shape})", file=where.file,
                          path=f"{where.label}.geometry.coordinates", line=where.line)
@@ -119,9 +120,8 @@ def from_geojson(data: Any, *, file: str | None = None, name: str | None = None,
             if ident is None or ident == "":
                 raise InputError("a point feature needs an id (properties.id or the feature's id)", file=file,
                                  path=label, line=line)
-            lon, lat = _coords(f["geometry"], "Point", o)[:2]
-            rec = {"id": str(ident), "lat": parse_number(lat, o, "geometry.coordinates[1]"),
-                   "lon": parse_number(lon, o, "geometry.coordinates[0]")}
+            lon, lat = (float(x) for x in _coords(f["geometry"], "Point", o)[:2])  # finite numbers, checked
+            rec: dict[str, str | float | bool | None] = {"id": str(ident), "lat": lat, "lon": lon}
             for k in NODE_KEYS[1:]:
                 if k in ("lat", "lon") or props.get(k) in (None, ""):
                     continue
@@ -133,7 +133,7 @@ def from_geojson(data: Any, *, file: str | None = None, name: str | None = None,
                     rec[k] = str(props[k])
             nodes.append(rec)
             n_orig.append(o)
-            at.setdefault((round(rec["lon"], 7), round(rec["lat"], 7)), rec["id"])
+            at.setdefault((round(lon, 7), round(lat, 7)), str(ident))
         elif gtype == "LineString":
             rec = {}
             for k in EDGE_KEYS:
@@ -144,7 +144,9 @@ def from_geojson(data: Any, *, file: str | None = None, name: str | None = None,
                 elif k in ("capacity", "cost", "risk"):
                     rec[k] = parse_number(props[k], o, k, unlimited=k == "capacity")
                 elif k == "time":
-                    rec[k] = int(parse_number(props[k], o, k, integer=True))
+                    t = parse_number(props[k], o, k, integer=True)
+                    if t is not None:  # a blank cell keeps the default, as for the other numbers
+                        rec[k] = int(t)
                 else:
                     rec[k] = str(props[k])
             edges.append(rec)
@@ -168,7 +170,8 @@ def from_geojson(data: Any, *, file: str | None = None, name: str | None = None,
         report.notes.append(f"matched {matched} line ends to nodes by position")
     if not edges:
         raise InputError("no LineString features (edges)", file=file, path="features")
-    meta = data.get("counterflow") if isinstance(data.get("counterflow"), dict) else {}
+    given = data.get("counterflow")
+    meta = given if isinstance(given, dict) else {}
     gname = name or meta.get("name") or data.get("name") or (Path(file).stem if file else "imported")
     s = assemble(nodes, edges, report, name=str(gname), description=f"Imported from {report.source}.",
                  meta=meta, node_origins=n_orig, edge_origins=e_orig, file=file)

@@ -234,20 +234,22 @@ def read_narcologic(
         report.notes.append(f"department codes with no country (jurisdiction ZZ): {sorted(unknown)}")
     nid = [f"n{i}" for i in ids]
     names = {"source": "Producer", "market": "End node", "transit": "Maritime transit point", "hub": "Trafficking node"}
-    nodes, n_orig = [], []
+    node_recs: list[dict] = []
+    n_orig: list[Origin] = []
     for k in range(n):
         rec = {"id": nid[k], "kind": kind[k], "jurisdiction": node_j[k], "name": f"{names[kind[k]]} {ids[k]}",
                "lat": lat[k], "lon": lon[k], "enforcement": round(min(1.0, pint[k] * enforcement_scale), 6)}
         if kind[k] == "hub":
             rec["occupancy"] = hub_occupancy
-        nodes.append(rec)
+        node_recs.append(rec)
         n_orig.append(Origin(file=str(npath), line=nline[k],
                              columns={"lat": "Lat", "lon": "Lon", "enforcement": "pintcpt", "id": "ID"}))
     km = haversine_km(lat_a[src_a], lon_a[src_a], lat_a[dst_a], lon_a[dst_a])
     sea = maritime[src_a] | maritime[dst_a]
-    edges, e_orig = [], []
+    edge_recs: list[dict] = []
+    e_orig: list[Origin] = []
     for j in range(len(src)):
-        edges.append({"from": nid[src[j]], "to": nid[dst[j]], "mode": "sea" if sea[j] else "land",
+        edge_recs.append({"from": nid[src[j]], "to": nid[dst[j]], "mode": "sea" if sea[j] else "land",
                       "capacity": round(cap[j] * MONTH_TO_WEEK, 3), "cost": round(float(cost_per_km * km[j]), 2),
                       "time": int(1 + (km[j] > 1500.0)), "risk": sea_risk if sea[j] else land_risk})
         e_orig.append(Origin(file=str(epath), line=eline[j],
@@ -297,6 +299,6 @@ def read_narcologic(
     desc = ("The NarcoLogic network (Magliocca et al., PNAS 2019; tables from the model's public Python port): "
             "163 nodes in Central America, two organisations (DTO). Scenario numbers beyond the tables are "
             "illustrative assumptions (see docs/data.md).")
-    s = assemble(nodes, edges, report, name=name, description=desc, meta=meta, node_origins=n_orig,
+    s = assemble(node_recs, edge_recs, report, name=name, description=desc, meta=meta, node_origins=n_orig,
                  edge_origins=e_orig, file=str(epath))
     return s, report

@@ -118,7 +118,7 @@ def _read_rows(path: Path, mapping: dict[str, str], keys: tuple[str, ...], requi
             raise InputError(f"more than {max_rows:,} rows; raise the limit with --max-rows if this is intended",
                              file=str(path), line=lineno)
         origin = Origin(file=str(path), line=lineno, columns=columns)
-        rec = {}
+        rec: dict[str, str | float | bool] = {}
         for k, i in position.items():
             if i >= len(row):
                 continue
@@ -130,8 +130,10 @@ def _read_rows(path: Path, mapping: dict[str, str], keys: tuple[str, ...], requi
                 raise InputError("the cell holds a NUL byte (is this a binary file?)", file=str(path),
                                  path=columns[k], line=lineno)
             value = _cell(cell.strip(), k, origin, numeric, declared)
-            if value is not None:
-                rec[k] = names.setdefault(value, value) if k in ("id", "from", "to", "jurisdiction") else value
+            if isinstance(value, str) and k in ("id", "from", "to", "jurisdiction"):
+                rec[k] = names.setdefault(value, value)
+            elif value is not None:
+                rec[k] = value
         for k in required:
             if k not in rec:
                 raise InputError(f"'{columns[k]}' is empty", file=str(path), path=columns[k], line=lineno)
@@ -140,14 +142,16 @@ def _read_rows(path: Path, mapping: dict[str, str], keys: tuple[str, ...], requi
     return rows, lines
 
 
-def _cell(v: str, k: str, origin: Origin, numeric: tuple[str, ...], declared: dict[str, Field]):
+def _cell(v: str, k: str, origin: Origin, numeric: tuple[str, ...],
+          declared: dict[str, Field]) -> str | float | bool | None:
     """One cell converted and checked against its field's declaration (``None`` when empty)."""
     if k in numeric or k == "time":
         f = declared[k]
         try:  # fast path for a plain in-range number; anything else gets the precise message below
-            x = float(v)
-            if f.low <= x <= f.high and not (f.lo_open and x == f.low) and (k != "time" or x == int(x)):
-                return int(x) if k == "time" else x
+            fast = float(v)
+            in_range = f.low <= fast <= f.high and not (f.lo_open and fast == f.low)
+            if in_range and (k != "time" or fast == int(fast)):
+                return int(fast) if k == "time" else fast
         except ValueError:
             pass
         col = origin.columns.get(k, k)
@@ -160,9 +164,9 @@ def _cell(v: str, k: str, origin: Origin, numeric: tuple[str, ...], declared: di
         return parse_bool(v, origin, origin.columns.get(k, k))
     if v == "":
         return None
-    f = declared.get(k)
-    if f is not None and f.choices is not None and v not in f.choices:
-        raise InputError(f"unknown value '{v[:40]}'; expected one of: {', '.join(f.choices)}", file=origin.file,
+    choice = declared.get(k)
+    if choice is not None and choice.choices is not None and v not in choice.choices:
+        raise InputError(f"unknown value '{v[:40]}'; expected one of: {', '.join(choice.choices)}", file=origin.file,
                          path=origin.columns.get(k, k), line=origin.line)
     return v
 

@@ -5,6 +5,6 @@ registers every built-in lever.
 """
 
 from . import maritime, pressure, strike, support  # noqa: F401  (registers)
-from .base import LEVERS, Lever, LeverReport, register
+from .base import LEVERS, Lever, LeverReport, Modifier, Phase, register
 
-__all__ = ["LEVERS", "Lever", "LeverReport", "register"]
+__all__ = ["LEVERS", "Lever", "LeverReport", "Modifier", "Phase", "register"]

@@ -8,11 +8,13 @@ Every lever is a subclass of :class:`Lever` that declares, as class data:
   :mod:`counterflow.strategy`;
 * ``targets_key`` — the field that names what it acts on (``targets``,
   ``zone``...), or ``None``;
-* ``order`` — when it acts within a step (enablers first, then modifiers,
-  then kinetic actions);
+* ``phase`` — when it acts within a step, a :class:`Phase` (intelligence
+  first, then pressure, enforcement and interdiction modifiers, then kinetic
+  actions; levers of one phase act in the strategy's order);
+* ``modifiers`` — any per-step modifier of its own it writes on the run
+  state beyond the built-in ones (:class:`Modifier`; the state creates it and
+  resets it before the levers act each step, as it does ``edge_risk_add``);
 * ``intensity`` — the parameter that scales its effect (0 means no effect);
-* ``continuous`` — True when it is meant to fire every step while active
-  (its ``unit_cost`` is then a cost per step);
 * ``example`` — one working instance of the lever as a strategy-file dict,
   acting on the built-in ``caribbean`` scenario, and ``example_companions``
   — the levers it needs beside it to show an effect (intelligence sharing
@@ -30,7 +32,8 @@ so what a lever reports spending is exactly what it spent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -43,7 +46,42 @@ if TYPE_CHECKING:
     from ..network import Network
     from ..strategy_types import Strategy
 
-__all__ = ["Lever", "LeverReport", "LEVERS", "register", "check_jurisdiction_targets", "OnJurisdictions"]
+__all__ = ["Lever", "LeverReport", "LEVERS", "Phase", "Modifier", "register", "check_jurisdiction_targets",
+           "OnJurisdictions"]
+
+
+class Phase(IntEnum):
+    """When a lever acts within a step: the engine fires the step's levers in phase order.
+
+    Levers of one phase fire in the order the strategy lists them. The phases
+    follow what a lever needs from the others: intelligence first (what later
+    levers know this step), then pressure on economies and societies, then the
+    enforcement and interdiction modifiers (seizure risk and costs the
+    organisations plan against), and kinetic actions last, so a strike acts
+    with everything the step's intelligence gives it.
+    """
+
+    INTELLIGENCE = 10   #: sets what later levers know this step (``state.intel``): intel sharing
+    PRESSURE = 20       #: revenue cuts, sanctions, arrests, aid: blockade, sanctions, arrests, humanitarian aid
+    ENFORCEMENT = 30    #: node enforcement modifiers (``node_enf_add``): police support
+    INTERDICTION = 40   #: edge risk and cost modifiers (``edge_risk_add``, ``edge_cost_add``): maritime interdiction
+    DEFAULT = 50        #: a lever that declares no phase
+    KINETIC = 80        #: destroy capacity and stock: strike
+
+
+class Modifier(NamedTuple):
+    """A per-step modifier a lever writes on the run state: reset to ``value`` before the levers act.
+
+    ``axis`` is what it is indexed by: ``"edge"``, ``"node"``, ``"jurisdiction"``,
+    ``"organisation"`` or ``"scalar"`` (a float). The built-in modifiers are
+    :data:`counterflow.engine.state.MODIFIERS`; a lever that needs another
+    declares it in its ``modifiers`` and reads and writes ``state.<name>``.
+    """
+
+    name: str
+    axis: str
+    doc: str = ""
+    value: float = 0.0
 
 
 @dataclass
@@ -68,10 +106,18 @@ class Lever:
     targets_required: ClassVar[bool] = False
     targets_help: ClassVar[str] = ""
     intensity: ClassVar[str | None] = "intensity"
-    order: ClassVar[int] = 50
-    continuous: ClassVar[bool] = False
+    phase: ClassVar[int] = Phase.DEFAULT
+    #: the phase as a plain number (read-only alias of ``phase``, kept for code that sorts by it)
+    order: ClassVar[int] = int(Phase.DEFAULT)
+    modifiers: ClassVar[tuple[Modifier, ...]] = ()
     example: ClassVar[dict] = {}
     example_companions: ClassVar[tuple[dict, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "order" in cls.__dict__ and "phase" not in cls.__dict__:  # a lever written before phases had names
+            cls.phase = int(cls.__dict__["order"])
+        cls.order = int(cls.phase)
 
     def __init__(self, spec: LeverSpec, net: Network, strategy: Strategy | None = None) -> None:
         self.spec = spec

@@ -7,7 +7,7 @@ import numpy as np
 from ..schema import Checker, Field
 from ..strategy_types import Targets
 from ..targeting import rules_for, select_edges
-from .base import Lever, LeverReport, register
+from .base import Lever, LeverReport, Phase, register
 
 __all__ = ["MaritimeInterdiction"]
 
@@ -42,8 +42,7 @@ class MaritimeInterdiction(Lever):
     targets_required = False
     targets_help = "{mode: sea}, {edges: [[FROM, TO], ...]}, {jurisdictions: [ID, ...]} or {rule: top_throughput, k: 2}"
     intensity = "intensity"
-    order = 40
-    continuous = True
+    phase = Phase.INTERDICTION
     example = {"type": "maritime_interdiction", "zone": {"mode": "sea"}, "intensity": 0.2, "lethal": True,
                "schedule": {"start": 2}, "unit_cost": 1.5e6}
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..schema import Checker, Field
 from ..strategy_types import Targets
 from ..targeting import select_organisations
-from .base import Lever, LeverReport, OnJurisdictions, check_jurisdiction_targets, register
+from .base import Lever, LeverReport, OnJurisdictions, Phase, check_jurisdiction_targets, register
 from .strike import Strike
 
 __all__ = ["Blockade", "Sanctions", "Arrests"]
@@ -26,8 +26,7 @@ class Blockade(OnJurisdictions):
     doc = ("Cuts the jurisdiction's state revenue by 'intensity' while active: corruption "
            "falls slowly (less money for protection) and hardship rises.")
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share", doc="share of state revenue cut"),)
-    order = 20
-    continuous = True
+    phase = Phase.PRESSURE
     example = {"type": "blockade", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.5,
                "schedule": {"start": 2}, "unit_cost": 1.0e6}
 
@@ -61,7 +60,7 @@ class Sanctions(Lever):
     targets_key = "organisations"
     targets_required = True
     targets_help = "[ID, ...], {organisations: [ID, ...]} or {rule: top_throughput, k: 1}"
-    order = 20
+    phase = Phase.PRESSURE
     example = {"type": "sanctions", "organisations": {"rule": "top_throughput", "k": 1}, "intensity": 1.0,
                "schedule": {"start": 2}, "unit_cost": 5.0e4}
     example_companions = (Strike.example,)
@@ -93,7 +92,7 @@ class Arrests(OnJurisdictions):
     doc = "Removes corrupt officials: the jurisdiction's corruption falls by 'intensity' (relative) per firing."
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.2, unit="share",
                     doc="relative fall in corruption per firing"),)
-    order = 20
+    phase = Phase.PRESSURE
     example = {"type": "arrests", "jurisdiction": {"jurisdictions": ["VE", "CO"]}, "intensity": 0.5,
                "schedule": {"start": 2, "every": 4}, "unit_cost": 2.0e5}
 

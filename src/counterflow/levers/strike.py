@@ -7,7 +7,7 @@ import numpy as np
 from ..schema import Checker, Field
 from ..strategy_types import Targets
 from ..targeting import select_nodes
-from .base import Lever, LeverReport, register
+from .base import Lever, LeverReport, Phase, register
 
 
 @register
@@ -26,7 +26,7 @@ class Strike(Lever):
     targets_required = True
     targets_help = "{nodes: [ID, ...]} or {rule: top_throughput, k: 1, kind: hub}"
     intensity = "damage"
-    order = 80
+    phase = Phase.KINETIC
     example = {"type": "strike", "targets": {"rule": "top_throughput", "k": 1, "kind": "hub"},
                "schedule": {"start": 3, "every": 5}, "intel_accuracy": 0.6, "unit_cost": 2.0e6}
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..kinds import MAX_STEPS
 from ..schema import Field
-from .base import Lever, LeverReport, OnJurisdictions, register
+from .base import Lever, LeverReport, OnJurisdictions, Phase, register
 from .pressure import Blockade
 from .strike import Strike
 
@@ -38,8 +38,7 @@ class PoliceSupport(OnJurisdictions):
         Field("ramp_steps", "int", lo=1, hi=MAX_STEPS, default=12, unit="firings",
               doc="firings to reach full strength"),
     )
-    order = 30
-    continuous = True
+    phase = Phase.ENFORCEMENT
     example = {"type": "police_support", "jurisdiction": {"rule": "top_throughput", "k": 2}, "intensity": 0.3,
                "ramp_steps": 4, "schedule": {"start": 2}, "unit_cost": 3.0e5}
 
@@ -76,8 +75,7 @@ class IntelSharing(Lever):
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.5, unit="share",
                     doc="share of the intelligence gap closed"),)
     targets_key = None
-    order = 10
-    continuous = True
+    phase = Phase.INTELLIGENCE
     example = {"type": "intel_sharing", "intensity": 0.9, "schedule": {"start": 2}, "unit_cost": 1.0e5}
     example_companions = (Strike.example,)
 
@@ -102,8 +100,7 @@ class HumanitarianAid(OnJurisdictions):
     doc = "Lowers hardship, recruitment into organisations and backlash in the jurisdiction."
     params = (Field("intensity", lo=0.0, hi=1.0, default=0.3, unit="hardship/step",
                     doc="aid level (hardship units removed per step)"),)
-    order = 20
-    continuous = True
+    phase = Phase.PRESSURE
     example = {"type": "humanitarian_aid", "jurisdiction": {"jurisdictions": ["VE"]}, "intensity": 0.4,
                "schedule": {"start": 2}, "unit_cost": 5.0e5}
     example_companions = (Blockade.example,)

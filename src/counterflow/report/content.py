@@ -18,7 +18,7 @@ from ..strategy import Strategy, resolve_strategies
 from .effects import SERIES, event_summary, flow_effects, series_effects, steps_word
 from .specs import map_notes, map_spec, strategy_colours, time_spec
 from .tables import COMPARE_METRICS, comparison, comparison_doc, table_rows
-from .words import delta, fmt, place_names, strategy_words
+from .words import INTERVAL_NOTE, ci, delta, fmt, place_names, strategy_words
 
 __all__ = ["build_content", "compare_doc", "glance"]
 
@@ -44,17 +44,22 @@ def glance(doc: dict, order: Sequence[str]) -> list[dict]:
         if fr is None or fr.get("diff_mean") is None:
             continue
         m, lo, hi = fr["diff_mean"], fr["diff_lo"], fr["diff_hi"]
+
+        def iv(a: float | None, b: float | None) -> str:  # "95 % interval [a, b]", or ci's words for no width
+            text = ci(a, b, runs)
+            return f"95 % interval {text}" if text.startswith("[") else text[1:-1]
+
         if lo is not None and hi is not None and lo <= 0 <= hi:
-            flow = f"no clear change in what reaches consumers (mean {fmt(m)} % less, 95 % interval [{fmt(lo)}, {fmt(hi)}])"
+            flow = f"no clear change in what reaches consumers (mean {fmt(m)} % less, {iv(lo, hi)})"
         elif m >= 0:
-            flow = f"{fmt(m)} % less reaches consumers than with no action (95 % interval [{fmt(lo)}, {fmt(hi)}])"
+            flow = f"{fmt(m)} % less reaches consumers than with no action ({iv(lo, hi)})"
         else:
-            flow = f"{fmt(-m)} % more reaches consumers than with no action (95 % interval [{fmt(-hi)}, {fmt(-lo)}])"
+            flow = f"{fmt(-m)} % more reaches consumers than with no action ({iv(-hi, -lo)})"
         bits = []
         for key, what in (("civilian_harm", "civilian casualties"), ("backlash", "backlash")):
             e = per.get(key)
             if e and e.get("diff_mean") is not None:
-                bits.append(f"{what} {delta(e['diff_mean'], e['diff_lo'], e['diff_hi'])}")
+                bits.append(f"{what} {delta(e['diff_mean'], e['diff_lo'], e['diff_hi'], runs)}")
         cost = per.get("cost_usd", {}).get("mean")
         if cost is not None:
             bits.append(f"cost USD {fmt(cost)}")
@@ -108,6 +113,7 @@ def build_content(scenario: Scenario, results: Results, strategies: Sequence[Str
         "seed": results.seed, "horizon": len(first.delivered) if first is not None else scenario.steps,
         "step_word": step, "baseline": results.baseline, "strategies": order, "colours": colours,
         "compare": doc, "metrics": metrics, "table": table_rows(doc, metrics, step),
+        "interval_note": INTERVAL_NOTE,
         "glance": glance(doc, order),
         "time": time, "time_labels": {k: SERIES[k][2] for k in time},
         "maps": maps, "map_notes": notes,

@@ -11,7 +11,7 @@ import html as _html
 import json
 
 from .specs import front_specs, front_status, robustness_words
-from .words import delta, fmt, interval
+from .words import INTERVAL_NOTE, delta, estimate, fmt, interval
 
 __all__ = ["front_table", "front_intro", "render_front_html", "sweep_table", "ETHICS"]
 
@@ -33,7 +33,7 @@ def front_table(data: dict) -> dict:
     rows = []
     for p in data["portfolios"]:
         cells = [str(p["eval"]), p["description"] or "no action"]
-        cells += [f"{fmt(e['value'])} {interval(e['lo'], e['hi'])}" for e in (p["objectives"][o["name"]] for o in objs)]
+        cells += [estimate(e["value"], e["lo"], e["hi"]) for e in (p["objectives"][o["name"]] for o in objs)]
         cells += [] if cost_is_objective else [fmt(p["cost_usd"])]
         cells += ["yes" if p["feasible"] else "no", front_status(p)]
         rows.append({"eval": p["eval"], "cells": cells, "status": front_status(p)})
@@ -48,8 +48,8 @@ def discovery_words(d: dict) -> str:
     if d["box"]:
         box = "; ".join(f"{k} from {fmt(lo)} to {fmt(hi)}" for k, (lo, hi) in d["box"]["box"].items())
         text += (f"{d['method']}: the failures concentrate where {box or 'anywhere'} (density "
-                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f}); with so few futures this is a "
-                 "pointer, not a finding.")
+                 f"{d['box']['density']:.2f}, coverage {d['box']['coverage']:.2f})"
+                 + ("; with so few futures this is a pointer, not a finding." if d["futures"] < 50 else "."))
     else:
         text += d["note"][0].upper() + d["note"][1:] + "."
     return text
@@ -65,7 +65,7 @@ def front_intro(data: dict) -> str:
             f"{budget}; constraints: {cons}. Each value is the objective's robust statistic over futures × runs "
             f"with its 95 % bootstrap interval in brackets. \"Survives out of sample\": on {oos['futures']} fresh "
             f"futures × {oos['replications']} fresh runs no other front member beats it with 95 % confidence "
-            "and its constraints still hold.")
+            "and its constraints still hold. " + INTERVAL_NOTE)
 
 
 def sweep_table(res: dict) -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..geo import outline_rings
 from .effects import SERIES
-from .words import delta, fmt, interval
+from .words import delta, estimate, fmt
 
 __all__ = ["CONFIG", "strategy_colours", "time_spec", "map_spec", "clip_ring", "map_notes", "front_specs",
            "front_status", "robustness_words", "FRONT_STATUS", "sweep_spec"]
@@ -452,7 +452,7 @@ def _front_rows(data: dict) -> list[dict]:
             e = p["objectives"][o["name"]]
             row[o["name"]] = e["value"]
             row[o["name"] + "_lo"], row[o["name"] + "_hi"] = e["lo"], e["hi"]
-            row[o["name"] + "_text"] = f"{fmt(e['value'])} {interval(e['lo'], e['hi'])}"
+            row[o["name"] + "_text"] = estimate(e["value"], e["lo"], e["hi"])
         rows.append(row)
     return rows
 
@@ -466,6 +466,8 @@ def _front_tooltip(data: dict) -> list[dict]:
     tip = [{"field": "portfolio", "title": "Portfolio"}, {"field": "description", "title": "Levers"}]
     tip += [{"field": o["name"] + "_text", "title": f"{o['label']}, {robustness_words(o)} [95 % interval]"}
             for o in data["objectives"]]
+    if not any(o["outcome"] == "cost_usd" for o in data["objectives"]):
+        tip.append({"field": "cost_text", "title": "Cost"})
     return tip + [{"field": "status", "title": "Out of sample"}]
 
 
@@ -485,7 +487,7 @@ def front_specs(data: dict, width: int = 860) -> dict:
     tip = _front_tooltip(data)
     # parallel coordinates: each axis scaled to the front's range, better always up
     axis_names = [f"{o['label']} | {robustness_words(o)}" for o in objs]  # two lines on the axis
-    lines, ends = [], []
+    lines, ends, segments = [], [], []
     for k, o in enumerate(objs):
         vals = [r[o["name"]] for r in rows if r[o["name"]] is not None]
         lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
@@ -494,6 +496,10 @@ def front_specs(data: dict, width: int = 860) -> dict:
             v = r[o["name"]]
             u = 0.5 if v is None or hi <= lo else (v - lo) / (hi - lo)
             lines.append({**r, "axis": axis_names[k], "order": k, "pos": _r(u if up else 1 - u, 4)})
+        if k:  # the segment from the previous axis: hovering or clicking anywhere along a line finds its portfolio
+            prev = lines[-2 * len(rows):-len(rows)]
+            segments += [{**a, "axis2": b["axis"], "pos2": b["pos"]} for a, b in zip(prev, lines[-len(rows):],
+                                                                                       strict=True)]
         worst, best = (lo, hi) if up else (hi, lo)
         ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
                  {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
@@ -511,13 +517,21 @@ def front_specs(data: dict, width: int = 860) -> dict:
         "layer": [
             {"data": {"values": [{"axis": a} for a in axis_names]}, "mark": {"type": "rule", "color": "#999"},
              "encoding": {"x": x, "y": {"datum": 0}, "y2": {"datum": 1}}},
-            {"data": {"values": lines}, "mark": {"type": "line", "strokeWidth": 2.5, "opacity": 0.85,
+            {"data": {"values": lines}, "mark": {"type": "line", "strokeWidth": 2.5, "opacity": 0.85, "cursor": "pointer",
                                                  "point": {"filled": True, "size": 40}},
              "encoding": {"x": x, "detail": {"field": "portfolio"}, "order": {"field": "order"},
                           "y": {"field": "pos", "type": "quantitative", "scale": {"domain": [0, 1]},
                                 "title": "Scaled value (0 worst, 1 best on the front)",
                                 "axis": {"values": [0, 0.5, 1], "format": ".1f"}},
                           "color": _status_colour(), "tooltip": tip}},
+            # over each line a wide transparent band carrying its tooltip and click (a line mark shows a tooltip
+            # only near its points)
+            *([{"data": {"values": segments},
+                "mark": {"type": "rule", "strokeWidth": 12, "strokeOpacity": 0, "cursor": "pointer"},
+                "encoding": {"x": x, "x2": {"field": "axis2"},
+                             "y": {"field": "pos", "type": "quantitative", "scale": {"domain": [0, 1]}},
+                             "y2": {"field": "pos2"}, "detail": {"field": "portfolio"}, "tooltip": tip}}]
+              if segments else []),
             *({"data": {"values": [e for e in ends if e["pos"] == end]},
                "mark": {"type": "text", "dx": 6, "align": "left", "fontSize": 12, "color": "#333",
                         "baseline": "bottom" if end == 0 else "top"},
@@ -546,9 +560,9 @@ def front_specs(data: dict, width: int = 860) -> dict:
                           "encoding": {"y": {"field": first["name"], **yq},
                                        "x": {"field": key + "_lo", **xq}, "x2": {"field": key + "_hi"}}})
         layer += [
-            {"mark": {"type": "point", "filled": True, "size": 80, "opacity": 0.9},
+            {"mark": {"type": "point", "filled": True, "size": 80, "opacity": 0.9, "cursor": "pointer"},
              "encoding": {"x": {"field": key, **xq}, "y": {"field": first["name"], **yq},
-                          "color": _status_colour(), "tooltip": [*tip, {"field": "cost_text", "title": "Cost"}]}},
+                          "color": _status_colour(), "tooltip": tip}},
             {"mark": {"type": "text", "dx": 8, "dy": -8, "align": "left", "fontSize": 12, "color": "#333"},
              "encoding": {"x": {"field": key, **xq}, "y": {"field": first["name"], **yq},
                           "text": {"field": "portfolio"}}},

@@ -69,7 +69,10 @@ def cell(doc: dict, name: str, metric: str) -> dict:
     runs; where some runs have no finite value (a recovery that never came,
     a cost per kg with nothing averted) it is the median and ``note`` says
     so; where no value can be stated it reads ``never`` or ``nothing
-    averted``. ``delta`` is the paired difference ``Δ mean [lo, hi]``;
+    averted``. ``delta`` is the paired difference ``Δ mean [lo, hi]``, its
+    interval written by :func:`counterflow.report.words.ci` (``(no spread
+    across runs)`` when every run gave the same difference, ``(no interval)``
+    when a single run stands behind it);
     ``better`` is "better in N%" for the metrics where that is meaningful.
     ``cls`` is ``good``/``bad`` when the 95 % interval excludes 0 and the
     outcome's direction is a verdict (:mod:`counterflow.outcomes`).
@@ -90,9 +93,11 @@ def cell(doc: dict, name: str, metric: str) -> dict:
     finite = e.get("finite_runs")
     if finite is not None and 0 < finite < doc["runs"] and name != doc["baseline"]:
         which = "recovered" if metric == "recovery_steps" else "averted something"
-        out["note"] = (out["note"] + "; " if out["note"] else "") + f"Δ over the {finite} runs that {which}"
+        out["note"] = (out["note"] + "; " if out["note"] else "") + (
+            f"Δ from the one run that {which}" if finite == 1 else f"Δ over the {finite} runs that {which}")
     if name != doc["baseline"] and e.get("diff_mean") is not None:
-        out["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
+        n = finite if finite is not None else doc["runs"]  # the paired runs behind the interval
+        out["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"], n)
         if e.get("beats_pct") is not None and metric in BEATS:
             out["better"] = f"better in {e['beats_pct']:.0f}%"
         lo, hi = e["diff_lo"], e["diff_hi"]

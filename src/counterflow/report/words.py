@@ -5,7 +5,13 @@ undefined cost per kg the same way:
 
 - numbers as :func:`fmt` (the same rule as the terminal tables);
 - a paired difference as ``Δ -12.3 [-20.1, -4.5]``: mean over replications,
-  then its 95 % interval in square brackets;
+  then its 95 % interval in square brackets (:func:`delta`); a value with its
+  95 % interval the same way (:func:`estimate`);
+- an interval of no width (every run gave the same value: a strategy's cost,
+  a strike that never fired) as the value alone followed by
+  ``(no spread across runs)``, never ``14.20M [14.20M, 14.20M]``;
+- an interval that cannot be stated (one run, or no finite value) as
+  ``(no interval)``;
 - a cost per kg when nothing was averted as ``nothing averted``;
 - a recovery that did not happen within the horizon as ``never``.
 """
@@ -14,11 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["fmt", "interval", "delta", "NOTHING_AVERTED", "NEVER", "lever_words", "strategy_words",
+__all__ = ["fmt", "interval", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "lever_words", "strategy_words",
            "place_names"]
 
 NOTHING_AVERTED = "nothing averted"
 NEVER = "never"
+NO_SPREAD = "(no spread across runs)"
+NO_INTERVAL = "(no interval)"
+#: what the two words above mean, for the notes under every table that shows intervals
+INTERVAL_NOTE = ("\"no spread across runs\": every run gave the same value (a fixed cost, a strike that never fired), "
+                 "so its interval has no width; \"no interval\": one run, too few to state one.")
 
 
 def fmt(x: float | None, none: str = "-") -> str:
@@ -40,13 +51,43 @@ def fmt(x: float | None, none: str = "-") -> str:
 
 
 def interval(lo: float | None, hi: float | None) -> str:
-    """A 95 % interval, written ``[lo, hi]``."""
+    """A range as it is, written ``[lo, hi]`` (the 5-95 % range of runs; a 95 % interval is :func:`ci`)."""
     return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
-def delta(mean: float | None, lo: float | None, hi: float | None) -> str:
-    """A paired difference: ``Δ mean [lo, hi]``."""
-    return f"Δ {fmt(mean)} {interval(lo, hi)}"
+def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
+    """A 95 % interval: ``[lo, hi]``; ``(no spread across runs)`` when it has no width; ``(no interval)`` when it
+    cannot be stated (a bound missing, or ``n``, the number of values behind it, is 1). Bounds equal up to
+    floating-point rounding (a relative difference under 1e-9) count as equal; bounds that differ by less
+    than :func:`fmt` shows get the decimals that tell them apart.
+
+    >>> ci(-20.1, -4.5), ci(14.2e6, 14.2e6), ci(3.0, 3.0, n=1), ci(None, None)
+    ('[-20.1, -4.5]', '(no spread across runs)', '(no interval)', '(no interval)')
+    >>> ci(14.2e6, 14.2013e6)
+    '[14.200M, 14.201M]'
+    """
+    if lo is None or hi is None or n == 1:
+        return NO_INTERVAL
+    if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # equal up to rounding in the sums behind it
+        return NO_SPREAD
+    text = interval(lo, hi)
+    if fmt(lo) == fmt(hi):  # narrower than fmt shows: more decimals, never two equal bounds
+        div, suffix = next(((d, s) for d, s in ((1e9, "B"), (1e6, "M")) if max(abs(lo), abs(hi)) >= d), (1.0, ""))
+        for k in range(2, 17):
+            a, b = f"{lo / div:,.{k}f}{suffix}", f"{hi / div:,.{k}f}{suffix}"
+            if a != b:
+                return f"[{a}, {b}]"
+    return text
+
+
+def estimate(value: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
+    """A value with its 95 % interval: ``14.2 [12.0, 16.3]``, ``14.20M (no spread across runs)``."""
+    return f"{fmt(value)} {ci(lo, hi, n)}"
+
+
+def delta(mean: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
+    """A paired difference: ``Δ mean [lo, hi]`` (the interval as :func:`ci` writes it)."""
+    return f"Δ {estimate(mean, lo, hi, n)}"
 
 
 def place_names(scenario) -> dict[str, str]:

@@ -18,9 +18,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import InputError
 from .evaluate import EvalContext, evaluate_portfolio
@@ -29,7 +31,7 @@ from .spec import SearchSpec
 from .store import SearchStore
 
 __all__ = ["run_search", "Evaluations", "SearchReport", "require_pymoo", "context", "evaluate_batch",
-           "out_of_sample"]
+           "out_of_sample", "corners", "initial_population", "StoreWriter"]
 
 BIG = 1e30
 
@@ -76,23 +78,31 @@ class Evaluations:
         self._fg: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.uses_regret = any(o.robustness == "regret" for o in list(spec.objectives) + list(spec.constraints))
 
-    def add_frame(self, df: pd.DataFrame) -> None:
-        """Add stored rows (one evaluation or many)."""
-        if df.empty:
+    def add_frame(self, df: pd.DataFrame | pa.Table) -> None:
+        """Add stored rows (one evaluation or many): a data frame, or the Parquet table as written."""
+        n = df.num_rows if isinstance(df, pa.Table) else len(df)
+        if n == 0:
             return
-        gcols = sorted([c for c in df.columns if c.startswith("g") and c[1:].isdigit()], key=lambda c: int(c[1:]))
-        outcomes = [o for o in self.spec_outcomes() if o in df.columns]
-        df = df.sort_values(["eval", "future", "replication"], kind="stable")
-        ev = df["eval"].to_numpy(np.int64)
-        f_all = df["future"].to_numpy(np.int64)
-        r_all = df["replication"].to_numpy(np.int64)
-        vals = {o: df[o].to_numpy(float) for o in outcomes}
-        G = df[gcols].to_numpy(float) if gcols else np.zeros((len(df), 0))
-        keys = df["key"].to_numpy(object)
-        ok = (df["status"] == "ok").to_numpy()
-        errs = df["error"].to_numpy(object)
-        secs = df["seconds"].to_numpy(float) if "seconds" in df else np.zeros(len(df))
-        sims = df["simulation_seconds"].to_numpy(float) if "simulation_seconds" in df else secs
+        names = list(df.column_names) if isinstance(df, pa.Table) else list(df.columns)
+
+        def col(name: str, dtype) -> np.ndarray:
+            if isinstance(df, pa.Table):
+                return np.asarray(df.column(name).to_numpy(zero_copy_only=False), dtype=dtype)
+            return df[name].to_numpy(dtype)
+
+        gcols = sorted([c for c in names if c.startswith("g") and c[1:].isdigit()], key=lambda c: int(c[1:]))
+        outcomes = [o for o in self.spec_outcomes() if o in names]
+        order = np.lexsort((col("replication", np.int64), col("future", np.int64), col("eval", np.int64)))
+        ev = col("eval", np.int64)[order]
+        f_all = col("future", np.int64)[order]
+        r_all = col("replication", np.int64)[order]
+        vals = {o: col(o, float)[order] for o in outcomes}
+        G = np.column_stack([col(c, float)[order] for c in gcols]) if gcols else np.zeros((n, 0))
+        keys = col("key", object)[order]
+        ok = col("status", object)[order] == "ok"
+        errs = col("error", object)[order]
+        secs = col("seconds", float)[order] if "seconds" in names else np.zeros(n)
+        sims = col("simulation_seconds", float)[order] if "simulation_seconds" in names else secs
         ids, starts = np.unique(ev, return_index=True)
         ends = list(starts[1:]) + [len(df)]
         for eid, a, b in zip(ids, starts, ends, strict=True):
@@ -156,10 +166,10 @@ class Evaluations:
 
     def violations(self, eid: int, bests: dict) -> list[float]:
         """Constraint values in pymoo's form (feasible when every one is <= 0), budget first."""
-        g = []
+        g: list[float] = []
         if self.spec.budget_usd is not None:
-            c = self.cost(eid)
-            g.append((c - self.spec.budget_usd) / max(self.spec.budget_usd, 1.0) if np.isfinite(c) else BIG)
+            cost = self.cost(eid)
+            g.append((cost - self.spec.budget_usd) / max(self.spec.budget_usd, 1.0) if np.isfinite(cost) else BIG)
         for c in self.spec.constraints:
             v = self.value(eid, c.outcome, c.robustness, c.direction, c.threshold, bests)
             if c.max is not None:
@@ -222,45 +232,108 @@ def context(spec: SearchSpec, stage: str = "search") -> EvalContext:
                        seed=spec.seed, steps=spec.steps, actor=spec.actor, stage=stage)
 
 
+#: a file of the store holds the evaluations that finished within this many seconds (or the rest of a generation)
+FLUSH_SECONDS = 5.0
+
+
+class StoreWriter:
+    """Writes finished evaluations to the store on one background thread, several to a file.
+
+    Evaluations are gathered until :data:`FLUSH_SECONDS` have passed since the first of them
+    finished (or :meth:`flush` is called, at the end of each generation), then written as one
+    file while the next evaluations run. Writing a small Parquet file and syncing it costs
+    milliseconds whatever its size, which is most of the machinery's time per evaluation when
+    each evaluation is one; a killed search loses only the evaluations of the last few seconds.
+    """
+
+    def __init__(self, st: SearchStore, stage: str, flush_seconds: float = FLUSH_SECONDS) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.st, self.stage, self.flush_seconds = st, stage, flush_seconds
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-store")
+        self._pending: list[tuple[int, Any]] = []
+        self._since: float | None = None
+        self._writes: list = []
+
+    def add(self, eid: int, table) -> None:
+        self._pending.append((eid, table))
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        elif now - self._since >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the gathered evaluations to the writing thread (raise any earlier write's error)."""
+        import pyarrow as pa
+
+        for w in [w for w in self._writes if w.done()]:
+            self._writes.remove(w)
+            w.result()
+        if not self._pending:
+            return
+        ids = [e for e, _ in self._pending]
+        table = pa.concat_tables([t for _, t in self._pending], promote_options="default")
+        self._pending, self._since = [], None
+        self._writes.append(self._pool.submit(self.st.write, self.stage, ids, table))
+
+    def close(self) -> None:
+        """Write what is gathered, wait for every write, sync the folders; every finished evaluation is stored."""
+        try:
+            self.flush()
+        finally:
+            errors = []
+            for w in self._writes:
+                try:
+                    w.result()
+                except BaseException as exc:  # noqa: BLE001 - the first is raised once all are waited for
+                    errors.append(exc)
+            self._writes = []
+            self._pool.shutdown(wait=True)
+            self.st.sync()
+            if errors:
+                raise errors[0]
+
+
 def evaluate_batch(st: SearchStore, ctx: EvalContext, futures: np.ndarray, jobs: list[tuple[int, str, np.ndarray,
                    list]], executor: Executor | None, evaluator=None,
-                   progress: Callable[[int], None] | None = None) -> list:
-    """Run ``jobs`` (eval id, key, genes, levers), write each to the store as it finishes; return the tables.
+                   progress: Callable[[int], None] | None = None, writer: StoreWriter | None = None) -> list:
+    """Run ``jobs`` (eval id, key, genes, levers), store each as it finishes; return their tables.
 
-    The writes run on one background thread while the next evaluation runs (the file's
-    encoding and ``fsync`` are not on the simulations' path); all are on disk when this returns.
+    With a ``writer`` (a search's, for all its generations) the tables are handed to it and
+    the last ones may still be on their way to disk when this returns; without one, all are
+    on disk when this returns.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     tables = []
-    writes = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-store") as writer:
+    own = writer is None
+    w = StoreWriter(st, ctx.stage) if writer is None else writer
+    try:
         def store(result):
             eid, table = result
-            writes.append(writer.submit(st.write, ctx.stage, eid, table))
+            w.add(eid, table)
             tables.append(table)
             if progress:
                 progress(1)
 
-        try:
-            if executor is None or len(jobs) <= 1:
-                for eid, key, genes, levers in jobs:
-                    store(_timed(ctx, eid, key, genes, levers, futures, evaluator))
-            else:
-                pending = {executor.submit(_timed, ctx, eid, key, genes, levers, futures, evaluator)
-                           for eid, key, genes, levers in jobs}
-                try:
-                    while pending:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in sorted(done, key=id):
-                            store(fut.result())
-                finally:
-                    for fut in pending:
-                        fut.cancel()
-        finally:
-            for w in writes:  # every finished evaluation is stored, even when another one raised
-                w.result()
-            st.sync()
+        if executor is None or len(jobs) <= 1:
+            for eid, key, genes, levers in jobs:
+                store(_timed(ctx, eid, key, genes, levers, futures, evaluator))
+        else:
+            pending = {executor.submit(_timed, ctx, eid, key, genes, levers, futures, evaluator)
+                       for eid, key, genes, levers in jobs}
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in sorted(done, key=id):
+                        store(fut.result())
+            finally:
+                for fut in pending:
+                    fut.cancel()
+    finally:  # every finished evaluation is stored, even when another one raised
+        if own:
+            w.close()
+        else:
+            w.flush()
     return tables
 
 
@@ -349,16 +422,62 @@ def _first_rng(spec: SearchSpec) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(0x5EA2C4,)))
 
 
+def corners(spec: SearchSpec) -> np.ndarray:
+    """The portfolios any analyst tries first, most telling first.
+
+    No action; each lever alone with every range at its upper bound and every choice at its
+    first option (at its lower bound a lever's intensity is 0, which is no action again);
+    every lever at once, at those values; then each lever alone with one choice moved to each
+    of its other options. Duplicate portfolios (by :meth:`SearchSpec.key`) are dropped.
+    """
+    lo, hi = spec.bounds
+    n_lev = len(spec.levers)
+    top = np.where([g.kind == "choice" for g in spec.genes], lo, hi)  # ranges high, choices first, levers on
+
+    def only(on: set[int], base: np.ndarray) -> np.ndarray:
+        x = base.copy()
+        for j, g in enumerate(spec.genes):
+            if g.kind == "on":
+                x[j] = 1.0 if g.lever in on else 0.0
+        return x
+
+    rows = [only(set(), lo)] + [only({i}, top) for i in range(n_lev)]
+    if n_lev > 1:
+        rows.append(only(set(range(n_lev)), top))
+    for j, g in enumerate(spec.genes):
+        if g.kind == "choice":
+            for v in range(1, len(g.options)):
+                x = only({g.lever}, top)
+                x[j] = v
+                rows.append(x)
+    out, seen = [], set()
+    for x in rows:
+        k = spec.key(x)
+        if k not in seen:
+            seen.add(k)
+            out.append(spec.repair(x))
+    return np.array(out).reshape(len(out), spec.n_var)
+
+
 def initial_population(spec: SearchSpec, warm: np.ndarray | None = None) -> np.ndarray:
-    """The first generation: the warm-start portfolios (if any), then seeded uniform draws."""
+    """The first generation: the warm-start portfolios (if any), the corners, then seeded uniform draws.
+
+    The corners (:func:`corners`) fill at most half of the generation, so that the uniform
+    draws still spread the first generation over the whole decision space.
+    """
     rows = np.zeros((0, spec.n_var)) if warm is None else spec.repair(np.asarray(warm, dtype=float)[:spec.population])
+    room = max(0, min(spec.population // 2, spec.population - len(rows)))
+    have = {spec.key(x) for x in rows}
+    extra = [x for x in corners(spec) if spec.key(x) not in have][:room]
+    rows = np.vstack([rows] + [np.array(extra).reshape(len(extra), spec.n_var)])
     return np.vstack([rows, _uniform(spec, _first_rng(spec), spec.population - len(rows))])
 
 
 def _random_batches(spec: SearchSpec):
     """Random search: seeded uniform portfolios, a population at a time (the benchmark's comparison).
 
-    Its first batch is the optimiser's first generation (paired comparisons).
+    The draws are the same as the uniform part of the optimiser's first generation (paired
+    comparisons); random search has no corners (:func:`corners`): those are the optimiser's.
     """
     rng = _first_rng(spec)
     while True:
@@ -383,10 +502,13 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
     require_pymoo()
     # a store opened by SearchStore.create is locked and checked; anything else is opened (and checked) here
     own = not (isinstance(store, SearchStore) and store.locked)
-    st = SearchStore.create(store.path if isinstance(store, SearchStore) else store, spec, warm) if own else store
+    st: SearchStore = (SearchStore.create(store.path if isinstance(store, SearchStore) else store, spec, warm)
+                       if own or not isinstance(store, SearchStore) else store)
     t0 = time.perf_counter()
+    writer: StoreWriter | None = None
     try:
         ctx = context(spec)
+        writer = StoreWriter(st, ctx.stage)
         futures = spec.future_values()
         ev = Evaluations(spec, spec.futures, spec.replications)
         stored = st.read("search")
@@ -450,17 +572,18 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
                 jobs.append((eid, k, spec.repair(x), spec.decode(x)))
             new_ids = [i for i in ids if i is not None and i not in ev.cells]
             stale = 0 if new_ids else stale + 1
-            tables = evaluate_batch(st, ctx, futures, jobs, executor, evaluator, progress) if jobs else []
+            tables = evaluate_batch(st, ctx, futures, jobs, executor, evaluator, progress, writer) if jobs else []
             ran += len(jobs)
             if new_ids:
                 import pyarrow as pa
 
-                old = [i for i in new_ids if i not in {j[0] for j in jobs}]
-                parts = [t.to_pandas() for t in (pa.concat_tables(tables),)] if tables else []
+                ran_now = {j[0] for j in jobs}
+                old = [i for i in new_ids if i not in ran_now]
+                if tables:
+                    ev.add_frame(pa.concat_tables(tables, promote_options="default"))
                 if old:
-                    parts.append(stored[stored["eval"].isin(old)])
-                ev.add_frame(pd.concat(parts, ignore_index=True))
-                sim += sum(ev.simulation_seconds[i] for i in new_ids if i in {j[0] for j in jobs})
+                    ev.add_frame(stored[stored["eval"].isin(old)])
+                sim += sum(ev.simulation_seconds[i] for i in new_ids if i in ran_now)
                 if progress and len(new_ids) > len(jobs):
                     progress(len(new_ids) - len(jobs))
             gens += 1
@@ -469,16 +592,22 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
                 if not keep:
                     break
                 pop = pop[keep]
-                F, G = ev.FG([ids[i] for i in keep])
+                F, G = ev.FG([eid for eid in ids if eid is not None])
                 Evaluator().eval(StaticProblem(problem, F=F, G=G) if ev.n_constr else StaticProblem(problem, F=F), pop)
                 algorithm.tell(infills=pop)
+        writer.close()
+        writer = None
         report = SearchReport(str(st.path), len(ev.cells), ran, replayed, gens, 0.0, sim)
         if oos:
             report.oos_ran = out_of_sample(spec, st, executor, evaluator, ev=ev)
         report.front = ev.front()
     finally:
-        if own:
-            st.unlock()
+        try:
+            if writer is not None:  # interrupted: store what finished
+                writer.close()
+        finally:
+            if own:
+                st.unlock()
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +56,8 @@ class EvalContext:
 
 def cell_seed(seed: int, stage: str, future: int, replication: int) -> np.random.SeedSequence:
     """The seed of a (future, replication) cell, shared by every portfolio."""
-    key = (future, replication) if stage == "search" else (0x005, future, replication)
+    key = ((future, replication) if stage == "search" else (0x005, future, replication) if stage == "oos"
+           else (0xD15C, future, replication))  # 'discover': scenario discovery's fresh futures
     return np.random.SeedSequence(seed, spawn_key=key)
 
 
@@ -92,7 +94,8 @@ def _baseline(ctx: EvalContext, scenario, future: int, replication: int):
 
 
 def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarray, levers: list[dict],
-                       futures: np.ndarray, evaluator=None) -> tuple[int, pa.Table, float]:
+                       futures: np.ndarray, evaluator=None,
+                       progress: Callable[[int], None] | None = None) -> tuple[int, pa.Table, float]:
     """Run one portfolio on every (future, replication) cell; return its rows and the simulation seconds.
 
     The simulation seconds are the time spent in the runs and their outcomes (the
@@ -100,7 +103,7 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
     the baseline); everything else is the search's machinery.
     ``evaluator``, when given, replaces the simulation: a function
     ``(levers, future_values, future, replication) -> {outcome: value}``
-    (used by the known-answer tests).
+    (used by the known-answer tests). ``progress(1)`` is called after each future.
     """
     from ..metrics import pair
     from ..runner import run_replication
@@ -118,6 +121,8 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
                     rows.append({**base, "replication": r, "status": "ok", "error": None, **out})
                 except Exception as exc:  # noqa: BLE001 - recorded
                     rows.append({**base, "replication": r, "status": "error", "error": f"{type(exc).__name__}: {exc}"})
+            if progress:
+                progress(1)
             continue
         try:
             scenario = _future_scenario(ctx, f, vals)
@@ -134,7 +139,7 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
             try:
                 t0 = time.perf_counter()
                 brec = _baseline(ctx, scenario, f, r)
-                rec = brec if not levers else run_replication(
+                rec = brec if strategy is None else run_replication(
                     scenario, [strategy], r, ctx.seed, ctx.steps, seed_sequence=ctx.seed_sequence(f, r))[0]
                 paired = pair(rec, brec)
                 sim += time.perf_counter() - t0
@@ -142,6 +147,8 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
             except Exception as exc:  # noqa: BLE001 - recorded, not raised
                 rows.append({**base, "replication": r, "status": "error",
                              "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"})
+        if progress:
+            progress(1)
     return eval_id, rows_table(rows, genes), sim
 
 

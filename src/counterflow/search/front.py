@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,8 @@ from .spec import SearchSpec, label_of, parse_search
 from .store import SearchStore
 from .words import describe_portfolio
 
-__all__ = ["open_search", "front", "survival", "discover", "plot_front", "prim", "warm_start_genes"]
+__all__ = ["open_search", "front", "survival", "discover", "plot_front", "prim", "warm_start_genes",
+           "DISCOVER_FUTURES"]
 
 
 def open_search(store: str | Path) -> tuple[SearchSpec, SearchStore]:
@@ -179,6 +182,8 @@ def prim(X: np.ndarray, y: np.ndarray, names: list[str], *, alpha: float = 0.1, 
                 dens = y[keep].mean() if keep.any() else -1
                 if best is None or dens > best[0]:
                     best = (dens, j, side, keep)
+        if best is None:  # no input to peel (d == 0)
+            break
         _, j, side, keep = best
         inside = keep
         box = box.copy()
@@ -192,27 +197,52 @@ def prim(X: np.ndarray, y: np.ndarray, names: list[str], *, alpha: float = 0.1, 
             "points": int(n), "failing": int(y.sum())}
 
 
-def discover(store: str | Path, eval_id: int) -> dict:
-    """Scenario discovery for one portfolio: the futures (in-sample and out-of-sample) where it fails.
+#: fresh futures scenario discovery evaluates the chosen portfolio on by default (`front --portfolio N`)
+DISCOVER_FUTURES = 64
+
+
+def discover(store: str | Path, eval_id: int, futures: int = 0, *,
+             progress: Callable[[int], None] | None = None, evaluator=None) -> dict:
+    """Scenario discovery for one portfolio: the futures where it fails, and the PRIM box where failures concentrate.
+
+    The futures are the search's and the out-of-sample check's stored ones, plus ``futures``
+    fresh ones (a Latin hypercube of the search's uncertainties with its own seed, each run
+    with the search's number of replications and their own seeds; run now, not stored;
+    ``progress(1)`` after each). A search's few futures give PRIM little to peel; 64 fresh
+    ones give it a box worth reading.
 
     A future fails when the portfolio's mean over replications there breaks a constraint
     (``max``/``min``), misses a satisficing threshold, or exceeds the budget.
     """
+    from .engine import context
+    from .evaluate import evaluate_portfolio
+
     spec, st = open_search(store)
     fut = st.futures()
     names = spec.experiment.names
     rows, fails = [], []
-    for stage, F, R in (("search", spec.futures, spec.replications), ("oos", spec.oos_futures, spec.oos_replications)):
-        ev = Evaluations(spec, F, R)
-        ev.add_frame(st.read(stage, {eval_id}))
-        if eval_id not in ev.cells:
-            if stage == "search":
-                raise InputError(f"no evaluation {eval_id} in the store (there are {len(st.done())})",
-                                 file=str(st.path))
-            continue
+    fresh = max(0, int(futures))
+    ev_search = Evaluations(spec, spec.futures, spec.replications)
+    ev_search.add_frame(st.read("search", {eval_id}))
+    if eval_id not in ev_search.cells:
+        raise InputError(f"no evaluation {eval_id} in the store (there are {len(st.done())})", file=str(st.path))
+    stages = [("search", ev_search, fut[fut.stage == "search"].sort_values("future")[names].to_numpy(float))]
+    ev_oos = Evaluations(spec, spec.oos_futures, spec.oos_replications)
+    ev_oos.add_frame(st.read("oos", {eval_id}))
+    if eval_id in ev_oos.cells:
+        stages.append(("oos", ev_oos, fut[fut.stage == "oos"].sort_values("future")[names].to_numpy(float)))
+    if fresh:
+        xs = spec.discover_values(fresh)
+        ctx = dataclasses.replace(context(spec), stage="discover")
+        genes = ev_search.genes[eval_id]
+        _, table, _ = evaluate_portfolio(ctx, eval_id, ev_search.keys[eval_id], genes, spec.decode(genes), xs,
+                                         evaluator, progress)
+        ev_new = Evaluations(spec, fresh, spec.replications)
+        ev_new.add_frame(table)
+        stages.append(("discover", ev_new, xs))
+    for _stage, ev, xs in stages:
         cells = ev.cells[eval_id]
-        xs = fut[fut.stage == stage].sort_values("future")[names].to_numpy(float)
-        for f in range(F):
+        for f in range(ev.F):
             bad = []
             for c in spec.constraints:
                 m = float(np.nanmean(cells[c.outcome][f]))
@@ -221,7 +251,7 @@ def discover(store: str | Path, eval_id: int) -> dict:
                 if c.min is not None and m < c.min:
                     bad.append(f"{c.outcome} {m:.3g} < {c.min:g}")
             for o in spec.objectives:
-                if o.robustness == "satisficing":
+                if o.robustness == "satisficing" and o.threshold is not None:
                     m = float(np.nanmean(cells[o.outcome][f]))
                     if (m < o.threshold) if o.direction == "max" else (m > o.threshold):
                         bad.append(f"{o.outcome} {m:.3g} misses {o.threshold:g}")
@@ -231,9 +261,12 @@ def discover(store: str | Path, eval_id: int) -> dict:
             fails.append(bad)
     X = np.array(rows)
     y = np.array([1.0 if b else 0.0 for b in fails])
-    result = {"eval": eval_id, "futures": len(y), "failing": int(y.sum()),
+    stored = len(y) - fresh
+    result = {"eval": eval_id, "futures": len(y), "fresh_futures": fresh, "stored_futures": stored,
+              "failing": int(y.sum()),
               "reasons": sorted({r.split(" ")[0] for b in fails for r in b}),
-              "method": "PRIM (peeling, alpha 0.1) on the in-sample and out-of-sample futures"}
+              "method": (f"PRIM (peeling, alpha 0.1) on {len(y)} futures: {stored} of the search and its "
+                         f"out-of-sample check, {fresh} fresh")}
     if 0 < y.sum() < len(y):
         result["box"] = prim(X, y, names)
     else:

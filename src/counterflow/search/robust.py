@@ -50,6 +50,8 @@ def _stat_flat(kind: str, v: np.ndarray, fut: np.ndarray, direction: str, thresh
         ok = v >= threshold if direction == "max" else v <= threshold
         return float(np.mean(ok))
     if kind == "regret":
+        if best is None:
+            raise ValueError("regret needs the best portfolio's mean in each future")
         s = np.bincount(fut, weights=v, minlength=n_fut)
         n = np.bincount(fut, minlength=n_fut)
         have = n > 0
@@ -87,12 +89,12 @@ def bootstrap(kind: str, cells: np.ndarray, direction: str = "max", threshold: f
     v = c.ravel()
     if index is None:
         index = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xB007,))).integers(0, n, (boot, n))
-    vals = []
+    draws = []
     for idx in index:
         vv, ff = v[idx], fut[idx]
         ok = np.isfinite(vv)
-        vals.append(_stat_flat(kind, vv[ok], ff[ok], direction, threshold, best, c.shape[0]))
-    vals = np.asarray(vals, dtype=float)
+        draws.append(_stat_flat(kind, vv[ok], ff[ok], direction, threshold, best, c.shape[0]))
+    vals = np.asarray(draws, dtype=float)
     vals = vals[np.isfinite(vals)]
     if vals.size == 0:
         return float("nan"), float("nan")

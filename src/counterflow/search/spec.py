@@ -67,7 +67,7 @@ def _experiment_fields() -> dict[str, Field]:
 
 _EXP = _experiment_fields()
 #: samplers whose sample count is the number of points (the futures); the experiment's list and descriptions
-FUTURE_SAMPLERS = tuple(s for s in _EXP["sampler"].choices if s not in ("sobol", "morris"))
+FUTURE_SAMPLERS = tuple(s for s in (_EXP["sampler"].choices or ()) if s not in ("sobol", "morris"))
 
 # the futures' keys are the experiment file's (same declarations, same checks and messages);
 # `futures` is the experiment's `samples` under the search's name
@@ -364,6 +364,13 @@ class SearchSpec:
 
         s = int(np.random.SeedSequence([self.seed, 0x0005, 0x5EA]).generate_state(1)[0])
         return dataclasses.replace(self.experiment, sampler="lhs", samples=self.oos_futures, seed=s).design()
+
+    def discover_values(self, n: int) -> np.ndarray:
+        """``n`` fresh futures for scenario discovery (a Latin hypercube with a seed apart from the others')."""
+        import dataclasses
+
+        s = int(np.random.SeedSequence([self.seed, 0xD15C, n]).generate_state(1)[0])
+        return dataclasses.replace(self.experiment, sampler="lhs", samples=n, seed=s).design()
 
     def describe_portfolio(self, levers: list[dict]) -> str:
         """A portfolio in words."""

@@ -5,8 +5,9 @@ Layout::
     STORE/metadata.json            kind 'search', the search file, its fingerprint and identity, the store's id,
                                    genes, futures
     STORE/futures.parquet          the sampled futures (one row each) and the out-of-sample ones
-    STORE/evals/eval-NNNNNN.parquet    one row per (future, replication) of evaluation NNNNNN
-    STORE/oos/eval-NNNNNN.parquet      the out-of-sample rows of front member NNNNNN
+    STORE/evals/eval-NNNNNN.parquet    one row per (future, replication) of evaluation NNNNNN and of the
+                                       evaluations written with it (NNNNNN is the lowest of them)
+    STORE/oos/eval-NNNNNN.parquet      the out-of-sample rows of front member NNNNNN (and others)
     STORE/.lock                    the search writing the store (process id, host, start time)
     STORE/damaged/                 evaluation files that could not be read, moved aside (run again)
 
@@ -15,7 +16,10 @@ The store takes the sweep store's lock and experiment identity
 ``flock`` on ``.lock`` while it writes (a killed search's lock is taken over,
 with a note), and every evaluation file carries, in its Parquet key-value
 metadata, the search's identity, the store's id, its kind (``search`` or
-``oos``) and the id of the write that made it. Resuming checks every file:
+``oos``), the evaluations it holds and the id of the write that made it. A
+file holds the evaluations that finished in a few seconds of one generation
+(one file per evaluation is most of the machinery's time when an evaluation
+is short), and is named after the lowest of them. Resuming checks every file:
 one from another store or search is refused by name, one that cannot be read
 is moved to ``damaged/`` and its evaluation runs again.
 
@@ -24,7 +28,8 @@ each distinct portfolio, which is a function of the seed and of the stored
 results alone; so a resumed search replays the stored evaluations through
 the optimiser's ask/tell loop, finds the same numbers, and runs only the
 missing ones. A file is renamed into place once whole, so every evaluation
-is stored exactly once.
+is stored exactly once; a killed search loses the evaluations finished since
+the last file (a few seconds' worth), which run again.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class SearchStore:
         self.dirs = {"search": self.path / "evals", "oos": self.path / "oos"}
         self._lock = StoreLock(self.path, "search", "evaluations")
         self._meta: dict | None = None
+        self._ids: dict[tuple, list[int]] = {}  # (file, size, mtime) -> the evaluations it holds
+        self._written: dict[str, set[int]] = {}  # per stage: evaluations stored (known to this object)
         #: what opening the store for a search found and did (a taken-over lock, files moved aside), for the user
         self.notes: list[str] = []
 
@@ -102,8 +109,8 @@ class SearchStore:
             m = self.metadata()
         except InputError as exc:
             return f"<SearchStore {self.path} (unreadable: {exc.message})>"
-        oos = len(self._files("oos"))
-        return (f"<SearchStore {self.path}: {m.get('scenario')}, {len(self._files('search'))} of "
+        oos = len(self.done("oos"))
+        return (f"<SearchStore {self.path}: {m.get('scenario')}, {len(self.done('search'))} of "
                 f"{m.get('evaluations')} evaluations ({m.get('futures')} futures x {m.get('replications')} "
                 f"replications, {m.get('algorithm')})" + (f"; {oos} re-run out of sample" if oos else "") + ">")
 
@@ -221,22 +228,30 @@ class SearchStore:
     def name(self, eval_id: int) -> str:
         return f"eval-{eval_id:06d}.parquet"
 
-    def _file_meta(self, stage: str, eval_id: int, write: str) -> dict:
+    def _file_meta(self, stage: str, eval_ids: list[int], write: str) -> dict:
         meta = self.metadata()
         return {"format": FORMAT, "kind": stage, "fingerprint": meta["identity"], "store_id": meta["store_id"],
-                "chunks": {str(eval_id): write}}
+                "chunks": {str(i): write for i in eval_ids}}
 
-    def write(self, stage: str, eval_id: int, table: pa.Table) -> None:
-        """Store one evaluation (atomically, marked with the store's identity; refuses to store one twice).
+    def write(self, stage: str, eval_ids: int | list[int], table: pa.Table) -> None:
+        """Store evaluations in one file (atomically, marked with the store's identity; refuses to store one twice).
 
-        Evaluations may be written from several threads at once (each to its own file).
+        ``table`` holds the rows of every evaluation in ``eval_ids``. Files may be written from
+        several threads at once (each to its own file).
         """
         if not self.locked:
             raise RuntimeError("write needs the store's lock (open it with SearchStore.create)")
-        target = self.dirs[stage] / self.name(eval_id)
-        if target.exists():
-            raise RuntimeError(f"evaluation {eval_id} ({stage}) is already stored")
-        _atomic_write_table(target, table, self._file_meta(stage, eval_id, secrets.token_hex(8)),
+        ids = sorted({int(eval_ids)} if isinstance(eval_ids, int | np.integer) else {int(i) for i in eval_ids})
+        if not ids:
+            return
+        if stage not in self._written:
+            self._written[stage] = self.done(stage)
+        target = self.dirs[stage] / self.name(ids[0])
+        again = [i for i in ids if i in self._written[stage]]
+        if again or target.exists():
+            raise RuntimeError(f"evaluation {(again or ids)[0]} ({stage}) is already stored")
+        self._written[stage].update(ids)
+        _atomic_write_table(target, table, self._file_meta(stage, ids, secrets.token_hex(8)),
                             sync_dir=False)  # the folder is synced once per batch (sync)
 
     def sync(self) -> None:
@@ -260,9 +275,22 @@ class SearchStore:
         if meta.get("format", 1) < FORMAT:
             return None
         why = identity_problem(cm, meta.get("identity"), meta.get("store_id"), stage, what="search")
-        if why is None and list(cm.get("chunks", {})) != [str(int(path.stem.split("-")[1]))]:
-            why = f"it holds evaluation {list(cm.get('chunks', {}))} under another evaluation's name"
+        ids = _chunk_ids(cm)
+        if why is None and (not ids or ids[0] != int(path.stem.split("-")[1])):
+            why = f"it holds evaluations {ids} under another evaluation's name"
         return why
+
+    def _file_ids(self, path: Path) -> list[int]:
+        """The evaluations a file holds (from its footer; by its name when the footer cannot be read)."""
+        try:
+            st = path.stat()
+            key = (str(path), st.st_size, st.st_mtime_ns)
+            if key not in self._ids:
+                raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
+                self._ids[key] = _chunk_ids(json.loads(raw) if raw else {}) or [int(path.stem.split("-")[1])]
+            return self._ids[key]
+        except Exception:  # noqa: BLE001 - a damaged file counts by its name (it is moved aside on resume)
+            return [int(path.stem.split("-")[1])]
 
     def check(self, full: bool = False) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
         """``(foreign, damaged)``: evaluation files of another store or search, and files that cannot be read.
@@ -285,8 +313,8 @@ class SearchStore:
         return foreign, damaged
 
     def done(self, stage: str = "search") -> set[int]:
-        """The evaluations stored in ``stage`` (by file name)."""
-        return {int(p.stem.split("-")[1]) for p in self._files(stage)}
+        """The evaluations stored in ``stage`` (from the files' footers)."""
+        return {i for p in self._files(stage) for i in self._file_ids(p)}
 
     def read(self, stage: str = "search", ids: set[int] | None = None) -> pd.DataFrame:
         """Stored rows of ``stage`` (optionally only some evaluations), sorted by eval, future, replication.
@@ -295,7 +323,7 @@ class SearchStore:
         """
         files = self._files(stage)
         if ids is not None:
-            files = [f for f in files if int(f.stem.split("-")[1]) in ids]
+            files = [f for f in files if not ids.isdisjoint(self._file_ids(f))]
         if not files:
             return pd.DataFrame()
         tables, problems = [], []
@@ -316,6 +344,8 @@ class SearchStore:
                              "`counterflow search` command again: it moves damaged files aside and runs them again "
                              "(files from another store must be removed)", file=str(self.path))
         df = pa.concat_tables(tables, promote_options="default").to_pandas()
+        if ids is not None:
+            df = df[df["eval"].isin(list(ids))]
         return df.sort_values(["eval", "future", "replication"]).reset_index(drop=True)
 
     def futures(self) -> pd.DataFrame:
@@ -325,6 +355,13 @@ class SearchStore:
         """How many rows each (eval, future, replication) has (1 in a sound store)."""
         df = self.read()
         return df.groupby(["eval", "future", "replication"]).size().rename("n").reset_index()
+
+
+def _chunk_ids(cm: dict) -> list[int]:
+    try:
+        return sorted(int(k) for k in (cm.get("chunks") or {}))
+    except (TypeError, ValueError, AttributeError):
+        return []
 
 
 def identity(spec, warm: np.ndarray | None = None) -> str:

@@ -269,12 +269,12 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
                             status_code=422)
 
     def scenario_of(ref: ScenarioRef) -> Scenario:
-        if (ref.scenario is None) == (ref.upload is None):
-            raise ApiError(422, "invalid_request", "give either 'scenario' (a built-in name) or 'upload' (an id)",
-                           field="scenario")
-        if ref.scenario is not None:
+        if ref.scenario is not None and ref.upload is None:
             return _builtin(ref.scenario)
-        return uploaded_scenario(ref.upload)[0]
+        if ref.upload is not None and ref.scenario is None:
+            return uploaded_scenario(ref.upload)[0]
+        raise ApiError(422, "invalid_request", "give either 'scenario' (a built-in name) or 'upload' (an id)",
+                       field="scenario")
 
     parsed: dict[str, tuple[Scenario, str]] = {}  # the last uploads parsed, so a job does not parse its file again
 

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from .app import create_app
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "serve_in_thread", "launch", "run_in_page", "legibility", "main",
-           "make_demo_stores", "store_screenshots"]
+           "make_demo_stores", "store_screenshots", "tooltip_targets", "hover_tooltip"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -137,6 +137,62 @@ def legibility(page, root: str = "body") -> dict:
     their ``clientWidth`` (and the document itself), and the axis titles of every Vega chart.
     """
     return page.evaluate(_LEGIBILITY_JS, root)
+
+
+_TOOLTIP_TARGETS_JS = """
+(args) => {
+  // the marks of one chart that carry a tooltip, each with a screen point on it: a symbol's centre, 40 % along a
+  // rule, the middle sample point of a line (Vega shows a line's tooltip only near its points)
+  const [sel] = args;
+  const svg = document.querySelector(sel);
+  if (!svg) return [];
+  const out = [];
+  const at = (el, x, y) => { const m = el.getScreenCTM(); return [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]; };
+  for (const el of svg.querySelectorAll("path, line, rect")) {
+    const item = el.__data__;
+    if (!item || !item.mark || !el.getClientRects().length) continue;
+    let point = null, tip = item;
+    if (item.mark.marktype === "line" || item.mark.marktype === "area" || item.mark.marktype === "trail") {
+      const items = item.mark.items || [];
+      tip = items[Math.floor(items.length / 2)];
+      if (tip) point = at(el, tip.x, tip.y);
+    } else if (el.tagName === "line") {
+      const g = (k) => parseFloat(el.getAttribute(k) || "0");
+      point = at(el, 0.6 * g("x1") + 0.4 * g("x2"), 0.6 * g("y1") + 0.4 * g("y2"));
+    } else {
+      const r = el.getBoundingClientRect();
+      point = [r.x + r.width / 2, r.y + r.height / 2];
+    }
+    if (!point || !tip || tip.tooltip === undefined || tip.tooltip === null) continue;
+    if (point[0] < 0 || point[1] < 0 || point[0] >= innerWidth || point[1] >= innerHeight) continue;  // off screen
+    if (document.elementFromPoint(point[0], point[1]) !== el) continue;   // under another mark there
+    out.push({ x: point[0], y: point[1], mark: item.mark.marktype, datum: tip.datum || {} });
+  }
+  return out;
+}
+"""
+
+
+def tooltip_targets(page, chart: str) -> list[dict]:
+    """The marks of the chart ``chart`` (a CSS selector of its ``svg``) that carry a tooltip.
+
+    Each: ``{"x", "y", "mark", "datum"}``, a point on the mark in page coordinates, its Vega mark type and
+    the data row behind it. Only marks on screen and on top at that point count (scroll the chart into view
+    first); empty when no mark of the chart has a tooltip.
+    """
+    return page.evaluate(_TOOLTIP_TARGETS_JS, [chart])
+
+
+def hover_tooltip(page, target: dict, timeout_ms: int = 5_000) -> str:
+    """Move the mouse onto ``target`` (one of :func:`tooltip_targets`) and return the tooltip's text as shown.
+
+    The text is that of Vega's tooltip element (``#vg-tooltip-element``, made visible by the hover).
+    """
+    page.mouse.move(1, 1)  # off every chart first: the tooltip hides, so the one that shows is this mark's
+    page.wait_for_selector("#vg-tooltip-element.visible", state="detached", timeout=timeout_ms)
+    page.mouse.move(target["x"], target["y"], steps=3)
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=timeout_ms)
+    return page.inner_text("#vg-tooltip-element")
 
 
 SHOTS = {

@@ -26,6 +26,7 @@ whose ``job.json`` cannot be read is listed as ``damaged`` with the reason.
 
 from __future__ import annotations
 
+import builtins  # the annotations inside JobManager, whose method `list` hides the builtin
 import hashlib
 import json
 import multiprocessing
@@ -330,7 +331,7 @@ class JobManager:
                 raise ApiError(404, "unknown_job", f"no job '{job_id}'")
             return dict(job)
 
-    def submit(self, request: dict, scenario: Scenario, strategies: list[Strategy]) -> dict:
+    def submit(self, request: dict, scenario: Scenario, strategies: builtins.list[Strategy]) -> dict:
         """Queue a job and start its process; 429 when too many jobs are already active."""
         lim = self.limits
         with self._lock:
@@ -483,7 +484,7 @@ class JobManager:
         self.finished(job_id)
         return self._read(job_id, "view.json")
 
-    def results(self, job_id: str) -> tuple[Scenario, list[Strategy], Results]:
+    def results(self, job_id: str) -> tuple[Scenario, builtins.list[Strategy], Results]:
         """The scenario, strategies and results of a finished job, read back from the store."""
         self.finished(job_id)
         try:

@@ -9,7 +9,8 @@ outside those folders can be opened: a store reached through a link that
 leaves its folder is not listed, and a store holding a file or folder that
 links outside it is listed as damaged and not read.
 
-A store being written (its lock held by a running search or sweep) is
+A store being written (its lock held by a running search or sweep, asked of
+the lock itself with :func:`counterflow.experiments.store.lock_in_use`) is
 answered with 409; a damaged one (unreadable metadata or files) with 422 and
 the reason; neither ever with a traceback.
 """
@@ -23,61 +24,20 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..experiments.store import lock_in_use
 from .jobs import ApiError
 from .views import clean
 
-__all__ = ["StoreIndex", "lock_held", "DEPTH"]
+__all__ = ["StoreIndex", "DEPTH"]
 
 DEPTH = 2  # how far below a given folder stores are looked for
 _ID = re.compile(r"^[0-9a-f]{16}$")
-
-
-def lock_held(lock_file: Path) -> bool:
-    """True when a process holds an ``flock`` on ``lock_file`` (a search or sweep writing its store).
-
-    Read from ``/proc/locks`` on Linux, so the check never takes the lock itself (a writer starting at
-    the same moment is not refused). Elsewhere a non-blocking shared lock is tried and released.
-    """
-    try:
-        st = lock_file.stat()
-    except OSError:
-        return False
-    try:
-        table = Path("/proc/locks").read_text()
-    except OSError:
-        return _probe(lock_file)
-    for line in table.splitlines():
-        parts = line.split()
-        if len(parts) < 6 or "->" in parts or parts[1] != "FLOCK":
-            continue
-        try:
-            major, minor, inode = parts[5].split(":")
-            if int(inode) == st.st_ino and os.makedev(int(major, 16), int(minor, 16)) == st.st_dev:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def _probe(lock_file: Path) -> bool:  # pragma: no cover - systems without /proc/locks
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    fd = os.open(lock_file, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def _kind(meta: Any) -> str | None:
@@ -163,7 +123,7 @@ class StoreIndex:
         """Every store found: id, name (folder below the given one), kind, scenario, size, whether in use."""
         items = []
         for root, path in self._candidates():
-            entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": lock_held(path / ".lock")}
+            entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": lock_in_use(path)}
             link = _leaves(root, path)
             if link is not None:
                 items.append({**entry, "kind": "damaged", "problem": f"{link} links outside the folder"})
@@ -190,7 +150,7 @@ class StoreIndex:
         for root, path in self._candidates():
             if self.ident(path) == ident:
                 name = self._name(root, path)
-                if lock_held(path / ".lock"):
+                if lock_in_use(path):
                     raise ApiError(409, "store_in_use", f"store '{name}' is being written by a running search or "
                                    "sweep; open it when that has finished", store=name)
                 link = _leaves(root, path)
@@ -318,6 +278,7 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
     from ..outcomes import LABELS
     from ..report.effects import steps_word
     from ..report.front import discovery_words
+    from ..report.words import fmt
     from ..search.front import discover
     from ..search.words import describe_portfolio
 
@@ -341,25 +302,73 @@ def portfolio_view(path: Path, name: str, eval_id: int) -> dict:
                          "future_values": values.get(int(r["future"]), []),
                          "outcomes": [r[o] for o in outcomes]})
     steps = spec.steps
+    futures = [{"sample": key, "future": int(r["future"]), "values": [r[n] for n in names],
+                "label": f"{'in sample' if key == 'search' else 'out of sample'} future {int(r['future'])}: "
+                         + "; ".join(f"{n} {fmt(r[n])}" for n in names)}
+               for key in ("search", "oos") for _, r in fut[fut.stage == key].sort_values("future").iterrows()]
     return clean({
         "discovery": discovery_words(discover(path, eval_id)),
         "store": name, "eval": eval_id, "description": describe_portfolio(levers) or "no action", "levers": levers,
         "strategy": strategy.to_dict(), "strategy_yaml": yaml.safe_dump(clean(strategy.to_dict()), sort_keys=False),
         "scenario": scenario.name, "uncertainties": names,
         "outcomes": [{"name": o, "label": LABELS.get(o, o)} for o in outcomes], "rows": rows,
+        "futures": futures,
         "compare": {"runs": 20, "seed": 0, "steps": steps,
-                    "note": f"Runs the portfolio as a strategy against no action on the store's scenario as "
-                            f"written (its uncertain parameters at their nominal values, not a sampled future), "
-                            f"over the search's {steps} {steps_word(scenario)}s: the same numbers as counterflow "
-                            "compare with that scenario, this strategy file and the same runs, seed and "
+                    "note": f"Runs the portfolio as a strategy against no action over the search's {steps} "
+                            f"{steps_word(scenario)}s, on the store's scenario as written (its uncertain parameters "
+                            "at their nominal values) or in one of the futures the search sampled (those values "
+                            "set in the scenario): the same numbers as counterflow compare with that future's "
+                            "scenario file (download it below), this strategy file and the same runs, seed and "
                             f"{steps_word(scenario)}s."},
     })
 
 
-def portfolio_job(path: Path, eval_id: int):
-    """``(scenario, strategy, steps)`` of a stored portfolio, for a comparison job."""
-    spec, _, _, _, scenario, strategy = _portfolio(path, eval_id)
-    return scenario, strategy, spec.steps
+def future_doc(path: Path, sample: str | None, future: int | None) -> tuple[dict, dict | None]:
+    """The store's scenario document, with one sampled future's values set when ``future`` is given.
+
+    ``sample`` is ``search`` (the futures the search ran, the default) or ``oos`` (the out-of-sample
+    check's). Returns ``(document, future)``; ``future`` says which one and its values (``None`` for
+    the nominal scenario). 404 for a future the store does not hold.
+    """
+    from ..experiments.paths import apply_values
+    from ..search.front import open_search
+
+    spec, st = open_search(path)
+    if future is None:
+        return spec.scenario_doc, None
+    sample = sample or "search"
+    fut = st.futures()
+    row = fut[(fut.stage == sample) & (fut.future == future)]
+    if row.empty:
+        have = int((fut.stage == sample).sum())
+        raise ApiError(404, "unknown_future", f"no {'in-sample' if sample == 'search' else 'out-of-sample'} "
+                       f"future {future} in this store (it holds {have}, numbered from 0)", field="future")
+    names = list(spec.experiment.names)
+    values = [float(row.iloc[0][n]) for n in names]
+    doc = apply_values(spec.scenario_doc, spec.experiment.uncertainties, np.asarray(values, dtype=float))
+    return doc, {"sample": sample, "future": future, "values": dict(zip(names, values, strict=True))}
+
+
+def portfolio_job(path: Path, eval_id: int, sample: str | None = None, future: int | None = None):
+    """``(scenario, strategy, steps, future)`` of a stored portfolio for a comparison job, in a sampled future
+    (see :func:`future_doc`) or at the scenario's nominal values."""
+    from ..scenario import Scenario
+
+    spec, _, _, levers, _, _ = _portfolio(path, eval_id)
+    doc, which = future_doc(path, sample, future)
+    scenario = Scenario.from_dict(doc)
+    return scenario, spec.strategy(levers, scenario, name=f"portfolio-{eval_id}"), spec.steps, which
+
+
+def scenario_file(path: Path, sample: str | None, future: int | None) -> tuple[str, str]:
+    """``(file name, YAML text)`` of the store's scenario in a sampled future (or as written)."""
+    import yaml
+
+    doc, which = future_doc(path, sample, future)
+    stem = str(doc.get("name") or "scenario")
+    if which is not None:
+        stem += f"-{'future' if which['sample'] == 'search' else 'oos-future'}-{which['future']}"
+    return f"{stem}.yaml", yaml.safe_dump(clean(doc), sort_keys=False, allow_unicode=True)
 
 
 class PortfolioJob(BaseModel):
@@ -369,6 +378,10 @@ class PortfolioJob(BaseModel):
     runs: int = Field(20, ge=1, description="Replications (the CLI's default).")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Experiment seed.")
     steps: int | None = Field(None, ge=1, description="Horizon in steps (default: the search's).")
+    future: int | None = Field(None, ge=0, description="A future the search sampled, by its number (default: "
+                               "none, the scenario's nominal values).")
+    sample: Literal["search", "oos"] = Field("search", description="Whose future: the search's ('search') or "
+                                             "the out-of-sample check's ('oos').")
 
 
 def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: int) -> None:
@@ -402,9 +415,24 @@ def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: i
               summary="Start a job: the portfolio as a strategy against no action on the store's scenario")
     def compare_portfolio(ident: str, eval_id: int, body: PortfolioJob) -> dict:
         name = _search_store(ident)
-        scenario, strategy, steps = index.read(ident, "job", portfolio_job, eval_id)
+        future = body.future
+        sample = body.sample if future is not None else None
+        scenario, strategy, steps, which = index.read(ident, "job", portfolio_job, eval_id, sample, future)
         steps = body.steps or steps
         check_job_size(body.runs, steps, 2)
         request = {"scenario": scenario.name, "store": name, "portfolio": eval_id, "strategies": [],
-                   "custom": [clean(strategy.to_dict())], "runs": body.runs, "seed": body.seed, "steps": steps}
+                   "custom": [clean(strategy.to_dict())], "runs": body.runs, "seed": body.seed, "steps": steps,
+                   "future": clean(which)}
         return jobs.submit(request, scenario, [BASELINE, strategy])
+
+    @app.get("/api/stores/{ident}/scenario.yaml", summary="The store's scenario file, in a sampled future or as "
+             "written")
+    def future_scenario(ident: str, future: int | None = None, sample: Literal["search", "oos"] = "search"):
+        from fastapi.responses import Response
+
+        _search_store(ident)
+        if future is not None and future < 0:
+            raise ApiError(422, "invalid_request", "field 'future': must be 0 or more", field="future")
+        filename, text = index.read(ident, "scenario", scenario_file, sample if future is not None else None, future)
+        return Response(text, media_type="application/x-yaml",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,7 +1,7 @@
 // The page: scenario and strategy choice, job start/progress/cancel, and the results views. Uses only the JSON API.
 // Results are drawn from the job's view: the comparison as `compare` gives it, and Vega-Lite specs built by the
 // server (the same specs as the HTML report), drawn as SVG by the vendored Vega libraries.
-import { api, el, showFieldError, clearFieldErrors } from "./util.js";
+import { api, el, fmt, showFieldError, clearFieldErrors } from "./util.js";
 import { Composer } from "./compose.js";
 import { initStores, leaveStore } from "./stores.js";
 
@@ -193,6 +193,11 @@ async function openJob(id) {
   $("results").classList.remove("empty");
   const unit = res.step_word;
   $("results-title").textContent = `Results: ${res.scenario}, ${res.runs} runs of ${res.horizon} ${unit}s, seed ${res.seed}`;
+  api(`/api/jobs/${id}`).then((job) => {  // a stored portfolio compared in one of its search's futures says which
+    const f = (job.request || {}).future;
+    if (f) $("results-title").textContent += ` — in the ${f.sample === "oos" ? "out-of-sample" : "in-sample"} future ` +
+      `${f.future} (${Object.entries(f.values).map(([k, v]) => `${k} ${fmt(v)}`).join("; ")})`;
+  }).catch(() => {});
   $("results-note").textContent = `Every strategy ran ${res.runs} times with the same seeds as no action (the baseline), ` +
     "so each effect is a paired difference: a run minus the baseline run with the same seed, averaged over all runs, " +
     "with its 95 % interval. Illustrative numbers from a stylised model, not forecasts; harm and backlash sit next to flow.";
@@ -246,7 +251,8 @@ function renderTable(res) {
     }))));
   $("table-note").textContent = `Each cell: the mean over ${res.runs} runs; Δ: the mean paired difference from no ` +
     "action and its 95 % interval in brackets; \"better in N%\": the share of paired runs in which the strategy did " +
-    "better than no action. Green: clearly better (the interval excludes 0); red: clearly worse. Totals over the horizon.";
+    "better than no action. Green: clearly better (the interval excludes 0); red: clearly worse. Totals over the horizon. " +
+    (res.interval_note || "");
 }
 
 function renderEvents(res) {

@@ -14,6 +14,7 @@ export async function initStores(h) {
   $("stores-section").hidden = false;
   $("stores-refresh").addEventListener("click", listStores);
   $("portfolio-run").addEventListener("click", comparePortfolio);
+  $("portfolio-future").addEventListener("change", futureLink);
   await listStores();
   const m = location.hash.match(/store=([0-9a-f]{16})/);
   if (m) await openStore(m[1]);
@@ -117,6 +118,9 @@ async function openPortfolio(evalId) {
   $("portfolio-yaml").textContent = p.strategy_yaml;
   $("portfolio-runs").value = p.compare.runs; $("portfolio-seed").value = p.compare.seed;
   $("portfolio-steps").value = p.compare.steps;
+  $("portfolio-future").replaceChildren(el("option", { value: "", text: "the scenario as written (nominal values)" }),
+    ...p.futures.map((f) => el("option", { value: `${f.sample}:${f.future}`, text: f.label })));
+  futureLink();
   $("portfolio-table").querySelector("thead").replaceChildren(el("tr", {},
     ...["Sample", "Future", "Run", "Uncertain values"].map((t) => el("th", { class: t === "Uncertain values" ? "name" : null, text: t })),
     ...p.outcomes.map((o) => el("th", { text: o.label })), el("th", { text: "Status" })));
@@ -140,12 +144,27 @@ function fmtNum(x) {
   return x.toFixed(3);
 }
 
+function chosenFuture() {
+  // the future chosen for the comparison: {sample, future}, or null for the nominal scenario
+  const v = $("portfolio-future").value;
+  if (!v) return null;
+  const [sample, future] = v.split(":");
+  return { sample, future: Number(future) };
+}
+
+function futureLink() {
+  const f = chosenFuture();
+  const q = f ? `?future=${f.future}&sample=${f.sample}` : "";
+  $("portfolio-scenario").href = `/api/stores/${current.id}/scenario.yaml${q}`;
+  $("portfolio-scenario").textContent = f ? "Download this future's scenario (YAML)" : "Download the scenario (YAML)";
+}
+
 async function comparePortfolio() {
   const p = current && current.portfolio;
   if (!p) return;
   $("portfolio-error").textContent = "";
   const body = { runs: Number($("portfolio-runs").value), seed: Number($("portfolio-seed").value),
-                 steps: Number($("portfolio-steps").value) };
+                 steps: Number($("portfolio-steps").value), ...(chosenFuture() || {}) };
   try {
     const job = await api(`/api/stores/${current.id}/portfolios/${p.eval}/compare`, { method: "POST", json: body });
     $("portfolio-error").textContent = "Started: progress on the left; the comparison opens here when it is done.";
