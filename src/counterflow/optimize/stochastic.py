@@ -18,9 +18,11 @@ Methods (``method=``; ``"auto"`` takes the first that applies, in this order):
 * ``"saa"``: sample-average approximation, never called optimal. ``replications``
   independent samples of ``samples`` patterns each are solved exactly for the
   sample by an L-shaped (Benders) decomposition with one cut per scenario
-  (``saa_solver="benders"``, the default; LP masters with rounded plans first,
-  then MILP masters with a gap tightened as plans repeat) or by the stacked
-  deterministic equivalent (``"milp"``). At a time limit a replication keeps
+  (``saa_solver="benders"``; LP masters with rounded plans first, then MILP
+  masters with the incumbent as a cut-off) or by the stacked deterministic
+  equivalent with the local-search incumbent as a cut-off row (``"milp"``);
+  ``"auto"`` (the default) takes the stacked model for samples of at most
+  ``STACKED_MAX_SIZE`` columns. At a time limit a replication keeps
   its proven lower bound, so the statistical bounds stay valid. The mean of their proven lower bounds estimates a lower bound
   on the true optimum (Mak, Morton & Wood 1999); every distinct plan is screened
   on ``eval_samples`` fresh patterns and the best one is then evaluated exactly
