@@ -11,7 +11,7 @@ Part 2: on ``caribbean``, the reduction the static max-flow interdiction
 optimum promises vs what the simulation delivers when the same planner picks
 two strikes every 4 steps (``docs/strategies/optimized-strikes.yaml``).
 
-Part 3 (``OPT_BENCH_PART=frontier``, not part of ``all``: about 50 minutes): the issue-16
+Part 3 (``OPT_BENCH_PART=frontier``, not part of ``all``: about 50 minutes): the hard
 families, each decomposition against the monolithic HiGHS model on the same seeded
 instances, 120 s per solve, printed as the Markdown table in ``docs/optimize.md``
 (``OPT_BENCH_FRONTIER=mcf,stochastic,road``: some families only):

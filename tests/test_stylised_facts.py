@@ -101,34 +101,38 @@ def _t_interval(x: np.ndarray) -> tuple[float, float]:
 
 CARIBBEAN_ZONE_ENTROPY = (
     "Interdiction of the Caribbean sea routes only (the boat-strikes zone) leaves the supplier group's Pacific "
-    "route open; it shifts part of its flow there (andes_west->pac_port about +40 % at intensity 0.1) and that "
-    "flow merges with the isthmus flow on the one Mexican trunk (mx_south->mx_north +17 %), so flow over edges "
-    "is slightly more concentrated: route entropy falls by about 0.009 nats (0.3 %; paired 95 % interval "
-    "[-0.015, -0.002] at 0.1, the interval reaches 0 at 0.2-0.3, where new sites open). Under interdiction of "
-    "every sea edge (test_spread_route_entropy_does_not_fall) the fact holds on caribbean too. A partial zone "
-    "with an open alternative corridor concentrates flow on that corridor, as the 1980s Caribbean campaign "
-    "pushed it onto the Mexican route.")
+    "route open; it shifts part of its flow there and that flow merges with the isthmus flow on the one Mexican "
+    "trunk (mx_south->mx_north), so flow over edges is more concentrated: route entropy falls by 0.007-0.030 "
+    "nats at intensities 0.05-0.3 (at 0.3: -0.0300 [-0.0406, -0.0195]; route diversification 1, 2026-11-27). "
+    "A partial zone with an open alternative corridor concentrates flow on that corridor, as the 1980s "
+    "Caribbean campaign pushed it onto the Mexican route.")
 CARIBBEAN_SEA_ENTROPY = (
     "With the stable supply response (supply elasticity 0.2, adaptive expectations) interdiction of every sea edge "
-    "at 0.1 lowers caribbean route entropy slightly: paired 95 % interval upper bound -0.0025 nats (mean 2.736 "
-    "nats). Production no longer rises enough to push flow onto second routes; the organisations keep their "
-    "cheapest corridor. It held (interval including 0) with supply elasticity 0.6, which made the baseline cycle.")
+    "lowers caribbean route entropy: by 0.006-0.025 nats at intensities 0.05-0.3 (at 0.3: -0.0245 [-0.0353, "
+    "-0.0138]; route diversification 1, 2026-11-27). Production no longer rises enough to push flow onto second "
+    "routes, and at diversification 1 the variance premium (a few USD/kg) is far below the cost differences "
+    "between caribbean's corridors (hundreds of USD/kg): the organisations keep their cheapest corridor.")
 STABLE_SUPPLY_REPLACES_LESS = (
-    "With a stable supply response seized kilograms are replaced less: delivered falls by 0.75-0.77 of the rise in "
-    "seizures (generated-1 at 0.05: 8.3 t for 11.1 t; caribbean zone at 0.05, 0.1, 0.2: 14.1 t for 18.7 t, 27.0 t "
-    "for 35.4 t, 45.1 t for 60.1 t). The 0.37-0.48 measured before came from supply elasticity 0.6, which made "
-    "the baseline cycle and a single strike raise delivery.")
+    "With a stable supply response and route diversification 1, seized kilograms are replaced less at low "
+    "intensities on the generated networks: delivered falls by more than 0.75 of the rise in seizures "
+    "(generated-1 at 0.05: 9.2 t for 11.7 t, 0.79; at 0.1: 16.7 t for 22.0 t, 0.76; generated-2 at 0.05: "
+    "10.8 t for 12.5 t, 0.86; at 0.1: 18.3 t for 22.8 t, 0.80; caribbean zone at 0.1: 26.0 t for 34.5 t, "
+    "0.75). Interdiction raises the perceived loss probability q of the sea edges and with it the variance "
+    "premium, which grows with q (1 - q): the marginal kilograms on those edges stop paying sooner, so "
+    "organisations ship less instead of replacing what is seized. At diversification 0 the ratios were "
+    "0.69-0.77 (generated-1 at 0.05 and the caribbean zone at 0.05-0.2 above 0.75).")
 RETURNS_GENERATED = (
-    "On the generated networks the marginal tonnes averted by the 5th-7th strike every 4 weeks (k = 5..7) are "
-    "the largest (generated-1: 6.7, 6.8, 5.9, 7.4, 17.2, 17.6, 15.5 t for k = 1..7; generated-2: 10.2, 7.9, 6.7, "
-    "5.6, 14.5, 20.9, 17.0 t): when most hubs are down the network has nowhere left to go. The 7th is 81-88 % "
-    "of the peak, above the 80 % the test asks.")
+    "On generated-1 the marginal tonnes averted by the 5th-7th strike every 4 weeks (k = 5..7) are the largest "
+    "(7.5, 6.5, 5.9, 6.5, 17.8, 17.8, 15.4 t for k = 1..7; route diversification 1, 2026-11-27): when most "
+    "hubs are down the network has nowhere left to go. The 7th is 86 % of the peak, above the 80 % the test "
+    "asks. generated-2 sits at the threshold (79 %; 81 % at diversification 0).")
 BETWEENNESS_CARIBBEAN = (
     "Caribbean has four hubs. Source-to-market betweenness on the network in use ranks the eastern port first "
     "(it joins both groups' Caribbean routes and the route to Europe) and keeps ranking it first after it is "
     "hit, because betweenness ignores how much capacity is left: the rule strikes the same damaged port again "
-    "every 4 weeks (8-9 of 12 strikes per run), while a random hub strike and throughput targeting move on to "
-    "sites still carrying flow. Betweenness averts about 8 t over 52 weeks, random 9 t, the busiest hub 25 t.")
+    "every 4 weeks, while a random hub strike and throughput targeting move on to sites still carrying flow. "
+    "Betweenness averts 21.4 t over 52 weeks, random 22.4 t (difference [-3.8, 1.7] t), the busiest hub 33.7 t "
+    "(route diversification 1, 2026-11-27).")
 
 
 # ---------------------------------------------------------------------------------- 2. spread
@@ -164,8 +168,8 @@ def test_spread_route_entropy_does_not_fall(name, where):
         assert s[f"mi{x}"]["route_entropy"]["diff_hi"] >= 0.0, (x, s[f"mi{x}"]["route_entropy"])
 
 
-REPLACES_LESS = {(0.05, "generated-1", "sea"), (0.05, "caribbean", "caribbean"), (0.1, "caribbean", "caribbean"),
-                 (0.2, "caribbean", "caribbean")}
+REPLACES_LESS = {(0.05, "generated-1", "sea"), (0.1, "generated-1", "sea"), (0.05, "generated-2", "sea"),
+                 (0.1, "generated-2", "sea"), (0.1, "caribbean", "caribbean")}
 
 
 @pytest.mark.parametrize(("x", "name", "where"), [
@@ -200,7 +204,7 @@ def test_betweenness_beats_random(name):
 
 # ------------------------------------------------------------------------ 4. concave returns
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=RETURNS_GENERATED, strict=True))
-                                  if n != "caribbean" else n for n in NETWORKS])
+                                  if n == "generated-1" else n for n in NETWORKS])
 def test_returns_diminish(name):
     """Flow averted per extra strike falls as strikes are added: at k = 7 it is below 80 % of its peak."""
     a = strikes(name).mean()
@@ -241,15 +245,15 @@ def _recovery(name: str, **overrides) -> np.ndarray:
 
 
 RECOVERY_BAND = (
-    "Measured with the paired-band recovery (recovery_band 0.02) and the stable supply response: after six weeks "
-    "of interdiction at 0.6 most runs never return inside the band within 52 weeks (scored 52), so mean recovery "
-    "is 45.8-52 weeks and the comparisons (free vs capped price: caribbean 48.5 vs 45.8, generated-1 52 vs 52; "
-    "supply elasticity 0.45 vs 0.1: caribbean 51.1 vs 49.3, generated-1 52 vs 50.4, generated-2 52 vs 52) do "
-    "not separate. A longer horizon is needed to test them.")
+    "Measured with the paired-band recovery (recovery_band 0.02), the stable supply response and route "
+    "diversification 1 (2026-11-27): after six weeks of interdiction at 0.6 most runs never return inside the "
+    "band within 52 weeks (scored 52), so mean recovery is 44-52 weeks and these comparisons do not separate "
+    "(free vs capped price: caribbean 49.2 vs 44.4; supply elasticity 0.45 vs 0.1: caribbean 52.0 vs 48.2, "
+    "generated-1 52.0 vs 51.0, generated-2 52.0 vs 52.0). A longer horizon is needed to test them.")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=RECOVERY_BAND, strict=True))
-                                  if n != "generated-2" else n for n in NETWORKS])
+                                  if n == "caribbean" else n for n in NETWORKS])
 def test_raised_price_speeds_recovery(name):
     """The same cut recovers sooner when prices may rise than when they are capped at the reference."""
     assert _recovery(name).mean() < _recovery(name, price_cap=1.0).mean()

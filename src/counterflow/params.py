@@ -56,11 +56,11 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("loss_at_market_value", lo=0.0, hi=1.0, default=0.0,
           doc="how organisations value a load they may lose: 0 = its replacement cost where it is (production "
               "plus transport and expected losses so far), 1 = the market price it would sell for"),
-    Field("diversification", lo=0.0, hi=100.0, default=0.0,
+    Field("diversification", lo=0.0, hi=100.0, default=1.0,
           doc="relative risk aversion over losing a route's loads together: organisations plan on expected loss plus "
               "this weight times the variance of their loss over the value at stake, so an edge's perceived risk "
-              "cost rises with the share of the kilograms it carries and loads spread (0 = linear risk, no motive "
-              "to spread)"),
+              "cost rises with the share of the kilograms it carries and loads spread (1 = the relative risk aversion "
+              "of log utility; 0 = linear risk, no motive to spread)"),
     Field("supply_elasticity", lo=0.0, hi=5.0, default=0.2,
           doc="response of production to the organisation's price index (price / reference)"),
     Field("price_expectation_rate", lo=0.0, hi=1.0, default=0.25,

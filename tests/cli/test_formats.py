@@ -115,16 +115,26 @@ def test_schema_command_refuses_an_unknown_kind():
 
 
 def test_no_document_or_message_sends_the_reader_outside_the_repository():
-    """No page, docstring or message mentions DESIGN.md, STYLE.md or the shared folder."""
-    pattern = re.compile(r"DESIGN\.md|STYLE\.md|ANCHORS\.md|\.\./shared|shared/data")
-    files = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "src").rglob("*.py"),
-             *(ROOT / "docs").rglob("*.ipynb")]
+    """No page, docstring or message mentions the design notes (DESIGN, STYLE.md, ANCHORS), the shared
+    folder, or an issue ("issue 16", "the issue") a reader of the repository cannot see."""
+    pattern = re.compile(r"\bDESIGN\b|STYLE\.md|\bANCHORS\b|shared/|\b[Ii]ssue #?\d+|\b[Tt]he issue\b")
+    files = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md"),
+             *(ROOT / "src").rglob("*.py"), *(ROOT / "docs").rglob("*.ipynb"),
+             *(p for ext in ("*.html", "*.js") for p in (ROOT / "src").rglob(ext) if "vendor" not in p.parts)]
     hits = [f"{p.relative_to(ROOT)}:{i}" for p in files if p.is_file()
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert hits == []
     # the tests too name no document outside the repository (this test's own pattern aside)
-    notes = re.compile(r"DESIGN\.md|STYLE\.md|ANCHORS\.md")
+    notes = re.compile(r"DESIGN\.md|STYLE\.md|ANCHORS\.md|\.\./shared|\"shared\"")
     here = Path(__file__).resolve()
     hits = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "tests").rglob("*.py") if p.resolve() != here
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if notes.search(line)]
     assert hits == []
+
+
+def test_the_benchmarks_page_names_every_benchmark_run_all_runs():
+    """docs/benchmarks.md lists the NAMEs `benchmarks/run_all.py NAME` accepts: one per bench_*.py."""
+    names = sorted(p.stem[len("bench_"):] for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    line = next(t for t in (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8").splitlines()
+                if "run_all.py NAME" in t)
+    assert line.split("# one of:")[1].strip().split(", ") == names

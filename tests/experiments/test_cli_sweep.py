@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -39,3 +40,32 @@ def test_sweep_bad_input_exits_2_with_one_message(tmp_path):
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 2, (args, r.output)
         assert message in r.stderr and "Traceback" not in r.output + r.stderr
+
+
+def test_an_address_nobody_listens_on_is_one_message_and_exit_2(tmp_path, monkeypatch):
+    """sweep, search and calibrate with --address at a closed local port: exit 2, one line naming the
+    address and the connect timeout, no traceback (the timeout is cut to 1 s to keep the test short)."""
+    import socket
+
+    from counterflow.experiments import execute
+
+    monkeypatch.setattr(execute, "CONNECT_TIMEOUT_S", 1.0)
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens on it
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    exp = write_experiment(tmp_path)
+    obs = tmp_path / "obs.csv"
+    obs.write_text("step,delivered_kg\n0,1000\n", encoding="utf-8")
+    dask = ["--executor", "dask", "--address", address]
+    cases = [
+        ["sweep", str(exp), "--store", str(tmp_path / "st")] + dask,
+        ["search", str(Path(__file__).parents[2] / "examples" / "caribbean-search.yaml"), "--store", str(tmp_path / "se")] + dask,
+        ["calibrate", "caribbean", str(obs), "--param", "organisations.org_a.risk_aversion=0.5:2"] + dask,
+        ["sweep", str(exp), "--store", str(tmp_path / "st2"), "--executor", "dask", "--address", "tcp://::1"],
+    ]
+    for args in cases:
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "Traceback" not in r.output + r.stderr, r.stderr
+        assert r.stderr.count("field '--address'") == 1, r.stderr
+    assert f"no Dask scheduler answered at {address} within 1 s" in CliRunner().invoke(app, cases[0]).stderr

@@ -50,14 +50,39 @@ def _totals(net, strategy, seed):
     return tr.delivered_total.sum(), tr.series["seized"].sum()
 
 
-@pytest.mark.parametrize("lever", sorted(CASES))
-def test_lever_alone_moves_delivered_or_seized(lever):
+@cache
+def lever_diffs(lever: str) -> np.ndarray:
+    """Per seed, (delivered, seized) kg summed over the horizon: the lever minus its reference (the baseline)."""
     name, levers, reference = CASES[lever]
     sc, net = _net(name)
     strat = parse_strategy({"name": lever, "levers": levers}, scenario=sc)
     ref = parse_strategy({"name": "ref", "levers": reference}, scenario=sc) if reference else None
-    diff = np.array([np.subtract(_totals(net, strat, i), _totals(net, ref, i)) for i in range(SEEDS)])
+    return np.array([np.subtract(_totals(net, strat, i), _totals(net, ref, i)) for i in range(SEEDS)])
+
+
+def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     half = 1.96 * diff.std(axis=0, ddof=1) / np.sqrt(SEEDS)
-    lo, hi = diff.mean(axis=0) - half, diff.mean(axis=0) + half
+    return diff.mean(axis=0) - half, diff.mean(axis=0) + half
+
+
+@pytest.mark.parametrize("lever", sorted(CASES))
+def test_lever_alone_moves_delivered_or_seized(lever):
+    diff = lever_diffs(lever)
+    lo, hi = _interval(diff)
     excludes_zero = (lo > 0) | (hi < 0)
     assert excludes_zero.any(), (lever, diff.mean(axis=0), lo, hi)
+
+
+def table() -> str:
+    """The numbers of docs/levers.md ("Where each lever binds"): ``PYTHONPATH=src:. python -m tests.levers.test_binds``."""
+    rows = ["| lever | delivered kg | seized kg |", "|---|---|---|"]
+    for lever in CASES:
+        diff = lever_diffs(lever)
+        lo, hi = _interval(diff)
+        cells = [f"{m:+,.0f} [{a:+,.0f}, {b:+,.0f}]" for m, a, b in zip(diff.mean(axis=0), lo, hi, strict=True)]
+        rows.append(f"| `{lever}` | {cells[0]} | {cells[1]} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table())

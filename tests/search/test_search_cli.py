@@ -21,7 +21,7 @@ def test_search_then_front(tmp_path):
     assert first["evaluations"] == 8 and first["ran_now"] == 8
     again = json.loads(CliRunner().invoke(app, args).stdout)
     assert again["ran_now"] == 0 and again["replayed"] == 8 and again["out_of_sample_ran"] == 0
-    html = tmp_path / "front.html"
+    html = tmp_path / "out" / "front.html"  # a folder that does not exist yet is created
     r = CliRunner().invoke(app, ["front", str(st), "--json", "--report", str(html), "--portfolio", "0",
                                  "--futures", "6"])
     assert r.exit_code == 0, r.output

@@ -37,10 +37,10 @@ from ..errors import InputError
 
 __all__ = [
     "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
-    "StrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
+    "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
     "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
-    "json_doc",
+    "json_doc", "resumable",
 ]
 
 
@@ -85,6 +85,9 @@ ScenarioArg = Annotated[str, typer.Argument(metavar="SCENARIO",
 StrategyOpt = Annotated[list[str] | None, typer.Option(
     "--strategy", "-s", metavar="NAME|FILE",
     help="Strategy carried by the scenario, or a strategy YAML file; repeatable. Default: all the scenario carries.")]
+StoredStrategyOpt = Annotated[list[str] | None, typer.Option(
+    "--strategy", "-s", metavar="NAME",
+    help="Show only this strategy of the store; repeatable. Default: every strategy the store holds.")]
 MetricOpt = Annotated[list[str] | None, typer.Option(
     "--metric", "-m", "--outcome", metavar="NAME", help="Metric (outcome) to show; repeatable. Default: all.")]
 OutFileOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
@@ -92,7 +95,8 @@ OutFileOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
 OutDirOpt = Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
                                                 help="Write the data (Parquet tables and a JSON summary) here.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", metavar="FILE.html",
-                                                help="Also write the HTML report (and its PNG figures) here.")]
+                                                help="Also write the HTML report here, and its figures as Vega-Lite "
+                                                     "specs in FILE_figures/*.vl.json next to it.")]
 StoreOpt = Annotated[Path | None, typer.Option("--store", metavar="DIR", help="Sweep store directory.")]
 FormatOpt = Annotated[TableFormat, typer.Option(
     "--format", metavar="table|csv|markdown|json", case_sensitive=False,
@@ -188,6 +192,27 @@ def handles_errors(fn: Callable) -> Callable:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+@contextmanager
+def resumable(stored: Callable[[], str]) -> Iterator[None]:
+    """Stop a resumable command (``sweep``, ``search``) cleanly when it is cut short.
+
+    Ctrl-C exits with status 130 and a worker process that died exits with status 1, each with
+    one line on stderr saying what the store holds (``stored()``, e.g. ``"3 of 10 chunks are
+    stored"``) and that the same command resumes. Whatever is stored stays stored.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(f"interrupted: {stored()}; run the same command to resume", highlight=False)
+        raise typer.Exit(130) from None
+    except BrokenProcessPool:
+        err.print(f"[bold red]error:[/] a worker process died; {stored()}; run the same command to resume",
+                  highlight=False)
+        raise typer.Exit(1) from None
 
 
 def no_progress(n: int = 1) -> None:

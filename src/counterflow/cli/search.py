@@ -21,6 +21,7 @@ from .common import (
     pick_store,
     print_json,
     progress_bar,
+    resumable,
     write_data,
 )
 
@@ -57,8 +58,6 @@ def search(
     point and run the same command again: stored evaluations are replayed, only missing ones run.
     """
     _need_pymoo()
-    from concurrent.futures.process import BrokenProcessPool
-
     from ..experiments import EXECUTORS, open_executor
     from ..search.engine import run_search
     from ..search.front import front as _front
@@ -80,17 +79,9 @@ def search(
             err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
                       f"({spec.algorithm}, population {spec.population}); {len(st.done())} already stored in {store}",
                       highlight=False)
-        try:
-            with open_executor(executor, workers, address) as ex:
-                report = run_search(spec, st, ex, warm=warm)
-        except KeyboardInterrupt:
-            err.print(f"interrupted: {len(st.done())} evaluations are stored; run the same command to resume",
-                      highlight=False)
-            raise typer.Exit(130) from None
-        except BrokenProcessPool:
-            err.print(f"error: a worker process died; {len(st.done())} evaluations are stored; run the same "
-                      "command to resume", highlight=False)
-            raise typer.Exit(1) from None
+        with resumable(lambda: f"{len(st.done())} evaluations are stored"), \
+                open_executor(executor, workers, address) as ex:
+            report = run_search(spec, st, ex, warm=warm)
     finally:
         st.unlock()
     data = _front(store)
@@ -180,4 +171,5 @@ def _write_report(data: dict, path: Path) -> None:
     path = Path(path)
     if path.exists() and path.is_dir():
         raise InputError("is a directory; give an .html file", file=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_front_html(data, __version__), encoding="utf-8")

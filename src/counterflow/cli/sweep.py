@@ -18,8 +18,8 @@ from .common import (
     JsonOpt,
     MetricOpt,
     OutFileOpt,
+    StoredStrategyOpt,
     StoreOpt,
-    StrategyOpt,
     TableData,
     TableFormat,
     WorkersOpt,
@@ -35,6 +35,7 @@ from .common import (
     pick_store,
     print_json,
     require_extra,
+    resumable,
     write_data,
 )
 
@@ -91,8 +92,6 @@ def sweep(
 
     Interrupt it at any point and run the same command again: only the missing runs are run.
     """
-    from concurrent.futures.process import BrokenProcessPool
-
     from ..experiments import EXECUTORS, Store, load_experiment, open_executor, run_sweep
 
     if executor not in EXECUTORS:
@@ -114,18 +113,10 @@ def sweep(
         if not as_json:
             err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
                       f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
-        try:
-            with open_executor(executor, workers, address) as ex, \
-                    _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
-                report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
-        except KeyboardInterrupt:
-            err.print(f"interrupted: {len(st.done_chunks())} of {len(exp.chunks())} chunks are stored; "
-                      "run the same command to finish the rest", highlight=False)
-            raise typer.Exit(130) from None
-        except BrokenProcessPool:
-            err.print(f"[bold red]error:[/] a worker process died; {len(st.done_chunks())} of {len(exp.chunks())} "
-                      "chunks are stored; run the same command to finish the rest", highlight=False)
-            raise typer.Exit(1) from None
+        with resumable(lambda: f"{len(st.done_chunks())} of {len(exp.chunks())} chunks are stored"), \
+                open_executor(executor, workers, address) as ex, \
+                _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
+            report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
     finally:
         st.unlock()
     from ..experiments.analysis import run_counts
@@ -154,7 +145,7 @@ def analyze(
     store_arg: StoreArg = None,
     store: StoreOpt = None,
     metric: MetricOpt = None,
-    strategy: StrategyOpt = None,
+    strategy: StoredStrategyOpt = None,
     out_file: OutFileOpt = None,
     fmt_: FormatOpt = TableFormat.table,
     as_json: JsonOpt = False,
@@ -164,12 +155,12 @@ def analyze(
     Quantiles of every outcome per strategy, and paired differences against the baseline.
     """
     from ..experiments.analysis import analyze as _analyze
-    from ..outcomes import LABELS
-    from ..report.words import delta
+    from ..report.front import sweep_table
 
     check_out_is_not_outcome(out_file)
     fmt_ = output_format(fmt_, as_json)
     res = _analyze(pick_store(store_arg, store), metric or None)
+    base = next(iter(res["strategies"]), None)  # the store's first strategy, before any --strategy filter
     if strategy:
         unknown = [s for s in strategy if s not in res["strategies"]]
         if unknown:
@@ -184,17 +175,11 @@ def analyze(
     title = (f"{res['scenario']}: {r['stored']} of {r['expected']} runs ({res['points']} points x "
              f"{res['replications']} replications, {res['sampler']}, seed {res['seed']}), {r['failed']} failed — "
              "median [5%, 95%]; Δ = mean paired difference vs baseline [95 % CI]")
-    data = TableData(["outcome", *res["strategies"]], title=title)
-    outcomes = list(next(iter(res["strategies"].values()), {}))
-    for o in outcomes:
-        cells = []
-        for per in res["strategies"].values():
-            e = per[o]
-            text = f"{fmt(e['p50'])} [{fmt(e['p05'])}, {fmt(e['p95'])}]"
-            if e.get("diff_mean") is not None:
-                text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
-            cells.append(text)
-        data.add_row(LABELS.get(o, o), *cells)
+    table = sweep_table(res, baseline=base)  # the cells the page shows: here the value and the difference
+    data = TableData(["outcome", *table["strategies"]], title=title)
+    for row in table["rows"]:
+        data.add_row(row["label"], *(c["value"] + (f"\n{c['delta']}" if "delta" in c else "")
+                                     for c in row["cells"].values()))
     if r["missing"]:
         data.notes.append(f"{r['missing']} runs are missing: run the sweep command again to finish them")
     data.notes.append(ETHICS)
@@ -209,7 +194,7 @@ def sensitivity(
     method: Annotated[str, typer.Option(metavar="sobol|morris",
                                         help="sobol or morris (must match the store's sampler).")] = "sobol",
     metric: MetricOpt = None,
-    strategy: StrategyOpt = None,
+    strategy: StoredStrategyOpt = None,
     plot: Annotated[Path | None, typer.Option(metavar="FILE.png",
                     help="PNG bar chart path (default: STORE/sensitivity-METHOD.png).")] = None,
     seed: Annotated[int, typer.Option(min=0, metavar="SEED", help="Seed of the bootstrap confidence intervals.")] = 0,
@@ -322,6 +307,7 @@ def calibrate(
         res = _calibrate(scenario, observed, params, strategy=strategy, samples=samples, accept=accept,
                          replications=replications, seed=seed, store=store, executor=ex, progress=advance)
     target = out_file or Path(f"{res.scenario.name}-fitted.yaml")
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(res.scenario.to_dict(), sort_keys=False, allow_unicode=True),
                       encoding="utf-8")
     from ..experiments.calibrate import plot_posterior

@@ -23,7 +23,17 @@ import numpy as np
 from numba import njit
 
 from ._ssp import ssp_min_cost_flow
-from .bundles import Accounts, Learning, Organisations, OrgPlan, StepInputs, Topology
+from .bundles import (
+    Accounts,
+    Economy,
+    Learning,
+    Organisations,
+    OrgPlan,
+    ProductionRule,
+    StepInputs,
+    Topology,
+    Trade,
+)
 from .costs import arc_cost as _arc_cost
 
 __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
@@ -436,11 +446,14 @@ def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production, is_source, ref_price,
-               market_allowed, supply_elasticity, max_multiple, buffer_steps, production_cost, cap_factor,
-               expect, expect_rate, frozen, revenue_tax, labour, base_labour, labour_elasticity
-               ):  # pragma: no cover - compiled
+def begin_step(t, top, orgs, econ, trade, rule):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
+
+    Bundles (:mod:`counterflow.engine.bundles`): ``top`` the network, ``orgs`` the
+    organisations' state (stock, transit and cash changed in place), ``econ`` the fixed
+    :class:`~counterflow.engine.bundles.Economy`, ``trade`` prices and finances
+    (:class:`~counterflow.engine.bundles.Trade`, ``expect`` changed in place) and ``rule``
+    the constants (:class:`~counterflow.engine.bundles.ProductionRule`).
 
     Production is the scenario's production times ``(expected price index)
     ** supply_elasticity`` (within ``[1/max_multiple, max_multiple]``), cut
@@ -463,6 +476,16 @@ def begin_step(t, transit, edge_dst, stock, market_node, price, cash, production
 
     Returns ``(delivered per market [M], arrived [O, N], revenue [O], produced [O])``.
     """
+    top, orgs, econ = Topology(*top), Organisations(*orgs), Economy(*econ)
+    trade, rule = Trade(*trade), ProductionRule(*rule)
+    transit, stock, cash = orgs.transit, orgs.stock, orgs.cash
+    edge_dst, market_node = top.edge_dst, top.market_node
+    production, base_labour, market_allowed, ref_price = econ.production, econ.base_labour, econ.market_allowed, \
+        econ.ref_price
+    price, expect, frozen, revenue_tax, labour, cap_factor = (trade.price, trade.expect, trade.frozen,
+                                                              trade.revenue_tax, trade.labour, trade.cap_factor)
+    supply_elasticity, max_multiple, buffer_steps = rule.supply_elasticity, rule.max_multiple, rule.buffer_steps
+    production_cost, expect_rate, labour_elasticity = rule.production_cost, rule.expect_rate, rule.labour_elasticity
     n_orgs, n_edges, slots = transit.shape
     n_nodes = stock.shape[1]
     n_mk = market_node.shape[0]

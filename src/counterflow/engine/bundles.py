@@ -18,6 +18,8 @@ where it is used and the kernels called once per step take them.
 * :class:`Accounts` — what movement books as the organisations move in turn
   (residual capacities and totals);
 * :class:`Learning` — the parameters of learning and planning;
+* :class:`Economy`, :class:`Trade` and :class:`ProductionRule` — what the start of a step
+  (sales and production) reads: fixed arrays, the run's prices and finances, constants;
 * :class:`Jurisdictions`, :class:`Pressures`, :class:`SocietyBase` and
   :class:`SocietyRates` — the society update's state, this step's pressures,
   base levels and constants.
@@ -29,8 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Jurisdictions",
-           "Pressures", "SocietyBase", "SocietyRates"]
+__all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Economy", "Trade",
+           "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates"]
 
 
 class Topology(NamedTuple):
@@ -111,6 +113,37 @@ class Learning(NamedTuple):
     learning_rate: float    # belief moves this share towards each observed loss rate
     forget_rate: float      # an unused edge's belief returns this share towards its base; fear fades by it
     diversification: float  # convex perceived risk in volume (0: linear)
+
+
+class Economy(NamedTuple):
+    """The organisations' fixed economy."""
+
+    production: np.ndarray      # [O, N] kg/step each organisation produces at each site (base)
+    base_labour: np.ndarray     # [O] labour at its base level (> 0)
+    market_allowed: np.ndarray  # [O, M] bool: the markets each organisation sells at
+    ref_price: np.ndarray       # [M] reference price
+
+
+class Trade(NamedTuple):
+    """The run's prices and finances the start of a step reads and changes in place."""
+
+    price: np.ndarray        # [M]
+    expect: np.ndarray       # [O] expected price index (changed in place)
+    frozen: np.ndarray       # [O] cash production may not spend (frozen by sanctions, net of credit)
+    revenue_tax: np.ndarray  # [O] share of revenue lost to laundering
+    labour: np.ndarray       # [O]
+    cap_factor: np.ndarray   # [N] share of each site's capacity intact
+
+
+class ProductionRule(NamedTuple):
+    """Constants of sales and production (:mod:`counterflow.params`)."""
+
+    supply_elasticity: float
+    max_multiple: float
+    buffer_steps: float
+    production_cost: float
+    expect_rate: float
+    labour_elasticity: float
 
 
 class Jurisdictions(NamedTuple):

@@ -35,7 +35,17 @@ from ._kernels import (
     update_prices,
 )
 from .adaptation import adapt, rebuild
-from .bundles import Accounts, Learning, Organisations, OrgPlan, StepInputs, Topology
+from .bundles import (
+    Accounts,
+    Economy,
+    Learning,
+    Organisations,
+    OrgPlan,
+    ProductionRule,
+    StepInputs,
+    Topology,
+    Trade,
+)
 from .costs import arc_cost
 from .record import Recorder, Trajectory
 from .society import update_society
@@ -136,8 +146,13 @@ class Engine:
         self._out_start, self._out_order = out_edges(net)
         self._producer = net.org_production > 0
         self._learn = Learning(float(prm.learning_rate), float(prm.forget_rate), float(prm.diversification))
+        econ = Economy(net.org_production, self._base_labour, self._market_allowed, net.market_price)
+        rule = ProductionRule(*(float(x) for x in (
+            prm.supply_elasticity, prm.max_production_multiple, prm.stock_buffer_steps, prm.production_cost,
+            prm.price_expectation_rate, prm.labour_elasticity)))
         # the fixed bundles as plain tuples, as Python passes bundles to the kernels (see engine._kernels)
-        self._top_t, self._learn_t = tuple(self._top), tuple(self._learn)
+        self._top_t, self._learn_t, self._econ_t, self._rule_t = tuple(self._top), tuple(self._learn), tuple(econ), \
+            tuple(rule)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
@@ -164,12 +179,10 @@ class Engine:
 
         # arrivals, sales and production (production responds to prices and unsold stock)
         p = net.scenario.parameters
+        frozen = self._unbound if self._deterministic else s.frozen - self._credit
         delivered_m, arrived, revenue, produced_o = begin_step(
-            s.t, s.transit, net.edge_dst, s.stock, net.market_node, s.price, s.cash, net.org_production,
-            self._is_source, net.market_price, self._market_allowed, p.supply_elasticity,
-            p.max_production_multiple, p.stock_buffer_steps, p.production_cost, s.cap_factor,
-            s.price_expect, p.price_expectation_rate, self._unbound if self._deterministic else s.frozen - self._credit,
-            s.revenue_tax, s.labour, self._base_labour, p.labour_elasticity)
+            s.t, self._top_t, tuple(self._orgs()), self._econ_t,
+            tuple(Trade(s.price, s.price_expect, frozen, s.revenue_tax, s.labour, s.cap_factor)), self._rule_t)
         s.delivered += math.fsum(delivered_m)
         produced = math.fsum(produced_o)
         s.produced += produced
@@ -204,8 +217,7 @@ class Engine:
             uniforms = np.full((n_o, net.n_edges), -1.0)
         else:
             uniforms = self.rng_move.random((n_o, net.n_edges))
-        orgs = Organisations(s.open_node, s.open_edge, s.risk_belief, s.node_fear, s.stock, s.prev_out, s.transit,
-                             s.cash, s.last_used)
+        orgs = self._orgs()
         inputs = StepInputs(edge_cost, s.cap_factor, split, worth, self._tranche_width, tranche_rev, p_seize, uniforms,
                             arrived, scale, market_value)
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
@@ -238,6 +250,12 @@ class Engine:
                          seized_total, s.log.destroyed + spoiled, node_flow, sent_all,
                          active_nodes, active_edges, entropy, stock, transit)
         s.t += 1
+
+    def _orgs(self) -> Organisations:
+        """The organisations' state as the kernels take it (the run state's own arrays)."""
+        s = self.state
+        return Organisations(s.open_node, s.open_edge, s.risk_belief, s.node_fear, s.stock, s.prev_out, s.transit,
+                             s.cash, s.last_used)
 
     def _move_large(self, order: np.ndarray, orgs: Organisations,
                     inputs: StepInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

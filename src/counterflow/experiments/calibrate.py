@@ -197,6 +197,7 @@ def plot_posterior(cal: Calibration, path: str | Path) -> Path:
     fig.suptitle("ABC posterior (accepted draws) against the uniform prior", fontsize=9)
     fig.tight_layout()
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path
 

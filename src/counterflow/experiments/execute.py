@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ..engine import Engine
 from ..engine.record import SERIES, Trajectory
+from ..errors import InputError
 from ..metrics import RunRecord, pair, run_record
 from ..runner import network_for
 from ..strategy import resolve_strategies
@@ -36,7 +37,11 @@ from .spec import Experiment
 from .store import Store
 from .watchdog import die_with_parent
 
-__all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS", "die_with_parent"]
+#: Seconds ``open_executor`` waits for a Dask scheduler at ``--address`` before giving up.
+CONNECT_TIMEOUT_S = 5.0
+
+__all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS", "die_with_parent",
+           "CONNECT_TIMEOUT_S"]
 
 EXECUTORS = ("sequential", "local", "dask")
 
@@ -290,10 +295,15 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
 
     ``dask`` connects to the scheduler at ``address`` (``tcp://HOST:8786``), or
     starts a ``LocalCluster`` of ``workers`` processes with one thread each.
+    A scheduler that does not answer within :data:`CONNECT_TIMEOUT_S` seconds
+    (or an address that cannot be parsed) is an :class:`InputError` naming
+    ``--address``; so is an address given for another executor.
     The workers of the local pool and of a local cluster die with this
     process (:func:`die_with_parent`), even when it is killed; the workers of
     a cluster at ``address`` are not this process's to stop.
     """
+    if address and kind != "dask":
+        raise InputError("--address needs --executor dask", path="--address")
     if kind == "sequential":
         yield None
         return
@@ -319,7 +329,14 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
 
         logging.getLogger("distributed").setLevel(logging.ERROR)
         if address:
-            client = Client(address)
+            try:
+                client = Client(address, timeout=CONNECT_TIMEOUT_S)
+            except ValueError as exc:  # an address distributed cannot parse
+                raise InputError(f"cannot use '{address}' as a Dask scheduler address: {exc}",
+                                 path="--address") from None
+            except (OSError, TimeoutError):  # nothing listens there, or it did not answer in time
+                raise InputError(f"no Dask scheduler answered at {address} within {CONNECT_TIMEOUT_S:g} s; "
+                                 f"start one (`dask scheduler`) or check the address", path="--address") from None
             cluster = None
         else:
             import os

@@ -199,5 +199,6 @@ def plot_indices(result: dict, path: str | Path) -> Path:
     fig.suptitle(f"{'Sobol indices (95% CI)' if sobol else 'Morris mu* (95% CI) and sigma'}", fontsize=10)
     fig.tight_layout()
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path

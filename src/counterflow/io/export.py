@@ -157,6 +157,7 @@ def export_scenario(scenario: Scenario, path: str | Path, fmt: str | None = None
     """
     fmt = format_from_suffix(path, fmt)
     p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
     if fmt in ("yaml", "parquet"):
         if node_flows or edge_flows:
             raise InputError(f"flows can be exported to graphml or geojson, not {fmt}", path="format")

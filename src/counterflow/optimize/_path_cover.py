@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ._cover_search import cover_search
+from ._cover_search import cover_search, warm_up
 from ._milp import solve_milp
 from .graph import Arcs
 
@@ -271,6 +271,10 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             # takes over when it needs more than ``search_nodes`` nodes
             # the node budget follows the time left at the node rate of the last sizeable search (it
             # falls as the pool grows), so the time limit holds
+            # the first search in a process would otherwise time numba compiling or loading the kernels
+            # (a rate of 100 nodes/s, leaving every later master of a time-limited run to the MILP)
+            warm_up()
+            rem = remaining()
             lim = search_nodes if rem is None else int(min(search_nodes, max(rem, 0.5) * rate))
             tsearch = time.perf_counter()
             found, xs, nodes = cover_search(mu, need, icost[used], budget, limit=lim)

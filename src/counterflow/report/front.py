@@ -68,13 +68,18 @@ def front_intro(data: dict) -> str:
             "and its constraints still hold. " + INTERVAL_NOTE)
 
 
-def sweep_table(res: dict) -> dict:
+def sweep_table(res: dict, baseline: str | None = None) -> dict:
     """A sweep's summaries (``analyze``'s dict) as text: per outcome, per strategy the median [5 %, 95 %] of the
-    runs, then the mean paired difference from the baseline with its 95 % interval and "better in N %"."""
+    runs, then the mean paired difference from the baseline with its 95 % interval and "better in N %".
+
+    The one writing of these cells: the page's sweep view shows them all, ``counterflow analyze`` the value
+    and the difference. ``baseline`` defaults to the first strategy (a sweep's first strategy is its
+    baseline); name it when ``res`` holds only some of the strategies.
+    """
     from ..outcomes import LABELS
 
     strategies = list(res["strategies"])
-    base = strategies[0] if strategies else None  # a sweep's first strategy is its baseline
+    base = baseline if baseline is not None else strategies[0] if strategies else None
     outcomes = list(next(iter(res["strategies"].values()), {}))
     rows = []
     for o in outcomes:
