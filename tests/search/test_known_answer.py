@@ -66,3 +66,27 @@ def test_reported_portfolios_never_break_budget_or_constraints(tmp_path_factory,
     for eid in ev.front():
         assert np.nanmax(ev.cells[eid]["cost_usd"]) <= budget
         assert np.quantile(ev.cells[eid]["civilian_harm"], 0.9) <= harm + 1e-9
+
+
+def test_a_finished_evaluation_is_written_while_the_next_one_runs(tmp_path):
+    """The store writer hands a finished evaluation over after its wait even when no other evaluation
+    finishes (a long next evaluation, or a kill before it ends, must not keep it unwritten)."""
+    import time
+
+    from counterflow.search.engine import StoreWriter
+
+    spec = _spec(10, 1)
+    st = SearchStore.create(tmp_path / "s", spec)
+    ctx, fut = context(spec), spec.future_values()
+    (key, genes), = list(all_portfolios(spec).items())[:1]
+    table = evaluate_portfolio(ctx, 0, key, genes, spec.decode(genes), fut, synthetic)[1]
+    w = StoreWriter(st, ctx.stage, flush_seconds=0.2)
+    try:
+        w.add(0, table)
+        deadline = time.monotonic() + 20
+        while 0 not in SearchStore(tmp_path / "s").done() and time.monotonic() < deadline:
+            time.sleep(0.05)  # no add(), no flush(): only the writer's own timer can write it
+        assert 0 in SearchStore(tmp_path / "s").done()
+    finally:
+        w.close()
+    assert SearchStore(tmp_path / "s").key_counts()["n"].eq(1).all()
