@@ -11,7 +11,7 @@ Part 2: on ``caribbean``, the reduction the static max-flow interdiction
 optimum promises vs what the simulation delivers when the same planner picks
 two strikes every 4 steps (``docs/strategies/optimized-strikes.yaml``).
 
-Part 3 (``OPT_BENCH_PART=frontier``, not part of ``all``: about 50 minutes): the issue-16
+Part 3 (``OPT_BENCH_PART=frontier``, not part of ``all``: about 50 minutes): the hard
 families, each decomposition against the monolithic HiGHS model on the same seeded
 instances, 120 s per solve, printed as the Markdown table in ``docs/optimize.md``
 (``OPT_BENCH_FRONTIER=mcf,stochastic,road``: some families only):
@@ -20,7 +20,8 @@ instances, 120 s per solve, printed as the Markdown table in ``docs/optimize.md`
   half the maximum flow, penalty 20 (rows + cols)), budget 2, n = 8..12 with seeds 0..3 (20
   grids) and 15x15 seed 15: ``method="search"`` vs ``"milp"``;
 * stochastic max flow, ``grid_network(n, n, seed=n, success_prob=0.7)``, budget 5, one sample
-  of 50 success patterns (the first SAA replication): L-shaped vs stacked MILP, n = 10, 20;
+  of 50 success patterns (the first SAA replication): L-shaped, the stacked model with the
+  local-search incumbent as a cut-off row, and the plain stacked MILP, n = 10, 20;
 * shortest path, ``road_network(n, n, seed=n)``, budget 5: path covering vs the dual MILP,
   n = 20, 30, 40, 50.
 
@@ -141,7 +142,7 @@ def _frontier_rows(family: str):
     from counterflow.optimize._flow import FlowOracle
     from counterflow.optimize._milp import solve_milp
     from counterflow.optimize.instances import mcf_grid_instance, road_network
-    from counterflow.optimize.stochastic import _benders, _stacked_model
+    from counterflow.optimize.stochastic import _benders, _stacked, _stacked_model
 
     lim = FRONTIER_LIMIT
     if family == "mcf":
@@ -163,6 +164,11 @@ def _frontier_rows(family: str):
             _, obj, low, st, _ = _benders(arcs, oracle, cand, 5, draws, lim, 1e-6)
             sec = time.perf_counter() - t0
             yield ("expected max flow, 50 scenarios, budget 5", f"{n}x{n}", n, "L-shaped", st, sec,
+                   (obj - low) / max(obj, 1e-9), obj, low)
+            t0 = time.perf_counter()
+            _, obj, low, st, _ = _stacked(arcs, FlowOracle(arcs), cand, 5, draws, lim, 1e-6)
+            sec = time.perf_counter() - t0
+            yield ("expected max flow, 50 scenarios, budget 5", f"{n}x{n}", n, "stacked + cut-off", st, sec,
                    (obj - low) / max(obj, 1e-9), obj, low)
             t0 = time.perf_counter()
             c, a, rlo, rhi, clo, chi, integer, _, _ = _stacked_model(arcs, cand, 5, list(draws.astype(float)),

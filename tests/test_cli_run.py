@@ -61,3 +61,9 @@ def test_run_table_output():
     assert r.exit_code == 0
     for word in ("Delivered", "Civilian harm", "Backlash", "port-strike"):
         assert word in r.stdout
+    # a baseline neither recovers from an action nor averts anything: its cells say n/a, not 0
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in r.stdout.splitlines()
+            if line.count("│") > 3}
+    assert rows["Steps to recover (back in the band of baseline)"] == "n/a"
+    assert rows["Cost per kg averted (USD)"] == "n/a"
+    assert rows["Flow reduction vs baseline (%)"].startswith("0.000")

@@ -64,3 +64,47 @@ def test_time_limit_gives_a_proven_bound():
     cut = min_cost_flow_interdiction(net, 2, demand=demand, penalty=penalty, time_limit=0.0)
     assert full.status == "optimal"
     assert cut.status == "time_limit" and cut.bound >= full.value_after >= cut.value_after
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), demand=st.integers(1, 25), penalty=st.integers(0, 60))
+def test_detour_bound_is_the_reoptimised_cost(seed, demand, penalty):
+    """The detour bound from an optimal flow of a random plan ``S`` (successive shortest detours around
+    ``b``) is never below the evader's cost under ``S + {b}`` (so pruning with it is safe), equals it on
+    these integer networks, and the flow it returns is feasible (capacities, conservation) at that cost;
+    also when the detours stop early at a target."""
+    from counterflow.optimize._mcf_search import _Evader
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 9))
+    net = random_network(rng, n, int(rng.integers(n, 2 * n + 3)))
+    arcs = net.arcs()
+    delta = np.minimum(np.where(np.isnan(arcs.delta), penalty, arcs.delta), penalty)
+    ev = _Evader(arcs, demand, penalty)
+    plan = rng.choice(arcs.m, size=int(rng.integers(0, min(3, arcs.m) + 1)), replace=False)
+    added = np.zeros(arcs.m)
+    added[plan] = delta[plan]
+    value, y = ev.solve(added)
+    res = ev.residual(arcs)
+    for b in np.flatnonzero(y > 1e-9):
+        if b in plan:
+            continue
+        ub, flow = res.bound(value, int(b), float(ev.base[b]), float(delta[b]))
+        more = added.copy()
+        more[b] = delta[b]
+        exact, _ = ev.solve(more)
+        assert ub >= exact - 1e-6
+        assert math.isclose(ub, exact, abs_tol=1e-6)
+        cost = np.append(ev.base[: arcs.m] + more, penalty)
+        assert math.isclose(float(cost @ flow), ub, abs_tol=1e-6)
+        assert np.all(flow >= -1e-9) and np.all(flow[: arcs.m] <= np.where(np.isfinite(arcs.cap), arcs.cap, np.inf) + 1e-9)
+        balance = np.zeros(arcs.n)  # it ships the demand (the last column is the unmet-demand arc s -> t)
+        np.add.at(balance, np.append(arcs.tail, arcs.s), flow)
+        np.add.at(balance, np.append(arcs.head, arcs.t), -flow)
+        expect = np.zeros(arcs.n)
+        expect[arcs.s], expect[arcs.t] = demand, -demand
+        assert np.allclose(balance, expect, atol=1e-6)
+        target = exact - float(rng.integers(0, 20))
+        early, flow2 = res.bound(value, int(b), float(ev.base[b]), float(delta[b]), target)
+        assert early >= exact - 1e-6 and math.isclose(float(cost @ flow2), early, abs_tol=1e-6)
+        ev.solve(added)

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from counterflow.optimize import (
     InterdictionNetwork,
@@ -96,7 +98,7 @@ def test_l_shaped_variants_prove_the_stacked_optimum(seed):
     from counterflow.optimize._flow import FlowOracle
     from counterflow.optimize._milp import solve_milp
     from counterflow.optimize.instances import grid_network
-    from counterflow.optimize.stochastic import _benders, _stacked_model
+    from counterflow.optimize.stochastic import _benders, _stacked, _stacked_model
 
     rng = np.random.default_rng(seed)
     g = grid_network(3 + seed % 2, 4, seed=seed, success_prob=0.6)
@@ -107,6 +109,8 @@ def test_l_shaped_variants_prove_the_stacked_optimum(seed):
     c, a, rlo, rhi, clo, chi, integer, _, _ = _stacked_model(arcs, cand, budget, list(draws.astype(float)),
                                                               [1 / 6] * 6)
     want = solve_milp(c, a, rlo, rhi, clo, chi, integer).objective
+    plan, obj, low, status, _ = _stacked(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6)
+    assert status == "optimal" and math.isclose(obj, want, abs_tol=1e-6) and math.isclose(low, obj, abs_tol=1e-9)
     for local in (True, False):
         for path_cuts in (True, False):
             oracle = FlowOracle(arcs)
@@ -120,3 +124,51 @@ def test_l_shaped_variants_prove_the_stacked_optimum(seed):
                 removed[plan[draws[s][np.searchsorted(cand, plan)]]] = True
                 vals.append(oracle.flow(removed))
             assert math.isclose(float(np.mean(vals)), obj, abs_tol=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), budget=st.integers(1, 3))
+def test_stacked_with_cut_off_equals_brute_force(seed, budget):
+    """The stacked model with the local-search incumbent as a cut-off row proves the sample optimum that
+    enumerating every budget-feasible set of candidate arcs finds (sample means from maximum flows),
+    with arcs at the source and sink costed; its lower bound is proven (never above the optimum)."""
+    from counterflow.optimize._flow import FlowOracle
+    from counterflow.optimize.instances import random_network
+    from counterflow.optimize.stochastic import _stacked
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 8))
+    net = random_network(rng, n, int(rng.integers(n, 2 * n + 2)), success_probs=(0.5, 0.8, 1.0))
+    arcs = net.arcs()
+    oracle = FlowOracle(arcs)
+    cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget) & (arcs.prob > 0))
+    draws = rng.random((5, cand.size)) < arcs.prob[cand]
+
+    def mean(plan: tuple[int, ...]) -> float:
+        removed = np.zeros(arcs.m, dtype=bool)
+        vals = []
+        for d in draws:
+            removed[:] = False
+            removed[[cand[j] for j in plan if d[j]]] = True
+            vals.append(oracle.flow(removed))
+        return float(np.mean(vals))
+
+    best = min(mean(p) for r in range(cand.size + 1) for p in itertools.combinations(range(cand.size), r)
+               if arcs.icost[cand[list(p)]].sum() <= budget + 1e-9)
+    plan, obj, low, status, _ = _stacked(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6)
+    assert status == "optimal" and math.isclose(obj, best, abs_tol=1e-9) and low <= best + 1e-9
+    assert arcs.icost[plan].sum() <= budget + 1e-9
+    assert math.isclose(mean(tuple(int(np.searchsorted(cand, a)) for a in plan)), obj, abs_tol=1e-9)
+
+
+def test_auto_sample_solver_by_size():
+    """``saa_solver="auto"`` takes the stacked model for a small sample and says so; the L-shaped
+    method past the measured size."""
+    from counterflow.optimize.instances import grid_network
+    from counterflow.optimize.stochastic import STACKED_MAX_SIZE, stacked_size
+
+    g = grid_network(3, 4, seed=1, success_prob=0.6)
+    assert stacked_size(g.arcs(), 8) <= STACKED_MAX_SIZE < stacked_size(grid_network(20, 20).arcs(), 50)
+    r = expected_max_flow_interdiction(g, 2, method="saa", samples=8, replications=3, eval_samples=100, seed=5)
+    assert r.status == "saa" and r.detail["saa"]["solver"] == "milp"
+    assert r.detail["saa"]["replication_status"] == ["optimal"] * 3

@@ -210,7 +210,15 @@ FLAT = re.compile(r"\[([^\[\],\"<>]+), \1\]")
 def test_an_interval_is_written_one_way(lo, width):
     """A 95 % interval of no width reads "(no spread across runs)", one that cannot be stated "(no interval)",
     and any other shows two different bounds (with the decimals that tell them apart)."""
-    from counterflow.report.words import NO_INTERVAL, NO_SPREAD, ci, delta, estimate
+    from counterflow.report.words import (
+        NO_INTERVAL,
+        NO_SPREAD,
+        ONE_VALUE_RANGE,
+        ci,
+        delta,
+        estimate,
+        interval,
+    )
 
     hi = lo + width
     text = ci(lo, hi)
@@ -221,6 +229,7 @@ def test_an_interval_is_written_one_way(lo, width):
         assert text.startswith("[") and a != b and not FLAT.search(text), text
     assert ci(lo, hi, n=1) == ci(None, hi) == ci(lo, None) == NO_INTERVAL
     assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
+    assert interval(lo, lo) == ONE_VALUE_RANGE  # a 5-95 % range of runs with equal ends
 
 
 def _shown_text(html: str) -> str:

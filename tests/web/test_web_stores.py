@@ -125,6 +125,7 @@ def test_store_views_give_the_cli_numbers(store_folder, tmp_path):
         assert sweep["table"] == sweep_table(doc)
         assert sweep["specs"]["effects"] == json.loads(json.dumps(sweep_spec(doc, 860)))
         assert '"tooltip": [{"field": "strategy"' in json.dumps(sweep["specs"]["effects"])
+        assert flat_intervals(sweep) == [], "a range with equal ends reads (5–95 % range: one value)"
         points = sweep["specs"]["effects"]["data"]["values"]
         e = doc["strategies"]["port-strike"]["delivered_kg"]
         assert [p["diff"] for p in points if p["strategy"] == "port-strike"][0] == pytest.approx(e["diff_mean"])

@@ -423,6 +423,11 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
             if e is None:
                 cells.append("")
                 continue
+            if name == "baseline" and m in ("recovery_steps", "cost_per_kg_averted"):
+                # paired outcomes are 0 for the baseline by definition (outcomes registry), but a baseline
+                # neither recovers from an action nor averts anything: the table says so
+                cells.append("n/a")
+                continue
             none = "never" if m == "recovery_steps" else ("inf" if m == "cost_per_kg_averted" else "-")
             text = f"{fmt(e['p50'], none)} [{fmt(e['p05'], none)}, {fmt(e['p95'], none)}]"
             if paired and e.get("diff_mean") is not None and name != "baseline":

@@ -46,7 +46,8 @@ def compare_table(doc: dict, title: str, metrics: list[str]) -> TableData:
     from ..report.tables import cell, label
 
     names = list(doc["strategies"])
-    data = TableData(["metric", *(nm + (" (baseline)" if nm == doc["baseline"] else "") for nm in names)],
+    data = TableData(["metric", *(nm + (" (baseline)" if nm == doc["baseline"] and nm != "baseline" else "")
+                                  for nm in names)],
                      title=title)
     for m in metrics:
         cells = []

@@ -68,7 +68,7 @@ def _load(network: str, source: str | None, sink: str | None, nodes: Path | None
 #: when the success patterns are few, else ``enumerate`` when the plans are few, else ``saa``.
 METHODS = {"max-flow": ("auto", "milp"), "shortest-path": ("auto", "cover", "milp"),
            "min-cost-flow": ("auto", "search", "milp"),
-           "expected-max-flow": ("auto", "patterns", "enumerate", "saa", "saa-milp")}
+           "expected-max-flow": ("auto", "patterns", "enumerate", "saa", "saa-lshaped", "saa-milp")}
 
 
 @app.command()
@@ -88,7 +88,9 @@ def optimize(
     time_limit: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Solver time limit in seconds.")] = None,
     method: Annotated[str, typer.Option(metavar="NAME", help="Solution method: auto (default) or, per objective, "
                                         "max-flow: milp; shortest-path: cover, milp; min-cost-flow: search, milp; "
-                                        "expected-max-flow: patterns, enumerate (exact), saa (L-shaped), saa-milp (stacked model) (statistical).")] = "auto",
+                                        "expected-max-flow: patterns, enumerate (exact), saa (per sample: the stacked model on small "
+                                        "samples, else L-shaped), saa-lshaped, saa-milp (stacked model with a "
+                                        "cut-off) (statistical).")] = "auto",
     samples: Annotated[int, typer.Option(min=1, metavar="N", help="expected-max-flow SAA: scenarios per replication.")] = 50,
     replications: Annotated[int, typer.Option(min=2, metavar="N", help="expected-max-flow SAA: replications (>= 10 recommended).")] = 10,
     eval_samples: Annotated[int, typer.Option(min=2, metavar="N", help="expected-max-flow SAA: scenarios evaluating the plan.")] = 1000,
@@ -128,8 +130,9 @@ def optimize(
         res = shortest_path_interdiction(net, budget, time_limit=time_limit, method=method)
     elif obj == "expected-max-flow":
         res = expected_max_flow_interdiction(net, budget, time_limit=time_limit,
-                                             method="saa" if method == "saa-milp" else method,
-                                             saa_solver="milp" if method == "saa-milp" else "benders",
+                                             method="saa" if method.startswith("saa") else method,
+                                             saa_solver={"saa-milp": "milp", "saa-lshaped": "benders"}.get(method,
+                                                                                                        "auto"),
                                              samples=samples, replications=replications,
                                              eval_samples=eval_samples, seed=seed)
     else:

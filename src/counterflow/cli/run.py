@@ -125,7 +125,7 @@ def validate(
         sc = load_scenario(scenario) if scenario else None
         found = load_strategies(file, sc)
         for st in found:
-            out.print(f"ok: strategy '{st.name}' ({len(st.levers)} levers)", highlight=False)
+            out.print(f"ok: strategy '{st.name}' ({len(st.levers)} lever{'' if len(st.levers) == 1 else 's'})", highlight=False)
         return
     s = load_scenario(file) if uses_tables(data) else Scenario.from_dict(data, file=str(file), lines=lines)
     out.print(f"ok: scenario '{s.name}' ({len(s.nodes)} nodes, {len(s.edges)} edges, "

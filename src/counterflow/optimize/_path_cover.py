@@ -28,12 +28,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ._cover_search import cover_search
+from ._cover_search import cover_search, warm_up
 from ._milp import solve_milp
 from .graph import Arcs
 
@@ -102,8 +103,8 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
     col[cand] = np.arange(k)
     cost = arcs.cost.astype(float)
     upper = min(float(upper), big)
-    stats = {"master_solves": 0, "master_milps": 0, "search_nodes": 0, "master_seconds": 0.0, "local_moves": 0,
-             "proved_by": None}
+    stats: dict[str, Any] = {"master_solves": 0, "master_milps": 0, "search_nodes": 0, "master_seconds": 0.0,
+                             "local_moves": 0, "proved_by": None}
     pool: list[np.ndarray] = []
     pool_len: list[float] = []
     seen: set[bytes] = set()
@@ -138,7 +139,10 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
 
     def rows(target: float) -> tuple[sp.csr_matrix, np.ndarray]:
         """Knapsack rows ``M x >= need`` of the pool paths shorter than ``target``."""
-        r_idx, c_idx, vals, need = [], [], [], []
+        r_idx: list[np.ndarray] = []
+        c_idx: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        need: list[float] = []
         for path, c in zip(pool, pool_len, strict=True):
             if c >= target:
                 continue
@@ -241,11 +245,11 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         m, need = rows(target)
         used = np.flatnonzero(np.asarray((m != 0).sum(axis=0)).ravel())
         mu = m[:, used].tocsr()
-        card = []
+        fewest: list[int] = []
         for r in range(mu.shape[0]):
             coef = np.sort(mu.data[mu.indptr[r]:mu.indptr[r + 1]])[::-1]
-            card.append(int(np.searchsorted(np.cumsum(coef), need[r] - 1e-9)) + 1)
-        card = np.asarray(card, dtype=float)
+            fewest.append(int(np.searchsorted(np.cumsum(coef), need[r] - 1e-9)) + 1)
+        card = np.asarray(fewest, dtype=float)
         ones = mu.copy()
         ones.data[:] = 1.0
         strong = card > 1
@@ -267,6 +271,10 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             # takes over when it needs more than ``search_nodes`` nodes
             # the node budget follows the time left at the node rate of the last sizeable search (it
             # falls as the pool grows), so the time limit holds
+            # the first search in a process would otherwise time numba compiling or loading the kernels
+            # (a rate of 100 nodes/s, leaving every later master of a time-limited run to the MILP)
+            warm_up()
+            rem = remaining()
             lim = search_nodes if rem is None else int(min(search_nodes, max(rem, 0.5) * rate))
             tsearch = time.perf_counter()
             found, xs, nodes = cover_search(mu, need, icost[used], budget, limit=lim)
@@ -279,7 +287,9 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             stats["proved_by"] = "search"
             status, upper = "optimal", best_val
             break
+        sol_x: np.ndarray | None
         if found == 1:
+            assert xs is not None
             sol_x = xs.astype(float)
         else:
             stats["master_milps"] += 1
@@ -293,7 +303,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             stats["proved_by"] = "milp"
             status, upper = "optimal", best_val
             break
-        if not within:
+        if not within or sol_x is None:
             break  # time limit inside the master
         x = np.zeros(k, dtype=bool)
         x[used[sol_x > 0.5]] = True
@@ -301,6 +311,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         if value < target:
             if not add(path):
                 raise RuntimeError("path-cover master returned a plan violating a pooled path")  # pragma: no cover
+            assert path is not None
             more_paths(x, path, target)
     if status != "optimal" and pool:
         upper = min(upper, _benders_lp_bound(pool, pool_len, col, delta, icost, budget, upper, k))
@@ -315,12 +326,12 @@ def _benders_lp_bound(pool: list[np.ndarray], pool_len: list[float], col: np.nda
     ``max z  s.t.  z <= c(P) + sum_{a in P} min(delta_a, upper - c(P)) x_a``, budget, ``0 <= x <= 1``
     (fewer paths and a relaxation: never below the optimum), rounded down on integer data."""
     r_idx, c_idx, vals = [], [], []
-    for i, (path, c) in enumerate(zip(pool, pool_len, strict=True)):
+    for i, (path, length) in enumerate(zip(pool, pool_len, strict=True)):
         cols = col[path]
         on = cols >= 0
         r_idx += [np.full(int(on.sum()) + 1, i)]
         c_idx += [np.append(cols[on], k)]
-        vals += [np.append(-np.minimum(delta[path[on]], max(upper - c, 0.0)), 1.0)]
+        vals += [np.append(-np.minimum(delta[path[on]], max(upper - length, 0.0)), 1.0)]
     rows = len(pool)
     a = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(rows, k + 1))
     a = sp.vstack([a, sp.csr_matrix(np.append(icost, 0.0)[None, :])]).tocsc()

@@ -107,6 +107,8 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
         raise InputError("method 'cover' needs integer lengths (cost) and interdiction deltas", path="method")
     use_cover = method == "cover" or (method == "auto" and integral)
     detail: dict = {"removal_length": big}
+    edges: list[int]
+    nodes: list[int]
     if math.isinf(before):
         edges, nodes, status, gap, bound = [], [], "optimal", 0.0, math.inf
     elif use_cover:

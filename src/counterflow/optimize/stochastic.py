@@ -18,9 +18,11 @@ Methods (``method=``; ``"auto"`` takes the first that applies, in this order):
 * ``"saa"``: sample-average approximation, never called optimal. ``replications``
   independent samples of ``samples`` patterns each are solved exactly for the
   sample by an L-shaped (Benders) decomposition with one cut per scenario
-  (``saa_solver="benders"``, the default; LP masters with rounded plans first,
-  then MILP masters with a gap tightened as plans repeat) or by the stacked
-  deterministic equivalent (``"milp"``). At a time limit a replication keeps
+  (``saa_solver="benders"``; LP masters with rounded plans first, then MILP
+  masters with the incumbent as a cut-off) or by the stacked deterministic
+  equivalent with the local-search incumbent as a cut-off row (``"milp"``);
+  ``"auto"`` (the default) takes the stacked model for samples of at most
+  ``STACKED_MAX_SIZE`` columns. At a time limit a replication keeps
   its proven lower bound, so the statistical bounds stay valid. The mean of their proven lower bounds estimates a lower bound
   on the true optimum (Mak, Morton & Wood 1999); every distinct plan is screened
   on ``eval_samples`` fresh patterns and the best one is then evaluated exactly
@@ -58,6 +60,16 @@ from .result import InterdictionResult, check_budget, make_result, plan_items
 __all__ = ["expected_max_flow_interdiction", "expected_max_flow_value", "STOCHASTIC_METHODS"]
 
 STOCHASTIC_METHODS = ("auto", "patterns", "enumerate", "saa")
+
+#: ``saa_solver="auto"`` solves a replication's sample with the stacked model (with the local-search
+#: incumbent as a cut-off) when it has at most this many columns, ``(nodes + arcs) x samples`` of the
+#: split network, else with the L-shaped method (measured: see docs/optimize.md).
+STACKED_MAX_SIZE = 4000
+
+
+def stacked_size(arcs: Arcs, samples: int) -> int:
+    """Columns of the stacked model of ``samples`` patterns: one copy of Wood's cut variables each."""
+    return (arcs.n + arcs.m) * samples
 
 
 def _plan_mask(net: InterdictionNetwork, arcs: Arcs, edges, nodes) -> np.ndarray:
@@ -125,7 +137,7 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
                                    max_scenarios: int = 256, max_evaluations: int = 20000,
                                    samples: int = 50, replications: int = 10, seed: int = 0,
                                    max_exact_eval: int = 10, eval_samples: int = 1000,
-                                   saa_solver: str = "benders", time_limit: float | None = None,
+                                   saa_solver: str = "auto", time_limit: float | None = None,
                                    mip_rel_gap: float = 1e-6) -> InterdictionResult:
     """Choose interdictions, within ``budget``, minimising the expected maximum s-t flow.
 
@@ -149,8 +161,8 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
     budget = check_budget(budget)
     if method not in STOCHASTIC_METHODS:
         raise InputError(f"method must be one of {', '.join(STOCHASTIC_METHODS)}, got {method!r}", path="method")
-    if saa_solver not in ("benders", "milp"):
-        raise InputError(f"saa_solver must be 'benders' or 'milp', got {saa_solver!r}", path="saa_solver")
+    if saa_solver not in ("auto", "benders", "milp"):
+        raise InputError(f"saa_solver must be 'auto', 'benders' or 'milp', got {saa_solver!r}", path="saa_solver")
     for name, v, lo in (("samples", samples, 1), ("replications", replications, 2), ("eval_samples", eval_samples, 2)):
         if not isinstance(v, int) or v < lo:
             raise InputError(f"{name} must be an integer >= {lo}, got {v!r}", path=name)
@@ -276,9 +288,9 @@ def _decompose(arcs: Arcs, x: np.ndarray) -> list[tuple[float, np.ndarray]]:
     the paths carry the flow's value on arcs each carrying at most its ``x``)."""
     rest = x.astype(float).copy()
     out_arcs: dict[int, list[int]] = {}
-    for a in np.flatnonzero(rest > 1e-9):
-        out_arcs.setdefault(int(arcs.tail[a]), []).append(int(a))
-    paths = []
+    for a0 in np.flatnonzero(rest > 1e-9):
+        out_arcs.setdefault(int(arcs.tail[a0]), []).append(int(a0))
+    paths: list[tuple[float, np.ndarray]] = []
     s, t = arcs.s, arcs.t
     while True:
         path: list[int] = []
@@ -309,7 +321,8 @@ def _decompose(arcs: Arcs, x: np.ndarray) -> list[tuple[float, np.ndarray]]:
 
 def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, draws: np.ndarray,
              time_limit: float | None, mip_rel_gap: float, *, local: bool = True,
-             width: int = 30, path_cuts: bool = False) -> tuple[np.ndarray, float, float, str, int]:
+             width: int = 30, path_cuts: bool = False,
+             incumbent_only: bool = False) -> tuple[np.ndarray, float, float, str, int]:
     """Multi-cut L-shaped method for the sampled problem ``min (1/N) sum_omega F_omega(gamma)``.
 
     1. An incumbent from a greedy and swap local search on the sampled objective (``local``): plans
@@ -321,7 +334,8 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
        until five such plans in a row fail to improve the incumbent, then solved to optimality (their
        bound rises). An infeasible master proves the incumbent optimal for the sample.
 
-    Returns ``(chosen arcs, sample objective of the plan, proven lower bound, status, iterations)``.
+    Returns ``(chosen arcs, sample objective of the plan, proven lower bound, status, iterations)``;
+    ``incumbent_only``: stop after step 1 (lower bound 0, status ``time_limit``).
     """
     t0 = time.perf_counter()
     n_s, k = draws.shape
@@ -415,7 +429,7 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         value = _cuts_for(gamma)
         while True:
             rem = remaining()
-            if rem is not None and rem < 0.5 * time_limit:
+            if rem is not None and time_limit is not None and rem < 0.5 * time_limit:
                 return
             spent = float(cost[gamma].sum())
             free = np.flatnonzero(~gamma & (carried > 0))
@@ -446,6 +460,8 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         local_search(np.zeros(k, dtype=bool))
     else:
         _cuts_for(np.zeros(k, dtype=bool))
+    if incumbent_only:
+        return best_plan, best_val, 0.0, "time_limit", it
     evaluated = {np.packbits(best_gamma).tobytes()}
 
     def master(mip: bool, first: bool = True) -> tuple:
@@ -541,6 +557,52 @@ def _round(x: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
     return out
 
 
+def _stacked(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, draws: np.ndarray,
+             time_limit: float | None, mip_rel_gap: float) -> tuple[np.ndarray, float, float, str, int]:
+    """The stacked deterministic equivalent of one sample (one cut block per pattern), given the
+    local-search incumbent of :func:`_benders` as a cut-off row (objective at most the incumbent less
+    half a step ``1/(2N)`` on integral data, where a better plan is better by a whole ``1/N``): HiGHS
+    then only has to find a better plan or prove there is none (infeasible: the incumbent is optimal).
+    Same return as :func:`_benders`; at a time limit the lower bound is the smaller of HiGHS's bound on
+    the cut-off model and the incumbent (any plan it cut off is no better than the incumbent)."""
+    t0 = time.perf_counter()
+    n_s = draws.shape[0]
+    integral = oracle.integral
+    plan0, val0, _, _, _ = _benders(arcs, oracle, cand, budget, draws, None if time_limit is None else time_limit,
+                                   mip_rel_gap, incumbent_only=True)
+    c, a, rlo, rhi, clo, chi, integer, cand0, off = _stacked_model(arcs, cand, budget, list(draws.astype(float)),
+                                                                   [1.0 / n_s] * n_s)
+    step = 0.5 / n_s if integral else 0.999 * mip_rel_gap * max(1.0, abs(val0))
+    cutoff = val0 - step
+    a = sp.vstack([sp.csr_matrix(a), sp.csr_matrix(c[None, :])]).tocsc()
+    rlo, rhi = np.append(rlo, -math.inf), np.append(rhi, cutoff)
+    rem = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
+    sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=rem, mip_rel_gap=mip_rel_gap)
+
+    def rounded(b: float) -> float:
+        return math.ceil(b * n_s - 1e-6) / n_s if integral else b
+
+    plan, obj = plan0, val0
+    if sol.x is not None and sol.objective <= cutoff + 1e-9 * max(1.0, abs(cutoff)):
+        cols = cand0[sol.x[off:] > 0.5]
+        removed = np.zeros(arcs.m, dtype=bool)
+        vals = []
+        for s in range(n_s):  # the plan's own sample mean, from maximum flows (not the MILP's numbers)
+            removed[:] = False
+            removed[cols[draws[s][np.searchsorted(cand, cols)]]] = True
+            vals.append(oracle.flow(removed))
+        if float(np.mean(vals)) < obj:
+            plan, obj = np.sort(cols), float(np.mean(vals))
+    if sol.status == "infeasible":
+        return plan, obj, obj, "optimal", 1
+    if sol.status == "optimal":
+        low = rounded(min(sol.bound, obj))
+        return plan, obj, min(low, obj), "optimal" if _closed(obj, low, n_s, integral) else "time_limit", 1
+    low = 0.0 if not math.isfinite(sol.bound) else rounded(min(sol.bound, val0 if integral else cutoff))
+    low = max(low, 0.0)
+    return plan, obj, min(low, obj), "optimal" if _closed(obj, low, n_s, integral) else "time_limit", 1
+
+
 def _closed(best: float, lower: float, n_s: int, integral: bool) -> bool:
     if not math.isfinite(best):
         return False
@@ -552,21 +614,17 @@ def _closed(best: float, lower: float, n_s: int, integral: bool) -> bool:
 def _saa(net, arcs, oracle, cand, budget, *, samples, replications, seed, eval_samples, max_exact_eval,
          solver, time_limit, mip_rel_gap, t0):
     p = arcs.prob[cand]
+    used = solver if solver != "auto" else ("milp" if stacked_size(arcs, samples) <= STACKED_MAX_SIZE else "benders")
     lows, objs, plans, statuses, iters = [], [], [], [], []
     for r in range(replications):
         rng = np.random.default_rng([seed, 1, r])
         draws = rng.random((samples, cand.size)) < p
         rem = None if time_limit is None else max(0.0, (time_limit - (time.perf_counter() - t0))
                                                   / (replications - r + 1))
-        if solver == "benders":
+        if used == "benders":
             plan, obj, low, st, itn = _benders(arcs, oracle, cand, budget, draws, rem, mip_rel_gap)
         else:
-            c, a, rlo, rhi, clo, chi, integer, cand0, off = _stacked_model(
-                arcs, cand, budget, list(draws.astype(float)), [1.0 / samples] * samples)
-            sol = solve_milp(c, a, rlo, rhi, clo, chi, integer, time_limit=rem, mip_rel_gap=mip_rel_gap,
-                             integral=False)
-            plan = np.zeros(0, dtype=np.int64) if sol.x is None else cand0[sol.x[off:] > 0.5]
-            obj, low, st, itn = sol.objective, sol.bound, sol.status, 1
+            plan, obj, low, st, itn = _stacked(arcs, oracle, cand, budget, draws, rem, mip_rel_gap)
         lows.append(low)
         objs.append(obj)
         plans.append(np.sort(plan))
@@ -593,7 +651,7 @@ def _saa(net, arcs, oracle, cand, budget, *, samples, replications, seed, eval_s
         upper, upper_95, how = mean, mean + half, "monte-carlo"
     gap = (upper_95 - lower_95) / max(abs(upper_95), 1e-9) if math.isfinite(upper_95) else math.inf
     info = {"replications": replications, "scenarios_per_replication": samples,
-            "solver": solver, "replication_status": statuses, "replication_iterations": iters,
+            "solver": used, "replication_status": statuses, "replication_iterations": iters,
             "replication_lower_bounds": [round(x, 6) for x in lows],
             "replication_objectives": [round(x, 6) for x in objs],
             "lower_bound_mean": lower_mean, "lower_bound_95": lower_95,

@@ -366,7 +366,8 @@ def map_spec(scenario, net, effect: dict, strategy: str, runs: int, step: str = 
                  "legend": {"values": [round(max_level / 10), round(max_level / 2), round(max_level)],
                             "format": ",.0f", "symbolType": "stroke"}}
     shape = {"field": "kind", "type": "nominal", "title": "Place",
-             "scale": {"domain": [_KIND_WORD[k] for k in _KIND_SHAPE], "range": list(_KIND_SHAPE.values())}}
+             "scale": {"domain": [_KIND_WORD[k] for k in _KIND_SHAPE], "range": list(_KIND_SHAPE.values())},
+             "legend": {"direction": "vertical"}}  # one column: beside the other two legends it fits the map's width
     pos = {"longitude": {"field": "lon", "type": "quantitative"}, "latitude": {"field": "lat", "type": "quantitative"}}
     pos2 = {**pos, "longitude2": {"field": "lon2"}, "latitude2": {"field": "lat2"}}
     layers = [
@@ -501,8 +502,11 @@ def front_specs(data: dict, width: int = 860) -> dict:
             segments += [{**a, "axis2": b["axis"], "pos2": b["pos"]} for a, b in zip(prev, lines[-len(rows):],
                                                                                        strict=True)]
         worst, best = (lo, hi) if up else (hi, lo)
-        ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
-                 {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
+        if hi <= lo:  # every portfolio the same on this axis: one label, not "best" and "worst" alike
+            ends.append({"axis": axis_names[k], "pos": 1, "text": f"all {fmt(lo)}"})
+        else:
+            ends += [{"axis": axis_names[k], "pos": 0, "text": f"worst {fmt(worst)}"},
+                     {"axis": axis_names[k], "pos": 1, "text": f"best {fmt(best)}"}]
     x = {"field": "axis", "type": "nominal", "sort": axis_names, "title": None,
          "axis": {"labelAngle": 0, "labelLimit": max(120, int((width - 60) / len(objs)) - 10), "orient": "bottom",
                   "domain": False, "ticks": False, "labelPadding": 6,
@@ -548,7 +552,8 @@ def front_specs(data: dict, width: int = 860) -> dict:
     ytitle = f"{first['label']}, {robustness_words(first)}"
     panels = []
     for key, title, has_interval in others:
-        xq = {"type": "quantitative", "title": title, "scale": {"zero": False}}
+        xq = {"type": "quantitative", "title": title, "scale": {"zero": False},
+              "axis": {"format": ",.6~r"}}  # no "0.000000" when every portfolio has one value
         yq = {"type": "quantitative", "title": ytitle, "scale": {"zero": False}}
         layer = [
             {"mark": {"type": "rule", "color": "#aaa"},

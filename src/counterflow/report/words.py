@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["fmt", "interval", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "lever_words", "strategy_words",
+__all__ = ["fmt", "interval", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "lever_words", "strategy_words",
            "place_names"]
 
 NOTHING_AVERTED = "nothing averted"
@@ -50,8 +50,19 @@ def fmt(x: float | None, none: str = "-") -> str:
     return f"{x:.3f}"
 
 
+#: a 5-95 % range of runs whose two ends are one value
+ONE_VALUE_RANGE = "(5–95 % range: one value)"
+
+
 def interval(lo: float | None, hi: float | None) -> str:
-    """A range as it is, written ``[lo, hi]`` (the 5-95 % range of runs; a 95 % interval is :func:`ci`)."""
+    """The 5-95 % range of runs, written ``[lo, hi]``; ``(5–95 % range: one value)`` when both ends are equal
+    (a 95 % interval of a mean is :func:`ci`)."""
+    if lo is not None and hi is not None and lo == hi:
+        return ONE_VALUE_RANGE
+    return _bounds(lo, hi)
+
+
+def _bounds(lo: float | None, hi: float | None) -> str:
     return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
@@ -70,7 +81,7 @@ def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
         return NO_INTERVAL
     if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # equal up to rounding in the sums behind it
         return NO_SPREAD
-    text = interval(lo, hi)
+    text = _bounds(lo, hi)
     if fmt(lo) == fmt(hi):  # narrower than fmt shows: more decimals, never two equal bounds
         div, suffix = next(((d, s) for d, s in ((1e9, "B"), (1e6, "M")) if max(abs(lo), abs(hi)) >= d), (1.0, ""))
         for k in range(2, 17):
