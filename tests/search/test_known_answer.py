@@ -90,3 +90,19 @@ def test_a_finished_evaluation_is_written_while_the_next_one_runs(tmp_path):
     finally:
         w.close()
     assert SearchStore(tmp_path / "s").key_counts()["n"].eq(1).all()
+
+
+def test_a_store_of_another_first_generation_recipe_is_refused_with_the_reason(tmp_path, monkeypatch):
+    """A store made when the first generation was drawn another way replays other portfolios: resuming
+    it is refused, and the message says why (not 'the store was not written by this search')."""
+    from counterflow.errors import InputError
+    from counterflow.search import spec as spec_mod
+    from counterflow.search import store as store_mod
+
+    monkeypatch.setattr(spec_mod, "FIRST_GENERATION", 1)
+    monkeypatch.setattr(store_mod, "FIRST_GENERATION", 1)
+    run_search(_spec(10, 1), tmp_path / "s", evaluator=synthetic, oos=False)
+    monkeypatch.undo()
+    with pytest.raises(InputError, match="no corners"):
+        run_search(_spec(12, 1), tmp_path / "s", evaluator=synthetic, oos=False)
+    assert run_search(_spec(10, 2), tmp_path / "t", evaluator=synthetic, oos=False).evaluations == 10

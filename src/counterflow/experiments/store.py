@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem",
+__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem", "defaults_note",
            "move_aside"]
 
 KEYS = ("sample", "strategy", "replication")
