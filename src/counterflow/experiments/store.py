@@ -49,13 +49,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..params import model_defaults
 
 if TYPE_CHECKING:
     import duckdb
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem",
+__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem", "defaults_note",
            "move_aside"]
 
 KEYS = ("sample", "strategy", "replication")
@@ -275,6 +276,16 @@ class StoreLock:
         self.fd = None
 
 
+def defaults_note(recorded: object) -> str:
+    """A sentence naming the model defaults that changed since a store was made (empty when none did)."""
+    if not isinstance(recorded, dict):
+        return ("it was made by an earlier counterflow that did not record its model defaults, and they may "
+                "have changed since (this version's are in docs/model.md); ")
+    now = model_defaults()
+    changed = [f"{k} {recorded.get(k, 'unset')} -> {v}" for k, v in now.items() if recorded.get(k) != v]
+    return f"the model's defaults changed since it was made ({', '.join(changed)}); " if changed else ""
+
+
 def file_meta(path: Path) -> dict:
     """The counterflow key-value metadata of a Parquet file (empty when it has none)."""
     md = pq.read_schema(path).metadata or {}
@@ -442,6 +453,7 @@ class Store:
                 "store_id": secrets.token_hex(8),
                 "source": experiment.source,
                 "fingerprint": experiment.fingerprint(),
+                "model_defaults": model_defaults(),
                 "experiment_file": experiment.text,
                 "experiment": experiment.raw,
                 "scenario": experiment.scenario_doc.get("name"),
@@ -474,10 +486,9 @@ class Store:
     def _resume(self, experiment: Experiment) -> None:
         meta = self.metadata()
         if meta.get("fingerprint") != experiment.fingerprint():
-            raise InputError(
-                f"holds a different experiment ({meta.get('source') or 'unknown file'}); "
-                "resume only with the same experiment file, or use a new --store directory",
-                file=str(self.path))
+            raise InputError(f"holds a different experiment ({meta.get('source') or 'unknown file'}); "
+                             f"{defaults_note(meta.get('model_defaults'))}resume only with the same experiment "
+                             "file, or use a new --store directory", file=str(self.path))
         if meta.get("format", 1) < FORMAT or not meta.get("store_id"):
             raise InputError(f"was written by an older counterflow (store format {meta.get('format', 1)}) whose "
                              "chunks cannot be checked; analyse it as it is, or use a new --store directory "
