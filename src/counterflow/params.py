@@ -11,7 +11,7 @@ from typing import Any
 
 from .schema import Field
 
-__all__ = ["Parameters", "PARAMETER_FIELDS"]
+__all__ = ["Parameters", "PARAMETER_FIELDS", "model_defaults"]
 
 PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("learning_rate", lo=0.0, hi=1.0, default=0.2,
@@ -180,3 +180,12 @@ def _check_declarations() -> None:
 
 
 _check_declarations()
+
+
+def model_defaults() -> dict[str, Any]:
+    """Every model parameter's default: what a scenario that does not state a parameter runs with.
+
+    Stores record it, and an experiment's fingerprint includes it, so that a store made under other
+    defaults is never resumed as if it held this model's runs.
+    """
+    return {f.name: f.default for f in PARAMETER_FIELDS}

@@ -196,3 +196,28 @@ def test_common_seeds_share_the_dice_across_design_points(tmp_path):
     assert traj.series["delivered"].sum() == row.delivered_kg
     meta = json.loads((tmp_path / "common" / "metadata.json").read_text())
     assert "spawn_key=(replication,)" in meta["seeds"]
+
+
+def test_a_store_made_under_other_model_defaults_is_not_resumed(tmp_path, monkeypatch):
+    """A default that changed (here diversification, 1 now, made at 0) changes the fingerprint: the store
+    is refused with a message naming the change, never filled with runs of two models."""
+    from counterflow.errors import InputError
+    from counterflow.experiments import spec, store
+    from counterflow.params import model_defaults
+
+    exp = load_experiment(write_experiment(tmp_path, samples=2, replications=1, chunk_samples=1))
+    now = model_defaults()
+    then = dict(now, diversification=now["diversification"] + 1.0)
+    monkeypatch.setattr(spec, "model_defaults", lambda: then)
+    monkeypatch.setattr(store, "model_defaults", lambda: then)
+    old_fp = exp.fingerprint()
+    run_sweep(exp, tmp_path / "store")
+    assert json.loads((tmp_path / "store" / "metadata.json").read_text())["model_defaults"] == then
+    monkeypatch.undo()
+    assert exp.fingerprint() != old_fp
+    with pytest.raises(InputError, match=r"defaults changed since it was made \(diversification "):
+        run_sweep(exp, tmp_path / "store")
+    # without the change the same store resumes and runs nothing
+    monkeypatch.setattr(spec, "model_defaults", lambda: then)
+    monkeypatch.setattr(store, "model_defaults", lambda: then)
+    assert run_sweep(exp, tmp_path / "store").ran_runs == 0

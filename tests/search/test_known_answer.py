@@ -66,3 +66,43 @@ def test_reported_portfolios_never_break_budget_or_constraints(tmp_path_factory,
     for eid in ev.front():
         assert np.nanmax(ev.cells[eid]["cost_usd"]) <= budget
         assert np.quantile(ev.cells[eid]["civilian_harm"], 0.9) <= harm + 1e-9
+
+
+def test_a_finished_evaluation_is_written_while_the_next_one_runs(tmp_path):
+    """The store writer hands a finished evaluation over after its wait even when no other evaluation
+    finishes (a long next evaluation, or a kill before it ends, must not keep it unwritten)."""
+    import time
+
+    from counterflow.search.engine import StoreWriter
+
+    spec = _spec(10, 1)
+    st = SearchStore.create(tmp_path / "s", spec)
+    ctx, fut = context(spec), spec.future_values()
+    (key, genes), = list(all_portfolios(spec).items())[:1]
+    table = evaluate_portfolio(ctx, 0, key, genes, spec.decode(genes), fut, synthetic)[1]
+    w = StoreWriter(st, ctx.stage, flush_seconds=0.2)
+    try:
+        w.add(0, table)
+        deadline = time.monotonic() + 20
+        while 0 not in SearchStore(tmp_path / "s").done() and time.monotonic() < deadline:
+            time.sleep(0.05)  # no add(), no flush(): only the writer's own timer can write it
+        assert 0 in SearchStore(tmp_path / "s").done()
+    finally:
+        w.close()
+    assert SearchStore(tmp_path / "s").key_counts()["n"].eq(1).all()
+
+
+def test_a_store_of_another_first_generation_recipe_is_refused_with_the_reason(tmp_path, monkeypatch):
+    """A store made when the first generation was drawn another way replays other portfolios: resuming
+    it is refused, and the message says why (not 'the store was not written by this search')."""
+    from counterflow.errors import InputError
+    from counterflow.search import spec as spec_mod
+    from counterflow.search import store as store_mod
+
+    monkeypatch.setattr(spec_mod, "FIRST_GENERATION", 1)
+    monkeypatch.setattr(store_mod, "FIRST_GENERATION", 1)
+    run_search(_spec(10, 1), tmp_path / "s", evaluator=synthetic, oos=False)
+    monkeypatch.undo()
+    with pytest.raises(InputError, match="no corners"):
+        run_search(_spec(12, 1), tmp_path / "s", evaluator=synthetic, oos=False)
+    assert run_search(_spec(10, 2), tmp_path / "t", evaluator=synthetic, oos=False).evaluations == 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -339,3 +340,50 @@ def test_probing_a_store_never_turns_its_writer_away(tmp_path):
         for t in threads:
             t.join()
     assert probes[0] > 200 and lock_in_use(path) is False
+
+
+def test_a_lock_file_that_is_a_pipe_or_a_link_marks_the_store_damaged_and_never_blocks(tmp_path):
+    """A store whose ``.lock`` is a named pipe, or a link (even one staying inside the folder), is listed as
+    damaged and refused with 422: the probe opens it without blocking and without following links, and reads
+    nothing from a file that is not a regular one."""
+    root = tmp_path / "stores"
+    meta = json.dumps({"fingerprint": "x", "strategies": ["baseline"], "n_runs": 7})
+    for name in ["pipe", "link", "link-to-pipe", "fine"]:
+        (root / name).mkdir(parents=True)
+        (root / name / "metadata.json").write_text(meta)
+    os.mkfifo(root / "pipe" / ".lock")
+    (root / "link" / ".lock").symlink_to(root / "link" / "metadata.json")
+    (root / "link-to-pipe" / ".lock").symlink_to(root / "pipe" / ".lock")
+    (root / "fine" / ".lock").write_text("")
+    import threading
+
+    done, stuck = threading.Event(), []
+
+    def release_blocked_readers() -> None:  # a guard: a probe stuck on the pipe makes the test fail, not hang
+        if done.wait(60):
+            return
+        stuck.append(True)
+        while not done.wait(0.1):
+            with contextlib.suppress(OSError):
+                os.close(os.open(root / "pipe" / ".lock", os.O_WRONLY | os.O_NONBLOCK))
+
+    guard = threading.Thread(target=release_blocked_readers)
+    guard.start()
+    try:
+        with client_over(tmp_path, root) as c:
+            listed = _ids(c)
+    finally:
+        done.set()
+        guard.join()
+    answered = not stuck
+    assert answered, "listing the stores waited on a .lock that is a named pipe"
+    with client_over(tmp_path, root) as c:
+        listed = _ids(c)
+        assert listed["stores/fine"]["kind"] == "sweep" and listed["stores/fine"]["in_use"] is False
+        for name, words in [("pipe", "named pipe"), ("link", "a link"), ("link-to-pipe", "a link")]:
+            store = listed[f"stores/{name}"]
+            assert store["kind"] == "damaged" and store["in_use"] is False, store
+            assert words in store["problem"] and "7 runs" not in json.dumps(store), store
+            r = c.get(f"/api/stores/{store['id']}")
+            assert (r.status_code, r.json()["error"]["code"]) == (422, "damaged_store"), r.text
+            assert words in r.json()["error"]["message"] and str(tmp_path) not in r.json()["error"]["message"]

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..outcomes import PAIRED_OUTCOMES, RUN_OUTCOMES
+from ..params import model_defaults
 from ..scenario import MAX_STEPS, Scenario, load_scenario
 from ..schema import Checker, Field
 from ..strategy import load_strategies
@@ -159,6 +160,9 @@ class Experiment:
         body["uncertainties"] = [u.__dict__ for u in self.uncertainties]
         if self.common_seeds:  # only when set, so stores made before the option existed keep their fingerprint
             body["common_seeds"] = True
+        # the model's defaults decide every parameter the scenario leaves out: a store made under other
+        # defaults holds other runs, so it must not be resumed as if it were this experiment
+        body["model_defaults"] = model_defaults()
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import json
 import os
 import secrets
 import socket
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,13 +49,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..params import model_defaults
 
 if TYPE_CHECKING:
     import duckdb
 
     from .spec import Experiment
 
-__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem",
+__all__ = ["Store", "KEYS", "StoreCheck", "StoreLock", "lock_in_use", "file_meta", "identity_problem", "defaults_note",
            "move_aside"]
 
 KEYS = ("sample", "strategy", "replication")
@@ -152,16 +155,33 @@ def lock_in_use(path: str | Path) -> bool:
     disturb each other. A writer that starts during the probe retries for :data:`PROBE_GRACE_S`
     (:meth:`StoreLock.acquire`), so a probe never turns a writer away. False when the store has no lock
     file or the system has no ``flock``.
+
+    The lock file is opened without following a link and without blocking, and must be a regular file:
+    a ``.lock`` that is a link, a named pipe, a device or a folder raises :class:`ValueError` (the store is
+    damaged and nothing in it is read), so a probe never waits on a pipe nor reads through a link.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: stores are not locked there either
         return False
+    file = Path(path) / ".lock"
     try:
-        fd = os.open(Path(path) / ".lock", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        mode = file.lstat().st_mode
+    except OSError:  # no lock file (or no access to it): no writer has it
+        return False
+    if not stat.S_ISREG(mode):
+        raise ValueError(f".lock is {_file_type(mode)}, not a lock file")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(file, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a link since the check above
+            raise ValueError(".lock is a link, not a lock file") from None
         return False
     try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):  # replaced since the check above: never read from it
+            raise ValueError(f".lock is {_file_type(mode)}, not a lock file")
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
@@ -170,6 +190,15 @@ def lock_in_use(path: str | Path) -> bool:
     finally:
         os.close(fd)  # releases the shared lock with the descriptor
     return False
+
+
+def _file_type(mode: int) -> str:
+    """What a file that is not a regular one is, in words."""
+    for test, words in [(stat.S_ISLNK, "a link"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISDIR, "a folder"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")]:
+        if test(mode):
+            return words
+    return "not a regular file"
 
 
 class StoreLock:
@@ -245,6 +274,16 @@ class StoreLock:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
         self.fd = None
+
+
+def defaults_note(recorded: object) -> str:
+    """A sentence naming the model defaults that changed since a store was made (empty when none did)."""
+    if not isinstance(recorded, dict):
+        return ("it was made by an earlier counterflow that did not record its model defaults, and they may "
+                "have changed since (this version's are in docs/model.md); ")
+    now = model_defaults()
+    changed = [f"{k} {recorded.get(k, 'unset')} -> {v}" for k, v in now.items() if recorded.get(k) != v]
+    return f"the model's defaults changed since it was made ({', '.join(changed)}); " if changed else ""
 
 
 def file_meta(path: Path) -> dict:
@@ -414,6 +453,7 @@ class Store:
                 "store_id": secrets.token_hex(8),
                 "source": experiment.source,
                 "fingerprint": experiment.fingerprint(),
+                "model_defaults": model_defaults(),
                 "experiment_file": experiment.text,
                 "experiment": experiment.raw,
                 "scenario": experiment.scenario_doc.get("name"),
@@ -446,10 +486,9 @@ class Store:
     def _resume(self, experiment: Experiment) -> None:
         meta = self.metadata()
         if meta.get("fingerprint") != experiment.fingerprint():
-            raise InputError(
-                f"holds a different experiment ({meta.get('source') or 'unknown file'}); "
-                "resume only with the same experiment file, or use a new --store directory",
-                file=str(self.path))
+            raise InputError(f"holds a different experiment ({meta.get('source') or 'unknown file'}); "
+                             f"{defaults_note(meta.get('model_defaults'))}resume only with the same experiment "
+                             "file, or use a new --store directory", file=str(self.path))
         if meta.get("format", 1) < FORMAT or not meta.get("store_id"):
             raise InputError(f"was written by an older counterflow (store format {meta.get('format', 1)}) whose "
                              "chunks cannot be checked; analyse it as it is, or use a new --store directory "

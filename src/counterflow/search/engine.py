@@ -240,13 +240,16 @@ class StoreWriter:
     """Writes finished evaluations to the store on one background thread, several to a file.
 
     Evaluations are gathered until :data:`FLUSH_SECONDS` have passed since the first of them
-    finished (or :meth:`flush` is called, at the end of each generation), then written as one
-    file while the next evaluations run. Writing a small Parquet file and syncing it costs
-    milliseconds whatever its size, which is most of the machinery's time per evaluation when
-    each evaluation is one; a killed search loses only the evaluations of the last few seconds.
+    finished (a timer hands them over then, even while the next evaluation is still running), or
+    :meth:`flush` is called (at the end of each generation); they are written as one file while
+    the next evaluations run. Writing a small Parquet file and syncing it costs milliseconds
+    whatever its size, which is most of the machinery's time per evaluation when each evaluation
+    is one; a killed search loses only evaluations that finished in the last
+    :data:`FLUSH_SECONDS` (plus the write itself).
     """
 
     def __init__(self, st: SearchStore, stage: str, flush_seconds: float = FLUSH_SECONDS) -> None:
+        import threading
         from concurrent.futures import ThreadPoolExecutor
 
         self.st, self.stage, self.flush_seconds = st, stage, flush_seconds
@@ -254,22 +257,34 @@ class StoreWriter:
         self._pending: list[tuple[int, Any]] = []
         self._since: float | None = None
         self._writes: list = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
 
     def add(self, eid: int, table) -> None:
-        self._pending.append((eid, table))
-        now = time.monotonic()
-        if self._since is None:
-            self._since = now
-        elif now - self._since >= self.flush_seconds:
-            self.flush()
+        import threading
 
-    def flush(self) -> None:
-        """Hand the gathered evaluations to the writing thread (raise any earlier write's error)."""
+        with self._lock:
+            self._pending.append((eid, table))
+            now = time.monotonic()
+            if self._since is None:
+                self._since = now
+                self._timer = threading.Timer(self.flush_seconds, self._hand_over)
+                self._timer.daemon = True
+                self._timer.start()
+            elif now - self._since >= self.flush_seconds:
+                self._hand_over_locked()
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            self._hand_over_locked()
+
+    def _hand_over_locked(self) -> None:
+        """Give the gathered evaluations to the writing thread (the caller holds the lock)."""
         import pyarrow as pa
 
-        for w in [w for w in self._writes if w.done()]:
-            self._writes.remove(w)
-            w.result()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if not self._pending:
             return
         ids = [e for e, _ in self._pending]
@@ -277,18 +292,29 @@ class StoreWriter:
         self._pending, self._since = [], None
         self._writes.append(self._pool.submit(self.st.write, self.stage, ids, table))
 
+    def flush(self) -> None:
+        """Hand the gathered evaluations to the writing thread (raise any earlier write's error)."""
+        with self._lock:
+            done = [w for w in self._writes if w.done()]
+            for w in done:
+                self._writes.remove(w)
+            self._hand_over_locked()
+        for w in done:
+            w.result()
+
     def close(self) -> None:
         """Write what is gathered, wait for every write, sync the folders; every finished evaluation is stored."""
         try:
             self.flush()
         finally:
+            with self._lock:
+                writes, self._writes = self._writes, []
             errors = []
-            for w in self._writes:
+            for w in writes:
                 try:
                     w.result()
                 except BaseException as exc:  # noqa: BLE001 - the first is raised once all are waited for
                     errors.append(exc)
-            self._writes = []
             self._pool.shutdown(wait=True)
             self.st.sync()
             if errors:

@@ -52,6 +52,10 @@ from ..yamlio import join_path, load_yaml_text
 __all__ = ["Gene", "Objective", "Constraint", "SearchSpec", "load_search", "parse_search", "search_from_text",
            "direction_of", "label_of", "ALGORITHMS"]
 
+#: How the optimiser's first generation is made (part of a search's identity: a store made with
+#: another recipe replays other portfolios, so it is not resumed). 2: warm start, corners, uniform draws.
+FIRST_GENERATION = 2
+
 ALGORITHMS = ("auto", "nsga2", "nsga3", "random")
 #: fields whose value is itself a list: a list there is the value, a list of lists a choice
 LIST_VALUED = {"nodes", "edges", "jurisdictions", "organisations", "at"}
@@ -346,6 +350,7 @@ class SearchSpec:
             "objectives": [o.__dict__ for o in self.objectives],
             "constraints": [c.__dict__ for c in self.constraints], "budget_usd": self.budget_usd,
             "population": self.population, "algorithm": self.algorithm,
+            "first_generation": FIRST_GENERATION,
         }  # not `evaluations`: raising it continues a stored search
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -51,9 +51,12 @@ from ..experiments.store import (
     _atomic_write_bytes,
     _atomic_write_table,
     _fsync_dir,
+    defaults_note,
     identity_problem,
     move_aside,
 )
+from ..params import model_defaults
+from .spec import FIRST_GENERATION
 
 __all__ = ["SearchStore"]
 
@@ -182,6 +185,7 @@ class SearchStore:
                 "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "store_id": secrets.token_hex(8),
                 "source": spec.source, "identity": ident, "fingerprint": spec.fingerprint(), "layout": spec.layout(),
+                "model_defaults": model_defaults(), "first_generation": FIRST_GENERATION,
                 "search_file": spec.text, "search": spec.raw, "scenario": spec.scenario_doc.get("name"),
                 "scenario_doc": spec.scenario_doc, "genes": [g.describe() for g in spec.genes],
                 "objectives": [o.__dict__ for o in spec.objectives],
@@ -202,8 +206,12 @@ class SearchStore:
     def _resume(self, spec, ident: str) -> None:
         meta = self.metadata()
         if meta.get("identity") != ident:
+            why = defaults_note(meta.get("model_defaults"))
+            if meta.get("first_generation") != FIRST_GENERATION:
+                why += ("it was made by an earlier counterflow whose first generation held other portfolios "
+                        "(no corners), so it cannot be replayed; ")
             raise InputError(
-                f"holds a different search ({meta.get('source') or 'unknown file'}); resume only with "
+                f"holds a different search ({meta.get('source') or 'unknown file'}); {why}resume only with "
                 "the same search file (and warm start), or use a new --store directory", file=str(self.path))
         if meta.get("format", 1) < FORMAT or not meta.get("store_id"):
             raise InputError(f"was written by an older counterflow (search store format {meta.get('format', 1)}) "

@@ -123,10 +123,15 @@ class StoreIndex:
         """Every store found: id, name (folder below the given one), kind, scenario, size, whether in use."""
         items = []
         for root, path in self._candidates():
-            entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": lock_in_use(path)}
-            link = _leaves(root, path)
+            entry = {"id": self.ident(path), "name": self._name(root, path), "in_use": False}
+            link = _leaves(root, path)  # first: the lock probe opens a file in the store
             if link is not None:
                 items.append({**entry, "kind": "damaged", "problem": f"{link} links outside the folder"})
+                continue
+            try:
+                entry["in_use"] = lock_in_use(path)
+            except ValueError as exc:  # a .lock that is a pipe, a link, ...: never read
+                items.append({**entry, "kind": "damaged", "problem": str(exc)})
                 continue
             try:
                 meta = _read_meta(path)
@@ -150,13 +155,17 @@ class StoreIndex:
         for root, path in self._candidates():
             if self.ident(path) == ident:
                 name = self._name(root, path)
-                if lock_in_use(path):
-                    raise ApiError(409, "store_in_use", f"store '{name}' is being written by a running search or "
-                                   "sweep; open it when that has finished", store=name)
-                link = _leaves(root, path)
+                link = _leaves(root, path)  # first: the lock probe opens a file in the store
                 if link is not None:
                     raise ApiError(422, "damaged_store", f"store '{name}': {link} links outside the folders this "
                                    "server reads", store=name)
+                try:
+                    in_use = lock_in_use(path)
+                except ValueError as exc:
+                    raise ApiError(422, "damaged_store", f"store '{name}': {exc}", store=name) from None
+                if in_use:
+                    raise ApiError(409, "store_in_use", f"store '{name}' is being written by a running search or "
+                                   "sweep; open it when that has finished", store=name)
                 try:
                     meta = _read_meta(path)
                 except (OSError, ValueError) as exc:
