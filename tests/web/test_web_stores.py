@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -387,3 +388,44 @@ def test_a_lock_file_that_is_a_pipe_or_a_link_marks_the_store_damaged_and_never_
             r = c.get(f"/api/stores/{store['id']}")
             assert (r.status_code, r.json()["error"]["code"]) == (422, "damaged_store"), r.text
             assert words in r.json()["error"]["message"] and str(tmp_path) not in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("name", ['Caribe 東" x', "Caribe \"test\"; filename*=UTF-8''x.html"])
+def test_the_scenario_download_keeps_any_scenario_name_inside_its_file_name(store_folder, tmp_path, name):
+    """A scenario's name with a quote, a semicolon or a non-ASCII letter is offered as its file name: an ASCII
+    fallback in ``filename`` and the exact name in ``filename*``; it never breaks the header (a 500) nor adds a
+    parameter to it."""
+    import shutil
+    from urllib.parse import unquote
+
+    folder = tmp_path / "named"
+    shutil.copytree(store_folder / "search", folder / "search")
+    meta = json.loads((folder / "search" / "metadata.json").read_text())
+    meta["scenario_doc"]["name"] = name
+    (folder / "search" / "metadata.json").write_text(json.dumps(meta))
+    meta["fingerprint"] = open_search_unchecked(folder / "search").fingerprint()  # the store as a search by
+    (folder / "search" / "metadata.json").write_text(json.dumps(meta))  # that name would have written it
+    with client_over(tmp_path, folder) as c:
+        r = c.get(f"/api/stores/{_ids(c)['named/search']['id']}/scenario.yaml")
+    assert r.status_code == 200, r.text
+    header = r.headers["content-disposition"]
+    kind, *parts = [p.strip() for p in header.split(";")]  # no value may hold a ';' of its own
+    params = dict(p.split("=", 1) for p in parts)
+    assert kind == "attachment" and set(params) == {"filename", "filename*"}, header
+    assert re.fullmatch(r'"[A-Za-z0-9._-]+"', params["filename"]), header
+    assert params["filename*"].startswith("UTF-8''") and unquote(params["filename*"][7:]) == f"{name}.yaml"
+    assert yaml.safe_load(r.text)["name"] == name
+
+
+def open_search_unchecked(store):
+    """The search a store's metadata describes, parsed as :func:`open_search` does, without its fingerprint check."""
+    import tempfile
+    from pathlib import Path
+
+    from counterflow.search.spec import parse_search
+
+    meta = json.loads((Path(store) / "metadata.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        scen = Path(tmp) / "scenario.yaml"
+        scen.write_text(yaml.safe_dump(meta["scenario_doc"], sort_keys=False))
+        return parse_search({**meta["search"], "scenario": str(scen)}, file=None, text=meta.get("search_file", ""))

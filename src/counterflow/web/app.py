@@ -39,7 +39,7 @@ from ..schema import Checker
 from ..strategy import Strategy, parse_strategy, resolve_strategies
 from ..yamlio import check_document_size
 from .jobs import DOWNLOADS, ApiError, JobManager, Limits
-from .stores import StoreIndex, register_store_routes
+from .stores import StoreIndex, attachment, register_store_routes
 from .views import WIDTH, lever_catalog, scenario_view
 
 __all__ = ["create_app", "default_store", "STATIC_DIR", "CLIENT_HEADER", "is_loopback_host"]
@@ -432,14 +432,16 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         stem = f"counterflow-{job['scenario']}-{job_id[:6]}"
         if name == "report.html":
             path = _report(job_id)
-            return FileResponse(path, media_type="text/html", filename=f"{stem}-report.html")
+            return FileResponse(path, media_type="text/html",
+                                headers={"Content-Disposition": attachment(f"{stem}-report.html")})
         if name not in DOWNLOADS:
             raise ApiError(404, "unknown_download", f"no download '{name}' "
                            f"(choose from {', '.join([*DOWNLOADS, 'report.html'])})")
         path = jobs.job_dir(job_id) / name
         if not path.is_file():
             raise ApiError(410, "damaged_job", f"job '{job_id}' lost its file {name}; delete the job and run it again")
-        return FileResponse(path, media_type=DOWNLOADS[name], filename=f"{stem}-{name}")
+        return FileResponse(path, media_type=DOWNLOADS[name],
+                            headers={"Content-Disposition": attachment(f"{stem}-{name}")})
 
     def _report(job_id: str) -> Path:
         if importlib.util.find_spec("counterflow.report") is None:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -393,6 +394,17 @@ class PortfolioJob(BaseModel):
                                              "the out-of-sample check's ('oos').")
 
 
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` header value offering ``filename`` for download, whatever characters it holds.
+
+    The quoted ``filename`` is an ASCII fallback (each character other than ``A-Z a-z 0-9 . _ -`` becomes
+    ``_``), so a quote, a semicolon or a non-ASCII letter in a scenario's name can neither break the header nor
+    add a parameter to it; ``filename*`` carries the exact name, percent-encoded as UTF-8 (RFC 6266, RFC 8187).
+    """
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: int) -> None:
     """The store endpoints: list, open (front or summaries), a portfolio's runs, a portfolio's comparison job."""
     from ..strategy import BASELINE
@@ -444,4 +456,4 @@ def register_store_routes(app, jobs, index: StoreIndex, check_job_size, width: i
             raise ApiError(422, "invalid_request", "field 'future': must be 0 or more", field="future")
         filename, text = index.read(ident, "scenario", scenario_file, sample if future is not None else None, future)
         return Response(text, media_type="application/x-yaml",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                        headers={"Content-Disposition": attachment(filename)})
