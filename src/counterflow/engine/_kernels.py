@@ -5,6 +5,9 @@ name their fields at their top (``top = Topology(*top)``): compiled callers pass
 bundles, and Python callers pass them as plain tuples (``tuple(bundle)``), which Numba's
 dispatcher types on its fast path, as positional arrays; a NamedTuple argument is typed
 field by field in Python, about twice the cost per call (measured: ``docs/benchmarks.md``).
+``dispatch_org`` and ``settle_org`` are inlined into ``move_all`` (``inline='always'``, Numba's IR
+inlining; still callable from Python): called once per organisation with bundles they re-pack, they
+cost the engine about 3 % more per replication as separate functions (``docs/benchmarks.md``).
 
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
@@ -324,7 +327,7 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     return edge_flow, tflow, float(cost)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn):  # pragma: no cover - compiled
     """Send organisation ``o``'s stock one hop along the plan, seize per load, load transit, learn.
 
@@ -391,7 +394,7 @@ def node_capacity_left(node_cap, cap_factor):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def settle_org(t, o, sent, seized, out_node, acc, orgs, edge_cost, arrived, keep):  # pragma: no cover - compiled
     """Book one organisation's dispatch: residual capacity, totals, transport cost, fading fear, last use.
 
