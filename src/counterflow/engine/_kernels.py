@@ -446,14 +446,17 @@ def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def begin_step(t, top, orgs, econ, trade, rule):  # pragma: no cover - compiled
+def begin_step(t, econ, trade, rule):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
-    Bundles (:mod:`counterflow.engine.bundles`): ``top`` the network, ``orgs`` the
-    organisations' state (stock, transit and cash changed in place), ``econ`` the fixed
-    :class:`~counterflow.engine.bundles.Economy`, ``trade`` prices and finances
-    (:class:`~counterflow.engine.bundles.Trade`, ``expect`` changed in place) and ``rule``
-    the constants (:class:`~counterflow.engine.bundles.ProductionRule`).
+    Bundles (:mod:`counterflow.engine.bundles`): ``econ`` the fixed
+    :class:`~counterflow.engine.bundles.Economy` (with the network's ``edge_dst`` and
+    ``market_node``), ``trade`` the organisations' goods and cash, prices and finances
+    (:class:`~counterflow.engine.bundles.Trade`; stock, transit, cash and ``expect`` changed
+    in place) and ``rule`` the constants (:class:`~counterflow.engine.bundles.ProductionRule`).
+    It takes only the arrays it reads, not the whole :class:`~counterflow.engine.bundles.Topology`
+    and :class:`~counterflow.engine.bundles.Organisations`: from Python every array passed is
+    unboxed at every call (19 unused arrays cost about 3.5 µs a step, ``docs/benchmarks.md``).
 
     Production is the scenario's production times ``(expected price index)
     ** supply_elasticity`` (within ``[1/max_multiple, max_multiple]``), cut
@@ -476,10 +479,9 @@ def begin_step(t, top, orgs, econ, trade, rule):  # pragma: no cover - compiled
 
     Returns ``(delivered per market [M], arrived [O, N], revenue [O], produced [O])``.
     """
-    top, orgs, econ = Topology(*top), Organisations(*orgs), Economy(*econ)
-    trade, rule = Trade(*trade), ProductionRule(*rule)
-    transit, stock, cash = orgs.transit, orgs.stock, orgs.cash
-    edge_dst, market_node = top.edge_dst, top.market_node
+    econ, trade, rule = Economy(*econ), Trade(*trade), ProductionRule(*rule)
+    transit, stock, cash = trade.transit, trade.stock, trade.cash
+    edge_dst, market_node = econ.edge_dst, econ.market_node
     production, base_labour, market_allowed, ref_price = econ.production, econ.base_labour, econ.market_allowed, \
         econ.ref_price
     price, expect, frozen, revenue_tax, labour, cap_factor = (trade.price, trade.expect, trade.frozen,

@@ -19,7 +19,8 @@ where it is used and the kernels called once per step take them.
   (residual capacities and totals);
 * :class:`Learning` — the parameters of learning and planning;
 * :class:`Economy`, :class:`Trade` and :class:`ProductionRule` — what the start of a step
-  (sales and production) reads: fixed arrays, the run's prices and finances, constants;
+  (sales and production) reads: fixed arrays, the run's goods, prices and finances, constants
+  (only what it reads: each array passed from Python costs its unboxing at every call);
 * :class:`Jurisdictions`, :class:`Pressures`, :class:`SocietyBase` and
   :class:`SocietyRates` — the society update's state, this step's pressures,
   base levels and constants.
@@ -116,8 +117,11 @@ class Learning(NamedTuple):
 
 
 class Economy(NamedTuple):
-    """The organisations' fixed economy."""
+    """The organisations' fixed economy, with the network's arrays the start of a step reads (where loads land,
+    where they sell)."""
 
+    edge_dst: np.ndarray        # [E] node where a load on each edge lands
+    market_node: np.ndarray     # [M] node of each market
     production: np.ndarray      # [O, N] kg/step each organisation produces at each site (base)
     base_labour: np.ndarray     # [O] labour at its base level (> 0)
     market_allowed: np.ndarray  # [O, M] bool: the markets each organisation sells at
@@ -125,8 +129,12 @@ class Economy(NamedTuple):
 
 
 class Trade(NamedTuple):
-    """The run's prices and finances the start of a step reads and changes in place."""
+    """What the start of a step reads of the run and changes in place: the organisations' goods and cash, the
+    prices and finances (arrays of the RunState, ``frozen`` computed for the step)."""
 
+    stock: np.ndarray        # [O, N] kg (loads land in it, markets empty it, production adds to it)
+    transit: np.ndarray      # [O, E, L] kg on edges by arrival slot (the slot due now is emptied)
+    cash: np.ndarray         # [O] USD
     price: np.ndarray        # [M]
     expect: np.ndarray       # [O] expected price index (changed in place)
     frozen: np.ndarray       # [O] cash production may not spend (frozen by sanctions, net of credit)

@@ -21,6 +21,8 @@ Constants are the scenario's parameters (see :mod:`counterflow.params`).
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import numpy as np
 from numba import njit
 
@@ -56,6 +58,10 @@ def org_jurisdictions(net: Network) -> np.ndarray:
     return cached
 
 
+#: The run state's arrays in :class:`~counterflow.engine.bundles.Jurisdictions`' field order, as a plain tuple.
+_jurisdiction_arrays = attrgetter(*Jurisdictions._fields)
+
+
 def update_society(net: Network, state: RunState) -> None:
     """Advance hardship, backlash, corruption, state revenue and labour by one step."""
     log = state.log
@@ -64,8 +70,8 @@ def update_society(net: Network, state: RunState) -> None:
         base = SocietyBase(net.juris_corruption, net.juris_revenue, net.org_labour, org_jurisdictions(net))
         fixed = net.cache["society"] = (tuple(base), tuple(society_rates(net.scenario.parameters)))
     _society_kernel(
-        tuple(Jurisdictions(state.hardship, state.backlash, state.corruption, state.revenue, state.labour)),
-        tuple(Pressures(state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes)), *fixed)
+        _jurisdiction_arrays(state), (state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes),  # Pressures
+        *fixed)
 
 
 def society_rates(p: Parameters) -> SocietyRates:

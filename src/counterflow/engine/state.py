@@ -153,12 +153,11 @@ class RunState:
 
     def reset_modifiers(self) -> None:
         """Reset every per-step modifier to its value before levers act (arrays in place, scalars replaced)."""
-        for m in self.modifiers:
-            current = getattr(self, m.name)
-            if isinstance(current, np.ndarray):
-                current[:] = m.value
+        for name, axis, _, value in self.modifiers:  # once a step: the axis, not the value's type, decides
+            if axis == "scalar":
+                setattr(self, name, value)
             else:
-                setattr(self, m.name, m.value)
+                getattr(self, name).fill(value)
 
     def cooperation(self) -> np.ndarray:
         """Local cooperation per jurisdiction [J]: what backlash leaves of it (see :mod:`.society`)."""
