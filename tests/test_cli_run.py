@@ -67,3 +67,17 @@ def test_run_table_output():
     assert rows["Steps to recover (back in the band of baseline)"] == "n/a"
     assert rows["Cost per kg averted (USD)"] == "n/a"
     assert rows["Flow reduction vs baseline (%)"].startswith("0.000")
+
+
+def test_the_run_table_writes_a_range_with_equal_ends_in_words():
+    """A 5-95 % range of runs whose two ends are one value reads "(5–95 % range: one value)", as in the other
+    views, never "0.000 [0.000, 0.000]"."""
+    import re
+
+    from counterflow.report.words import ONE_VALUE_RANGE
+
+    r = CliRunner().invoke(app, ["run", "caribbean", "--runs", "3", "--seed", "5", "--steps", "20"],
+                           env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    assert "[0.000, 0.000]" not in r.output and not re.search(r"\[(\S+M), \1\]", r.output), r.output
+    assert f"0.000 {ONE_VALUE_RANGE}" in r.output and f"2.00M {ONE_VALUE_RANGE}" in r.output, r.output

@@ -52,3 +52,19 @@ class InputError(ValueError):
     def to_dict(self) -> dict:
         """JSON-friendly form, used by the web API."""
         return {"message": self.message, "file": self.file, "field": self.path, "line": self.line}
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise :class:`KeyboardInterrupt` if ``exc`` stands for a Ctrl-C: a handler that records a failed run calls
+    this first, so an interrupt is never stored as a failure.
+
+    SIGINT arriving while a compiled kernel runs surfaces as another exception (``SystemError: CPUDispatcher(...)
+    returned a result with an exception set``) whose cause or context is the :class:`KeyboardInterrupt`.
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__

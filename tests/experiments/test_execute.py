@@ -221,3 +221,30 @@ def test_a_store_made_under_other_model_defaults_is_not_resumed(tmp_path, monkey
     monkeypatch.setattr(spec, "model_defaults", lambda: then)
     monkeypatch.setattr(store, "model_defaults", lambda: then)
     assert run_sweep(exp, tmp_path / "store").ran_runs == 0
+
+
+def _interrupted_kernel(*args, **kwargs):
+    """What Ctrl-C inside a compiled kernel surfaces as: a SystemError whose context is the KeyboardInterrupt."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise SystemError("CPUDispatcher(<function move_all>) returned a result with an exception set") from None
+
+
+def test_ctrl_c_inside_a_kernel_stops_the_sweep_and_is_never_stored_as_a_failed_run(tmp_path, monkeypatch):
+    """The per-run error handler re-raises an error whose cause or context is a KeyboardInterrupt: the sweep
+    stops as on Ctrl-C and stores nothing for that run, while any other error is still a recorded failed run."""
+    from counterflow.experiments import execute
+
+    exp = load_experiment(write_experiment(tmp_path, samples=2, replications=1))
+    monkeypatch.setattr(execute, "_run_one", _interrupted_kernel)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(exp, tmp_path / "store")
+    assert Store(tmp_path / "store").done_chunks() == set(), "an interrupt is not a stored failed run"
+
+    def plain_error(*args, **kwargs):
+        raise SystemError("a real failure")
+
+    monkeypatch.setattr(execute, "_run_one", plain_error)
+    report = run_sweep(exp, tmp_path / "store")
+    assert report.failed_runs == exp.n_runs > 0

@@ -184,10 +184,11 @@ def test_figures_and_compare_compute_one_interval(d):
                                rtol=1e-9, atol=1e-6)
 
 
-@given(hs.one_of(hs.none(), hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)))
+@given(hs.one_of(hs.none(), hs.floats(min_value=-1e12, max_value=1e12), hs.floats()))
 def test_numbers_are_written_as_the_terminal_writes_them(x):
-    """The report's and page's number format is the terminal tables' format."""
+    """The report's and page's number format is the terminal tables' format, infinite and undefined values too."""
     assert fmt(x) == cli_fmt(x)
+    assert fmt(x, none="never") == cli_fmt(x, none="never")
 
 
 def test_strategies_in_words(caribbean):
@@ -205,8 +206,10 @@ def test_strategies_in_words(caribbean):
 FLAT = re.compile(r"\[([^\[\],\"<>]+), \1\]")
 
 
-@given(hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
-       hs.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e6))
+@given(hs.one_of(hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+                 hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e-6, max_value=1e-6)),
+       hs.one_of(hs.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e6),
+                 hs.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e-9)))
 def test_an_interval_is_written_one_way(lo, width):
     """A 95 % interval of no width reads "(no spread across runs)", one that cannot be stated "(no interval)",
     and any other shows two different bounds (with the decimals that tell them apart)."""
@@ -222,14 +225,36 @@ def test_an_interval_is_written_one_way(lo, width):
 
     hi = lo + width
     text = ci(lo, hi)
-    if hi - lo <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # equal, or equal up to the rounding of the sums behind them
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi)):  # equal, or equal up to the rounding of the sums behind them
         assert text == NO_SPREAD and estimate(lo, lo, hi) == f"{fmt(lo)} {NO_SPREAD}"
+    elif text == NO_SPREAD:  # only bounds that 16 decimals cannot tell apart
+        assert hi - lo < 1e-15 * max(1.0, abs(lo), abs(hi)), (lo, hi)
     else:
         a, b = text[1:-1].split(", ")
         assert text.startswith("[") and a != b and not FLAT.search(text), text
     assert ci(lo, hi, n=1) == ci(None, hi) == ci(lo, None) == NO_INTERVAL
     assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
     assert interval(lo, lo) == ONE_VALUE_RANGE  # a 5-95 % range of runs with equal ends
+
+
+@given(hs.floats(), hs.floats())
+def test_an_interval_with_a_bound_that_is_not_finite_cannot_be_stated(lo, hi):
+    """Infinite or undefined bounds are no interval: never "[nan, nan]", "[infB, infB]", nor "no spread"."""
+    import math
+
+    from counterflow.report.words import NO_INTERVAL, ci
+
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        assert ci(lo, hi) == NO_INTERVAL
+
+
+def test_the_words_for_the_intervals_the_review_found():
+    from counterflow.report.words import NO_INTERVAL, ci
+
+    inf, nan = float("inf"), float("nan")
+    assert ci(-inf, inf) == ci(nan, nan) == ci(inf, inf) == ci(0.0, nan) == NO_INTERVAL
+    assert ci(1e-12, 3e-10) == "[0.0000000000, 0.0000000003]"  # the decimals that tell them apart
+    assert fmt(inf) == "inf" and fmt(-inf) == "-inf" and fmt(nan) == "-"
 
 
 def _shown_text(html: str) -> str:

@@ -106,3 +106,25 @@ def test_a_store_of_another_first_generation_recipe_is_refused_with_the_reason(t
     with pytest.raises(InputError, match="no corners"):
         run_search(_spec(12, 1), tmp_path / "s", evaluator=synthetic, oos=False)
     assert run_search(_spec(10, 2), tmp_path / "t", evaluator=synthetic, oos=False).evaluations == 10
+
+
+def test_ctrl_c_inside_a_kernel_stops_the_evaluation_and_is_never_a_failed_row():
+    """An evaluation whose run raises an error chained to a KeyboardInterrupt (Ctrl-C inside a compiled kernel)
+    raises KeyboardInterrupt, never records the cell as failed; any other error is still a recorded row."""
+    spec = _spec(4, 0)
+    ctx, fut = context(spec), spec.future_values()
+    x = next(iter(all_portfolios(spec).values()))
+
+    def interrupted(*args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function move_all>) returned a result with an exception set") from None
+
+    def failing(*args):
+        raise SystemError("a real failure")
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_portfolio(ctx, 0, "k", x, spec.decode(x), fut, interrupted)
+    rows = evaluate_portfolio(ctx, 0, "k", x, spec.decode(x), fut, failing)[1].to_pandas()
+    assert len(rows) > 0 and set(rows["status"]) == {"error"}

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from ..engine import Engine
 from ..engine.record import SERIES, Trajectory
-from ..errors import InputError
+from ..errors import InputError, raise_if_interrupted
 from ..metrics import RunRecord, pair, run_record
 from ..runner import network_for
 from ..strategy import resolve_strategies
@@ -106,6 +106,7 @@ def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarra
             # the network does not depend on the strategies: one compile and warm-up for all their values
             net = network_for(dataclasses.replace(scenario, strategies={}))
         except Exception as exc:  # noqa: BLE001 - recorded, not raised
+            raise_if_interrupted(exc)
             setup_error = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
         # a sample that could not be set up records a failed run under each of the experiment's names
         names = list(exp.strategies) if setup_error is not None else [st.name for st in strategies]
@@ -123,6 +124,7 @@ def run_chunk(exp: Experiment, chunk: int, samples: list[int], values: np.ndarra
                     ss = np.random.SeedSequence(exp.seed, spawn_key=ss_key)
                     rec, traj = _run_one(net, st, ss, exp.steps, scenario.parameters, exp.seed, rep)
                 except Exception as exc:  # noqa: BLE001 - recorded, not raised
+                    raise_if_interrupted(exc)
                     row.update(status="error", error=f"{type(exc).__name__}: {exc}",
                                traceback=traceback.format_exc())
                     rows.append(row)

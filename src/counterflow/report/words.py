@@ -18,6 +18,7 @@ undefined cost per kg the same way:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 __all__ = ["fmt", "interval", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "lever_words", "strategy_words",
@@ -33,10 +34,13 @@ INTERVAL_NOTE = ("\"no spread across runs\": every run gave the same value (a fi
 
 
 def fmt(x: float | None, none: str = "-") -> str:
-    """Compact number (the same rule as the terminal tables of ``run`` and ``compare``)."""
-    if x is None:
+    """Compact number (the same rule as the terminal tables of ``run`` and ``compare``): ``none`` for a missing
+    or undefined (NaN) value, ``inf`` and ``-inf`` for infinite ones."""
+    if x is None or math.isnan(x):
         return none
     ax = abs(x)
+    if ax == math.inf:
+        return "inf" if x > 0 else "-inf"
     if ax >= 1e9:
         return f"{x / 1e9:.2f}B"
     if ax >= 1e6:
@@ -68,18 +72,19 @@ def _bounds(lo: float | None, hi: float | None) -> str:
 
 def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
     """A 95 % interval: ``[lo, hi]``; ``(no spread across runs)`` when it has no width; ``(no interval)`` when it
-    cannot be stated (a bound missing, or ``n``, the number of values behind it, is 1). Bounds equal up to
-    floating-point rounding (a relative difference under 1e-9) count as equal; bounds that differ by less
-    than :func:`fmt` shows get the decimals that tell them apart.
+    cannot be stated (a bound missing or not finite, or ``n``, the number of values behind it, is 1). Bounds
+    equal up to floating-point rounding (a relative difference under 1e-9) count as equal; bounds that differ
+    by less than :func:`fmt` shows get the decimals that tell them apart, and only bounds that 16 decimals
+    cannot tell apart count as equal whatever their relative difference (``ci(1e-12, 3e-10)`` is an interval).
 
     >>> ci(-20.1, -4.5), ci(14.2e6, 14.2e6), ci(3.0, 3.0, n=1), ci(None, None)
     ('[-20.1, -4.5]', '(no spread across runs)', '(no interval)', '(no interval)')
     >>> ci(14.2e6, 14.2013e6)
     '[14.200M, 14.201M]'
     """
-    if lo is None or hi is None or n == 1:
+    if lo is None or hi is None or n == 1 or not (math.isfinite(lo) and math.isfinite(hi)):
         return NO_INTERVAL
-    if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # equal up to rounding in the sums behind it
+    if abs(hi - lo) <= 1e-9 * max(abs(lo), abs(hi)):  # equal up to rounding in the sums behind it
         return NO_SPREAD
     text = _bounds(lo, hi)
     if fmt(lo) == fmt(hi):  # narrower than fmt shows: more decimals, never two equal bounds
@@ -88,6 +93,7 @@ def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
             a, b = f"{lo / div:,.{k}f}{suffix}", f"{hi / div:,.{k}f}{suffix}"
             if a != b:
                 return f"[{a}, {b}]"
+        return NO_SPREAD  # equal at the finest precision written
     return text
 
 

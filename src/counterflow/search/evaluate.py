@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ..errors import raise_if_interrupted
+
 __all__ = ["EvalContext", "evaluate_portfolio", "cell_seed", "OUTCOME_COLUMNS"]
 
 _BASELINES: dict[tuple, object] = {}
@@ -120,6 +122,7 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
                     out = evaluator(levers, vals, f, r)
                     rows.append({**base, "replication": r, "status": "ok", "error": None, **out})
                 except Exception as exc:  # noqa: BLE001 - recorded
+                    raise_if_interrupted(exc)
                     rows.append({**base, "replication": r, "status": "error", "error": f"{type(exc).__name__}: {exc}"})
             if progress:
                 progress(1)
@@ -132,6 +135,7 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
                     body["actor"] = ctx.actor
                 strategy = parse_strategy(body, scenario=scenario)
         except Exception as exc:  # noqa: BLE001 - recorded, not raised
+            raise_if_interrupted(exc)
             err = f"{type(exc).__name__}: {exc}"
             rows += [{**base, "replication": r, "status": "error", "error": err} for r in range(ctx.replications)]
             continue
@@ -145,6 +149,7 @@ def evaluate_portfolio(ctx: EvalContext, eval_id: int, key: str, genes: np.ndarr
                 sim += time.perf_counter() - t0
                 rows.append({**base, "replication": r, "status": "ok", "error": None, **rec.metrics, **paired})
             except Exception as exc:  # noqa: BLE001 - recorded, not raised
+                raise_if_interrupted(exc)
                 rows.append({**base, "replication": r, "status": "error",
                              "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"})
         if progress:
