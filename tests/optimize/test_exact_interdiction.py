@@ -115,7 +115,9 @@ def test_expected_max_flow_matches_brute_force(seed, budget):
     of any budget-feasible plan (expectations computed by enumeration with OR-Tools max flow)."""
     net = _net(seed, probs=(0.4, 0.75, 1.0))
     r = expected_max_flow_interdiction(net, budget, max_scenarios=4096)
-    assert r.method == "patterns"
+    # up to 12 uncertain candidate arcs every success pattern goes into one MILP; beyond that `auto`
+    # enumerates every maximal plan exactly: both are exact, and both must match brute force
+    assert r.method in ("patterns", "enumerate")
     best = min(expected_max_flow(net, e, v) for e, v in plans(net, budget))
     _plan_ok(net, r, budget)
     assert math.isclose(r.value_after, best, abs_tol=1e-6)
