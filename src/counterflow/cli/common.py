@@ -220,8 +220,11 @@ def no_progress(n: int = 1) -> None:
 
 
 @contextmanager
-def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar on stderr (hidden when stderr is not a terminal); yields an ``advance(n)`` callable."""
+def progress_bar(total: int, description: str, enabled: bool = True, unit: str = "runs") -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr (hidden when stderr is not a terminal); yields an ``advance(n)`` callable.
+
+    ``unit`` names what it counts (shown after the count: "12/64 futures").
+    """
     if not enabled or not err.is_terminal:
         yield no_progress
         return
@@ -235,7 +238,7 @@ def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator
     )
 
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("runs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+               TextColumn(unit), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=err._get(), transient=False) as prog:
         task = prog.add_task(description, total=total)
 
