@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--problem", choices=tuple(PROBLEMS), default="three",
                    help="levers: the issue's question (all eight levers); three: the issue's three-lever example")
     p.add_argument("--algorithm", choices=("nsga2", "nsga3"), default="nsga2", help="the optimiser's arm")
+    p.add_argument("--only-seeds", default=None, metavar="1,2",
+                   help="run only these of the paired seeds 1..S (to split one setting over processes)")
     args = p.parse_args(argv if argv is not None else [])
     from counterflow.runner import network_for  # noqa: F401  (compile the kernels before timing)
     from counterflow.search.evaluate import _BASELINES, _SCENARIOS
@@ -173,7 +175,10 @@ def main(argv: list[str] | None = None) -> None:
     _BASELINES.clear()
     ratios, rows, ceilings, boxes = [], [], [], []
     overhead, sims, rates = [], [], []
-    for seed in range(1, args.seeds + 1):
+    seeds = range(1, args.seeds + 1)
+    if args.only_seeds:
+        seeds = [int(v) for v in args.only_seeds.split(",") if int(v) in seeds]
+    for seed in seeds:
         r = {}
         for algorithm in (opt, "random"):  # paired: same futures, same seeds, same first generation
             _BASELINES.clear()
