@@ -4,8 +4,8 @@
 the edge's money cost per kilogram plus the organisation's risk aversion times the perceived
 probability ``q`` of losing the load on it times what a kilogram at the edge's tail is worth to
 the organisation (``_kernels.load_values``). The planners use ``q`` = perceived edge risk plus
-fear of the head node; adaptation scores dormant sites with the edge risk alone (a site it has
-not used yet carries no fear). It works on scalars and, element-wise, on NumPy arrays; the
+fear of the head node; adaptation scores dormant sites with the edge risk alone for now (its
+``node_fear`` flag, ``adaptation.adapt``). It works on scalars and, element-wise, on NumPy arrays; the
 compiled kernels call the same function compiled by Numba (``_kernels.arc_cost``).
 """
 
