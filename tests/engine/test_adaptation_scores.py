@@ -12,10 +12,10 @@ from counterflow.engine.state import RunState
 from counterflow.generate import generate_scenario
 
 
-def loop_scores(net, state, org, value, node_fear):
-    """Reference: the original loop over sites with one O(E) mask each (with the planners' node fear if asked)."""
+def loop_scores(net, state, org, value):
+    """Reference: the original loop over sites with one O(E) mask each, arcs costed with the planners' node fear."""
     ra = net.org_risk_aversion[org]
-    q = state.risk_belief[org] + state.node_fear[org][net.edge_dst] if node_fear else state.risk_belief[org]
+    q = state.risk_belief[org] + state.node_fear[org][net.edge_dst]
     arc = net.edge_cost + ra * q * value[net.edge_src]
     usable = state.open_node[org]
     pending = {s for _, o, s in state.pending if o == org}
@@ -43,9 +43,9 @@ def loop_scores(net, state, org, value, node_fear):
 
 
 @given(seed=st.integers(0, 10_000), n=st.integers(20, 300), open_share=st.floats(0, 0.5),
-       top=st.floats(0, 50_000), node_fear=st.booleans())
+       top=st.floats(0, 50_000))
 @settings(max_examples=30)
-def test_vectorised_scores_equal_the_loop(seed, n, open_share, top, node_fear):
+def test_vectorised_scores_equal_the_loop(seed, n, open_share, top):
     """Same candidates, same scores (bit for bit), same order, for random beliefs, fears, values, open and pending sites."""
     net = compile_network(generate_scenario(n, seed=seed, organisations=min(3, (n - 1) // 3),
                                             dormant_share=0.3))
@@ -61,4 +61,29 @@ def test_vectorised_scores_equal_the_loop(seed, n, open_share, top, node_fear):
                                                             rng.integers(0, len(net.sites), 5), strict=True)]
     value = rng.uniform(0, top, net.n_nodes)
     for org in range(net.n_orgs):
-        assert _site_scores(net, state, org, value, node_fear) == loop_scores(net, state, org, value, node_fear)
+        assert _site_scores(net, state, org, value) == loop_scores(net, state, org, value)
+
+
+def test_node_fear_moves_a_site_when_it_binds_and_is_inert_when_it_cannot():
+    """Fear of a dormant node raises its score by the planners' arc cost; fear of a node no candidate arc reaches changes nothing."""
+    net = compile_network(generate_scenario(80, seed=3, organisations=2, dormant_share=0.3))
+    state = RunState.initial(net)
+    rng = np.random.default_rng(0)
+    state.risk_belief = rng.uniform(0, 0.1, state.risk_belief.shape)
+    value = rng.uniform(1_000, 20_000, net.n_nodes)
+    org = 0
+    before = _site_scores(net, state, org, value)
+    node_sites = [(score, s) for score, s in before if net.sites[s].nodes]
+    assert len(node_sites) >= 2, "the generated network should offer dormant node sites"
+    score, top = node_sites[0]
+    v = net.sites[top].nodes[0]
+    state.node_fear[org, v] = 0.5  # every arc into v now carries fear: its cheapest in-arc costs more
+    after = dict((s, x) for x, s in _site_scores(net, state, org, value))
+    assert after[top] > score
+    assert {s: x for s, x in after.items() if s != top} == {s: x for x, s in before if s != top}
+
+    state.node_fear[org, v] = 0.0
+    no_in_edges = np.setdiff1d(np.arange(net.n_nodes), net.edge_dst)  # e.g. the sources: never an arc's head
+    assert no_in_edges.size
+    state.node_fear[org, no_in_edges] = 0.9
+    assert _site_scores(net, state, org, value) == before

@@ -71,8 +71,7 @@ def _segment_min(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray,
-                 node_fear: bool) -> list[tuple[float, int]]:
+def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> list[tuple[float, int]]:
     """Candidate sites for ``org`` ranked by the cost of the cheapest segment through them.
 
     A dormant node's score is its cheapest usable in-edge plus its cheapest
@@ -81,15 +80,12 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray,
     not connected to open nodes are left out; ties go to the lower site
     index. Vectorised over all sites (the cost is O(E + sites) per call).
 
-    Each arc is costed by ``costs.arc_cost`` with ``worth`` from ``load_values``. ``node_fear``:
-    the perceived loss probability of an arc is its edge belief plus the organisation's fear of
-    its head node, as the planners cost it; without it, the edge belief alone.
+    Each arc is costed as the planners cost it (``costs.arc_cost``): perceived loss probability
+    = edge belief plus the organisation's fear of the head node, ``worth`` from ``load_values``.
     """
     ix = _site_index(net)
     ra = net.org_risk_aversion[org]
-    q = state.risk_belief[org]
-    if node_fear:
-        q = q + state.node_fear[org][net.edge_dst]
+    q = state.risk_belief[org] + state.node_fear[org][net.edge_dst]
     arc = arc_cost(net.edge_cost, ra, q, worth[net.edge_src])
     usable = state.open_node[org]
     pending = np.array([s for _, o, s in state.pending if o == org], dtype=np.int64)
@@ -115,12 +111,10 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray,
     return [(float(scores[k]), int(sites[k])) for k in order]
 
 
-def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.ndarray, *,
-          node_fear: bool) -> None:
+def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.ndarray) -> None:
     """Expand when smoothed losses exceed tolerance; consolidate after a calm spell.
 
-    ``node_fear``: dormant sites are ranked with arcs costed as the planners cost them (edge
-    belief plus fear of the head node) when true, by edge belief alone when false.
+    Dormant sites are ranked by ``_site_scores`` with arcs costed as the planners cost them.
     """
     p = net.scenario.parameters
     a = p.loss_smoothing
@@ -131,7 +125,7 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
         state.calm_steps[org] = 0
         busy = any(o == org for _, o, _ in state.pending)
         if not busy and state.free_cash()[org] >= p.open_cost and net.sites:
-            ranked = _site_scores(net, state, org, worth, node_fear)
+            ranked = _site_scores(net, state, org, worth)
             if ranked:
                 state.cash[org] -= p.open_cost
                 state.pending.append((state.t + p.open_delay, org, ranked[0][1]))

@@ -253,7 +253,7 @@ class Engine:
         for o in order:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
-            adapt(net, s, o, lost / moved if moved > 0 else 0.0, worth[o], node_fear=False)
+            adapt(net, s, o, lost / moved if moved > 0 else 0.0, worth[o])
         seized_total = math.fsum(seized_o)
         s.seized += seized_total
         s.log.seized = seized_total
