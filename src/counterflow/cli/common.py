@@ -36,7 +36,7 @@ import typer
 from ..errors import InputError
 
 __all__ = [
-    "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
+    "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table",
     "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
     "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
@@ -274,31 +274,6 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
-    """Compact number for tables; ``none`` is shown for a missing value (e.g. 'never' for recovery).
-
-    ``unit`` is appended after a thin space (e.g. ``fmt(6500, unit="kg")`` gives ``'6500 kg'``).
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return none
-    ax = abs(x)
-    if ax == math.inf:
-        text = "inf" if x > 0 else "-inf"
-    elif ax >= 1e9:
-        text = f"{x / 1e9:.2f}B"
-    elif ax >= 1e6:
-        text = f"{x / 1e6:.2f}M"
-    elif ax >= 1e4:
-        text = f"{x:,.0f}"
-    elif ax >= 100:
-        text = f"{x:.0f}"
-    elif ax >= 1:
-        text = f"{x:.1f}"
-    else:
-        text = f"{x:.3f}"
-    return f"{text} {unit}" if unit else text
-
-
 # ---------------------------------------------------------------- tables
 
 @dataclass
@@ -409,7 +384,7 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
                   labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
-    from ..report.words import ONE_VALUE_RANGE, delta
+    from ..report.words import ONE_VALUE_RANGE, delta, fmt
 
     if labels is None:
         from ..outcomes import LABELS

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..report.words import fmt
 from . import app
 from .common import (
     AddressOpt,
@@ -26,7 +27,6 @@ from .common import (
     check_out_is_not_outcome,
     emit_table,
     err,
-    fmt,
     handles_errors,
     json_doc,
     no_progress,
