@@ -39,7 +39,7 @@ __all__ = [
     "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table",
     "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
-    "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
+    "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra", "check_executor",
     "json_doc", "resumable",
 ]
 
@@ -175,6 +175,24 @@ def require_extra(extra: str, *modules: str) -> None:
                            f"install them with: pip install 'counterflow[{extra}]'")
 
 
+def check_executor(executor: str, workers: int | None, address: str | None) -> None:
+    """The one check of ``--executor/--workers/--address`` (``sweep``, ``search``, ``calibrate``):
+    a known executor, ``--address`` only with Dask, ``--workers`` only where it sets the workers, and
+    the ``dask`` extra installed for Dask. Each refusal is an :class:`InputError` (exit 2)."""
+    from ..experiments.execute import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
+    if address and executor != "dask":
+        raise InputError("--address needs --executor dask")
+    if workers is not None and executor == "sequential":
+        raise InputError("--workers needs --executor local or dask (sequential runs in this process)")
+    if workers is not None and address:
+        raise InputError("--workers does not apply with --address: the cluster at the address has its own workers")
+    if executor == "dask":
+        require_extra("dask", "dask", "distributed")
+
+
 # ---------------------------------------------------------------- errors, progress, JSON
 
 def handles_errors(fn: Callable) -> Callable:
@@ -220,8 +238,13 @@ def no_progress(n: int = 1) -> None:
 
 
 @contextmanager
-def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar on stderr (hidden when stderr is not a terminal); yields an ``advance(n)`` callable."""
+def progress_bar(total: int, description: str, enabled: bool = True, *, done: int = 0,
+                 unit: str = "runs") -> Iterator[Callable[[int], None]]:
+    """The progress bar of every command: Rich, on stderr, hidden when stderr is not a terminal.
+
+    Yields an ``advance(n)`` callable. ``done``: how many of ``total`` were finished before (a
+    resumed sweep); the rate counts only those finished now. ``unit``: what is counted.
+    """
     if not enabled or not err.is_terminal:
         yield no_progress
         return
@@ -229,18 +252,23 @@ def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("runs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+               TextColumn(unit), TaskProgressColumn(), TextColumn(f"{{task.fields[rate]}} {unit}/s"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=err._get(), transient=False) as prog:
-        task = prog.add_task(description, total=total)
+        task = prog.add_task(description, total=total, completed=done, rate="-")
+        start = prog.get_time()
 
         def advance(n: int = 1) -> None:
-            prog.advance(task, n)
+            elapsed = prog.get_time() - start
+            ran = prog.tasks[task].completed + n - done
+            prog.update(task, advance=n, rate=f"{ran / elapsed:.2f}" if elapsed > 0 else "-")
 
         yield advance
 
