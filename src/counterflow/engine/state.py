@@ -36,7 +36,6 @@ class StepLog:
     foreign_strikes: np.ndarray = field(default_factory=lambda: np.zeros(0))   # [J]
     harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
     destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
-    events: list = field(default_factory=list)
 
 
 @dataclass
