@@ -67,7 +67,7 @@ def test_discovery_progress_bar_counts_futures(tmp_path, monkeypatch):
     bars: list[dict] = []
 
     @contextlib.contextmanager
-    def recording_bar(total, description, enabled=True, unit="runs"):
+    def recording_bar(total, description, enabled=True, *, done=0, unit="runs"):
         bar = {"total": total, "description": description, "unit": unit, "done": 0}
         bars.append(bar)
         yield lambda n=1: bar.update(done=bar["done"] + n)
