@@ -79,10 +79,14 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> 
     edge's is twice its cost. Sites already open, pending, not allowed or
     not connected to open nodes are left out; ties go to the lower site
     index. Vectorised over all sites (the cost is O(E + sites) per call).
+
+    Each arc is costed as the planners cost it (``costs.arc_cost``): perceived loss probability
+    = edge belief plus the organisation's fear of the head node, ``worth`` from ``load_values``.
     """
     ix = _site_index(net)
     ra = net.org_risk_aversion[org]
-    arc = arc_cost(net.edge_cost, ra, state.risk_belief[org], worth[net.edge_src])  # edge risk only; worth: load_values
+    q = state.risk_belief[org] + state.node_fear[org][net.edge_dst]
+    arc = arc_cost(net.edge_cost, ra, q, worth[net.edge_src])
     usable = state.open_node[org]
     pending = np.array([s for _, o, s in state.pending if o == org], dtype=np.int64)
 
@@ -108,7 +112,10 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> 
 
 
 def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.ndarray) -> None:
-    """Expand when smoothed losses exceed tolerance; consolidate after a calm spell."""
+    """Expand when smoothed losses exceed tolerance; consolidate after a calm spell.
+
+    Dormant sites are ranked by ``_site_scores`` with arcs costed as the planners cost them.
+    """
     p = net.scenario.parameters
     a = p.loss_smoothing
     smooth = (1.0 - a) * float(state.loss_smooth[org]) + a * loss_share

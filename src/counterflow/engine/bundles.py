@@ -100,7 +100,7 @@ class StepInputs(NamedTuple):
     worth: np.ndarray          # [O, N] ``load_values``
     tranche_width: np.ndarray  # [O, M, K] each organisation's share of the demand tranches
     tranche_rev: np.ndarray    # [M, K] revenue per kg of each tranche
-    p_seize: np.ndarray        # [E] seizure probability per load
+    p_seize: np.ndarray        # [O, E] seizure probability per load (per organisation: protection)
     uniforms: np.ndarray       # [O, E] this step's dice (negative: the expected loss, the warm-up)
     arrived: np.ndarray        # [O, N] kg landed this step
     scale: np.ndarray          # [O] ``cash_scale``
@@ -222,6 +222,7 @@ class Conditions(NamedTuple):
     frozen: np.ndarray         # [O] cash frozen by sanctions
     hop_cost: np.ndarray       # [O] USD per kg and edge at the last step (changed in place)
     spend: np.ndarray          # [O] USD spent at the last step (changed in place)
+    protection: np.ndarray     # [O, J] USD paid to each jurisdiction's officials at the last step
 
 
 class Exposure(NamedTuple):
@@ -249,6 +250,7 @@ class MoveRule(NamedTuple):
     at_market: float       # ``loss_at_market_value``
     payout_rate: float
     reserve_steps: float   # ``cash_reserve_steps``
+    protection_half_cost: float  # USD of protection that buys off half of the honest officials
     deterministic: bool    # the warm-up: no dice, cash does not bind
 
 
@@ -262,7 +264,7 @@ class Scratch(NamedTuple):
     edge_cost: np.ndarray     # [E] USD/kg with lever additions
     split: np.ndarray         # [N] bool: nodes whose capacity binds (finite or damaged)
     worth: np.ndarray         # [O, N] ``load_values``
-    p_seize: np.ndarray       # [E]
+    p_seize: np.ndarray       # [O, E] (per organisation: protection)
     market_value: np.ndarray  # [O]
     tranche_rev: np.ndarray   # [M, K]
     scale: np.ndarray         # [O] ``cash_scale``
@@ -272,6 +274,7 @@ class Scratch(NamedTuple):
     seized: np.ndarray        # [O] kg seized from each organisation
     sent: np.ndarray          # [O] kg each organisation sent
     loss_share: np.ndarray    # [O] share of what it moved that it lost (seized or destroyed): adaptation reads it
+    paid: np.ndarray          # [O] USD paid for protection this step
 
 
 class Books(NamedTuple):

@@ -179,8 +179,9 @@ class Engine:
         n_o, n_n, n_e, n_m = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets
         self._scratch = Scratch(
             np.zeros(n_m), np.zeros((n_o, n_n)), np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n, np.bool_),
-            np.zeros((n_o, n_n)), np.zeros(n_e), np.zeros(n_o), np.zeros((n_m, planning.TRANCHE_MID.shape[0])),
-            np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n), np.zeros(n_o), np.zeros(n_o), np.zeros(n_o))
+            np.zeros((n_o, n_n)), np.zeros((n_o, n_e)), np.zeros(n_o), np.zeros((n_m, planning.TRANCHE_MID.shape[0])),
+            np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n), np.zeros(n_o), np.zeros(n_o), np.zeros(n_o),
+            np.zeros(n_o))
         self._scratch_t = tuple(self._scratch)
         self._uniforms = np.zeros((n_o, n_e))  # this step's dice (drawn into in place)
         self._no_record = Recorder(net, 0, False).arrays
@@ -188,16 +189,22 @@ class Engine:
         self._seized = 0.0
         self._damaged = False
         self._set_move_rule()
+        self._protection_share = float(prm.protection_share)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
         self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
         self._market_value = self._scratch.market_value  # per organisation: the stake of convex route risk (plan())
+        # protection payments: enforcement each node's jurisdiction holds [N, J] (what protection buys off)
+        self._no_protection = np.zeros(net.n_orgs)
+        self._paid = self._scratch.paid  # what each organisation paid for protection this step (settle_cash)
+        self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
+        self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
 
     def _set_move_rule(self) -> None:
         prm = self.net.scenario.parameters
         self._move_rule_t = (float(prm.production_cost), float(prm.loss_at_market_value), float(prm.payout_rate),
-                             float(prm.cash_reserve_steps), self._deterministic)
+                             float(prm.cash_reserve_steps), float(prm.protection_half_cost), self._deterministic)
         if self._deterministic:  # no dice: every edge loses exactly its expected share
             self._uniforms.fill(-1.0)
 
@@ -257,18 +264,29 @@ class Engine:
         self._order = order = self.rng_plan.permutation(self.net.n_orgs)
         if not self._deterministic:
             self.rng_move.random(out=self._uniforms)
+        # protection is paid where the organisation's open sites face enforcement, by the enforcement there
+        weights = self._protection_weights(s) if self._protection_share > 0.0 else None
+        share = self._no_protection if weights is None else \
+            np.where(weights.sum(axis=1) > 0.0, self._protection_share, 0.0)
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
             seized, self._damaged = move_phase(s.t, order, self._top_t, _org_arrays(s), _condition_arrays(s),
                                                self._expo_t, self._learn_t, self._move_rule_t, self._uniforms,
-                                               self._scratch_t, s.log.destroyed_by_org)
+                                               self._scratch_t, s.log.destroyed_by_org, share)
         else:
             self._damaged = prepare_move(self._top_t, _org_arrays(s), _condition_arrays(s), self._expo_t,
                                          self._move_rule_t, self._scratch_t)
             self._move_large(order)
             seized = settle_move(_org_arrays(s), _condition_arrays(s), self._move_rule_t, self._scratch_t,
-                                 s.log.destroyed_by_org)
+                                 s.log.destroyed_by_org, share)
+        if weights is not None:
+            total = weights.sum(axis=1, keepdims=True)  # the budget of the next step's seizures
+            s.protection = self._scratch.paid[:, None] * weights / np.where(total > 0.0, total, 1.0)
         s.seized += seized
         s.log.seized = self._seized = seized
+
+    def _protection_weights(self, s: RunState) -> np.ndarray:
+        """``[O, J]``: the enforcement at each organisation's open sites, by jurisdiction (where it pays)."""
+        return s.open_node.astype(float) @ self._juris_enf
 
     def _adapt(self) -> None:
         """Each organisation, in this step's order, expands or consolidates on its smoothed losses."""
@@ -305,7 +323,7 @@ class Engine:
         for o in order:
             plan = self.plan(o, inputs.worth[o], acc.resid_edge, acc.resid_node, inputs.split, inputs.tranche_rev,
                              inputs.scale[o], inputs.edge_cost)
-            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize,
+            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize[o],
                                                   inputs.uniforms[o], self._learn_t)
             settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, inputs.edge_cost, inputs.arrived, keep)
 
