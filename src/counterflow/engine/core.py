@@ -197,7 +197,6 @@ class Engine:
         self._market_value = self._scratch.market_value  # per organisation: the stake of convex route risk (plan())
         # protection payments: enforcement each node's jurisdiction holds [N, J] (what protection buys off)
         self._no_protection = np.zeros(net.n_orgs)
-        self._paid = self._scratch.paid  # what each organisation paid for protection this step (settle_cash)
         self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
         self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
 
