@@ -36,7 +36,6 @@ class StepLog:
     foreign_strikes: np.ndarray = field(default_factory=lambda: np.zeros(0))   # [J]
     harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
     destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
-    events: list = field(default_factory=list)
 
     def restart(self, n_juris: int, n_orgs: int) -> None:
         """Empty the log for a new step (the tallies' arrays in place when they have their sizes)."""
