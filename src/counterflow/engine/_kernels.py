@@ -9,6 +9,10 @@ field by field in Python, about twice the cost per call (measured: ``docs/benchm
 inlining; still callable from Python): called once per organisation with bundles they re-pack, they
 cost the engine about 3 % more per replication as separate functions (``docs/benchmarks.md``).
 
+Numba's disk cache keys a kernel on its own file only: ``plan_small`` (and so ``move_all`` and
+``move_phase``) compiles in the solver of ``_ssp`` and the society kernel of ``society``, so a change
+to those files must come with a change to this one, or a cached kernel keeps the old code.
+
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
 with the compiled successive-shortest-path solver; ``dispatch_org`` moves
