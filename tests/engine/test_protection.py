@@ -114,12 +114,14 @@ def test_protection_lowers_seizures_and_costs_cash_when_it_binds(name):
         assert hi < 0.0, (name, key, mean, lo, hi)
 
 
-def test_money_balances_with_payments():
+@pytest.mark.parametrize("solver", ["auto", "simplex"])
+def test_money_balances_with_payments(solver):
     """Every step, each organisation's cash changes by its revenue less its production and transport spending
     and the protection it paid (payouts off, opening sites free, no strikes: nothing else moves money), and the
-    payment split over jurisdictions adds up to it; payments happen and are never negative."""
+    payment split over jurisdictions adds up to it; payments happen and are never negative (on the compiled
+    small-network path and on the large-network path)."""
     net = _net("caribbean", protection_share=0.2, payout_rate=0.0, open_cost=0.0)
-    eng = Engine(net, None, 5, record_flows=False)
+    eng = Engine(net, None, 5, record_flows=False, solver=solver)
     rec = Recorder(net, STEPS, False)
     s = eng.state
     paid_total = 0.0
