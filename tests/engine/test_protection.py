@@ -130,7 +130,7 @@ def test_money_balances_with_payments(solver):
         eng.step(rec, i)
         assert (s.protection >= 0.0).all()
         paid = s.protection.sum(axis=1)
-        np.testing.assert_allclose(paid, eng._paid, rtol=1e-12)  # the split over jurisdictions keeps every dollar
+        np.testing.assert_allclose(paid, eng._scratch.paid, rtol=1e-12)  # the split over jurisdictions keeps every dollar
         expect = before + rec.series["revenue"][i] - s.spend - paid
         np.testing.assert_allclose(s.cash, expect, rtol=0, atol=1e-6 * np.abs(before).max())
         paid_total += paid.sum()
