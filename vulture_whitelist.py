@@ -54,6 +54,5 @@ display_scale  # Outcome display scale and unit: the companions of the plain lab
 display_unit  # "USD millions"); no view reads them yet
 
 # in optimize/, owned elsewhere: reported as unused, not yet decided
-_.interdictable  # InterdictionNetwork.interdictable (used nowhere)
 _.plan_cost  # InterdictionNetwork.plan_cost (tests only)
 _.resolve_plan  # InterdictionNetwork.resolve_plan (tests only)

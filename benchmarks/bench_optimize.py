@@ -25,6 +25,10 @@ instances, 120 s per solve, printed as the Markdown table in ``docs/optimize.md`
 * shortest path, ``road_network(n, n, seed=n)``, budget 5: path covering vs the dual MILP,
   n = 20, 30, 40, 50.
 
+Part 4 (``OPT_BENCH_PART=road-scale``, not part of ``all``: about 20 minutes): path covering alone
+on road-like grids from 30x30 to 316x316 (10^5 nodes), budget 5, with where the time goes
+(``OPT_BENCH_ROAD=n:limit,...``: other sizes and limits).
+
 Run: ``.venv/bin/python benchmarks/run_all.py optimize`` (``OPT_BENCH_QUICK=1``:
 grids up to 20x20 and 6 replications, for a smoke run; ``OPT_BENCH_PART=grids`` or
 ``caribbean``: one part only; ``OPT_BENCH_OBJECTIVES=shortest-path,...``: some objectives).
@@ -217,10 +221,39 @@ def frontier() -> None:
                   flush=True)
 
 
+def road_scale() -> None:
+    """Where path covering stops on road-like grids (target 3: 10^5 nodes, budget 5, 600 s): one solve per
+    size, ``OPT_BENCH_ROAD=n:limit,...`` (default 30:120,40:120,50:120,100:120,200:120,316:600), the time
+    split into the masters, the evader (A*), and the rest (pool rows, local search, the final LP bound)."""
+    from counterflow.optimize import _warm
+    from counterflow.optimize.instances import road_network
+
+    print(f"kernels ready in {_warm.warm_up():.1f} s (before the first solve); shared, loaded host")
+    spec = os.environ.get("OPT_BENCH_ROAD", "30:120,40:120,50:120,100:120,200:120,316:600")
+    print("| size | nodes | arcs | status | seconds | value before | best | bound | gap | masters (HiGHS) | "
+          "master s | search nodes | evader calls | evader s | settled per call | pool | other s | "
+          "re-evaluation s |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for item in spec.split(","):
+        n, lim = (float(v) for v in item.split(":"))
+        g = road_network(int(n), int(n), seed=int(n))
+        r = shortest_path_interdiction(g, 5, time_limit=lim)
+        d = r.detail
+        other = d["seconds"] - d["master_seconds"] - d["evader_seconds"]
+        print(f"| {int(n)}x{int(n)} | {g.n_nodes} | {g.n_edges} | {r.status} | {r.seconds:.1f} | "
+              f"{r.value_before:.0f} | {r.value_after:.0f} | {r.bound:.0f} | {r.gap:.3g} | "
+              f"{d['master_solves']} ({d['master_milps']}) | {d['master_seconds']:.1f} | {d['search_nodes']} | "
+              f"{d['evader_calls']} | {d['evader_seconds']:.1f} | {d['astar_settled'] / max(d['evader_calls'], 1):.0f} | "
+              f"{d['pool']} | {other:.1f} | {r.seconds - d['seconds']:.1f} |", flush=True)
+
+
 def main() -> None:
     part = os.environ.get("OPT_BENCH_PART", "all")
     if part == "frontier":
         frontier()
+        return
+    if part == "road-scale":
+        road_scale()
         return
     if part in ("all", "grids"):
         grids()

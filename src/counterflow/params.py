@@ -11,7 +11,7 @@ from typing import Any
 
 from .schema import Field
 
-__all__ = ["Parameters", "PARAMETER_FIELDS", "model_defaults"]
+__all__ = ["Parameters", "PARAMETER_FIELDS", "ADDED_WITH_DEFAULT", "model_defaults"]
 
 PARAMETER_FIELDS: tuple[Field, ...] = (
     Field("learning_rate", lo=0.0, hi=1.0, default=0.2,
@@ -74,6 +74,13 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
           doc="share of free cash above the working-capital reserve an organisation pays out per step"),
     Field("cash_reserve_steps", lo=0.0, hi=1000.0, default=8.0,
           doc="working-capital reserve an organisation keeps, in steps of its production and transport spending"),
+    Field("protection_share", lo=0.0, hi=1.0, default=0.0,
+          doc="share of free cash above the working-capital reserve an organisation pays each step to officials for "
+              "protection, split over the jurisdictions of its open sites by the enforcement there; it buys the "
+              "next step's protection (0 = no protection payments, the model before the mechanism existed)"),
+    Field("protection_half_cost", lo=0.0, lo_open=True, hi=1e12, default=1.0e6,
+          doc="USD per step paid to one jurisdiction's officials that buys off half of the enforcement corruption "
+              "leaves there, for the paying organisation (diminishing returns: B / (B + this))"),
     Field("credit_steps", lo=0.0, hi=1000.0, default=4.0,
           doc="credit an organisation may spend beyond its free cash (product fronted by suppliers), in steps "
               "of its production at production cost"),
@@ -150,6 +157,8 @@ class Parameters:
     stock_buffer_steps: float = _DEFAULT["stock_buffer_steps"]
     payout_rate: float = _DEFAULT["payout_rate"]
     cash_reserve_steps: float = _DEFAULT["cash_reserve_steps"]
+    protection_share: float = _DEFAULT["protection_share"]
+    protection_half_cost: float = _DEFAULT["protection_half_cost"]
     credit_steps: float = _DEFAULT["credit_steps"]
     hardship_persistence: float = _DEFAULT["hardship_persistence"]
     aid_backlash_relief: float = _DEFAULT["aid_backlash_relief"]
@@ -182,10 +191,22 @@ def _check_declarations() -> None:
 _check_declarations()
 
 
+#: Parameters added after stores began recording the model's defaults, with the default each was
+#: introduced with. That default reproduces the model as it was before the parameter existed (for
+#: ``protection_share`` 0 the trajectories are bit-identical, tested; ``protection_half_cost`` acts only
+#: through a positive share), and no earlier file could state the parameter, so a store made before it
+#: existed holds exactly this model's runs.
+ADDED_WITH_DEFAULT: dict[str, Any] = {"protection_share": 0.0, "protection_half_cost": 1.0e6}
+
+
 def model_defaults() -> dict[str, Any]:
-    """Every model parameter's default: what a scenario that does not state a parameter runs with.
+    """The model parameters' defaults that decide a run: what a scenario that does not state a parameter runs with.
 
     Stores record it, and an experiment's fingerprint includes it, so that a store made under other
-    defaults is never resumed as if it held this model's runs.
+    defaults is never resumed as if it held this model's runs. A parameter of
+    :data:`ADDED_WITH_DEFAULT` is left out while its default is the one it was introduced with (it
+    does not change the model then, so stores made before it existed stay resumable); once its
+    default changes it counts like any other.
     """
-    return {f.name: f.default for f in PARAMETER_FIELDS}
+    return {f.name: f.default for f in PARAMETER_FIELDS
+            if not (f.name in ADDED_WITH_DEFAULT and f.default == ADDED_WITH_DEFAULT[f.name])}

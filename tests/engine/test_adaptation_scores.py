@@ -13,9 +13,10 @@ from counterflow.generate import generate_scenario
 
 
 def loop_scores(net, state, org, value):
-    """Reference: the original loop over sites with one O(E) mask each."""
+    """Reference: the original loop over sites with one O(E) mask each, arcs costed with the planners' node fear."""
     ra = net.org_risk_aversion[org]
-    arc = net.edge_cost + ra * state.risk_belief[org] * value[net.edge_src]
+    q = state.risk_belief[org] + state.node_fear[org][net.edge_dst]
+    arc = net.edge_cost + ra * q * value[net.edge_src]
     usable = state.open_node[org]
     pending = {s for _, o, s in state.pending if o == org}
     out = []
@@ -45,12 +46,13 @@ def loop_scores(net, state, org, value):
        top=st.floats(0, 50_000))
 @settings(max_examples=30)
 def test_vectorised_scores_equal_the_loop(seed, n, open_share, top):
-    """Same candidates, same scores (bit for bit), same order, for random beliefs, values, open and pending sites."""
+    """Same candidates, same scores (bit for bit), same order, for random beliefs, fears, values, open and pending sites."""
     net = compile_network(generate_scenario(n, seed=seed, organisations=min(3, (n - 1) // 3),
                                             dormant_share=0.3))
     rng = np.random.default_rng(seed)
     state = RunState.initial(net)
     state.risk_belief = rng.uniform(0, 0.2, state.risk_belief.shape)
+    state.node_fear = np.where(rng.random(state.node_fear.shape) < 0.2, rng.uniform(0, 0.5, state.node_fear.shape), 0.0)
     state.open_node |= rng.random(state.open_node.shape) < open_share   # also outside sub-networks
     state.open_edge |= rng.random(state.open_edge.shape) < open_share
     state.open_node &= rng.random(state.open_node.shape) > 0.05   # some open nodes closed again
@@ -60,3 +62,28 @@ def test_vectorised_scores_equal_the_loop(seed, n, open_share, top):
     value = rng.uniform(0, top, net.n_nodes)
     for org in range(net.n_orgs):
         assert _site_scores(net, state, org, value) == loop_scores(net, state, org, value)
+
+
+def test_node_fear_moves_a_site_when_it_binds_and_is_inert_when_it_cannot():
+    """Fear of a dormant node raises its score by the planners' arc cost; fear of a node no candidate arc reaches changes nothing."""
+    net = compile_network(generate_scenario(80, seed=3, organisations=2, dormant_share=0.3))
+    state = RunState.initial(net)
+    rng = np.random.default_rng(0)
+    state.risk_belief = rng.uniform(0, 0.1, state.risk_belief.shape)
+    value = rng.uniform(1_000, 20_000, net.n_nodes)
+    org = 0
+    before = _site_scores(net, state, org, value)
+    node_sites = [(score, s) for score, s in before if net.sites[s].nodes]
+    assert len(node_sites) >= 2, "the generated network should offer dormant node sites"
+    score, top = node_sites[0]
+    v = net.sites[top].nodes[0]
+    state.node_fear[org, v] = 0.5  # every arc into v now carries fear: its cheapest in-arc costs more
+    after = dict((s, x) for x, s in _site_scores(net, state, org, value))
+    assert after[top] > score
+    assert {s: x for s, x in after.items() if s != top} == {s: x for x, s in before if s != top}
+
+    state.node_fear[org, v] = 0.0
+    no_in_edges = np.setdiff1d(np.arange(net.n_nodes), net.edge_dst)  # e.g. the sources: never an arc's head
+    assert no_in_edges.size
+    state.node_fear[org, no_in_edges] = 0.9
+    assert _site_scores(net, state, org, value) == before

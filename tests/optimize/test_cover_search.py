@@ -48,20 +48,3 @@ def test_node_limit_is_undecided_and_free_columns_go_to_the_milp():
     assert (status, x) == (-1, None) and nodes >= 1
     assert cover_search(sp.csr_matrix(dense), np.ones(6), np.zeros(6), 4.0)[0] == -1
 
-
-def test_the_path_cover_readies_the_kernels_before_its_first_timed_search():
-    """The node allowance under a time limit follows the node rate of the last search; the first search of
-    a process must not time numba compiling or loading the kernels. The path cover calls ``warm_up``
-    first (once per process: afterwards it returns 0.0), and a time-limited run still proves the optimum
-    brute force finds."""
-    from counterflow.optimize import _cover_search, shortest_path_interdiction
-    from counterflow.optimize.instances import grid_network
-    from tests.optimize.oracle import plans, shortest_path
-
-    _cover_search._WARM = False
-    net = grid_network(3, 3, seed=2)
-    r = shortest_path_interdiction(net, budget=2, time_limit=60, method="cover")
-    assert _cover_search._WARM and _cover_search.warm_up() == 0.0
-    assert r.status == "optimal"
-    best = max(shortest_path(net, edges, nodes) for edges, nodes in plans(net, 2))
-    assert r.value_after == best

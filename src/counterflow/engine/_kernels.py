@@ -443,7 +443,7 @@ def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
                        step.market_value[o])
         flow, tflow, cost = plan_small(top, plan, step.edge_cost, step.tranche_rev, acc.resid_edge, acc.resid_node,
                                        step.split, learn.diversification)
-        sent, seized, out_node = dispatch_org(t, o, flow, top, orgs, step.p_seize, step.uniforms[o], learn)
+        sent, seized, out_node = dispatch_org(t, o, flow, top, orgs, step.p_seize[o], step.uniforms[o], learn)
         settle_org(t, o, sent, seized, out_node, acc, orgs, step.edge_cost, step.arrived, keep)
     return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org
 
@@ -647,23 +647,35 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
 
 @njit(cache=True)
 def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corruption, edge_src, price,
-             market_allowed, elasticity, tranche_mid):  # pragma: no cover - compiled
-    """Seizure probability per edge, each organisation's market value per kg, and tranche revenues.
+             market_allowed, elasticity, tranche_mid, protection, half_cost):  # pragma: no cover - compiled
+    """Seizure probability per organisation and edge, each organisation's market value per kg, and tranche revenues.
 
     Seizure probability per load: ``1 - (1 - p_edge)(1 - p_node)``, with the
     edge's risk plus lever additions and, at the node the load leaves,
-    ``enforcement * (1 - corruption)`` plus lever additions. Market value: mean
-    current price of the organisation's markets (the cap of :func:`load_values`).
-    Tranche revenue: see :mod:`counterflow.engine.planning`.
+    ``enforcement * (1 - corruption)`` plus lever additions. Protection: where
+    organisation ``o`` paid ``B = protection[o, j]`` USD to the officials of the
+    node's jurisdiction ``j`` at the last step, the corruption it meets there is
+    ``c + (1 - c) * B / (B + half_cost)`` (diminishing returns; ``B = 0`` leaves
+    ``c`` exactly as it is). Market value: mean current price of the organisation's
+    markets (the cap of :func:`load_values`). Tranche revenue: see
+    :mod:`counterflow.engine.planning`. Returns ``(p_seize [O, E], value [O], rev [M, K])``.
     """
     n_edges = edge_src.shape[0]
-    p_seize = np.empty(n_edges)
+    n_orgs, n_mk = market_allowed.shape
+    p_seize = np.empty((n_orgs, n_edges))
     for e in range(n_edges):
         v = edge_src[e]
+        j = node_juris[v]
         pe = min(max(edge_risk[e] + edge_risk_add[e], 0.0), 1.0)
-        pn = min(max(node_enf[v] * (1.0 - corruption[node_juris[v]]) + node_enf_add[v], 0.0), 1.0)
-        p_seize[e] = 1.0 - (1.0 - pe) * (1.0 - pn)
-    n_orgs, n_mk = market_allowed.shape
+        pn = min(max(node_enf[v] * (1.0 - corruption[j]) + node_enf_add[v], 0.0), 1.0)
+        for o in range(n_orgs):
+            b = protection[o, j]
+            if b > 0.0:
+                c = corruption[j] + (1.0 - corruption[j]) * b / (b + half_cost)
+                pno = min(max(node_enf[v] * (1.0 - c) + node_enf_add[v], 0.0), 1.0)
+                p_seize[o, e] = 1.0 - (1.0 - pe) * (1.0 - pno)
+            else:
+                p_seize[o, e] = 1.0 - (1.0 - pe) * (1.0 - pn)
     value = np.zeros(n_orgs)
     for o in range(n_orgs):
         count = 0
@@ -725,12 +737,13 @@ def cash_scale(cash, frozen, hop_cost, stock, prev_out, is_source, open_node):  
 
 @njit(cache=True)
 def settle_cash(cash, frozen, cash_before, sent_o, produced_o, production_cost, hop_cost, spend, payout_rate,
-                reserve_steps):  # pragma: no cover - compiled
-    """After movement: cost per kg and edge, this step's spending, and the payout of profits (in place).
+                reserve_steps, protection_share, paid):  # pragma: no cover - compiled
+    """After movement: cost per kg and edge, this step's spending, protection and the payout of profits (in place).
 
-    Each organisation pays out ``payout_rate`` of its free cash (cash not
-    frozen) above a reserve of ``reserve_steps`` steps of its production and
-    transport spending.
+    Each organisation first pays ``protection_share[o]`` of its free cash (cash
+    not frozen) above a reserve of ``reserve_steps`` steps of its production and
+    transport spending to officials (``paid[o]``, written), then pays out
+    ``payout_rate`` of what is left above the reserve.
     """
     for o in range(cash.shape[0]):
         transport = cash_before[o] - cash[o]
@@ -738,5 +751,10 @@ def settle_cash(cash, frozen, cash_before, sent_o, produced_o, production_cost, 
             hop_cost[o] = transport / sent_o[o]
         spend[o] = transport + produced_o[o] * production_cost
         excess = cash[o] - frozen[o] - reserve_steps * spend[o]
+        paid[o] = 0.0
+        if protection_share[o] > 0.0 and excess > 0.0:
+            paid[o] = protection_share[o] * excess
+            cash[o] -= paid[o]
+            excess -= paid[o]
         if payout_rate > 0.0 and excess > 0.0:
             cash[o] -= payout_rate * excess

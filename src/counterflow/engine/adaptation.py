@@ -79,10 +79,14 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> 
     edge's is twice its cost. Sites already open, pending, not allowed or
     not connected to open nodes are left out; ties go to the lower site
     index. Vectorised over all sites (the cost is O(E + sites) per call).
+
+    Each arc is costed as the planners cost it (``costs.arc_cost``): perceived loss probability
+    = edge belief plus the organisation's fear of the head node, ``worth`` from ``load_values``.
     """
     ix = _site_index(net)
     ra = net.org_risk_aversion[org]
-    arc = arc_cost(net.edge_cost, ra, state.risk_belief[org], worth[net.edge_src])  # edge risk only; worth: load_values
+    q = state.risk_belief[org] + state.node_fear[org][net.edge_dst]
+    arc = arc_cost(net.edge_cost, ra, q, worth[net.edge_src])
     usable = state.open_node[org]
     pending = np.array([s for _, o, s in state.pending if o == org], dtype=np.int64)
 
@@ -108,7 +112,10 @@ def _site_scores(net: Network, state: RunState, org: int, worth: np.ndarray) -> 
 
 
 def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.ndarray) -> None:
-    """Expand when smoothed losses exceed tolerance; consolidate after a calm spell."""
+    """Expand when smoothed losses exceed tolerance; consolidate after a calm spell.
+
+    Dormant sites are ranked by ``_site_scores`` with arcs costed as the planners cost them.
+    """
     p = net.scenario.parameters
     a = p.loss_smoothing
     smooth = (1.0 - a) * float(state.loss_smooth[org]) + a * loss_share
@@ -122,7 +129,6 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
             if ranked:
                 state.cash[org] -= p.open_cost
                 state.pending.append((state.t + p.open_delay, org, ranked[0][1]))
-                state.log.events.append(("open_start", org, ranked[0][1]))
     elif smooth < 0.5 * tol:
         calm = int(state.calm_steps[org]) + 1
         state.calm_steps[org] = calm
@@ -133,7 +139,6 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
             idle = (state.opened_at[org, v] >= 0) & (state.last_used[org, v] <= idle_since)
             for k in np.flatnonzero(idle):
                 _close_site(state, org, net.sites[ix["node_sites"][k]])
-                state.log.events.append(("close", org, int(v[k])))
     else:
         state.calm_steps[org] = 0
     if state.pending:
@@ -143,7 +148,6 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
             state.pending = [item for item in state.pending if item[0] > t]
             for _, o, s in ready:
                 open_site(net, state, o, s)
-                state.log.events.append(("opened", o, s))
 
 
 def rebuild(net: Network, state: RunState) -> None:

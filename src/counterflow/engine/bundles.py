@@ -90,7 +90,7 @@ class StepInputs(NamedTuple):
     worth: np.ndarray          # [O, N] ``load_values``
     tranche_width: np.ndarray  # [O, M, K] each organisation's share of the demand tranches
     tranche_rev: np.ndarray    # [M, K] revenue per kg of each tranche
-    p_seize: np.ndarray        # [E] seizure probability per load
+    p_seize: np.ndarray        # [O, E] seizure probability per load (per organisation: protection)
     uniforms: np.ndarray       # [O, E] this step's dice (negative: the expected loss, the warm-up)
     arrived: np.ndarray        # [O, N] kg landed this step
     scale: np.ndarray          # [O] ``cash_scale``

@@ -164,6 +164,15 @@ class Engine:
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
         self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
+        # protection payments: enforcement each node's jurisdiction holds [N, J] (what protection buys off)
+        self._no_protection = np.zeros(net.n_orgs)
+        self._paid = np.zeros(net.n_orgs)  # what each organisation paid for protection this step (settle_cash)
+        self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
+        self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
+
+    def _protection_weights(self, s: RunState) -> np.ndarray:
+        """``[O, J]``: the enforcement at each organisation's open sites, by jurisdiction (where it pays)."""
+        return s.open_node.astype(float) @ self._juris_enf
 
     # ------------------------------------------------------------------ run
     def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
@@ -207,7 +216,8 @@ class Engine:
         # planning, movement, learning, adaptation
         p_seize, market_value, tranche_rev = pre_move(
             net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
-            net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID)
+            net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID, s.protection,
+            p.protection_half_cost)
         self._market_value = market_value  # per organisation: the stake of convex route risk (plan())
         edge_cost = net.edge_cost + s.edge_cost_add if s.edge_cost_add.any() else net.edge_cost
         worth = load_values(  # [O, N]: what a kg at each node is worth to each organisation
@@ -231,8 +241,15 @@ class Engine:
                                                            self._learn_t)
         else:
             sent_all, out_all, seized_o, sent_o = self._move_large(order, self._orgs(), inputs)
+        # protection is paid where the organisation's open sites face enforcement, by the enforcement there
+        weights = self._protection_weights(s) if p.protection_share > 0.0 else None
+        share = self._no_protection if weights is None else \
+            np.where(weights.sum(axis=1) > 0.0, p.protection_share, 0.0)
         settle_cash(s.cash, s.frozen, cash_before, sent_o, produced_o, p.production_cost, s.hop_cost, s.spend,
-                    p.payout_rate, p.cash_reserve_steps)
+                    p.payout_rate, p.cash_reserve_steps, share, self._paid)
+        if weights is not None:
+            total = weights.sum(axis=1, keepdims=True)  # the budget of the next step's seizures
+            s.protection = self._paid[:, None] * weights / np.where(total > 0.0, total, 1.0)
         for o in order:
             lost = seized_o[o] + s.log.destroyed_by_org[o]
             moved = sent_o[o] + s.log.destroyed_by_org[o]
@@ -272,7 +289,7 @@ class Engine:
         for o in order:
             plan = self.plan(o, inputs.worth[o], acc.resid_edge, acc.resid_node, inputs.split, inputs.tranche_rev,
                              inputs.scale[o], inputs.edge_cost)
-            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize,
+            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize[o],
                                                   inputs.uniforms[o], self._learn_t)
             settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, inputs.edge_cost, inputs.arrived, keep)
         return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org

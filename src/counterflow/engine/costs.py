@@ -3,10 +3,10 @@
 ``arc_cost(money, risk_aversion, q, worth_tail)`` is ``money + risk_aversion * q * worth_tail``:
 the edge's money cost per kilogram plus the organisation's risk aversion times the perceived
 probability ``q`` of losing the load on it times what a kilogram at the edge's tail is worth to
-the organisation (``_kernels.load_values``). The planners use ``q`` = perceived edge risk plus
-fear of the head node; adaptation scores dormant sites with the edge risk alone (a site it has
-not used yet carries no fear). It works on scalars and, element-wise, on NumPy arrays; the
-compiled kernels call the same function compiled by Numba (``_kernels.arc_cost``).
+the organisation (``_kernels.load_values``). The planners and adaptation's ranking of dormant
+sites both use ``q`` = perceived edge risk plus fear of the head node. It works on scalars and,
+element-wise, on NumPy arrays; the compiled kernels call the same function compiled by Numba
+(``_kernels.arc_cost``).
 """
 
 from __future__ import annotations

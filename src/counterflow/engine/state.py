@@ -36,7 +36,6 @@ class StepLog:
     foreign_strikes: np.ndarray = field(default_factory=lambda: np.zeros(0))   # [J]
     harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
     destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
-    events: list = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +61,8 @@ class RunState:
     revenue_tax: np.ndarray      # [O] share of new revenue lost to laundering (sanctions)
     hop_cost: np.ndarray         # [O] USD paid per kg moved one edge at the last step
     spend: np.ndarray            # [O] USD spent on production and transport at the last step
+    protection: np.ndarray       # [O, J] USD paid to each jurisdiction's officials at the last step: the
+    #                              protection budget that lowers this step's enforcement for the payer
     labour: np.ndarray           # [O]
     price_expect: np.ndarray     # [O] expected price index (price / reference) production answers
     price: np.ndarray            # [M]
@@ -117,6 +118,7 @@ class RunState:
             revenue_tax=np.zeros(o),
             hop_cost=np.full(o, float(net.edge_cost.mean()) if e else 0.0),
             spend=np.zeros(o),
+            protection=np.zeros((o, j)),
             labour=net.org_labour.copy(),
             price_expect=np.ones(o),
             price=net.market_price.copy(),

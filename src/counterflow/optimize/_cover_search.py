@@ -22,13 +22,11 @@ of nodes (status ``-1``: undecided, the caller falls back to the MILP).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["cover_search", "warm_up"]
+__all__ = ["cover_search"]
 
 _EPS = 1e-9
 
@@ -217,20 +215,3 @@ def cover_search(m: sp.spmatrix, need: np.ndarray, cost: np.ndarray, budget: flo
                cmin, bool(np.all(cost == cmin)), np.zeros(int(budget / cmin + 1e-9) + 1))
     return int(got), (state == 1) if got == 1 else None, int(nodes[0])
 
-
-_WARM = False
-
-
-def warm_up() -> float:
-    """Make the search's kernels ready in this process, on a one-row instance: compiled on the first use
-    after an install (tens of seconds on a loaded host), read from numba's disk cache on the first use
-    in a process (about a second). Returns the seconds it took (0.0 once ready). The path cover calls
-    it before its first timed search, so that the node rate it measures, from which it sizes the node
-    allowance under a time limit, is the search's and not the compiler's."""
-    global _WARM
-    if _WARM:
-        return 0.0
-    t = time.perf_counter()
-    cover_search(sp.csr_matrix(np.ones((1, 1))), np.ones(1), np.ones(1), 1.0, limit=10)
-    _WARM = True
-    return time.perf_counter() - t

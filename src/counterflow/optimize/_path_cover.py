@@ -34,7 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ._cover_search import cover_search, warm_up
+from . import _warm
+from ._cover_search import cover_search
+from ._evader import AStar
 from ._milp import solve_milp
 from .graph import Arcs
 
@@ -54,7 +56,11 @@ class CoverOutcome:
 
 
 class _Graph:
-    """Dijkstra from ``s`` with arc lengths set per call, returning the arcs of a shortest path."""
+    """The evader: shortest s-t path under given arc lengths, as ``(length, arcs of the path)``.
+
+    A* with the interdiction-free distance to the sink as potential (:mod:`counterflow.optimize._evader`)
+    once its kernel is ready (:mod:`counterflow.optimize._warm`); until then scipy's Dijkstra. Both
+    return a shortest path and its length as the exact sum of its arcs' (integer) lengths."""
 
     def __init__(self, arcs: Arcs):
         self.arcs = arcs
@@ -62,25 +68,107 @@ class _Graph:
         g.sort_indices()
         self.g = g
         self.order = np.asarray(g.data, dtype=np.int64) - 1  # g.data[i] belongs to arc order[i]
-        self.arc_of = {(int(arcs.tail[a]), int(arcs.head[a])): a for a in range(arcs.m)}
+        self._arc_of: dict | None = None
+        self.astar: AStar | None = None
         self.calls = 0
+        self.dijkstra_calls = 0
+        self.seconds = 0.0
 
     def shortest(self, length: np.ndarray) -> tuple[float, np.ndarray | None]:
+        t = time.perf_counter()
+        try:
+            return self._shortest(length)
+        finally:
+            self.seconds += time.perf_counter() - t
+
+    def _shortest(self, length: np.ndarray) -> tuple[float, np.ndarray | None]:
         self.calls += 1
+        if self.astar is None and _warm.ready():
+            self.astar = AStar(self.arcs)
+        if self.astar is not None:
+            return self.astar.shortest(length)
+        self.dijkstra_calls += 1
         a = self.arcs
         g = self.g.copy()
         g.data = length[self.order] + 1e-300  # explicit zeros would vanish from the sparse graph
         d, pred = dijkstra(g, directed=True, indices=a.s, return_predecessors=True)
         if not np.isfinite(d[a.t]):
             return math.inf, None
+        if self._arc_of is None:
+            self._arc_of = {(int(a.tail[i]), int(a.head[i])): i for i in range(a.m)}
         path, v = [], a.t
         while v != a.s:
             u = int(pred[v])
-            path.append(self.arc_of[(u, int(v))])
+            path.append(self._arc_of[(u, int(v))])
             v = u
         path.reverse()
         # the sum of integers, not Dijkstra's float (1e-300 offsets)
         return float(np.sum(length[path])), np.asarray(path, dtype=np.int64)
+
+
+class _Pool:
+    """The pooled s-t paths in flat arrays: per path its interdiction-free length; per entry (an
+    interdictable arc of a path) the path, the master's column and the arc's delta."""
+
+    def __init__(self, col: np.ndarray, delta: np.ndarray, cost: np.ndarray, k: int):
+        self.col, self.delta, self.cost, self.k = col, delta, cost, k
+        self.length = np.zeros(0)
+        self.e_path = np.zeros(0, dtype=np.int64)
+        self.e_col = np.zeros(0, dtype=np.int64)
+        self.e_delta = np.zeros(0)
+        self.paths: list[np.ndarray] = []
+        self.seen: set[bytes] = set()
+        self._pending: list[tuple[int, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def add(self, path: np.ndarray | None) -> bool:
+        if path is None:
+            return False
+        key = path.tobytes()
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        self._pending.append((len(self.paths), path))
+        self.paths.append(path)
+        return True
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        lengths, ep, ec, ed = [], [], [], []
+        for i, path in self._pending:
+            lengths.append(float(np.sum(self.cost[path])))
+            cols = self.col[path]
+            on = cols >= 0
+            ep.append(np.full(int(on.sum()), i, dtype=np.int64))
+            ec.append(cols[on])
+            ed.append(self.delta[path[on]])
+        self._pending = []
+        self.length = np.concatenate([self.length, lengths])
+        self.e_path = np.concatenate([self.e_path, *ep])
+        self.e_col = np.concatenate([self.e_col, *ec])
+        self.e_delta = np.concatenate([self.e_delta, *ed])
+
+    def lengths(self) -> np.ndarray:
+        self._flush()
+        return self.length
+
+    def rows(self, target: float) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Knapsack rows ``M x >= need`` of the pooled paths shorter than ``target`` (coefficients capped at
+        the need)."""
+        self._flush()
+        short = self.length < target
+        if not short.any():
+            return sp.csr_matrix((0, self.k)), np.zeros(0)
+        row_of = np.cumsum(short) - 1
+        on = short[self.e_path]
+        p = self.e_path[on]
+        need = target - self.length[short]
+        vals = np.minimum(self.e_delta[on], target - self.length[p])
+        m = sp.csr_matrix((vals, (row_of[p], self.e_col[on])), shape=(need.size, self.k))
+        return m, need
 
 
 def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, big: float,
@@ -105,9 +193,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
     upper = min(float(upper), big)
     stats: dict[str, Any] = {"master_solves": 0, "master_milps": 0, "search_nodes": 0, "master_seconds": 0.0,
                              "local_moves": 0, "proved_by": None}
-    pool: list[np.ndarray] = []
-    pool_len: list[float] = []
-    seen: set[bytes] = set()
+    pool = _Pool(col, delta, cost, k)
 
     def length_of(x: np.ndarray) -> np.ndarray:
         extra = np.zeros(arcs.m)
@@ -126,37 +212,8 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             best_val, best_x = value, x.copy()
         return value, path
 
-    def add(path: np.ndarray | None) -> bool:
-        if path is None:
-            return False
-        key = path.tobytes()
-        if key in seen:
-            return False
-        seen.add(key)
-        pool.append(path)
-        pool_len.append(float(np.sum(cost[path])))
-        return True
-
-    def rows(target: float) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Knapsack rows ``M x >= need`` of the pool paths shorter than ``target``."""
-        r_idx: list[np.ndarray] = []
-        c_idx: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        need: list[float] = []
-        for path, c in zip(pool, pool_len, strict=True):
-            if c >= target:
-                continue
-            cols = col[path]
-            on = cols >= 0
-            r_idx.append(np.full(int(on.sum()), len(need)))
-            c_idx.append(cols[on])
-            vals.append(np.minimum(delta[path[on]], target - c))
-            need.append(target - c)
-        if not need:
-            return sp.csr_matrix((0, k)), np.zeros(0)
-        m = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
-                          shape=(len(need), k))
-        return m, np.asarray(need, dtype=float)
+    add = pool.add
+    rows = pool.rows
 
     def neighbours(x: np.ndarray, path: np.ndarray, m: sp.csr_matrix, need: np.ndarray) -> list:
         """Plans one add or one swap away from ``x`` that take up an arc of ``path`` and still cover the pool."""
@@ -245,35 +302,19 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         m, need = rows(target)
         used = np.flatnonzero(np.asarray((m != 0).sum(axis=0)).ravel())
         mu = m[:, used].tocsr()
-        fewest: list[int] = []
-        for r in range(mu.shape[0]):
-            coef = np.sort(mu.data[mu.indptr[r]:mu.indptr[r + 1]])[::-1]
-            fewest.append(int(np.searchsorted(np.cumsum(coef), need[r] - 1e-9)) + 1)
-        card = np.asarray(fewest, dtype=float)
-        ones = mu.copy()
-        ones.data[:] = 1.0
-        strong = card > 1
-        # The master: the cheapest plan covering the pool. A plan within budget exists iff its optimum is;
-        # nodes whose bound exceeds the budget are pruned (objective_bound). Minimising cost proves
-        # infeasibility through the objective bound, which HiGHS does much faster than through a
-        # budget row (on the 50x50 budget-10 grid: 20 s instead of 55 s over the last four masters).
-        a = sp.vstack([mu, ones[strong]]).tocsc()
-        row_lo = np.concatenate([need, card[strong]])
-        row_hi = np.full(row_lo.size, math.inf)
         rem = remaining()
         if rem is not None and rem <= 0:
             break
         ts = time.perf_counter()
         stats["master_solves"] += 1
         found, xs = (-1, None)
-        if search_nodes > 0:
+        if search_nodes > 0 and _warm.ready():
             # the bounded-depth hitting-set search decides most masters in milliseconds; the MILP
             # takes over when it needs more than ``search_nodes`` nodes
             # the node budget follows the time left at the node rate of the last sizeable search (it
             # falls as the pool grows), so the time limit holds
-            # the first search in a process would otherwise time numba compiling or loading the kernels
-            # (a rate of 100 nodes/s, leaving every later master of a time-limited run to the MILP)
-            warm_up()
+            # only once the kernel is compiled or read from disk (``_warm``): the first use after an install
+            # leaves the masters to HiGHS while it compiles in the background, and no search times numba
             rem = remaining()
             lim = search_nodes if rem is None else int(min(search_nodes, max(rem, 0.5) * rate))
             tsearch = time.perf_counter()
@@ -293,6 +334,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             sol_x = xs.astype(float)
         else:
             stats["master_milps"] += 1
+            a, row_lo, row_hi = _milp_rows(mu, need)
             sol = solve_milp(icost[used], a, row_lo, row_hi, np.zeros(used.size), np.ones(used.size),
                              np.ones(used.size, dtype=bool), time_limit=rem,
                              options={"objective_bound": budget + 1e-6 * max(1.0, budget)})
@@ -313,11 +355,32 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
                 raise RuntimeError("path-cover master returned a plan violating a pooled path")  # pragma: no cover
             assert path is not None
             more_paths(x, path, target)
-    if status != "optimal" and pool:
-        upper = min(upper, _benders_lp_bound(pool, pool_len, col, delta, icost, budget, upper, k))
+    if status != "optimal" and len(pool):
+        upper = min(upper, _benders_lp_bound(pool.paths, list(pool.lengths()), col, delta, icost, budget, upper, k))
         upper = max(upper, best_val)
-    stats.update(pool=len(pool), dijkstra=graph.calls, seconds=time.perf_counter() - t0)
+    stats.update(pool=len(pool), evader_calls=graph.calls, evader_seconds=graph.seconds, dijkstra=graph.dijkstra_calls,
+                 astar_settled=0 if graph.astar is None else graph.astar.settled, seconds=time.perf_counter() - t0)
     return CoverOutcome(status, cand[best_x], best_val, upper, stats)
+
+
+def _milp_rows(mu: sp.csr_matrix, need: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """The HiGHS master's rows: the knapsack rows, plus for each path the fewest of its arcs whose capped
+    deltas reach its need (where that is more than one)."""
+    fewest: list[int] = []
+    for r in range(mu.shape[0]):
+        coef = np.sort(mu.data[mu.indptr[r]:mu.indptr[r + 1]])[::-1]
+        fewest.append(int(np.searchsorted(np.cumsum(coef), need[r] - 1e-9)) + 1)
+    card = np.asarray(fewest, dtype=float)
+    ones = mu.copy()
+    ones.data[:] = 1.0
+    strong = card > 1
+    # The master: the cheapest plan covering the pool. A plan within budget exists iff its optimum is;
+    # nodes whose bound exceeds the budget are pruned (objective_bound). Minimising cost proves
+    # infeasibility through the objective bound, which HiGHS does much faster than through a
+    # budget row (on the 50x50 budget-10 grid: 20 s instead of 55 s over the last four masters).
+    a = sp.vstack([mu, ones[strong]]).tocsc()
+    row_lo = np.concatenate([need, card[strong]])
+    return a, row_lo, np.full(row_lo.size, math.inf)
 
 
 def _benders_lp_bound(pool: list[np.ndarray], pool_len: list[float], col: np.ndarray, delta: np.ndarray,

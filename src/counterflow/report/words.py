@@ -33,25 +33,28 @@ INTERVAL_NOTE = ("\"no spread across runs\": every run gave the same value (a fi
                  "so its interval has no width; \"no interval\": one run, too few to state one.")
 
 
-def fmt(x: float | None, none: str = "-") -> str:
-    """Compact number (the same rule as the terminal tables of ``run`` and ``compare``): ``none`` for a missing
-    or undefined (NaN) value, ``inf`` and ``-inf`` for infinite ones."""
+def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
+    """Compact number, the one rule of every table and view: ``none`` for a missing or undefined
+    (NaN) value (e.g. ``'never'`` for a recovery), ``inf`` and ``-inf`` for infinite ones;
+    ``unit`` follows after a space (``fmt(6500, unit="kg")`` gives ``'6500 kg'``)."""
     if x is None or math.isnan(x):
         return none
     ax = abs(x)
     if ax == math.inf:
-        return "inf" if x > 0 else "-inf"
-    if ax >= 1e9:
-        return f"{x / 1e9:.2f}B"
-    if ax >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if ax >= 1e4:
-        return f"{x:,.0f}"
-    if ax >= 100:
-        return f"{x:.0f}"
-    if ax >= 1:
-        return f"{x:.1f}"
-    return f"{x:.3f}"
+        text = "inf" if x > 0 else "-inf"
+    elif ax >= 1e9:
+        text = f"{x / 1e9:.2f}B"
+    elif ax >= 1e6:
+        text = f"{x / 1e6:.2f}M"
+    elif ax >= 1e4:
+        text = f"{x:,.0f}"
+    elif ax >= 100:
+        text = f"{x:.0f}"
+    elif ax >= 1:
+        text = f"{x:.1f}"
+    else:
+        text = f"{x:.3f}"
+    return f"{text} {unit}" if unit else text
 
 
 #: a 5-95 % range of runs whose two ends are one value

@@ -1,0 +1,167 @@
+"""Protection payments: organisations pay officials from free cash, and the enforcement they meet falls
+(docs/model.md, "Protection payments").
+
+At the default ``protection_share`` 0 the model is the one before the mechanism existed (the pinned
+trajectories in ``test_pinned.py`` hold, and ``protection_half_cost`` changes nothing); a positive share
+that cannot bind (no free cash above the reserve, or no enforcement to buy off) leaves the trajectory
+bit-identical; where it binds, seizures, the seizure share and cash fall, paired over 30 seeds; money
+balances at every step with the payments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from counterflow import Engine, compile_network, load_scenario
+from counterflow.engine.record import Recorder
+
+STEPS = 40
+
+
+def _with(sc, **over):
+    return dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, **over))
+
+
+@cache
+def _net(name: str, **over):
+    return compile_network(_with(load_scenario(name), **over))
+
+
+def _hash(traj) -> str:
+    h = hashlib.sha256()
+    for name in sorted(traj.series):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(traj.series[name], dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(traj.balance).tobytes())
+    return h.hexdigest()
+
+
+def _run(net, seed: int = 3, steps: int = STEPS):
+    eng = Engine(net, None, seed, record_flows=False)
+    return eng, eng.run(steps)
+
+
+def test_share_zero_ignores_the_half_cost():
+    """At share 0 the half cost is never read: any value gives the default trajectory, and no budget is kept."""
+    eng, base = _run(_net("caribbean"))
+    _, other = _run(_net("caribbean", protection_share=0.0, protection_half_cost=1.0))
+    assert _hash(other) == _hash(base)
+    assert not eng.state.protection.any()
+
+
+def test_inert_without_cash_above_the_reserve():
+    """A positive share pays nothing when no organisation has free cash above its reserve (a reserve of 1,000
+    steps of spending): the trajectory is bit-identical to share 0 and the budget stays 0."""
+    _, base = _run(_net("caribbean", cash_reserve_steps=1000.0))
+    eng, paying = _run(_net("caribbean", cash_reserve_steps=1000.0, protection_share=0.5, protection_half_cost=1.0))
+    assert _hash(paying) == _hash(base)
+    assert not eng.state.protection.any()
+
+
+def test_inert_where_there_is_no_enforcement_to_buy_off():
+    """Where no node enforces (every site's enforcement 0) nothing is paid, so cash and every series are as at 0."""
+    sc = load_scenario("transatlantic")
+    sc = dataclasses.replace(sc, nodes=tuple(dataclasses.replace(n, enforcement=0.0) for n in sc.nodes))
+    _, base = _run(compile_network(sc))
+    eng, paying = _run(compile_network(_with(sc, protection_share=0.5)))
+    assert _hash(paying) == _hash(base)
+    assert not eng.state.protection.any()
+
+
+def _paired(name: str, share: float, seeds: int = 30, steps: int = 52) -> dict[str, tuple[float, float, float]]:
+    """Mean paired difference (share minus 0) and its 95 % t interval of seized kg, seizure share and final cash."""
+    nets = (_net(name), _net(name, protection_share=share))
+    rows = []
+    for seed in range(seeds):
+        row = []
+        for net in nets:
+            eng, tr = _run(net, seed, steps)
+            seized, delivered = tr.series["seized"].sum(), tr.series["delivered"].sum()
+            row.append((seized, seized / (seized + delivered), eng.state.cash.sum()))
+        rows.append(row)
+    d = np.diff(np.array(rows), axis=1)[:, 0, :]  # [seeds, 3]
+    half = stats.t.ppf(0.975, seeds - 1) * d.std(axis=0, ddof=1) / np.sqrt(seeds)
+    return {k: (d[:, i].mean(), d[:, i].mean() - half[i], d[:, i].mean() + half[i])
+            for i, k in enumerate(("seized", "seizure_share", "cash"))}
+
+
+@pytest.mark.parametrize("name", ["caribbean", "transatlantic"])
+def test_protection_lowers_seizures_and_costs_cash_when_it_binds(name):
+    """With a 10 % share (free cash above the reserve is ample on both networks) seizures, the seizure share and
+    the organisations' cash fall: each paired difference's 95 % interval over 30 seeds lies below 0."""
+    res = _paired(name, 0.1)
+    for key, (mean, lo, hi) in res.items():
+        assert hi < 0.0, (name, key, mean, lo, hi)
+
+
+def test_money_balances_with_payments():
+    """Every step, each organisation's cash changes by its revenue less its production and transport spending
+    and the protection it paid (payouts off, opening sites free, no strikes: nothing else moves money), and the
+    payment split over jurisdictions adds up to it; payments happen and are never negative."""
+    net = _net("caribbean", protection_share=0.2, payout_rate=0.0, open_cost=0.0)
+    eng = Engine(net, None, 5, record_flows=False)
+    rec = Recorder(net, STEPS, False)
+    s = eng.state
+    paid_total = 0.0
+    for i in range(STEPS):
+        before = s.cash.copy()
+        eng.step(rec, i)
+        assert (s.protection >= 0.0).all()
+        paid = s.protection.sum(axis=1)
+        np.testing.assert_allclose(paid, eng._paid, rtol=1e-12)  # the split over jurisdictions keeps every dollar
+        expect = before + rec.series["revenue"][i] - s.spend - paid
+        np.testing.assert_allclose(s.cash, expect, rtol=0, atol=1e-6 * np.abs(before).max())
+        paid_total += paid.sum()
+    assert paid_total > 0.0
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5"])
+def test_validate_refuses_a_share_outside_0_1(tmp_path, value):
+    """A share below 0 or above 1 is one clear message naming the file, the field and its range, exit status 2."""
+    from typer.testing import CliRunner
+
+    import counterflow
+    from counterflow.cli import app
+
+    text = (Path(counterflow.__file__).parent / "data" / "transatlantic.yaml").read_text()
+    assert "parameters: {}" in text
+    p = tmp_path / "s.yaml"
+    p.write_text(text.replace("parameters: {}", f"parameters: {{protection_share: {value}}}"))
+    r = CliRunner().invoke(app, ["validate", str(p)])
+    assert r.exit_code == 2, r.stdout
+    assert "protection_share" in r.stderr and "[0, 1]" in r.stderr and str(p) in r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_store_made_before_the_parameters_existed_still_resumes(tmp_path, monkeypatch):
+    """The new parameters at the defaults they were introduced with (which reproduce the earlier model) do not
+    count as a change of the model's defaults: a store that recorded the defaults without them resumes and runs
+    nothing. Once such a default changes it counts like any other, and the store is refused naming it."""
+    from counterflow import params
+    from counterflow.errors import InputError
+    from counterflow.experiments import load_experiment, run_sweep, spec, store
+    from tests.experiments.conftest import write_experiment
+
+    every = {f.name: f.default for f in params.PARAMETER_FIELDS}
+    before = {k: v for k, v in every.items() if k not in params.ADDED_WITH_DEFAULT}
+    assert {"protection_share", "protection_half_cost"} <= set(params.ADDED_WITH_DEFAULT)
+    assert params.model_defaults() == before
+    exp = load_experiment(write_experiment(tmp_path, samples=2, replications=1, chunk_samples=1))
+    monkeypatch.setattr(spec, "model_defaults", lambda: before)
+    monkeypatch.setattr(store, "model_defaults", lambda: before)
+    assert run_sweep(exp, tmp_path / "store").ran_runs > 0
+    monkeypatch.undo()
+    assert run_sweep(exp, tmp_path / "store").ran_runs == 0
+    changed = tuple(dataclasses.replace(f, default=2.0e6) if f.name == "protection_half_cost" else f
+                    for f in params.PARAMETER_FIELDS)
+    monkeypatch.setattr(params, "PARAMETER_FIELDS", changed)
+    assert params.model_defaults() == dict(before, protection_half_cost=2.0e6)
+    with pytest.raises(InputError, match=r"defaults changed since it was made \(protection_half_cost unset -> 2"):
+        run_sweep(exp, tmp_path / "store")
