@@ -40,7 +40,6 @@ class StepLog:
     def restart(self, n_juris: int, n_orgs: int) -> None:
         """Empty the log for a new step (the tallies' arrays in place when they have their sizes)."""
         self.cost = self.harm = self.destroyed = self.seized = 0.0
-        self.events = []
         if self.foreign_strikes.shape[0] != n_juris or self.destroyed_by_org.shape[0] != n_orgs:
             self.foreign_strikes, self.harm_by_juris = np.zeros(n_juris), np.zeros(n_juris)
             self.destroyed_by_org = np.zeros(n_orgs)
