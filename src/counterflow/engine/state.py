@@ -37,6 +37,17 @@ class StepLog:
     harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
     destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
 
+    def restart(self, n_juris: int, n_orgs: int) -> None:
+        """Empty the log for a new step (the tallies' arrays in place when they have their sizes)."""
+        self.cost = self.harm = self.destroyed = self.seized = 0.0
+        if self.foreign_strikes.shape[0] != n_juris or self.destroyed_by_org.shape[0] != n_orgs:
+            self.foreign_strikes, self.harm_by_juris = np.zeros(n_juris), np.zeros(n_juris)
+            self.destroyed_by_org = np.zeros(n_orgs)
+        else:
+            self.foreign_strikes.fill(0.0)
+            self.harm_by_juris.fill(0.0)
+            self.destroyed_by_org.fill(0.0)
+
 
 @dataclass
 class RunState:
