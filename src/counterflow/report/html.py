@@ -38,6 +38,7 @@ ul.glance{list-style:none;padding-left:0}ul.glance li{margin:.45em 0}
 details{margin:4px 0 12px}summary{cursor:pointer;color:#1f6f8b}
 table.events td,table.events th{text-align:left;font-size:13px}
 footer{color:#666;font-size:13px;margin-top:3em}
+#vg-tooltip-element{pointer-events:none}
 """
 
 
