@@ -123,7 +123,8 @@ def front(
     data = _front(store)
     if portfolio is not None:
         n = DISCOVER_FUTURES if futures is None else futures
-        with progress_bar(n, f"portfolio {portfolio} on {n} fresh futures", enabled=n > 0 and not as_json) as advance:
+        with progress_bar(n, f"portfolio {portfolio} on fresh futures", enabled=n > 0 and not as_json,
+                          unit="futures") as advance:  # discover() advances once per future
             data["discovery"] = discover(store, portfolio, n, progress=advance)
     if report is not None:
         _write_report(data, report)
