@@ -114,12 +114,14 @@ def test_protection_lowers_seizures_and_costs_cash_when_it_binds(name):
         assert hi < 0.0, (name, key, mean, lo, hi)
 
 
-def test_money_balances_with_payments():
+@pytest.mark.parametrize("solver", ["auto", "simplex"])
+def test_money_balances_with_payments(solver):
     """Every step, each organisation's cash changes by its revenue less its production and transport spending
     and the protection it paid (payouts off, opening sites free, no strikes: nothing else moves money), and the
-    payment split over jurisdictions adds up to it; payments happen and are never negative."""
+    payment split over jurisdictions adds up to it; payments happen and are never negative (on the compiled
+    small-network path and on the large-network path)."""
     net = _net("caribbean", protection_share=0.2, payout_rate=0.0, open_cost=0.0)
-    eng = Engine(net, None, 5, record_flows=False)
+    eng = Engine(net, None, 5, record_flows=False, solver=solver)
     rec = Recorder(net, STEPS, False)
     s = eng.state
     paid_total = 0.0
@@ -185,6 +187,19 @@ def _cell(value: tuple[float, float, float], scale: float, digits: int) -> str:
     return f"{mean:+,.{digits}f} [{lo:+,.{digits}f}, {hi:+,.{digits}f}]"
 
 
+def _sanctions_effect(share: float, seeds: int = 30, steps: int = 104) -> tuple[float, float, float]:
+    """Seized kg with the transatlantic ``sanctions`` strategy minus the baseline, paired by seed, at ``share``."""
+    from counterflow import resolve_strategies
+
+    net = compile_network(_with(load_scenario("transatlantic"), protection_share=share))
+    strat = next(s for s in resolve_strategies(net.scenario, ["sanctions"]) if s.name == "sanctions")
+    d = np.array([Engine(net, strat, seed, record_flows=False).run(steps).series["seized"].sum()
+                  - Engine(net, None, seed, record_flows=False).run(steps).series["seized"].sum()
+                  for seed in range(seeds)])
+    half = stats.t.ppf(0.975, seeds - 1) * d.std(ddof=1) / np.sqrt(seeds) if d.std() > 0 else 0.0
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
 if __name__ == "__main__":  # the table of docs/model.md, "Protection payments": python -m tests.engine.test_protection
     print("| network | share | seized kg | seizure share (points) | cash at the end (USD m) | delivered kg |")
     print("|---|---|---|---|---|---|")
@@ -194,3 +209,5 @@ if __name__ == "__main__":  # the table of docs/model.md, "Protection payments":
             cells = (_cell(r["seized"], 1.0, 0), _cell(r["seizure_share"], 100.0, 2), _cell(r["cash"], 1e-6, 1),
                      _cell(r["delivered"], 1.0, 0))
             print(f"| {net_name} | {sh:g} | " + " | ".join(cells) + " |")
+    for sh in (0.0, 0.1):
+        print(f"transatlantic, sanctions minus baseline, seized kg at share {sh:g}: {_cell(_sanctions_effect(sh), 1.0, 0)}")
