@@ -42,6 +42,7 @@ predicted  # CalibrationResult.predicted: the simulated series of the accepted d
 total_runs  # SweepReport fields (returned by run_sweep)
 skipped_runs
 failed_runs
+price_expect  # RunState.price_expect: read by name (engine/core.py's attrgetter for the Trade bundle)
 edge_flow_total  # RunRecord field, read by name (report/effects.py: _paired(..., "edge_flow_total"))
 edge_indices  # InterdictionResult fields
 node_indices
@@ -54,6 +55,5 @@ display_scale  # Outcome display scale and unit: the companions of the plain lab
 display_unit  # "USD millions"); no view reads them yet
 
 # in optimize/, owned elsewhere: reported as unused, not yet decided
-_.interdictable  # InterdictionNetwork.interdictable (used nowhere)
 _.plan_cost  # InterdictionNetwork.plan_cost (tests only)
 _.resolve_plan  # InterdictionNetwork.resolve_plan (tests only)

@@ -13,8 +13,11 @@ Run: ``.venv/bin/python benchmarks/run_all.py engine``
    folder that keeps its compiled kernels between invocations) in two processes, each warmed by
    one untimed replication, and alternates single caribbean replications between them (new, old,
    old, new, ...), at ``diversification`` 0 and at 1 (stated explicitly: the default does not
-   enter). A pair is ``--reps`` replications of each engine; it prints each pair's replications
-   per CPU-second and the median over the pairs of new/old CPU time per replication (target <= 1.05).
+   enter; an engine older than the parameter, such as ``c8184e7``, runs its only model, the mechanism
+   absent, in both, and the output says so: like for like at 0 only). A pair is ``--reps``
+   replications of each engine; it prints each pair's replications per CPU-second and the median over
+   the pairs of new/old CPU time per replication (a restructuring: <= 1.05) and its inverse, the
+   ratio of replications per CPU-second (issue 18's compiled step: >= 1.8 against ``c8184e7``).
 """
 
 from __future__ import annotations
@@ -33,9 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+# only what every engine the A/B may serve has (an arm imports this file under an older ``src``)
 from counterflow import Engine, compile_network, load_scenario
-from counterflow.engine import planning
-from counterflow.engine.core import LARGE_SOLVER
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -55,6 +57,8 @@ def caribbean_rate(reps: int = 60) -> None:
 
 
 def large_network_ratio(nodes: int = 2000, edges_per_node: float = 5.0, steps: int = 20) -> None:
+    from counterflow.engine import planning
+    from counterflow.engine.core import LARGE_SOLVER
     from counterflow.generate import generate_scenario
 
     scenario = generate_scenario(nodes, seed=1, edges_per_node=edges_per_node, warmup=10)
@@ -88,6 +92,90 @@ def large_network_ratio(nodes: int = 2000, edges_per_node: float = 5.0, steps: i
           f"ratio {per_step / max(per_solver, 1e-12):.2f} (target <= 1.5)")
 
 
+def profile_step(diversification: float, reps: int = 5) -> None:
+    """Where a caribbean step's time goes: compiled kernels against Python orchestration, per step.
+
+    Every compiled kernel ``Engine.step`` calls (the dispatchers in ``engine.core``'s and
+    ``engine.society``'s namespaces) and the Python phases (levers aside: the baseline has none) are
+    wrapped in a CPU-time timer (the process's, so that a loaded host's waiting is left out); "the
+    rest of step" is ``Engine.step``'s own lines. The timers add about 0.5 µs per call. Then cProfile
+    lists the Python-level calls per step (NumPy functions, ``_numba_unpickle``), which run outside the
+    kernels.
+    """
+    import cProfile
+    import pstats
+    from collections import defaultdict
+
+    from numba.core.registry import CPUDispatcher
+
+    from counterflow.engine import core, society
+
+    sc = load_scenario("caribbean")
+    sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, diversification=diversification))
+    net = compile_network(sc)
+    Engine(net, None, 0, record_flows=False).run()  # compile and warm up
+    spent: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - t0
+                calls[name] += 1
+        return wrapper
+
+    patched: list[tuple[object, str, object]] = []
+    kernels = [(mod, n) for mod in (core, society) for n, f in vars(mod).items() if isinstance(f, CPUDispatcher)]
+    phases = [(core, n) for n in ("adapt", "rebuild", "update_society") if hasattr(core, n)]
+    methods = [(core.Engine, n) for n in ("_record", "_move_large") if hasattr(core.Engine, n)]
+    methods += [(core.RunState, "reset_modifiers")]
+    for owner, name in kernels + phases + methods + [(core.Engine, "step")]:
+        original = getattr(owner, name)
+        patched.append((owner, name, original))
+        label = name if (owner, name) in kernels else f"{name} (Python)"
+        setattr(owner, name, timed(label, original))
+    try:
+        steps = 0
+        cpu0 = time.process_time()
+        for i in range(reps):
+            eng = Engine(net, None, np.random.default_rng(i + 1), record_flows=False)
+            spent.clear()
+            calls.clear()  # the run's own burn-in aside: the recorded steps only
+            eng.run()
+            steps += net.scenario.steps
+        cpu = time.process_time() - cpu0
+        # keep the last run's figures per step
+        per_step = {k: v / net.scenario.steps * 1e6 for k, v in spent.items()}
+        n_calls = {k: v / net.scenario.steps for k, v in calls.items()}
+    finally:
+        for owner, name, original in patched:
+            setattr(owner, name, original)
+    total = per_step.pop("step (Python)")
+    n_calls.pop("step (Python)")
+    inner = sum(v for k, v in per_step.items())
+    print(f"caribbean, diversification {diversification:g}: {total:.1f} µs CPU per step (timers on; "
+          f"{reps} replications of {net.scenario.steps} steps, {cpu / reps * 1e3:.1f} ms CPU each)")
+    for k, v in sorted(per_step.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:32s} {v:8.1f} µs  {n_calls[k]:5.2f} calls/step")
+    print(f"  {'the rest of step (Python)':32s} {total - inner:8.1f} µs")
+    prof = cProfile.Profile()
+    eng = Engine(net, None, np.random.default_rng(99), record_flows=False)
+    prof.enable()
+    eng.run()
+    prof.disable()
+    st = pstats.Stats(prof)
+    rows = []
+    for (file, _, fn), (_, nc, tt, _, _) in st.stats.items():  # type: ignore[attr-defined]
+        rows.append((nc / net.scenario.steps, tt / net.scenario.steps * 1e6, f"{Path(file).name}:{fn}"))
+    rows.sort(key=lambda r: -r[0])
+    print("  Python-level calls per step under cProfile (count, own µs; the profiler's own cost included):")
+    for count, own, name in rows[:30]:
+        print(f"    {count:6.2f}  {own:7.1f} µs  {name}")
+
+
 AB_DIVERSIFICATION = (0.0, 1.0)
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,13 +189,21 @@ def ab_serve() -> None:
     import counterflow
 
     nets, seeds = {}, {}
+    sc = load_scenario("caribbean")
+    # an engine older than the parameter (before 2026-11-27) has one model only: the mechanism absent,
+    # which is diversification 0; it runs that model for every requested value (the output says so)
+    has_div = "diversification" in {f.name for f in dataclasses.fields(sc.parameters)}
     for div in AB_DIVERSIFICATION:
-        sc = load_scenario("caribbean")
-        sc = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, diversification=div))
-        nets[f"{div:g}"] = net = compile_network(sc)
-        seeds[f"{div:g}"] = 0
+        key = f"{div:g}"
+        seeds[key] = 0
+        if not has_div and nets:
+            nets[key] = next(iter(nets.values()))
+            continue
+        sc_div = dataclasses.replace(sc, parameters=dataclasses.replace(sc.parameters, diversification=div)) \
+            if has_div else sc
+        nets[key] = net = compile_network(sc_div)
         Engine(net, None, 0, record_flows=False).run()  # compile (or load the kernels) and warm up, untimed
-    print(json.dumps({"package": str(Path(counterflow.__file__).parent)}), flush=True)
+    print(json.dumps({"package": str(Path(counterflow.__file__).parent), "diversification": has_div}), flush=True)
     for line in sys.stdin:
         key = line.strip()
         seeds[key] += 1
@@ -141,9 +237,15 @@ class _Arm:
                                      stdout=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
-        hello = json.loads(self.stdout.readline())
+        line = self.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the arm for {src} exited before it was ready (exit status {self.proc.wait()}; "
+                               "its error is printed above)")
+        hello = json.loads(line)
         if not Path(hello["package"]).is_relative_to(src):  # the arm runs the engine it was meant to
             raise RuntimeError(f"the arm for {src} imported {hello['package']}")
+        #: False for an engine older than the ``diversification`` parameter (it runs its only model)
+        self.has_diversification = bool(hello.get("diversification", True))
 
     def replication(self, key: str) -> float:
         self.stdin.write(key + "\n")
@@ -166,6 +268,11 @@ def ab(base: str, pairs: int = 5, reps: int = 40, new_commit: str | None = None)
     print(f"A/B: {new_src} (new) against {base} (old), {pairs} pairs of {reps} caribbean replications (104 steps) "
           f"per engine, alternated one by one; load average {os.getloadavg()[0]:.2f}", flush=True)
     new, old = _Arm(new_src), _Arm(old_src)
+    for name, arm in (("new", new), ("old", old)):
+        if not arm.has_diversification:
+            print(f"  the {name} engine predates the diversification parameter: it runs its only model (the "
+                  f"mechanism absent, as diversification 0) in every pair; like for like only at 0, at 1 the "
+                  f"models differ", flush=True)
     ratios: dict[str, list[float]] = {f"{d:g}": [] for d in AB_DIVERSIFICATION}
     try:
         for i in range(pairs):
@@ -187,8 +294,12 @@ def ab(base: str, pairs: int = 5, reps: int = 40, new_commit: str | None = None)
         new.close()
         old.close()
     for key, r in ratios.items():
-        print(f"diversification {key}: median new/old time per replication {statistics.median(r):.3f} over "
-              f"{len(r)} pairs (range {min(r):.3f}-{max(r):.3f}; target <= 1.05)")
+        med = statistics.median(r)
+        both = new.has_diversification and old.has_diversification
+        models = "" if both or key == "0" else " (the models differ: the old engine runs its only model)"
+        print(f"diversification {key}{models}: median new/old time per replication {med:.3f} over "
+              f"{len(r)} pairs (range {min(r):.3f}-{max(r):.3f}; a restructuring: <= 1.05), "
+              f"replications per CPU-second new/old {1 / med:.2f} (range {1 / max(r):.2f}-{1 / min(r):.2f})")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
@@ -203,10 +314,15 @@ def main(argv: list[str] | None = None) -> None:
                         "checkout's (--new BASE --ab BASE measures the harness itself, an A/A run)")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--profile", action="store_true", help="where a caribbean step's time goes, at "
+                        "diversification 0 and 1 (kernels against Python orchestration, Python calls per step)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         ab_serve()
+    elif args.profile:
+        for div in AB_DIVERSIFICATION:
+            profile_step(div)
     elif args.ab:
         ab(args.ab, args.pairs, args.reps, args.new)
     else:

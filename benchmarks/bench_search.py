@@ -39,14 +39,39 @@ import yaml
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "caribbean-search.yaml"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+#: the benchmark problems: ``levers`` is the issue's question (all eight levers, four objectives,
+#: examples/caribbean-search-levers.yaml); ``three`` is the issue's three-lever example
+#: (examples/caribbean-search.yaml), measured in earlier sessions
+PROBLEMS = {"levers": EXAMPLES / "caribbean-search-levers.yaml", "three": EXAMPLES / "caribbean-search.yaml"}
+EXAMPLE = PROBLEMS["three"]
+#: the worst value of an objective without a cap in the search file: the top of its scale
+SCALE_TOP = {"backlash": 1.0, "hardship": 1.0}
 
 
 def _reference(spec) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed reference point and axis scale: no flow reduction, the harm cap, the budget (cost in 1e7 USD)."""
-    harm_limit = next(c.max for c in spec.constraints if c.outcome == "civilian_harm")
-    scale = np.array([1.0, 1.0, 1e-7])
-    return np.array([0.0, harm_limit, spec.budget_usd]) * scale, scale
+    """The fixed reference point and axis scale, read from the search file before any run.
+
+    Per objective (minimised form): flow reduction 0 (no action); an outcome with a ``max``
+    constraint, its cap (civilian harm: 200); cost, the budget (in units of 1e7 USD); an
+    outcome on a 0-1 index without a cap (backlash), the top of its scale.
+    """
+    ref, scale = [], []
+    for o in spec.objectives:
+        cap = next((c.max for c in spec.constraints if c.outcome == o.outcome and c.max is not None), None)
+        if o.outcome == "cost_usd":
+            ref.append(spec.budget_usd * 1e-7)
+            scale.append(1e-7)
+        elif o.outcome == "flow_reduction_pct":
+            ref.append(0.0)
+            scale.append(1.0)
+        elif cap is not None:
+            ref.append(float(cap))
+            scale.append(1.0)
+        else:
+            ref.append(SCALE_TOP[o.outcome])
+            scale.append(1.0)
+    return np.array(ref), np.array(scale)
 
 
 def front_points(store: Path) -> tuple[np.ndarray, int]:
@@ -82,9 +107,10 @@ def one(algorithm: str, seed: int, args, folder: Path) -> dict:
     from counterflow.search.spec import load_search
     from counterflow.search.store import SearchStore
 
-    body = yaml.safe_load(EXAMPLE.read_text())
+    body = yaml.safe_load(PROBLEMS[args.problem].read_text())
     body.update(seed=seed, evaluations=args.evaluations, steps=args.steps, futures=args.futures,
                 replications=args.replications, algorithm=algorithm)
+    body.pop("population", None)
     f = folder / f"{algorithm}-{seed}.yaml"
     f.write_text(yaml.safe_dump(body, sort_keys=False))
     store = folder / f"{algorithm}-{seed}"
@@ -96,7 +122,34 @@ def one(algorithm: str, seed: int, args, folder: Path) -> dict:
     out_of_sample(spec, SearchStore(store))
     hv, n_front, n_ok = hypervolume(store)
     return {"hv": hv, "front": n_front, "feasible_oos": n_ok, "evals": rep.ran, "wall": search_wall,
-            "sim": rep.simulation_seconds, "points": front_points(store)[0], "store": store}
+            "sim": rep.simulation_seconds, "points": front_points(store)[0], "store": store, "spec": spec}
+
+
+def _shown(f: np.ndarray, spec) -> list[float]:
+    """A scaled, minimised objective vector in the search file's units and directions."""
+    _, scale = _reference(spec)
+    return [(-v if o.sense == "max" else v) / s for v, o, s in zip(f, spec.objectives, scale, strict=True)]
+
+
+def box_bound(points: np.ndarray, store: Path) -> float:
+    """An upper bound on any front's hypervolume, from what either arm found.
+
+    The box from the ideal point of the acting portfolios (each objective's best value among
+    the front members of both arms that act at all: the largest flow reduction, the least harm
+    and backlash, and the cheapest cost of any acting portfolio) to the reference point. It
+    bounds every front whose members are no better on any objective than the best evaluated
+    one; an unevaluated portfolio could in principle exceed it.
+    """
+    from counterflow.search.front import open_search
+
+    spec = open_search(store)[0]
+    ref, _ = _reference(spec)
+    cost = [k for k, o in enumerate(spec.objectives) if o.outcome == "cost_usd"]
+    acting = points[points[:, cost[0]] > 0] if cost else points
+    if not len(acting):
+        return 0.0
+    ideal = acting.min(axis=0)
+    return float(np.prod(np.maximum(ref - ideal, 0.0)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -106,6 +159,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=52)
     p.add_argument("--futures", type=int, default=2)
     p.add_argument("--replications", type=int, default=1)
+    p.add_argument("--problem", choices=tuple(PROBLEMS), default="three",
+                   help="levers: the issue's question (all eight levers); three: the issue's three-lever example")
+    p.add_argument("--algorithm", choices=("nsga2", "nsga3"), default="nsga2", help="the optimiser's arm")
+    p.add_argument("--only-seeds", default=None, metavar="1,2",
+                   help="run only these of the paired seeds 1..S (to split one setting over processes)")
     args = p.parse_args(argv if argv is not None else [])
     from counterflow.runner import network_for  # noqa: F401  (compile the kernels before timing)
     from counterflow.search.evaluate import _BASELINES, _SCENARIOS
@@ -113,12 +171,16 @@ def main(argv: list[str] | None = None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-search-"))
     # warm the kernels and the baseline cache so that no timing holds the one-time compile
     one("random", 999, argparse.Namespace(**{**vars(args), "evaluations": 2}), folder)
+    opt = args.algorithm
     _BASELINES.clear()
-    ratios, rows, ceilings = [], [], []
+    ratios, rows, ceilings, boxes = [], [], [], []
     overhead, sims, rates = [], [], []
-    for seed in range(1, args.seeds + 1):
+    seeds = range(1, args.seeds + 1)
+    if args.only_seeds:
+        seeds = [int(v) for v in args.only_seeds.split(",") if int(v) in seeds]
+    for seed in seeds:
         r = {}
-        for algorithm in ("nsga2", "random"):  # paired: same futures, same seeds, same first generation
+        for algorithm in (opt, "random"):  # paired: same futures, same seeds, same first generation
             _BASELINES.clear()
             _SCENARIOS.clear()
             r[algorithm] = one(algorithm, seed, args, folder)
@@ -126,25 +188,31 @@ def main(argv: list[str] | None = None) -> None:
             overhead.append((x["wall"] - x["sim"]) / x["evals"])
             sims.append(x["sim"] / x["evals"])
             rates.append(x["evals"] / x["wall"])
-        a, b = r["nsga2"]["hv"], r["random"]["hv"]
+        a, b = r[opt]["hv"], r["random"]["hv"]
         ratios.append(a / b if b > 0 else float("inf"))
         # the best front either arm found (same out-of-sample futures and seeds, so the same numbers)
-        best = hv_of(np.vstack([r["nsga2"]["points"], r["random"]["points"]]), r["nsga2"]["store"])
+        both = np.vstack([r[opt]["points"], r["random"]["points"]])
+        best = hv_of(both, r[opt]["store"])
         ceilings.append(best / b if b > 0 else float("inf"))
-        rows.append((seed, a, b, r["nsga2"]["front"], r["random"]["front"]))
-        print(f"seed {seed}: hypervolume NSGA-II {a:.4g} (front {r['nsga2']['front']}, "
-              f"{r['nsga2']['feasible_oos']} feasible out of sample) vs random {b:.4g} "
+        box = box_bound(both, r[opt]["store"])
+        boxes.append(box / b if b > 0 else float("inf"))
+        rows.append((seed, a, b, r[opt]["front"], r["random"]["front"]))
+        print(f"seed {seed}: hypervolume {opt} {a:.4g} (front {r[opt]['front']}, "
+              f"{r[opt]['feasible_oos']} feasible out of sample) vs random {b:.4g} "
               f"(front {r['random']['front']}, {r['random']['feasible_oos']}); ratio {ratios[-1]:.3f}; "
-              f"best found by either {best:.4g} = {ceilings[-1]:.3f} x random", flush=True)
-        for alg in ("nsga2", "random"):
+              f"best found by either {best:.4g} = {ceilings[-1]:.3f} x random; box bound {box:.4g} = "
+              f"{boxes[-1]:.3f} x random", flush=True)
+        names = [o.key for o in r[opt]["spec"].objectives]
+        for alg in (opt, "random"):
             for f in r[alg]["points"]:
-                print(f"    {alg} front (out of sample): flow reduction {-f[0]:.2f} %, harm p90 {f[1]:.2f}, "
-                      f"cost {f[2] * 10:.1f} M USD", flush=True)
+                shown = ", ".join(f"{n} {v:.4g}" for n, v in zip(names, _shown(f, r[opt]["spec"]), strict=True))
+                print(f"    {alg} front (out of sample): {shown}", flush=True)
     med = statistics.median(ratios)
-    print(f"caribbean search, N = {args.evaluations} evaluations, {args.futures} futures x {args.replications} "
-          f"replications, {args.steps} steps, {args.seeds} paired seeds: median hypervolume ratio NSGA-II / random "
-          f"= {med:.3f} ({100 * (med - 1):+.1f} %; target >= +20 %); best front found by either arm / random: "
-          f"median {statistics.median(ceilings):.3f}")
+    print(f"caribbean search ({args.problem}: {PROBLEMS[args.problem].name}), N = {args.evaluations} evaluations, "
+          f"{args.futures} futures x {args.replications} replications, {args.steps} steps, {args.seeds} paired seeds: "
+          f"median hypervolume ratio {opt} / random = {med:.3f} ({100 * (med - 1):+.1f} %; target >= +20 %); "
+          f"best front found by either arm / random: median {statistics.median(ceilings):.3f}; box bound / random: "
+          f"median {statistics.median(boxes):.3f}")
     print(f"evaluations/s (sequential, one process): median {statistics.median(rates):.2f}; simulation per "
           f"evaluation {statistics.median(sims):.3f} s; search machinery per evaluation "
           f"{statistics.median(overhead) * 1e3:.1f} ms = {100 * statistics.median(overhead) / statistics.median(sims):.2f} % "

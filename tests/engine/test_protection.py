@@ -21,6 +21,7 @@ from scipy import stats
 
 from counterflow import Engine, compile_network, load_scenario
 from counterflow.engine.record import Recorder
+from counterflow.generate import generate_scenario
 
 STEPS = 40
 
@@ -75,21 +76,32 @@ def test_inert_where_there_is_no_enforcement_to_buy_off():
     assert not eng.state.protection.any()
 
 
+OUTCOMES = ("seized", "seizure_share", "cash", "delivered")
+
+
+@cache
+def _scenario(name: str):
+    if name.startswith("generated-"):
+        return generate_scenario(60, seed=int(name.split("-")[1]), organisations=2)
+    return load_scenario(name)
+
+
 def _paired(name: str, share: float, seeds: int = 30, steps: int = 52) -> dict[str, tuple[float, float, float]]:
-    """Mean paired difference (share minus 0) and its 95 % t interval of seized kg, seizure share and final cash."""
-    nets = (_net(name), _net(name, protection_share=share))
+    """Mean paired difference (share minus 0, seeds 0 to ``seeds`` - 1) and its 95 % t interval of seized kg, the
+    seizure share (seized over seized plus delivered), the organisations' cash at the end and delivered kg."""
+    sc = _scenario(name)
+    nets = (compile_network(sc), compile_network(_with(sc, protection_share=share)))
     rows = []
     for seed in range(seeds):
         row = []
         for net in nets:
             eng, tr = _run(net, seed, steps)
             seized, delivered = tr.series["seized"].sum(), tr.series["delivered"].sum()
-            row.append((seized, seized / (seized + delivered), eng.state.cash.sum()))
+            row.append((seized, seized / (seized + delivered), eng.state.cash.sum(), delivered))
         rows.append(row)
-    d = np.diff(np.array(rows), axis=1)[:, 0, :]  # [seeds, 3]
+    d = np.diff(np.array(rows), axis=1)[:, 0, :]  # [seeds, outcomes]
     half = stats.t.ppf(0.975, seeds - 1) * d.std(axis=0, ddof=1) / np.sqrt(seeds)
-    return {k: (d[:, i].mean(), d[:, i].mean() - half[i], d[:, i].mean() + half[i])
-            for i, k in enumerate(("seized", "seizure_share", "cash"))}
+    return {k: (d[:, i].mean(), d[:, i].mean() - half[i], d[:, i].mean() + half[i]) for i, k in enumerate(OUTCOMES)}
 
 
 @pytest.mark.parametrize("name", ["caribbean", "transatlantic"])
@@ -97,16 +109,19 @@ def test_protection_lowers_seizures_and_costs_cash_when_it_binds(name):
     """With a 10 % share (free cash above the reserve is ample on both networks) seizures, the seizure share and
     the organisations' cash fall: each paired difference's 95 % interval over 30 seeds lies below 0."""
     res = _paired(name, 0.1)
-    for key, (mean, lo, hi) in res.items():
+    for key in ("seized", "seizure_share", "cash"):
+        mean, lo, hi = res[key]
         assert hi < 0.0, (name, key, mean, lo, hi)
 
 
-def test_money_balances_with_payments():
+@pytest.mark.parametrize("solver", ["auto", "simplex"])
+def test_money_balances_with_payments(solver):
     """Every step, each organisation's cash changes by its revenue less its production and transport spending
     and the protection it paid (payouts off, opening sites free, no strikes: nothing else moves money), and the
-    payment split over jurisdictions adds up to it; payments happen and are never negative."""
+    payment split over jurisdictions adds up to it; payments happen and are never negative (on the compiled
+    small-network path and on the large-network path)."""
     net = _net("caribbean", protection_share=0.2, payout_rate=0.0, open_cost=0.0)
-    eng = Engine(net, None, 5, record_flows=False)
+    eng = Engine(net, None, 5, record_flows=False, solver=solver)
     rec = Recorder(net, STEPS, False)
     s = eng.state
     paid_total = 0.0
@@ -115,7 +130,7 @@ def test_money_balances_with_payments():
         eng.step(rec, i)
         assert (s.protection >= 0.0).all()
         paid = s.protection.sum(axis=1)
-        np.testing.assert_allclose(paid, eng._paid, rtol=1e-12)  # the split over jurisdictions keeps every dollar
+        np.testing.assert_allclose(paid, eng._scratch.paid, rtol=1e-12)  # the split over jurisdictions keeps every dollar
         expect = before + rec.series["revenue"][i] - s.spend - paid
         np.testing.assert_allclose(s.cash, expect, rtol=0, atol=1e-6 * np.abs(before).max())
         paid_total += paid.sum()
@@ -165,3 +180,34 @@ def test_a_store_made_before_the_parameters_existed_still_resumes(tmp_path, monk
     assert params.model_defaults() == dict(before, protection_half_cost=2.0e6)
     with pytest.raises(InputError, match=r"defaults changed since it was made \(protection_half_cost unset -> 2"):
         run_sweep(exp, tmp_path / "store")
+
+
+def _cell(value: tuple[float, float, float], scale: float, digits: int) -> str:
+    mean, lo, hi = (x * scale for x in value)
+    return f"{mean:+,.{digits}f} [{lo:+,.{digits}f}, {hi:+,.{digits}f}]"
+
+
+def _sanctions_effect(share: float, seeds: int = 30, steps: int = 104) -> tuple[float, float, float]:
+    """Seized kg with the transatlantic ``sanctions`` strategy minus the baseline, paired by seed, at ``share``."""
+    from counterflow import resolve_strategies
+
+    net = compile_network(_with(load_scenario("transatlantic"), protection_share=share))
+    strat = next(s for s in resolve_strategies(net.scenario, ["sanctions"]) if s.name == "sanctions")
+    d = np.array([Engine(net, strat, seed, record_flows=False).run(steps).series["seized"].sum()
+                  - Engine(net, None, seed, record_flows=False).run(steps).series["seized"].sum()
+                  for seed in range(seeds)])
+    half = stats.t.ppf(0.975, seeds - 1) * d.std(ddof=1) / np.sqrt(seeds) if d.std() > 0 else 0.0
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+if __name__ == "__main__":  # the table of docs/model.md, "Protection payments": python -m tests.engine.test_protection
+    print("| network | share | seized kg | seizure share (points) | cash at the end (USD m) | delivered kg |")
+    print("|---|---|---|---|---|---|")
+    for net_name in ("caribbean", "transatlantic", "generated-1", "generated-3"):
+        for sh in (0.01, 0.1):
+            r = _paired(net_name, sh, seeds=30, steps=104)
+            cells = (_cell(r["seized"], 1.0, 0), _cell(r["seizure_share"], 100.0, 2), _cell(r["cash"], 1e-6, 1),
+                     _cell(r["delivered"], 1.0, 0))
+            print(f"| {net_name} | {sh:g} | " + " | ".join(cells) + " |")
+    for sh in (0.0, 0.1):
+        print(f"transatlantic, sanctions minus baseline, seized kg at share {sh:g}: {_cell(_sanctions_effect(sh), 1.0, 0)}")

@@ -7,6 +7,7 @@ import csv
 import html as _html
 import io
 import json
+import math
 import re
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from typer.testing import CliRunner
 
 from counterflow import parse_strategy, resolve_strategies
 from counterflow.cli import app
-from counterflow.cli.common import fmt as cli_fmt
 from counterflow.engine import Engine
 from counterflow.errors import InputError
 from counterflow.report import build_content, write_report
@@ -184,11 +184,37 @@ def test_figures_and_compare_compute_one_interval(d):
                                rtol=1e-9, atol=1e-6)
 
 
-@given(hs.one_of(hs.none(), hs.floats(min_value=-1e12, max_value=1e12), hs.floats()))
-def test_numbers_are_written_as_the_terminal_writes_them(x):
-    """The report's and page's number format is the terminal tables' format, infinite and undefined values too."""
-    assert fmt(x) == cli_fmt(x)
-    assert fmt(x, none="never") == cli_fmt(x, none="never")
+def _read_back(text: str) -> tuple[float, float]:
+    """The value a compact number stands for and half a unit of its last printed digit."""
+    scale = {"B": 1e9, "M": 1e6}.get(text[-1], 1.0)
+    digits = text[:-1] if scale != 1.0 else text
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    return float(digits.replace(",", "")) * scale, 0.5 * 10.0 ** -decimals * scale
+
+
+@given(hs.one_of(hs.none(), hs.floats(min_value=-1e12, max_value=1e12), hs.floats()),
+       hs.sampled_from(["", "kg", "runs/s"]))
+def test_one_number_format_reads_back_to_the_number(x, unit):
+    """The one number format (every table, the CLI's included): a finite number reads back to itself
+    within half a unit of its last printed digit (two significant digits from 1, three from 10);
+    missing and undefined values have their word (no unit), infinite ones ``inf``; a unit follows
+    a number after a space."""
+    text = fmt(x, none="never", unit=unit)
+    if x is None or math.isnan(x):
+        assert text == "never"
+        return
+    if unit:
+        assert text.endswith(" " + unit)
+        text = text[: -len(unit) - 1]
+    if math.isinf(x):
+        assert text == ("inf" if x > 0 else "-inf")
+        return
+    value, half = _read_back(text)
+    assert abs(value - x) <= half * (1 + 1e-9) + 1e-9 * abs(x)
+    if abs(x) >= 10:
+        assert half <= 0.005 * abs(x)
+    elif abs(x) >= 1:
+        assert half <= 0.05
 
 
 def test_strategies_in_words(caribbean):
@@ -235,6 +261,37 @@ def test_an_interval_is_written_one_way(lo, width):
     assert ci(lo, hi, n=1) == ci(None, hi) == ci(lo, None) == NO_INTERVAL
     assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
     assert interval(lo, lo) == ONE_VALUE_RANGE  # a 5-95 % range of runs with equal ends
+
+
+@given(hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+       hs.one_of(hs.floats(min_value=0, max_value=1e6), hs.floats(min_value=0, max_value=1e-3),
+                 hs.floats(min_value=0, max_value=1e-9)))
+def test_a_range_and_an_interval_have_one_rule(lo, width):
+    """A 5-95 % range of runs and a 95 % interval are written by one rule (``words.bounds``): a range of one
+    value reads "(5–95 % range: one value)" exactly when an interval reads "(no spread across runs)"; any
+    other shows two different bounds in order, each reading back to its value within its last printed digit,
+    never ``2.7 [2.7, 2.7]``."""
+    from counterflow.report.words import NO_SPREAD, ONE_VALUE_RANGE, bounds, ci, interval
+
+    hi = lo + width
+    text = interval(lo, hi)
+    assert (text == ONE_VALUE_RANGE) == (ci(lo, hi) == NO_SPREAD) == (bounds(lo, hi) is None)
+    if text == ONE_VALUE_RANGE:
+        return
+    assert text == ci(lo, hi) == bounds(lo, hi) and not FLAT.search(text), text
+    a, b = text[1:-1].split(", ")
+    (va, ha), (vb, hb) = _read_back(a), _read_back(b)
+    assert a != b and va <= vb
+    assert abs(va - lo) <= ha * (1 + 1e-9) + 1e-9 * abs(lo) and abs(vb - hi) <= hb * (1 + 1e-9) + 1e-9 * abs(hi)
+
+
+def test_ranges_with_missing_or_infinite_ends():
+    from counterflow.report.words import ONE_VALUE_RANGE, interval
+
+    inf = float("inf")
+    assert interval(2.71, 2.74) == "[2.71, 2.74]"  # was "[2.7, 2.7]"
+    assert interval(None, None, "never") == interval(inf, inf, "inf") == ONE_VALUE_RANGE
+    assert interval(0.5, None, "never") == "[0.500, never]"
 
 
 @given(hs.floats(), hs.floats())

@@ -124,3 +124,39 @@ def test_discovery_runs_the_portfolio_on_fresh_futures_and_prim_finds_where_it_f
     (name, (lo, hi)), = d["box"]["box"].items()
     assert "learning_rate" in name and 0.25 < lo <= 0.35 and d["box"]["density"] == 1.0
     assert discover(tmp_path / "s", 0, 64, evaluator=fails_when_learning_fast) == d  # seeded: the same futures
+
+
+def test_portfolios_equal_at_the_precision_shown_are_one_row_of_the_front(tmp_path):
+    """Lethal maritime interdiction alone at 0.5 and at 0.499 are both on the front (more flow for more cost):
+    the front shown to users lists them once, says the row stands for two evaluations and their numbers, and
+    keeps one evaluation's own values (each within the group's ranges); the store keeps both."""
+    from counterflow.search.front import front, load_evaluations, shown_key
+
+    text = KNOWN_SEARCH.replace("EVALS", "8").replace("SEED", "1").replace(
+        "intensity: {low: 0.0, high: 0.5, step: 0.1}", "intensity: {low: 0.0, high: 0.5}")
+    spec = search_from_text(text)
+    names = [(g.lever, g.name) for g in spec.genes]
+    x = np.zeros(spec.n_var)
+    x[names.index((1, "on"))] = 1
+    x[names.index((1, "lethal"))] = 1  # the second option: true
+    a, b = x.copy(), x.copy()
+    a[names.index((1, "intensity"))] = 0.5
+    b[names.index((1, "intensity"))] = 0.499
+    run_search(spec, tmp_path / "s", evaluator=synthetic, warm=np.array([a, b]))
+    _, _, ev, members, _ = load_evaluations(tmp_path / "s")
+    pair = [i for i in members if ev.keys[i] in (spec.key(a), spec.key(b))]
+    assert len(pair) == 2  # both are distinct front members in the store
+    data = front(tmp_path / "s")
+    rows = data["portfolios"]
+    assert len({shown_key(p["levers"]) for p in rows}) == len(rows)  # no two rows read the same
+    assert sum(p["merged"]["evaluations"] for p in rows) == len(members)  # every member is in one row
+    row, = [p for p in rows if set(pair) <= set(p["merged"]["evals"])]
+    assert row["merged"]["evaluations"] == 2 and "stands for 2 evaluations" in row["description"]
+    assert row["eval"] in pair
+    for k, e in row["objectives"].items():  # the row's values are one evaluation's, within the group's range
+        lo, hi = row["merged"]["ranges"][k]
+        assert lo <= e["value"] <= hi
+        assert e["value"] == ev.objectives(row["eval"], ev.bests())[k]
+    for p in rows:
+        if p is not row:
+            assert p["merged"]["evaluations"] == 1 and "stands for" not in p["description"]

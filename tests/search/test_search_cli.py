@@ -52,3 +52,28 @@ def test_futures_without_a_portfolio_is_refused(tmp_path):
                                     "--json"]).exit_code == 0
     r = CliRunner().invoke(app, ["front", str(st), "--futures", "8"])
     assert r.exit_code == 2 and "--portfolio" in r.output
+
+
+def test_discovery_progress_bar_counts_futures(tmp_path, monkeypatch):
+    """`front --portfolio N --futures 6`: the bar's total is 6, it is labelled in futures, and it reaches 6."""
+    import contextlib
+
+    from counterflow.cli import search as cli_search
+
+    f = write_search(tmp_path)
+    st = tmp_path / "st"
+    assert CliRunner().invoke(app, ["search", str(f), "--store", str(st), "--executor", "sequential",
+                                    "--json"]).exit_code == 0
+    bars: list[dict] = []
+
+    @contextlib.contextmanager
+    def recording_bar(total, description, enabled=True, *, done=0, unit="runs"):
+        bar = {"total": total, "description": description, "unit": unit, "done": 0}
+        bars.append(bar)
+        yield lambda n=1: bar.update(done=bar["done"] + n)
+
+    monkeypatch.setattr(cli_search, "progress_bar", recording_bar)
+    r = CliRunner().invoke(app, ["front", str(st), "--portfolio", "0", "--futures", "6"])
+    assert r.exit_code == 0, r.output
+    bar, = bars
+    assert bar["unit"] == "futures" and bar["total"] == 6 and bar["done"] == 6

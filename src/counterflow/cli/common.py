@@ -36,10 +36,10 @@ import typer
 from ..errors import InputError
 
 __all__ = [
-    "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table", "fmt",
+    "out", "err", "handles_errors", "progress_bar", "print_json", "summary_table",
     "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
-    "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra",
+    "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra", "check_executor",
     "json_doc", "resumable",
 ]
 
@@ -175,6 +175,24 @@ def require_extra(extra: str, *modules: str) -> None:
                            f"install them with: pip install 'counterflow[{extra}]'")
 
 
+def check_executor(executor: str, workers: int | None, address: str | None) -> None:
+    """The one check of ``--executor/--workers/--address`` (``sweep``, ``search``, ``calibrate``):
+    a known executor, ``--address`` only with Dask, ``--workers`` only where it sets the workers, and
+    the ``dask`` extra installed for Dask. Each refusal is an :class:`InputError` (exit 2)."""
+    from ..experiments.execute import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
+    if address and executor != "dask":
+        raise InputError("--address needs --executor dask")
+    if workers is not None and executor == "sequential":
+        raise InputError("--workers needs --executor local or dask (sequential runs in this process)")
+    if workers is not None and address:
+        raise InputError("--workers does not apply with --address: the cluster at the address has its own workers")
+    if executor == "dask":
+        require_extra("dask", "dask", "distributed")
+
+
 # ---------------------------------------------------------------- errors, progress, JSON
 
 def handles_errors(fn: Callable) -> Callable:
@@ -220,8 +238,13 @@ def no_progress(n: int = 1) -> None:
 
 
 @contextmanager
-def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar on stderr (hidden when stderr is not a terminal); yields an ``advance(n)`` callable."""
+def progress_bar(total: int, description: str, enabled: bool = True, *, done: int = 0,
+                 unit: str = "runs") -> Iterator[Callable[[int], None]]:
+    """The progress bar of every command: Rich, on stderr, hidden when stderr is not a terminal.
+
+    Yields an ``advance(n)`` callable. ``done``: how many of ``total`` were finished before (a
+    resumed sweep); the rate counts only those finished now. ``unit``: what is counted.
+    """
     if not enabled or not err.is_terminal:
         yield no_progress
         return
@@ -229,18 +252,23 @@ def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("runs"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+               TextColumn(unit), TaskProgressColumn(), TextColumn(f"{{task.fields[rate]}} {unit}/s"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=err._get(), transient=False) as prog:
-        task = prog.add_task(description, total=total)
+        task = prog.add_task(description, total=total, completed=done, rate="-")
+        start = prog.get_time()
 
         def advance(n: int = 1) -> None:
-            prog.advance(task, n)
+            elapsed = prog.get_time() - start
+            ran = prog.tasks[task].completed + n - done
+            prog.update(task, advance=n, rate=f"{ran / elapsed:.2f}" if elapsed > 0 else "-")
 
         yield advance
 
@@ -272,31 +300,6 @@ def print_json(obj: Any) -> None:
     """Print one JSON object on stdout (non-finite numbers become null)."""
     sys.stdout.write(dumps_json(obj) + "\n")
     sys.stdout.flush()
-
-
-def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
-    """Compact number for tables; ``none`` is shown for a missing value (e.g. 'never' for recovery).
-
-    ``unit`` is appended after a thin space (e.g. ``fmt(6500, unit="kg")`` gives ``'6500 kg'``).
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return none
-    ax = abs(x)
-    if ax == math.inf:
-        text = "inf" if x > 0 else "-inf"
-    elif ax >= 1e9:
-        text = f"{x / 1e9:.2f}B"
-    elif ax >= 1e6:
-        text = f"{x / 1e6:.2f}M"
-    elif ax >= 1e4:
-        text = f"{x:,.0f}"
-    elif ax >= 100:
-        text = f"{x:.0f}"
-    elif ax >= 1:
-        text = f"{x:.1f}"
-    else:
-        text = f"{x:.3f}"
-    return f"{text} {unit}" if unit else text
 
 
 # ---------------------------------------------------------------- tables
@@ -409,7 +412,7 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
                   labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
-    from ..report.words import ONE_VALUE_RANGE, delta
+    from ..report.words import delta, fmt, interval, recovery_words
 
     if labels is None:
         from ..outcomes import LABELS
@@ -429,11 +432,11 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
                 cells.append("n/a")
                 continue
             none = "never" if m == "recovery_steps" else ("inf" if m == "cost_per_kg_averted" else "-")
-            if e["p05"] is not None and e["p05"] == e["p95"]:  # every run in the range gave one value
-                text = f"{fmt(e['p50'], none)} {ONE_VALUE_RANGE}"
+            if m == "recovery_steps" and e.get("recovery"):  # how runs recovered, not a range mixing
+                text = recovery_words(e["recovery"])            # unaffected runs (0) with runs never back
             else:
-                text = f"{fmt(e['p50'], none)} [{fmt(e['p05'], none)}, {fmt(e['p95'], none)}]"
-            if paired and e.get("diff_mean") is not None and name != "baseline":
+                text = f"{fmt(e['p50'], none)} {interval(e['p05'], e['p95'], none)}"
+            if paired and e.get("diff_mean") is not None and name != "baseline" and "recovery" not in e:
                 text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
             cells.append(text)
         data.add_row(labels.get(m, m), *cells)

@@ -146,7 +146,7 @@ def export(
         strategies = resolve_strategies(sc, [strategy] if strategy else [])
         chosen = strategies[-1]
         horizon = sc.steps if steps is None else steps
-        with progress_bar(horizon, f"{sc.name}: {chosen.name}", enabled=not as_json) as advance:
+        with progress_bar(horizon, f"{sc.name}: {chosen.name}", enabled=not as_json, unit="steps") as advance:
             traj = Engine(sc, chosen, seed, record_flows=True).run(horizon, progress=advance)
         written = export_flows(sc, output, traj, kind)
     if as_json:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..report.words import fmt
 from . import app
 from .common import (
     FormatOpt,
@@ -20,7 +21,6 @@ from .common import (
     TableFormat,
     emit_table,
     err,
-    fmt,
     handles_errors,
     json_doc,
     output_format,

@@ -14,6 +14,7 @@ from .common import (
     ExecutorOpt,
     MissingExtra,
     WorkersOpt,
+    check_executor,
     check_report_path,
     err,
     handles_errors,
@@ -58,17 +59,14 @@ def search(
     point and run the same command again: stored evaluations are replayed, only missing ones run.
     """
     _need_pymoo()
-    from ..experiments import EXECUTORS, open_executor
+    from ..experiments import open_executor
     from ..search.engine import run_search
     from ..search.front import front as _front
     from ..search.front import warm_start_genes
     from ..search.spec import load_search
     from ..search.store import SearchStore
 
-    if executor not in EXECUTORS:
-        raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
-    if address and executor != "dask":
-        raise InputError("--address needs --executor dask")
+    check_executor(executor, workers, address)
     spec = load_search(search_file)
     warm = warm_start_genes(warm_start, spec) if warm_start else None
     st = SearchStore.create(store, spec, warm)  # takes the store's lock until the search ends
@@ -125,7 +123,8 @@ def front(
     data = _front(store)
     if portfolio is not None:
         n = DISCOVER_FUTURES if futures is None else futures
-        with progress_bar(n, f"portfolio {portfolio} on {n} fresh futures", enabled=n > 0 and not as_json) as advance:
+        with progress_bar(n, f"portfolio {portfolio} on fresh futures", enabled=n > 0 and not as_json,
+                          unit="futures") as advance:  # discover() advances once per future
             data["discovery"] = discover(store, portfolio, n, progress=advance)
     if report is not None:
         _write_report(data, report)

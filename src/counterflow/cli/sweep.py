@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import InputError
+from ..report.words import fmt
 from . import app
 from .common import (
     AddressOpt,
@@ -23,17 +22,17 @@ from .common import (
     TableData,
     TableFormat,
     WorkersOpt,
+    check_executor,
     check_out_is_not_outcome,
     emit_table,
     err,
-    fmt,
     handles_errors,
     json_doc,
-    no_progress,
     out,
     output_format,
     pick_store,
     print_json,
+    progress_bar,
     require_extra,
     resumable,
     write_data,
@@ -41,37 +40,6 @@ from .common import (
 
 ETHICS = ("Harm and backlash are reported next to flow; scenario numbers are illustrative, "
           "not forecasts or targeting advice.")
-
-
-@contextmanager
-def _progress(total: int, done: int, description: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    if not enabled or not err.is_terminal:
-        yield no_progress
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TaskProgressColumn(), TextColumn("{task.fields[rate]} runs/s"), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err._get()) as prog:
-        task = prog.add_task(description, total=total, completed=done, rate="-")
-        start = prog.get_time()
-
-        def advance(n: int = 1) -> None:
-            t = prog.tasks[task]
-            elapsed = prog.get_time() - start
-            ran = t.completed + n - done
-            prog.update(task, advance=n, rate=f"{ran / elapsed:.2f}" if elapsed > 0 else "-")
-
-        yield advance
 
 
 @app.command()
@@ -92,14 +60,9 @@ def sweep(
 
     Interrupt it at any point and run the same command again: only the missing runs are run.
     """
-    from ..experiments import EXECUTORS, Store, load_experiment, open_executor, run_sweep
+    from ..experiments import Store, load_experiment, open_executor, run_sweep
 
-    if executor not in EXECUTORS:
-        raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
-    if address and executor != "dask":
-        raise InputError("--address needs --executor dask")
-    if executor == "dask":
-        require_extra("dask", "dask", "distributed")
+    check_executor(executor, workers, address)
     exp = load_experiment(experiment)
     if exp.sampler in ("sobol", "morris"):
         require_extra("analysis", "SALib")
@@ -115,7 +78,7 @@ def sweep(
                       f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
         with resumable(lambda: f"{len(st.done_chunks())} of {len(exp.chunks())} chunks are stored"), \
                 open_executor(executor, workers, address) as ex, \
-                _progress(exp.n_runs, done_runs, f"sweep {experiment.name}", not as_json) as advance:
+                progress_bar(exp.n_runs, f"sweep {experiment.name}", not as_json, done=done_runs) as advance:
             report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
     finally:
         st.unlock()
@@ -295,15 +258,14 @@ def calibrate(
     """
     import yaml
 
-    from ..experiments import EXECUTORS, open_executor
+    from ..experiments import open_executor
     from ..experiments.calibrate import calibrate as _calibrate
 
+    check_executor(executor, workers, address)
     params = [_parse_param(p) for p in param]
-    if executor not in EXECUTORS:
-        raise InputError(f"unknown executor '{executor}'; expected one of: {', '.join(EXECUTORS)}")
     with open_executor(executor, workers, address) as ex, \
-            _progress(samples * replications * (1 if strategy == "baseline" else 2), 0, "calibrate",
-                      not as_json) as advance:
+            progress_bar(samples * replications * (1 if strategy == "baseline" else 2), "calibrate",
+                         not as_json) as advance:
         res = _calibrate(scenario, observed, params, strategy=strategy, samples=samples, accept=accept,
                          replications=replications, seed=seed, store=store, executor=ex, progress=advance)
     target = out_file or Path(f"{res.scenario.name}-fitted.yaml")

@@ -9,6 +9,10 @@ field by field in Python, about twice the cost per call (measured: ``docs/benchm
 inlining; still callable from Python): called once per organisation with bundles they re-pack, they
 cost the engine about 3 % more per replication as separate functions (``docs/benchmarks.md``).
 
+Numba's disk cache keys a kernel on its own file only: ``plan_small`` (and so ``move_all`` and
+``move_phase``) compiles in the solver of ``_ssp`` and the society kernel of ``society``, so a change
+to those files must come with a change to this one, or a cached kernel keeps the old code.
+
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
 with the compiled successive-shortest-path solver; ``dispatch_org`` moves
@@ -28,21 +32,33 @@ from numba import njit
 from ._ssp import ssp_min_cost_flow
 from .bundles import (
     Accounts,
+    Books,
+    Closing,
+    Conditions,
     Economy,
+    Exposure,
+    Jurisdictions,
     Learning,
+    MoveRule,
     Organisations,
     OrgPlan,
     ProductionRule,
+    Records,
+    Sales,
+    Scratch,
     StepInputs,
     Topology,
+    Totals,
     Trade,
 )
 from .costs import arc_cost as _arc_cost
+from .society import _society_kernel
 
 __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
            "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org",
            "node_capacity_left",
-           "begin_step", "end_step", "pre_move", "update_prices"]
+           "begin_step", "end_step", "pre_move", "update_prices", "fsum", "prepare_move", "settle_move", "move_phase",
+           "close_step"]
 
 #: the planners' arc cost (:func:`counterflow.engine.costs.arc_cost`), compiled for the kernels
 arc_cost = njit(cache=True)(_arc_cost)
@@ -178,6 +194,50 @@ def binomial_from_uniform(n, p, u):  # pragma: no cover - compiled
         k += 1
         cdf += pk
     return n - k if flip else k
+
+
+@njit(cache=True)
+def fsum(x):  # pragma: no cover - compiled
+    """The correctly rounded sum of the 1-d array ``x``, as :func:`math.fsum` (the same algorithm: Shewchuk's
+    exact partials, then CPython's half-even correction across partials); finite values only."""
+    partials = np.empty(x.shape[0] + 1)
+    n = 0
+    for k in range(x.shape[0]):
+        v = x[k]
+        i = 0
+        for j in range(n):
+            y = partials[j]
+            if abs(v) < abs(y):
+                v, y = y, v
+            hi = v + y
+            lo = y - (hi - v)
+            if lo != 0.0:
+                partials[i] = lo
+                i += 1
+            v = hi
+        n = i
+        if v != 0.0:
+            partials[n] = v
+            n += 1
+    hi = 0.0
+    lo = 0.0
+    if n > 0:
+        n -= 1
+        hi = partials[n]
+        while n > 0:
+            v = hi
+            n -= 1
+            y = partials[n]
+            hi = v + y
+            lo = y - (hi - v)
+            if lo != 0.0:
+                break
+        if n > 0 and ((lo < 0.0 and partials[n - 1] < 0.0) or (lo > 0.0 and partials[n - 1] > 0.0)):
+            y = lo * 2.0
+            v = hi + y
+            if y == v - hi:
+                hi = v
+    return hi
 
 
 @njit(cache=True)
@@ -449,7 +509,148 @@ def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def begin_step(t, econ, trade, rule):  # pragma: no cover - compiled
+def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compiled
+    """What planning and dispatch read this step, written into ``out`` (:class:`~counterflow.engine.bundles.Scratch`).
+
+    Seizure probabilities, market values and tranche revenues (:func:`pre_move`), edge money costs
+    with lever additions, the worth of a kilogram at each node (:func:`load_values`), the nodes whose
+    capacity binds, the share of source supply free cash pays for (:func:`cash_scale`; all of it in
+    the warm-up) and the cash before movement. Bundles: ``top`` :class:`~counterflow.engine.bundles.Topology`,
+    ``orgs`` :class:`~counterflow.engine.bundles.Organisations`, ``cond``
+    :class:`~counterflow.engine.bundles.Conditions`, ``expo`` :class:`~counterflow.engine.bundles.Exposure`,
+    ``rule`` :class:`~counterflow.engine.bundles.MoveRule`. Returns whether a node's capacity is damaged.
+    """
+    top, orgs, cond, expo = Topology(*top), Organisations(*orgs), Conditions(*cond), Exposure(*expo)
+    rule, out = MoveRule(*rule), Scratch(*out)
+    p_seize, market_value, tranche_rev = pre_move(
+        expo.edge_risk, cond.edge_risk_add, expo.node_enf, cond.node_enf_add, expo.node_juris, cond.corruption,
+        top.edge_src, cond.price, expo.market_allowed, expo.elasticity, expo.tranche_mid, cond.protection,
+        rule.protection_half_cost)
+    out.p_seize[:] = p_seize
+    out.market_value[:] = market_value
+    out.tranche_rev[:] = tranche_rev
+    added = False
+    for e in range(cond.edge_cost_add.shape[0]):
+        if cond.edge_cost_add[e] != 0.0:
+            added = True
+            break
+    if added:
+        out.edge_cost[:] = expo.edge_cost + cond.edge_cost_add
+    else:
+        out.edge_cost[:] = expo.edge_cost
+    out.worth[:] = load_values(expo.producer, orgs.open_node, orgs.open_edge, expo.out_start, expo.out_order,
+                               top.edge_dst, out.edge_cost, orgs.risk_belief, orgs.node_fear, rule.production_cost,
+                               out.market_value, rule.at_market)
+    damaged = False
+    for v in range(cond.cap_factor.shape[0]):
+        hurt = cond.cap_factor[v] < 1.0
+        damaged = damaged or hurt
+        out.split[v] = expo.finite_cap[v] or hurt
+    if rule.deterministic:  # the warm-up reaches the financed steady state: cash does not bind
+        out.scale[:] = 1.0
+    else:
+        out.scale[:] = cash_scale(orgs.cash, cond.frozen - expo.credit, cond.hop_cost, orgs.stock, orgs.prev_out,
+                                  top.is_source, orgs.open_node)
+    out.cash_before[:] = orgs.cash
+    return damaged
+
+
+@njit(cache=True)
+def settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share):  # pragma: no cover - compiled
+    """After movement: pay for it, for protection and pay out profits (:func:`settle_cash`; what each organisation
+    paid for protection lands in ``out.paid``), and each organisation's loss share.
+
+    The loss share is what was seized or destroyed over what was moved or destroyed (``out.loss_share``,
+    read by adaptation). Returns the kg seized this step (the correctly rounded sum over organisations).
+    """
+    orgs, cond, rule, out = Organisations(*orgs), Conditions(*cond), MoveRule(*rule), Scratch(*out)
+    settle_cash(orgs.cash, cond.frozen, out.cash_before, out.sent, Sales(*sales).produced, rule.production_cost,
+                cond.hop_cost,
+                cond.spend, rule.payout_rate, rule.reserve_steps, protection_share, out.paid)
+    for o in range(out.loss_share.shape[0]):
+        lost = out.seized[o] + destroyed_by_org[o]
+        moved = out.sent[o] + destroyed_by_org[o]
+        out.loss_share[o] = lost / moved if moved > 0 else 0.0
+    return fsum(out.seized)
+
+
+@njit(cache=True)
+def move_phase(t, order, top, orgs, cond, expo, learn, rule, uniforms, sales, out, destroyed_by_org,
+               protection_share):  # pragma: no cover - compiled
+    """The move phase of a step on a small network, in one call: :func:`prepare_move`, every organisation's
+    plan and dispatch in ``order`` (:func:`move_all`) and :func:`settle_move`.
+
+    ``uniforms``: this step's dice ``[O, E]``; ``sales``: what the start of the step sold, landed and
+    produced (:class:`~counterflow.engine.bundles.Sales`); ``protection_share`` ``[O]``: the share of its
+    free cash above the reserve each organisation pays for protection; the totals land in ``out``
+    (:class:`~counterflow.engine.bundles.Scratch`). Returns ``(kg seized, whether a node is damaged)``.
+    """
+    damaged = prepare_move(top, orgs, cond, expo, rule, out)
+    c, x = Conditions(*cond), Scratch(*out)
+    inputs = StepInputs(x.edge_cost, c.cap_factor, x.split, x.worth, Exposure(*expo).tranche_width, x.tranche_rev,
+                        x.p_seize, uniforms, Sales(*sales).arrived, x.scale, x.market_value)
+    sent_all, out_all, seized_o, sent_o = move_all(t, order, top, orgs, inputs, learn)
+    x.sent_all[:] = sent_all
+    x.out_all[:] = out_all
+    x.seized[:] = seized_o
+    x.sent[:] = sent_o
+    return settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share), damaged
+
+
+@njit(cache=True)
+def close_step(books, juris, pressure, society_base, society_rates, closing, sales, sent_all, out_all, rec, row,
+               totals):  # pragma: no cover - compiled
+    """The close of a step in one call: prices, society, spoilage and observations, and the record.
+
+    Prices move towards deliveries (:func:`update_prices`); the society advances
+    (:func:`counterflow.engine.society._society_kernel`); stock above storage spoils and the observed
+    flows are kept for next step's levers (:func:`end_step`); when ``row`` >= 0 the step is written
+    into ``rec`` (:class:`~counterflow.engine.bundles.Records`). Bundles: ``books``
+    :class:`~counterflow.engine.bundles.Books`, ``closing`` :class:`~counterflow.engine.bundles.Closing`,
+    ``sales`` :class:`~counterflow.engine.bundles.Sales`, ``sent_all`` ``[E]`` and ``out_all`` ``[N]`` the kg
+    movement sent on each edge and out of each node, ``totals`` :class:`~counterflow.engine.bundles.Totals`;
+    ``juris``, ``pressure``, ``society_base`` and ``society_rates`` as the society kernel takes them.
+    Returns the kg spoiled.
+    """
+    books, closing, out, totals = Books(*books), Closing(*closing), Sales(*sales), Totals(*totals)
+    update_prices(books.price, books.supply_smooth, out.delivered, closing.ref_price, closing.ref_demand,
+                  closing.elasticity, closing.delivery_smoothing, closing.price_smoothing, closing.price_floor,
+                  closing.price_cap)
+    _society_kernel(juris, pressure, society_base, society_rates)
+    spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
+        books.stock, closing.storage, sent_all, out_all, closing.market_node, out.delivered, books.transit)
+    books.node_flow[:] = node_flow
+    books.edge_flow[:] = sent_all
+    if row >= 0:
+        rec, js = Records(*rec), Jurisdictions(*juris)
+        rec.delivered[row] = out.delivered
+        rec.price[row] = books.price
+        rec.seized[row] = totals.seized
+        rec.destroyed[row] = totals.destroyed + spoiled
+        rec.produced[row] = totals.produced
+        rec.stock[row] = stock
+        rec.in_transit[row] = transit
+        rec.active_nodes[row] = active_nodes
+        rec.active_edges[row] = active_edges
+        rec.route_entropy[row] = entropy
+        rec.harm[row] = totals.harm
+        rec.hardship[row] = js.hardship.max() if js.hardship.size else 0.0
+        rec.backlash[row] = js.backlash.max() if js.backlash.size else 0.0
+        rec.cost[row] = totals.cost
+        rec.revenue[row] = out.revenue
+        rec.cash[row] = books.cash
+        bal = rec.balance[row]
+        bal[0], bal[1], bal[2] = totals.cum_produced, totals.cum_delivered, totals.cum_seized
+        bal[3], bal[4], bal[5] = totals.cum_destroyed + spoiled, stock, transit
+        rec.node_flow_total[:] += node_flow
+        if rec.edge_flow.shape[0] > 0:
+            rec.edge_flow[row] = sent_all
+            rec.node_flow[row] = node_flow
+    return spoiled
+
+
+@njit(cache=True)
+def begin_step(t, econ, trade, rule, deterministic, sales):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
     Bundles (:mod:`counterflow.engine.bundles`): ``econ`` the fixed
@@ -480,9 +681,14 @@ def begin_step(t, econ, trade, rule):  # pragma: no cover - compiled
     (``cash - frozen``): an organisation that cannot pay produces only what it
     can pay for.
 
-    Returns ``(delivered per market [M], arrived [O, N], revenue [O], produced [O])``.
+    Frozen cash binds net of the suppliers' credit line (``econ.credit``); ``deterministic`` (the
+    warm-up) leaves all spending financed.
+
+    Writes the delivered kg per market ``[M]``, the arrived kg ``[O, N]``, the revenue ``[O]`` and
+    the produced kg ``[O]`` into ``sales`` (:class:`~counterflow.engine.bundles.Sales`) and returns
+    the totals delivered and produced (each the correctly rounded sum, as :func:`math.fsum`).
     """
-    econ, trade, rule = Economy(*econ), Trade(*trade), ProductionRule(*rule)
+    econ, trade, rule, out = Economy(*econ), Trade(*trade), ProductionRule(*rule), Sales(*sales)
     transit, stock, cash = trade.transit, trade.stock, trade.cash
     edge_dst, market_node = econ.edge_dst, econ.market_node
     production, base_labour, market_allowed, ref_price = econ.production, econ.base_labour, econ.market_allowed, \
@@ -495,10 +701,11 @@ def begin_step(t, econ, trade, rule):  # pragma: no cover - compiled
     n_nodes = stock.shape[1]
     n_mk = market_node.shape[0]
     slot = t % slots
-    arrived = np.zeros((n_orgs, n_nodes))
+    arrived, revenue, produced = out.arrived, out.revenue, out.produced
+    arrived[:] = 0.0
+    revenue[:] = 0.0
+    produced[:] = 0.0
     delivered = np.zeros((n_orgs, n_mk))
-    revenue = np.zeros(n_orgs)
-    produced = np.zeros(n_orgs)
     for o in range(n_orgs):
         for e in range(n_edges):
             x = transit[o, e, slot]
@@ -535,7 +742,7 @@ def begin_step(t, econ, trade, rule):  # pragma: no cover - compiled
         bill = 0.0
         for v in range(n_nodes):
             bill += production[o, v] * mult * min(max(cap_factor[v], 0.0), 1.0) * production_cost
-        free = max(cash[o] - frozen[o], 0.0)
+        free = max(cash[o] - (-np.inf if deterministic else frozen[o] - econ.credit[o]), 0.0)
         if bill > free:
             mult *= free / bill
         for v in range(n_nodes):
@@ -543,7 +750,8 @@ def begin_step(t, econ, trade, rule):  # pragma: no cover - compiled
             stock[o, v] += x
             produced[o] += x
         cash[o] -= produced[o] * production_cost
-    return delivered.sum(axis=0), arrived, revenue, produced
+    out.delivered[:] = delivered.sum(axis=0)
+    return fsum(out.delivered), fsum(produced)
 
 
 @njit(cache=True)

@@ -26,6 +26,17 @@ appear and disappear between calls), and rebuilds a basis from them:
    cycle (Cunningham's rule), which keeps the tree strongly feasible and rules
    out cycling.
 
+*Lazy arcs.* An arc may be marked lazy (the planning layer marks an edge's
+volume tranches above the first): it starts outside the priced set unless the
+crash put it in the tree or at its upper bound. When the pivots find no
+entering arc among the priced ones, every waiting arc (all at zero flow) is
+priced once with the current potentials; those with a negative reduced cost
+join the priced set and the pivots go on, and when none has, every arc's
+reduced cost has the sign of an optimum, so the basis is optimal for the whole
+problem (the optimality test of column generation). Tranches an optimum never
+reaches then cost one reduced-cost test per round instead of pricing in every
+block search.
+
 The result is exact: a feasible problem ends with no flow on artificial arcs
 and no arc with a negative reduced cost. When the optimum is unique (the
 planning layer perturbs costs so that it almost surely is), the flow is the same whatever the
@@ -44,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["network_simplex", "fits", "LOWER", "UPPER", "TREE"]
+__all__ = ["network_simplex", "network_simplex_lazy", "fits", "LOWER", "UPPER", "TREE"]
 
 LOWER, UPPER, TREE = 1, -1, 0
 _INF = np.int64(2 ** 62)
@@ -76,6 +87,19 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
     nodes that hung from the root (tried first as component roots). The
     returned state and roots are this solve's basis, for the next call.
     ``ok`` is False when the supplies cannot be routed.
+    """
+    return network_simplex_lazy(n, tails, heads, caps, costs, supply, warm_state, warm_roots,
+                                np.zeros(tails.shape[0], np.bool_))
+
+
+@njit(cache=True)
+def network_simplex_lazy(n, tails, heads, caps, costs, supply, warm_state, warm_roots, lazy):  # pragma: no cover
+    """:func:`network_simplex` with arcs priced only once they can enter (see *Lazy arcs* in the module note).
+
+    ``lazy[i]`` True: arc ``i`` starts outside the priced set unless the
+    crash puts it in the tree or at its upper bound; it joins the priced set
+    the first time the pivots on the priced arcs end with its reduced cost
+    negative. The result is the same optimum as with no lazy arc.
     """
     m = tails.shape[0]
     root = n
@@ -124,7 +148,7 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
                 state[i] = TREE
                 deg[tail[i] + 1] += 1
                 deg[head[i] + 1] += 1
-        elif s == UPPER and cap[i] > 0:
+        elif s == UPPER:  # (a zero-capacity arc stays at its upper bound too: no degenerate flip back)
             state[i] = UPPER
             flow[i] = cap[i]
             excess[tail[i]] -= cap[i]
@@ -225,7 +249,20 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
     # ---- pivots
     # only real arcs are priced: a non-tree artificial arc stays at zero flow, so a
     # finish with no artificial flow is optimal for the real arcs alone
-    block = max(int(np.sqrt(m)), 10)
+    # the priced arcs (every arc not lazy, and lazy ones the crash put in the tree or at
+    # their upper bound) and the waiting ones (lazy, at zero flow), each in arc order
+    act = np.empty(m, np.int64)
+    wait = np.empty(m, np.int64)
+    m_act = 0
+    m_wait = 0
+    for i in range(m):
+        if lazy[i] and state[i] == LOWER:
+            wait[m_wait] = i
+            m_wait += 1
+        else:
+            act[m_act] = i
+            m_act += 1
+    block = max(int(np.sqrt(m_act)), 10)
     max_pivots = 100 * ma + 1_000_000
     nxt = 0
     pivots = 0
@@ -234,10 +271,10 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
         best = 0
         in_arc = -1
         left = block
-        for _ in range(m):
-            e = nxt
+        for _ in range(m_act):
+            e = act[nxt]
             nxt += 1
-            if nxt == m:
+            if nxt == m_act:
                 nxt = 0
             c = state[e] * (cost[e] + pi[tail[e]] - pi[head[e]])
             if c < best:
@@ -249,7 +286,24 @@ def network_simplex(n, tails, heads, caps, costs, supply, warm_state, warm_roots
                     break
                 left = block
         if in_arc < 0:
-            break
+            # optimal over the priced arcs: a waiting arc (at zero flow) with a negative
+            # reduced cost joins them; none left means optimal over every arc
+            kept = 0
+            joined = 0
+            for j in range(m_wait):
+                e = wait[j]
+                if cost[e] + pi[tail[e]] - pi[head[e]] < 0:
+                    act[m_act] = e
+                    m_act += 1
+                    joined += 1
+                else:
+                    wait[kept] = e
+                    kept += 1
+            m_wait = kept
+            if joined == 0:
+                break
+            block = max(int(np.sqrt(m_act)), 10)
+            continue
         pivots += 1
         if pivots > max_pivots:   # cannot happen in exact arithmetic (see the module note): fail, never hang
             ok = False

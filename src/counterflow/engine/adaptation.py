@@ -129,7 +129,6 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
             if ranked:
                 state.cash[org] -= p.open_cost
                 state.pending.append((state.t + p.open_delay, org, ranked[0][1]))
-                state.log.events.append(("open_start", org, ranked[0][1]))
     elif smooth < 0.5 * tol:
         calm = int(state.calm_steps[org]) + 1
         state.calm_steps[org] = calm
@@ -140,7 +139,6 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
             idle = (state.opened_at[org, v] >= 0) & (state.last_used[org, v] <= idle_since)
             for k in np.flatnonzero(idle):
                 _close_site(state, org, net.sites[ix["node_sites"][k]])
-                state.log.events.append(("close", org, int(v[k])))
     else:
         state.calm_steps[org] = 0
     if state.pending:
@@ -150,7 +148,6 @@ def adapt(net: Network, state: RunState, org: int, loss_share: float, worth: np.
             state.pending = [item for item in state.pending if item[0] > t]
             for _, o, s in ready:
                 open_site(net, state, o, s)
-                state.log.events.append(("opened", o, s))
 
 
 def rebuild(net: Network, state: RunState) -> None:

@@ -23,7 +23,16 @@ where it is used and the kernels called once per step take them.
   (only what it reads: each array passed from Python costs its unboxing at every call);
 * :class:`Jurisdictions`, :class:`Pressures`, :class:`SocietyBase` and
   :class:`SocietyRates` — the society update's state, this step's pressures,
-  base levels and constants.
+  base levels and constants;
+* :class:`Conditions`, :class:`Exposure` and :class:`MoveRule` — what the move phase reads besides the
+  organisations: this step's modifiers, prices and finances (RunState arrays), the fixed seizure,
+  valuation and market arrays, and the constants;
+* :class:`Sales` and :class:`Scratch` — the step's intermediate arrays, allocated once per run and
+  overwritten by the phase kernels (a kernel that returns an array pays for boxing it; one that writes
+  into a buffer does not), in two bundles so that each phase is passed only what it reads;
+* :class:`Books`, :class:`Closing`, :class:`Records` and :class:`Totals` — what the close of a step
+  updates (goods, prices, observations), its fixed arrays and constants, the recorder's arrays and
+  the step's totals.
 """
 
 from __future__ import annotations
@@ -33,7 +42,8 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Economy", "Trade",
-           "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates"]
+           "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates", "Conditions", "Exposure",
+           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals"]
 
 
 class Topology(NamedTuple):
@@ -126,6 +136,7 @@ class Economy(NamedTuple):
     base_labour: np.ndarray     # [O] labour at its base level (> 0)
     market_allowed: np.ndarray  # [O, M] bool: the markets each organisation sells at
     ref_price: np.ndarray       # [M] reference price
+    credit: np.ndarray          # [O] suppliers' credit line: frozen cash net of it binds
 
 
 class Trade(NamedTuple):
@@ -137,7 +148,7 @@ class Trade(NamedTuple):
     cash: np.ndarray         # [O] USD
     price: np.ndarray        # [M]
     expect: np.ndarray       # [O] expected price index (changed in place)
-    frozen: np.ndarray       # [O] cash production may not spend (frozen by sanctions, net of credit)
+    frozen: np.ndarray       # [O] cash frozen by sanctions (production may not spend it beyond the credit line)
     revenue_tax: np.ndarray  # [O] share of revenue lost to laundering
     labour: np.ndarray       # [O]
     cap_factor: np.ndarray   # [N] share of each site's capacity intact
@@ -197,3 +208,142 @@ class SocietyRates(NamedTuple):
     recruit_hardship: float
     recruit_aid: float
     labour_adjust: float
+
+
+class Conditions(NamedTuple):
+    """This step's conditions the move phase reads (RunState arrays): lever modifiers, prices, finances."""
+
+    edge_risk_add: np.ndarray  # [E]
+    node_enf_add: np.ndarray   # [N]
+    edge_cost_add: np.ndarray  # [E]
+    corruption: np.ndarray     # [J]
+    price: np.ndarray          # [M]
+    cap_factor: np.ndarray     # [N] share of node capacity intact
+    frozen: np.ndarray         # [O] cash frozen by sanctions
+    hop_cost: np.ndarray       # [O] USD per kg and edge at the last step (changed in place)
+    spend: np.ndarray          # [O] USD spent at the last step (changed in place)
+    protection: np.ndarray     # [O, J] USD paid to each jurisdiction's officials at the last step
+
+
+class Exposure(NamedTuple):
+    """Fixed arrays of the move phase beyond the topology: seizure rates, money costs, valuation, markets."""
+
+    edge_risk: np.ndarray       # [E] base seizure probability per load
+    node_enf: np.ndarray        # [N] enforcement at the node a load leaves
+    node_juris: np.ndarray      # [N]
+    edge_cost: np.ndarray       # [E] USD/kg before lever additions
+    producer: np.ndarray        # [O, N] bool: the organisation produces there
+    out_start: np.ndarray       # [N + 1] CSR segments of out-edges
+    out_order: np.ndarray       # [E]
+    finite_cap: np.ndarray      # [N] bool: a node whose capacity is finite
+    market_allowed: np.ndarray  # [O, M] bool
+    elasticity: np.ndarray      # [M] demand elasticity
+    tranche_mid: np.ndarray     # [K] demand tranches' mid-points (:mod:`counterflow.engine.planning`)
+    tranche_width: np.ndarray   # [O, M, K] each organisation's share of the demand tranches
+    credit: np.ndarray          # [O] suppliers' credit line
+
+
+class MoveRule(NamedTuple):
+    """Constants of the move phase (:mod:`counterflow.params`)."""
+
+    production_cost: float
+    at_market: float       # ``loss_at_market_value``
+    payout_rate: float
+    reserve_steps: float   # ``cash_reserve_steps``
+    protection_half_cost: float  # USD of protection that buys off half of the honest officials
+    deterministic: bool    # the warm-up: no dice, cash does not bind
+
+
+class Sales(NamedTuple):
+    """What the start of a step sold, landed and produced (written by ``begin_step``, read by the move and the close)."""
+
+    delivered: np.ndarray     # [M] kg sold at each market
+    arrived: np.ndarray       # [O, N] kg landed
+    revenue: np.ndarray       # [O]
+    produced: np.ndarray      # [O] kg
+
+
+class Scratch(NamedTuple):
+    """The move phase's intermediate arrays: what planning reads, what movement books (read by adaptation and the
+    close)."""
+
+    edge_cost: np.ndarray     # [E] USD/kg with lever additions
+    split: np.ndarray         # [N] bool: nodes whose capacity binds (finite or damaged)
+    worth: np.ndarray         # [O, N] ``load_values``
+    p_seize: np.ndarray       # [O, E] (per organisation: protection)
+    market_value: np.ndarray  # [O]
+    tranche_rev: np.ndarray   # [M, K]
+    scale: np.ndarray         # [O] ``cash_scale``
+    cash_before: np.ndarray   # [O] cash before movement
+    sent_all: np.ndarray      # [E] kg sent over all organisations
+    out_all: np.ndarray       # [N] kg leaving each node
+    seized: np.ndarray        # [O] kg seized from each organisation
+    sent: np.ndarray          # [O] kg each organisation sent
+    loss_share: np.ndarray    # [O] share of what it moved that it lost (seized or destroyed): adaptation reads it
+    paid: np.ndarray          # [O] USD paid for protection this step
+
+
+class Books(NamedTuple):
+    """What the close of a step updates (RunState arrays): goods, prices, the observed flows, cash."""
+
+    stock: np.ndarray          # [O, N]
+    transit: np.ndarray        # [O, E, L]
+    price: np.ndarray          # [M]
+    supply_smooth: np.ndarray  # [M]
+    node_flow: np.ndarray      # [N] what enforcement observes next step
+    edge_flow: np.ndarray      # [E]
+    cash: np.ndarray           # [O]
+
+
+class Closing(NamedTuple):
+    """Fixed arrays and constants of the close of a step (storage, markets, price adjustment)."""
+
+    storage: np.ndarray      # [N] kg an organisation can hold at a node
+    market_node: np.ndarray  # [M]
+    ref_price: np.ndarray    # [M]
+    ref_demand: np.ndarray   # [M]
+    elasticity: np.ndarray   # [M]
+    delivery_smoothing: float
+    price_smoothing: float
+    price_floor: float
+    price_cap: float
+
+
+class Records(NamedTuple):
+    """A recorder's arrays (:class:`~counterflow.engine.record.Recorder`), step first; the series in
+    :data:`~counterflow.engine.record.SERIES` order, then the balance and the flows."""
+
+    delivered: np.ndarray
+    price: np.ndarray
+    seized: np.ndarray
+    destroyed: np.ndarray
+    produced: np.ndarray
+    stock: np.ndarray
+    in_transit: np.ndarray
+    active_nodes: np.ndarray
+    active_edges: np.ndarray
+    route_entropy: np.ndarray
+    harm: np.ndarray
+    hardship: np.ndarray
+    backlash: np.ndarray
+    cost: np.ndarray
+    revenue: np.ndarray
+    cash: np.ndarray
+    balance: np.ndarray          # [T, 6]
+    node_flow_total: np.ndarray  # [N]
+    edge_flow: np.ndarray        # [T, E] float32 ([0, E] when flows are not kept)
+    node_flow: np.ndarray        # [T, N] float32 ([0, N] when flows are not kept)
+
+
+class Totals(NamedTuple):
+    """The step's totals the record needs, and the run's cumulative accounts before the close."""
+
+    produced: float       # kg produced this step
+    seized: float         # kg seized this step
+    destroyed: float      # kg destroyed by levers this step (spoilage is added by the close)
+    harm: float
+    cost: float           # USD spent on levers
+    cum_produced: float
+    cum_delivered: float
+    cum_seized: float
+    cum_destroyed: float

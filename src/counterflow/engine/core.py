@@ -8,8 +8,6 @@ rebuild → society → record.
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Callable
 from operator import attrgetter
 
@@ -22,34 +20,37 @@ from ..strategy import BASELINE, Strategy
 from . import planning, warm_cache
 from ._kernels import (
     begin_step,
-    cash_scale,
+    close_step,
     dispatch_org,
-    end_step,
-    load_values,
-    move_all,
+    move_phase,
     node_capacity_left,
     plan_small,
-    pre_move,
+    prepare_move,
     risk_slopes,
-    settle_cash,
+    settle_move,
     settle_org,
-    update_prices,
 )
 from .adaptation import adapt, rebuild
 from .bundles import (
     Accounts,
+    Books,
+    Closing,
+    Conditions,
     Economy,
+    Exposure,
     Learning,
     Organisations,
     OrgPlan,
     ProductionRule,
+    Sales,
+    Scratch,
     StepInputs,
     Topology,
-    Trade,
 )
 from .costs import arc_cost
 from .record import Recorder, Trajectory
-from .society import update_society
+from .society import jurisdiction_arrays as _jurisdiction_arrays
+from .society import society_arrays
 from .state import RunState, StepLog
 
 __all__ = ["Engine", "simulate", "SMALL_NODES", "SMALL_EDGES", "SOLVERS", "LARGE_SOLVER"]
@@ -66,6 +67,12 @@ SMALL_EDGES = 4000
 #: (the form Python passes bundles in, see :mod:`counterflow.engine._kernels`; 0.26 µs against 0.75 µs for
 #: building the NamedTuple and converting it, once a step).
 _org_arrays = attrgetter(*Organisations._fields)
+#: the same for :class:`~counterflow.engine.bundles.Trade` (the state's ``price_expect`` is its ``expect``),
+#: :class:`~counterflow.engine.bundles.Conditions` and :class:`~counterflow.engine.bundles.Books`
+_trade_arrays = attrgetter("stock", "transit", "cash", "price", "price_expect", "frozen", "revenue_tax", "labour",
+                           "cap_factor")
+_condition_arrays = attrgetter(*Conditions._fields)
+_book_arrays = attrgetter(*Books._fields)
 
 
 class Engine:
@@ -130,6 +137,7 @@ class Engine:
         self.solver = "auto"
         self._setup()
         self._deterministic = True
+        self._set_move_rule()
 
     def _setup(self) -> None:
         net = self.net
@@ -137,7 +145,6 @@ class Engine:
         self._base_labour = np.maximum(net.org_labour, 1e-12)
         prm = net.scenario.parameters  # suppliers front product: a credit line of credit_steps steps of production
         self._credit = prm.credit_steps * prm.production_cost * net.org_production.sum(axis=1)
-        self._unbound = np.full(net.n_orgs, -np.inf)  # "frozen" cash during the warm-up: all spending is financed
         self.reports: list[LeverReport] = []
         self._is_source = net.kind_mask("source")
         self._finite_cap = np.isfinite(net.node_cap)
@@ -153,26 +160,53 @@ class Engine:
         self._producer = net.org_production > 0
         self._learn = Learning(float(prm.learning_rate), float(prm.forget_rate), float(prm.diversification))
         econ = Economy(net.edge_dst, net.market_node, net.org_production, self._base_labour, self._market_allowed,
-                       net.market_price)
+                       net.market_price, self._credit)
         rule = ProductionRule(*(float(x) for x in (
             prm.supply_elasticity, prm.max_production_multiple, prm.stock_buffer_steps, prm.production_cost,
             prm.price_expectation_rate, prm.labour_elasticity)))
+        expo = Exposure(net.edge_risk, net.node_enf, net.node_juris, net.edge_cost, self._producer, self._out_start,
+                        self._out_order, self._finite_cap, self._market_allowed, net.market_elasticity,
+                        planning.TRANCHE_MID, self._tranche_width, self._credit)
+        closing = Closing(net.node_storage, net.market_node, net.market_price, net.market_demand, net.market_elasticity,
+                          *(float(x) for x in (prm.delivery_smoothing, prm.price_smoothing, prm.price_floor,
+                                               prm.price_cap)))
         # the fixed bundles as plain tuples, as Python passes bundles to the kernels (see engine._kernels)
         self._top_t, self._learn_t, self._econ_t, self._rule_t = tuple(self._top), tuple(self._learn), tuple(econ), \
             tuple(rule)
+        self._expo_t, self._closing_t = tuple(expo), tuple(closing)
+        self._society_t = society_arrays(net)
+        # the step's intermediate arrays, written by the phase kernels (allocated once per run)
+        n_o, n_n, n_e, n_m = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets
+        self._sales = Sales(np.zeros(n_m), np.zeros((n_o, n_n)), np.zeros(n_o), np.zeros(n_o))
+        self._scratch = Scratch(
+            np.zeros(n_e), np.zeros(n_n, np.bool_),
+            np.zeros((n_o, n_n)), np.zeros((n_o, n_e)), np.zeros(n_o), np.zeros((n_m, planning.TRANCHE_MID.shape[0])),
+            np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n), np.zeros(n_o), np.zeros(n_o), np.zeros(n_o),
+            np.zeros(n_o))
+        self._sales_t, self._scratch_t = tuple(self._sales), tuple(self._scratch)
+        self._uniforms = np.zeros((n_o, n_e))  # this step's dice (drawn into in place)
+        self._no_record = Recorder(net, 0, False).arrays
+        self._order: np.ndarray = np.arange(n_o)  # this step's planning order
+        self._seized = 0.0
+        self._damaged = False
+        self._set_move_rule()
+        self._protection_share = float(prm.protection_share)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
         self._warm = [planning.WarmStart() for _ in range(net.n_orgs)]
+        self._market_value = self._scratch.market_value  # per organisation: the stake of convex route risk (plan())
         # protection payments: enforcement each node's jurisdiction holds [N, J] (what protection buys off)
         self._no_protection = np.zeros(net.n_orgs)
-        self._paid = np.zeros(net.n_orgs)  # what each organisation paid for protection this step (settle_cash)
         self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
         self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
 
-    def _protection_weights(self, s: RunState) -> np.ndarray:
-        """``[O, J]``: the enforcement at each organisation's open sites, by jurisdiction (where it pays)."""
-        return s.open_node.astype(float) @ self._juris_enf
+    def _set_move_rule(self) -> None:
+        prm = self.net.scenario.parameters
+        self._move_rule_t = (float(prm.production_cost), float(prm.loss_at_market_value), float(prm.payout_rate),
+                             float(prm.cash_reserve_steps), float(prm.protection_half_cost), self._deterministic)
+        if self._deterministic:  # no dice: every edge loses exactly its expected share
+            self._uniforms.fill(-1.0)
 
     # ------------------------------------------------------------------ run
     def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
@@ -187,23 +221,35 @@ class Engine:
                               self.strategy.first_action(), self.reports)
 
     def step(self, rec: Recorder | None = None, row: int | None = None) -> None:
-        """Advance one step; record into ``rec[row]`` when given."""
-        net, s = self.net, self.state
-        n_j, n_o = len(net.juris_ids), net.n_orgs
-        s.log = StepLog(foreign_strikes=np.zeros(n_j), harm_by_juris=np.zeros(n_j),
-                        destroyed_by_org=np.zeros(n_o))
+        """Advance one step; record into ``rec[row]`` when given.
 
-        # arrivals, sales and production (production responds to prices and unsold stock)
-        p = net.scenario.parameters
-        frozen = self._unbound if self._deterministic else s.frozen - self._credit
-        delivered_m, arrived, revenue, produced_o = begin_step(
-            s.t, self._econ_t, tuple(Trade(s.stock, s.transit, s.cash, s.price, s.price_expect, frozen, s.revenue_tax,
-                                           s.labour, s.cap_factor)), self._rule_t)
-        s.delivered += math.fsum(delivered_m)
-        produced = math.fsum(produced_o)
+        Each phase is one compiled call where it can be (levers and adaptation are Python), over
+        bundles of the run state's own arrays; the phases pass what they compute on through
+        ``self._sales`` and ``self._scratch`` (:class:`~counterflow.engine.bundles.Sales`,
+        :class:`~counterflow.engine.bundles.Scratch`).
+        """
+        self._begin()       # arrivals land, markets sell, sources produce
+        self._fire_levers()  # in phase order, on freshly reset per-step modifiers
+        self._move()        # every organisation plans, dispatches (seizures) and learns, in a random order
+        self._adapt()       # expansion and consolidation
+        self._close(rec, row)  # rebuilding, prices, society, spoilage, observations, the record
+        self.state.t += 1
+
+    def _begin(self) -> None:
+        """Arrivals, sales and production (production responds to prices and unsold stock)."""
+        s = self.state
+        s.log.restart(len(self.net.juris_ids), self.net.n_orgs)
+        delivered, produced = begin_step(s.t, self._econ_t, _trade_arrays(s), self._rule_t, self._deterministic,
+                                         self._sales_t)
+        s.delivered += delivered
         s.produced += produced
+        self._produced = produced
 
-        # levers, in phase order, on freshly reset per-step modifiers
+    def _fire_levers(self) -> None:
+        """Reset the per-step modifiers, then fire the levers scheduled now in phase order."""
+        if not self.levers:  # nothing writes the modifiers: they keep the values they were reset to
+            return
+        s = self.state
         s.reset_modifiers()
         for lever in self.levers:
             if lever.spec.schedule.fires(s.t):
@@ -213,86 +259,75 @@ class Engine:
                 self.reports.append(report)
         s.destroyed += s.log.destroyed
 
-        # planning, movement, learning, adaptation
-        p_seize, market_value, tranche_rev = pre_move(
-            net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris, s.corruption,
-            net.edge_src, s.price, self._market_allowed, net.market_elasticity, planning.TRANCHE_MID, s.protection,
-            p.protection_half_cost)
-        self._market_value = market_value  # per organisation: the stake of convex route risk (plan())
-        edge_cost = net.edge_cost + s.edge_cost_add if s.edge_cost_add.any() else net.edge_cost
-        worth = load_values(  # [O, N]: what a kg at each node is worth to each organisation
-            self._producer, s.open_node, s.open_edge, self._out_start, self._out_order, net.edge_dst,
-            edge_cost, s.risk_belief, s.node_fear, p.production_cost, market_value, p.loss_at_market_value)
-        split = self._finite_cap | (s.cap_factor < 1.0)
-        if self._deterministic:  # the warm-up reaches the financed steady state: cash does not bind
-            scale = np.ones(n_o)
-        else:
-            scale = cash_scale(s.cash, s.frozen - self._credit, s.hop_cost, s.stock, s.prev_out, self._is_source, s.open_node)
-        cash_before = s.cash.copy()
-        order = self.rng_plan.permutation(n_o)
-        if self._deterministic:
-            uniforms = np.full((n_o, net.n_edges), -1.0)
-        else:
-            uniforms = self.rng_move.random((n_o, net.n_edges))
-        inputs = StepInputs(edge_cost, s.cap_factor, split, worth, self._tranche_width, tranche_rev, p_seize, uniforms,
-                            arrived, scale, market_value)
-        if self.solver == "ssp" or (self.solver == "auto" and self._small):
-            sent_all, out_all, seized_o, sent_o = move_all(s.t, order, self._top_t, _org_arrays(s), tuple(inputs),
-                                                           self._learn_t)
-        else:
-            sent_all, out_all, seized_o, sent_o = self._move_large(order, self._orgs(), inputs)
+    def _move(self) -> None:
+        """Planning, dispatch with seizures, learning and paying for it: one compiled call on small networks."""
+        s = self.state
+        self._order = order = self.rng_plan.permutation(self.net.n_orgs)
+        if not self._deterministic:
+            self.rng_move.random(out=self._uniforms)
         # protection is paid where the organisation's open sites face enforcement, by the enforcement there
-        weights = self._protection_weights(s) if p.protection_share > 0.0 else None
+        weights = self._protection_weights(s) if self._protection_share > 0.0 else None
         share = self._no_protection if weights is None else \
-            np.where(weights.sum(axis=1) > 0.0, p.protection_share, 0.0)
-        settle_cash(s.cash, s.frozen, cash_before, sent_o, produced_o, p.production_cost, s.hop_cost, s.spend,
-                    p.payout_rate, p.cash_reserve_steps, share, self._paid)
+            np.where(weights.sum(axis=1) > 0.0, self._protection_share, 0.0)
+        if self.solver == "ssp" or (self.solver == "auto" and self._small):
+            seized, self._damaged = move_phase(s.t, order, self._top_t, _org_arrays(s), _condition_arrays(s),
+                                               self._expo_t, self._learn_t, self._move_rule_t, self._uniforms,
+                                               self._sales_t, self._scratch_t, s.log.destroyed_by_org, share)
+        else:
+            self._damaged = prepare_move(self._top_t, _org_arrays(s), _condition_arrays(s), self._expo_t,
+                                         self._move_rule_t, self._scratch_t)
+            self._move_large(order)
+            seized = settle_move(_org_arrays(s), _condition_arrays(s), self._move_rule_t, self._sales_t,
+                                 self._scratch_t, s.log.destroyed_by_org, share)
         if weights is not None:
             total = weights.sum(axis=1, keepdims=True)  # the budget of the next step's seizures
-            s.protection = self._paid[:, None] * weights / np.where(total > 0.0, total, 1.0)
-        for o in order:
-            lost = seized_o[o] + s.log.destroyed_by_org[o]
-            moved = sent_o[o] + s.log.destroyed_by_org[o]
-            adapt(net, s, o, lost / moved if moved > 0 else 0.0, worth[o])
-        seized_total = math.fsum(seized_o)
-        s.seized += seized_total
-        s.log.seized = seized_total
+            s.protection = self._scratch.paid[:, None] * weights / np.where(total > 0.0, total, 1.0)
+        s.seized += seized
+        s.log.seized = self._seized = seized
 
-        update_prices(s.price, s.supply_smooth, delivered_m, net.market_price, net.market_demand,
-                      net.market_elasticity, p.delivery_smoothing, p.price_smoothing, p.price_floor, p.price_cap)
-        rebuild(net, s)
-        update_society(net, s)
+    def _protection_weights(self, s: RunState) -> np.ndarray:
+        """``[O, J]``: the enforcement at each organisation's open sites, by jurisdiction (where it pays)."""
+        return s.open_node.astype(float) @ self._juris_enf
 
-        spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
-            s.stock, net.node_storage, sent_all, out_all, net.market_node, delivered_m, s.transit)
+    def _adapt(self) -> None:
+        """Each organisation, in this step's order, expands or consolidates on its smoothed losses."""
+        net, s, x = self.net, self.state, self._scratch
+        for o in self._order:
+            adapt(net, s, o, x.loss_share[o], x.worth[o])
+
+    def _close(self, rec: Recorder | None, row: int | None) -> None:
+        """Rebuilding (Python, only while a node is damaged), then prices, society, spoilage and the record."""
+        s = self.state
+        if self._damaged:
+            rebuild(self.net, s)
+        log = s.log
+        totals = (self._produced, self._seized, log.destroyed, log.harm, log.cost, s.produced, s.delivered, s.seized,
+                  s.destroyed)
+        spoiled = close_step(_book_arrays(s), _jurisdiction_arrays(s),
+                             (s.revenue_cut, s.aid, log.harm_by_juris, log.foreign_strikes), *self._society_t,
+                             self._closing_t, self._sales_t, self._scratch.sent_all, self._scratch.out_all,
+                             self._no_record if rec is None else rec.arrays,
+                             -1 if rec is None else (row if row is not None else s.t), totals)
         s.destroyed += spoiled
-        s.node_flow = node_flow
-        s.edge_flow = sent_all
-        if rec is not None:
-            self._record(rec, row if row is not None else s.t, delivered_m, revenue, produced,
-                         seized_total, s.log.destroyed + spoiled, node_flow, sent_all,
-                         active_nodes, active_edges, entropy, stock, transit)
-        s.t += 1
 
-    def _orgs(self) -> Organisations:
-        """The organisations' state as the kernels take it (the run state's own arrays)."""
-        return Organisations(*_org_arrays(self.state))
-
-    def _move_large(self, order: np.ndarray, orgs: Organisations,
-                    inputs: StepInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of :meth:`step`."""
-        net, s = self.net, self.state
-        acc = Accounts(net.edge_cap.copy(), node_capacity_left(net.node_cap, s.cap_factor), np.zeros(net.n_edges),
-                       np.zeros(net.n_nodes), np.zeros(net.n_orgs), np.zeros(net.n_orgs))
+    def _move_large(self, order: np.ndarray) -> None:
+        """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of
+        :meth:`_move` (the totals land in ``self._scratch``)."""
+        net, s, x = self.net, self.state, self._scratch
+        inputs = StepInputs(x.edge_cost, s.cap_factor, x.split, x.worth, self._tranche_width, x.tranche_rev,
+                            x.p_seize, self._uniforms, self._sales.arrived, x.scale, x.market_value)
+        acc = Accounts(net.edge_cap.copy(), node_capacity_left(net.node_cap, s.cap_factor), x.sent_all, x.out_all,
+                       x.seized, x.sent)
+        for arr in (x.sent_all, x.out_all, x.seized, x.sent):
+            arr.fill(0.0)
         keep = 1.0 - self._learn.forget_rate
-        orgs_t, acc_t = tuple(orgs), tuple(acc)
+        orgs_t, acc_t = _org_arrays(s), tuple(acc)
         for o in order:
             plan = self.plan(o, inputs.worth[o], acc.resid_edge, acc.resid_node, inputs.split, inputs.tranche_rev,
                              inputs.scale[o], inputs.edge_cost)
             sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize[o],
                                                   inputs.uniforms[o], self._learn_t)
             settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, inputs.edge_cost, inputs.arrived, keep)
-        return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org
 
     # ------------------------------------------------------------- planning
     def plan(self, o: int, worth: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
@@ -353,35 +388,6 @@ class Engine:
         result.tranche_flow = tflow
         return result
 
-    # ------------------------------------------------------------ recording
-    def _record(self, rec: Recorder, i: int, delivered_m: np.ndarray, revenue: np.ndarray, produced: float,
-                seized: float, destroyed: float, node_flow: np.ndarray, sent_all: np.ndarray, active_nodes: int,
-                active_edges: int, entropy: float, stock: float, transit: float) -> None:
-        s = self.state
-        ser = rec.series
-        ser["delivered"][i] = delivered_m
-        ser["price"][i] = s.price
-        ser["seized"][i] = seized
-        ser["destroyed"][i] = destroyed
-        ser["produced"][i] = produced
-        ser["stock"][i] = stock
-        ser["in_transit"][i] = transit
-        ser["active_nodes"][i] = active_nodes
-        ser["active_edges"][i] = active_edges
-        ser["route_entropy"][i] = entropy
-        ser["harm"][i] = s.log.harm
-        ser["hardship"][i] = s.hardship.max() if s.hardship.size else 0.0
-        ser["backlash"][i] = s.backlash.max() if s.backlash.size else 0.0
-        ser["cost"][i] = s.log.cost
-        ser["revenue"][i] = revenue
-        ser["cash"][i] = s.cash
-        rec.balance[i] = (s.produced, s.delivered, s.seized, s.destroyed, stock, transit)
-        rec.node_flow_total += node_flow
-        if rec.edge_flow is not None and rec.node_flow is not None:
-            rec.edge_flow[i] = sent_all
-            rec.node_flow[i] = node_flow
-
-
 def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """Out-edges of every node as CSR segments ``(start [N + 1], edge order [E])``, cached on the network."""
     cached: tuple[np.ndarray, np.ndarray] | None = net.cache.get("out_edges")
@@ -424,7 +430,7 @@ def warm_state(net: Network) -> RunState:
         cached = net.cache["warm_state"] = state
         if on_disk:
             warm_cache.save(key, state)
-    return copy.deepcopy(cached)
+    return cached.copy()
 
 
 def simulate(

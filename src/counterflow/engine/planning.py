@@ -24,7 +24,11 @@ The flow network of organisation ``o`` (built by :func:`build_plan`):
   and costs the unit cost above plus ``slope * (midpoint share)``, where
   ``slope`` (``_kernels.risk_slope``) is the mean-variance weight of losing
   the edge's loads together: the perceived risk is convex in the volume an
-  edge carries, so spreading loads pays when the edge is risky.
+  edge carries, so spreading loads pays when the edge is risky. A tranche
+  above the first that has no capacity (the edge's remaining capacity ends
+  below it) can carry nothing and is left out of the problem; the network
+  simplex prices the others only once they can enter (``_netsimplex``, *lazy
+  arcs*). Neither changes the optimum: it is the plan of the full problem.
 
 Costs are shifted by a constant ``OFFSET`` paid on every unit reaching ``T``
 (market or hold), which keeps all costs non-negative without changing the
@@ -36,14 +40,18 @@ in a random order each step against the capacity the others left.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 from ortools.graph.python import min_cost_flow
 
-from ._kernels import RISK_SHARES, edge_tranches_all
+from ._kernels import RISK_SHARES
 
-__all__ = ["PlanInput", "PlanResult", "WarmStart", "build_plan", "solve_plan", "perturb_costs", "arc_keys", "TRANCHE_EDGES", "TRANCHE_MID", "tranche_width",
+__all__ = ["PlanInput", "PlanResult", "WarmStart", "build_plan", "solve_plan", "perturb_costs", "perturbed_arc_costs",
+           "arc_keys", "TRANCHE_EDGES", "TRANCHE_MID", "tranche_width",
            "RISK_SHARES"]
 
 # tranche boundaries as multiples of the market's reference demand
@@ -75,6 +83,7 @@ class PlanInput:
     supply: np.ndarray        # int64 [N], at network node ids
     offset: int
     edge_k: np.ndarray | None = None  # volume tranche of each edge arc (None: one arc per edge)
+    cost_bound: int = 0       # largest |unit cost| of a volume tranche left out for having no capacity
 
 
 @dataclass
@@ -144,21 +153,15 @@ def build_plan(
     edge_tail = split_out[edge_src]
     edge_head = edge_dst.astype(np.int64)
     edge_k = None
+    cost_bound = 0
     if edge_slope is None:
         ecost = np.rint(edge_cost).astype(np.int64)
     else:  # volume tranches: parallel arcs per edge whose slope is > 0, in tranche order; other edges one arc
-        n_k = RISK_SHARES.shape[0] - 1
         ecost = np.rint(edge_cost).astype(np.int64)
-        ecap_k, ecost_k = edge_tranches_all(np.asarray(edge_cost, dtype=np.float64),
-                                            np.asarray(edge_slope, dtype=np.float64), ecap, total)
-        flat = edge_slope <= 0.0
-        ecap_k[flat, 0], ecost_k[flat, 0] = ecap[flat], ecost[flat]
-        keep = np.ones(ecap_k.shape, dtype=bool)
-        keep[flat, 1:] = False
-        reps = np.where(flat, 1, n_k)
-        edge_idx, edge_tail, edge_head = (np.repeat(a, reps) for a in (edge_idx, edge_tail, edge_head))
-        ecap, ecost = ecap_k[keep], ecost_k[keep]
-        edge_k = np.broadcast_to(np.arange(n_k, dtype=np.int64), keep.shape)[keep]
+        arcs = _tranche_arcs(np.asarray(edge_cost, dtype=np.float64), np.asarray(edge_slope, dtype=np.float64),
+                             ecap, ecost, np.int64(total))
+        rows, edge_k, ecap, ecost, cost_bound = arcs
+        edge_idx, edge_tail, edge_head = edge_idx[rows], edge_tail[rows], edge_head[rows]
     return PlanInput(
         n_solver_nodes=sink + 1,
         sink=sink,
@@ -180,7 +183,67 @@ def build_plan(
         supply=sup,
         offset=offset,
         edge_k=edge_k,
+        cost_bound=int(cost_bound),
     )
+
+
+@njit(cache=True)
+def _tranche_arcs(cost, slope, cap, flat_cost, total):  # pragma: no cover - compiled
+    """The edge arcs of :func:`build_plan` with volume tranches, without the tranches that have no capacity.
+
+    Each edge whose slope is above 0 gets ``_kernels.edge_tranches``' arcs
+    (the same formula, computed here without an array per edge); every other
+    edge one arc of capacity ``cap`` and cost ``flat_cost``. A tranche above
+    the first whose capacity is 0 (the edge's capacity or the kilograms in
+    play end below it) can carry nothing, so it is left out: the flows and
+    their costs are the same with or without it. Returns the edge of each arc
+    (a row of the inputs), its tranche, capacity and cost, and the largest
+    |cost| among the arcs left out (the cost perturbation's scale is that of
+    the full problem, so the plan is too).
+    """
+    n_k = RISK_SHARES.shape[0] - 1
+    lo = np.empty(n_k + 1, np.int64)
+    mid = np.empty(n_k)
+    for j in range(n_k + 1):
+        lo[j] = np.int64(math.floor(RISK_SHARES[j] * total + 0.5))
+    for j in range(n_k):
+        mid[j] = 0.5 * (RISK_SHARES[j] + RISK_SHARES[j + 1])
+    n = cost.shape[0]
+    size = 0
+    for i in range(n):
+        if slope[i] > 0.0:
+            size += 1
+            for j in range(1, n_k):
+                if min(lo[j + 1], cap[i]) - lo[j] > 0:
+                    size += 1
+        else:
+            size += 1
+    rows = np.empty(size, np.int64)
+    ks = np.empty(size, np.int64)
+    caps = np.empty(size, np.int64)
+    costs = np.empty(size, np.int64)
+    bound = 0
+    a = 0
+    for i in range(n):
+        if slope[i] > 0.0:
+            for j in range(n_k):
+                c = max(min(lo[j + 1], cap[i]) - lo[j], 0)
+                u = np.int64(round(cost[i] + slope[i] * mid[j]))
+                if j == 0 or c > 0:
+                    rows[a] = i
+                    ks[a] = j
+                    caps[a] = c
+                    costs[a] = u
+                    a += 1
+                elif abs(u) > bound:
+                    bound = abs(u)
+        else:
+            rows[a] = i
+            ks[a] = 0
+            caps[a] = cap[i]
+            costs[a] = flat_cost[i]
+            a += 1
+    return rows, ks, caps, costs, bound
 
 
 # arc kinds in the identity keys of :func:`arc_keys` (bits 40 and up)
@@ -225,7 +288,7 @@ def _mix(keys: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def perturb_costs(costs: np.ndarray, keys: np.ndarray, n_nodes: int) -> np.ndarray:
+def perturb_costs(costs: np.ndarray, keys: np.ndarray, n_nodes: int, cost_bound: int = 0) -> np.ndarray:
     """Costs ``c * K + h(arc)`` with ``0 <= h < H`` and ``K = n_nodes * H``: a unique optimum that is also optimal for ``c``.
 
     A flow is optimal iff its residual graph has no negative cycle. A simple
@@ -236,12 +299,15 @@ def perturb_costs(costs: np.ndarray, keys: np.ndarray, n_nodes: int) -> np.ndarr
     position) separates ties almost surely, so both solvers return the same
     plan. ``H`` is the largest power of two (at most 2**20) that keeps the
     scaled costs times the node count within the solvers' int64 range; with
-    huge costs it is 1 (no tie-breaking). ``h`` is not injective: two arcs
+    huge costs it is 1 (no tie-breaking). ``cost_bound`` counts costs of
+    arcs left out of ``costs`` (``PlanInput.cost_bound``) into that scale, so
+    leaving out arcs that can carry nothing leaves every other arc's
+    perturbed cost, and the plan, as in the full problem. ``h`` is not injective: two arcs
     may draw the same value, and two optima that differ only in such arcs
     (for example parallel arcs of equal cost) remain tied, which each solver
     then breaks its own way.
     """
-    c0 = int(np.abs(costs).max(initial=0)) + 1
+    c0 = max(int(np.abs(costs).max(initial=0)), int(cost_bound)) + 1
     n = max(int(n_nodes), 1)
     budget = _PERTURB_BUDGET // (c0 * n * n)
     if budget < 2:
@@ -261,10 +327,51 @@ def solve_plan(p: PlanInput, n_edges: int, solver: str = "ortools", warm: WarmSt
     the network simplex's basis from the organisation's previous plan and is
     updated in place; the result does not depend on it.
     """
-    edge_flow = np.zeros(n_edges)
     total = int(p.supply.sum())
     if total == 0:
-        return PlanResult(edge_flow, np.zeros(len(p.tranche_cap), dtype=np.int64), 0.0, "empty")
+        return PlanResult(np.zeros(n_edges), np.zeros(len(p.tranche_cap), dtype=np.int64), 0.0, "empty")
+    q = _solver_form(p)
+    t, h, caps, costs, pcosts, keys, n, sup = q.tails, q.heads, q.caps, q.costs, q.pcosts, q.keys, q.n, q.supply
+    if solver == "simplex":
+        lazy = np.zeros(len(keys), np.bool_)
+        if p.edge_k is not None:  # an edge's volume tranches above the first are priced once they can enter
+            lazy[:len(p.edge_k)] = p.edge_k > 0
+        flows = _solve_simplex(n, t, h, caps, pcosts, sup, keys, q.active, q.used, q.local, warm, lazy)
+    elif solver == "ortools":
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(t.astype(np.int32), h.astype(np.int32), caps, pcosts)
+        smcf.set_nodes_supplies(np.arange(n, dtype=np.int32), sup)
+        status = smcf.solve()
+        if status != smcf.OPTIMAL:
+            raise RuntimeError(f"planning min-cost flow failed: {status}")
+        flows = smcf.flows(arcs)
+    else:
+        raise ValueError(f"unknown planning solver {solver!r}")
+    ne = len(p.edge_tail)
+    ns = len(p.split_tail)
+    # an edge's volume tranches are parallel arcs (integer kilograms: the float sums are exact)
+    edge_flow = np.bincount(p.edge_idx, weights=flows[:ne], minlength=n_edges)
+    tranche = flows[ne + ns: ne + ns + len(p.tranche_tail)]
+    return PlanResult(edge_flow, tranche, float(int((flows * costs).sum())), "optimal")
+
+
+class _SolverForm(NamedTuple):
+    tails: np.ndarray    # arc ends as positions among the active nodes
+    heads: np.ndarray
+    caps: np.ndarray
+    costs: np.ndarray    # unperturbed
+    pcosts: np.ndarray   # perturbed (:func:`perturb_costs`)
+    keys: np.ndarray     # arc identities (:func:`arc_keys`)
+    n: int               # active nodes
+    supply: np.ndarray   # per active node, the sink's demand included
+    active: np.ndarray   # solver node id of each active node
+    used: np.ndarray     # bool per solver node
+    local: np.ndarray    # solver node id -> active position
+
+
+def _solver_form(p: PlanInput) -> _SolverForm:
+    """The arcs of ``p`` in the solvers' order (edge, split, tranche, hold) over the nodes that have arcs."""
+    total = int(p.supply.sum())
     tails = np.concatenate([p.edge_tail, p.split_tail, p.tranche_tail, p.hold_nodes])
     heads = np.concatenate([
         p.edge_head, p.split_head, np.full(len(p.tranche_tail), p.sink), np.full(len(p.hold_nodes), p.sink),
@@ -284,33 +391,21 @@ def solve_plan(p: PlanInput, n_edges: int, solver: str = "ortools", warm: WarmSt
     active = np.flatnonzero(used)
     n = len(active)
     local = np.cumsum(used) - 1  # solver node -> position among the active nodes
-    t = local[tails]
-    h = local[heads]
     sup = np.zeros(n, np.int64)
     sup[local[supplied]] = p.supply[supplied]
     sup[local[p.sink]] -= total
-    pcosts = perturb_costs(costs, keys, n)
-    if solver == "simplex":
-        flows = _solve_simplex(n, t, h, caps, pcosts, sup, keys, active, used, local, warm)
-    elif solver == "ortools":
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        arcs = smcf.add_arcs_with_capacity_and_unit_cost(t.astype(np.int32), h.astype(np.int32), caps, pcosts)
-        smcf.set_nodes_supplies(np.arange(n, dtype=np.int32), sup)
-        status = smcf.solve()
-        if status != smcf.OPTIMAL:
-            raise RuntimeError(f"planning min-cost flow failed: {status}")
-        flows = smcf.flows(arcs)
-    else:
-        raise ValueError(f"unknown planning solver {solver!r}")
-    ne = len(p.edge_tail)
-    ns = len(p.split_tail)
-    np.add.at(edge_flow, p.edge_idx, flows[:ne])  # an edge's volume tranches are parallel arcs
-    tranche = flows[ne + ns: ne + ns + len(p.tranche_tail)]
-    return PlanResult(edge_flow, tranche, float(int((flows * costs).sum())), "optimal")
+    return _SolverForm(local[tails], local[heads], caps, costs, perturb_costs(costs, keys, n, p.cost_bound), keys,
+                       n, sup, active, used, local)
 
 
-def _solve_simplex(n, tails, heads, caps, costs, supply, keys, active, used, local, warm):
-    from ._netsimplex import LOWER, fits, network_simplex
+def perturbed_arc_costs(p: PlanInput) -> tuple[np.ndarray, np.ndarray]:
+    """Each arc's identity (:func:`arc_keys`) and perturbed cost, as both solvers see them."""
+    q = _solver_form(p)
+    return q.keys, q.pcosts
+
+
+def _solve_simplex(n, tails, heads, caps, costs, supply, keys, active, used, local, warm, lazy):
+    from ._netsimplex import LOWER, fits, network_simplex_lazy
 
     if not fits(n, int(np.abs(costs).max(initial=0))):
         raise RuntimeError("planning: costs per kg are too large for the exact integer solver; "
@@ -324,9 +419,9 @@ def _solve_simplex(n, tails, heads, caps, costs, supply, keys, active, used, loc
         r = warm.roots
         r = r[r < len(used)]
         roots = local[r[used[r]]].astype(np.int64)
-    flows, new_state, new_roots, ok, pivots = network_simplex(
+    flows, new_state, new_roots, ok, pivots = network_simplex_lazy(
         n, tails.astype(np.int64), heads.astype(np.int64), caps.astype(np.int64), costs.astype(np.int64),
-        supply, state, roots)
+        supply, state, roots, lazy)
     if not ok:
         raise RuntimeError("planning min-cost flow failed: the supplies cannot all be routed")
     if warm is not None:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..network import Network
+from .bundles import Records
 
 __all__ = ["Trajectory", "Recorder", "SERIES"]
 
@@ -92,6 +93,10 @@ class Trajectory:
         return pd.DataFrame(d)
 
 
+if Records._fields[:len(SERIES)] != tuple(SERIES):  # pragma: no cover - a programming error, caught on import
+    raise ImportError("engine.bundles.Records must list the series in engine.record.SERIES order")
+
+
 class Recorder:
     """Preallocated per-step arrays filled by the engine."""
 
@@ -105,6 +110,12 @@ class Recorder:
         self.node_flow_total = np.zeros(net.n_nodes)
         self.edge_flow = np.zeros((t, net.n_edges), dtype=np.float32) if record_flows else None
         self.node_flow = np.zeros((t, net.n_nodes), dtype=np.float32) if record_flows else None
+        #: the same arrays as the engine's close of a step writes them (a plain tuple in
+        #: :class:`~counterflow.engine.bundles.Records`' field order; empty flows when they are not kept)
+        self.arrays = tuple(Records._make([
+            *(self.series[name] for name in SERIES), self.balance, self.node_flow_total,
+            self.edge_flow if self.edge_flow is not None else np.zeros((0, net.n_edges), dtype=np.float32),
+            self.node_flow if self.node_flow is not None else np.zeros((0, net.n_nodes), dtype=np.float32)]))
 
     def trajectory(self, net: Network, strategy: str, seed: int | None, steps: int,
                    first_action: int | None, reports: list) -> Trajectory:

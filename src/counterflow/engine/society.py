@@ -31,7 +31,8 @@ from ..params import Parameters
 from .bundles import Jurisdictions, Pressures, SocietyBase, SocietyRates
 from .state import RunState
 
-__all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "SOCIETY_PARAMETERS", "org_jurisdictions"]
+__all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "SOCIETY_PARAMETERS", "org_jurisdictions",
+           "society_arrays", "jurisdiction_arrays"]
 
 SOCIETY_PARAMETERS = ("hardship_persistence", "aid_backlash_relief", "blockade_corruption_rate",
                       "corruption_recovery", "recruit_per_backlash", "recruit_per_hardship",
@@ -59,19 +60,26 @@ def org_jurisdictions(net: Network) -> np.ndarray:
 
 
 #: The run state's arrays in :class:`~counterflow.engine.bundles.Jurisdictions`' field order, as a plain tuple.
-_jurisdiction_arrays = attrgetter(*Jurisdictions._fields)
+jurisdiction_arrays = attrgetter(*Jurisdictions._fields)
+
+
+def society_arrays(net: Network) -> tuple[tuple, tuple]:
+    """The society's base levels and constants (:class:`SocietyBase`, :class:`SocietyRates`) as plain tuples,
+    once per compiled network."""
+    fixed: tuple[tuple, tuple] | None = net.cache.get("society")
+    if fixed is None:
+        base = SocietyBase(net.juris_corruption, net.juris_revenue, net.org_labour, org_jurisdictions(net))
+        fixed = net.cache["society"] = (tuple(base), tuple(society_rates(net.scenario.parameters)))
+    return fixed
 
 
 def update_society(net: Network, state: RunState) -> None:
-    """Advance hardship, backlash, corruption, state revenue and labour by one step."""
+    """Advance hardship, backlash, corruption, state revenue and labour by one step (the engine does this inside
+    its close of a step, :func:`counterflow.engine._kernels.close_step`)."""
     log = state.log
-    fixed = net.cache.get("society")
-    if fixed is None:  # the base levels and the constants, once per compiled network (plain tuples: see _kernels)
-        base = SocietyBase(net.juris_corruption, net.juris_revenue, net.org_labour, org_jurisdictions(net))
-        fixed = net.cache["society"] = (tuple(base), tuple(society_rates(net.scenario.parameters)))
     _society_kernel(
-        _jurisdiction_arrays(state), (state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes),  # Pressures
-        *fixed)
+        jurisdiction_arrays(state), (state.revenue_cut, state.aid, log.harm_by_juris, log.foreign_strikes),  # Pressures
+        *society_arrays(net))
 
 
 def society_rates(p: Parameters) -> SocietyRates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,17 @@ class StepLog:
     foreign_strikes: np.ndarray = field(default_factory=lambda: np.zeros(0))   # [J]
     harm_by_juris: np.ndarray = field(default_factory=lambda: np.zeros(0))     # [J]
     destroyed_by_org: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [O]
-    events: list = field(default_factory=list)
+
+    def restart(self, n_juris: int, n_orgs: int) -> None:
+        """Empty the log for a new step (the tallies' arrays in place when they have their sizes)."""
+        self.cost = self.harm = self.destroyed = self.seized = 0.0
+        if self.foreign_strikes.shape[0] != n_juris or self.destroyed_by_org.shape[0] != n_orgs:
+            self.foreign_strikes, self.harm_by_juris = np.zeros(n_juris), np.zeros(n_juris)
+            self.destroyed_by_org = np.zeros(n_orgs)
+        else:
+            self.foreign_strikes.fill(0.0)
+            self.harm_by_juris.fill(0.0)
+            self.destroyed_by_org.fill(0.0)
 
 
 @dataclass
@@ -136,6 +147,18 @@ class RunState:
             node_flow=np.zeros(n),
             edge_flow=np.zeros(e),
         )
+
+    def copy(self) -> RunState:
+        """An independent copy, as :func:`copy.deepcopy` makes it (arrays copied, lists and dicts copied deeply,
+        numbers, strings and tuples of them shared) in a fraction of its time: every run starts from a copy of
+        the warm state."""
+        new = copy.copy(self)
+        for name, value in vars(self).items():  # the declared fields and any modifier a lever added
+            if isinstance(value, np.ndarray):
+                setattr(new, name, value.copy())
+            elif not isinstance(value, (int, float, str, tuple)):
+                setattr(new, name, copy.deepcopy(value))
+        return new
 
     def add_modifiers(self, declared: Iterable[Modifier], net: Network) -> None:
         """Create the per-step modifiers levers declare beyond the built-in ones (a name already known is kept)."""

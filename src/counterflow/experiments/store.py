@@ -230,7 +230,7 @@ class StoreLock:
         except ImportError:  # pragma: no cover - not POSIX: no lock
             return f"this system has no flock: the store is not locked against a second {self.what}"
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
         try:
             _flock_retrying(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -254,6 +254,31 @@ class StoreLock:
         os.fsync(fd)
         self.fd = fd
         return note
+
+    def _open(self) -> int:
+        """Open (or create) ``.lock`` as the probe opens it (:func:`lock_in_use`): never through a link,
+        never waiting, and only a regular file; anything else is one :class:`InputError` naming it."""
+        flags = (os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+        try:
+            fd = os.open(self.file, flags, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._not_a_lock_file("a link") from None
+            with contextlib.suppress(OSError):
+                mode = self.file.lstat().st_mode
+                if not stat.S_ISREG(mode):  # a folder
+                    raise self._not_a_lock_file(_file_type(mode)) from None
+            raise InputError(f"cannot open the store's .lock ({exc.strerror})", file=str(self.path)) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise self._not_a_lock_file(_file_type(mode))
+        return fd
+
+    def _not_a_lock_file(self, kind: str) -> InputError:
+        return InputError(f".lock is {kind}, not a lock file: the store's lock cannot be taken; remove .lock if no "
+                          f"{self.what} is writing this store, or use another --store directory", file=str(self.path))
 
     @staticmethod
     def _holder(fd: int) -> dict:

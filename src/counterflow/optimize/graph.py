@@ -64,10 +64,6 @@ class Arcs:
     def m(self) -> int:
         return len(self.tail)
 
-    @property
-    def interdictable(self) -> np.ndarray:
-        return np.flatnonzero(np.isfinite(self.icost))
-
 
 #: Largest finite number accepted for capacities, costs, deltas, demands and penalties: beyond it the
 #: solvers' tolerances (about 1e-9 relative) no longer separate distinct plans.

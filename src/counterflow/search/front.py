@@ -17,8 +17,12 @@ from .spec import SearchSpec, label_of, parse_search
 from .store import SearchStore
 from .words import describe_portfolio
 
-__all__ = ["open_search", "front", "survival", "discover", "plot_front", "prim", "warm_start_genes",
+__all__ = ["open_search", "front", "merge_shown", "shown_key", "SHOWN_DECIMALS", "survival", "discover", "plot_front", "prim", "warm_start_genes",
            "DISCOVER_FUTURES"]
+
+
+#: decimals to which a portfolio's numbers are shown (``search.words``) and merged in the front
+SHOWN_DECIMALS = 2
 
 
 def open_search(store: str | Path) -> tuple[SearchSpec, SearchStore]:
@@ -125,6 +129,7 @@ def front(store: str | Path) -> dict:
     first = spec.objectives[0]
     portfolios.sort(key=lambda p: -(p["objectives"][first.key]["value"] or 0) if first.sense == "max"
                     else (p["objectives"][first.key]["value"] or 0))
+    portfolios = merge_shown(portfolios, [o.key for o in spec.objectives])
     meta = st.metadata()
     return {
         "scenario": meta["scenario"], "seed": spec.seed, "futures": spec.futures, "replications": spec.replications,
@@ -135,8 +140,68 @@ def front(store: str | Path) -> dict:
                         "failed": sum(1 for e in ev.errors.values() if e is not None)},
         "out_of_sample": {"futures": spec.oos_futures, "replications": spec.oos_replications, "done": oos_done},
         "algorithm": spec.algorithm, "store": str(st.path),
+        "resolution": SHOWN_RESOLUTION,
         "portfolios": portfolios,
     }
+
+
+#: how portfolios are merged in the front shown to users (:func:`merge_shown`)
+SHOWN_RESOLUTION = {"decimals": SHOWN_DECIMALS,
+                    "rule": "portfolios whose levers are equal once every number is rounded to 2 decimals "
+                            "(the precision their descriptions show) are one row"}
+
+
+def shown_key(levers: list[dict]) -> str:
+    """A portfolio's levers as shown: every number rounded to :data:`SHOWN_DECIMALS` decimals."""
+    import json
+
+    def rnd(v):
+        if isinstance(v, dict):
+            return {k: rnd(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [rnd(x) for x in v]
+        if isinstance(v, float):
+            return float(f"{v:.{SHOWN_DECIMALS}f}") + 0.0  # as search.words writes it (-0.0 is 0.0)
+        return v
+
+    return json.dumps(rnd(levers), sort_keys=True, default=str)
+
+
+def merge_shown(portfolios: list[dict], objective_keys: list[str]) -> list[dict]:
+    """Merge front members that are the same portfolio at the precision shown (intensities 0.001 apart).
+
+    The search keeps and reports every distinct portfolio it evaluated; two that differ only
+    beyond the 2 decimals their descriptions show (``strikes (damage 1) ... interdiction
+    0.50`` twice) would be two rows that read the same. They become one row: the first in
+    ``portfolios``' order that survives out of sample if any does, else the first (so the
+    front's best values are never lost), with its own objectives, interval and survival —
+    values measured for that evaluation, not averaged — and ``merged``: how many
+    evaluations the row stands for, their numbers, and each objective's range over them
+    (the spread the rounding hides). This is a resolution in the decision space, the
+    precision at which portfolios are shown; the store keeps every evaluation.
+    """
+    groups: dict[str, list[dict]] = {}
+    for p in portfolios:
+        groups.setdefault(shown_key(p["levers"]), []).append(p)
+    out = []
+    for p in portfolios:
+        group = groups[shown_key(p["levers"])]
+        keep = next((q for q in group if q["survives_out_of_sample"]), group[0])
+        if p is not keep:
+            continue
+        row = dict(p)
+        row["merged"] = {
+            "evaluations": len(group), "evals": sorted(q["eval"] for q in group),
+            "ranges": {k: [min(v), max(v)] for k in objective_keys
+                       if (v := [q["objectives"][k]["value"] for q in group
+                                 if q["objectives"][k]["value"] is not None])},
+        }
+        if len(group) > 1:
+            others = ", ".join(f"#{e}" for e in row["merged"]["evals"] if e != p["eval"])
+            row["description"] = (f"{p['description'] or 'no action'} (stands for {len(group)} evaluations: "
+                                  f"also {others}, the same at the precision shown)")
+        out.append(row)
+    return out
 
 
 def warm_start_genes(store: str | Path, spec: SearchSpec) -> np.ndarray | None:

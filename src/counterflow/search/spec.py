@@ -52,9 +52,10 @@ from ..yamlio import join_path, load_yaml_text
 __all__ = ["Gene", "Objective", "Constraint", "SearchSpec", "load_search", "parse_search", "search_from_text",
            "direction_of", "label_of", "ALGORITHMS"]
 
-#: How the optimiser's first generation is made (part of a search's identity: a store made with
-#: another recipe replays other portfolios, so it is not resumed). 2: warm start, corners, uniform draws.
-FIRST_GENERATION = 2
+#: How the optimiser makes its portfolios (part of a search's identity: a store made with another
+#: recipe replays other portfolios, so it is not resumed). 2: warm start, corners, uniform draws;
+#: 3: the same, and portfolios over the budget are repaired to it (:meth:`SearchSpec.fit_budget`).
+FIRST_GENERATION = 3
 
 ALGORITHMS = ("auto", "nsga2", "nsga3", "random")
 #: fields whose value is itself a list: a list there is the value, a list of lists a choice
@@ -321,6 +322,57 @@ class SearchSpec:
                 continue  # at intensity 0 a lever does nothing and costs nothing
             out.append(lever)
         return out
+
+    def firings(self, schedule: dict) -> int:
+        """How many times a lever with ``schedule`` fires over the search's horizon (``steps``)."""
+        at = schedule.get("at")
+        at = set(at if isinstance(at, list) else [] if at is None else [at])
+        start, every, until = schedule.get("start"), int(schedule.get("every", 1) or 1), schedule.get("until")
+        fires = {t for t in at if 0 <= t < self.steps}
+        if start is not None:
+            end = self.steps if until is None else min(self.steps, int(until) + 1)
+            fires |= set(range(int(start), end, every))
+        return len(fires)
+
+    def planned_cost(self, levers: list[dict]) -> float:
+        """What decoded levers cost over the horizon, known before any run.
+
+        The engine charges a lever's ``unit_cost`` each time it fires, and a strike's per target
+        (at most ``k`` when a rule chooses them, each named node otherwise), whatever the future;
+        so this is the most a portfolio can cost (a strike that finds fewer than ``k`` sites
+        costs less).
+        """
+        total = 0.0
+        for lever in levers:
+            n = self.firings(lever.get("schedule") or {})
+            per = float(lever.get("unit_cost", 0.0) or 0.0)
+            if lever["type"] == "strike":
+                t = lever.get("targets")
+                if isinstance(t, dict):
+                    per *= len(t["nodes"]) if t.get("nodes") else int(t.get("k", 1) or 1)
+                elif isinstance(t, list):
+                    per *= len(t)
+            total += n * per
+        return total
+
+    def fit_budget(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Repair an encoded portfolio over the budget: switch its levers off one at a time, at random.
+
+        A portfolio whose :meth:`planned_cost` is above ``budget_usd`` would be infeasible
+        whatever the future, so an evaluation spent on it is lost; the optimiser repairs it
+        instead of rejecting it (the repair keeps the other levers' genes). Without a budget,
+        or within it, ``x`` is returned rounded and clipped.
+        """
+        x = self.repair(x)
+        if self.budget_usd is None:
+            return x
+        on = [j for j, g in enumerate(self.genes) if g.kind == "on"]
+        while self.planned_cost(self.decode(x)) > self.budget_usd:
+            live = [j for j in on if x[j] >= 0.5]
+            if not live:
+                break
+            x[live[int(rng.integers(len(live)))]] = 0.0
+        return x
 
     def key(self, x: np.ndarray) -> str:
         """A canonical text of the portfolio (equal for encodings that decode to the same levers)."""

@@ -208,8 +208,9 @@ class SearchStore:
         if meta.get("identity") != ident:
             why = defaults_note(meta.get("model_defaults"))
             if meta.get("first_generation") != FIRST_GENERATION:
-                why += ("it was made by an earlier counterflow whose first generation held other portfolios "
-                        "(no corners), so it cannot be replayed; ")
+                why += ("it was made by an earlier counterflow whose optimiser asked for other portfolios "
+                        "(no corners in the first generation, or no repair of portfolios over the budget), "
+                        "so it cannot be replayed; ")
             raise InputError(
                 f"holds a different search ({meta.get('source') or 'unknown file'}); {why}resume only with "
                 "the same search file (and warm start), or use a new --store directory", file=str(self.path))
