@@ -13,6 +13,12 @@ For a generated network (``LOAD_NODES``, default 10,000 nodes, ~50,000 edges,
 
 CPU time (user + system of the child) is the steadier figure on a shared machine.
 
+With ``LOAD_BASE=<commit>`` the second command is also timed A/B against that commit's code
+(``git archive`` of its ``src`` into a temporary folder): each side runs one untimed first
+command (it compiles that code's kernels and stores its warm-up), then ``LOAD_AB_PAIRS``
+(default 2) second commands interleaved, the order alternating from pair to pair.
+``LOAD_PAIRS=0`` skips the YAML-against-tables loading comparison.
+
 Usage: ``.venv/bin/python benchmarks/run_all.py load`` (``LOAD_NODES=100000`` for the large size).
 """
 
@@ -28,6 +34,9 @@ from pathlib import Path
 
 NODES = int(os.environ.get("LOAD_NODES", "10000"))
 PAIRS = int(os.environ.get("LOAD_PAIRS", "3"))
+BASE = os.environ.get("LOAD_BASE", "")
+AB_PAIRS = int(os.environ.get("LOAD_AB_PAIRS", "2"))
+ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "counterflow"]
 
 
@@ -61,14 +70,37 @@ def main() -> None:
             ts.append(float(_child([sys.executable, "-c", _LOAD, str(tables_path)])[2]))
         ys.sort()
         ts.sort()
-        print(f"load, CPU s (median of {PAIRS}): YAML {ys[len(ys) // 2]:.2f}, tables form {ts[len(ts) // 2]:.2f}, "
-              f"ratio {ys[len(ys) // 2] / ts[len(ts) // 2]:.1f}x")
+        if PAIRS:
+            print(f"load, CPU s (median of {PAIRS}): YAML {ys[len(ys) // 2]:.2f}, tables form "
+                  f"{ts[len(ts) // 2]:.2f}, ratio {ys[len(ys) // 2] / ts[len(ts) // 2]:.1f}x")
         env = dict(os.environ, COUNTERFLOW_CACHE=str(d / "cache"))
         run = [*CLI, "run", str(tables_path), "--runs", "1", "--steps", "52", "--seed", "1"]
         first = _child(run, env)
         second = _child(run, env)
         print(f"run --runs 1 --steps 52 from process start: first {first[0]:.1f} s wall ({first[1]:.1f} s CPU), "
               f"second {second[0]:.1f} s wall ({second[1]:.1f} s CPU; target <= 10 s wall)")
+        if BASE:
+            _ab(d, run, env)
+
+
+def _ab(d: Path, run: list[str], env: dict) -> None:
+    """The second command A/B: this code against ``LOAD_BASE``'s, interleaved (see the module docstring)."""
+    base = d / "base"
+    base.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASE, "src"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
+    sides = {"this": env, BASE: dict(env, PYTHONPATH=str(base / "src"))}
+    for side_env in sides.values():
+        _child(run, side_env)  # first command: compiles the side's kernels, stores its warm-up
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}
+    for i in range(AB_PAIRS):
+        for name in (list(sides) if i % 2 == 0 else list(sides)[::-1]):
+            wall, cpu, _ = _child(run, sides[name])
+            times[name].append((wall, cpu))
+    for name, ts in times.items():
+        print(f"second command, {name}: " + ", ".join(f"{w:.1f} s wall ({c:.1f} s CPU)" for w, c in ts))
+    ratio = [a[1] / b[1] for a, b in zip(times["this"], times[BASE], strict=True)]
+    print("CPU ratio this / base per pair: " + ", ".join(f"{r:.2f}" for r in ratio))
 
 
 if __name__ == "__main__":

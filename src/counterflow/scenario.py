@@ -195,9 +195,13 @@ class Scenario:
         Caches of compiled networks and warm-up states are keyed by it (the short ``repr`` below
         names a scenario for people and leaves out most of its content).
         """
-        parts = (self.name, self.description, self.steps, self.jurisdictions, self.nodes, self.edges,
-                 self.organisations, self.markets, self.parameters)
-        return hashlib.sha256(repr(parts).encode()).hexdigest()
+        key = self.__dict__.get("_content_key")  # kept on the (frozen) instance: ~0.5 s at 10,000 nodes
+        if key is None:
+            parts = (self.name, self.description, self.steps, self.jurisdictions, self.nodes, self.edges,
+                     self.organisations, self.markets, self.parameters)
+            key = hashlib.sha256(repr(parts).encode()).hexdigest()
+            object.__setattr__(self, "_content_key", key)
+        return key
 
     def __repr__(self) -> str:
         return (f"<Scenario '{self.name}': {len(self.nodes)} nodes, {len(self.edges)} edges, "

@@ -187,6 +187,19 @@ def _cell(value: tuple[float, float, float], scale: float, digits: int) -> str:
     return f"{mean:+,.{digits}f} [{lo:+,.{digits}f}, {hi:+,.{digits}f}]"
 
 
+def _sanctions_effect(share: float, seeds: int = 30, steps: int = 104) -> tuple[float, float, float]:
+    """Seized kg with the transatlantic ``sanctions`` strategy minus the baseline, paired by seed, at ``share``."""
+    from counterflow import resolve_strategies
+
+    net = compile_network(_with(load_scenario("transatlantic"), protection_share=share))
+    strat = next(s for s in resolve_strategies(net.scenario, ["sanctions"]) if s.name == "sanctions")
+    d = np.array([Engine(net, strat, seed, record_flows=False).run(steps).series["seized"].sum()
+                  - Engine(net, None, seed, record_flows=False).run(steps).series["seized"].sum()
+                  for seed in range(seeds)])
+    half = stats.t.ppf(0.975, seeds - 1) * d.std(ddof=1) / np.sqrt(seeds) if d.std() > 0 else 0.0
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
 if __name__ == "__main__":  # the table of docs/model.md, "Protection payments": python -m tests.engine.test_protection
     print("| network | share | seized kg | seizure share (points) | cash at the end (USD m) | delivered kg |")
     print("|---|---|---|---|---|---|")
@@ -196,3 +209,5 @@ if __name__ == "__main__":  # the table of docs/model.md, "Protection payments":
             cells = (_cell(r["seized"], 1.0, 0), _cell(r["seizure_share"], 100.0, 2), _cell(r["cash"], 1e-6, 1),
                      _cell(r["delivered"], 1.0, 0))
             print(f"| {net_name} | {sh:g} | " + " | ".join(cells) + " |")
+    for sh in (0.0, 0.1):
+        print(f"transatlantic, sanctions minus baseline, seized kg at share {sh:g}: {_cell(_sanctions_effect(sh), 1.0, 0)}")
