@@ -295,8 +295,8 @@ def ab(base: str, pairs: int = 5, reps: int = 40, new_commit: str | None = None)
         old.close()
     for key, r in ratios.items():
         med = statistics.median(r)
-        both = new.has_diversification and old.has_diversification
-        models = "" if both or key == "0" else " (the models differ: the old engine runs its only model)"
+        same = new.has_diversification == old.has_diversification  # one arm older than the parameter: it differs
+        models = "" if same or key == "0" else " (the models differ: the older engine runs its only model)"
         print(f"diversification {key}{models}: median new/old time per replication {med:.3f} over "
               f"{len(r)} pairs (range {min(r):.3f}-{max(r):.3f}; a restructuring: <= 1.05), "
               f"replications per CPU-second new/old {1 / med:.2f} (range {1 / max(r):.2f}-{1 / min(r):.2f})")
