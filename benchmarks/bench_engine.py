@@ -97,9 +97,10 @@ def profile_step(diversification: float, reps: int = 5) -> None:
 
     Every compiled kernel ``Engine.step`` calls (the dispatchers in ``engine.core``'s and
     ``engine.society``'s namespaces) and the Python phases (levers aside: the baseline has none) are
-    wrapped in a timer; "the rest of step" is ``Engine.step``'s own lines. The timers add about
-    0.2 µs per call. Then cProfile lists the Python-level calls per step (NumPy functions,
-    ``_numba_unpickle``), which run outside the kernels.
+    wrapped in a CPU-time timer (the process's, so that a loaded host's waiting is left out); "the
+    rest of step" is ``Engine.step``'s own lines. The timers add about 0.5 µs per call. Then cProfile
+    lists the Python-level calls per step (NumPy functions, ``_numba_unpickle``), which run outside the
+    kernels.
     """
     import cProfile
     import pstats
@@ -118,11 +119,11 @@ def profile_step(diversification: float, reps: int = 5) -> None:
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent[name] += time.perf_counter() - t0
+                spent[name] += time.process_time() - t0
                 calls[name] += 1
         return wrapper
 
@@ -155,7 +156,7 @@ def profile_step(diversification: float, reps: int = 5) -> None:
     total = per_step.pop("step (Python)")
     n_calls.pop("step (Python)")
     inner = sum(v for k, v in per_step.items())
-    print(f"caribbean, diversification {diversification:g}: {total:.1f} µs per step (timers on; "
+    print(f"caribbean, diversification {diversification:g}: {total:.1f} µs CPU per step (timers on; "
           f"{reps} replications of {net.scenario.steps} steps, {cpu / reps * 1e3:.1f} ms CPU each)")
     for k, v in sorted(per_step.items(), key=lambda kv: -kv[1]):
         print(f"  {k:32s} {v:8.1f} µs  {n_calls[k]:5.2f} calls/step")
@@ -294,8 +295,8 @@ def ab(base: str, pairs: int = 5, reps: int = 40, new_commit: str | None = None)
         old.close()
     for key, r in ratios.items():
         med = statistics.median(r)
-        both = new.has_diversification and old.has_diversification
-        models = "" if both or key == "0" else " (the models differ: the old engine runs its only model)"
+        same = new.has_diversification == old.has_diversification  # one arm older than the parameter: it differs
+        models = "" if same or key == "0" else " (the models differ: the older engine runs its only model)"
         print(f"diversification {key}{models}: median new/old time per replication {med:.3f} over "
               f"{len(r)} pairs (range {min(r):.3f}-{max(r):.3f}; a restructuring: <= 1.05), "
               f"replications per CPU-second new/old {1 / med:.2f} (range {1 / max(r):.2f}-{1 / min(r):.2f})")

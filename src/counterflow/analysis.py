@@ -22,7 +22,7 @@ import pandas as pd
 
 from .outcomes import OUTCOMES, better
 
-__all__ = ["describe", "mean_interval", "paired_difference", "summarize"]
+__all__ = ["describe", "mean_interval", "paired_difference", "recovery_counts", "summarize"]
 
 
 def _clean(x: float | None) -> float | None:
@@ -73,6 +73,17 @@ def paired_difference(vals: np.ndarray, base: np.ndarray, metric: str) -> dict:
     return {"diff_mean": mean, "diff_lo": lo, "diff_hi": hi, "beats_pct": float(100.0 * better(metric, d).mean())}
 
 
+def recovery_counts(steps: np.ndarray) -> dict:
+    """How runs recovered, from their ``recovery_steps`` (:func:`counterflow.metrics.recovery`: 0 when the
+    strategy never moved deliveries out of the band, ``None``/NaN when they never came back, the steps
+    otherwise): the number of runs ``recovered``, ``never`` and ``no_effect``, and ``median_steps`` of the
+    runs that recovered (``None`` when none did)."""
+    v = np.asarray(steps, dtype=float)
+    back = np.isfinite(v) & (v > 0)
+    return {"recovered": int(back.sum()), "never": int((~np.isfinite(v)).sum()), "no_effect": int((v == 0).sum()),
+            "median_steps": float(np.median(v[back])) if back.any() else None}
+
+
 def summarize(runs: pd.DataFrame, strategies: Sequence[str], baseline: str, outcomes: Sequence[str], *,
               pair_on: Sequence[str] = ("replication",), count: bool = False) -> dict:
     """Per strategy and outcome: :func:`describe` plus :func:`paired_difference` against ``baseline``.
@@ -81,7 +92,8 @@ def summarize(runs: pd.DataFrame, strategies: Sequence[str], baseline: str, outc
     outcome. The baseline's own differences are against itself (0 for per-run
     outcomes; the value for paired ones). With ``count`` each entry also
     has ``n``, the number of runs. Outcomes that may be non-finite (recovery,
-    cost per kg averted) also get ``finite_runs``. Categorical outcomes (``recovery_status``) get
+    cost per kg averted) also get ``finite_runs``; recovery also gets ``recovery``, how many runs recovered,
+    never did or were not affected (:func:`recovery_counts`). Categorical outcomes (``recovery_status``) get
     ``shares``: the percentage of runs per value.
     """
     keys = list(pair_on)
@@ -109,6 +121,8 @@ def summarize(runs: pd.DataFrame, strategies: Sequence[str], baseline: str, outc
                 entry.update(paired_difference(v, base.loc[common, m].astype(float).to_numpy(), m))
             if o is not None and o.infinite_when:
                 entry["finite_runs"] = int(np.isfinite(vals).sum())
+            if m == "recovery_steps":
+                entry["recovery"] = recovery_counts(vals)
             per[m] = entry
         out[name] = per
     return out

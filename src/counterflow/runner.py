@@ -117,7 +117,7 @@ class Results:
         metrics = list(metrics or self.metric_names())
         out = summarize(self.table(), self.strategies, self.baseline, metrics)
         if not paired:
-            keep = ("mean", "p05", "p50", "p95", "shares")
+            keep = ("mean", "p05", "p50", "p95", "shares", "recovery")
             out = {s: {m: {k: e[k] for k in keep if k in e} for m, e in per.items()} for s, per in out.items()}
         return out
 

@@ -263,6 +263,37 @@ def test_an_interval_is_written_one_way(lo, width):
     assert interval(lo, lo) == ONE_VALUE_RANGE  # a 5-95 % range of runs with equal ends
 
 
+@given(hs.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+       hs.one_of(hs.floats(min_value=0, max_value=1e6), hs.floats(min_value=0, max_value=1e-3),
+                 hs.floats(min_value=0, max_value=1e-9)))
+def test_a_range_and_an_interval_have_one_rule(lo, width):
+    """A 5-95 % range of runs and a 95 % interval are written by one rule (``words.bounds``): a range of one
+    value reads "(5–95 % range: one value)" exactly when an interval reads "(no spread across runs)"; any
+    other shows two different bounds in order, each reading back to its value within its last printed digit,
+    never ``2.7 [2.7, 2.7]``."""
+    from counterflow.report.words import NO_SPREAD, ONE_VALUE_RANGE, bounds, ci, interval
+
+    hi = lo + width
+    text = interval(lo, hi)
+    assert (text == ONE_VALUE_RANGE) == (ci(lo, hi) == NO_SPREAD) == (bounds(lo, hi) is None)
+    if text == ONE_VALUE_RANGE:
+        return
+    assert text == ci(lo, hi) == bounds(lo, hi) and not FLAT.search(text), text
+    a, b = text[1:-1].split(", ")
+    (va, ha), (vb, hb) = _read_back(a), _read_back(b)
+    assert a != b and va <= vb
+    assert abs(va - lo) <= ha * (1 + 1e-9) + 1e-9 * abs(lo) and abs(vb - hi) <= hb * (1 + 1e-9) + 1e-9 * abs(hi)
+
+
+def test_ranges_with_missing_or_infinite_ends():
+    from counterflow.report.words import ONE_VALUE_RANGE, interval
+
+    inf = float("inf")
+    assert interval(2.71, 2.74) == "[2.71, 2.74]"  # was "[2.7, 2.7]"
+    assert interval(None, None, "never") == interval(inf, inf, "inf") == ONE_VALUE_RANGE
+    assert interval(0.5, None, "never") == "[0.500, never]"
+
+
 @given(hs.floats(), hs.floats())
 def test_an_interval_with_a_bound_that_is_not_finite_cannot_be_stated(lo, hi):
     """Infinite or undefined bounds are no interval: never "[nan, nan]", "[infB, infB]", nor "no spread"."""

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from counterflow import load_scenario
 from counterflow.web import create_app
@@ -93,15 +92,8 @@ def test_page_end_to_end(tmp_path):
         marks = tooltip_targets(page, "#map svg")
         places = [m for m in marks if m["mark"] == "symbol" and "kind" in m["datum"]]
         assert places and any("route" in m["datum"] for m in marks), marks
-        tips = []
-        for place in places[:3]:  # a place under the pointer of a busy host may be missed: the next one is tried
-            try:
-                tips.append((place, hover_tooltip(page, place)))
-                break
-            except PlaywrightTimeout:
-                continue
-        assert tips, "no place on the map showed its tooltip"
-        place, tip = tips[0]
+        place = places[0]  # one try: the first place (the production site, where many routes start)
+        tip = hover_tooltip(page, place)
         assert place["datum"]["name"] in tip and "change: mean [95 % interval]" in tip and "Δ " in tip, tip
         page.locator("#events details").first.locator("summary").click()
         seen = legibility(page, "#results")

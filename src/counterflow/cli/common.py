@@ -178,7 +178,7 @@ def require_extra(extra: str, *modules: str) -> None:
 def check_executor(executor: str, workers: int | None, address: str | None) -> None:
     """The one check of ``--executor/--workers/--address`` (``sweep``, ``search``, ``calibrate``):
     a known executor, ``--address`` only with Dask, ``--workers`` only where it sets the workers, and
-    the ``dask`` extra installed for Dask. Each refusal is an :class:`InputError` (exit 2)."""
+    the ``dask`` extra installed for Dask, and a Dask scheduler answering at ``--address``. Each refusal is an :class:`InputError` (exit 2)."""
     from ..experiments.execute import EXECUTORS
 
     if executor not in EXECUTORS:
@@ -191,6 +191,10 @@ def check_executor(executor: str, workers: int | None, address: str | None) -> N
         raise InputError("--workers does not apply with --address: the cluster at the address has its own workers")
     if executor == "dask":
         require_extra("dask", "dask", "distributed")
+        if address:  # before any store is made: a refused address leaves nothing behind
+            from ..experiments.execute import check_dask_address
+
+            check_dask_address(address)
 
 
 # ---------------------------------------------------------------- errors, progress, JSON
@@ -412,7 +416,7 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
                   labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
-    from ..report.words import ONE_VALUE_RANGE, delta, fmt
+    from ..report.words import delta, fmt, interval, recovery_words
 
     if labels is None:
         from ..outcomes import LABELS
@@ -432,11 +436,11 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
                 cells.append("n/a")
                 continue
             none = "never" if m == "recovery_steps" else ("inf" if m == "cost_per_kg_averted" else "-")
-            if e["p05"] is not None and e["p05"] == e["p95"]:  # every run in the range gave one value
-                text = f"{fmt(e['p50'], none)} {ONE_VALUE_RANGE}"
+            if m == "recovery_steps" and e.get("recovery"):  # how runs recovered, not a range mixing
+                text = recovery_words(e["recovery"])            # unaffected runs (0) with runs never back
             else:
-                text = f"{fmt(e['p50'], none)} [{fmt(e['p05'], none)}, {fmt(e['p95'], none)}]"
-            if paired and e.get("diff_mean") is not None and name != "baseline":
+                text = f"{fmt(e['p50'], none)} {interval(e['p05'], e['p95'], none)}"
+            if paired and e.get("diff_mean") is not None and name != "baseline" and "recovery" not in e:
                 text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
             cells.append(text)
         data.add_row(labels.get(m, m), *cells)

@@ -84,7 +84,7 @@ def compare(
     """
     from ..comparison import COMPARE_METRICS
     from ..comparison import compare as _compare
-    from ..report.words import INTERVAL_NOTE
+    from ..report.words import INTERVAL_NOTE, RECOVERY_NOTE
     from ..scenario import load_scenario
     from .run import write_results
 
@@ -111,8 +111,8 @@ def compare(
                                "(mean; Δ = mean paired difference [95 % CI])", metrics)
     table.notes.append(
         "'better in N%': share of paired runs in which the strategy did better than the baseline (less delivered, "
-        "more seized, fewer casualties...). Where some runs averted nothing (infinite cost per kg) or never "
-        "recovered, the cell shows the median and Δ averages the other runs. Harm, hardship and backlash are "
+        "more seized, fewer casualties...). Where some runs averted nothing (infinite cost per kg), the cell "
+        "shows the median and Δ averages the other runs. " + RECOVERY_NOTE + " Harm, hardship and backlash are "
         "reported next to flow; numbers are illustrative, not forecasts.")
     table.notes.append(INTERVAL_NOTE)
     emit_table(table, fmt_, doc)

@@ -9,6 +9,10 @@ field by field in Python, about twice the cost per call (measured: ``docs/benchm
 inlining; still callable from Python): called once per organisation with bundles they re-pack, they
 cost the engine about 3 % more per replication as separate functions (``docs/benchmarks.md``).
 
+Numba's disk cache keys a kernel on its own file only: ``plan_small`` (and so ``move_all`` and
+``move_phase``) compiles in the solver of ``_ssp`` and the society kernel of ``society``, so a change
+to those files must come with a change to this one, or a cached kernel keeps the old code.
+
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
 with the compiled successive-shortest-path solver; ``dispatch_org`` moves
@@ -40,6 +44,7 @@ from .bundles import (
     OrgPlan,
     ProductionRule,
     Records,
+    Sales,
     Scratch,
     StepInputs,
     Topology,
@@ -551,7 +556,7 @@ def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compil
 
 
 @njit(cache=True)
-def settle_move(orgs, cond, rule, out, destroyed_by_org, protection_share):  # pragma: no cover - compiled
+def settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share):  # pragma: no cover - compiled
     """After movement: pay for it, for protection and pay out profits (:func:`settle_cash`; what each organisation
     paid for protection lands in ``out.paid``), and each organisation's loss share.
 
@@ -559,7 +564,8 @@ def settle_move(orgs, cond, rule, out, destroyed_by_org, protection_share):  # p
     read by adaptation). Returns the kg seized this step (the correctly rounded sum over organisations).
     """
     orgs, cond, rule, out = Organisations(*orgs), Conditions(*cond), MoveRule(*rule), Scratch(*out)
-    settle_cash(orgs.cash, cond.frozen, out.cash_before, out.sent, out.produced, rule.production_cost, cond.hop_cost,
+    settle_cash(orgs.cash, cond.frozen, out.cash_before, out.sent, Sales(*sales).produced, rule.production_cost,
+                cond.hop_cost,
                 cond.spend, rule.payout_rate, rule.reserve_steps, protection_share, out.paid)
     for o in range(out.loss_share.shape[0]):
         lost = out.seized[o] + destroyed_by_org[o]
@@ -569,29 +575,30 @@ def settle_move(orgs, cond, rule, out, destroyed_by_org, protection_share):  # p
 
 
 @njit(cache=True)
-def move_phase(t, order, top, orgs, cond, expo, learn, rule, uniforms, out, destroyed_by_org,
+def move_phase(t, order, top, orgs, cond, expo, learn, rule, uniforms, sales, out, destroyed_by_org,
                protection_share):  # pragma: no cover - compiled
     """The move phase of a step on a small network, in one call: :func:`prepare_move`, every organisation's
     plan and dispatch in ``order`` (:func:`move_all`) and :func:`settle_move`.
 
-    ``uniforms``: this step's dice ``[O, E]``; ``protection_share`` ``[O]``: the share of its free cash above
-    the reserve each organisation pays for protection; the totals land in ``out``
+    ``uniforms``: this step's dice ``[O, E]``; ``sales``: what the start of the step sold, landed and
+    produced (:class:`~counterflow.engine.bundles.Sales`); ``protection_share`` ``[O]``: the share of its
+    free cash above the reserve each organisation pays for protection; the totals land in ``out``
     (:class:`~counterflow.engine.bundles.Scratch`). Returns ``(kg seized, whether a node is damaged)``.
     """
     damaged = prepare_move(top, orgs, cond, expo, rule, out)
     c, x = Conditions(*cond), Scratch(*out)
     inputs = StepInputs(x.edge_cost, c.cap_factor, x.split, x.worth, Exposure(*expo).tranche_width, x.tranche_rev,
-                        x.p_seize, uniforms, x.arrived, x.scale, x.market_value)
+                        x.p_seize, uniforms, Sales(*sales).arrived, x.scale, x.market_value)
     sent_all, out_all, seized_o, sent_o = move_all(t, order, top, orgs, inputs, learn)
     x.sent_all[:] = sent_all
     x.out_all[:] = out_all
     x.seized[:] = seized_o
     x.sent[:] = sent_o
-    return settle_move(orgs, cond, rule, out, destroyed_by_org, protection_share), damaged
+    return settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share), damaged
 
 
 @njit(cache=True)
-def close_step(books, juris, pressure, society_base, society_rates, closing, out, rec, row,
+def close_step(books, juris, pressure, society_base, society_rates, closing, sales, sent_all, out_all, rec, row,
                totals):  # pragma: no cover - compiled
     """The close of a step in one call: prices, society, spoilage and observations, and the record.
 
@@ -600,19 +607,20 @@ def close_step(books, juris, pressure, society_base, society_rates, closing, out
     flows are kept for next step's levers (:func:`end_step`); when ``row`` >= 0 the step is written
     into ``rec`` (:class:`~counterflow.engine.bundles.Records`). Bundles: ``books``
     :class:`~counterflow.engine.bundles.Books`, ``closing`` :class:`~counterflow.engine.bundles.Closing`,
-    ``out`` :class:`~counterflow.engine.bundles.Scratch`, ``totals`` :class:`~counterflow.engine.bundles.Totals`;
+    ``sales`` :class:`~counterflow.engine.bundles.Sales`, ``sent_all`` ``[E]`` and ``out_all`` ``[N]`` the kg
+    movement sent on each edge and out of each node, ``totals`` :class:`~counterflow.engine.bundles.Totals`;
     ``juris``, ``pressure``, ``society_base`` and ``society_rates`` as the society kernel takes them.
     Returns the kg spoiled.
     """
-    books, closing, out, totals = Books(*books), Closing(*closing), Scratch(*out), Totals(*totals)
+    books, closing, out, totals = Books(*books), Closing(*closing), Sales(*sales), Totals(*totals)
     update_prices(books.price, books.supply_smooth, out.delivered, closing.ref_price, closing.ref_demand,
                   closing.elasticity, closing.delivery_smoothing, closing.price_smoothing, closing.price_floor,
                   closing.price_cap)
     _society_kernel(juris, pressure, society_base, society_rates)
     spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
-        books.stock, closing.storage, out.sent_all, out.out_all, closing.market_node, out.delivered, books.transit)
+        books.stock, closing.storage, sent_all, out_all, closing.market_node, out.delivered, books.transit)
     books.node_flow[:] = node_flow
-    books.edge_flow[:] = out.sent_all
+    books.edge_flow[:] = sent_all
     if row >= 0:
         rec, js = Records(*rec), Jurisdictions(*juris)
         rec.delivered[row] = out.delivered
@@ -636,13 +644,13 @@ def close_step(books, juris, pressure, society_base, society_rates, closing, out
         bal[3], bal[4], bal[5] = totals.cum_destroyed + spoiled, stock, transit
         rec.node_flow_total[:] += node_flow
         if rec.edge_flow.shape[0] > 0:
-            rec.edge_flow[row] = out.sent_all
+            rec.edge_flow[row] = sent_all
             rec.node_flow[row] = node_flow
     return spoiled
 
 
 @njit(cache=True)
-def begin_step(t, econ, trade, rule, deterministic, out):  # pragma: no cover - compiled
+def begin_step(t, econ, trade, rule, deterministic, sales):  # pragma: no cover - compiled
     """Land loads due now, sell those at markets, then produce.
 
     Bundles (:mod:`counterflow.engine.bundles`): ``econ`` the fixed
@@ -677,10 +685,10 @@ def begin_step(t, econ, trade, rule, deterministic, out):  # pragma: no cover - 
     warm-up) leaves all spending financed.
 
     Writes the delivered kg per market ``[M]``, the arrived kg ``[O, N]``, the revenue ``[O]`` and
-    the produced kg ``[O]`` into ``out`` (:class:`~counterflow.engine.bundles.Scratch`) and returns
+    the produced kg ``[O]`` into ``sales`` (:class:`~counterflow.engine.bundles.Sales`) and returns
     the totals delivered and produced (each the correctly rounded sum, as :func:`math.fsum`).
     """
-    econ, trade, rule, out = Economy(*econ), Trade(*trade), ProductionRule(*rule), Scratch(*out)
+    econ, trade, rule, out = Economy(*econ), Trade(*trade), ProductionRule(*rule), Sales(*sales)
     transit, stock, cash = trade.transit, trade.stock, trade.cash
     edge_dst, market_node = econ.edge_dst, econ.market_node
     production, base_labour, market_allowed, ref_price = econ.production, econ.base_labour, econ.market_allowed, \

@@ -3,7 +3,8 @@
 OR-Tools' cost-scaling solver spends ~80 µs per call even on a 30-node
 graph, which dominates a step of a small scenario. For small graphs this
 solver (Dijkstra with node potentials on the residual graph, O(n^2) per
-augmentation, compiled with Numba) is exact and several times faster; the
+augmentation at worst, its selection scanning only the nodes reached and not
+yet done, compiled with Numba) is exact and several times faster; the
 engine uses it below a size threshold and the warm-started network simplex
 (``_netsimplex``) or OR-Tools above it. All are checked against networkx in
 the tests.
@@ -100,6 +101,7 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
     dist = np.empty(nn, np.int64)
     prev_arc = np.empty(nn, np.int64)
     done = np.empty(nn, np.bool_)
+    frontier = np.empty(nn, np.int64)  # reached, not yet done: the only candidates of Dijkstra's selection
     cur = np.empty(nn, np.int64)
     stack = np.empty(nn + 1, np.int64)
     path_arc = np.empty(nn + 1, np.int64)
@@ -113,15 +115,23 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
             prev_arc[v] = -1
             done[v] = False
         dist[src] = 0
+        frontier[0] = src
+        n_front = 1
         while True:
+            # the nearest node not done, the lowest index among equals (a scan of the frontier only)
             u = -1
             best = _INF
-            for v in range(nn):
-                if not done[v] and dist[v] < best:
+            pick = -1
+            for i in range(n_front):
+                v = frontier[i]
+                if dist[v] < best or (dist[v] == best and v < u):
                     best = dist[v]
                     u = v
+                    pick = i
             if u == -1:
                 break
+            n_front -= 1
+            frontier[pick] = frontier[n_front]
             done[u] = True
             if u == sink:
                 break
@@ -131,6 +141,9 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
                     w = to[a]
                     nd = du + cost[a] - pot[w]
                     if nd < dist[w]:
+                        if dist[w] >= _INF:  # reached for the first time
+                            frontier[n_front] = w
+                            n_front += 1
                         dist[w] = nd
                         prev_arc[w] = a
         if dist[sink] >= _INF:

@@ -27,9 +27,9 @@ where it is used and the kernels called once per step take them.
 * :class:`Conditions`, :class:`Exposure` and :class:`MoveRule` — what the move phase reads besides the
   organisations: this step's modifiers, prices and finances (RunState arrays), the fixed seizure,
   valuation and market arrays, and the constants;
-* :class:`Scratch` — the step's intermediate arrays, allocated once per run and overwritten by the
-  phase kernels (a kernel that returns an array pays for boxing it; one that writes into a buffer
-  does not);
+* :class:`Sales` and :class:`Scratch` — the step's intermediate arrays, allocated once per run and
+  overwritten by the phase kernels (a kernel that returns an array pays for boxing it; one that writes
+  into a buffer does not), in two bundles so that each phase is passed only what it reads;
 * :class:`Books`, :class:`Closing`, :class:`Records` and :class:`Totals` — what the close of a step
   updates (goods, prices, observations), its fixed arrays and constants, the recorder's arrays and
   the step's totals.
@@ -43,7 +43,7 @@ import numpy as np
 
 __all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Economy", "Trade",
            "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates", "Conditions", "Exposure",
-           "MoveRule", "Scratch", "Books", "Closing", "Records", "Totals"]
+           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals"]
 
 
 class Topology(NamedTuple):
@@ -254,13 +254,19 @@ class MoveRule(NamedTuple):
     deterministic: bool    # the warm-up: no dice, cash does not bind
 
 
-class Scratch(NamedTuple):
-    """The step's intermediate arrays: written by one phase, read by later ones (and by adaptation)."""
+class Sales(NamedTuple):
+    """What the start of a step sold, landed and produced (written by ``begin_step``, read by the move and the close)."""
 
     delivered: np.ndarray     # [M] kg sold at each market
     arrived: np.ndarray       # [O, N] kg landed
     revenue: np.ndarray       # [O]
     produced: np.ndarray      # [O] kg
+
+
+class Scratch(NamedTuple):
+    """The move phase's intermediate arrays: what planning reads, what movement books (read by adaptation and the
+    close)."""
+
     edge_cost: np.ndarray     # [E] USD/kg with lever additions
     split: np.ndarray         # [N] bool: nodes whose capacity binds (finite or damaged)
     worth: np.ndarray         # [O, N] ``load_values``

@@ -8,7 +8,6 @@ rebuild → society → record.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from operator import attrgetter
 
@@ -43,6 +42,7 @@ from .bundles import (
     Organisations,
     OrgPlan,
     ProductionRule,
+    Sales,
     Scratch,
     StepInputs,
     Topology,
@@ -177,12 +177,13 @@ class Engine:
         self._society_t = society_arrays(net)
         # the step's intermediate arrays, written by the phase kernels (allocated once per run)
         n_o, n_n, n_e, n_m = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets
+        self._sales = Sales(np.zeros(n_m), np.zeros((n_o, n_n)), np.zeros(n_o), np.zeros(n_o))
         self._scratch = Scratch(
-            np.zeros(n_m), np.zeros((n_o, n_n)), np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n, np.bool_),
+            np.zeros(n_e), np.zeros(n_n, np.bool_),
             np.zeros((n_o, n_n)), np.zeros((n_o, n_e)), np.zeros(n_o), np.zeros((n_m, planning.TRANCHE_MID.shape[0])),
             np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n), np.zeros(n_o), np.zeros(n_o), np.zeros(n_o),
             np.zeros(n_o))
-        self._scratch_t = tuple(self._scratch)
+        self._sales_t, self._scratch_t = tuple(self._sales), tuple(self._scratch)
         self._uniforms = np.zeros((n_o, n_e))  # this step's dice (drawn into in place)
         self._no_record = Recorder(net, 0, False).arrays
         self._order: np.ndarray = np.arange(n_o)  # this step's planning order
@@ -224,7 +225,8 @@ class Engine:
 
         Each phase is one compiled call where it can be (levers and adaptation are Python), over
         bundles of the run state's own arrays; the phases pass what they compute on through
-        ``self._scratch`` (:class:`~counterflow.engine.bundles.Scratch`).
+        ``self._sales`` and ``self._scratch`` (:class:`~counterflow.engine.bundles.Sales`,
+        :class:`~counterflow.engine.bundles.Scratch`).
         """
         self._begin()       # arrivals land, markets sell, sources produce
         self._fire_levers()  # in phase order, on freshly reset per-step modifiers
@@ -238,7 +240,7 @@ class Engine:
         s = self.state
         s.log.restart(len(self.net.juris_ids), self.net.n_orgs)
         delivered, produced = begin_step(s.t, self._econ_t, _trade_arrays(s), self._rule_t, self._deterministic,
-                                         self._scratch_t)
+                                         self._sales_t)
         s.delivered += delivered
         s.produced += produced
         self._produced = produced
@@ -270,13 +272,13 @@ class Engine:
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
             seized, self._damaged = move_phase(s.t, order, self._top_t, _org_arrays(s), _condition_arrays(s),
                                                self._expo_t, self._learn_t, self._move_rule_t, self._uniforms,
-                                               self._scratch_t, s.log.destroyed_by_org, share)
+                                               self._sales_t, self._scratch_t, s.log.destroyed_by_org, share)
         else:
             self._damaged = prepare_move(self._top_t, _org_arrays(s), _condition_arrays(s), self._expo_t,
                                          self._move_rule_t, self._scratch_t)
             self._move_large(order)
-            seized = settle_move(_org_arrays(s), _condition_arrays(s), self._move_rule_t, self._scratch_t,
-                                 s.log.destroyed_by_org, share)
+            seized = settle_move(_org_arrays(s), _condition_arrays(s), self._move_rule_t, self._sales_t,
+                                 self._scratch_t, s.log.destroyed_by_org, share)
         if weights is not None:
             total = weights.sum(axis=1, keepdims=True)  # the budget of the next step's seizures
             s.protection = self._scratch.paid[:, None] * weights / np.where(total > 0.0, total, 1.0)
@@ -303,7 +305,8 @@ class Engine:
                   s.destroyed)
         spoiled = close_step(_book_arrays(s), _jurisdiction_arrays(s),
                              (s.revenue_cut, s.aid, log.harm_by_juris, log.foreign_strikes), *self._society_t,
-                             self._closing_t, self._scratch_t, self._no_record if rec is None else rec.arrays,
+                             self._closing_t, self._sales_t, self._scratch.sent_all, self._scratch.out_all,
+                             self._no_record if rec is None else rec.arrays,
                              -1 if rec is None else (row if row is not None else s.t), totals)
         s.destroyed += spoiled
 
@@ -312,7 +315,7 @@ class Engine:
         :meth:`_move` (the totals land in ``self._scratch``)."""
         net, s, x = self.net, self.state, self._scratch
         inputs = StepInputs(x.edge_cost, s.cap_factor, x.split, x.worth, self._tranche_width, x.tranche_rev,
-                            x.p_seize, self._uniforms, x.arrived, x.scale, x.market_value)
+                            x.p_seize, self._uniforms, self._sales.arrived, x.scale, x.market_value)
         acc = Accounts(net.edge_cap.copy(), node_capacity_left(net.node_cap, s.cap_factor), x.sent_all, x.out_all,
                        x.seized, x.sent)
         for arr in (x.sent_all, x.out_all, x.seized, x.sent):
@@ -427,7 +430,7 @@ def warm_state(net: Network) -> RunState:
         cached = net.cache["warm_state"] = state
         if on_disk:
             warm_cache.save(key, state)
-    return copy.deepcopy(cached)
+    return cached.copy()
 
 
 def simulate(

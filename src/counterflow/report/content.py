@@ -18,7 +18,7 @@ from ..strategy import Strategy, resolve_strategies
 from .effects import SERIES, event_summary, flow_effects, series_effects, steps_word
 from .specs import map_notes, map_spec, strategy_colours, time_spec
 from .tables import COMPARE_METRICS, comparison, comparison_doc, table_rows
-from .words import INTERVAL_NOTE, ci, delta, fmt, place_names, strategy_words
+from .words import INTERVAL_NOTE, RECOVERY_NOTE, ci, delta, fmt, place_names, strategy_words
 
 __all__ = ["build_content", "compare_doc", "glance"]
 
@@ -114,6 +114,7 @@ def build_content(scenario: Scenario, results: Results, strategies: Sequence[Str
         "step_word": step, "baseline": results.baseline, "strategies": order, "colours": colours,
         "compare": doc, "metrics": metrics, "table": table_rows(doc, metrics, step),
         "interval_note": INTERVAL_NOTE,
+        "recovery_note": RECOVERY_NOTE if "recovery_steps" in metrics else "",
         "glance": glance(doc, order),
         "time": time, "time_labels": {k: SERIES[k][2] for k in time},
         "maps": maps, "map_notes": notes,

@@ -38,6 +38,7 @@ ul.glance{list-style:none;padding-left:0}ul.glance li{margin:.45em 0}
 details{margin:4px 0 12px}summary{cursor:pointer;color:#1f6f8b}
 table.events td,table.events th{text-align:left;font-size:13px}
 footer{color:#666;font-size:13px;margin-top:3em}
+#vg-tooltip-element{pointer-events:none}
 """
 
 
@@ -154,7 +155,7 @@ averaged over all {c["runs"]} runs, with its 95 % interval. Civilian harm, backl
 <p>The same numbers as <code>counterflow compare</code>. Each cell: <b>the mean over {c["runs"]} runs</b>;
 below it Δ, the mean paired difference from no action, and its 95 % interval in brackets; "better in N%": the share
 of paired runs in which the strategy did better than no action. Green: clearly better (the interval excludes 0);
-red: clearly worse. Totals are over the whole horizon. {esc(c["interval_note"])}</p>
+red: clearly worse. Totals are over the whole horizon. {esc(c["interval_note"])} {esc(c.get("recovery_note", ""))}</p>
 {_table(c)}
 <h2>Over time</h2>
 <p>For each quantity: first the levels of every strategy (median over runs, for context), then one small panel

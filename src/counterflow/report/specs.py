@@ -15,7 +15,7 @@ import numpy as np
 
 from ..geo import outline_rings
 from .effects import SERIES
-from .words import delta, estimate, fmt
+from .words import delta, estimate, fmt, interval
 
 __all__ = ["CONFIG", "strategy_colours", "time_spec", "map_spec", "clip_ring", "map_notes", "front_specs",
            "front_status", "robustness_words", "FRONT_STATUS", "sweep_spec"]
@@ -80,7 +80,7 @@ def time_spec(effects: dict, key: str, order: Sequence[str], colours: dict[str, 
             continue
         for i, t in enumerate(e["step"]):
             levels.append({"strategy": name, "step": t, "median": _r(e["p50"][i]),
-                           "range": f"{fmt(e['p05'][i])} to {fmt(e['p95'][i])}"})
+                           "range": interval(e['p05'][i], e['p95'][i])})
             if "diff" in e:
                 diffs.append({"strategy": name, "step": t, "diff": _r(e["diff"][i]), "lo": _r(e["lo"][i]),
                               "hi": _r(e["hi"][i]), "text": delta(e["diff"][i], e["lo"][i], e["hi"][i])})

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..analysis import summarize
 from ..outcomes import LABELS, OUTCOMES, PLAIN_LABELS, SUMMARY_OUTCOMES
 from ..runner import Results
-from .words import NEVER, NOTHING_AVERTED, delta, fmt
+from .words import NEVER, NOTHING_AVERTED, delta, fmt, recovery_words
 
 __all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "comparison", "comparison_doc", "cell", "label",
            "table_rows"]
@@ -62,7 +62,7 @@ def label(metric: str, step: str = "week") -> str:
     return text.replace("Steps to", f"{step.capitalize()}s to").replace("per step", f"per {step}")
 
 
-def cell(doc: dict, name: str, metric: str) -> dict:
+def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
     """One cell of the comparison, as text: ``value`` (the mean), ``note``, ``delta`` and ``better``.
 
     ``doc`` is ``compare --json``'s document. The value is the mean over
@@ -76,10 +76,18 @@ def cell(doc: dict, name: str, metric: str) -> dict:
     ``better`` is "better in N%" for the metrics where that is meaningful.
     ``cls`` is ``good``/``bad`` when the 95 % interval excludes 0 and the
     outcome's direction is a verdict (:mod:`counterflow.outcomes`).
+    Recovery is written as how the runs recovered (``18 of 20 recover, median
+    52 weeks; 2 never``, :func:`counterflow.report.words.recovery_words`, in
+    ``step``s): a mean or a difference of steps would mix the runs the
+    strategy did not affect (0 steps) with the runs that recovered. The
+    baseline's cell reads ``n/a`` (it recovers from nothing).
     """
     e = doc["strategies"].get(name, {}).get(metric)
     out = {"value": "", "note": None, "delta": None, "better": None, "cls": ""}
     if e is None:
+        return out
+    if metric == "recovery_steps" and e.get("recovery"):
+        out["value"] = "n/a" if name == doc["baseline"] else recovery_words(e["recovery"], step)
         return out
     missing = NEVER if metric == "recovery_steps" else NOTHING_AVERTED if metric == "cost_per_kg_averted" else "-"
     if e["mean"] is not None:
@@ -110,5 +118,5 @@ def cell(doc: dict, name: str, metric: str) -> dict:
 def table_rows(doc: dict, metrics: Sequence[str], step: str = "week") -> list[dict]:
     """The comparison as rows of text: one per metric, a cell per strategy (``compare``, the page, the report)."""
     names = list(doc["strategies"])
-    return [{"metric": m, "label": label(m, step), "cells": {n: cell(doc, n, m) for n in names}}
+    return [{"metric": m, "label": label(m, step), "cells": {n: cell(doc, n, m, step) for n in names}}
             for m in metrics]

@@ -12,8 +12,13 @@ undefined cost per kg the same way:
   ``(no spread across runs)``, never ``14.20M [14.20M, 14.20M]``;
 - an interval that cannot be stated (one run, or no finite value) as
   ``(no interval)``;
+- a 5-95 % range of runs as ``[lo, hi]`` by the same rule (:func:`bounds`: ends
+  that differ below the shown precision get the decimals that tell them apart),
+  and one whose ends are one value as ``(5–95 % range: one value)``;
 - a cost per kg when nothing was averted as ``nothing averted``;
-- a recovery that did not happen within the horizon as ``never``.
+- a recovery that did not happen within the horizon as ``never``, and the
+  recovery of a set of runs as how many recovered, never did or were not
+  affected (:func:`recovery_words`), never as a range of steps.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["fmt", "interval", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "lever_words", "strategy_words",
+__all__ = ["fmt", "interval", "bounds", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
            "place_names"]
 
 NOTHING_AVERTED = "nothing averted"
@@ -61,24 +66,46 @@ def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
 ONE_VALUE_RANGE = "(5–95 % range: one value)"
 
 
-def interval(lo: float | None, hi: float | None) -> str:
-    """The 5-95 % range of runs, written ``[lo, hi]``; ``(5–95 % range: one value)`` when both ends are equal
-    (a 95 % interval of a mean is :func:`ci`)."""
-    if lo is not None and hi is not None and lo == hi:
-        return ONE_VALUE_RANGE
-    return _bounds(lo, hi)
+def interval(lo: float | None, hi: float | None, none: str = "-") -> str:
+    """The 5-95 % range of runs: ``[lo, hi]`` as :func:`bounds` writes it, so ends that differ below the shown
+    precision get the decimals that tell them apart; ``(5–95 % range: one value)`` when both ends are one
+    value (equal, or equal up to floating-point rounding; two missing or two infinite ends alike). A missing end
+    is written ``none``, an infinite one ``inf``. (A 95 % interval of a mean is :func:`ci`.)
+
+    >>> interval(2.71, 2.74), interval(5.0, 5.0), interval(0.5, None, none="never")
+    ('[2.71, 2.74]', '(5–95 % range: one value)', '[0.500, never]')
+    """
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        a, b = fmt(lo, none), fmt(hi, none)
+        return ONE_VALUE_RANGE if a == b else f"[{a}, {b}]"
+    text = bounds(lo, hi)
+    return ONE_VALUE_RANGE if text is None else text
 
 
-def _bounds(lo: float | None, hi: float | None) -> str:
-    return f"[{fmt(lo)}, {fmt(hi)}]"
+def bounds(lo: float, hi: float) -> str | None:
+    """Two finite bounds as ``[lo, hi]``, the one rule of ranges (:func:`interval`) and intervals (:func:`ci`):
+    :func:`fmt`'s precision, and where the two bounds would read the same, the decimals that tell them apart.
+    ``None`` when they are one value: equal up to floating-point rounding (a relative difference under 1e-9)
+    or equal at 16 decimals (so ``bounds(1e-12, 3e-10)`` is a range, written with the decimals it needs).
+    """
+    if abs(hi - lo) <= 1e-9 * max(abs(lo), abs(hi)):  # equal up to the rounding of the sums behind them
+        return None
+    a, b = fmt(lo), fmt(hi)
+    if a != b:
+        return f"[{a}, {b}]"
+    div, suffix = next(((d, s) for d, s in ((1e9, "B"), (1e6, "M")) if max(abs(lo), abs(hi)) >= d), (1.0, ""))
+    for k in range(2, 17):
+        a, b = f"{lo / div:,.{k}f}{suffix}", f"{hi / div:,.{k}f}{suffix}"
+        if a != b:
+            return f"[{a}, {b}]"
+    return None  # equal at the finest precision written
 
 
 def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
-    """A 95 % interval: ``[lo, hi]``; ``(no spread across runs)`` when it has no width; ``(no interval)`` when it
-    cannot be stated (a bound missing or not finite, or ``n``, the number of values behind it, is 1). Bounds
-    equal up to floating-point rounding (a relative difference under 1e-9) count as equal; bounds that differ
-    by less than :func:`fmt` shows get the decimals that tell them apart, and only bounds that 16 decimals
-    cannot tell apart count as equal whatever their relative difference (``ci(1e-12, 3e-10)`` is an interval).
+    """A 95 % interval: ``[lo, hi]`` as :func:`bounds` writes it (bounds that differ by less than :func:`fmt`
+    shows get the decimals that tell them apart); ``(no spread across runs)`` when it has no width (equal up to
+    floating-point rounding, or at 16 decimals); ``(no interval)`` when it cannot be stated (a bound missing or
+    not finite, or ``n``, the number of values behind it, is 1).
 
     >>> ci(-20.1, -4.5), ci(14.2e6, 14.2e6), ci(3.0, 3.0, n=1), ci(None, None)
     ('[-20.1, -4.5]', '(no spread across runs)', '(no interval)', '(no interval)')
@@ -87,17 +114,8 @@ def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
     """
     if lo is None or hi is None or n == 1 or not (math.isfinite(lo) and math.isfinite(hi)):
         return NO_INTERVAL
-    if abs(hi - lo) <= 1e-9 * max(abs(lo), abs(hi)):  # equal up to rounding in the sums behind it
-        return NO_SPREAD
-    text = _bounds(lo, hi)
-    if fmt(lo) == fmt(hi):  # narrower than fmt shows: more decimals, never two equal bounds
-        div, suffix = next(((d, s) for d, s in ((1e9, "B"), (1e6, "M")) if max(abs(lo), abs(hi)) >= d), (1.0, ""))
-        for k in range(2, 17):
-            a, b = f"{lo / div:,.{k}f}{suffix}", f"{hi / div:,.{k}f}{suffix}"
-            if a != b:
-                return f"[{a}, {b}]"
-        return NO_SPREAD  # equal at the finest precision written
-    return text
+    text = bounds(lo, hi)
+    return NO_SPREAD if text is None else text
 
 
 def estimate(value: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
@@ -108,6 +126,39 @@ def estimate(value: float | None, lo: float | None, hi: float | None, n: int | N
 def delta(mean: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
     """A paired difference: ``Δ mean [lo, hi]`` (the interval as :func:`ci` writes it)."""
     return f"Δ {estimate(mean, lo, hi, n)}"
+
+
+#: what a recovery cell says, for the notes under the tables that show one
+RECOVERY_NOTE = ("Recovery: how many runs came back within the noise band of no action (and the median time "
+                 "those took), never came back within the horizon, or were not affected at all.")
+
+
+def recovery_words(rec: dict, step: str = "step") -> str:
+    """How runs recovered, in words (``rec``: :func:`counterflow.analysis.recovery_counts`), instead of a range
+    that mixes runs a strategy did not affect (0 steps) with runs that never recovered:
+    ``18 of 20 recover, median 52 steps; 2 never`` (``; 3 no effect`` for runs whose deliveries never left the
+    band of the baseline); ``no effect in any of 20 runs``.
+
+    >>> recovery_words({"recovered": 18, "never": 2, "no_effect": 0, "median_steps": 52.0})
+    '18 of 20 recover, median 52 steps; 2 never'
+    >>> recovery_words({"recovered": 0, "never": 0, "no_effect": 20, "median_steps": None}, step="week")
+    'no effect in any of 20 runs'
+    """
+    k, never, none = rec["recovered"], rec["never"], rec["no_effect"]
+    n = k + never + none
+    if n == 0:
+        return "-"
+    if none == n:
+        return f"no effect in any of {n} runs" if n > 1 else "no effect in the one run"
+    med = rec.get("median_steps")
+    text = f"{k} of {n} recover"
+    if k and med is not None:
+        text += f", median {med:g} {step}" + ("" if med == 1 else "s")
+    if never:
+        text += f"; {never} never"
+    if none:
+        text += f"; {none} no effect"
+    return text
 
 
 def place_names(scenario) -> dict[str, str]:

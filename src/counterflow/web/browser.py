@@ -140,10 +140,20 @@ def legibility(page, root: str = "body") -> dict:
 
 
 _TOOLTIP_TARGETS_JS = """
-(args) => {
+async (args) => {
   // the marks of one chart that carry a tooltip, each with a screen point on it: a symbol's centre, 40 % along a
-  // rule, the middle sample point of a line (Vega shows a line's tooltip only near its points)
+  // rule, the middle sample point of a line (Vega shows a line's tooltip only near its points). Measured once the
+  // chart has stopped moving: its box is the same over two animation frames (rendering, resizing, scrolling done)
   const [sel] = args;
+  const frame = () => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  let box = "";
+  for (let i = 0; i < 50; i++) {
+    const s = document.querySelector(sel);
+    const now = s ? JSON.stringify(s.getBoundingClientRect()) : "";
+    if (now && now === box) break;
+    box = now;
+    await frame();
+  }
   const svg = document.querySelector(sel);
   if (!svg) return [];
   const out = [];
@@ -186,11 +196,15 @@ def tooltip_targets(page, chart: str) -> list[dict]:
 def hover_tooltip(page, target: dict, timeout_ms: int = 5_000) -> str:
     """Move the mouse onto ``target`` (one of :func:`tooltip_targets`) and return the tooltip's text as shown.
 
-    The text is that of Vega's tooltip element (``#vg-tooltip-element``, made visible by the hover).
+    The text is that of Vega's tooltip element (``#vg-tooltip-element``, made visible by the hover). The mouse
+    first goes off every chart (the tooltip hides, so the one that shows is this mark's), then onto the mark in
+    one move: a move in steps can pass over another mark on the way, whose tooltip, shown next to the pointer,
+    could lie over the target when the pointer arrives (the page's tooltips take no pointer events for that
+    reason, but a single move does not depend on it).
     """
-    page.mouse.move(1, 1)  # off every chart first: the tooltip hides, so the one that shows is this mark's
+    page.mouse.move(1, 1)
     page.wait_for_selector("#vg-tooltip-element.visible", state="detached", timeout=timeout_ms)
-    page.mouse.move(target["x"], target["y"], steps=3)
+    page.mouse.move(target["x"], target["y"])
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=timeout_ms)
     return page.inner_text("#vg-tooltip-element")
 

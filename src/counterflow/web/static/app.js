@@ -252,7 +252,7 @@ function renderTable(res) {
   $("table-note").textContent = `Each cell: the mean over ${res.runs} runs; Δ: the mean paired difference from no ` +
     "action and its 95 % interval in brackets; \"better in N%\": the share of paired runs in which the strategy did " +
     "better than no action. Green: clearly better (the interval excludes 0); red: clearly worse. Totals over the horizon. " +
-    (res.interval_note || "");
+    (res.interval_note || "") + (res.recovery_note ? " " + res.recovery_note : "");
 }
 
 function renderEvents(res) {
