@@ -90,6 +90,8 @@ class SearchStore:
     def metadata(self) -> dict:
         if self._meta is not None:
             return self._meta
+        if not self.path.exists():
+            raise InputError("does not exist; give the --store folder of a `counterflow search`", file=str(self.path))
         if not self.exists():
             raise InputError("is not a search store (no metadata.json); run `counterflow search` first",
                              file=str(self.path))
