@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
@@ -160,3 +161,37 @@ def test_portfolios_equal_at_the_precision_shown_are_one_row_of_the_front(tmp_pa
     for p in rows:
         if p is not row:
             assert p["merged"]["evaluations"] == 1 and "stands for" not in p["description"]
+    from typer.testing import CliRunner
+
+    from counterflow.cli import app
+
+    csv = tmp_path / "front.csv"
+    res = CliRunner().invoke(app, ["front", str(tmp_path / "s"), "--out", str(csv)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(csv)
+    line = table[table["eval"] == row["eval"]].iloc[0]
+    assert sorted(int(e) for e in str(line["merged_evals"]).split()) == sorted(pair)  # the merged members listed
+    for k, (lo, hi) in row["merged"]["ranges"].items():
+        assert line[f"{k}_merged_min"] == pytest.approx(lo) and line[f"{k}_merged_max"] == pytest.approx(hi)
+
+
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_a_merged_row_keeps_the_member_best_on_the_first_objective(sense):
+    """Of members that read the same, the row is the one best on the first objective, even when only a
+    worse one survives out of sample (the survivors are listed); the ranges cover every member."""
+    from counterflow.search.front import merge_shown
+
+    def member(e, intensity, first, second, survives):
+        return {"eval": e, "levers": [{"type": "maritime_interdiction", "intensity": intensity}],
+                "description": "maritime interdiction 0.50", "survives_out_of_sample": survives,
+                "objectives": {"a": {"value": first}, "b": {"value": second}}}
+
+    best, other = (45.0, 44.0) if sense == "max" else (44.0, 45.0)
+    group = [member(3, 0.499, other, 1.0, True), member(7, 0.5, best, 2.0, False),
+             member(9, 0.501, None, 0.5, True), member(1, 0.3, 10.0, 0.0, True)]
+    rows = merge_shown(group, ["a", "b"], sense)
+    assert [r["eval"] for r in rows] == [7, 1]
+    row = rows[0]
+    assert row["objectives"]["a"]["value"] == best and row["merged"]["evals"] == [3, 7, 9]
+    assert row["merged"]["ranges"] == {"a": [44.0, 45.0], "b": [0.5, 2.0]}
+    assert row["merged"]["surviving"] == [3, 9] and "also #3, #9" in row["description"]

@@ -134,7 +134,11 @@ def front(
     if out_file is not None:
         rows = [{"eval": p["eval"], "portfolio": p["description"], "cost_usd": p["cost_usd"],
                  "feasible": p["feasible"], "survives_out_of_sample": p["survives_out_of_sample"],
-                 **{f"{k}_{part}": v[part] for k, v in p["objectives"].items() for part in ("value", "lo", "hi")}}
+                 **{f"{k}_{part}": v[part] for k, v in p["objectives"].items() for part in ("value", "lo", "hi")},
+                 # the evaluations the row stands for (same portfolio at the precision shown) and their ranges
+                 "merged_evals": " ".join(str(e) for e in p.get("merged", {}).get("evals", [p["eval"]])),
+                 **{f"{k}_merged_{end}": r[i] for k, r in p.get("merged", {}).get("ranges", {}).items()
+                    for i, end in enumerate(("min", "max"))}}
                 for p in data["portfolios"]]
         write_data(out_file, data, rows)
     if as_json:

@@ -130,7 +130,7 @@ def front(store: str | Path) -> dict:
     first = spec.objectives[0]
     portfolios.sort(key=lambda p: -(p["objectives"][first.key]["value"] or 0) if first.sense == "max"
                     else (p["objectives"][first.key]["value"] or 0))
-    portfolios = merge_shown(portfolios, [o.key for o in spec.objectives])
+    portfolios = merge_shown(portfolios, [o.key for o in spec.objectives], first.sense)
     meta = st.metadata()
     return {
         "scenario": meta["scenario"], "seed": spec.seed, "futures": spec.futures, "replications": spec.replications,
@@ -168,18 +168,20 @@ def shown_key(levers: list[dict]) -> str:
     return json.dumps(rnd(levers), sort_keys=True, default=str)
 
 
-def merge_shown(portfolios: list[dict], objective_keys: list[str]) -> list[dict]:
+def merge_shown(portfolios: list[dict], objective_keys: list[str], first_sense: str | None = None) -> list[dict]:
     """Merge front members that are the same portfolio at the precision shown (intensities 0.001 apart).
 
     The search keeps and reports every distinct portfolio it evaluated; two that differ only
     beyond the 2 decimals their descriptions show (``strikes (damage 1) ... interdiction
-    0.50`` twice) would be two rows that read the same. They become one row: the first in
-    ``portfolios``' order that survives out of sample if any does, else the first (so the
-    front's best values are never lost), with its own objectives, interval and survival —
-    values measured for that evaluation, not averaged — and ``merged``: how many
-    evaluations the row stands for, their numbers, and each objective's range over them
-    (the spread the rounding hides). This is a resolution in the decision space, the
-    precision at which portfolios are shown; the store keeps every evaluation.
+    0.50`` twice) would be two rows that read the same. They become one row: the member best
+    on the first objective (``first_sense`` ``"max"`` or ``"min"``; ties, or no sense given:
+    one that survives out of sample, then the first in ``portfolios``' order), with its own
+    objectives, interval and survival — values measured for that evaluation, not averaged —
+    so the row keeps the group's best first-objective value; the other objectives' best
+    values may belong to another member, and ``merged`` gives them: how many evaluations the
+    row stands for, their numbers, each objective's range over them (the spread the rounding
+    hides) and the members that survive out of sample. This is a resolution in the decision
+    space, the precision at which portfolios are shown; the store keeps every evaluation.
     """
     groups: dict[str, list[dict]] = {}
     for p in portfolios:
@@ -187,7 +189,8 @@ def merge_shown(portfolios: list[dict], objective_keys: list[str]) -> list[dict]
     out = []
     for p in portfolios:
         group = groups[shown_key(p["levers"])]
-        keep = next((q for q in group if q["survives_out_of_sample"]), group[0])
+        keep = min(group, key=lambda q: (_first_rank(q, objective_keys, first_sense),
+                                         not q["survives_out_of_sample"], group.index(q)))
         if p is not keep:
             continue
         row = dict(p)
@@ -196,6 +199,7 @@ def merge_shown(portfolios: list[dict], objective_keys: list[str]) -> list[dict]
             "ranges": {k: [min(v), max(v)] for k in objective_keys
                        if (v := [q["objectives"][k]["value"] for q in group
                                  if q["objectives"][k]["value"] is not None])},
+            "surviving": sorted(q["eval"] for q in group if q["survives_out_of_sample"]),
         }
         if len(group) > 1:
             others = ", ".join(f"#{e}" for e in row["merged"]["evals"] if e != p["eval"])
@@ -203,6 +207,14 @@ def merge_shown(portfolios: list[dict], objective_keys: list[str]) -> list[dict]
                                   f"also {others}, the same at the precision shown)")
         out.append(row)
     return out
+
+
+def _first_rank(p: dict, objective_keys: list[str], sense: str | None) -> float:
+    """Sort key of a portfolio on the first objective: lower is better (no value or no sense: all equal)."""
+    v = p["objectives"][objective_keys[0]]["value"] if objective_keys and sense else None
+    if v is None:
+        return np.inf if sense else 0.0
+    return -v if sense == "max" else v
 
 
 def warm_start_genes(store: str | Path, spec: SearchSpec) -> np.ndarray | None:
