@@ -49,10 +49,11 @@ lint: $(FULL)
 	$(BIN)/mypy
 	$(BIN)/vulture
 
-# the compiled kernels (engine/_kernels, _netsimplex, _ssp, society, optimize/_cover_search) run interpreted
+# the compiled kernels (engine/_kernels, _netsimplex, _ssp, society, optimize/_cover_search, _detour, _evader) run interpreted
 # (NUMBA_DISABLE_JIT=1) so that coverage sees them, on a cheap selection of their tests: pinned trajectories
 # (bit-identical to the compiled runs) on both planners, with and without diversification; the binomial
-# sampler against scipy; the society kernel; the cover search against brute force. Prints the kernels'
+# sampler against scipy; the society kernel; the cover search against brute force; the min-cost detour bound against re-solved LPs;
+# the A* evader against Dijkstra. Prints the kernels'
 # coverage and fails below 95 %. Not part of `make test`: about 2 minutes on a loaded 2-core host.
 KERNEL_TESTS := \
 	"tests/engine/test_pinned.py::test_trajectory_is_pinned[caribbean-layered-0.0]" \
@@ -64,6 +65,8 @@ KERNEL_TESTS := \
 	tests/test_society.py::test_backlash_decays_geometrically_without_pressure \
 	tests/test_society.py::test_org_jurisdiction_weights \
 	tests/optimize/test_cover_search.py \
+	tests/optimize/test_mincost_search.py::test_detour_bound_is_the_reoptimised_cost \
+	tests/optimize/test_evader.py \
 	tests/engine/test_planning.py::test_plan_conserves_flow_within_capacity \
 	tests/engine/test_warm_planning.py::test_warm_start_saves_pivots
 coverage: $(FULL)

@@ -121,3 +121,12 @@ def test_metric_option_restricts_table_and_json():
     assert list(per) == ["civilian_harm", "delivered_kg"]
     bad = _invoke("caribbean", "-m", "speed", "--runs", "1", "--steps", "3")
     assert bad.exit_code == 2 and "unknown metric 'speed'" in bad.stderr
+
+
+def test_the_baseline_cost_per_kg_averted_reads_n_a_as_in_run(doc):
+    """The baseline averts nothing against itself: its cost per kg averted reads n/a, in compare as in run."""
+    from counterflow.cli.compare import compare_table
+
+    table = compare_table(doc, "t", ["cost_per_kg_averted"])
+    assert table.rows[0][1].startswith("n/a"), table.rows
+    assert not any(c.startswith("n/a") for c in table.rows[0][2:]), table.rows

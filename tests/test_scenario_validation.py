@@ -151,3 +151,38 @@ def test_line_numbers_of_nested_fields():
     """Line numbers point at the offending value, not the start of the file."""
     _, lines = load_yaml_text("a: 1\nb:\n  - {x: 1}\n  - {x: 2, y: 3}\n")
     assert lines.line("b[1].y") == 4 and lines.line("b[0].x") == 3 and lines.line("b[1].zzz") == 4
+
+
+def test_an_infinite_number_says_what_leaving_the_field_out_means():
+    """`.inf` is refused everywhere; the hint says 'leave the field out for unlimited' only where the field's
+    default is unlimited (a capacity), and that leaving it out gives the default where it is not
+    (protection_share, protection_half_cost)."""
+    from counterflow.errors import InputError
+    from counterflow.params import PARAMETER_FIELDS
+    from counterflow.scenario import NODE_FIELDS
+    from counterflow.schema import Checker
+
+    def message(field) -> str:
+        with pytest.raises(InputError) as exc:
+            Checker().value(float("inf"), field, field.name)
+        return str(exc.value)
+
+    fields = {f.name: f for f in (*PARAMETER_FIELDS, *NODE_FIELDS)}
+    assert "leave the field out for 'unlimited'" in message(fields["capacity"])
+    for name, default in (("protection_share", "0"), ("protection_half_cost", "1e+06")):
+        msg = message(fields[name])
+        assert "infinite" in msg and "unlimited'" not in msg, msg
+        assert f"leaving the field out gives its default ({default}), not unlimited" in msg, msg
+
+
+def test_validate_on_a_search_file_names_the_command_that_checks_it(tmp_path):
+    """`validate` checks scenario and strategy files; on a search file it says so and names `counterflow search`."""
+    from typer.testing import CliRunner
+
+    from counterflow.cli import app
+
+    search = Path(__file__).parents[1] / "examples" / "caribbean-search.yaml"
+    r = CliRunner().invoke(app, ["validate", str(search)])
+    assert r.exit_code == 2, r.output
+    assert "is a search file" in r.stderr and "counterflow search FILE" in r.stderr, r.stderr
+    assert "unknown field" not in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr

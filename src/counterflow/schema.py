@@ -121,10 +121,15 @@ class Checker:
             if isinstance(value, float) and math.isnan(value):
                 raise self.error("is NaN; a finite number is required", path)
             if isinstance(value, float) and math.isinf(value):
-                raise self.error(
-                    "is infinite; give a finite number (leave the field out for 'unlimited')",
-                    path,
-                )
+                unlimited = isinstance(field.default, float) and math.isinf(field.default)
+                if unlimited:  # leaving this field out is what 'unlimited' means
+                    hint = "leave the field out for 'unlimited'"
+                elif field.required:
+                    hint = "this field has no unlimited value"
+                else:
+                    shown = f" ({_number(field.default)})" if isinstance(field.default, int | float) else ""
+                    hint = f"leaving the field out gives its default{shown}, not unlimited"
+                raise self.error(f"is infinite; give a finite number ({hint})", path)
             if kind == "int":
                 if float(value) != int(value):
                     raise self.error(f"expected a whole number, got {value}", path)

@@ -156,30 +156,38 @@ def test_validate_refuses_a_share_outside_0_1(tmp_path, value):
 
 
 def test_a_store_made_before_the_parameters_existed_still_resumes(tmp_path, monkeypatch):
-    """The new parameters at the defaults they were introduced with (which reproduce the earlier model) do not
-    count as a change of the model's defaults: a store that recorded the defaults without them resumes and runs
-    nothing. Once such a default changes it counts like any other, and the store is refused naming it."""
-    from counterflow import params
-    from counterflow.errors import InputError
-    from counterflow.experiments import load_experiment, run_sweep, spec, store
-    from tests.experiments.conftest import write_experiment
+    """A sweep store written by add6108's code, which recorded the model's defaults without the protection
+    parameters, resumes on this version and runs nothing (the new parameters at the defaults they were
+    introduced with reproduce the earlier model), and analyses. Once such a default changes it counts like
+    any other, and the store is refused naming it."""
+    import json
+    import re
+    import shutil
 
-    every = {f.name: f.default for f in params.PARAMETER_FIELDS}
-    before = {k: v for k, v in every.items() if k not in params.ADDED_WITH_DEFAULT}
-    assert {"protection_share", "protection_half_cost"} <= set(params.ADDED_WITH_DEFAULT)
-    assert params.model_defaults() == before
-    exp = load_experiment(write_experiment(tmp_path, samples=2, replications=1, chunk_samples=1))
-    monkeypatch.setattr(spec, "model_defaults", lambda: before)
-    monkeypatch.setattr(store, "model_defaults", lambda: before)
-    assert run_sweep(exp, tmp_path / "store").ran_runs > 0
-    monkeypatch.undo()
-    assert run_sweep(exp, tmp_path / "store").ran_runs == 0
+    from typer.testing import CliRunner
+
+    from counterflow import params
+    from counterflow.cli import app
+    from counterflow.errors import InputError
+    from counterflow.experiments import load_experiment, run_sweep
+
+    data = Path(__file__).resolve().parents[1] / "experiments" / "data"
+    store = tmp_path / "store"
+    shutil.copytree(data / "sweep-add6108", store)
+    recorded = json.loads((store / "metadata.json").read_text())["model_defaults"]
+    assert not set(params.ADDED_WITH_DEFAULT) & set(recorded)  # made before the parameters existed
+    run = CliRunner().invoke(app, ["sweep", str(data / "sweep-add6108.yaml"), "--store", str(store),
+                                   "--executor", "sequential"])
+    assert run.exit_code == 0, run.output
+    assert re.search(r"stored 2 of 2 runs in \S+ \(0 now", " ".join(run.output.split())), run.output
+    analysed = CliRunner().invoke(app, ["analyze", "--store", str(store), "--json"])
+    assert analysed.exit_code == 0, analysed.output
+    assert json.loads(analysed.stdout)
     changed = tuple(dataclasses.replace(f, default=2.0e6) if f.name == "protection_half_cost" else f
                     for f in params.PARAMETER_FIELDS)
     monkeypatch.setattr(params, "PARAMETER_FIELDS", changed)
-    assert params.model_defaults() == dict(before, protection_half_cost=2.0e6)
     with pytest.raises(InputError, match=r"defaults changed since it was made \(protection_half_cost unset -> 2"):
-        run_sweep(exp, tmp_path / "store")
+        run_sweep(load_experiment(data / "sweep-add6108.yaml"), store)
 
 
 def _cell(value: tuple[float, float, float], scale: float, digits: int) -> str:

@@ -69,3 +69,65 @@ def test_an_address_nobody_listens_on_is_one_message_and_exit_2(tmp_path, monkey
         assert "Traceback" not in r.output + r.stderr, r.stderr
         assert r.stderr.count("field '--address'") == 1, r.stderr
     assert f"no Dask scheduler answered at {address} within 1 s" in CliRunner().invoke(app, cases[0]).stderr
+
+
+def _server(reply: bytes | None):
+    """A real TCP server on a free local port, in a thread: it accepts every connection and either stays
+    silent (``reply`` None) or answers ``reply`` once; it stops when the returned ``stop`` is called."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    srv.settimeout(0.2)
+    held: list[socket.socket] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            held.append(conn)  # kept open: the silent server never closes on the client
+            if reply is not None:
+                conn.sendall(reply)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+
+    def stop() -> None:
+        done.set()
+        t.join()
+        for c in held:
+            c.close()
+        srv.close()
+
+    return f"tcp://127.0.0.1:{srv.getsockname()[1]}", stop
+
+
+def test_an_address_that_is_not_a_dask_scheduler_is_one_message_and_exit_2(tmp_path):
+    """search with --address at a server that accepts and stays silent, or answers HTTP: exit 2 with one line
+    naming --address instead of a hang or a traceback, and no store folder left behind (a subprocess, so a
+    hang fails the test at its timeout instead of hanging the suite)."""
+    import subprocess
+    import sys
+
+    search = Path(__file__).parents[2] / "examples" / "caribbean-search.yaml"
+    src = Path(__file__).parents[2] / "src"
+    for reply, words in [(None, "no Dask scheduler answered at"),
+                         (b"HTTP/1.1 400 Bad Request\r\n\r\n", "is not a Dask scheduler")]:
+        address, stop = _server(reply)
+        try:
+            store = tmp_path / "se"
+            r = subprocess.run([sys.executable, "-m", "counterflow", "search", str(search), "--store", str(store),
+                                "--executor", "dask", "--address", address],
+                               capture_output=True, text=True, timeout=90, env={**__import__("os").environ,
+                                                                                "PYTHONPATH": str(src)})
+        finally:
+            stop()
+        assert r.returncode == 2, (reply, r.stdout, r.stderr)
+        assert "Traceback" not in r.stdout + r.stderr, r.stderr
+        assert r.stderr.count("field '--address'") == 1 and words in r.stderr, r.stderr
+        assert not store.exists()

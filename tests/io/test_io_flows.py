@@ -33,3 +33,21 @@ def test_flows_match_the_run_and_the_network_still_imports(tmp_path):
     assert want.sum() > 0
     for back in (read_graphml(tmp_path / "f.graphml")[0], read_geojson(tmp_path / "f.geojson")[0]):
         assert back.to_dict()["edges"] == s.to_dict()["edges"]
+
+
+def test_export_flows_without_a_strategy_exports_the_baseline(tmp_path):
+    """`export --flows` without -s exports the baseline (no action), as its --help and --json say: the same file as
+    `-s baseline`, another than `-s balanced` (the scenario's last strategy, which it used to take)."""
+    from typer.testing import CliRunner
+
+    from counterflow.cli import app
+
+    def export(name: str, *strategy: str) -> str:
+        out = tmp_path / f"{name}.geojson"
+        r = CliRunner().invoke(app, ["export", "caribbean", "-o", str(out), "--flows", "--steps", "6", *strategy])
+        assert r.exit_code == 0, r.output
+        return out.read_text(encoding="utf-8")
+
+    default = export("default")
+    assert default == export("baseline", "-s", "baseline")
+    assert default != export("balanced", "-s", "balanced")

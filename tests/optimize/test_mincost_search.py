@@ -108,3 +108,66 @@ def test_detour_bound_is_the_reoptimised_cost(seed, demand, penalty):
         early, flow2 = res.bound(value, int(b), float(ev.base[b]), float(delta[b]), target)
         assert early >= exact - 1e-6 and math.isclose(float(cost @ flow2), early, abs_tol=1e-6)
         ev.solve(added)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), demand=st.integers(1, 20), penalty=st.integers(1, 60))
+def test_maxmin_pool_bound_never_below_the_subtree_and_exact_with_the_children_pooled(seed, demand, penalty):
+    """The max-min bound of the pool (``_Pool.maxmin``) on every plan ``P + C`` within the budget left:
+    never below the best such plan by brute force (networkx), never above the plain pool bound, and,
+    with one more interdiction left and the optimal flows of ``P`` and of every ``P + {c}`` pooled,
+    equal to the re-solved LPs' best (the subtree's exact maximum)."""
+    from itertools import combinations
+
+    from counterflow.optimize._mcf_search import _Evader, _Pool
+    from counterflow.optimize.result import plan_items
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 8))
+    net = random_network(rng, n, int(rng.integers(n, 2 * n + 2)))
+    arcs = net.arcs()
+    cand = np.flatnonzero(np.isfinite(arcs.icost))
+    if cand.size == 0:
+        return
+    delta = np.minimum(np.where(np.isnan(arcs.delta), penalty, arcs.delta), penalty)
+    dmask = np.zeros(arcs.m)
+    dmask[cand] = delta[cand]
+    ev = _Evader(arcs, demand, penalty)
+
+    def true(idx) -> float:
+        return min_cost(net, demand, penalty, *plan_items(net, arcs, np.asarray(idx, dtype=np.int64)))
+
+    def pooled(pool, idx) -> None:
+        added = np.zeros(arcs.m)
+        added[list(idx)] = delta[list(idx)]
+        value, y = ev.solve(added)
+        pool.add(value - float(added @ y), dmask * y)
+
+    icost = arcs.icost
+    plan = [int(c) for c in rng.choice(cand, size=min(int(rng.integers(0, 2)), cand.size), replace=False)]
+    left = float(rng.integers(1, 4))
+    min_cost_ = float(icost[cand].min())
+    r, r_after = int(left // min_cost_), int(max(left - min_cost_, 0) // min_cost_)
+    cols = np.array([c for c in cand if icost[c] <= left and c not in plan], dtype=np.int64)
+    subtree = [list(extra) for q in range(r + 1) for extra in combinations(cols.tolist(), q)
+               if float(icost[list(extra)].sum()) <= left + 1e-9]
+    best = max(true(plan + extra) for extra in subtree)
+    pool = _Pool(arcs.m, r + 2, 64)
+    for _ in range(int(rng.integers(1, 48))):  # optimal flows of random plans (beyond 32: the rough pass too)
+        pooled(pool, rng.choice(cand, size=int(rng.integers(0, min(3, cand.size) + 1)), replace=False).tolist())
+    pidx = np.asarray(plan, dtype=np.int64)
+    mm = pool.maxmin(pidx, r, r_after, cols, chunk=3)
+    assert mm >= best - 1e-6
+    assert mm <= pool.bound(pidx, r) + 1e-9
+    for stop in (mm - 1.0, mm, mm + 1.0):  # with a threshold: inf exactly when the bound reaches it
+        v = pool.maxmin(pidx, r, r_after, cols, stop=stop, chunk=3)
+        assert math.isinf(v) == (mm >= stop)
+        assert math.isinf(v) or mm - 1e-9 <= v < stop
+    # one more interdiction left, the flows of P and of every P + {c} pooled: exact
+    ones = cols[icost[cols] <= min_cost_ + 1e-9] if r >= 1 else cols[:0]
+    full = _Pool(arcs.m, 3, 64)
+    for idx in [plan] + [plan + [int(c)] for c in ones]:
+        pooled(full, idx)
+    exact = max([true(plan)] + [true(plan + [int(c)]) for c in ones])
+    got = full.maxmin(pidx, 1 if ones.size else 0, 0, ones)
+    assert math.isclose(got, exact, rel_tol=1e-9, abs_tol=1e-6)

@@ -178,7 +178,7 @@ def require_extra(extra: str, *modules: str) -> None:
 def check_executor(executor: str, workers: int | None, address: str | None) -> None:
     """The one check of ``--executor/--workers/--address`` (``sweep``, ``search``, ``calibrate``):
     a known executor, ``--address`` only with Dask, ``--workers`` only where it sets the workers, and
-    the ``dask`` extra installed for Dask. Each refusal is an :class:`InputError` (exit 2)."""
+    the ``dask`` extra installed for Dask, and a Dask scheduler answering at ``--address``. Each refusal is an :class:`InputError` (exit 2)."""
     from ..experiments.execute import EXECUTORS
 
     if executor not in EXECUTORS:
@@ -191,6 +191,10 @@ def check_executor(executor: str, workers: int | None, address: str | None) -> N
         raise InputError("--workers does not apply with --address: the cluster at the address has its own workers")
     if executor == "dask":
         require_extra("dask", "dask", "distributed")
+        if address:  # before any store is made: a refused address leaves nothing behind
+            from ..experiments.execute import check_dask_address
+
+            check_dask_address(address)
 
 
 # ---------------------------------------------------------------- errors, progress, JSON

@@ -143,8 +143,8 @@ def export(
             raise InputError(f"flows can be exported to graphml or geojson, not {kind}", path="--flows")
         from ..engine import Engine
 
-        strategies = resolve_strategies(sc, [strategy] if strategy else [])
-        chosen = strategies[-1]
+        # the baseline (no action) unless -s names one, as --help and --json say
+        chosen = resolve_strategies(sc, [strategy or "baseline"])[-1]
         horizon = sc.steps if steps is None else steps
         with progress_bar(horizon, f"{sc.name}: {chosen.name}", enabled=not as_json, unit="steps") as advance:
             traj = Engine(sc, chosen, seed, record_flows=True).run(horizon, progress=advance)

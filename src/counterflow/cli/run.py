@@ -113,6 +113,7 @@ def validate(
 
     Exit 0 when valid; exit 2 with one clear message (file, field, line) when not.
     """
+    from ..errors import InputError
     from ..scenario import Scenario, load_scenario
     from ..scenario_tables import uses_tables
     from ..schema import Checker
@@ -121,6 +122,10 @@ def validate(
 
     data, lines = load_yaml(file)
     Checker(str(file), lines).mapping(data, "", "a scenario or a strategy mapping at the top level")
+    if {"scenario", "levers", "objectives"} <= set(data):  # a search file: not this command's kind
+        raise InputError("is a search file; `counterflow validate` checks scenario and strategy files, and "
+                         "`counterflow search FILE --store DIR` checks a search file before it runs anything",
+                         file=str(file))
     if not {"steps", "jurisdictions", "nodes", "edges", "organisations", "markets", "parameters"} & set(data):
         sc = load_scenario(scenario) if scenario else None
         found = load_strategies(file, sc)

@@ -82,6 +82,8 @@ def search(
             report = run_search(spec, st, ex, warm=warm)
     finally:
         st.unlock()
+    for note in report.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
     data = _front(store)
     result = {"store": str(store), "evaluations": report.evaluations, "ran_now": report.ran,
               "replayed": report.replayed, "generations": report.generations,

@@ -41,7 +41,7 @@ from .watchdog import die_with_parent
 CONNECT_TIMEOUT_S = 5.0
 
 __all__ = ["run_chunk", "run_sweep", "open_executor", "SweepReport", "steps_columns", "EXECUTORS", "die_with_parent",
-           "CONNECT_TIMEOUT_S"]
+           "CONNECT_TIMEOUT_S", "check_dask_address"]
 
 EXECUTORS = ("sequential", "local", "dask")
 
@@ -290,6 +290,36 @@ def _sweep(exp: Experiment, st: Store, design: np.ndarray, executor: Executor | 
     return SweepReport(str(st.path), exp.n_runs, skipped, ran, failed, time.perf_counter() - t0)
 
 
+def check_dask_address(address: str) -> None:
+    """Check that a Dask scheduler answers at ``address``, within :data:`CONNECT_TIMEOUT_S` seconds in all.
+
+    The TCP connection *and* distributed's handshake run under one hard time limit: a server that
+    accepts the connection and stays silent, or answers something else (an HTTP server, say), is
+    an :class:`InputError` naming ``--address`` like an address nobody listens on. Nothing is
+    made before this check, so a refused address leaves no store behind.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    limit = CONNECT_TIMEOUT_S
+
+    async def probe() -> None:
+        comm = await connect(address, timeout=limit)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(probe(), timeout=limit))
+    except ValueError as exc:  # an address distributed cannot parse
+        raise InputError(f"cannot use '{address}' as a Dask scheduler address: {exc}", path="--address") from None
+    except (OSError, TimeoutError):  # nothing listens there, or it did not answer in time
+        raise InputError(f"no Dask scheduler answered at {address} within {limit:g} s; "
+                         f"start one (`dask scheduler`) or check the address", path="--address") from None
+    except Exception as exc:  # something answered, but not in Dask's protocol (an HTTP server, say)
+        raise InputError(f"what answers at {address} is not a Dask scheduler ({type(exc).__name__} in the "
+                         f"handshake); start one (`dask scheduler`) or check the address", path="--address") from None
+
+
 @contextmanager
 def open_executor(kind: str = "local", workers: int | None = None, address: str | None = None,
                   ) -> Iterator[Executor | None]:
@@ -331,14 +361,12 @@ def open_executor(kind: str = "local", workers: int | None = None, address: str 
 
         logging.getLogger("distributed").setLevel(logging.ERROR)
         if address:
+            check_dask_address(address)
             try:
                 client = Client(address, timeout=CONNECT_TIMEOUT_S)
-            except ValueError as exc:  # an address distributed cannot parse
-                raise InputError(f"cannot use '{address}' as a Dask scheduler address: {exc}",
+            except Exception as exc:  # it answered the probe a moment ago, and now it does not
+                raise InputError(f"the Dask scheduler at {address} stopped answering: {exc}",
                                  path="--address") from None
-            except (OSError, TimeoutError):  # nothing listens there, or it did not answer in time
-                raise InputError(f"no Dask scheduler answered at {address} within {CONNECT_TIMEOUT_S:g} s; "
-                                 f"start one (`dask scheduler`) or check the address", path="--address") from None
             cluster = None
         else:
             import os

@@ -143,10 +143,12 @@ class _Pool:
         self.topv = np.zeros((cap, k))
         self.topi = np.full((cap, k), -1, dtype=np.int64)
         self.size, self.cap, self.k = 0, cap, k
+        self.used = np.zeros(m, dtype=bool)  # arcs with a positive weight in some flow pooled so far
 
     def add(self, base_cost: float, w: np.ndarray) -> None:
         i = self.size if self.size < self.cap else self.cap - 1 - (self.size % (self.cap // 2))
         self.w[:, i], self.c[i], self.total[i] = w, base_cost, float(w.sum())
+        self.used |= w > 0
         k = min(self.k, w.size)
         top = np.argpartition(-w, k - 1)[:k]
         top = top[np.argsort(-w[top], kind="stable")]
@@ -176,6 +178,54 @@ class _Pool:
             return math.inf
         return float(np.min(self.at(plan) + self.extra(plan, r)))
 
+    def maxmin(self, plan: np.ndarray, r: int, r_after: int, cols: np.ndarray, stop: float = math.inf,
+               chunk: int = 256) -> float:
+        """A tighter bound on every plan ``plan + C`` (``C`` within ``cols``, the affordable candidates
+        outside ``plan``; at most ``r`` arcs, at most ``r_after`` besides any one of them), with the
+        maximum over the first arc ``c`` of ``C`` taken outside the minimum over the flows:
+
+            max( min_i A_i,  max_c min_i (A_i + min(W[c, i] + T_i(r_after), T_i(r))) )
+
+        ``A_i``: flow ``i``'s cost under ``plan``; ``T_i(q)``: the most ``q`` more arcs outside ``plan`` add
+        to it (``extra``). For each ``c`` and flow ``i``, ``W[c, i]`` plus the most ``r_after`` other arcs
+        add is at most both terms (``c`` counted once), and flow ``i`` stays feasible, so each ``min_i``
+        bounds every plan whose arcs beyond ``plan`` include ``c``; the empty ``C`` is the first term. It
+        never exceeds :meth:`bound` (each term is at most ``T_i(r)``); with ``r = 1`` and the optimal
+        flows of ``plan`` and of every ``plan + {c}`` pooled it is the subtree's exact maximum. Stops
+        with ``inf`` ("not below") once some ``c`` reaches ``stop``."""
+        p = self.rows()
+        if not p:
+            return math.inf
+        a = self.at(plan)
+        best = float(np.min(a))
+        if r <= 0 or cols.size == 0:
+            return best
+        t_r = self.extra(plan, r)
+        t_after = self.extra(plan, r_after) if r_after > 0 else np.zeros(p)
+        if not np.all(self.used[cols]):  # every arc no pooled flow uses: one value (its weights are all 0)
+            best = max(best, float(np.min(a + t_after)))
+            cols = cols[self.used[cols]]
+        if best >= stop:
+            return math.inf
+        if cols.size == 0:
+            return best
+        # first over the few flows cheapest under ``plan`` (a minimum over fewer flows: an upper bound
+        # per column), then exactly, largest first, only for the columns that could still matter
+        few = np.argpartition(a, 31)[:32] if p > 32 else np.arange(p)
+        rough = np.min(a[few][None, :] + np.minimum(self.w[np.ix_(cols, few)] + t_after[few][None, :],
+                                                    t_r[few][None, :]), axis=1)
+        order = np.argsort(-rough, kind="stable")
+        for lo in range(0, cols.size, chunk):
+            top = float(rough[order[lo]])
+            if top <= best or (math.isfinite(stop) and top < stop):  # the rest is at most ``top``
+                return max(best, top)
+            w = self.w[cols[order[lo:lo + chunk]], :p]
+            val = float(np.max(np.min(a[None, :] + np.minimum(w + t_after[None, :], t_r[None, :]), axis=1)))
+            if val >= stop:
+                return math.inf
+            best = max(best, val)
+        return best
+
 
 def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, demand: float, penalty: float,
                *, integral: bool, time_limit: float | None = None, pool_size: int = 3000) -> SearchOutcome:
@@ -200,6 +250,14 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
     pool = _Pool(m, min(count(budget) + 2, max(int(cand.size), 1)), pool_size)
     eps = 1.0 - 1e-6 if integral else 1e-9
 
+    def tight(plan: np.ndarray, left: float, stop: float = math.inf) -> float:
+        """``_Pool.maxmin`` for the plans below ``plan`` with ``left`` to spend (``inf``: not below ``stop``)."""
+        r = count(left)
+        r_after = r if any_free else count(left - min_cost)
+        cols = cand[icost[cand] <= left + 1e-9]
+        cols = cols[~np.isin(cols, plan)]
+        return pool.maxmin(plan, r, r_after, cols, stop)
+
     def prunes(ub: float, best: float) -> bool:
         return ub < best + eps if integral else ub <= best * (1 + 1e-9) + 1e-9
 
@@ -211,6 +269,7 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
     nodes = pruned = 0
     lp_seconds = bound_seconds = 0.0
     detoured = 0
+    maxmin_calls = 0
     by_depth: dict[int, int] = {}
     found_at = 0
 
@@ -322,10 +381,17 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
         if status == "time_limit":
             break
     open_bound = -math.inf
-    for b, plan, spent, _, _ in stack:  # re-bound the open nodes with the final pool (it only tightens)
+    # re-bound the open nodes with the final pool (it only tightens), largest bound first; the max-min
+    # bound for as long as it takes at most a tenth of the run (30 s at most), the plain one after
+    rebound_until = time.perf_counter() + min(30.0, 0.1 * (time.perf_counter() - t0))
+    for b, plan, spent, _, _ in sorted(stack, key=lambda g: -g[0]):
         if prunes(b, best_value) or b <= open_bound:
             continue
-        b = min(b, pool.bound(np.array(plan, dtype=np.int64), count(budget - spent)))
+        pidx = np.array(plan, dtype=np.int64)
+        b = min(b, pool.bound(pidx, count(budget - spent)))
+        if not prunes(b, best_value) and b > open_bound and time.perf_counter() < rebound_until:
+            b = min(b, tight(pidx, budget - spent))
+            maxmin_calls += 1
         if not prunes(b, best_value):
             open_bound = max(open_bound, b)
     bound = best_value if status == "optimal" else max(best_value, open_bound)
@@ -334,6 +400,6 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
     return SearchOutcome(np.sort(best_plan), best_value, bound, status,
                          {"search_nodes": nodes, "pruned": pruned, "lp_solves": ev.solves,
                           "lp_seconds": round(lp_seconds, 3), "bound_seconds": round(bound_seconds, 3),
-                          "pruned_by_detour": detoured,
+                          "pruned_by_detour": detoured, "open_nodes_rebounded_by_maxmin": maxmin_calls,
                           "nodes_by_depth": {str(k): v for k, v in sorted(by_depth.items())},
                           "incumbent_found_at_node": found_at})

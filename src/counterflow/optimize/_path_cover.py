@@ -204,9 +204,15 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
     best_val, _ = graph.shortest(cost)
     best_val = min(best_val, big)
 
+    buf = cost.copy()  # the lengths under the plan being evaluated, rewritten in place (no allocation)
+    on: np.ndarray = np.zeros(0, dtype=np.int64)
+
     def evaluate(x: np.ndarray) -> tuple[float, np.ndarray | None]:
-        nonlocal best_val, best_x
-        value, path = graph.shortest(length_of(x))
+        nonlocal best_val, best_x, on
+        buf[on] = cost[on]
+        on = cand[x]
+        buf[on] += delta[on]
+        value, path = graph.shortest(buf)
         value = min(value, big)
         if value > best_val:
             best_val, best_x = value, x.copy()
@@ -396,12 +402,16 @@ def _benders_lp_bound(pool: list[np.ndarray], pool_len: list[float], col: np.nda
         c_idx += [np.append(cols[on], k)]
         vals += [np.append(-np.minimum(delta[path[on]], max(upper - length, 0.0)), 1.0)]
     rows = len(pool)
-    a = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(rows, k + 1))
-    a = sp.vstack([a, sp.csr_matrix(np.append(icost, 0.0)[None, :])]).tocsc()
-    c = np.zeros(k + 1)
-    c[k] = 1.0
+    # only the arcs of pooled paths (and z): the others appear in no row but the budget, where 0 is best
+    cidx = np.concatenate(c_idx)
+    used, inv = np.unique(cidx, return_inverse=True)  # the last one is z (column k)
+    q = used.size
+    a = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), inv)), shape=(rows, q))
+    a = sp.vstack([a, sp.csr_matrix(np.append(icost[used[:-1]], 0.0)[None, :])]).tocsc()
+    c = np.zeros(q)
+    c[q - 1] = 1.0
     sol = solve_milp(c, a, np.full(rows + 1, -math.inf), np.append(np.asarray(pool_len, dtype=float), budget),
-                     np.zeros(k + 1), np.append(np.ones(k), upper), np.zeros(k + 1, dtype=bool), maximize=True)
+                     np.zeros(q), np.append(np.ones(q - 1), upper), np.zeros(q, dtype=bool), maximize=True)
     if sol.status != "optimal" or not math.isfinite(sol.objective):
         return upper
     return float(math.floor(sol.objective + 1e-6))

@@ -24,12 +24,10 @@ __all__ = ["max_flow_value", "min_cut", "shortest_path_value", "min_cost_flow_va
 def _graph(arcs: Arcs, keep: np.ndarray, weight: np.ndarray, attr: str) -> nx.DiGraph:
     g = nx.DiGraph()
     g.add_nodes_from(range(arcs.n))
-    for a in np.flatnonzero(keep):
-        w = float(weight[a])
-        if attr == "capacity" and math.isinf(w):
-            g.add_edge(int(arcs.tail[a]), int(arcs.head[a]), arc=int(a))
-        else:
-            g.add_edge(int(arcs.tail[a]), int(arcs.head[a]), **{attr: w, "arc": int(a)})
+    idx = np.flatnonzero(keep)
+    tails, heads, ws = arcs.tail[idx].tolist(), arcs.head[idx].tolist(), weight[idx].tolist()
+    g.add_edges_from((u, v, {"arc": a} if attr == "capacity" and math.isinf(w) else {attr: w, "arc": a})
+                     for u, v, w, a in zip(tails, heads, ws, idx.tolist(), strict=True))
     return g
 
 

@@ -289,8 +289,9 @@ class InterdictionNetwork:
         ok_e = np.isfinite(self.interdiction_cost) & (self.interdiction_cost <= budget + 1e-9)
         ok_n = np.isfinite(self.node_interdiction_cost) & (self.node_interdiction_cost <= budget + 1e-9)
         st = np.isin(self.src, [self.source, self.sink]) | np.isin(self.dst, [self.source, self.sink])
-        added = [list(self.edge_label(e)) for e in range(self.n_edges)
-                 if SUPER_SOURCE in self.edge_label(e) or SUPER_SINK in self.edge_label(e)]
+        special = [i for i, name in enumerate(self.node_ids) if name in (SUPER_SOURCE, SUPER_SINK)]
+        added = [list(self.edge_label(int(e)))
+                 for e in np.flatnonzero(np.isin(self.src, special) | np.isin(self.dst, special))]
         return {"edges": int(ok_e.sum()), "nodes": int(ok_n.sum()),
                 "edges_at_source_or_sink": int((ok_e & st).sum()),
                 "exempt_edges_added_by_tool": added}

@@ -80,7 +80,7 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
     52 weeks; 2 never``, :func:`counterflow.report.words.recovery_words`, in
     ``step``s): a mean or a difference of steps would mix the runs the
     strategy did not affect (0 steps) with the runs that recovered. The
-    baseline's cell reads ``n/a`` (it recovers from nothing).
+    baseline's cell reads ``n/a`` (it recovers from nothing), and so does its cost per kg averted.
     """
     e = doc["strategies"].get(name, {}).get(metric)
     out = {"value": "", "note": None, "delta": None, "better": None, "cls": ""}
@@ -88,6 +88,9 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
         return out
     if metric == "recovery_steps" and e.get("recovery"):
         out["value"] = "n/a" if name == doc["baseline"] else recovery_words(e["recovery"], step)
+        return out
+    if metric == "cost_per_kg_averted" and name == doc["baseline"]:
+        out["value"] = "n/a"  # the baseline averts nothing against itself (0 by definition): n/a, as `run` says
         return out
     missing = NEVER if metric == "recovery_steps" else NOTHING_AVERTED if metric == "cost_per_kg_averted" else "-"
     if e["mean"] is not None:

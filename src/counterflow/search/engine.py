@@ -57,6 +57,7 @@ class SearchReport:
     simulation_seconds: float
     oos_ran: int = 0
     front: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def evaluations_per_second(self) -> float:
@@ -578,6 +579,8 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
                     if ev.n_constr:
                         algorithm.pop.set("G", Gp, "CV", np.maximum(Gp, 0).sum(axis=1, keepdims=True))
                 pop = algorithm.ask()
+                if pop is None or not len(pop):  # nothing new to ask: every portfolio it can make was evaluated
+                    break                        # (a budget no lever fits repairs every one to "no action")
                 X = pop.get("X")
             else:
                 X = next(batches)
@@ -633,6 +636,9 @@ def run_search(spec: SearchSpec, store: str | SearchStore, executor: Executor | 
         if oos:
             report.oos_ran = out_of_sample(spec, st, executor, evaluator, ev=ev)
         report.front = ev.front()
+        if spec.budget_usd is not None and ev.keys and all(k == "[]" for k in ev.keys.values()):
+            report.notes.append(f"no lever fits the budget of {spec.budget_usd:,.0f} USD: every portfolio was "
+                                "repaired to no action, which is the whole front")
     finally:
         try:
             if writer is not None:  # interrupted: store what finished

@@ -37,7 +37,8 @@ def open_search(store: str | Path) -> tuple[SearchSpec, SearchStore]:
         raw = copy.deepcopy(meta["search"])
         raw["scenario"] = str(scen)
         spec = parse_search(raw, file=None, text=meta.get("search_file", ""))
-    if spec.fingerprint() != meta.get("fingerprint"):
+    # checked with the recipe the store records: a store made by an earlier optimiser is read as it is
+    if spec.fingerprint(meta.get("first_generation")) != meta.get("fingerprint"):
         raise InputError("its stored search no longer validates to the same search (made by another version?)",
                          file=str(st.path))
     return spec, st

@@ -50,7 +50,7 @@ from ..strategy import Strategy, parse_strategy
 from ..yamlio import join_path, load_yaml_text
 
 __all__ = ["Gene", "Objective", "Constraint", "SearchSpec", "load_search", "parse_search", "search_from_text",
-           "direction_of", "label_of", "ALGORITHMS"]
+           "direction_of", "label_of", "ALGORITHMS", "FIRST_GENERATION", "recipe_change"]
 
 #: How the optimiser makes its portfolios (part of a search's identity: a store made with another
 #: recipe replays other portfolios, so it is not resumed). 2: warm start, corners, uniform draws;
@@ -386,13 +386,19 @@ class SearchSpec:
         return parse_strategy(body, scenario=scenario)
 
     # ------------------------------------------------------------- identity
-    def fingerprint(self) -> str:
+    def fingerprint(self, first_generation: int | None | str = "current") -> str:
         """Hash of everything that determines the stored evaluations (to refuse resuming another search).
 
         The evaluation budget is left out: a search resumed with a larger ``evaluations`` replays
         the stored ones and continues (give ``population`` explicitly, since its default depends
-        on the budget).
+        on the budget). ``first_generation`` is the optimiser's recipe the hash is taken with: a
+        store records the one it was made with, so that reading it checks the search itself, and
+        resuming decides separately whether the recipe changes its portfolios
+        (:func:`recipe_change`). ``"current"`` is :data:`FIRST_GENERATION`; ``None`` leaves the
+        recipe out (stores made before it was recorded).
         """
+        if first_generation == "current":
+            first_generation = FIRST_GENERATION
         body = {
             "scenario_doc": self.scenario_doc, "levers": list(self.levers),
             "genes": [g.describe() for g in self.genes], "actor": self.actor,
@@ -402,8 +408,9 @@ class SearchSpec:
             "objectives": [o.__dict__ for o in self.objectives],
             "constraints": [c.__dict__ for c in self.constraints], "budget_usd": self.budget_usd,
             "population": self.population, "algorithm": self.algorithm,
-            "first_generation": FIRST_GENERATION,
         }  # not `evaluations`: raising it continues a stored search
+        if first_generation is not None:
+            body["first_generation"] = first_generation
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def layout(self) -> str:
@@ -657,3 +664,23 @@ def search_from_text(text: str, file: str | None = None) -> SearchSpec:
 
 def _finite(x: float) -> bool:
     return x is not None and math.isfinite(x)
+
+
+def recipe_change(spec: SearchSpec, stored: int | None) -> str | None:
+    """Why a store made with the optimiser's recipe ``stored`` would not replay under this version.
+
+    ``None`` when the current recipe (:data:`FIRST_GENERATION`) asks ``spec``'s search for the same
+    portfolios in the same order, so that its stored evaluations can be replayed. Recipe 3 only
+    added the repair of portfolios over the budget inside the optimiser: a random search, or a
+    search without ``budget_usd``, asks for the same portfolios under 2 and 3. Earlier recipes
+    (none recorded) had no corners in the optimiser's first generation.
+    """
+    if stored == FIRST_GENERATION:
+        return None
+    if stored == 2:
+        if spec.budget_usd is None or spec.algorithm == "random":
+            return None
+        return ("its optimiser did not yet repair portfolios over budget_usd, and this version does, "
+                "so it would now ask for other portfolios than the stored ones")
+    return ("it was made by an earlier counterflow whose optimiser asked for other portfolios "
+            "(no corners in the first generation, or no repair of portfolios over the budget)")

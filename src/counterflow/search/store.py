@@ -56,7 +56,7 @@ from ..experiments.store import (
     move_aside,
 )
 from ..params import model_defaults
-from .spec import FIRST_GENERATION
+from .spec import FIRST_GENERATION, recipe_change
 
 __all__ = ["SearchStore"]
 
@@ -90,6 +90,8 @@ class SearchStore:
     def metadata(self) -> dict:
         if self._meta is not None:
             return self._meta
+        if not self.path.exists():
+            raise InputError("does not exist; give the --store folder of a `counterflow search`", file=str(self.path))
         if not self.exists():
             raise InputError("is not a search store (no metadata.json); run `counterflow search` first",
                              file=str(self.path))
@@ -168,7 +170,7 @@ class SearchStore:
         try:
             ident = identity(spec, warm)
             if st.exists():
-                st._resume(spec, ident)
+                st._resume(spec, ident, warm)
                 return st
             for d in st.dirs.values():
                 d.mkdir(parents=True, exist_ok=True)
@@ -203,11 +205,22 @@ class SearchStore:
             raise
         return st
 
-    def _resume(self, spec, ident: str) -> None:
+    def _resume(self, spec, ident: str, warm: np.ndarray | None = None) -> None:
         meta = self.metadata()
+        stored_recipe = meta.get("first_generation")
+        if (meta.get("identity") != ident and stored_recipe != FIRST_GENERATION
+                and meta.get("identity") == identity(spec, warm, stored_recipe)):
+            # the same search, made by an earlier optimiser: resumed when it asks for the same portfolios
+            change = recipe_change(spec, stored_recipe)
+            if change is not None:
+                raise InputError(f"holds the same search ({meta.get('source') or 'unknown file'}), but {change}; "
+                                 "its stored evaluations cannot be replayed. Read it with `counterflow front` "
+                                 "as it is, or use a new --store directory to run the search again",
+                                 file=str(self.path))
+            ident = meta["identity"]
         if meta.get("identity") != ident:
             why = defaults_note(meta.get("model_defaults"))
-            if meta.get("first_generation") != FIRST_GENERATION:
+            if stored_recipe != FIRST_GENERATION:
                 why += ("it was made by an earlier counterflow whose optimiser asked for other portfolios "
                         "(no corners in the first generation, or no repair of portfolios over the budget), "
                         "so it cannot be replayed; ")
@@ -373,9 +386,9 @@ def _chunk_ids(cm: dict) -> list[int]:
         return []
 
 
-def identity(spec, warm: np.ndarray | None = None) -> str:
-    """The search's identity: its fingerprint plus the warm-start population, if any."""
+def identity(spec, warm: np.ndarray | None = None, first_generation: int | None | str = "current") -> str:
+    """The search's identity: its fingerprint (with the optimiser's recipe ``first_generation``) plus the warm start."""
     import hashlib
 
-    body = spec.fingerprint() + "|" + json.dumps(None if warm is None else np.asarray(warm).round(12).tolist())
+    body = spec.fingerprint(first_generation) + "|" + json.dumps(None if warm is None else np.asarray(warm).round(12).tolist())
     return hashlib.sha256(body.encode()).hexdigest()[:16]

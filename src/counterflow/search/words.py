@@ -23,7 +23,18 @@ def _num(x: Any) -> str:
     return str(x)
 
 
-def _targets(t: Any) -> str:
+#: what a lever's targets field names, by the lever class's ``targets_key`` (a strike's nodes may say their kind)
+_TARGET_NOUNS = {"targets": "site", "zone": "route", "jurisdiction": "jurisdiction", "organisations": "organisation"}
+
+
+def _label(key: str) -> str:
+    """A parameter's label ("intelligence accuracy", not ``intel_accuracy``), as the run reports write it."""
+    from ..report.words import _PARAM_WORDS
+
+    return _PARAM_WORDS.get(key, (key.replace("_", " "), None))[0]
+
+
+def _targets(t: Any, tk: str = "targets") -> str:
     if t is None:
         return ""
     if isinstance(t, str):
@@ -34,9 +45,12 @@ def _targets(t: Any) -> str:
         return ""
     if t.get("rule"):
         k = t.get("k", 1)
-        what = t.get("kind", "node") if t.get("kind") else "site"
+        what = t.get("kind") or _TARGET_NOUNS.get(tk, "site")
+        if t.get("mode"):  # the zone a rule chooses in: "sea routes"
+            what = f"{t['mode']} {what}"
         plural = "s" if k != 1 else ""
-        return f" on {_RULES.get(t['rule'], t['rule'])} {k} {what}{plural}"
+        where = " in " + ", ".join(map(str, t["jurisdictions"])) if t.get("jurisdictions") else ""
+        return f" on {_RULES.get(t['rule'], t['rule'])} {k} {what}{plural}{where}"
     parts = []
     if t.get("mode"):
         parts.append(f"{t['mode']} routes")
@@ -72,15 +86,15 @@ def describe_lever(lever: dict) -> str:
     key = cls.intensity if cls else None
     text = name
     if key and key in lever:
-        text += f" {_num(lever[key])}" if key == "intensity" else f" ({key} {_num(lever[key])})"
+        text += f" {_num(lever[key])}" if key == "intensity" else f" ({_label(key)} {_num(lever[key])})"
     tk = cls.targets_key if cls else None
-    text += _targets(lever.get(tk)) if tk else ""
-    extras = [f"{k} {_num(v)}" for k, v in lever.items()
+    text += _targets(lever.get(tk), tk) if tk else ""
+    extras = [f"{_label(k)} {_num(v)}" for k, v in lever.items()
               if k not in ("type", "schedule", "unit_cost", key, tk) and not isinstance(v, dict | list)]
     if lever.get("lethal") is True:
-        extras = [e for e in extras if not e.startswith("lethal")] + ["lethal"]
+        extras = [e for e in extras if not e.startswith(_label("lethal"))] + ["lethal"]
     elif "lethal" in lever:
-        extras = [e for e in extras if not e.startswith("lethal")]
+        extras = [e for e in extras if not e.startswith(_label("lethal"))]
     if extras:
         text += " (" + ", ".join(extras) + ")"
     return text + _schedule(lever.get("schedule"))
