@@ -26,10 +26,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numba
 
 ROOT = Path(__file__).resolve().parent
+_CONFIG: Any = numba.config  # its settings are set at run time (unknown to type checkers)
 
 # Every module with @njit kernels (tests check this list against the source tree).
 COMPILED = (
@@ -78,13 +80,13 @@ def _prune(folder: Path) -> None:
 
 def configure(root: Path = ROOT, files: tuple[str, ...] = COMPILED) -> str | None:
     """Point numba's cache at the folder for these sources; returns it (None when left alone)."""
-    if os.environ.get("NUMBA_CACHE_DIR") or numba.config.DISABLE_JIT:
+    if os.environ.get("NUMBA_CACHE_DIR") or _CONFIG.DISABLE_JIT:
         return None
     name = "kernels-" + source_hash(root, files)
     for base in (root / "__pycache__", Path.home() / ".cache" / "counterflow"):
         folder = base / name
         if _usable(folder):
-            numba.config.CACHE_DIR = str(folder)
+            _CONFIG.CACHE_DIR = str(folder)
             _prune(folder)
             return str(folder)
     return None
