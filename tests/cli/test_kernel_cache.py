@@ -63,3 +63,96 @@ def test_a_changed_kernel_is_compiled_again(tmp_path):
     shutil.move(new, mod)
     third = run()
     assert third[0] == 10.0 and third[2] == 1         # compiled again: the new code runs
+
+
+CALLEE = '''
+from numba import njit
+{hook}
+
+@njit(cache=True)
+def factor():
+    return {value}
+'''
+
+CALLER = '''
+from numba import njit
+{hook}
+from .b import factor
+
+
+@njit(cache=True)
+def probe(x):
+    return x * factor()
+'''
+
+HOOK = '''from pathlib import Path
+
+from counterflow._jit import configure
+
+CACHE_DIR = configure(Path(__file__).parent, ("a.py", "b.py"))
+'''
+
+
+def _two_modules(tmp_path: Path, hook: bool, value: float) -> None:
+    pkg = tmp_path / "twopkg"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "_jit.py").write_text(HOOK)
+    line = "from . import _jit  # noqa: F401" if hook else ""
+    (pkg / "a.py").write_text(CALLER.format(hook=line))
+    callee = pkg / "b.py.new"
+    callee.write_text(CALLEE.format(hook=line, value=value))
+    os.replace(callee, pkg / "b.py")       # a new file, as an upgrade or a checkout writes it
+
+
+def _run_caller(tmp_path: Path) -> list:
+    import json
+
+    code = ("import sys, json\nsys.path.insert(0, sys.argv[1])\nimport twopkg.a as a\n"
+            "v = a.probe(2.0)\nprint(json.dumps([v, len(a.probe.stats.cache_hits)]))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_a_changed_callee_module_recompiles_its_callers(tmp_path):
+    """numba checks only a kernel's own file; with the project's cache folder (keyed by every
+    compiled module's source) a change to the callee's module alone reaches the caller."""
+    _two_modules(tmp_path, hook=True, value=3.0)
+    assert _run_caller(tmp_path)[0] == 6.0                 # compiled
+    assert _run_caller(tmp_path) == [6.0, 1]               # then read from the cache
+    _two_modules(tmp_path, hook=True, value=5.0)           # only b.py changes
+    assert (tmp_path / "twopkg/a.py").read_text() == CALLER.format(
+        hook="from . import _jit  # noqa: F401")
+    assert _run_caller(tmp_path)[0] == 10.0                # the new callee runs
+    assert _run_caller(tmp_path) == [10.0, 1]              # and is cached again
+    folders = list((tmp_path / "twopkg/__pycache__").glob("kernels-*"))
+    assert len(folders) == 1                               # the old sources' folder is gone
+
+
+def test_every_compiled_module_uses_the_cache_folder():
+    """Every module of counterflow with ``@njit`` imports ``_jit`` and is part of its hash."""
+    import ast
+
+    from counterflow import _jit
+
+    src = ROOT / "src" / "counterflow"
+    compiled = set()
+    for path in src.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        if "njit" not in names and "jit" not in names:
+            continue
+        rel = path.relative_to(src).as_posix()
+        if rel == "_jit.py":
+            continue
+        compiled.add(rel)
+        imports = [n for n in tree.body if isinstance(n, ast.ImportFrom)
+                   and any(a.name == "_jit" for a in n.names)]
+        assert imports, f"{rel} compiles kernels but does not import counterflow._jit"
+    assert compiled <= set(_jit.COMPILED), compiled - set(_jit.COMPILED)
+    assert all((src / name).exists() for name in _jit.COMPILED)

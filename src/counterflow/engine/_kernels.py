@@ -29,6 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
 from ._ssp import ssp_min_cost_flow
 from .bundles import (
     Accounts,

@@ -55,6 +55,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
+
 __all__ = ["network_simplex", "network_simplex_lazy", "fits", "LOWER", "UPPER", "TREE"]
 
 LOWER, UPPER, TREE = 1, -1, 0

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
+
 __all__ = ["ssp_min_cost_flow", "COST_LIMIT"]
 
 _INF = np.iinfo(np.int64).max // 4

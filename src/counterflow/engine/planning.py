@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit
 from ortools.graph.python import min_cost_flow
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
 from ._kernels import RISK_SHARES
 
 __all__ = ["PlanInput", "PlanResult", "WarmStart", "build_plan", "solve_plan", "perturb_costs", "perturbed_arc_costs",

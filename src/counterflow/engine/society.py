@@ -26,6 +26,7 @@ from operator import attrgetter
 import numpy as np
 from numba import njit
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
 from ..network import Network
 from ..params import Parameters
 from .bundles import Jurisdictions, Pressures, SocietyBase, SocietyRates

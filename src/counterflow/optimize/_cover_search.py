@@ -26,6 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
+
 __all__ = ["cover_search"]
 
 _EPS = 1e-9

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
 from .graph import Arcs
 
 __all__ = ["Residual", "detour_saving"]

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
+from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
 from .graph import Arcs
 
 __all__ = ["AStar"]
