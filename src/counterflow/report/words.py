@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..kinds import LEVER_PARAM_WORDS
+
 __all__ = ["fmt", "interval", "bounds", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
            "place_names"]
 
@@ -208,12 +210,7 @@ def _targets(t, names: dict[str, str], juris: dict[str, str]) -> str:
     return " ".join(bits)
 
 
-_PARAM_WORDS = {
-    "intel_accuracy": ("intelligence accuracy", "{:.0%}"),
-    "damage": ("damage", "{:.0%}"),
-    "intensity": ("intensity", "{:g}"),
-    "lethal": ("lethal force", None),
-}
+_PARAM_WORDS = LEVER_PARAM_WORDS
 
 
 def lever_words(lv, scenario=None, step: str = "week") -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..kinds import LEVER_PARAM_WORDS
+
 __all__ = ["describe_lever", "describe_portfolio"]
 
 _NAMES = {
@@ -29,9 +31,7 @@ _TARGET_NOUNS = {"targets": "site", "zone": "route", "jurisdiction": "jurisdicti
 
 def _label(key: str) -> str:
     """A parameter's label ("intelligence accuracy", not ``intel_accuracy``), as the run reports write it."""
-    from ..report.words import _PARAM_WORDS
-
-    return _PARAM_WORDS.get(key, (key.replace("_", " "), None))[0]
+    return LEVER_PARAM_WORDS.get(key, (key.replace("_", " "), None))[0]
 
 
 def _targets(t: Any, tk: str = "targets") -> str:
