@@ -57,3 +57,7 @@ display_unit  # "USD millions"); no view reads them yet
 # in optimize/, owned elsewhere: reported as unused, not yet decided
 _.plan_cost  # InterdictionNetwork.plan_cost (tests only)
 _.resolve_plan  # InterdictionNetwork.resolve_plan (tests only)
+
+# _jit.py: numba reads its config.CACHE_DIR setting; the module's CACHE_DIR records the folder chosen
+_.CACHE_DIR  # numba.config.CACHE_DIR, set for numba to read
+CACHE_DIR  # counterflow._jit.CACHE_DIR, the folder chosen at import
