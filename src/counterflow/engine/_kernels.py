@@ -55,7 +55,8 @@ from .bundles import (
 from .costs import arc_cost as _arc_cost
 from .society import _society_kernel
 
-__all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "cash_scale",
+__all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "tranche_bound",
+           "tranche_cost", "cash_scale",
            "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org",
            "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices", "fsum", "prepare_move", "settle_move", "move_phase",
@@ -109,11 +110,23 @@ def edge_tranches(cost, slope, cap, total):  # pragma: no cover - compiled
     caps = np.empty(k, np.int64)
     costs = np.empty(k, np.int64)
     for j in range(k):
-        lo = np.int64(math.floor(RISK_SHARES[j] * total + 0.5))
-        hi = np.int64(math.floor(RISK_SHARES[j + 1] * total + 0.5))
-        caps[j] = max(min(hi, cap) - lo, 0)
-        costs[j] = np.int64(round(cost + slope * (0.5 * (RISK_SHARES[j] + RISK_SHARES[j + 1]))))
+        caps[j] = max(min(tranche_bound(j + 1, total), cap) - tranche_bound(j, total), 0)
+        costs[j] = tranche_cost(cost, slope, j)
     return caps, costs
+
+
+@njit(cache=True)
+def tranche_bound(j, total):  # pragma: no cover - compiled
+    """The first kilogram of volume tranche ``j`` of ``total`` kilograms in play: ``round(RISK_SHARES[j] * total)``
+    (:func:`edge_tranches`; ``j`` = K gives the end of the last tranche)."""
+    return np.int64(math.floor(RISK_SHARES[j] * total + 0.5))
+
+
+@njit(cache=True)
+def tranche_cost(cost, slope, j):  # pragma: no cover - compiled
+    """The integer unit cost of an edge arc's volume tranche ``j``: ``cost + slope * (midpoint share)``
+    (:func:`edge_tranches`)."""
+    return np.int64(round(cost + slope * (0.5 * (RISK_SHARES[j] + RISK_SHARES[j + 1]))))
 
 
 @njit(cache=True)

@@ -40,7 +40,6 @@ in a random order each step against the capacity the others left.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -49,7 +48,7 @@ from numba import njit
 from ortools.graph.python import min_cost_flow
 
 from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
-from ._kernels import RISK_SHARES
+from ._kernels import RISK_SHARES, tranche_bound, tranche_cost
 
 __all__ = ["PlanInput", "PlanResult", "WarmStart", "build_plan", "solve_plan", "perturb_costs", "perturbed_arc_costs",
            "arc_keys", "TRANCHE_EDGES", "TRANCHE_MID", "tranche_width",
@@ -193,7 +192,7 @@ def _tranche_arcs(cost, slope, cap, flat_cost, total):  # pragma: no cover - com
     """The edge arcs of :func:`build_plan` with volume tranches, without the tranches that have no capacity.
 
     Each edge whose slope is above 0 gets ``_kernels.edge_tranches``' arcs
-    (the same formula, computed here without an array per edge); every other
+    (its formula, ``tranche_bound`` and ``tranche_cost``, without an array per edge); every other
     edge one arc of capacity ``cap`` and cost ``flat_cost``. A tranche above
     the first whose capacity is 0 (the edge's capacity or the kilograms in
     play end below it) can carry nothing, so it is left out: the flows and
@@ -204,11 +203,8 @@ def _tranche_arcs(cost, slope, cap, flat_cost, total):  # pragma: no cover - com
     """
     n_k = RISK_SHARES.shape[0] - 1
     lo = np.empty(n_k + 1, np.int64)
-    mid = np.empty(n_k)
     for j in range(n_k + 1):
-        lo[j] = np.int64(math.floor(RISK_SHARES[j] * total + 0.5))
-    for j in range(n_k):
-        mid[j] = 0.5 * (RISK_SHARES[j] + RISK_SHARES[j + 1])
+        lo[j] = tranche_bound(j, total)
     n = cost.shape[0]
     size = 0
     for i in range(n):
@@ -229,7 +225,7 @@ def _tranche_arcs(cost, slope, cap, flat_cost, total):  # pragma: no cover - com
         if slope[i] > 0.0:
             for j in range(n_k):
                 c = max(min(lo[j + 1], cap[i]) - lo[j], 0)
-                u = np.int64(round(cost[i] + slope[i] * mid[j]))
+                u = tranche_cost(cost[i], slope[i], j)
                 if j == 0 or c > 0:
                     rows[a] = i
                     ks[a] = j
