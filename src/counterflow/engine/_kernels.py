@@ -56,9 +56,8 @@ from .costs import arc_cost as _arc_cost
 from .society import _society_kernel
 
 __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tranches_all", "tranche_bound",
-           "tranche_cost", "cash_scale",
-           "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform", "move_all", "settle_org",
-           "node_capacity_left",
+           "tranche_cost", "cash_scale", "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform",
+           "open_accounts", "move_all", "settle_org", "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices", "fsum", "prepare_move", "settle_move", "move_phase",
            "close_step"]
 
@@ -496,20 +495,30 @@ def settle_org(t, o, sent, seized, out_node, acc, orgs, edge_cost, arrived, keep
 
 
 @njit(cache=True)
-def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
+def open_accounts(top, cap_factor, out):  # pragma: no cover - compiled
+    """The accounts of a step's movement (:class:`~counterflow.engine.bundles.Accounts`, as a plain tuple): the
+    full residual capacities of edges and nodes, and the totals of what moves in ``out``'s arrays
+    (:class:`~counterflow.engine.bundles.Scratch`: ``sent_all``, ``out_all``, ``seized``, ``sent``), set to 0."""
+    top, x = Topology(*top), Scratch(*out)
+    x.sent_all[:] = 0.0
+    x.out_all[:] = 0.0
+    x.seized[:] = 0.0
+    x.sent[:] = 0.0
+    return top.edge_cap.copy(), node_capacity_left(top.node_cap, cap_factor), x.sent_all, x.out_all, x.seized, x.sent
+
+
+@njit(cache=True)
+def move_all(t, order, top, orgs, step, learn, acc):  # pragma: no cover - compiled
     """Plan and dispatch every organisation in ``order`` against shared residual capacity.
 
     The compiled form of ``Engine._move_large`` (same steps, compiled planner) for small networks:
     ``top`` (:class:`~counterflow.engine.bundles.Topology`), ``orgs`` (the organisations' state,
-    changed in place), ``step`` (:class:`~counterflow.engine.bundles.StepInputs`) and ``learn``
-    (:class:`~counterflow.engine.bundles.Learning`).
-    Returns ``(sent_all [E], out_all [N], seized_by_org [O], sent_by_org [O])``.
+    changed in place), ``step`` (:class:`~counterflow.engine.bundles.StepInputs`), ``learn``
+    (:class:`~counterflow.engine.bundles.Learning`) and ``acc`` (:class:`~counterflow.engine.bundles.Accounts`,
+    from :func:`open_accounts`: the residual capacities and the totals, changed in place).
     """
-    top, orgs, step, learn = Topology(*top), Organisations(*orgs), StepInputs(*step), Learning(*learn)
-    n_orgs, n_nodes = orgs.stock.shape
-    n_edges = top.edge_src.shape[0]
-    acc = Accounts(top.edge_cap.copy(), node_capacity_left(top.node_cap, step.cap_factor), np.zeros(n_edges),
-                   np.zeros(n_nodes), np.zeros(n_orgs), np.zeros(n_orgs))
+    top, orgs, step, learn, acc = Topology(*top), Organisations(*orgs), StepInputs(*step), Learning(*learn), \
+        Accounts(*acc)
     keep = 1.0 - learn.forget_rate
     for o in order:
         plan = OrgPlan(orgs.open_node[o], orgs.open_edge[o], orgs.risk_belief[o], orgs.node_fear[o], orgs.stock[o],
@@ -519,7 +528,6 @@ def move_all(t, order, top, orgs, step, learn):  # pragma: no cover - compiled
                                        step.split, learn.diversification)
         sent, seized, out_node = dispatch_org(t, o, flow, top, orgs, step.p_seize[o], step.uniforms[o], learn)
         settle_org(t, o, sent, seized, out_node, acc, orgs, step.edge_cost, step.arrived, keep)
-    return acc.sent_all, acc.out_all, acc.seized_by_org, acc.sent_by_org
 
 
 @njit(cache=True)
@@ -603,11 +611,7 @@ def move_phase(t, order, top, orgs, cond, expo, learn, rule, uniforms, sales, ou
     c, x = Conditions(*cond), Scratch(*out)
     inputs = StepInputs(x.edge_cost, c.cap_factor, x.split, x.worth, Exposure(*expo).tranche_width, x.tranche_rev,
                         x.p_seize, uniforms, Sales(*sales).arrived, x.scale, x.market_value)
-    sent_all, out_all, seized_o, sent_o = move_all(t, order, top, orgs, inputs, learn)
-    x.sent_all[:] = sent_all
-    x.out_all[:] = out_all
-    x.seized[:] = seized_o
-    x.sent[:] = sent_o
+    move_all(t, order, top, orgs, inputs, learn, open_accounts(top, c.cap_factor, out))
     return settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share), damaged
 
 

@@ -23,7 +23,7 @@ from ._kernels import (
     close_step,
     dispatch_org,
     move_phase,
-    node_capacity_left,
+    open_accounts,
     plan_small,
     prepare_move,
     risk_slopes,
@@ -32,7 +32,6 @@ from ._kernels import (
 )
 from .adaptation import adapt, rebuild
 from .bundles import (
-    Accounts,
     Books,
     Closing,
     Conditions,
@@ -44,7 +43,6 @@ from .bundles import (
     ProductionRule,
     Sales,
     Scratch,
-    StepInputs,
     Topology,
 )
 from .costs import arc_cost
@@ -313,21 +311,16 @@ class Engine:
     def _move_large(self, order: np.ndarray) -> None:
         """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of
         :meth:`_move` (the totals land in ``self._scratch``)."""
-        net, s, x = self.net, self.state, self._scratch
-        inputs = StepInputs(x.edge_cost, s.cap_factor, x.split, x.worth, self._tranche_width, x.tranche_rev,
-                            x.p_seize, self._uniforms, self._sales.arrived, x.scale, x.market_value)
-        acc = Accounts(net.edge_cap.copy(), node_capacity_left(net.node_cap, s.cap_factor), x.sent_all, x.out_all,
-                       x.seized, x.sent)
-        for arr in (x.sent_all, x.out_all, x.seized, x.sent):
-            arr.fill(0.0)
+        s, x = self.state, self._scratch
+        acc_t = open_accounts(self._top_t, s.cap_factor, self._scratch_t)
+        resid_edge, resid_node = acc_t[0], acc_t[1]  # Accounts' first two fields
         keep = 1.0 - self._learn.forget_rate
-        orgs_t, acc_t = _org_arrays(s), tuple(acc)
+        orgs_t, arrived = _org_arrays(s), self._sales.arrived
         for o in order:
-            plan = self.plan(o, inputs.worth[o], acc.resid_edge, acc.resid_node, inputs.split, inputs.tranche_rev,
-                             inputs.scale[o], inputs.edge_cost)
-            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, inputs.p_seize[o],
-                                                  inputs.uniforms[o], self._learn_t)
-            settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, inputs.edge_cost, inputs.arrived, keep)
+            plan = self.plan(o, x.worth[o], resid_edge, resid_node, x.split, x.tranche_rev, x.scale[o], x.edge_cost)
+            sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, x.p_seize[o],
+                                                  self._uniforms[o], self._learn_t)
+            settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, x.edge_cost, arrived, keep)
 
     # ------------------------------------------------------------- planning
     def plan(self, o: int, worth: np.ndarray, resid_edge: np.ndarray, resid_node: np.ndarray,
