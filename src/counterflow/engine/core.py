@@ -133,13 +133,13 @@ class Engine:
         self.levers = []
         self.record_flows = False
         self.solver = "auto"
-        self._setup()
-        self._deterministic = True
-        self._set_move_rule()
+        self._setup(deterministic=True)
 
-    def _setup(self) -> None:
+    def _setup(self, deterministic: bool = False) -> None:
+        """The run's fixed bundles and per-step buffers; ``deterministic``: the warm-up's engine (no dice, cash
+        does not bind)."""
         net = self.net
-        self._deterministic = False
+        self._deterministic = deterministic
         self._base_labour = np.maximum(net.org_labour, 1e-12)
         prm = net.scenario.parameters  # suppliers front product: a credit line of credit_steps steps of production
         self._credit = prm.credit_steps * prm.production_cost * net.org_production.sum(axis=1)
@@ -187,7 +187,10 @@ class Engine:
         self._order: np.ndarray = np.arange(n_o)  # this step's planning order
         self._seized = 0.0
         self._damaged = False
-        self._set_move_rule()
+        self._move_rule_t = (float(prm.production_cost), float(prm.loss_at_market_value), float(prm.payout_rate),
+                             float(prm.cash_reserve_steps), float(prm.protection_half_cost), deterministic)
+        if deterministic:  # no dice: every edge loses exactly its expected share
+            self._uniforms.fill(-1.0)
         self._protection_share = float(prm.protection_share)
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
@@ -198,13 +201,6 @@ class Engine:
         self._no_protection = np.zeros(net.n_orgs)
         self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
         self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
-
-    def _set_move_rule(self) -> None:
-        prm = self.net.scenario.parameters
-        self._move_rule_t = (float(prm.production_cost), float(prm.loss_at_market_value), float(prm.payout_rate),
-                             float(prm.cash_reserve_steps), float(prm.protection_half_cost), self._deterministic)
-        if self._deterministic:  # no dice: every edge loses exactly its expected share
-            self._uniforms.fill(-1.0)
 
     # ------------------------------------------------------------------ run
     def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
