@@ -261,8 +261,11 @@ class Engine:
             self.rng_move.random(out=self._uniforms)
         # protection is paid where the organisation's open sites face enforcement, by the enforcement there
         weights = self._protection_weights(s) if self._protection_share > 0.0 else None
-        share = self._no_protection if weights is None else \
-            np.where(weights.sum(axis=1) > 0.0, self._protection_share, 0.0)
+        if weights is None:
+            share = self._no_protection
+        else:
+            total = weights.sum(axis=1, keepdims=True)  # [O, 1] enforcement an organisation's protection buys off
+            share = np.where(total[:, 0] > 0.0, self._protection_share, 0.0)
         if self.solver == "ssp" or (self.solver == "auto" and self._small):
             seized, self._damaged = move_phase(s.t, order, self._top_t, _org_arrays(s), _condition_arrays(s),
                                                self._expo_t, self._learn_t, self._move_rule_t, self._uniforms,
@@ -273,8 +276,7 @@ class Engine:
             self._move_large(order)
             seized = settle_move(_org_arrays(s), _condition_arrays(s), self._move_rule_t, self._sales_t,
                                  self._scratch_t, s.log.destroyed_by_org, share)
-        if weights is not None:
-            total = weights.sum(axis=1, keepdims=True)  # the budget of the next step's seizures
+        if weights is not None:  # the budget of the next step's seizures
             s.protection = self._scratch.paid[:, None] * weights / np.where(total > 0.0, total, 1.0)
         s.seized += seized
         s.log.seized = self._seized = seized
