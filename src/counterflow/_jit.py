@@ -6,7 +6,8 @@ A kernel that calls (and inlines) a compiled function from another module kept i
 only that other module changed (after a ``git pull``, say), and the old code ran. Every compiled
 module imports this module before its ``@njit`` decorators run; it points numba's cache
 (``numba.config.CACHE_DIR``) at a folder named by a hash of all of counterflow's compiled modules'
-sources, so any change to any of them compiles everything afresh, once.
+sources (and of ``engine/bundles.py``, whose NamedTuples the kernels compile in), so any change to any
+of them compiles everything afresh, once.
 
 * The folder is ``counterflow/__pycache__/kernels-<hash>`` when that is writable, otherwise
   ``~/.cache/counterflow/kernels-<hash>``; when neither can be made, numba's own locations are left
@@ -33,9 +34,11 @@ import numba
 ROOT = Path(__file__).resolve().parent
 _CONFIG: Any = numba.config  # its settings are set at run time (unknown to type checkers)
 
-# Every module with @njit kernels (tests check this list against the source tree).
+# Every module with @njit kernels (tests check this list against the source tree), and engine/bundles.py: the
+# kernels compile in its NamedTuples (a bundle's fields are read by position), so a change there must recompile them.
 COMPILED = (
     "engine/_kernels.py",
+    "engine/bundles.py",
     "engine/_netsimplex.py",
     "engine/_ssp.py",
     "engine/costs.py",

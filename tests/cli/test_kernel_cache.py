@@ -156,3 +156,23 @@ def test_every_compiled_module_uses_the_cache_folder():
         assert imports, f"{rel} compiles kernels but does not import counterflow._jit"
     assert compiled <= set(_jit.COMPILED), compiled - set(_jit.COMPILED)
     assert all((src / name).exists() for name in _jit.COMPILED)
+
+
+def test_a_changed_bundle_changes_the_cache_folder(tmp_path):
+    """The kernels unpack the bundles of ``engine/bundles.py`` by field position, compiled in: reordering a
+    bundle's fields (no kernel module changed) must name another cache folder, or a cached kernel reads the
+    wrong arrays."""
+    from counterflow import _jit
+
+    src = ROOT / "src" / "counterflow"
+    for name in _jit.COMPILED + ("engine/bundles.py",):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / name, tmp_path / name)
+    assert _jit.source_hash(tmp_path) == _jit.source_hash(src)
+    bundles = tmp_path / "engine" / "bundles.py"
+    text = bundles.read_text()
+    swapped = text.replace("    cash: np.ndarray         # [O] USD\n    price: np.ndarray        # [M]\n",
+                           "    price: np.ndarray        # [M]\n    cash: np.ndarray         # [O] USD\n", 1)
+    assert swapped != text
+    bundles.write_text(swapped)
+    assert _jit.source_hash(tmp_path) != _jit.source_hash(src)
