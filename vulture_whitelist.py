@@ -42,7 +42,7 @@ predicted  # CalibrationResult.predicted: the simulated series of the accepted d
 total_runs  # SweepReport fields (returned by run_sweep)
 skipped_runs
 failed_runs
-price_expect  # RunState.price_expect: read by name (engine/core.py's attrgetter for the Trade bundle)
+price_expect  # RunState.price_expect and Trade.price_expect: read by name (engine/core.py's attrgetter for the Trade bundle)
 edge_flow_total  # RunRecord field, read by name (report/effects.py: _paired(..., "edge_flow_total"))
 edge_indices  # InterdictionResult fields
 node_indices

@@ -674,7 +674,7 @@ def begin_step(t, econ, trade, rule, deterministic, sales):  # pragma: no cover 
     Bundles (:mod:`counterflow.engine.bundles`): ``econ`` the fixed
     :class:`~counterflow.engine.bundles.Economy` (with the network's ``edge_dst`` and
     ``market_node``), ``trade`` the organisations' goods and cash, prices and finances
-    (:class:`~counterflow.engine.bundles.Trade`; stock, transit, cash and ``expect`` changed
+    (:class:`~counterflow.engine.bundles.Trade`; stock, transit, cash and ``price_expect`` changed
     in place) and ``rule`` the constants (:class:`~counterflow.engine.bundles.ProductionRule`).
     It takes only the arrays it reads, not the whole :class:`~counterflow.engine.bundles.Topology`
     and :class:`~counterflow.engine.bundles.Organisations`: from Python every array passed is
@@ -711,7 +711,7 @@ def begin_step(t, econ, trade, rule, deterministic, sales):  # pragma: no cover 
     edge_dst, market_node = econ.edge_dst, econ.market_node
     production, base_labour, market_allowed, ref_price = econ.production, econ.base_labour, econ.market_allowed, \
         econ.ref_price
-    price, expect, frozen, revenue_tax, labour, cap_factor = (trade.price, trade.expect, trade.frozen,
+    price, expect, frozen, revenue_tax, labour, cap_factor = (trade.price, trade.price_expect, trade.frozen,
                                                               trade.revenue_tax, trade.labour, trade.cap_factor)
     supply_elasticity, max_multiple, buffer_steps = rule.supply_elasticity, rule.max_multiple, rule.buffer_steps
     production_cost, expect_rate, labour_elasticity = rule.production_cost, rule.expect_rate, rule.labour_elasticity

@@ -141,13 +141,13 @@ class Economy(NamedTuple):
 
 class Trade(NamedTuple):
     """What the start of a step reads of the run and changes in place: the organisations' goods and cash, the
-    prices and finances (arrays of the RunState, ``frozen`` computed for the step)."""
+    prices and finances (the RunState's arrays of these names)."""
 
     stock: np.ndarray        # [O, N] kg (loads land in it, markets empty it, production adds to it)
     transit: np.ndarray      # [O, E, L] kg on edges by arrival slot (the slot due now is emptied)
     cash: np.ndarray         # [O] USD
     price: np.ndarray        # [M]
-    expect: np.ndarray       # [O] expected price index (changed in place)
+    price_expect: np.ndarray  # [O] expected price index (changed in place)
     frozen: np.ndarray       # [O] cash frozen by sanctions (production may not spend it beyond the credit line)
     revenue_tax: np.ndarray  # [O] share of revenue lost to laundering
     labour: np.ndarray       # [O]

@@ -44,6 +44,7 @@ from .bundles import (
     Sales,
     Scratch,
     Topology,
+    Trade,
 )
 from .costs import arc_cost
 from .record import Recorder, Trajectory
@@ -65,10 +66,9 @@ SMALL_EDGES = 4000
 #: (the form Python passes bundles in, see :mod:`counterflow.engine._kernels`; 0.26 µs against 0.75 µs for
 #: building the NamedTuple and converting it, once a step).
 _org_arrays = attrgetter(*Organisations._fields)
-#: the same for :class:`~counterflow.engine.bundles.Trade` (the state's ``price_expect`` is its ``expect``),
-#: :class:`~counterflow.engine.bundles.Conditions` and :class:`~counterflow.engine.bundles.Books`
-_trade_arrays = attrgetter("stock", "transit", "cash", "price", "price_expect", "frozen", "revenue_tax", "labour",
-                           "cap_factor")
+#: the same for :class:`~counterflow.engine.bundles.Trade`, :class:`~counterflow.engine.bundles.Conditions` and
+#: :class:`~counterflow.engine.bundles.Books`
+_trade_arrays = attrgetter(*Trade._fields)
 _condition_arrays = attrgetter(*Conditions._fields)
 _book_arrays = attrgetter(*Books._fields)
 
@@ -177,10 +177,11 @@ class Engine:
         n_o, n_n, n_e, n_m = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets
         self._sales = Sales(np.zeros(n_m), np.zeros((n_o, n_n)), np.zeros(n_o), np.zeros(n_o))
         self._scratch = Scratch(
-            np.zeros(n_e), np.zeros(n_n, np.bool_),
-            np.zeros((n_o, n_n)), np.zeros((n_o, n_e)), np.zeros(n_o), np.zeros((n_m, planning.TRANCHE_MID.shape[0])),
-            np.zeros(n_o), np.zeros(n_o), np.zeros(n_e), np.zeros(n_n), np.zeros(n_o), np.zeros(n_o), np.zeros(n_o),
-            np.zeros(n_o))
+            edge_cost=np.zeros(n_e), split=np.zeros(n_n, np.bool_), worth=np.zeros((n_o, n_n)),
+            p_seize=np.zeros((n_o, n_e)), market_value=np.zeros(n_o),
+            tranche_rev=np.zeros((n_m, planning.TRANCHE_MID.shape[0])), scale=np.zeros(n_o),
+            cash_before=np.zeros(n_o), sent_all=np.zeros(n_e), out_all=np.zeros(n_n), seized=np.zeros(n_o),
+            sent=np.zeros(n_o), loss_share=np.zeros(n_o), paid=np.zeros(n_o))
         self._sales_t, self._scratch_t = tuple(self._sales), tuple(self._scratch)
         self._uniforms = np.zeros((n_o, n_e))  # this step's dice (drawn into in place)
         self._no_record = Recorder(net, 0, False).arrays
