@@ -15,14 +15,10 @@ from .engine import Evaluations
 from .robust import BOOT, bootstrap, confident_dominance, statistic
 from .spec import SearchSpec, label_of, parse_search
 from .store import SearchStore
-from .words import describe_portfolio
+from .words import SHOWN_DECIMALS, describe_portfolio
 
 __all__ = ["open_search", "front", "merge_shown", "shown_key", "SHOWN_DECIMALS", "survival", "discover", "plot_front", "prim", "warm_start_genes",
            "DISCOVER_FUTURES"]
-
-
-#: decimals to which a portfolio's numbers are shown (``search.words``) and merged in the front
-SHOWN_DECIMALS = 2
 
 
 def open_search(store: str | Path) -> tuple[SearchSpec, SearchStore]:
@@ -148,8 +144,8 @@ def front(store: str | Path) -> dict:
 
 #: how portfolios are merged in the front shown to users (:func:`merge_shown`)
 SHOWN_RESOLUTION = {"decimals": SHOWN_DECIMALS,
-                    "rule": "portfolios whose levers are equal once every number is rounded to 2 decimals "
-                            "(the precision their descriptions show) are one row"}
+                    "rule": f"portfolios whose levers are equal once every number is rounded to {SHOWN_DECIMALS} "
+                            "decimals (the precision their descriptions show) are one row"}
 
 
 def shown_key(levers: list[dict]) -> str:
