@@ -179,16 +179,18 @@ def merge_shown(portfolios: list[dict], objective_keys: list[str], first_sense: 
     hides) and the members that survive out of sample. This is a resolution in the decision
     space, the precision at which portfolios are shown; the store keeps every evaluation.
     """
+    keys = [shown_key(p["levers"]) for p in portfolios]
     groups: dict[str, list[dict]] = {}
-    for p in portfolios:
-        groups.setdefault(shown_key(p["levers"]), []).append(p)
+    for key, p in zip(keys, portfolios, strict=True):
+        groups.setdefault(key, []).append(p)
+    # each group's row, chosen once (min keeps the first of equals: the first in ``portfolios``' order)
+    keep = {key: min(group, key=lambda q: (_first_rank(q, objective_keys, first_sense), not q["survives_out_of_sample"]))
+            for key, group in groups.items()}
     out = []
-    for p in portfolios:
-        group = groups[shown_key(p["levers"])]
-        keep = min(group, key=lambda q: (_first_rank(q, objective_keys, first_sense),
-                                         not q["survives_out_of_sample"], group.index(q)))
-        if p is not keep:
+    for key, p in zip(keys, portfolios, strict=True):
+        if p is not keep[key]:
             continue
+        group = groups[key]
         row = dict(p)
         row["merged"] = {
             "evaluations": len(group), "evals": sorted(q["eval"] for q in group),
