@@ -29,12 +29,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _gitsrc import base_src
 
 # only what every engine the A/B may serve has (an arm imports this file under an older ``src``)
 from counterflow import Engine, compile_network, load_scenario
@@ -212,22 +211,6 @@ def ab_serve() -> None:
         print(time.process_time() - cpu0, flush=True)
 
 
-def _base_src(commit: str) -> Path:
-    """``commit``'s ``src`` folder, extracted once into a temporary folder (its kernel cache is kept there)."""
-    full = subprocess.run(["git", "-C", str(ROOT), "rev-parse", commit], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    dest = Path(tempfile.gettempdir()) / f"counterflow-ab-{full[:12]}"
-    if not (dest / "src" / "counterflow").is_dir():
-        dest.mkdir(parents=True, exist_ok=True)
-        archive = dest / "src.tar"
-        with archive.open("wb") as f:
-            subprocess.run(["git", "-C", str(ROOT), "archive", full, "src"], stdout=f, check=True)
-        with tarfile.open(archive) as tar:
-            tar.extractall(dest, filter="data")
-        archive.unlink()
-    return dest / "src"
-
-
 class _Arm:
     """A served arm: a process running :func:`ab_serve` on ``src``."""
 
@@ -264,7 +247,7 @@ def ab(base: str, pairs: int = 5, reps: int = 40, new_commit: str | None = None)
     alternated one by one (new, old, old, new, ...), so the host's speed, which drifts on a shared
     machine, is the same for both within a pair.
     """
-    new_src, old_src = (ROOT / "src" if new_commit is None else _base_src(new_commit)), _base_src(base)
+    new_src, old_src = (ROOT / "src" if new_commit is None else base_src(new_commit)), base_src(base)
     print(f"A/B: {new_src} (new) against {base} (old), {pairs} pairs of {reps} caribbean replications (104 steps) "
           f"per engine, alternated one by one; load average {os.getloadavg()[0]:.2f}", flush=True)
     new, old = _Arm(new_src), _Arm(old_src)

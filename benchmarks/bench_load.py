@@ -36,7 +36,6 @@ NODES = int(os.environ.get("LOAD_NODES", "10000"))
 PAIRS = int(os.environ.get("LOAD_PAIRS", "3"))
 BASE = os.environ.get("LOAD_BASE", "")
 AB_PAIRS = int(os.environ.get("LOAD_AB_PAIRS", "2"))
-ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "counterflow"]
 
 
@@ -85,11 +84,9 @@ def main() -> None:
 
 def _ab(d: Path, run: list[str], env: dict) -> None:
     """The second command A/B: this code against ``LOAD_BASE``'s, interleaved (see the module docstring)."""
-    base = d / "base"
-    base.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASE, "src"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
-    sides = {"this": env, BASE: dict(env, PYTHONPATH=str(base / "src"))}
+    from _gitsrc import base_src
+
+    sides = {"this": env, BASE: dict(env, PYTHONPATH=str(base_src(BASE)))}
     for side_env in sides.values():
         _child(run, side_env)  # first command: compiles the side's kernels, stores its warm-up
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}

@@ -47,6 +47,7 @@ COMPILED = (
     "optimize/_cover_search.py",
     "optimize/_detour.py",
     "optimize/_evader.py",
+    "optimize/_heap.py",
 )
 
 

@@ -17,12 +17,11 @@ import networkx as nx
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ortools.graph.python import min_cost_flow
 
 from counterflow.engine import planning
 from counterflow.engine._kernels import edge_tranches_all
-from counterflow.engine._netsimplex import LOWER, TREE, network_simplex, network_simplex_lazy
-from tests.engine.test_warm_planning import mcf_sequences
+from counterflow.engine._netsimplex import LOWER, network_simplex, network_simplex_lazy
+from tests.engine.test_warm_planning import check_solves, mcf_sequences
 
 N_K = len(planning.RISK_SHARES) - 1
 
@@ -53,25 +52,8 @@ def test_tranche_arcs_are_edge_tranches_without_the_empty_ones(seed, n, total):
 @settings(max_examples=200, deadline=None)
 def test_lazy_network_simplex_is_exact(inst, seed):
     """Any arcs marked lazy: every solve of a perturbed sequence, warm and cold, costs OR-Tools' optimum."""
-    n, t, h, seq = inst
-    lazy = np.random.default_rng(seed).random(len(t)) < 0.5
-    state, roots = np.full(len(t), LOWER, np.int8), np.zeros(0, np.int64)
-    for cap, cost, sup in seq:
-        f = min_cost_flow.SimpleMinCostFlow()
-        f.add_arcs_with_capacity_and_unit_cost(t.astype(np.int32), h.astype(np.int32), cap, cost)
-        f.set_nodes_supplies(np.arange(n, dtype=np.int32), sup)
-        expected = f.optimal_cost() if f.solve() == f.OPTIMAL else None
-        for st_in, r_in in ((state, roots), (np.full(len(t), LOWER, np.int8), np.zeros(0, np.int64))):
-            flow, st_out, r_out, ok, _ = network_simplex_lazy(n, t, h, cap, cost, sup, st_in, r_in, lazy)
-            assert ok == (expected is not None)
-            if ok:
-                assert int((flow * cost).sum()) == expected
-                assert ((flow >= 0) & (flow <= cap)).all()
-                net_out = np.bincount(t, flow, n) - np.bincount(h, flow, n)
-                assert np.array_equal(net_out.astype(np.int64), sup)
-                assert ((st_out == TREE) | (flow == 0) | (flow == cap)).all()
-        if ok:
-            state, roots = st_out, r_out
+    lazy = np.random.default_rng(seed).random(len(inst[1])) < 0.5
+    check_solves(inst, lambda *args: network_simplex_lazy(*args, lazy))
 
 
 @st.composite

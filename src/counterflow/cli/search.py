@@ -136,9 +136,9 @@ def front(
                  "feasible": p["feasible"], "survives_out_of_sample": p["survives_out_of_sample"],
                  **{f"{k}_{part}": v[part] for k, v in p["objectives"].items() for part in ("value", "lo", "hi")},
                  # the evaluations the row stands for (same portfolio at the precision shown) and their ranges
-                 "merged_evals": " ".join(str(e) for e in p.get("merged", {}).get("evals", [p["eval"]])),
-                 **{f"{k}_merged_{end}": r[i] for k, r in p.get("merged", {}).get("ranges", {}).items()
-                    for i, end in enumerate(("min", "max"))}}
+                 "merged_evals": " ".join(map(str, p["merged"]["evals"])),  # every row has them (merge_shown)
+                 **{f"{k}_merged_{end}": v for k, r in p["merged"]["ranges"].items()
+                    for end, v in zip(("min", "max"), r, strict=True)}}
                 for p in data["portfolios"]]
         write_data(out_file, data, rows)
     if as_json:

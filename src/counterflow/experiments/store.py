@@ -170,18 +170,12 @@ def lock_in_use(path: str | Path) -> bool:
     except OSError:  # no lock file (or no access to it): no writer has it
         return False
     if not stat.S_ISREG(mode):
-        raise ValueError(f".lock is {_file_type(mode)}, not a lock file")
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(file, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # replaced by a link since the check above
-            raise ValueError(".lock is a link, not a lock file") from None
+        raise _NotALockFile(_file_type(mode))
+    try:  # checked again on the open file: it may have been replaced since the check above
+        fd = _open_lock_file(file, os.O_RDONLY)
+    except OSError:  # gone since the check above (a _NotALockFile is not an OSError: it is raised)
         return False
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):  # replaced since the check above: never read from it
-            raise ValueError(f".lock is {_file_type(mode)}, not a lock file")
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
@@ -190,6 +184,32 @@ def lock_in_use(path: str | Path) -> bool:
     finally:
         os.close(fd)  # releases the shared lock with the descriptor
     return False
+
+
+class _NotALockFile(ValueError):
+    """A store's ``.lock`` that is not a regular file; ``kind`` says what it is ("a link", "a named pipe", ...)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f".lock is {kind}, not a lock file")
+        self.kind = kind
+
+
+def _open_lock_file(file: Path, flags: int) -> int:
+    """Open a store's ``.lock`` with ``flags``, as the probe (:func:`lock_in_use`) and the writer
+    (:class:`StoreLock`) both must: never through a link, never waiting (on a named pipe), and only a
+    regular file. Anything else raises :class:`_NotALockFile`; any other failure its :class:`OSError`."""
+    flags |= os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(file, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _NotALockFile("a link") from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):  # never read from it
+        os.close(fd)
+        raise _NotALockFile(_file_type(mode))
+    return fd
 
 
 def _file_type(mode: int) -> str:
@@ -258,23 +278,16 @@ class StoreLock:
     def _open(self) -> int:
         """Open (or create) ``.lock`` as the probe opens it (:func:`lock_in_use`): never through a link,
         never waiting, and only a regular file; anything else is one :class:`InputError` naming it."""
-        flags = (os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
         try:
-            fd = os.open(self.file, flags, 0o644)
+            return _open_lock_file(self.file, os.O_RDWR | os.O_CREAT)
+        except _NotALockFile as exc:
+            raise self._not_a_lock_file(exc.kind) from None
         except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise self._not_a_lock_file("a link") from None
             with contextlib.suppress(OSError):
                 mode = self.file.lstat().st_mode
-                if not stat.S_ISREG(mode):  # a folder
+                if not stat.S_ISREG(mode):  # a folder (opened for writing: EISDIR)
                     raise self._not_a_lock_file(_file_type(mode)) from None
             raise InputError(f"cannot open the store's .lock ({exc.strerror})", file=str(self.path)) from None
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            os.close(fd)
-            raise self._not_a_lock_file(_file_type(mode))
-        return fd
 
     def _not_a_lock_file(self, kind: str) -> InputError:
         return InputError(f".lock is {kind}, not a lock file: the store's lock cannot be taken; remove .lock if no "

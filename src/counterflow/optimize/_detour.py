@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
+from ._heap import heap_pop, heap_push
 from .graph import Arcs
 
 __all__ = ["Residual", "detour_saving"]
@@ -103,33 +104,10 @@ def detour_saving(start, to, rev, cost, cap0, p0, b_fwd, b_bwd, u, v, amount, un
             pred[x] = -1
             done[x] = False
         dist[u] = 0.0
-        hn = 0
-        hd[0] = 0.0
-        hv[0] = u
-        hn = 1
+        hn = heap_push(hd, hv, 0, 0.0, u)
         limit = unit - p[u] + p[v] + 1e-9 * (1.0 + abs(unit))
         while hn > 0:
-            d = hd[0]
-            x = hv[0]
-            hn -= 1
-            if hn > 0:  # move the last to the root and sift down
-                ld = hd[hn]
-                lv = hv[hn]
-                i = 0
-                while True:
-                    c = 2 * i + 1
-                    if c >= hn:
-                        break
-                    if c + 1 < hn and hd[c + 1] < hd[c]:
-                        c += 1
-                    if hd[c] < ld:
-                        hd[i] = hd[c]
-                        hv[i] = hv[c]
-                        i = c
-                    else:
-                        break
-                hd[i] = ld
-                hv[i] = lv
+            d, x, hn = heap_pop(hd, hv, hn)
             if done[x]:
                 continue
             if d > limit:
@@ -150,17 +128,7 @@ def detour_saving(start, to, rev, cost, cap0, p0, b_fwd, b_bwd, u, v, amount, un
                 if nd < dist[z]:
                     dist[z] = nd
                     pred[z] = a
-                    i = hn  # push and sift up
-                    hn += 1
-                    while i > 0:
-                        par = (i - 1) // 2
-                        if hd[par] <= nd:
-                            break
-                        hd[i] = hd[par]
-                        hv[i] = hv[par]
-                        i = par
-                    hd[i] = nd
-                    hv[i] = z
+                    hn = heap_push(hd, hv, hn, nd, z)
         if not done[v]:
             break
         length = 0.0

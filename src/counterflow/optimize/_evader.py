@@ -21,6 +21,7 @@ from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
 from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
+from ._heap import heap_pop, heap_push
 from .graph import Arcs
 
 __all__ = ["AStar"]
@@ -39,32 +40,11 @@ def _astar(ptr, nbr, arc, tail, length, h, s, t, dist, pred, done):
     cap = nbr.size + 1
     key = np.empty(cap)
     node = np.empty(cap, dtype=np.int64)
-    size = 0
     dist[s] = 0.0
-    key[0] = h[s]
-    node[0] = s
-    size = 1
+    size = heap_push(key, node, 0, h[s], s)
     settled = 0
     while size > 0:
-        u = node[0]
-        # pop the heap's root
-        size -= 1
-        if size > 0:
-            lk, lv = key[size], node[size]
-            i = 0
-            while True:
-                c = 2 * i + 1
-                if c >= size:
-                    break
-                if c + 1 < size and key[c + 1] < key[c]:
-                    c += 1
-                if key[c] >= lk:
-                    break
-                key[i] = key[c]
-                node[i] = node[c]
-                i = c
-            key[i] = lk
-            node[i] = lv
+        _, u, size = heap_pop(key, node, size)
         if done[u]:
             continue
         done[u] = True
@@ -80,19 +60,7 @@ def _astar(ptr, nbr, arc, tail, length, h, s, t, dist, pred, done):
             if nd < dist[v]:
                 dist[v] = nd
                 pred[v] = arc[p]
-                # push (nd + h[v], v)
-                i = size
-                size += 1
-                kv = nd + h[v]
-                while i > 0:
-                    par = (i - 1) // 2
-                    if key[par] <= kv:
-                        break
-                    key[i] = key[par]
-                    node[i] = node[par]
-                    i = par
-                key[i] = kv
-                node[i] = v
+                size = heap_push(key, node, size, nd + h[v], v)
     if not done[t]:
         return np.inf, 0, settled
     count = 0

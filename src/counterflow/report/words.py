@@ -210,8 +210,6 @@ def _targets(t, names: dict[str, str], juris: dict[str, str]) -> str:
     return " ".join(bits)
 
 
-_PARAM_WORDS = LEVER_PARAM_WORDS
-
 
 def lever_words(lv, scenario=None, step: str = "week") -> str:
     """One lever in words, e.g. "strike on Main dock in week 4 (intelligence accuracy 80 %, USD 2.00M each)"."""
@@ -224,7 +222,7 @@ def lever_words(lv, scenario=None, step: str = "week") -> str:
     text += " " + _schedule(lv.schedule, step)
     extra = []
     for key, value in lv.params.items():
-        label, form = _PARAM_WORDS.get(key, (key.replace("_", " "), "{}"))
+        label, form = LEVER_PARAM_WORDS.get(key, (key.replace("_", " "), "{}"))
         if isinstance(value, bool):
             extra.append(label if value else f"no {label}")
         elif isinstance(value, int | float) and form is not None:

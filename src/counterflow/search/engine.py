@@ -392,11 +392,10 @@ def _algorithm(spec: SearchSpec, X0: np.ndarray, key_of: Callable[[np.ndarray], 
         """Round the whole-number genes; repair portfolios over the budget (:meth:`SearchSpec.fit_budget`)."""
 
         def _do(self, problem, X, random_state=None, **kwargs):
-            X = spec.repair(X)
             if spec.budget_usd is None:
-                return X
+                return spec.repair(X)
             rng = random_state if random_state is not None else np.random.default_rng(spec.seed)
-            return np.array([spec.fit_budget(x, rng) for x in X]).reshape(X.shape)
+            return np.array([spec.fit_budget(x, rng) for x in X]).reshape(X.shape)  # each row repaired there
 
     lo, hi = spec.bounds
     categorical = np.array([g.kind in ("on", "choice") for g in spec.genes], dtype=bool)

@@ -15,14 +15,10 @@ from .engine import Evaluations
 from .robust import BOOT, bootstrap, confident_dominance, statistic
 from .spec import SearchSpec, label_of, parse_search
 from .store import SearchStore
-from .words import describe_portfolio
+from .words import SHOWN_DECIMALS, describe_portfolio
 
 __all__ = ["open_search", "front", "merge_shown", "shown_key", "SHOWN_DECIMALS", "survival", "discover", "plot_front", "prim", "warm_start_genes",
            "DISCOVER_FUTURES"]
-
-
-#: decimals to which a portfolio's numbers are shown (``search.words``) and merged in the front
-SHOWN_DECIMALS = 2
 
 
 def open_search(store: str | Path) -> tuple[SearchSpec, SearchStore]:
@@ -148,8 +144,8 @@ def front(store: str | Path) -> dict:
 
 #: how portfolios are merged in the front shown to users (:func:`merge_shown`)
 SHOWN_RESOLUTION = {"decimals": SHOWN_DECIMALS,
-                    "rule": "portfolios whose levers are equal once every number is rounded to 2 decimals "
-                            "(the precision their descriptions show) are one row"}
+                    "rule": f"portfolios whose levers are equal once every number is rounded to {SHOWN_DECIMALS} "
+                            "decimals (the precision their descriptions show) are one row"}
 
 
 def shown_key(levers: list[dict]) -> str:
@@ -183,16 +179,18 @@ def merge_shown(portfolios: list[dict], objective_keys: list[str], first_sense: 
     hides) and the members that survive out of sample. This is a resolution in the decision
     space, the precision at which portfolios are shown; the store keeps every evaluation.
     """
+    keys = [shown_key(p["levers"]) for p in portfolios]
     groups: dict[str, list[dict]] = {}
-    for p in portfolios:
-        groups.setdefault(shown_key(p["levers"]), []).append(p)
+    for key, p in zip(keys, portfolios, strict=True):
+        groups.setdefault(key, []).append(p)
+    # each group's row, chosen once (min keeps the first of equals: the first in ``portfolios``' order)
+    keep = {key: min(group, key=lambda q: (_first_rank(q, objective_keys, first_sense), not q["survives_out_of_sample"]))
+            for key, group in groups.items()}
     out = []
-    for p in portfolios:
-        group = groups[shown_key(p["levers"])]
-        keep = min(group, key=lambda q: (_first_rank(q, objective_keys, first_sense),
-                                         not q["survives_out_of_sample"], group.index(q)))
-        if p is not keep:
+    for key, p in zip(keys, portfolios, strict=True):
+        if p is not keep[key]:
             continue
+        group = groups[key]
         row = dict(p)
         row["merged"] = {
             "evaluations": len(group), "evals": sorted(q["eval"] for q in group),

@@ -50,12 +50,15 @@ from ..strategy import Strategy, parse_strategy
 from ..yamlio import join_path, load_yaml_text
 
 __all__ = ["Gene", "Objective", "Constraint", "SearchSpec", "load_search", "parse_search", "search_from_text",
-           "direction_of", "label_of", "ALGORITHMS", "FIRST_GENERATION", "recipe_change"]
+           "direction_of", "label_of", "ALGORITHMS", "FIRST_GENERATION", "EARLIER_RECIPE", "recipe_change"]
 
 #: How the optimiser makes its portfolios (part of a search's identity: a store made with another
 #: recipe replays other portfolios, so it is not resumed). 2: warm start, corners, uniform draws;
 #: 3: the same, and portfolios over the budget are repaired to it (:meth:`SearchSpec.fit_budget`).
 FIRST_GENERATION = 3
+#: why a store made by an earlier recipe is not replayed, in the words of every message that says so
+EARLIER_RECIPE = ("it was made by an earlier counterflow whose optimiser asked for other portfolios "
+                  "(no corners in the first generation, or no repair of portfolios over the budget)")
 
 ALGORITHMS = ("auto", "nsga2", "nsga3", "random")
 #: fields whose value is itself a list: a list there is the value, a list of lists a choice
@@ -682,5 +685,4 @@ def recipe_change(spec: SearchSpec, stored: int | None) -> str | None:
             return None
         return ("its optimiser did not yet repair portfolios over budget_usd, and this version does, "
                 "so it would now ask for other portfolios than the stored ones")
-    return ("it was made by an earlier counterflow whose optimiser asked for other portfolios "
-            "(no corners in the first generation, or no repair of portfolios over the budget)")
+    return EARLIER_RECIPE

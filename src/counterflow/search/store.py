@@ -56,7 +56,7 @@ from ..experiments.store import (
     move_aside,
 )
 from ..params import model_defaults
-from .spec import FIRST_GENERATION, recipe_change
+from .spec import EARLIER_RECIPE, FIRST_GENERATION, recipe_change
 
 __all__ = ["SearchStore"]
 
@@ -221,9 +221,7 @@ class SearchStore:
         if meta.get("identity") != ident:
             why = defaults_note(meta.get("model_defaults"))
             if stored_recipe != FIRST_GENERATION:
-                why += ("it was made by an earlier counterflow whose optimiser asked for other portfolios "
-                        "(no corners in the first generation, or no repair of portfolios over the budget), "
-                        "so it cannot be replayed; ")
+                why += f"{EARLIER_RECIPE}, so it cannot be replayed; "
             raise InputError(
                 f"holds a different search ({meta.get('source') or 'unknown file'}); {why}resume only with "
                 "the same search file (and warm start), or use a new --store directory", file=str(self.path))

@@ -6,7 +6,10 @@ from typing import Any
 
 from ..kinds import LEVER_PARAM_WORDS
 
-__all__ = ["describe_lever", "describe_portfolio"]
+__all__ = ["describe_lever", "describe_portfolio", "SHOWN_DECIMALS"]
+
+#: decimals to which a portfolio's numbers are written (under 100); the front merges portfolios equal at it
+SHOWN_DECIMALS = 2
 
 _NAMES = {
     "strike": "strikes", "maritime_interdiction": "maritime interdiction", "blockade": "blockade",
@@ -21,7 +24,7 @@ def _num(x: Any) -> str:
     if isinstance(x, bool):
         return "yes" if x else "no"
     if isinstance(x, float):
-        return f"{x:.2f}".rstrip("0").rstrip(".") if abs(x) < 100 else f"{x:,.0f}"
+        return f"{x:.{SHOWN_DECIMALS}f}".rstrip("0").rstrip(".") if abs(x) < 100 else f"{x:,.0f}"
     return str(x)
 
 
