@@ -64,11 +64,9 @@ class _Graph:
 
     def __init__(self, arcs: Arcs):
         self.arcs = arcs
-        g = sp.csr_matrix((np.arange(arcs.m) + 1.0, (arcs.tail, arcs.head)), shape=(arcs.n, arcs.n))
-        g.sort_indices()
-        self.g = g
-        self.order = np.asarray(g.data, dtype=np.int64) - 1  # g.data[i] belongs to arc order[i]
-        self._arc_of: dict | None = None
+        self._g: sp.csr_matrix | None = None  # the scipy fallback's graph and arc lookup, built on its first call
+        self._order = np.zeros(0, dtype=np.int64)
+        self._arc_of: dict = {}
         self.astar: AStar | None = None
         self.calls = 0
         self.dijkstra_calls = 0
@@ -89,13 +87,16 @@ class _Graph:
             return self.astar.shortest(length)
         self.dijkstra_calls += 1
         a = self.arcs
-        g = self.g.copy()
-        g.data = length[self.order] + 1e-300  # explicit zeros would vanish from the sparse graph
+        if self._g is None:
+            self._g = sp.csr_matrix((np.arange(a.m) + 1.0, (a.tail, a.head)), shape=(a.n, a.n))
+            self._g.sort_indices()
+            self._order = np.asarray(self._g.data, dtype=np.int64) - 1  # g.data[i] belongs to arc order[i]
+            self._arc_of = {(int(a.tail[i]), int(a.head[i])): i for i in range(a.m)}
+        g = self._g.copy()
+        g.data = length[self._order] + 1e-300  # explicit zeros would vanish from the sparse graph
         d, pred = dijkstra(g, directed=True, indices=a.s, return_predecessors=True)
         if not np.isfinite(d[a.t]):
             return math.inf, None
-        if self._arc_of is None:
-            self._arc_of = {(int(a.tail[i]), int(a.head[i])): i for i in range(a.m)}
         path, v = [], a.t
         while v != a.s:
             u = int(pred[v])
@@ -362,7 +363,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             assert path is not None
             more_paths(x, path, target)
     if status != "optimal" and len(pool):
-        upper = min(upper, _benders_lp_bound(pool.paths, list(pool.lengths()), col, delta, icost, budget, upper, k))
+        upper = min(upper, _benders_lp_bound(pool, icost, budget, upper))
         upper = max(upper, best_val)
     stats.update(pool=len(pool), evader_calls=graph.calls, evader_seconds=graph.seconds, dijkstra=graph.dijkstra_calls,
                  astar_settled=0 if graph.astar is None else graph.astar.settled, seconds=time.perf_counter() - t0)
@@ -389,28 +390,24 @@ def _milp_rows(mu: sp.csr_matrix, need: np.ndarray) -> tuple[sp.csc_matrix, np.n
     return a, row_lo, np.full(row_lo.size, math.inf)
 
 
-def _benders_lp_bound(pool: list[np.ndarray], pool_len: list[float], col: np.ndarray, delta: np.ndarray,
-                      icost: np.ndarray, budget: float, upper: float, k: int) -> float:
+def _benders_lp_bound(pool: _Pool, icost: np.ndarray, budget: float, upper: float) -> float:
     """Upper bound from the LP relaxation of Israeli & Wood's Benders master over the pooled paths,
     ``max z  s.t.  z <= c(P) + sum_{a in P} min(delta_a, upper - c(P)) x_a``, budget, ``0 <= x <= 1``
     (fewer paths and a relaxation: never below the optimum), rounded down on integer data."""
-    r_idx, c_idx, vals = [], [], []
-    for i, (path, length) in enumerate(zip(pool, pool_len, strict=True)):
-        cols = col[path]
-        on = cols >= 0
-        r_idx += [np.full(int(on.sum()) + 1, i)]
-        c_idx += [np.append(cols[on], k)]
-        vals += [np.append(-np.minimum(delta[path[on]], max(upper - length, 0.0)), 1.0)]
-    rows = len(pool)
+    length = pool.lengths()
+    rows, k = length.size, pool.k
+    # per path its interdictable arcs (the pool's entries, in path order), then z (column k)
+    r_idx = np.concatenate([pool.e_path, np.arange(rows)])
+    c_idx = np.concatenate([pool.e_col, np.full(rows, k)])
+    vals = np.concatenate([-np.minimum(pool.e_delta, np.maximum(upper - length[pool.e_path], 0.0)), np.ones(rows)])
     # only the arcs of pooled paths (and z): the others appear in no row but the budget, where 0 is best
-    cidx = np.concatenate(c_idx)
-    used, inv = np.unique(cidx, return_inverse=True)  # the last one is z (column k)
+    used, inv = np.unique(c_idx, return_inverse=True)  # the last one is z (column k)
     q = used.size
-    a = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), inv)), shape=(rows, q))
+    a = sp.csr_matrix((vals, (r_idx, inv)), shape=(rows, q))
     a = sp.vstack([a, sp.csr_matrix(np.append(icost[used[:-1]], 0.0)[None, :])]).tocsc()
     c = np.zeros(q)
     c[q - 1] = 1.0
-    sol = solve_milp(c, a, np.full(rows + 1, -math.inf), np.append(np.asarray(pool_len, dtype=float), budget),
+    sol = solve_milp(c, a, np.full(rows + 1, -math.inf), np.append(length, budget),
                      np.zeros(q), np.append(np.ones(q - 1), upper), np.zeros(q, dtype=bool), maximize=True)
     if sol.status != "optimal" or not math.isfinite(sol.objective):
         return upper

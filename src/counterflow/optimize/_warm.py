@@ -71,6 +71,8 @@ def ready() -> bool:
     if _DONE.is_set():
         return not _FAILED
     with _LOCK:
+        if _DONE.is_set():  # read from disk by another thread while this one waited for the lock
+            return not _FAILED
         if _THREAD is None:
             if on_disk():
                 _compile()  # a read from disk: about a second
