@@ -111,6 +111,7 @@ def test_an_address_that_is_not_a_dask_scheduler_is_one_message_and_exit_2(tmp_p
     """search with --address at a server that accepts and stays silent, or answers HTTP: exit 2 with one line
     naming --address instead of a hang or a traceback, and no store folder left behind (a subprocess, so a
     hang fails the test at its timeout instead of hanging the suite)."""
+    import os
     import subprocess
     import sys
 
@@ -123,8 +124,7 @@ def test_an_address_that_is_not_a_dask_scheduler_is_one_message_and_exit_2(tmp_p
             store = tmp_path / "se"
             r = subprocess.run([sys.executable, "-m", "counterflow", "search", str(search), "--store", str(store),
                                 "--executor", "dask", "--address", address],
-                               capture_output=True, text=True, timeout=90, env={**__import__("os").environ,
-                                                                                "PYTHONPATH": str(src)})
+                               capture_output=True, text=True, timeout=90, env={**os.environ, "PYTHONPATH": str(src)})
         finally:
             stop()
         assert r.returncode == 2, (reply, r.stdout, r.stderr)

@@ -64,11 +64,9 @@ class _Graph:
 
     def __init__(self, arcs: Arcs):
         self.arcs = arcs
-        g = sp.csr_matrix((np.arange(arcs.m) + 1.0, (arcs.tail, arcs.head)), shape=(arcs.n, arcs.n))
-        g.sort_indices()
-        self.g = g
-        self.order = np.asarray(g.data, dtype=np.int64) - 1  # g.data[i] belongs to arc order[i]
-        self._arc_of: dict | None = None
+        self._g: sp.csr_matrix | None = None  # the scipy fallback's graph and arc lookup, built on its first call
+        self._order = np.zeros(0, dtype=np.int64)
+        self._arc_of: dict = {}
         self.astar: AStar | None = None
         self.calls = 0
         self.dijkstra_calls = 0
@@ -89,13 +87,16 @@ class _Graph:
             return self.astar.shortest(length)
         self.dijkstra_calls += 1
         a = self.arcs
-        g = self.g.copy()
-        g.data = length[self.order] + 1e-300  # explicit zeros would vanish from the sparse graph
+        if self._g is None:
+            self._g = sp.csr_matrix((np.arange(a.m) + 1.0, (a.tail, a.head)), shape=(a.n, a.n))
+            self._g.sort_indices()
+            self._order = np.asarray(self._g.data, dtype=np.int64) - 1  # g.data[i] belongs to arc order[i]
+            self._arc_of = {(int(a.tail[i]), int(a.head[i])): i for i in range(a.m)}
+        g = self._g.copy()
+        g.data = length[self._order] + 1e-300  # explicit zeros would vanish from the sparse graph
         d, pred = dijkstra(g, directed=True, indices=a.s, return_predecessors=True)
         if not np.isfinite(d[a.t]):
             return math.inf, None
-        if self._arc_of is None:
-            self._arc_of = {(int(a.tail[i]), int(a.head[i])): i for i in range(a.m)}
         path, v = [], a.t
         while v != a.s:
             u = int(pred[v])

@@ -155,7 +155,7 @@ averaged over all {c["runs"]} runs, with its 95 % interval. Civilian harm, backl
 <p>The same numbers as <code>counterflow compare</code>. Each cell: <b>the mean over {c["runs"]} runs</b>;
 below it Δ, the mean paired difference from no action, and its 95 % interval in brackets; "better in N%": the share
 of paired runs in which the strategy did better than no action. Green: clearly better (the interval excludes 0);
-red: clearly worse. Totals are over the whole horizon. {esc(c["interval_note"])} {esc(c.get("recovery_note", ""))}</p>
+red: clearly worse. Totals are over the whole horizon. {esc(c["interval_note"])} {esc(c["recovery_note"])}</p>
 {_table(c)}
 <h2>Over time</h2>
 <p>For each quantity: first the levels of every strategy (median over runs, for context), then one small panel
