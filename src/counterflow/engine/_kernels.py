@@ -9,9 +9,10 @@ field by field in Python, about twice the cost per call (measured: ``docs/benchm
 inlining; still callable from Python): called once per organisation with bundles they re-pack, they
 cost the engine about 3 % more per replication as separate functions (``docs/benchmarks.md``).
 
-Numba's disk cache keys a kernel on its own file only: ``plan_small`` (and so ``move_all`` and
-``move_phase``) compiles in the solver of ``_ssp`` and the society kernel of ``society``, so a change
-to those files must come with a change to this one, or a cached kernel keeps the old code.
+Numba's disk cache checks a kernel's own file only, while the kernels here compile in code of other
+files: ``_ssp``'s solver (``plan_small``, and so ``move_all`` and ``move_phase``), ``society``'s kernel
+(``close_step``) and the NamedTuples of ``bundles``. :mod:`counterflow._jit` names the cache folder by
+all of those files' sources, so a change to any of them recompiles these kernels.
 
 ``plan_small`` builds an organisation's planning problem (the same
 formulation as :func:`counterflow.engine.planning.build_plan`) and solves it
