@@ -49,7 +49,7 @@ lint: $(FULL)
 	$(BIN)/mypy
 	$(BIN)/vulture
 
-# the compiled kernels (engine/_kernels, _netsimplex, _ssp, society, optimize/_cover_search, _detour, _evader) run interpreted
+# the compiled kernels (engine/_kernels, _netsimplex, _ssp, society, optimize/_cover_search, _detour, _evader, _heap) run interpreted
 # (NUMBA_DISABLE_JIT=1) so that coverage sees them, on a cheap selection of their tests: pinned trajectories
 # (bit-identical to the compiled runs) on both planners, with and without diversification; the binomial
 # sampler against scipy; the society kernel; the cover search against brute force; the min-cost detour bound against re-solved LPs;
