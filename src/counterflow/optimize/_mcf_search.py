@@ -198,6 +198,8 @@ class _Pool:
             return math.inf
         a = self.at(plan)
         best = float(np.min(a))
+        if best >= stop:
+            return math.inf
         if r <= 0 or cols.size == 0:
             return best
         t_r = self.extra(plan, r)
