@@ -50,6 +50,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -392,7 +393,7 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
             raise RuntimeError("Magnanti-Wong flow does not match the maximum flow")
         return x
 
-    st = {"master_lp": 0, "master_lp_s": 0.0, "master_milp": 0, "master_milp_s": 0.0, "cut_rounds": 0,
+    st: dict[str, Any] = {"master_lp": 0, "master_lp_s": 0.0, "master_milp": 0, "master_milp_s": 0.0, "cut_rounds": 0,
           "cut_flows_s": 0.0, "local_search_s": 0.0, "polish_runs": 0, "incumbents": []}
 
     def remaining() -> float | None:
