@@ -328,7 +328,7 @@ def _decompose(arcs: Arcs, x: np.ndarray) -> list[tuple[float, np.ndarray]]:
 def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, draws: np.ndarray,
              time_limit: float | None, mip_rel_gap: float, *, local: bool = True,
              width: int = 30, path_cuts: bool = False, incumbent_only: bool = False,
-             polish: bool = True, pareto: bool = True, max_masters: int | None = None,
+             polish: float = 0.25, pareto: bool = True, max_masters: int | None = None,
              stats: dict | None = None) -> tuple[np.ndarray, float, float, str, int]:
     """Multi-cut L-shaped method for the sampled problem ``min (1/N) sum_omega F_omega(gamma)``.
 
@@ -340,8 +340,9 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
        integral data, where a better plan is better by a whole ``1/N``), stopped at their first plan
        until five such plans in a row fail to improve the incumbent, then solved to optimality (their
        bound rises). An infeasible master proves the incumbent optimal for the sample.
-    4. ``polish`` (with ``local``): the same local search from every new plan a MILP master proposes, for
-       at most a quarter of the time used so far in all, so a better incumbent tightens the cut-off early.
+    4. ``polish`` (with ``local``): the same local search from every new plan a MILP master proposes, while
+       all local searches together have used at most that share of the time so far (default a quarter;
+       0: never), so a better incumbent tightens the cut-off early.
 
     ``pareto`` (integer capacities): Magnanti-Wong cuts. Of the maximum flows of a scenario, the cut
     takes one of least ``sum_a omega_a x_a gamma0_a`` at a core point ``gamma0`` (OR-Tools' maximum flow
@@ -613,9 +614,9 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         evaluated.add(key)
         before = best_val
         spent_local = st["local_search_s"]
-        if local and polish and spent_local < 0.25 * (time.perf_counter() - t0):
+        if local and polish > 0 and spent_local < polish * (time.perf_counter() - t0):
             st["polish_runs"] += 1
-            local_search(gamma, until=time.perf_counter() + 0.25 * (time.perf_counter() - t0) - spent_local,
+            local_search(gamma, until=time.perf_counter() + polish * (time.perf_counter() - t0) - spent_local,
                          along=False)
         else:
             _cuts_for(gamma)
