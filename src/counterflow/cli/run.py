@@ -137,6 +137,10 @@ def validate(
               f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
 
+#: Set when a ``run`` command has shown its results (see ``counterflow.__main__``).
+finished = False
+
+
 @app.command()
 @handles_errors
 def run(
@@ -176,3 +180,5 @@ def run(
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
                        "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
     emit_table(table, fmt, doc)
+    global finished
+    finished = True  # the results are out: the process may end without the interpreter's teardown
