@@ -181,7 +181,7 @@ def test_plan_conserves_flow_within_capacity(caribbean_net, solver):
     p_seize, value, rev = pre_move(net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris,
                                    s.corruption, net.edge_src, s.price, engine._market_allowed,
                                    net.market_elasticity, planning.TRANCHE_MID, s.protection,
-                                   net.scenario.parameters.protection_half_cost)
+                                   net.scenario.parameters.protection_half_cost, net.market_price)
     p = net.scenario.parameters
     value = load_values(engine._producer, s.open_node, s.open_edge, engine._out_start, engine._out_order,
                         net.edge_dst, net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, value,
