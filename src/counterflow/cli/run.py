@@ -170,7 +170,7 @@ def run(
     if out_dir is not None:
         written = write_results(res, out_dir, doc)
         doc["written"] = [str(p) for p in written]
-        err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)
+        err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
     table = summary_table(summary, RUN_METRICS,
                           f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])")
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
