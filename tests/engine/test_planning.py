@@ -63,9 +63,10 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None,
     total = int(supply.sum())
     g = nx.DiGraph()
     g.add_node("T", demand=total)
-    # the demand curve around the current price (planning's module docstring), per market and tranche
+    # each market's inverse demand curve at the tranche midpoints, anchored at its reference price (planning's
+    # module docstring), per market and tranche
     mult = planning.TRANCHE_MID[None, :] ** (-1.0 / net.market_elasticity[:, None])
-    rev = s.price[:, None] * np.clip(mult, 0.2, 2.0)
+    rev = net.market_price[:, None] * np.clip(mult, 0.2, 2.0)
     width = engine._tranche_width[o]
     offset = int(np.rint(rev[np.flatnonzero(s.open_node[o][net.market_node])]).max(initial=0)) + 1
     for v in range(net.n_nodes):
