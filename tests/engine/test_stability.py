@@ -4,7 +4,8 @@ The defaults (supply elasticity 0.2 below the markets' demand elasticity 0.5, ad
 with weight 0.25, production cut as stock piles up anywhere in the organisation's network) must give a
 baseline whose price varies little more than with no supply response at all (seizure noise alone), on every
 shipped network; a one-strike strategy must not deliver more than the baseline; the cobweb must stay
-demonstrable with naive expectations and a high supply elasticity. See docs/model.md, step 2.
+demonstrable with naive expectations and a high supply elasticity; and without dice, large generated networks'
+prices must settle instead of cycling (plans value shipments on the demand curve alone). See docs/model.md, step 2.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ SETTLED = [(1000, 2, 60, 200), (2000, 5, 200, 300)]
 
 @pytest.mark.parametrize(("nodes", "orgs", "start", "steps"), SETTLED)
 def test_no_market_cycle_without_dice(nodes, orgs, start, steps):
-    """Without dice the baseline's price settles (docs/model.md, step 4, "No market cycle without dice"): each plan
+    """Without dice the baseline's price settles (docs/model.md, step 2, "No market cycle without dice"): each plan
     values its kilograms on the market's inverse demand curve, not at today's price times that curve, which counted
     a price's deviation twice and made the price cycle by +-2.9 % (1,000 nodes, period 17-18 steps; CV 1.7 %) and
     (2,000 nodes, 5 organisations) by +-4.3 % (CV 1.9 % over steps 200-300). Measured now: CV 0.014 % and 0.001 %."""
