@@ -233,7 +233,7 @@ class Engine:
             prm.price_expectation_rate, prm.labour_elasticity)))
         expo = Exposure(net.edge_risk, net.node_enf, net.node_juris, net.edge_cost, self._producer, self._out_start,
                         self._out_order, self._finite_cap, self._market_allowed, net.market_elasticity,
-                        planning.TRANCHE_MID, self._tranche_width, self._credit)
+                        planning.TRANCHE_MID, self._tranche_width, self._credit, net.market_price)
         closing = Closing(net.node_storage, net.market_node, net.market_price, net.market_demand, net.market_elasticity,
                           *(float(x) for x in (prm.delivery_smoothing, prm.price_smoothing, prm.price_floor,
                                                prm.price_cap)))
