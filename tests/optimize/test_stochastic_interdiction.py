@@ -174,18 +174,12 @@ def test_auto_sample_solver_by_size():
     assert r.detail["saa"]["replication_status"] == ["optimal"] * 3
 
 
-@settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), budget=st.integers(1, 3), polish=st.sampled_from([0.0, math.inf]),
-       mc=st.booleans())
-def test_l_shaped_equals_brute_force(seed, budget, polish, mc):
-    """The L-shaped method (with or without polishing master plans by local search, flow cuts or
-    Magnanti-Wong cuts) proves the sample optimum that enumerating every budget-feasible plan finds;
-    every lower bound it reports, the bound of a run stopped after one master included, is proven."""
+def _sampled_instance(rng, budget):
+    """A random small network, its candidate arcs within ``budget``, sampled success patterns, the
+    sample mean of a plan (indices into the candidates) and the brute-force best over all plans."""
     from counterflow.optimize._flow import FlowOracle
     from counterflow.optimize.instances import random_network
-    from counterflow.optimize.stochastic import _benders
 
-    rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 9))
     net = random_network(rng, n, int(rng.integers(n, 2 * n + 4)), success_probs=(0.5, 0.8, 1.0))
     arcs = net.arcs()
@@ -204,6 +198,21 @@ def test_l_shaped_equals_brute_force(seed, budget, polish, mc):
 
     best = min(mean(p) for r in range(cand.size + 1) for p in itertools.combinations(range(cand.size), r)
                if arcs.icost[cand[list(p)]].sum() <= budget + 1e-9)
+    return arcs, cand, draws, mean, best
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), budget=st.integers(1, 3), polish=st.sampled_from([0.0, math.inf]),
+       mc=st.booleans())
+def test_l_shaped_equals_brute_force(seed, budget, polish, mc):
+    """The L-shaped method (with or without polishing master plans by local search, flow cuts or
+    Magnanti-Wong cuts) proves the sample optimum that enumerating every budget-feasible plan finds;
+    every lower bound it reports, the bound of a run stopped after one master included, is proven."""
+    from counterflow.optimize._flow import FlowOracle
+    from counterflow.optimize.stochastic import _benders
+
+    rng = np.random.default_rng(seed)
+    arcs, cand, draws, mean, best = _sampled_instance(rng, budget)
     stats: dict = {}
     plan, obj, low, status, _ = _benders(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6, polish=polish,
                                          pareto=mc, stats=stats)
@@ -223,29 +232,11 @@ def test_polishing_master_plans_keeps_the_optimum(seed):
     """Two random networks on which the L-shaped method with plain flow cuts needs MILP masters and
     polishes their plans by local search: it still proves the brute-force optimum of the sample."""
     from counterflow.optimize._flow import FlowOracle
-    from counterflow.optimize.instances import random_network
     from counterflow.optimize.stochastic import _benders
 
     rng = np.random.default_rng(seed)
     budget = int(rng.integers(1, 4))
-    n = int(rng.integers(5, 9))
-    net = random_network(rng, n, int(rng.integers(n, 2 * n + 4)), success_probs=(0.5, 0.8, 1.0))
-    arcs = net.arcs()
-    oracle = FlowOracle(arcs)
-    cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget) & (arcs.prob > 0))
-    draws = rng.random((int(rng.integers(2, 7)), cand.size)) < arcs.prob[cand]
-
-    def mean(plan) -> float:
-        removed = np.zeros(arcs.m, dtype=bool)
-        vals = []
-        for d in draws:
-            removed[:] = False
-            removed[[cand[j] for j in plan if d[j]]] = True
-            vals.append(oracle.flow(removed))
-        return float(np.mean(vals))
-
-    best = min(mean(p) for r in range(cand.size + 1) for p in itertools.combinations(range(cand.size), r)
-               if arcs.icost[cand[list(p)]].sum() <= budget + 1e-9)
+    arcs, cand, draws, mean, best = _sampled_instance(rng, budget)
     stats: dict = {}
     _, obj, low, status, _ = _benders(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6, polish=math.inf,
                                       pareto=False, stats=stats)
