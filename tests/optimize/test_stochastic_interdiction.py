@@ -133,28 +133,10 @@ def test_stacked_with_cut_off_equals_brute_force(seed, budget):
     enumerating every budget-feasible set of candidate arcs finds (sample means from maximum flows),
     with arcs at the source and sink costed; its lower bound is proven (never above the optimum)."""
     from counterflow.optimize._flow import FlowOracle
-    from counterflow.optimize.instances import random_network
     from counterflow.optimize.stochastic import _stacked
 
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(5, 8))
-    net = random_network(rng, n, int(rng.integers(n, 2 * n + 2)), success_probs=(0.5, 0.8, 1.0))
-    arcs = net.arcs()
-    oracle = FlowOracle(arcs)
-    cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget) & (arcs.prob > 0))
-    draws = rng.random((5, cand.size)) < arcs.prob[cand]
-
-    def mean(plan: tuple[int, ...]) -> float:
-        removed = np.zeros(arcs.m, dtype=bool)
-        vals = []
-        for d in draws:
-            removed[:] = False
-            removed[[cand[j] for j in plan if d[j]]] = True
-            vals.append(oracle.flow(removed))
-        return float(np.mean(vals))
-
-    best = min(mean(p) for r in range(cand.size + 1) for p in itertools.combinations(range(cand.size), r)
-               if arcs.icost[cand[list(p)]].sum() <= budget + 1e-9)
+    arcs, cand, draws, mean, best = _sampled_instance(rng, budget, max_nodes=7, extra_arcs=2, patterns=5)
     plan, obj, low, status, _ = _stacked(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6)
     assert status == "optimal" and math.isclose(obj, best, abs_tol=1e-9) and low <= best + 1e-9
     assert arcs.icost[plan].sum() <= budget + 1e-9
@@ -174,18 +156,20 @@ def test_auto_sample_solver_by_size():
     assert r.detail["saa"]["replication_status"] == ["optimal"] * 3
 
 
-def _sampled_instance(rng, budget):
-    """A random small network, its candidate arcs within ``budget``, sampled success patterns, the
-    sample mean of a plan (indices into the candidates) and the brute-force best over all plans."""
+def _sampled_instance(rng, budget, max_nodes=8, extra_arcs=4, patterns=None):
+    """A random network of 5..``max_nodes`` nodes, its candidate arcs within ``budget``, sampled success
+    patterns (``patterns`` of them, or 2..6 drawn), the sample mean of a plan (indices into the
+    candidates) and the brute-force best over all plans within the budget."""
     from counterflow.optimize._flow import FlowOracle
     from counterflow.optimize.instances import random_network
 
-    n = int(rng.integers(5, 9))
-    net = random_network(rng, n, int(rng.integers(n, 2 * n + 4)), success_probs=(0.5, 0.8, 1.0))
+    n = int(rng.integers(5, max_nodes + 1))
+    net = random_network(rng, n, int(rng.integers(n, 2 * n + extra_arcs)), success_probs=(0.5, 0.8, 1.0))
     arcs = net.arcs()
     oracle = FlowOracle(arcs)
     cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget) & (arcs.prob > 0))
-    draws = rng.random((int(rng.integers(2, 7)), cand.size)) < arcs.prob[cand]
+    k = patterns if patterns is not None else int(rng.integers(2, 7))
+    draws = rng.random((k, cand.size)) < arcs.prob[cand]
 
     def mean(plan) -> float:
         removed = np.zeros(arcs.m, dtype=bool)
