@@ -174,6 +174,19 @@ def _root(
     """Simulate illicit supply networks under counter-narcotics strategies, compare them, optimise interdiction."""
 
 
+class ResultsShown(SystemExit):
+    """Raised by a command whose results are out and that has nothing left to do (``run``): exit status 0.
+
+    It is the command's explicit "done": the ``counterflow`` entry point (:mod:`counterflow.__main__`)
+    then ends the process without the interpreter's teardown (about a second after a large run, and
+    nothing to show for it): the exit handlers run and the output is flushed first. Anywhere else
+    (``CliRunner``, ``app()`` called from Python) it is an ordinary ``SystemExit(0)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import app
+from . import ResultsShown, app
 from .common import (
     FormatOpt,
     JsonOpt,
@@ -137,10 +137,6 @@ def validate(
               f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
 
-#: Set when a ``run`` command has shown its results (see ``counterflow.__main__``).
-finished = False
-
-
 @app.command()
 @handles_errors
 def run(
@@ -180,5 +176,4 @@ def run(
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
                        "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
     emit_table(table, fmt, doc)
-    global finished
-    finished = True  # the results are out: the process may end without the interpreter's teardown
+    raise ResultsShown()  # the results are out: the entry point may end the process without the teardown
