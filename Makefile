@@ -29,11 +29,12 @@ demo: $(CORE)
 		-m delivered_kg -m flow_reduction_pct -m civilian_harm -m backlash -m cost_per_kg_averted
 	@echo "report: $(CURDIR)/out/caribbean-report.html"
 
+# the suite runs on every core (pytest-xdist; work stealing, since a few statistical cases take minutes)
 test: $(FULL) lint docs
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 test-fast: $(FULL)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto --dist worksteal -m "not slow"
 
 bench: $(FULL)
 	$(BIN)/python benchmarks/run_all.py

@@ -44,39 +44,42 @@ SPREAD = ("Interdiction on every route lowers active nodes or route entropy ({})
           "min-cost planning still concentrates flow on the cheapest remaining routes (see docs/model.md, "
           "'Route diversification')")
 
-# measured by this tier on the model of 2026-11-27 with route diversification at its default 1 (50 seeds,
-# 30 steps, seed 0); every verdict is the one it had at 0, the numbers moved
+# measured by this tier on the model of 2026-11-28 (plans value shipments on the demand curve alone; route
+# diversification 1; 50 seeds, 30 steps, seed 0). Against 2026-11-27 two verdicts changed on corridor: volume no
+# longer separates from random (fact 3) and lethal interdiction now cuts more than boarding (+2.8 % [2.0, 3.7])
 EXPECTED_FAIL: dict[tuple[str, str], str] = {
-    ("caribbean", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -4.6 % [-5.8, -3.4]"),
-    ("caribbean", "2 spread"): SPREAD.format("route entropy -0.020 nats [-0.026, -0.013] at 0.1, "
-                                             "-0.081 [-0.089, -0.074] at 0.4; active nodes -0.27 [-0.39, -0.16] "
+    ("caribbean", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -4.3 % [-5.3, -3.3]"),
+    ("caribbean", "2 spread"): SPREAD.format("route entropy -0.019 nats [-0.026, -0.012] at 0.1, "
+                                             "-0.095 [-0.103, -0.086] at 0.4; active nodes -0.35 [-0.47, -0.23] "
                                              "at 0.4"),
-    ("caribbean", "3 targeting"): POSITION.format("criticality minus top_throughput -7.9 t [-8.9, -6.8]: the "
+    ("caribbean", "3 targeting"): POSITION.format("criticality minus top_throughput -7.3 t [-8.3, -6.3]: the "
                                                   "pooled maximum flow finds bypasses an organisation cannot use"),
-    ("caribbean", "4 concave returns"): FEW_ROUTES.format("half the full effect minus a quarter's: -9.3 % "
-                                                          "[-9.8, -8.7]"),
-    ("caribbean", "seed: symbolic strike"): SYMBOLIC.format("1.15 % [0.80, 1.50]"),
-    ("caribbean", "seed: lethal force"): LETHAL.format("-5.8 % [-6.3, -5.3]"),
-    ("narcologic-dormant", "1 displacement"): UNLIMITED.format("cut 0.65 % [0.19, 1.10]; flow through the "
-                                                               "alternatives +165 kg [-71, +401]; last quarter "
-                                                               "-1.4 % [-2.6, -0.2]"),
-    ("narcologic-dormant", "2 spread"): SPREAD.format("holds at 0.1 and 0.2; at 0.4 active nodes -0.68 "
-                                                      "[-0.82, -0.54]"),
+    ("caribbean", "4 concave returns"): FEW_ROUTES.format("half the full effect minus a quarter's: -7.9 % "
+                                                          "[-8.4, -7.4]"),
+    ("caribbean", "seed: symbolic strike"): SYMBOLIC.format("1.29 % [0.95, 1.62]"),
+    ("caribbean", "seed: lethal force"): LETHAL.format("-6.0 % [-6.5, -5.5]"),
+    ("narcologic-dormant", "1 displacement"): UNLIMITED.format("cut 0.78 % [0.25, 1.31]; flow through the "
+                                                               "alternatives +238 kg [-23, +498]; last quarter "
+                                                               "-1.1 % [-2.3, +0.03]"),
+    ("narcologic-dormant", "2 spread"): SPREAD.format("holds at 0.1 and 0.2; at 0.4 active nodes -0.72 "
+                                                      "[-0.87, -0.58], entropy -0.044 nats [-0.068, -0.020]"),
     ("narcologic-dormant", "3 targeting"): POSITION.format("criticality and top_throughput strike the same sites: "
                                                            "difference 0 t"),
-    ("narcologic-dormant", "seed: lethal force"): LETHAL.format("-4.2 % [-4.6, -3.7]"),
-    ("transatlantic", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -3.7 % [-6.5, -0.9]"),
-    ("transatlantic", "3 targeting"): POSITION.format("top_throughput minus random 0.7 t [-1.1, 2.6]: one hub "
+    ("narcologic-dormant", "seed: lethal force"): LETHAL.format("-4.4 % [-4.9, -3.9]"),
+    ("transatlantic", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -3.3 % [-6.0, -0.6]"),
+    ("transatlantic", "3 targeting"): POSITION.format("top_throughput minus random 0.7 t [-0.9, 2.4]: one hub "
                                                       "carries the flow, so random strikes often find it too"),
-    ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("1.43 % [0.68, 2.18]"),
-    ("transatlantic", "seed: lethal force"): LETHAL.format("-3.8 % [-4.7, -2.9]"),
-    ("corridor", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -8.5 % [-11.1, -6.0]"),
-    ("corridor", "2 spread"): SPREAD.format("at 0.4: active nodes -0.28 [-0.43, -0.13], entropy "
-                                            "-0.030 nats [-0.044, -0.016]"),
-    ("corridor", "4 concave returns"): FEW_ROUTES.format("-4.0 % [-4.8, -3.2]"),
-    ("corridor", "seed: symbolic strike"): SYMBOLIC.format("8.9 % [8.1, 9.6]: the crossing is a bottleneck, "
+    ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("1.66 % [1.05, 2.28]"),
+    ("transatlantic", "seed: lethal force"): LETHAL.format("-3.5 % [-4.5, -2.6]"),
+    ("corridor", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -7.9 % [-10.5, -5.3]"),
+    ("corridor", "2 spread"): SPREAD.format("at 0.4: active nodes -0.79 [-0.95, -0.64], entropy "
+                                            "-0.100 nats [-0.117, -0.083]"),
+    ("corridor", "3 targeting"): POSITION.format("criticality beats top_throughput by 3.2 t [2.0, 4.3], but "
+                                                 "top_throughput minus random is 1.4 t [-0.2, 2.9]: random strikes "
+                                                 "often hit the one crossing too"),
+    ("corridor", "4 concave returns"): FEW_ROUTES.format("-5.0 % [-5.9, -4.0]"),
+    ("corridor", "seed: symbolic strike"): SYMBOLIC.format("8.7 % [7.8, 9.5]: the crossing is a bottleneck, "
                                                            "one strike cuts the flow for weeks"),
-    ("corridor", "seed: lethal force"): LETHAL.format("-4.1 % [-4.7, -3.4]"),
 }
 
 

@@ -57,9 +57,18 @@ def run_replication(scenario: Scenario, strategies: Sequence[Strategy], replicat
     p = scenario.parameters
     source = net.kind_mask("source")
     out = []
-    for strategy in strategies:
-        ss = replication_seed(seed, replication) if seed_sequence is None else seed_sequence
-        traj = Engine(net, strategy, np.random.default_rng(ss), record_flows=keep_flows).run(steps)
+    burned_in: Engine | None = None  # a lever-free engine after the burn-in, forked for the next strategies
+    for i, strategy in enumerate(strategies):
+        if burned_in is not None:
+            eng = burned_in.fork(strategy, record_flows=keep_flows)
+        else:
+            ss = replication_seed(seed, replication) if seed_sequence is None else seed_sequence
+            eng = Engine(net, strategy, np.random.default_rng(ss), record_flows=keep_flows)
+            # same seed => same burn-in: share it (not under a caller's seed sequence: each Engine spawns its
+            # dice from that one object, so there each strategy draws its own)
+            if not eng.levers and i + 1 < len(strategies) and seed_sequence is None:
+                burned_in = eng.fork(strategy, record_flows=keep_flows)
+        traj = eng.run(steps)
         out.append(run_record(
             traj, replication, seed, keep_steps=keep_steps, keep_flows=keep_flows, source_mask=source,
             reference_price=net.market_price, recovery_window=p.recovery_window,

@@ -55,9 +55,11 @@ def test_tranches_are_the_convex_cost():
 def test_both_planners_solve_the_same_tranche_problem(network, solver):
     """With tranches, the large path (OR-Tools or the network simplex), the compiled SSP (small path) and
     networkx give the same optimum at every planning call of real steps, and the tranches bind (the optimum
-    differs from linear risk)."""
+    differs from linear risk). On caribbean's baseline the premium at 10 is too small against the margins
+    between its corridors to move a plan in the first steps (since plans value shipments on the demand curve
+    alone), so there the tranches are made to bind with 50."""
     sc = _generated() if network == "generated" else load_scenario("caribbean")
-    engine = Engine(_with(sc, diversification=10.0), None, 2, solver=solver)
+    engine = Engine(_with(sc, diversification=10.0 if network == "generated" else 50.0), None, 2, solver=solver)
     linear = Engine(_with(sc, diversification=0.0), None, 2, solver=solver)
     costs = check_every_plan(engine)
     for _ in range(4):

@@ -33,16 +33,16 @@ SEED = 7
 
 # (case, diversification) -> sha256 of the trajectory's bytes (see the module docstring)
 PINS: dict[str, str] = {
-    "caribbean-baseline@div0": "557d16334fe313c7d9065fecbf10a2e137c704b1b46695c322a91512dede1a64",
-    "caribbean-baseline@div1": "917f2efcc16928c752f9af4e4982fd2b5d49f973bf420d77484be737ac01f1b5",
-    "caribbean-port-strike@div0": "4a26e4f0e387fb5c664a528cfa9ae277f137a46d38920910f19377d85a0ca4b7",
-    "caribbean-port-strike@div1": "23ac7505d3611cbf0aabb91263dde0ad4c19b6bdef5ff0a17e156e4a70565017",
-    "caribbean-boat-strikes@div0": "aa410805a9ef5208567c9150380ebfff6f6912040cacabda86156c586ea9520f",
-    "caribbean-boat-strikes@div1": "e500f97a3093bd9a221e2bfb1361000a5a51011a83c69e1b3065c78c3b79d175",
-    "caribbean-layered@div0": "7952c868ea9e477556fd53d9d06e7b63647a022991c5db5268bc9b4fc37225bb",
-    "caribbean-layered@div1": "07d8858910bf785c0013a5a480e9ed148592df28a49cb105b83446821622ef44",
-    "transatlantic-sanctions@div0": "56c3f505a10d5224280de9eb4a808bf099d2667886ae49ef4625c37caccb7f7f",
-    "transatlantic-sanctions@div1": "a7985c36b6243ece2329835e80aea01a291482e31c0e1f64d6a8e43d96f374b0",
+    "caribbean-baseline@div0": "14c67b06a78fba334b09db87b0a930babd2ee782b8566024f880977738bedece",
+    "caribbean-baseline@div1": "14c67b06a78fba334b09db87b0a930babd2ee782b8566024f880977738bedece",
+    "caribbean-port-strike@div0": "f55dd84ce6c376a4ad13f776f75a6a74831addddad9262e4193f7419403f0247",
+    "caribbean-port-strike@div1": "f55dd84ce6c376a4ad13f776f75a6a74831addddad9262e4193f7419403f0247",
+    "caribbean-boat-strikes@div0": "5ab03c07f7d0ead95e2b915e693aa8126ae58427d47c0878e974b1941f276011",
+    "caribbean-boat-strikes@div1": "51d4e325113510c23fb53ffcd2766c9743b82876c6df076668c96a55395742dd",
+    "caribbean-layered@div0": "72e279fef56f63c612b58f6f3b3a9c51630238bd95534cecb6e82387e63a526d",
+    "caribbean-layered@div1": "e63df45ce6e071995142194db368cb70d52dbf2fa2816ca87c9ccac0a800bda8",
+    "transatlantic-sanctions@div0": "122aaf61605a5c0bc9ec2944e8d8f180d90ed49b998fef20df475dd8540664e1",
+    "transatlantic-sanctions@div1": "f584c7458abeb48319977c19519ddee8dfd2724e3e5051c66096af6180eb8d16",
     "generated-baseline@div0": "54a9d2e47d9c2fbf9c3bf424079b3e41d7b32d0ba024db3b71e072a7ac5a76b2",
     "generated-baseline@div1": "9b9f8e189c0165ea7230d9e05ac955c621133e2a52d11374496f699dae0cea79",
     "generated-strike@div0": "f06f2e0348d9dad93fe375e879b780f9b28bb876a74b1fc0c63b62f5166c9fd0",
@@ -115,9 +115,11 @@ def test_trajectory_is_pinned(case, diversification):
 
 
 def test_the_pins_can_fail():
-    """A changed seed gives another hash (the hash sees the numbers), and so does the other diversification."""
-    base = trajectory_hash("caribbean-port-strike", 0.0)
-    assert trajectory_hash("caribbean-port-strike", 1.0) != base
+    """A changed seed gives another hash (the hash sees the numbers), and so does the other diversification where it
+    binds (under boat strikes; caribbean's baseline and one port strike plan the same at 0 and 1 since plans value
+    shipments on the demand curve alone, the variance premium being far below the margins between routes)."""
+    base = trajectory_hash("caribbean-boat-strikes", 0.0)
+    assert trajectory_hash("caribbean-boat-strikes", 1.0) != base
     assert PINS[_key("caribbean-port-strike", 0.0)] != PINS[_key("caribbean-baseline", 0.0)]
 
 

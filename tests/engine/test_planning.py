@@ -63,9 +63,10 @@ def networkx_plan_cost(engine: Engine, o: int, resid_edge=None, resid_node=None,
     total = int(supply.sum())
     g = nx.DiGraph()
     g.add_node("T", demand=total)
-    # the demand curve around the current price (planning's module docstring), per market and tranche
+    # each market's inverse demand curve at the tranche midpoints, anchored at its reference price (planning's
+    # module docstring), per market and tranche
     mult = planning.TRANCHE_MID[None, :] ** (-1.0 / net.market_elasticity[:, None])
-    rev = s.price[:, None] * np.clip(mult, 0.2, 2.0)
+    rev = net.market_price[:, None] * np.clip(mult, 0.2, 2.0)
     width = engine._tranche_width[o]
     offset = int(np.rint(rev[np.flatnonzero(s.open_node[o][net.market_node])]).max(initial=0)) + 1
     for v in range(net.n_nodes):
@@ -181,7 +182,7 @@ def test_plan_conserves_flow_within_capacity(caribbean_net, solver):
     p_seize, value, rev = pre_move(net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris,
                                    s.corruption, net.edge_src, s.price, engine._market_allowed,
                                    net.market_elasticity, planning.TRANCHE_MID, s.protection,
-                                   net.scenario.parameters.protection_half_cost)
+                                   net.scenario.parameters.protection_half_cost, net.market_price)
     p = net.scenario.parameters
     value = load_values(engine._producer, s.open_node, s.open_edge, engine._out_start, engine._out_order,
                         net.edge_dst, net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, value,

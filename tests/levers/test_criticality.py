@@ -62,3 +62,20 @@ def test_criticality_against_top_throughput(name, criticality_wins):
         assert d.mean() - half > 0, d.mean()
     else:
         assert d.mean() + half < 0, d.mean()
+
+
+if __name__ == "__main__":  # docs/levers.md's table of targeting rules (30 paired seeds; a few minutes)
+    from counterflow.generate import generate_scenario
+
+    RULES = ("top_throughput", "criticality", "betweenness", "random")
+    for name in ("transatlantic", "caribbean", "corridor", "generated-1", "generated-2"):
+        sc = (generate_scenario(60, seed=int(name.split("-")[1]), organisations=2) if name.startswith("generated")
+              else load_scenario(name))
+        net = compile_network(sc)
+        base = np.array([simulate(net, seed=i, steps=52, record_flows=False).delivered_total.sum() for i in range(30)])
+        av = {r: base - np.array([simulate(net, _strikes(sc, r), seed=i, steps=52, record_flows=False)
+                                  .delivered_total.sum() for i in range(30)]) for r in RULES}
+        d = av["criticality"] - av["top_throughput"]
+        h = 1.96 * d.std(ddof=1) / np.sqrt(d.size)
+        print(f"| {name} | " + " | ".join(f"{av[r].mean() / 1e3:.1f} t" for r in RULES)
+              + f" | {d.mean() / 1e3:+.1f} t [{(d.mean() - h) / 1e3:+.1f}, {(d.mean() + h) / 1e3:+.1f}] |")

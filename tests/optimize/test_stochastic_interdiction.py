@@ -133,28 +133,10 @@ def test_stacked_with_cut_off_equals_brute_force(seed, budget):
     enumerating every budget-feasible set of candidate arcs finds (sample means from maximum flows),
     with arcs at the source and sink costed; its lower bound is proven (never above the optimum)."""
     from counterflow.optimize._flow import FlowOracle
-    from counterflow.optimize.instances import random_network
     from counterflow.optimize.stochastic import _stacked
 
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(5, 8))
-    net = random_network(rng, n, int(rng.integers(n, 2 * n + 2)), success_probs=(0.5, 0.8, 1.0))
-    arcs = net.arcs()
-    oracle = FlowOracle(arcs)
-    cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget) & (arcs.prob > 0))
-    draws = rng.random((5, cand.size)) < arcs.prob[cand]
-
-    def mean(plan: tuple[int, ...]) -> float:
-        removed = np.zeros(arcs.m, dtype=bool)
-        vals = []
-        for d in draws:
-            removed[:] = False
-            removed[[cand[j] for j in plan if d[j]]] = True
-            vals.append(oracle.flow(removed))
-        return float(np.mean(vals))
-
-    best = min(mean(p) for r in range(cand.size + 1) for p in itertools.combinations(range(cand.size), r)
-               if arcs.icost[cand[list(p)]].sum() <= budget + 1e-9)
+    arcs, cand, draws, mean, best = _sampled_instance(rng, budget, max_nodes=7, extra_arcs=2, patterns=5)
     plan, obj, low, status, _ = _stacked(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6)
     assert status == "optimal" and math.isclose(obj, best, abs_tol=1e-9) and low <= best + 1e-9
     assert arcs.icost[plan].sum() <= budget + 1e-9
@@ -172,3 +154,75 @@ def test_auto_sample_solver_by_size():
     r = expected_max_flow_interdiction(g, 2, method="saa", samples=8, replications=3, eval_samples=100, seed=5)
     assert r.status == "saa" and r.detail["saa"]["solver"] == "milp"
     assert r.detail["saa"]["replication_status"] == ["optimal"] * 3
+
+
+def _sampled_instance(rng, budget, max_nodes=8, extra_arcs=4, patterns=None):
+    """A random network of 5..``max_nodes`` nodes, its candidate arcs within ``budget``, sampled success
+    patterns (``patterns`` of them, or 2..6 drawn), the sample mean of a plan (indices into the
+    candidates) and the brute-force best over all plans within the budget."""
+    from counterflow.optimize._flow import FlowOracle
+    from counterflow.optimize.instances import random_network
+
+    n = int(rng.integers(5, max_nodes + 1))
+    net = random_network(rng, n, int(rng.integers(n, 2 * n + extra_arcs)), success_probs=(0.5, 0.8, 1.0))
+    arcs = net.arcs()
+    oracle = FlowOracle(arcs)
+    cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget) & (arcs.prob > 0))
+    k = patterns if patterns is not None else int(rng.integers(2, 7))
+    draws = rng.random((k, cand.size)) < arcs.prob[cand]
+
+    def mean(plan) -> float:
+        removed = np.zeros(arcs.m, dtype=bool)
+        vals = []
+        for d in draws:
+            removed[:] = False
+            removed[[cand[j] for j in plan if d[j]]] = True
+            vals.append(oracle.flow(removed))
+        return float(np.mean(vals))
+
+    best = min(mean(p) for r in range(cand.size + 1) for p in itertools.combinations(range(cand.size), r)
+               if arcs.icost[cand[list(p)]].sum() <= budget + 1e-9)
+    return arcs, cand, draws, mean, best
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), budget=st.integers(1, 3), polish=st.sampled_from([0.0, math.inf]),
+       mc=st.booleans())
+def test_l_shaped_equals_brute_force(seed, budget, polish, mc):
+    """The L-shaped method (with or without polishing master plans by local search, flow cuts or
+    Magnanti-Wong cuts) proves the sample optimum that enumerating every budget-feasible plan finds;
+    every lower bound it reports, the bound of a run stopped after one master included, is proven."""
+    from counterflow.optimize._flow import FlowOracle
+    from counterflow.optimize.stochastic import _benders
+
+    rng = np.random.default_rng(seed)
+    arcs, cand, draws, mean, best = _sampled_instance(rng, budget)
+    stats: dict = {}
+    plan, obj, low, status, _ = _benders(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6, polish=polish,
+                                         pareto=mc, stats=stats)
+    assert polish > 0 or stats["polish_runs"] == 0
+    assert status == "optimal" and math.isclose(obj, best, abs_tol=1e-9) and low <= best + 1e-9
+    assert arcs.icost[plan].sum() <= budget + 1e-9
+    assert math.isclose(mean(tuple(int(np.searchsorted(cand, a)) for a in plan)), obj, abs_tol=1e-9)
+    assert stats["cut_rounds"] >= 1 and stats["seconds"] >= stats["master_milp_s"]
+    # no local search, one MILP master at most: whatever it stops with is a proven bound and a real plan
+    plan, obj, low, status, _ = _benders(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6, local=False,
+                                         pareto=mc, max_masters=1)
+    assert low <= best + 1e-9 and obj >= best - 1e-9
+
+
+@pytest.mark.parametrize("seed", [12, 41])
+def test_polishing_master_plans_keeps_the_optimum(seed):
+    """Two random networks on which the L-shaped method with plain flow cuts needs MILP masters and
+    polishes their plans by local search: it still proves the brute-force optimum of the sample."""
+    from counterflow.optimize._flow import FlowOracle
+    from counterflow.optimize.stochastic import _benders
+
+    rng = np.random.default_rng(seed)
+    budget = int(rng.integers(1, 4))
+    arcs, cand, draws, mean, best = _sampled_instance(rng, budget)
+    stats: dict = {}
+    _, obj, low, status, _ = _benders(arcs, FlowOracle(arcs), cand, budget, draws, None, 1e-6, polish=math.inf,
+                                      pareto=False, stats=stats)
+    assert stats["polish_runs"] > 0
+    assert status == "optimal" and math.isclose(obj, best, abs_tol=1e-9) and low <= best + 1e-9

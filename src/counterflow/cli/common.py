@@ -331,13 +331,14 @@ def _flat(cell: str) -> str:
 
 def _rich_table(data: TableData, title: bool = True):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=(data.title or None) if title else None, title_justify="left")
     for i, c in enumerate(data.columns):
-        table.add_column(c, justify="left" if (i == 0 and data.align_first_left) else "right",
+        table.add_column(Text(c), justify="left" if (i == 0 and data.align_first_left) else "right",
                          style="bold" if i == 0 else None)
-    for row in data.rows:
-        table.add_row(*row)
+    for row in data.rows:  # cells are data, not markup: "[inf, inf]" or "[bold]" are shown as written
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 

@@ -25,6 +25,7 @@ def facts(
     """Check the five stylised facts and the seed claims on a scenario: PASS when the paired 95 % interval lies on
     the claimed side. What is struck, interdicted and blockaded is read from the network (see docs/model.md)."""
     from rich.table import Table
+    from rich.text import Text
 
     from ..facts import FACTS, check_facts
     from ..scenario import load_scenario
@@ -53,8 +54,9 @@ def facts(
     for f in FACTS:
         for c in (c for c in res.claims if c.fact == f):
             colour = "green" if c.passed else "red"
-            t.add_row(f, f"[{colour}]{'PASS' if c.passed else 'FAIL'}[/]",
-                      f"{c.mean:.3g} [{c.lo:.3g}, {c.hi:.3g}] {c.unit}", f"{c.claim} ({c.quantity}: {c.rule})")
+            t.add_row(Text(f), Text("PASS" if c.passed else "FAIL", style=colour),  # data, not markup
+                      Text(f"{c.mean:.3g} [{c.lo:.3g}, {c.hi:.3g}] {c.unit}"),
+                      Text(f"{c.claim} ({c.quantity}: {c.rule})"))
     out.print(t)
     passed = [f for f in doc["facts"] if doc["facts"][f] == "PASS"]
     out.print(f"{len(passed)} of {len(doc['facts'])} facts and claims pass. Harm and backlash are reported next to "

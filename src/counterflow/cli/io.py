@@ -107,8 +107,8 @@ def import_network(
                             written=[str(p) for p in written], **report.to_dict()))
         return
     for line in report.lines():
-        err.print(line, highlight=False, markup=False)
-    err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)
+        err.print(line, highlight=False, markup=False, soft_wrap=True)
+    err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -153,7 +153,7 @@ def export(
         print_json(json_doc(sc.name, [strategy or "baseline"] if flows else [], 1 if flows else None,
                             seed if flows else None, format=kind, written=[str(p) for p in written], flows=flows))
         return
-    err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)
+    err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -188,4 +188,5 @@ def generate(
         print_json(info)
         return
     err.print(f"generated {info['nodes']} nodes, {info['edges']} edges, {info['organisations']} organisations, "
-              f"{info['markets']} markets; wrote {', '.join(info['written'])}", highlight=False, markup=False)
+              f"{info['markets']} markets; wrote {', '.join(info['written'])}",
+              highlight=False, markup=False, soft_wrap=True)

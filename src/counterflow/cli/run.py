@@ -138,6 +138,10 @@ def validate(
               f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
 
+#: Set when a ``run`` command has shown its results (see ``counterflow.__main__``).
+finished = False
+
+
 @app.command()
 @handles_errors
 def run(
@@ -171,9 +175,11 @@ def run(
     if out_dir is not None:
         written = write_results(res, out_dir, doc)
         doc["written"] = [str(p) for p in written]
-        err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False)
+        err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
     table = summary_table(summary, RUN_METRICS,
                           f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])")
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
                        "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
     emit_table(table, fmt, doc)
+    global finished
+    finished = True  # the results are out: the process may end without the interpreter's teardown

@@ -145,6 +145,7 @@ def front(
         print_json(data)
         return
     from rich.table import Table
+    from rich.text import Text
 
     from ..report.front import discovery_words, front_table
 
@@ -154,9 +155,9 @@ def front(
                     f"{data['replications']} replications); value [95% bootstrap interval]",
               title_justify="left")
     for i, col in enumerate(table["columns"]):
-        t.add_column(col, justify="left" if i in (1, len(table["columns"]) - 1) else "right")
-    for row in table["rows"]:
-        t.add_row(*row["cells"])
+        t.add_column(Text(col), justify="left" if i in (1, len(table["columns"]) - 1) else "right")
+    for row in table["rows"]:  # cells are data, not markup
+        t.add_row(*(Text(str(cell)) for cell in row["cells"]))
     out.print(t)
     if not data["portfolios"]:
         out.print("no feasible portfolio was found (none meets the budget and constraints)", style="yellow")

@@ -548,7 +548,7 @@ def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compil
     p_seize, market_value, tranche_rev = pre_move(
         expo.edge_risk, cond.edge_risk_add, expo.node_enf, cond.node_enf_add, expo.node_juris, cond.corruption,
         top.edge_src, cond.price, expo.market_allowed, expo.elasticity, expo.tranche_mid, cond.protection,
-        rule.protection_half_cost)
+        rule.protection_half_cost, expo.ref_price)
     out.p_seize[:] = p_seize
     out.market_value[:] = market_value
     out.tranche_rev[:] = tranche_rev
@@ -874,7 +874,7 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
 
 @njit(cache=True)
 def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corruption, edge_src, price,
-             market_allowed, elasticity, tranche_mid, protection, half_cost):  # pragma: no cover - compiled
+             market_allowed, elasticity, tranche_mid, protection, half_cost, ref_price):  # pragma: no cover - compiled
     """Seizure probability per organisation and edge, each organisation's market value per kg, and tranche revenues.
 
     Seizure probability per load: ``1 - (1 - p_edge)(1 - p_node)``, with the
@@ -884,8 +884,9 @@ def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corru
     node's jurisdiction ``j`` at the last step, the corruption it meets there is
     ``c + (1 - c) * B / (B + half_cost)`` (diminishing returns; ``B = 0`` leaves
     ``c`` exactly as it is). Market value: mean current price of the organisation's
-    markets (the cap of :func:`load_values`). Tranche revenue: see
-    :mod:`counterflow.engine.planning`. Returns ``(p_seize [O, E], value [O], rev [M, K])``.
+    markets (the cap of :func:`load_values`). Tranche revenue: the market's
+    inverse demand at the tranche's midpoint, anchored at its reference price
+    ``ref_price`` (not today's price; see :mod:`counterflow.engine.planning`). Returns ``(p_seize [O, E], value [O], rev [M, K])``.
     """
     n_edges = edge_src.shape[0]
     n_orgs, n_mk = market_allowed.shape
@@ -915,7 +916,7 @@ def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corru
     rev = np.empty((n_mk, n_k))
     for k in range(n_mk):
         for j in range(n_k):
-            rev[k, j] = price[k] * min(max(tranche_mid[j] ** (-1.0 / elasticity[k]), 0.2), 2.0)
+            rev[k, j] = ref_price[k] * min(max(tranche_mid[j] ** (-1.0 / elasticity[k]), 0.2), 2.0)
     return p_seize, value, rev
 
 

@@ -241,6 +241,7 @@ class Exposure(NamedTuple):
     tranche_mid: np.ndarray     # [K] demand tranches' mid-points (:mod:`counterflow.engine.planning`)
     tranche_width: np.ndarray   # [O, M, K] each organisation's share of the demand tranches
     credit: np.ndarray          # [O] suppliers' credit line
+    ref_price: np.ndarray       # [M] reference price: the anchor of each market's inverse demand curve
 
 
 class MoveRule(NamedTuple):

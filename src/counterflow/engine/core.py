@@ -8,6 +8,7 @@ rebuild → society → record.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from operator import attrgetter
 
@@ -122,9 +123,77 @@ class Engine:
         self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
         self.record_flows = record_flows
         self.solver = solver
-        while self.state.t < 0:  # this run's own burn-in (no lever fires before step 0)
-            self.step()
+        self._burn_in()
         self.reports.clear()
+
+    def _burn_in(self) -> None:
+        """This run's own burn-in up to step 0, with its own dice (no lever fires before step 0).
+
+        On networks of ``warm_cache.MIN_NODES`` nodes or more the burned-in engine is kept on disk, keyed by
+        the warm-up's key (content and code), the burn-in's length, the solver and the dice's exact state:
+        a second command with the same seed reads it instead of simulating it. The burn-in does not depend
+        on the strategy (see :meth:`fork`), so lever-free runs store it and every run may read it.
+        """
+        if self.state.t >= 0:
+            return
+        key = None
+        if self.net.n_nodes >= warm_cache.MIN_NODES:
+            dice = [g.bit_generator.state for g in (self.rng_move, self.rng_plan, self.rng_lever)]
+            key = warm_cache.burn_in_key(self.net.scenario, self.state.t, self.solver, dice)
+            snap = warm_cache.load(key)
+            if isinstance(snap, dict) and snap.get("kind") == "burn-in":
+                self._restore(snap)
+                self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
+                return
+        while self.state.t < 0:
+            self.step()
+        if key is not None and not self.levers:
+            warm_cache.save_burn_in(key, self._snapshot())
+
+    def _snapshot(self) -> dict:
+        """A copy of everything a step changes (state, dice, the step's buffers, the simplex bases)."""
+        return {"kind": "burn-in", "state": self.state.copy(),
+                "rngs": copy.deepcopy((self.rng_move, self.rng_plan, self.rng_lever)),
+                "buffers": [a.copy() for a in (*self._sales, *self._scratch, self._uniforms)],
+                "order": self._order.copy(), "seized": self._seized, "damaged": self._damaged,
+                "produced": copy.copy(getattr(self, "_produced", None)),
+                "warm": copy.deepcopy(self._warm)}  # the bases are a start only, kept for speed
+
+    def _restore(self, snap: dict) -> None:
+        """Take over a :meth:`_snapshot` (not copied again: a fresh one or one read from disk)."""
+        self.state = snap["state"]
+        self.rng_move, self.rng_plan, self.rng_lever = snap["rngs"]
+        for mine, theirs in zip((*self._sales, *self._scratch, self._uniforms), snap["buffers"], strict=True):
+            np.copyto(mine, theirs)
+        self._order, self._seized, self._damaged = snap["order"], snap["seized"], snap["damaged"]
+        if snap["produced"] is not None:
+            self._produced = snap["produced"]
+        self._warm = snap["warm"]
+
+    def fork(self, strategy: Strategy, *, record_flows: bool = True) -> Engine:
+        """This engine's run, from where it stands before step 0, under ``strategy``: what ``Engine(net,
+        strategy, seed)`` with the same seed would be after its own burn-in, without simulating the burn-in again.
+
+        The burn-in cannot depend on the strategy: no lever fires before step 0 and nothing else writes the
+        per-step modifiers, so every strategy of one seed burns in to the same state (the tests compare whole
+        trajectories). The state, dice and buffers are copied; ``self`` is left as it was. Only a lever-free
+        engine (the baseline's) that has not reached step 0 can be forked.
+        """
+        if self.levers or self.state.t > 0:
+            raise ValueError("only a lever-free engine before step 0 can be forked")
+        new = Engine.__new__(Engine)
+        new.net, new.strategy, new.seed = self.net, strategy, self.seed
+        new._setup()
+        new._restore(self._snapshot())
+        new.levers = sorted((LEVERS[spec.type](spec, new.net, strategy) for spec in strategy.levers),
+                            key=lambda lv: lv.phase)
+        if any(lv.spec.schedule.fires(t) for lv in new.levers for t in range(self.state.t, 0)):
+            raise ValueError("a lever fires during the burn-in")  # the schedule's validation rules it out
+        new.state.add_modifiers((m for lv in new.levers for m in lv.modifiers), new.net)
+        new.record_flows = record_flows
+        new.solver = self.solver
+        new.reports = []
+        return new
 
     def _init_from_state(self, net: Network, state: RunState) -> None:
         """Bare engine over ``state`` with the baseline strategy (used for the warm-up)."""
@@ -164,7 +233,7 @@ class Engine:
             prm.price_expectation_rate, prm.labour_elasticity)))
         expo = Exposure(net.edge_risk, net.node_enf, net.node_juris, net.edge_cost, self._producer, self._out_start,
                         self._out_order, self._finite_cap, self._market_allowed, net.market_elasticity,
-                        planning.TRANCHE_MID, self._tranche_width, self._credit)
+                        planning.TRANCHE_MID, self._tranche_width, self._credit, net.market_price)
         closing = Closing(net.node_storage, net.market_node, net.market_price, net.market_demand, net.market_elasticity,
                           *(float(x) for x in (prm.delivery_smoothing, prm.price_smoothing, prm.price_floor,
                                                prm.price_cap)))
@@ -185,7 +254,7 @@ class Engine:
         self._sales_t, self._scratch_t = tuple(self._sales), tuple(self._scratch)
         self._uniforms = np.zeros((n_o, n_e))  # this step's dice (drawn into in place)
         self._no_record = Recorder(net, 0, False).arrays
-        self._order: np.ndarray = np.arange(n_o)  # this step's planning order
+        self._order = np.arange(n_o)  # this step's planning order
         self._seized = 0.0
         self._damaged = False
         self._move_rule_t = (float(prm.production_cost), float(prm.loss_at_market_value), float(prm.payout_rate),

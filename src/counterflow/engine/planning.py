@@ -12,11 +12,14 @@ The flow network of organisation ``o`` (built by :func:`build_plan`):
   replace (``_kernels.load_values``);
 * each market ``m`` has tranches ``m' -> T``; tranche ``k`` covers the share
   ``TRANCHE_EDGES[k]..[k+1]`` of the reference demand (split between the
-  organisations by production) and pays the current price times
-  ``TRANCHE_MID[k] ** (-1 / elasticity)`` clipped to [0.2, 2]: the first
-  kilograms sent to a market are worth more than the current price, a glut
-  less, so a starved market at a high price still draws full shipments
-  (computed by ``_kernels.pre_move``);
+  organisations by production) and pays the market's inverse demand at the
+  tranche's midpoint, ``reference price * TRANCHE_MID[k] ** (-1 / elasticity)``
+  clipped to [0.2, 2] times the reference price: the first kilograms sent to
+  a market are worth more than a glut (computed by ``_kernels.pre_move``).
+  The current price is not a second factor: the demand curve through today's
+  price and the quantity that clears it is the reference curve itself, and
+  multiplying by today's price counted a price's deviation twice, which made
+  the baseline price cycle without dice on large networks (docs/model.md);
 * each supply node has a hold arc ``v -> T`` (stock stays where it is);
 * with ``diversification`` > 0 each edge arc is cut into parallel volume
   tranches (``_kernels.edge_tranches``): tranche ``j`` covers the shares

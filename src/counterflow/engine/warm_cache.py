@@ -13,7 +13,9 @@ code, so it is stored under a key made of both:
 
 Files live in ``$COUNTERFLOW_CACHE`` if set, else ``~/.cache/counterflow``, under
 ``warm/``; each is written to a temporary name and renamed, so a killed process
-leaves no half-written entry. Only networks of :data:`MIN_NODES` nodes or more
+leaves no half-written entry. Next to it each run's burn-in (the steps from the
+warm-up's end to step 0, drawn with the run's own dice) is kept under the warm-up's
+key, the dice's exact state and the solver, :data:`BURN_IN_KEEP` of them per network. Only networks of :data:`MIN_NODES` nodes or more
 are stored. Set ``COUNTERFLOW_CACHE=off`` to disable it. The
 cache holds only what this machine computed; delete the folder at any time.
 """
@@ -28,10 +30,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MIN_NODES", "cache_dir", "state_key", "load", "save"]
+__all__ = ["MIN_NODES", "BURN_IN_KEEP", "cache_dir", "state_key", "burn_in_key", "load", "save", "save_burn_in"]
 
 #: Networks smaller than this recompute their warm-up (a fraction of a second) instead.
 MIN_NODES = 2000
+
+#: Burned-in runs kept per network (one per seed; each about the size of the warm-up state): the oldest go.
+BURN_IN_KEEP = 4
 
 
 def cache_dir() -> Path | None:
@@ -61,6 +66,13 @@ def state_key(scenario: Any) -> str:
     return hashlib.sha256((_code_hash() + scenario.content_key()).encode()).hexdigest()[:32]
 
 
+def burn_in_key(scenario: Any, start: int, solver: str, dice: list) -> str:
+    """The cache key of a run's burn-in: the warm-up's key, the step it starts at, the solver and the exact
+    state of the run's random generators (so the seed, the replication and the spawn all count)."""
+    h = hashlib.sha256(f"{start}|{solver}|{dice!r}".encode()).hexdigest()[:16]
+    return f"{state_key(scenario)}-burn-{h}"
+
+
 def load(key: str) -> Any | None:
     """The stored state under ``key``, or ``None`` (missing, unreadable or cache off)."""
     d = cache_dir()
@@ -85,5 +97,19 @@ def save(key: str, state: Any) -> None:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, d / f"{key}.pkl")
+    except OSError:
+        return
+
+
+def save_burn_in(key: str, snapshot: Any) -> None:
+    """Store a burned-in run under ``key`` and keep only the :data:`BURN_IN_KEEP` newest of its network."""
+    save(key, snapshot)
+    d = cache_dir()
+    if d is None:
+        return
+    try:
+        mine = sorted(d.glob(key.split("-burn-")[0] + "-burn-*.pkl"), key=lambda p: p.stat().st_mtime_ns)
+        for p in mine[:-BURN_IN_KEEP]:
+            p.unlink(missing_ok=True)
     except OSError:
         return

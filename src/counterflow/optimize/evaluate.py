@@ -1,7 +1,7 @@
 """The evader's best response to a fixed plan, computed without any MILP.
 
 These re-evaluate every plan an optimiser returns (max flow and minimum cut
-with networkx, shortest paths with Dijkstra, minimum-cost flow as an LP), so a
+with networkx, shortest paths with scipy's Dijkstra, minimum-cost flow as an LP), so a
 reported ``value_after`` is always what the plan achieves, whatever the MILP
 status.
 """
@@ -15,10 +15,11 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import dijkstra
 
 from .graph import Arcs, InterdictionNetwork
 
-__all__ = ["max_flow_value", "min_cut", "shortest_path_value", "min_cost_flow_value"]
+__all__ = ["max_flow_value", "min_cut", "shortest_path_value", "shortest_path_value_nx", "min_cost_flow_value"]
 
 
 def _graph(arcs: Arcs, keep: np.ndarray, weight: np.ndarray, attr: str) -> nx.DiGraph:
@@ -61,13 +62,59 @@ def max_flow_value(net: InterdictionNetwork, edges: Iterable[int] = (), nodes: I
     return min_cut(net, edges, nodes)[0]
 
 
-def shortest_path_value(net: InterdictionNetwork, edges: Iterable[int] = (), nodes: Iterable[int] = ()) -> float:
-    """Length of the shortest s-t path (lengths: ``cost``) after the plan; ``inf`` if none is left."""
-    arcs = net.arcs()
+def _lengths_after(net: InterdictionNetwork, arcs: Arcs, edges: Iterable[int], nodes: Iterable[int]):
     hit = net.plan_arcs(arcs, edges, nodes)
     remove = hit & np.isnan(arcs.delta)
     length = arcs.cost + np.where(hit & ~remove, np.nan_to_num(arcs.delta), 0.0)
-    g = _graph(arcs, ~remove, length, "weight")
+    return ~remove, length
+
+
+def shortest_path_value(net: InterdictionNetwork, edges: Iterable[int] = (), nodes: Iterable[int] = ()) -> float:
+    """Length of the shortest s-t path (lengths: ``cost``) after the plan; ``inf`` if none is left.
+
+    scipy's Dijkstra (``scipy.sparse.csgraph``) on the interdicted graph, independent of the optimisers'
+    own A* evader; it scales to road-sized networks (networkx took 77 s at 10^5 nodes). Zero lengths are
+    kept as edges by a ``1e-300`` nudge, and the value returned is the sum of the true lengths along the
+    path found, so it is exact.
+
+    Examples
+    --------
+    >>> net = InterdictionNetwork.from_edges([
+    ...     {"from": "s", "to": "a", "capacity": 1, "cost": 0},
+    ...     {"from": "a", "to": "t", "capacity": 1, "cost": 2, "interdiction_cost": 1, "interdiction_delta": 3},
+    ...     {"from": "s", "to": "t", "capacity": 1, "cost": 4, "interdiction_cost": 1}], source="s", sink="t")
+    >>> shortest_path_value(net), shortest_path_value(net, edges=[1]), shortest_path_value(net, edges=[1, 2])
+    (2.0, 4.0, 5.0)
+    """
+    arcs = net.arcs()
+    keep, length = _lengths_after(net, arcs, edges, nodes)
+    idx = np.flatnonzero(keep)
+    # one arc per node pair, the shortest (Arcs has no parallel arcs, but csgraph would sum them)
+    order = idx[np.lexsort((length[idx], arcs.head[idx], arcs.tail[idx]))]
+    key = arcs.tail[order].astype(np.int64) * arcs.n + arcs.head[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    order, key = order[first], key[first]
+    g = sp.csr_matrix((length[order] + 1e-300, (arcs.tail[order], arcs.head[order])), shape=(arcs.n, arcs.n))
+    dist, pred = dijkstra(g, directed=True, indices=arcs.s, return_predecessors=True)
+    if not np.isfinite(dist[arcs.t]):
+        return math.inf
+    total, v = 0.0, arcs.t
+    path = []
+    while v != arcs.s:
+        u = int(pred[v])
+        path.append(int(order[np.searchsorted(key, u * arcs.n + v)]))
+        v = u
+    for a in reversed(path):  # from the source, as a path length is usually summed
+        total += float(length[a])
+    return total
+
+
+def shortest_path_value_nx(net: InterdictionNetwork, edges: Iterable[int] = (), nodes: Iterable[int] = ()) -> float:
+    """:func:`shortest_path_value` by networkx's Dijkstra: a second opinion for small networks (tests)."""
+    arcs = net.arcs()
+    keep, length = _lengths_after(net, arcs, edges, nodes)
+    g = _graph(arcs, keep, length, "weight")
     try:
         return float(nx.dijkstra_path_length(g, arcs.s, arcs.t, weight="weight"))
     except nx.NetworkXNoPath:

@@ -298,12 +298,8 @@ class InterdictionNetwork:
 
     def plan_arcs(self, arcs: Arcs, edges: Iterable[int] = (), nodes: Iterable[int] = ()) -> np.ndarray:
         """Boolean mask over ``arcs`` of the arcs a plan interdicts."""
-        mask = np.zeros(arcs.m, dtype=bool)
-        want_e, want_n = set(int(e) for e in edges), set(-(int(v) + 1) for v in nodes)
-        for a, it in enumerate(arcs.item):
-            if (it >= 0 and it in want_e) or (it < 0 and it in want_n):
-                mask[a] = True
-        return mask
+        want = [int(e) for e in edges] + [-(int(v) + 1) for v in nodes]
+        return np.isin(arcs.item, np.asarray(want, dtype=np.int64))
 
     def plan_cost(self, edges: Iterable[int] = (), nodes: Iterable[int] = ()) -> float:
         """What a plan costs; ``inf`` if it names an item that cannot be interdicted."""
