@@ -90,3 +90,12 @@ def test_cli_compare_json_and_table_rows_carry_it(tmp_path):
     cell = rows["protection_paid"]["cells"]["port-strike"]
     assert rows["protection_paid"]["label"] == "Protection paid to officials (USD)"
     assert cell["value"] and cell["delta"].startswith("Δ")
+
+
+def test_the_docs_outcomes_table_lists_every_registered_outcome():
+    """docs/compare.md's outcomes table names every outcome of the registry, in its order, and no other."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "compare.md").read_text()
+    section = text.split("## Outcomes", 1)[1]
+    names = [line.split("|")[1].strip().strip("`") for line in section.splitlines()
+             if line.startswith("| `")]
+    assert names == list(OUTCOMES)
