@@ -110,21 +110,23 @@ class Engine:
         if solver not in SOLVERS:
             raise ValueError("solver must be one of " + ", ".join(repr(x) for x in SOLVERS))
         self.net = scenario if isinstance(scenario, Network) else compile_network(scenario)
-        self.strategy = strategy or BASELINE
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.seed = seed if isinstance(seed, int) else None
         self.rng_move, self.rng_plan, self.rng_lever = rng.spawn(3)
         self.state = warm_state(self.net)
         self._setup()
-        self.levers: list[Lever] = sorted(
-            (LEVERS[spec.type](spec, self.net, self.strategy) for spec in self.strategy.levers),
-            key=lambda lv: lv.phase,
-        )
+        self._attach(strategy or BASELINE, record_flows, solver)
         self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
-        self.record_flows = record_flows
-        self.solver = solver
         self._burn_in()
         self.reports.clear()
+
+    def _attach(self, strategy: Strategy, record_flows: bool, solver: str) -> None:
+        """The run's strategy, its levers in phase order, and its options."""
+        self.strategy = strategy
+        self.levers: list[Lever] = sorted(
+            (LEVERS[spec.type](spec, self.net, strategy) for spec in strategy.levers), key=lambda lv: lv.phase)
+        self.record_flows = record_flows
+        self.solver = solver
 
     def _burn_in(self) -> None:
         """This run's own burn-in up to step 0, with its own dice (no lever fires before step 0).
@@ -143,7 +145,6 @@ class Engine:
             snap = warm_cache.load(key)
             if isinstance(snap, dict) and snap.get("kind") == "burn-in":
                 self._restore(snap)
-                self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
                 return
         while self.state.t < 0:
             self.step()
@@ -160,8 +161,10 @@ class Engine:
                 "warm": copy.deepcopy(self._warm)}  # the bases are a start only, kept for speed
 
     def _restore(self, snap: dict) -> None:
-        """Take over a :meth:`_snapshot` (not copied again: a fresh one or one read from disk)."""
+        """Take over a :meth:`_snapshot` of a lever-free engine (not copied again: a fresh one or one read from
+        disk), adding this engine's levers' per-step modifiers to its state."""
         self.state = snap["state"]
+        self.state.add_modifiers((m for lv in self.levers for m in lv.modifiers), self.net)
         self.rng_move, self.rng_plan, self.rng_lever = snap["rngs"]
         for mine, theirs in zip((*self._sales, *self._scratch, self._uniforms), snap["buffers"], strict=True):
             np.copyto(mine, theirs)
@@ -182,26 +185,19 @@ class Engine:
         if self.levers or self.state.t > 0:
             raise ValueError("only a lever-free engine before step 0 can be forked")
         new = Engine.__new__(Engine)
-        new.net, new.strategy, new.seed = self.net, strategy, self.seed
+        new.net, new.seed = self.net, self.seed
         new._setup()
-        new._restore(self._snapshot())
-        new.levers = sorted((LEVERS[spec.type](spec, new.net, strategy) for spec in strategy.levers),
-                            key=lambda lv: lv.phase)
+        new._attach(strategy, record_flows, self.solver)
         if any(lv.spec.schedule.fires(t) for lv in new.levers for t in range(self.state.t, 0)):
             raise ValueError("a lever fires during the burn-in")  # the schedule's validation rules it out
-        new.state.add_modifiers((m for lv in new.levers for m in lv.modifiers), new.net)
-        new.record_flows = record_flows
-        new.solver = self.solver
-        new.reports = []
+        new._restore(self._snapshot())
         return new
 
     def _init_from_state(self, net: Network, state: RunState) -> None:
         """Bare engine over ``state`` with the baseline strategy (used for the warm-up)."""
-        self.net, self.state, self.strategy, self.seed = net, state, BASELINE, None
+        self.net, self.state, self.seed = net, state, None
         self.rng_move, self.rng_plan, self.rng_lever = np.random.default_rng(20240917).spawn(3)
-        self.levers = []
-        self.record_flows = False
-        self.solver = "auto"
+        self._attach(BASELINE, False, "auto")
         self._setup(deterministic=True)
 
     def _setup(self, deterministic: bool = False) -> None:

@@ -400,6 +400,12 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
     def remaining() -> float | None:
         return None if time_limit is None else time_limit - (time.perf_counter() - t0)
 
+    def _hit(gamma: np.ndarray, s: int) -> np.ndarray:
+        """The arcs plan ``gamma`` removes in scenario ``s`` (its attempts that succeed there), in place."""
+        removed[:] = False
+        removed[cand[gamma & draws[s]]] = True
+        return removed
+
     def _cuts_for(gamma: np.ndarray) -> float:
         """Evaluate ``gamma`` on every scenario, add one cut per scenario (module docstring)."""
         nonlocal n_cuts, best_val, best_plan, best_gamma, n_z
@@ -408,9 +414,7 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
         vals = np.empty(n_s)
         carried[:] = 0.0
         for s in range(n_s):
-            removed[:] = False
-            removed[cand[gamma & draws[s]]] = True
-            f, x = oracle.flow_and_arcs(removed)
+            f, x = oracle.flow_and_arcs(_hit(gamma, s))
             if pareto and oracle.integral and f < oracle.big - 0.5:
                 x = _pareto_flow(oracle, removed, draws[s], f)
             vals[s] = f
@@ -461,16 +465,12 @@ def _benders(arcs: Arcs, oracle: FlowOracle, cand: np.ndarray, budget: float, dr
     def _carried(gamma: np.ndarray) -> None:
         carried[:] = 0.0
         for s in range(n_s):
-            removed[:] = False
-            removed[cand[gamma & draws[s]]] = True
-            carried[:] += draws[s] * oracle.flow_and_arcs(removed)[1][cand]
+            carried[:] += draws[s] * oracle.flow_and_arcs(_hit(gamma, s))[1][cand]
 
     def sample_mean(gamma: np.ndarray) -> float:
         total = 0.0
         for s in range(n_s):
-            removed[:] = False
-            removed[cand[gamma & draws[s]]] = True
-            total += oracle.flow(removed)
+            total += oracle.flow(_hit(gamma, s))
         return total / n_s
 
     def local_search(gamma: np.ndarray, until: float = math.inf, along: bool = True) -> None:
