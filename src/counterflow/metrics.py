@@ -57,12 +57,11 @@ def run_record(traj: Trajectory, replication: int, seed: int, *, keep_steps: boo
     always kept; with ``keep_flows`` (the trajectory must have recorded flows)
     also the per-edge and per-node flow totals over the horizon.
     """
-    s = traj.series
     node_throughput = traj.node_flow_total.copy() if keep_flows else None
     node_flow = traj.node_flow_total.copy()
     if source_mask is not None:
         node_flow[source_mask] = 0.0
-    metrics = reduce_run(s, reference_price)
+    metrics = reduce_run(traj.outcome_series(), reference_price)
     frame = None
     if keep_steps:
         frame = traj.to_frame()

@@ -106,6 +106,9 @@ _ALL = [
        "ratio", "max", series="price", reduce="price_index"),
     Outcome("revenue_usd", "Trafficker revenue (USD)", "Trafficker revenue (USD millions)", "USD", "min",
        series="revenue", reduce="sum", display_scale=1e-6, display_unit="M USD"),
+    Outcome("protection_paid", "Protection paid to officials (USD)",
+       "Paid by traffickers to officials for protection (USD millions)", "USD", "min",
+       series="protection_paid", reduce="sum", display_scale=1e-6, display_unit="M USD"),
 ]
 
 #: Every outcome by name, in a fixed order (the order of tables).
@@ -119,7 +122,7 @@ CATEGORICAL_OUTCOMES: tuple[str, ...] = tuple(o.name for o in _ALL if o.categori
 #: The outcomes a comparison shows by default (``compare``, the report, the web page).
 SUMMARY_OUTCOMES: tuple[str, ...] = ("delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps",
                                      "displacement_pct", "active_nodes", "route_entropy", "civilian_harm",
-                                     "hardship", "backlash", "cost_usd", "cost_per_kg_averted")
+                                     "hardship", "backlash", "cost_usd", "cost_per_kg_averted", "protection_paid")
 LABELS: Mapping[str, str] = {o.name: o.label for o in _ALL}
 PLAIN_LABELS: Mapping[str, str] = {o.name: o.plain for o in _ALL}
 

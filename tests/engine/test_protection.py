@@ -118,7 +118,8 @@ def test_protection_lowers_seizures_and_costs_cash_when_it_binds(name):
 def test_money_balances_with_payments(solver):
     """Every step, each organisation's cash changes by its revenue less its production and transport spending
     and the protection it paid (payouts off, opening sites free, no strikes: nothing else moves money), and the
-    payment split over jurisdictions adds up to it; payments happen and are never negative (on the compiled
+    payment split over jurisdictions adds up to it, and the recorded payments (the ``protection_paid`` outcome) are
+    it; payments happen and are never negative (on the compiled
     small-network path and on the large-network path)."""
     net = _net("caribbean", protection_share=0.2, payout_rate=0.0, open_cost=0.0)
     eng = Engine(net, None, 5, record_flows=False, solver=solver)
@@ -131,6 +132,7 @@ def test_money_balances_with_payments(solver):
         assert (s.protection >= 0.0).all()
         paid = s.protection.sum(axis=1)
         np.testing.assert_allclose(paid, eng._scratch.paid, rtol=1e-12)  # the split over jurisdictions keeps every dollar
+        np.testing.assert_array_equal(rec.protection_paid[i], eng._scratch.paid)  # the protection_paid outcome's series
         expect = before + rec.series["revenue"][i] - s.spend - paid
         np.testing.assert_allclose(s.cash, expect, rtol=0, atol=1e-6 * np.abs(before).max())
         paid_total += paid.sum()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 
 import numpy as np
 import pytest
@@ -63,3 +65,23 @@ def test_off_switch(tmp_path, monkeypatch):
     assert warm_cache.cache_dir() is None
     _run(generate_scenario(60, seed=1, organisations=1))
     assert not list(tmp_path.rglob("*.pkl"))
+
+
+def test_storing_a_state_prunes_the_same_networks_entries_from_other_code(cache, monkeypatch):
+    s = generate_scenario(80, seed=7, organisations=1)
+    other = generate_scenario(80, seed=8, organisations=1)
+    key = warm_cache.state_key(s)
+    network, code = key.split("-")
+    cache.mkdir(parents=True)
+    old = [cache / f"{network}-{'0' * 12}.pkl", cache / f"{network}-{'0' * 12}-burn-abc.pkl"]
+    kept = [cache / f"{warm_cache.state_key(other).split('-')[0]}-{'0' * 12}.pkl",  # another network
+            cache / f"{key}-burn-def.pkl"]  # this code's burn-in
+    stale, fresh = cache / "a.tmp", cache / "b.tmp"
+    for p in old + kept + [stale, fresh]:
+        p.write_bytes(b"x")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (hours_ago, hours_ago))
+    _run(s)
+    assert (cache / f"{key}.pkl").exists()
+    assert not any(p.exists() for p in old + [stale])
+    assert all(p.exists() for p in kept + [fresh])

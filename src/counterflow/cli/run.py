@@ -31,7 +31,8 @@ from .common import (
 )
 
 RUN_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
-               "active_nodes", "route_entropy", "civilian_harm", "backlash", "cost_usd", "cost_per_kg_averted"]
+               "active_nodes", "route_entropy", "civilian_harm", "backlash", "cost_usd", "cost_per_kg_averted",
+               "protection_paid"]
 
 # unit suffix of each per-step series in the wide step table written by ``run --out``
 SERIES_UNITS = {"delivered": "kg", "price": "usd_per_kg", "seized": "kg", "destroyed": "kg", "produced": "kg",

@@ -371,6 +371,8 @@ class Engine:
                              self._no_record if rec is None else rec.arrays,
                              -1 if rec is None else (row if row is not None else s.t), totals)
         s.destroyed += spoiled
+        if rec is not None:  # what each organisation paid officials this step (settle_cash wrote it, 0 at share 0)
+            rec.protection_paid[row if row is not None else s.t] = self._scratch.paid
 
     def _move_large(self, order: np.ndarray) -> None:
         """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of

@@ -40,6 +40,11 @@ class Trajectory:
     Arrays have the step as first axis. ``node_flow_total`` (kg leaving or
     sold at each node over the horizon) feeds the displacement metric;
     ``edge_flow`` ([T, E] kg sent per edge) is kept when the run records flows.
+    ``protection_paid`` ([T, O]) is the USD each organisation paid officials
+    for protection at each step (``protection_share``; all 0 when it is 0). It is
+    kept apart from :attr:`series` (the series the engine's compiled close
+    records), and read by the ``protection_paid`` outcome through
+    :meth:`outcome_series`.
     """
 
     scenario: str
@@ -56,11 +61,20 @@ class Trajectory:
     edge_flow: np.ndarray | None = None
     node_flow: np.ndarray | None = None
     reports: list = field(default_factory=list)
+    protection_paid: np.ndarray | None = None  # [T, O] USD paid for protection
 
     @property
     def delivered_total(self) -> np.ndarray:
         """kg delivered per step over all markets [T]."""
         return self.series["delivered"].sum(axis=1)
+
+    def outcome_series(self) -> dict[str, np.ndarray]:
+        """The series the per-run outcomes reduce (:func:`counterflow.outcomes.reduce_run`): :attr:`series` plus
+        ``protection_paid`` (zeros when the trajectory was made without it)."""
+        paid = self.protection_paid
+        if paid is None:
+            paid = np.zeros((self.steps, len(self.org_ids)))
+        return {**self.series, "protection_paid": paid}
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long table: one row per step and variable (markets and organisations as ``entity``)."""
@@ -107,6 +121,7 @@ class Recorder:
             shape = (t,) if kind == "scalar" else (t, m if kind == "market" else o)
             self.series[name] = np.zeros(shape)
         self.balance = np.zeros((t, 6))
+        self.protection_paid = np.zeros((t, o))  # written by the engine after the close (not a compiled record)
         self.node_flow_total = np.zeros(net.n_nodes)
         self.edge_flow = np.zeros((t, net.n_edges), dtype=np.float32) if record_flows else None
         self.node_flow = np.zeros((t, net.n_nodes), dtype=np.float32) if record_flows else None
@@ -124,5 +139,5 @@ class Recorder:
             market_ids=tuple(net.node_ids[i] for i in net.market_node), org_ids=net.org_ids,
             node_ids=net.node_ids, series=self.series, node_flow_total=self.node_flow_total,
             first_action=first_action, balance=self.balance, edge_flow=self.edge_flow,
-            node_flow=self.node_flow, reports=reports,
+            node_flow=self.node_flow, reports=reports, protection_paid=self.protection_paid,
         )

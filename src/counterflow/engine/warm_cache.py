@@ -9,7 +9,13 @@ code, so it is stored under a key made of both:
 * the scenario's content (:meth:`Scenario.content_key`: every node, edge,
   organisation, market and parameter; strategies and source left out), and
 * the package version and a hash of the source of every module of the package
-  (any change to the model makes a new key; old entries are never read again).
+  (any change to the model makes a new key).
+
+A key reads ``<network>-<code>``: when a state is stored, the entries of the same
+network made by other code (an upgrade, an edited module), which can never be read
+again, are deleted with their burn-ins, and so are temporary files that a killed
+process left more than an hour ago. (Two installed versions used in turn on the
+same network therefore recompute their warm-up each time they alternate.)
 
 Files live in ``$COUNTERFLOW_CACHE`` if set, else ``~/.cache/counterflow``, under
 ``warm/``; each is written to a temporary name and renamed, so a killed process
@@ -26,6 +32,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,8 +69,10 @@ def _code_hash() -> str:
 
 
 def state_key(scenario: Any) -> str:
-    """The cache key of ``scenario``'s warm-up state."""
-    return hashlib.sha256((_code_hash() + scenario.content_key()).encode()).hexdigest()[:32]
+    """The cache key of ``scenario``'s warm-up state: ``<network>-<code>``, a hash of the scenario's content
+    and one of the model's code."""
+    network = hashlib.sha256(scenario.content_key().encode()).hexdigest()[:20]
+    return f"{network}-{_code_hash()[:12]}"
 
 
 def burn_in_key(scenario: Any, start: int, solver: str, dice: list) -> str:
@@ -97,6 +106,27 @@ def save(key: str, state: Any) -> None:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, d / f"{key}.pkl")
+    except OSError:
+        return
+    if "-burn-" not in key:
+        _prune(d, key)
+
+
+#: Temporary files older than this (seconds) were left by a killed process.
+_STALE_TMP = 3600.0
+
+
+def _prune(d: Path, key: str) -> None:
+    """Delete the entries of ``key``'s network made by other code, with their burn-ins, and stale temporary files."""
+    network = key.split("-")[0]
+    try:
+        for p in d.glob(f"{network}-*.pkl"):
+            if not p.name.startswith(key):
+                p.unlink(missing_ok=True)
+        now = time.time()
+        for p in d.glob("*.tmp"):
+            if now - p.stat().st_mtime > _STALE_TMP:
+                p.unlink(missing_ok=True)
     except OSError:
         return
 
