@@ -53,7 +53,7 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
           doc="steps simulated once per network, without dice or levers, to reach a steady state"),
     Field("burn_in", kind="int", lo=0, hi=1000, default=13,
           doc="steps each run simulates with its own dice (no levers) after the shared warm-up, before step 0"),
-    Field("warmup_max", kind="int", lo=0, hi=10000, default=0,
+    Field("warmup_max", kind="int", lo=0, hi=2000, default=0,
           doc="most steps the warm-up may run: above warmup, the warm-up goes on after warmup steps until the mean "
               "price index and the deliveries have settled (warmup_tolerance) or this many steps have run, with a "
               "warning then (0, or at most warmup: exactly warmup steps, the model before the rule existed)"),
