@@ -30,10 +30,6 @@ from .common import (
     summary_table,
 )
 
-RUN_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
-               "active_nodes", "route_entropy", "civilian_harm", "backlash", "cost_usd", "cost_per_kg_averted",
-               "protection_paid"]
-
 # unit suffix of each per-step series in the wide step table written by ``run --out``
 SERIES_UNITS = {"delivered": "kg", "price": "usd_per_kg", "seized": "kg", "destroyed": "kg", "produced": "kg",
                 "stock": "kg", "in_transit": "kg", "active_nodes": "count", "active_edges": "count",
@@ -156,6 +152,7 @@ def run(
 
     With --out DIR: runs.parquet (one row per strategy and replication), steps.parquet (one row per strategy, replication and step; a column per series, its unit in the name) and summary.json (what --json prints).
     """
+    from ..outcomes import SUMMARY_OUTCOMES
     from ..runner import run_replications
     from ..scenario import load_scenario
     from ..strategy import resolve_strategies
@@ -172,7 +169,7 @@ def run(
         written = write_results(res, out_dir, doc)
         doc["written"] = [str(p) for p in written]
         err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
-    table = summary_table(summary, RUN_METRICS,
+    table = summary_table(summary, list(SUMMARY_OUTCOMES),  # the registry's, as compare, the report and the page
                           f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])")
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
                        "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
