@@ -119,3 +119,30 @@ def test_the_rule_is_part_of_the_stored_warm_up_key():
     keys = {warm_cache.state_key(s) for s in (sc, _with(sc, warmup_max=520), _with(sc, warmup_max=520,
                                                                                     warmup_tolerance=0.02))}
     assert len(keys) == 3
+
+
+def _table_row(name: str, sc) -> str:
+    """One row of docs/model.md's warm-up table: the steps the rule runs (``warmup_max`` 520), and the deterministic
+    price's CV and drift over a 104-step run after the burn-in, from the default warm-up and from the rule's."""
+    net = compile_network(_with(sc, warmup_max=520))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        n = warm_state(net).warmup_steps
+    p = _warmup_prices(net, n + sc.parameters.burn_in + 104)
+
+    def stats(start: int) -> str:
+        run = p[start + sc.parameters.burn_in:][:104]
+        return f"CV {run.std() / run.mean():.3%}, drift {run[-26:].mean() / run[:26].mean() - 1:+.2%}"
+
+    return f"{name}: the rule runs {n} steps; after {sc.parameters.warmup}: {stats(sc.parameters.warmup)}; after {n}: {stats(n)}"
+
+
+if __name__ == "__main__":  # docs/model.md's warm-up table (about 3 min on a loaded host, most of it the last row)
+    import os
+
+    os.environ["COUNTERFLOW_CACHE"] = "off"
+    for scenario_name in ("caribbean", "transatlantic", "corridor"):
+        print(_table_row(scenario_name, load_scenario(scenario_name)))
+    for nodes, orgs in ((60, 2), (200, 3), (2000, 5), (10_000, 5)):
+        print(_table_row(f"generate_scenario({nodes}, seed=1, organisations={orgs})",
+                         generate_scenario(nodes, seed=1, organisations=orgs)))
