@@ -13,7 +13,12 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         from . import __version__
 
-        print(f"counterflow {__version__}")
+        try:
+            print(f"counterflow {__version__}", flush=True)
+        except BrokenPipeError:  # ``counterflow --version | true``: the reader has gone, which is no failure
+            from .cli.common import reader_gone
+
+            reader_gone()
         return
     from .cli import ResultsShown
     from .cli import main as cli_main

@@ -31,8 +31,9 @@ def _into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args", [RUN, [*RUN, "--json"], [*RUN, "--format", "csv"], ["scenarios"],
-                                  ["schema", "strategy"]],
-                         ids=["run-table", "run-json", "run-csv", "scenarios-table", "schema-json"])
+                                  ["schema", "strategy"], ["--version"], ["--help"], ["run", "--help"]],
+                         ids=["run-table", "run-json", "run-csv", "scenarios-table", "schema-json", "version", "help",
+                              "run-help"])
 def test_a_closed_stdout_ends_the_command_with_status_0_and_no_traceback(args):
     p = _into_closed_pipe(args)
     assert p.returncode == 0, (p.returncode, p.stderr)

@@ -188,5 +188,16 @@ class ResultsShown(SystemExit):
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Click ends with status 1 when stdout was closed while it wrote outside the commands' own handling
+    (``counterflow --help | head -1``: it exits while handling the ``BrokenPipeError``, and quiets
+    the stream's later flushes). The reader took what it wanted, so that ends with status 0 here, as
+    the commands do (``handles_errors``).
+    """
+    try:
+        app()
+    except SystemExit as stop:
+        if stop.code == 1 and isinstance(stop.__context__, BrokenPipeError):
+            raise SystemExit(0) from None
+        raise
