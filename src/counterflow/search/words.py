@@ -6,10 +6,17 @@ from typing import Any
 
 from ..labels import lever_short, param_label, rule_label
 
-__all__ = ["describe_lever", "describe_portfolio", "SHOWN_DECIMALS"]
+__all__ = ["describe_lever", "describe_portfolio", "SHOWN_DECIMALS", "shown"]
 
-#: decimals to which a portfolio's numbers are written (under 100); the front merges portfolios equal at it
+#: decimals to which a portfolio's numbers are written under 100 (from 100: whole numbers); see :func:`shown`
 SHOWN_DECIMALS = 2
+
+
+def shown(x: float) -> float:
+    """A number as a portfolio's description writes it: :data:`SHOWN_DECIMALS` decimals under 100,
+    a whole number from 100 (``0.456`` -> 0.46, ``1234.5`` -> 1234.0). The front merges portfolios
+    whose numbers are equal at it, so two rows never read the same."""
+    return float(f"{x:.{SHOWN_DECIMALS if abs(x) < 100 else 0}f}") + 0.0  # -0.0 is 0.0
 
 
 def _num(x: Any) -> str:
