@@ -150,8 +150,7 @@ class _SubtreeLP:
         b = np.zeros(n)
         b[arcs.s], b[arcs.t] = demand, -demand
         lp.row_lower_ = np.concatenate([b, np.full(k, -inf)])
-        self.row_hi = np.concatenate([b, np.zeros(k)])
-        lp.row_upper_ = self.row_hi.copy()
+        lp.row_upper_ = np.concatenate([b, np.zeros(k)])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -166,12 +165,14 @@ class _SubtreeLP:
     def bound(self, plan: np.ndarray, left: float) -> float:
         """An upper bound on ``V(plan + B)`` for every ``B`` outside ``plan`` costing at most ``left``."""
         m, n, k = self.m, self.n, self.k
-        cost = np.concatenate([self.base, [max(left, 0.0)]])
-        cost[plan] += self.delta[plan]
-        self.h.changeColsCost(m + 2, np.arange(m + 2, dtype=np.int32), cost)
         active = (self.icost[self.cand] <= left + 1e-9) & ~np.isin(self.cand, plan)
-        hi = np.where(active, 0.0, highspy.kHighsInf)
-        self.h.changeRowsBounds(k, (n + np.arange(k)).astype(np.int32), np.full(k, -highspy.kHighsInf), hi)
+        # an inactive candidate's row is switched off by freeing its nu (lower bound -inf, cost 0)
+        cost = np.concatenate([self.base, [max(left, 0.0)], active.astype(float)])
+        cost[plan] += self.delta[plan]
+        cols = np.arange(m + 2 + k, dtype=np.int32)
+        self.h.changeColsCost(m + 2 + k, cols, cost)
+        self.h.changeColsBounds(k, cols[m + 2:], np.where(active, 0.0, -highspy.kHighsInf),
+                                np.full(k, highspy.kHighsInf))
         self.h.run()
         self.solves += 1
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
