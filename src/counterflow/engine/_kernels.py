@@ -24,7 +24,6 @@ the run's NumPy generator, so results stay reproducible.
 
 from __future__ import annotations
 
-import heapq
 import math
 
 import numpy as np
@@ -352,13 +351,12 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
                 eidx[i] = e
                 i += 1
                 continue
-            tc, tk = edge_tranches(arc_cost(edge_cost[e], risk_aversion, belief[e] + fear[b], worth[a]), slope[e],
-                                   cap, total)
-            for j in range(n_ek):
+            unit = arc_cost(edge_cost[e], risk_aversion, belief[e] + fear[b], worth[a])
+            for j in range(n_ek):  # edge_tranches' arcs, written in place
                 tails[i] = out_id[a]
                 heads[i] = b
-                caps[i] = tc[j]
-                costs[i] = tk[j]
+                caps[i] = max(min(tranche_bound(j + 1, total), cap) - tranche_bound(j, total), 0)
+                costs[i] = tranche_cost(unit, slope[e], j)
                 eidx[i] = e
                 i += 1
     for v in range(n_nodes):
@@ -864,7 +862,8 @@ def load_values(top, orgs, expo, rule, edge_cost, market_value):  # pragma: no c
     edge ``(u, v)`` with perceived loss probability ``q`` (edge belief plus
     fear of ``v``, at most 0.9), ``(worth(u) + cost) / (1 - q)``: the cost of
     landing one kilogram at ``v``. The cheapest way counts (a label-setting
-    shortest-path search; the update is monotone, so Dijkstra's order holds).
+    shortest-path search; the update is monotone, so Dijkstra's order holds: the least worth first, the
+    lowest node among equals).
     Closed sites next to the open network get a worth (for ranking sites to
     open) but nothing is routed through them. Worth is capped at the
     organisation's market value (mean price of its markets), which is also the
@@ -878,20 +877,30 @@ def load_values(top, orgs, expo, rule, edge_cost, market_value):  # pragma: no c
     production_cost, at_market = rule.production_cost, rule.at_market
     n_orgs, n_nodes = open_node.shape
     out = np.empty((n_orgs, n_nodes))
+    worth = np.empty(n_nodes)
+    done = np.empty(n_nodes, np.bool_)
+    queued = np.empty(n_nodes, np.int64)  # nodes pushed and not yet settled: the only candidates of the selection
     for o in range(n_orgs):
         cap = market_value[o]
-        worth = np.full(n_nodes, np.inf)
-        done = np.zeros(n_nodes, np.bool_)
-        heap = [(0.0, np.int64(0))]  # typed (worth, node) heap for Numba, emptied at once
-        heap.pop()
+        n_q = 0
         for v in range(n_nodes):
+            worth[v] = np.inf
+            done[v] = False
             if producer[o, v] and open_node[o, v]:
                 worth[v] = production_cost
-                heapq.heappush(heap, (production_cost, np.int64(v)))
-        while len(heap) > 0:
-            w, u = heapq.heappop(heap)
-            if done[u] or w > worth[u]:
-                continue
+                queued[n_q] = v
+                n_q += 1
+        while n_q > 0:
+            # the least worth, the lowest node among equals: the order of a heap of (worth, node) pairs
+            pick = 0
+            for k in range(1, n_q):
+                v, b = queued[k], queued[pick]
+                if worth[v] < worth[b] or (worth[v] == worth[b] and v < b):
+                    pick = k
+            u = queued[pick]
+            n_q -= 1
+            queued[pick] = queued[n_q]
+            w = worth[u]
             done[u] = True
             if w >= cap:
                 continue
@@ -904,9 +913,12 @@ def load_values(top, orgs, expo, rule, edge_cost, market_value):  # pragma: no c
                 q = min(max(risk_belief[o, e] + node_fear[o, v], 0.0), 0.9)
                 nw = (w + edge_cost[e]) / (1.0 - q)
                 if nw < worth[v]:
+                    # an open node gets a worth only along usable edges, so it is queued when first reached
+                    # and stays queued, with its best worth, until settled (closed nodes are valued, not queued)
+                    if usable and worth[v] == np.inf:
+                        queued[n_q] = v
+                        n_q += 1
                     worth[v] = nw
-                    if usable:
-                        heapq.heappush(heap, (nw, np.int64(v)))
         for v in range(n_nodes):
             x = min(worth[v], cap)
             out[o, v] = x + at_market * (cap - x)
