@@ -61,3 +61,10 @@ _.resolve_plan  # InterdictionNetwork.resolve_plan (tests only)
 # _jit.py: numba reads its config.CACHE_DIR setting; the module's CACHE_DIR records the folder chosen
 _.CACHE_DIR  # numba.config.CACHE_DIR, set for numba to read
 CACHE_DIR  # counterflow._jit.CACHE_DIR, the folder chosen at import
+
+# cli/common.py: Rich calls Console.on_broken_pipe when its output is closed; quiet is Rich's own attribute
+_.on_broken_pipe  # the console's hook: raise BrokenPipeError (handles_errors ends with status 0) instead of exit 1
+_.quiet  # rich.console.Console.quiet: drop what is left to print
+
+# engine/core.warm_state records how many steps the warm-up ran (parameters.warmup_max); read by users and tests
+warmup_steps  # RunState.warmup_steps

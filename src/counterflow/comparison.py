@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .outcomes import LABELS, OUTCOMES, SUMMARY_OUTCOMES, check_names
+from .outcomes import CATEGORICAL_OUTCOMES, LABELS, OUTCOMES, SUMMARY_OUTCOMES, check_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,6 +31,8 @@ __all__ = ["Comparison", "compare", "COMPARE_METRICS", "METRIC_UNITS"]
 
 #: the metrics a comparison shows by default (the outcomes registry's summary outcomes)
 COMPARE_METRICS = list(SUMMARY_OUTCOMES)
+#: the metrics a comparison can show (``-m``): every numeric outcome of the registry
+COMPARABLE = [name for name in OUTCOMES if name not in CATEGORICAL_OUTCOMES]
 
 #: the unit of each outcome (printed next to every number)
 METRIC_UNITS = {name: o.unit for name, o in OUTCOMES.items()}
@@ -154,7 +156,8 @@ def compare(
     steps
         Horizon (default: the scenario's).
     metrics
-        Metrics to compare (default: :data:`COMPARE_METRICS`).
+        Metrics to compare (default: :data:`COMPARE_METRICS`; any numeric outcome of
+        :data:`counterflow.outcomes.OUTCOMES`).
     keep_steps, keep_flows
         Keep the per-step series and the flow totals per edge and place (both needed by
         :meth:`Comparison.report`).
@@ -170,7 +173,7 @@ def compare(
     from .strategy import Strategy, resolve_strategies
 
     try:
-        metrics = check_names(metrics or COMPARE_METRICS, COMPARE_METRICS)
+        metrics = check_names(metrics or COMPARE_METRICS, COMPARABLE)
     except ValueError as exc:
         raise InputError(str(exc), path="--metric") from None
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

@@ -1,4 +1,4 @@
-"""The vocabulary of a network and the longest run: node kinds, edge modes, ``MAX_STEPS``, lever parameter labels.
+"""The vocabulary of a network and the longest run: node kinds, edge modes, ``MAX_STEPS``.
 
 Kept apart from :mod:`counterflow.scenario` (which re-exports them) so that
 targeting rules, levers and strategy files can use them without importing
@@ -7,7 +7,7 @@ scenario parsing.
 
 from __future__ import annotations
 
-__all__ = ["NODE_KINDS", "EDGE_MODES", "MAX_STEPS", "LEVER_PARAM_WORDS"]
+__all__ = ["NODE_KINDS", "EDGE_MODES", "MAX_STEPS"]
 
 #: Kinds of node, in the order of the compiled network's ``node_kind`` codes.
 NODE_KINDS = ("source", "hub", "transit", "market")
@@ -17,12 +17,3 @@ EDGE_MODES = ("land", "sea", "air", "river")
 #: also the bound of every step a strategy's schedule names.
 MAX_STEPS = 2000
 
-#: How reports and search descriptions write a lever parameter: its label and a format for its value
-#: (None: the value is not printed with a format). Parameters not listed are written with their key's
-#: words ("laundering_cost" -> "laundering cost").
-LEVER_PARAM_WORDS: dict[str, tuple[str, str | None]] = {
-    "intel_accuracy": ("intelligence accuracy", "{:.0%}"),
-    "damage": ("damage", "{:.0%}"),
-    "intensity": ("intensity", "{:g}"),
-    "lethal": ("lethal force", None),
-}

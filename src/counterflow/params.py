@@ -53,6 +53,14 @@ PARAMETER_FIELDS: tuple[Field, ...] = (
           doc="steps simulated once per network, without dice or levers, to reach a steady state"),
     Field("burn_in", kind="int", lo=0, hi=1000, default=13,
           doc="steps each run simulates with its own dice (no levers) after the shared warm-up, before step 0"),
+    Field("warmup_max", kind="int", lo=0, hi=2000, default=0,
+          doc="most steps the warm-up may run: above warmup, the warm-up goes on after warmup steps until the mean "
+              "price index and the deliveries have settled (warmup_tolerance) or this many steps have run, with a "
+              "warning then (0, or at most warmup: exactly warmup steps, the model before the rule existed)"),
+    Field("warmup_tolerance", lo=0.0, lo_open=True, hi=1.0, default=0.01,
+          doc="when the warm-up has settled (only read when warmup_max is above warmup): the means of the mean "
+              "price index, and of the deliveries, over each of the last three 13-step windows lie within this "
+              "share of their common mean"),
     Field("loss_at_market_value", lo=0.0, hi=1.0, default=0.0,
           doc="how organisations value a load they may lose: 0 = its replacement cost where it is (production "
               "plus transport and expected losses so far), 1 = the market price it would sell for"),
@@ -149,6 +157,8 @@ class Parameters:
     backlash_per_hardship: float = _DEFAULT["backlash_per_hardship"]
     warmup: int = _DEFAULT["warmup"]
     burn_in: int = _DEFAULT["burn_in"]
+    warmup_max: int = _DEFAULT["warmup_max"]
+    warmup_tolerance: float = _DEFAULT["warmup_tolerance"]
     loss_at_market_value: float = _DEFAULT["loss_at_market_value"]
     diversification: float = _DEFAULT["diversification"]
     supply_elasticity: float = _DEFAULT["supply_elasticity"]
@@ -193,10 +203,11 @@ _check_declarations()
 
 #: Parameters added after stores began recording the model's defaults, with the default each was
 #: introduced with. That default reproduces the model as it was before the parameter existed (for
-#: ``protection_share`` 0 the trajectories are bit-identical, tested; ``protection_half_cost`` acts only
-#: through a positive share), and no earlier file could state the parameter, so a store made before it
+#: ``protection_share`` 0 and ``warmup_max`` 0 the trajectories are bit-identical, tested; ``protection_half_cost``
+#: acts only through a positive share, ``warmup_tolerance`` only through ``warmup_max`` above ``warmup``), and no earlier file could state the parameter, so a store made before it
 #: existed holds exactly this model's runs.
-ADDED_WITH_DEFAULT: dict[str, Any] = {"protection_share": 0.0, "protection_half_cost": 1.0e6}
+ADDED_WITH_DEFAULT: dict[str, Any] = {"protection_share": 0.0, "protection_half_cost": 1.0e6, "warmup_max": 0,
+                                      "warmup_tolerance": 0.01}
 
 
 def model_defaults() -> dict[str, Any]:

@@ -41,9 +41,21 @@ class Schedule:
             return False
         return (t - self.start) % self.every == 0
 
+    def firings(self, steps: int) -> int:
+        """How many times the lever fires in a run of ``steps`` steps (steps 0 to ``steps - 1``)."""
+        return sum(self.fires(t) for t in range(steps))
+
     def first(self) -> int | None:
         firsts = list(self.at) + ([self.start] if self.start is not None else [])
         return min(firsts) if firsts else None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Schedule:
+        """The schedule of a mapping in the strategy-file form (``{at: STEP}`` or ``{start, every,
+        until}``), taken as it is: no checks (the strategy parser checks a file's schedules)."""
+        at = d.get("at")
+        return cls(at=tuple(at if isinstance(at, list) else [] if at is None else [at]), start=d.get("start"),
+                   every=int(d.get("every", 1) or 1), until=d.get("until"))
 
     def to_dict(self) -> dict:
         if self.at:

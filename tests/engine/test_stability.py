@@ -47,8 +47,8 @@ def price_cv(sc, runs: int = RUNS) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["caribbean", "transatlantic", "corridor", "generated-1", "generated-3",
-                                  "generated-5"])
+@pytest.mark.parametrize("name", ["caribbean", "transatlantic", "corridor", "generated-1", "generated-2",
+                                  "generated-3", "generated-4", "generated-5"])
 def test_baseline_price_variation_is_seizure_noise(name):
     """Price variation after burn-in is at most 1.2x that of the same network with supply elasticity 0."""
     sc = _scenario(name)

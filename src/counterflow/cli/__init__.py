@@ -174,6 +174,30 @@ def _root(
     """Simulate illicit supply networks under counter-narcotics strategies, compare them, optimise interdiction."""
 
 
+class ResultsShown(SystemExit):
+    """Raised by a command whose results are out and that has nothing left to do (``run``): exit status 0.
+
+    It is the command's explicit "done": the ``counterflow`` entry point (:mod:`counterflow.__main__`)
+    then ends the process without the interpreter's teardown (about a second after a large run, and
+    nothing to show for it): the exit handlers run and the output is flushed first. Anywhere else
+    (``CliRunner``, ``app()`` called from Python) it is an ordinary ``SystemExit(0)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Click ends with status 1 when stdout was closed while it wrote outside the commands' own handling
+    (``counterflow --help | head -1``: it exits while handling the ``BrokenPipeError``, and quiets
+    the stream's later flushes). The reader took what it wanted, so that ends with status 0 here, as
+    the commands do (``handles_errors``).
+    """
+    try:
+        app()
+    except SystemExit as stop:
+        if stop.code == 1 and isinstance(stop.__context__, BrokenPipeError):
+            raise SystemExit(0) from None
+        raise

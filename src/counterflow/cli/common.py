@@ -40,8 +40,27 @@ __all__ = [
     "StrategyOpt", "StoredStrategyOpt", "MetricOpt", "OutFileOpt", "OutDirOpt", "ReportOpt", "StoreOpt", "FormatOpt", "JsonOpt", "ExecutorOpt", "WorkersOpt", "AddressOpt",
     "RunsOpt", "SeedOpt", "StepsOpt", "ScenarioArg", "TableFormat", "TableData", "emit_table",
     "output_format", "check_out_is_not_outcome", "check_report_path", "require_extra", "MissingExtra", "check_executor",
-    "json_doc", "resumable",
+    "json_doc", "resumable", "console", "reader_gone",
 ]
+
+
+def console(**options: Any):
+    """A Rich console whose closed output (``counterflow run ... | head -1``) raises :class:`BrokenPipeError`.
+
+    Rich's own consoles exit with status 1 there; :func:`handles_errors` ends the command with status 0
+    instead, as for any other write to a closed stdout.
+    """
+    import errno
+    import os
+
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # drop what is left to print
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console(**options)
 
 
 class _LazyConsole:
@@ -53,9 +72,7 @@ class _LazyConsole:
 
     def _get(self):
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=self._stderr)
+            self._console = console(stderr=self._stderr)
         return self._console
 
     def __getattr__(self, name: str) -> Any:
@@ -178,7 +195,11 @@ def require_extra(extra: str, *modules: str) -> None:
 def check_executor(executor: str, workers: int | None, address: str | None) -> None:
     """The one check of ``--executor/--workers/--address`` (``sweep``, ``search``, ``calibrate``):
     a known executor, ``--address`` only with Dask, ``--workers`` only where it sets the workers, and
-    the ``dask`` extra installed for Dask, and a Dask scheduler answering at ``--address``. Each refusal is an :class:`InputError` (exit 2)."""
+    the ``dask`` extra installed for Dask. Each refusal is an :class:`InputError` (exit 2).
+
+    Whether a Dask scheduler answers at ``--address`` is checked once, by
+    :func:`counterflow.experiments.open_executor`; a command opens its executor before it makes
+    anything (a store), so a refused address leaves nothing behind."""
     from ..experiments.execute import EXECUTORS
 
     if executor not in EXECUTORS:
@@ -191,16 +212,13 @@ def check_executor(executor: str, workers: int | None, address: str | None) -> N
         raise InputError("--workers does not apply with --address: the cluster at the address has its own workers")
     if executor == "dask":
         require_extra("dask", "dask", "distributed")
-        if address:  # before any store is made: a refused address leaves nothing behind
-            from ..experiments.execute import check_dask_address
-
-            check_dask_address(address)
 
 
 # ---------------------------------------------------------------- errors, progress, JSON
 
 def handles_errors(fn: Callable) -> Callable:
-    """Turn bad input into one clear message on stderr and exit status 2 (no traceback)."""
+    """Turn bad input into one clear message on stderr and exit status 2 (no traceback); end a command
+    whose reader closed its output (``| head -1``) quietly with status 0 (:func:`reader_gone`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -209,11 +227,37 @@ def handles_errors(fn: Callable) -> Callable:
         except InputError as exc:
             sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(2) from None
+        except BrokenPipeError:
+            reader_gone()
+            return None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             sys.stderr.write(f"error: {exc.filename}: {exc.strerror}\n")
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def reader_gone() -> None:
+    """After a write to a closed pipe: point the closed stream(s) at the null device.
+
+    The reader took what it wanted (``counterflow run ... | head -1``) and nothing more can be shown;
+    that is not a failure, so the command ends with status 0 and no traceback. What is still buffered
+    for the closed stream goes to the null device, so the last flush at exit cannot fail either.
+    """
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):  # not a real file (a test's capture): nothing to redirect
+                pass
+        except (OSError, ValueError):  # closed, or not writable: nothing more will be written to it
+            pass
 
 
 @contextmanager
@@ -390,28 +434,27 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
         sys.stdout.write(("\n" if fmt_ == TableFormat.csv else "\n").join(texts))
         sys.stdout.flush()
         return
-    from rich.console import Console
     from rich.measure import Measurement
 
-    console = out._get()
-    if not console.is_terminal:
-        console = Console(width=100_000, soft_wrap=True, force_terminal=False)
+    con = out._get()
+    if not con.is_terminal:
+        con = console(width=100_000, soft_wrap=True, force_terminal=False)
     for t in tables:
         table = _rich_table(t)
-        if console.is_terminal:
-            needed = Measurement.get(console, console.options, table).minimum
-            if needed > console.width:
-                _print_records(console, t)
+        if con.is_terminal:
+            needed = Measurement.get(con, con.options, table).minimum
+            if needed > con.width:
+                _print_records(con, t)
             else:
-                console.print(table)
+                con.print(table)
         else:
             table = _rich_table(t, title=False)
             if t.title:
-                console.print(t.title, highlight=False, markup=False)
-            width = Measurement.get(console, console.options, table).maximum
-            Console(width=max(width, 20), force_terminal=False).print(table)
+                con.print(t.title, highlight=False, markup=False)
+            width = Measurement.get(con, con.options, table).maximum
+            console(width=max(width, 20), force_terminal=False).print(table)
         for note in t.notes:
-            console.print(note, style="dim", highlight=False, markup=False, soft_wrap=True)
+            con.print(note, style="dim", highlight=False, markup=False, soft_wrap=True)
 
 
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from enum import StrEnum
 from pathlib import Path
@@ -39,28 +38,13 @@ class Objective(StrEnum):
 
 def _load(network: str, source: str | None, sink: str | None, nodes: Path | None, edges: bool = True):
     from ..optimize import InterdictionNetwork
-    from ..optimize.graph import _num, _read_csv
     from ..scenario import load_scenario
 
     if network.lower().endswith(".csv"):
         return InterdictionNetwork.from_csv(network, source=source, sink=sink, nodes=nodes)
     net = InterdictionNetwork.from_scenario(load_scenario(network), source=source, sink=sink,
                                             node_cost=None if nodes else 1.0, edge_cost=1.0 if edges else None)
-    if nodes:
-        idx = net.node_index
-        cost = net.node_interdiction_cost.copy()
-        for i, row in enumerate(_read_csv(nodes, required=("id", "interdiction_cost"),
-                                          allowed=("id", "interdiction_cost"))):
-            v = (row["id"] or "").strip()
-            if v not in idx:
-                raise InputError(f"unknown node '{v}'", file=str(nodes), line=i + 2)
-            cost[idx[v]] = _num(row["interdiction_cost"], "interdiction_cost", file=str(nodes), line=i + 2,
-                                default=math.nan)
-            if idx[v] in (net.source, net.sink) and math.isfinite(cost[idx[v]]):
-                raise InputError(f"node '{v}' is the source or sink and cannot be interdicted",
-                                 file=str(nodes), line=i + 2)
-        net = dataclasses.replace(net, node_interdiction_cost=cost)
-    return net
+    return net.with_node_costs(nodes) if nodes else net
 
 
 #: The methods ``--method`` accepts per objective; ``auto`` picks: max-flow ``milp``; shortest-path

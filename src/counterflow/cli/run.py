@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import app
+from . import ResultsShown, app
 from .common import (
     FormatOpt,
     JsonOpt,
@@ -29,10 +29,6 @@ from .common import (
     progress_bar,
     summary_table,
 )
-
-RUN_METRICS = ["delivered_kg", "seized_kg", "flow_reduction_pct", "recovery_steps", "displacement_pct",
-               "active_nodes", "route_entropy", "civilian_harm", "backlash", "cost_usd", "cost_per_kg_averted",
-               "protection_paid"]
 
 # unit suffix of each per-step series in the wide step table written by ``run --out``
 SERIES_UNITS = {"delivered": "kg", "price": "usd_per_kg", "seized": "kg", "destroyed": "kg", "produced": "kg",
@@ -138,10 +134,6 @@ def validate(
               f"{len(s.organisations)} organisations, {len(s.strategies)} strategies)", highlight=False)
 
 
-#: Set when a ``run`` command has shown its results (see ``counterflow.__main__``).
-finished = False
-
-
 @app.command()
 @handles_errors
 def run(
@@ -160,6 +152,7 @@ def run(
 
     With --out DIR: runs.parquet (one row per strategy and replication), steps.parquet (one row per strategy, replication and step; a column per series, its unit in the name) and summary.json (what --json prints).
     """
+    from ..outcomes import SUMMARY_OUTCOMES
     from ..runner import run_replications
     from ..scenario import load_scenario
     from ..strategy import resolve_strategies
@@ -176,10 +169,9 @@ def run(
         written = write_results(res, out_dir, doc)
         doc["written"] = [str(p) for p in written]
         err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
-    table = summary_table(summary, RUN_METRICS,
+    table = summary_table(summary, list(SUMMARY_OUTCOMES),  # the registry's, as compare, the report and the page
                           f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])")
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
                        "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
     emit_table(table, fmt, doc)
-    global finished
-    finished = True  # the results are out: the process may end without the interpreter's teardown
+    raise ResultsShown()  # the results are out: the entry point may end the process without the teardown

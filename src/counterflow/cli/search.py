@@ -69,19 +69,20 @@ def search(
     check_executor(executor, workers, address)
     spec = load_search(search_file)
     warm = warm_start_genes(warm_start, spec) if warm_start else None
-    st = SearchStore.create(store, spec, warm)  # takes the store's lock until the search ends
-    try:
-        for note in st.notes:
-            err.print(f"[yellow]note:[/] {note}", highlight=False)
-        if not as_json:
-            err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} replications "
-                      f"({spec.algorithm}, population {spec.population}); {len(st.done())} already stored in {store}",
-                      highlight=False)
-        with resumable(lambda: f"{len(st.done())} evaluations are stored"), \
-                open_executor(executor, workers, address) as ex:
-            report = run_search(spec, st, ex, warm=warm)
-    finally:
-        st.unlock()
+    # the executor first (it checks a Dask --address once): a refused address leaves no store behind
+    with open_executor(executor, workers, address) as ex:
+        st = SearchStore.create(store, spec, warm)  # takes the store's lock until the search ends
+        try:
+            for note in st.notes:
+                err.print(f"[yellow]note:[/] {note}", highlight=False)
+            if not as_json:
+                err.print(f"{spec.evaluations} portfolios x {spec.futures} futures x {spec.replications} "
+                          f"replications ({spec.algorithm}, population {spec.population}); {len(st.done())} "
+                          f"already stored in {store}", highlight=False)
+            with resumable(lambda: f"{len(st.done())} evaluations are stored"):
+                report = run_search(spec, st, ex, warm=warm)
+        finally:
+            st.unlock()
     for note in report.notes:
         err.print(f"[yellow]note:[/] {note}", highlight=False)
     data = _front(store)

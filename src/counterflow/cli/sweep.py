@@ -66,22 +66,24 @@ def sweep(
     exp = load_experiment(experiment)
     if exp.sampler in ("sobol", "morris"):
         require_extra("analysis", "SALib")
-    st = Store.create(store, exp, exp.design())  # takes the store's lock until the sweep ends
-    try:
-        for note in st.notes:
-            err.print(f"[yellow]note:[/] {note}", highlight=False)
-        done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
-        done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) \
-            * exp.replications
-        if not as_json:
-            err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} strategies "
-                      f"x {exp.replications} replications; {done_runs} already stored in {store}", highlight=False)
-        with resumable(lambda: f"{len(st.done_chunks())} of {len(exp.chunks())} chunks are stored"), \
-                open_executor(executor, workers, address) as ex, \
-                progress_bar(exp.n_runs, f"sweep {experiment.name}", not as_json, done=done_runs) as advance:
-            report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
-    finally:
-        st.unlock()
+    # the executor first (it checks a Dask --address once): a refused address leaves no store behind
+    with open_executor(executor, workers, address) as ex:
+        st = Store.create(store, exp, exp.design())  # takes the store's lock until the sweep ends
+        try:
+            for note in st.notes:
+                err.print(f"[yellow]note:[/] {note}", highlight=False)
+            done = st.done_chunks() - (st.failed_chunks() if retry_errors else set())
+            done_runs = sum(len(c) for i, c in enumerate(exp.chunks()) if i in done) * len(exp.strategies) \
+                * exp.replications
+            if not as_json:
+                err.print(f"{exp.n_runs} runs: {exp.n_points} points ({exp.sampler}) x {len(exp.strategies)} "
+                          f"strategies x {exp.replications} replications; {done_runs} already stored in {store}",
+                          highlight=False)
+            with resumable(lambda: f"{len(st.done_chunks())} of {len(exp.chunks())} chunks are stored"), \
+                    progress_bar(exp.n_runs, f"sweep {experiment.name}", not as_json, done=done_runs) as advance:
+                report = run_sweep(exp, st, ex, progress=advance, retry_errors=retry_errors)
+        finally:
+            st.unlock()
     from ..experiments.analysis import run_counts
 
     counts = run_counts(st)

@@ -9,7 +9,8 @@ rebuild → society → record.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 
 import numpy as np
@@ -469,11 +470,36 @@ def out_edges(net: Network) -> tuple[np.ndarray, np.ndarray]:
     return cached
 
 
-def warm_state(net: Network) -> RunState:
-    """A copy of the network's steady state after ``parameters.warmup`` baseline steps.
+#: The warm-up's convergence rule (``parameters.warmup_max`` above ``warmup``): the means of the mean price index and
+#: of the deliveries over each of the last ``WARMUP_WINDOWS`` windows of ``WARMUP_WINDOW`` steps lie within
+#: ``parameters.warmup_tolerance`` of their common mean (docs/model.md, "Warm-up and randomness").
+WARMUP_WINDOW = 13
+WARMUP_WINDOWS = 3
 
-    The state ends at step ``-burn_in``: each run then simulates ``burn_in``
-    steps with its own dice, so runs start from different draws of the
+
+def warmup_settled(price: Sequence[float], delivered: Sequence[float], tolerance: float) -> bool:
+    """Whether the last ``WARMUP_WINDOWS * WARMUP_WINDOW`` steps of the warm-up's mean price index and deliveries
+    are settled: each series' window means lie within ``tolerance`` times their mean of each other (a series
+    that is 0 throughout is settled). ``False`` while there are fewer steps than that."""
+    n = WARMUP_WINDOW * WARMUP_WINDOWS
+    if len(price) < n:
+        return False
+    for x in (price, delivered):
+        means = np.asarray(x[-n:], dtype=float).reshape(WARMUP_WINDOWS, WARMUP_WINDOW).mean(axis=1)
+        if means.max() - means.min() > tolerance * abs(means.mean()):
+            return False
+    return True
+
+
+def warm_state(net: Network) -> RunState:
+    """A copy of the network's steady state after the warm-up's baseline steps.
+
+    The warm-up runs ``parameters.warmup`` steps; when ``parameters.warmup_max`` is larger it goes on, one
+    step at a time, until :func:`warmup_settled` holds for the mean price index and the deliveries
+    (``parameters.warmup_tolerance``) or ``warmup_max`` steps have run (a :class:`RuntimeWarning` then says
+    the baseline did not settle). The steps it ran are ``state.warmup_steps``. The state ends at step
+    ``-burn_in`` (the step counters a longer warm-up leaves are shifted there, see :func:`_shift_time`):
+    each run then simulates ``burn_in`` steps with its own dice, so runs start from different draws of the
     stochastic steady state.
 
     The warm-up runs once per compiled network, without dice (every edge
@@ -489,19 +515,52 @@ def warm_state(net: Network) -> RunState:
         loaded = warm_cache.load(key)  # a stored state, or None (missing, unreadable, another object)
         cached = net.cache["warm_state"] = loaded if isinstance(loaded, RunState) else None
     if cached is None:
+        prm = net.scenario.parameters
         state = RunState.initial(net)
-        warmup = net.scenario.parameters.warmup
-        state.t = -warmup - net.scenario.parameters.burn_in
+        warmup, most = prm.warmup, max(prm.warmup_max, prm.warmup)
+        state.t = -warmup - prm.burn_in
+        ran = 0
         if warmup:
             eng = Engine.__new__(Engine)
             eng._init_from_state(net, state)
-            for _ in range(warmup):
+            price: list[float] = []
+            delivered: list[float] = []
+            for i in range(most):
+                if i >= warmup and warmup_settled(price, delivered, prm.warmup_tolerance):
+                    break
+                before = state.delivered
                 eng.step()
+                ran += 1
+                if most > warmup:  # the series the convergence rule reads
+                    price.append(float((state.price / net.market_price).mean()))
+                    delivered.append(state.delivered - before)
+            else:
+                if most > warmup and not warmup_settled(price, delivered, prm.warmup_tolerance):
+                    warnings.warn(
+                        f"scenario {net.scenario.name!r}: the baseline did not settle within warmup_max = {most} "
+                        f"warm-up steps (warmup_tolerance {prm.warmup_tolerance:g}); runs start while it still "
+                        "moves (docs/model.md, 'Warm-up and randomness')", RuntimeWarning, stacklevel=2)
+            _shift_time(state, -prm.burn_in)
+        state.warmup_steps = ran
         state.log = StepLog()
         cached = net.cache["warm_state"] = state
         if on_disk:
             warm_cache.save(key, state)
     return cached.copy()
+
+
+def _shift_time(state: RunState, t: int) -> None:
+    """Move a state to step ``t`` (after a warm-up that ran longer than ``parameters.warmup``): the loads in
+    transit keep their arrival steps relative to now (the slot axis rolls), and so do the steps recorded in
+    ``opened_at``, ``last_used`` and pending openings. Nothing changes when the state is already at ``t``."""
+    shift = t - state.t
+    if shift == 0:
+        return
+    state.transit = np.roll(state.transit, shift, axis=2)
+    state.opened_at = np.where(state.opened_at >= 0, state.opened_at + shift, state.opened_at)
+    state.last_used = state.last_used + shift
+    state.pending = [(ready + shift, o, site) for ready, o, site in state.pending]
+    state.t = t
 
 
 def simulate(

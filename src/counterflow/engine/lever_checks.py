@@ -150,7 +150,7 @@ def check_spends_what_it_reports(cls: type[Lever], scenario: Scenario | str | No
     assert math.isclose(reported, series, rel_tol=1e-12, abs_tol=1e-9), \
         f"{cls.type}: reports say {reported} was spent, the cost series says {series}"
     spec = parse_strategy({"name": "s", "actor": "US", "levers": [lever]}, scenario=sc).levers[0]
-    fired = sum(spec.schedule.fires(t) for t in range(steps))
+    fired = spec.schedule.firings(steps)
     mine = [r for r in traj.reports if r.type == cls.type]
     assert len(mine) == fired, f"{cls.type}: the schedule fires {fired} times, the lever reported {len(mine)} firings"
     spent = sum(r.cost for r in mine)

@@ -100,6 +100,7 @@ class RunState:
     destroyed: float = 0.0
     log: StepLog = field(default_factory=StepLog)
     lever_memory: dict = field(default_factory=dict)
+    warmup_steps: int = 0        # steps the shared warm-up ran before this state (params: warmup, warmup_max)
     # the modifiers reset each step: the built-in ones and any a lever of the run declares
     modifiers: tuple[Modifier, ...] = MODIFIERS
 

@@ -259,6 +259,27 @@ class InterdictionNetwork:
             raise InputError(f"scenario '{scenario.name}' has no source or no market to connect")
         return cls.from_edges(rows, source=s, sink=t, nodes=node_rows)
 
+    def with_node_costs(self, path: str | Path) -> InterdictionNetwork:
+        """This network with the interdiction costs of a CSV ``id,interdiction_cost`` (the nodes it
+        lists; the others keep theirs). A bad row is an :class:`InputError` naming the file and line:
+        an unknown node, a cost that is not a number in range, or a cost on the source or sink."""
+        import dataclasses
+
+        file = str(path)
+        idx = self.node_index
+        cost = self.node_interdiction_cost.copy()
+        for i, row in enumerate(_read_csv(path, required=("id", "interdiction_cost"),
+                                          allowed=("id", "interdiction_cost"))):
+            v = (row["id"] or "").strip()
+            if v not in idx:
+                raise InputError(f"unknown node '{v}'", file=file, line=i + 2)
+            cost[idx[v]] = _num(row["interdiction_cost"], "interdiction_cost", file=file, line=i + 2,
+                                default=math.nan)
+            if idx[v] in (self.source, self.sink) and math.isfinite(cost[idx[v]]):
+                raise InputError(f"node '{v}' is the source or sink and cannot be interdicted", file=file,
+                                 line=i + 2)
+        return dataclasses.replace(self, node_interdiction_cost=cost)
+
     # ------------------------------------------------------------------ expanded form
     def arcs(self) -> Arcs:
         """The split-node arc form every optimiser and evaluator uses."""

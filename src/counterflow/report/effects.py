@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..labels import lever_label
 from ..runner import Results
 
 __all__ = ["t_interval", "flow_effects", "series_effects", "event_summary", "SERIES", "steps_word"]
@@ -201,7 +202,7 @@ def _steps_text(steps: Sequence[int]) -> str:
 def event_summary(results: Results, names: dict[str, str] | None = None) -> dict:
     """Per strategy and lever type, what the lever did over all replications.
 
-    Returns ``{strategy: [{"type", "firings" (mean per run), "steps" (text),
+    Returns ``{strategy: [{"type", "label" (its words), "firings" (mean per run), "steps" (text),
     "targets" (mean per firing), "detail": [{"step", "runs", "targets",
     "hits"}]}]}``; the detail lists, per step, in how many runs the lever
     fired, its most frequent targets (by name) and, for strikes, the hits
@@ -236,7 +237,7 @@ def event_summary(results: Results, names: dict[str, str] | None = None) -> dict
                 if typ == "strike":
                     item["hits"] = f"{st['hits']} of {st['aimed']} strikes hit"
                 detail.append(item)
-            rows.append({"type": typ, "firings": d["firings"] / n, "steps": _steps_text(d["steps"]),
+            rows.append({"type": typ, "label": lever_label(typ), "firings": d["firings"] / n, "steps": _steps_text(d["steps"]),
                          "targets": d["targets"] / max(d["firings"], 1), "detail": detail})
         out[name] = rows
     return out

@@ -104,7 +104,7 @@ def _events(c: dict) -> str:
         if not rows:
             continue
         body = "".join(
-            f"<tr><td>{esc(r['type'].replace('_', ' '))}</td><td>{r['firings']:.1f}</td>"
+            f"<tr><td>{esc(r['label'])}</td><td>{r['firings']:.1f}</td>"
             f"<td>{esc(r['steps'])}</td><td>{r['targets']:.1f}</td></tr>" for r in rows)
         parts.append(f'<table class="events"><thead><tr><th>Lever</th><th>Firings per run (mean)</th>'
                      f"<th>{step.capitalize()}s it fired</th><th>Targets per firing (mean)</th></tr></thead>"
@@ -113,7 +113,7 @@ def _events(c: dict) -> str:
             det = "".join(
                 f"<tr><td>{d['step']}</td><td>{d['runs']}</td><td>{esc(d['targets'])}</td>"
                 f"<td>{esc(d.get('hits', ''))}</td></tr>" for d in r["detail"])
-            parts.append(f"<details><summary>{esc(r['type'].replace('_', ' '))}: every firing, {step} by {step}"
+            parts.append(f"<details><summary>{esc(r['label'])}: every firing, {step} by {step}"
                          f"</summary><table class=\"events\"><thead><tr><th>{step.capitalize()}</th>"
                          f"<th>Runs in which it fired</th><th>Most frequent targets</th><th>Hits</th></tr></thead>"
                          f"<tbody>{det}</tbody></table></details>")

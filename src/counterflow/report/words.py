@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..kinds import LEVER_PARAM_WORDS
+from ..labels import lever_label, param_format, param_label, rule_label
 
 __all__ = ["fmt", "interval", "bounds", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
            "place_names"]
@@ -197,8 +197,7 @@ def _targets(t, names: dict[str, str], juris: dict[str, str]) -> str:
     if t.edges:
         bits.append(_list([f"{names.get(a, a)} to {names.get(b, b)}" for a, b in t.edges]) + " routes")
     if t.rule:
-        what = {"top_throughput": "busiest", "betweenness": "most central", "random": "randomly chosen",
-                "optimized": "optimally chosen"}.get(t.rule, t.rule)
+        what = rule_label(t.rule)
         kind = t.kind or "place"
         bits.append(f"the {what} {kind} at the time" if t.k == 1 else f"the {t.k} {what} {kind}s at the time")
     if t.mode:
@@ -215,14 +214,14 @@ def lever_words(lv, scenario=None, step: str = "week") -> str:
     """One lever in words, e.g. "strike on Main dock in week 4 (intelligence accuracy 80 %, USD 2.00M each)"."""
     names = place_names(scenario) if scenario is not None else {}
     juris = {j.id: (j.name or j.id) for j in scenario.jurisdictions} if scenario is not None else {}
-    text = lv.type.replace("_", " ")
+    text = lever_label(lv.type)
     where = _targets(lv.targets, names, juris)
     if where:
         text += " on " + where if lv.type == "strike" else " - " + where
     text += " " + _schedule(lv.schedule, step)
     extra = []
     for key, value in lv.params.items():
-        label, form = LEVER_PARAM_WORDS.get(key, (key.replace("_", " "), "{}"))
+        label, form = param_label(key), param_format(key)
         if isinstance(value, bool):
             extra.append(label if value else f"no {label}")
         elif isinstance(value, int | float) and form is not None:

@@ -15,7 +15,7 @@ from .engine import Evaluations
 from .robust import BOOT, bootstrap, confident_dominance, statistic
 from .spec import SearchSpec, label_of, parse_search
 from .store import SearchStore
-from .words import SHOWN_DECIMALS, describe_portfolio
+from .words import SHOWN_DECIMALS, describe_portfolio, shown
 
 __all__ = ["open_search", "front", "merge_shown", "shown_key", "SHOWN_DECIMALS", "survival", "discover", "plot_front", "prim", "warm_start_genes",
            "DISCOVER_FUTURES"]
@@ -144,12 +144,12 @@ def front(store: str | Path) -> dict:
 
 #: how portfolios are merged in the front shown to users (:func:`merge_shown`)
 SHOWN_RESOLUTION = {"decimals": SHOWN_DECIMALS,
-                    "rule": f"portfolios whose levers are equal once every number is rounded to {SHOWN_DECIMALS} "
-                            "decimals (the precision their descriptions show) are one row"}
+                    "rule": f"portfolios whose levers are equal once every number is rounded as their descriptions "
+                            f"write it ({SHOWN_DECIMALS} decimals below 100, whole numbers from 100) are one row"}
 
 
 def shown_key(levers: list[dict]) -> str:
-    """A portfolio's levers as shown: every number rounded to :data:`SHOWN_DECIMALS` decimals."""
+    """A portfolio's levers as shown: every number as the descriptions write it (:func:`~.words.shown`)."""
     import json
 
     def rnd(v):
@@ -158,7 +158,7 @@ def shown_key(levers: list[dict]) -> str:
         if isinstance(v, list):
             return [rnd(x) for x in v]
         if isinstance(v, float):
-            return float(f"{v:.{SHOWN_DECIMALS}f}") + 0.0  # as search.words writes it (-0.0 is 0.0)
+            return shown(v)  # as search.words writes it
         return v
 
     return json.dumps(rnd(levers), sort_keys=True, default=str)

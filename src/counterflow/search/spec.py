@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..schema import Checker, Field
-from ..strategy import Strategy, parse_strategy
+from ..strategy import Schedule, Strategy, parse_strategy
 from ..yamlio import join_path, load_yaml_text
 
 __all__ = ["Gene", "Objective", "Constraint", "SearchSpec", "load_search", "parse_search", "search_from_text",
@@ -326,28 +326,18 @@ class SearchSpec:
             out.append(lever)
         return out
 
-    def firings(self, schedule: dict) -> int:
-        """How many times a lever with ``schedule`` fires over the search's horizon (``steps``)."""
-        at = schedule.get("at")
-        at = set(at if isinstance(at, list) else [] if at is None else [at])
-        start, every, until = schedule.get("start"), int(schedule.get("every", 1) or 1), schedule.get("until")
-        fires = {t for t in at if 0 <= t < self.steps}
-        if start is not None:
-            end = self.steps if until is None else min(self.steps, int(until) + 1)
-            fires |= set(range(int(start), end, every))
-        return len(fires)
-
     def planned_cost(self, levers: list[dict]) -> float:
         """What decoded levers cost over the horizon, known before any run.
 
-        The engine charges a lever's ``unit_cost`` each time it fires, and a strike's per target
-        (at most ``k`` when a rule chooses them, each named node otherwise), whatever the future;
-        so this is the most a portfolio can cost (a strike that finds fewer than ``k`` sites
+        The engine charges a lever's ``unit_cost`` each time its schedule fires
+        (:meth:`~counterflow.strategy.Schedule.firings` over the search's ``steps``), and a strike's
+        per target (at most ``k`` when a rule chooses them, each named node otherwise), whatever the
+        future; so this is the most a portfolio can cost (a strike that finds fewer than ``k`` sites
         costs less).
         """
         total = 0.0
         for lever in levers:
-            n = self.firings(lever.get("schedule") or {})
+            n = Schedule.from_dict(lever.get("schedule") or {}).firings(self.steps)
             per = float(lever.get("unit_cost", 0.0) or 0.0)
             if lever["type"] == "strike":
                 t = lever.get("targets")

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kinds import LEVER_PARAM_WORDS
+from ..labels import lever_short, param_label, rule_label
 
-__all__ = ["describe_lever", "describe_portfolio", "SHOWN_DECIMALS"]
+__all__ = ["describe_lever", "describe_portfolio", "SHOWN_DECIMALS", "shown"]
 
-#: decimals to which a portfolio's numbers are written (under 100); the front merges portfolios equal at it
+#: decimals to which a portfolio's numbers are written under 100 (from 100: whole numbers); see :func:`shown`
 SHOWN_DECIMALS = 2
 
-_NAMES = {
-    "strike": "strikes", "maritime_interdiction": "maritime interdiction", "blockade": "blockade",
-    "sanctions": "sanctions", "arrests": "arrests", "police_support": "police support",
-    "intel_sharing": "intelligence sharing", "humanitarian_aid": "aid",
-}
-_RULES = {"top_throughput": "the busiest", "betweenness": "the most central", "random": "random",
-          "optimized": "optimised"}
+
+def shown(x: float) -> float:
+    """A number as a portfolio's description writes it: :data:`SHOWN_DECIMALS` decimals under 100,
+    a whole number from 100 (``0.456`` -> 0.46, ``1234.5`` -> 1234.0). The front merges portfolios
+    whose numbers are equal at it, so two rows never read the same."""
+    return float(f"{x:.{SHOWN_DECIMALS if abs(x) < 100 else 0}f}") + 0.0  # -0.0 is 0.0
 
 
 def _num(x: Any) -> str:
@@ -30,11 +29,6 @@ def _num(x: Any) -> str:
 
 #: what a lever's targets field names, by the lever class's ``targets_key`` (a strike's nodes may say their kind)
 _TARGET_NOUNS = {"targets": "site", "zone": "route", "jurisdiction": "jurisdiction", "organisations": "organisation"}
-
-
-def _label(key: str) -> str:
-    """A parameter's label ("intelligence accuracy", not ``intel_accuracy``), as the run reports write it."""
-    return LEVER_PARAM_WORDS.get(key, (key.replace("_", " "), None))[0]
 
 
 def _targets(t: Any, tk: str = "targets") -> str:
@@ -53,7 +47,7 @@ def _targets(t: Any, tk: str = "targets") -> str:
             what = f"{t['mode']} {what}"
         plural = "s" if k != 1 else ""
         where = " in " + ", ".join(map(str, t["jurisdictions"])) if t.get("jurisdictions") else ""
-        return f" on {_RULES.get(t['rule'], t['rule'])} {k} {what}{plural}{where}"
+        return f" on the {rule_label(t['rule'])} {k} {what}{plural}{where}"
     parts = []
     if t.get("mode"):
         parts.append(f"{t['mode']} routes")
@@ -85,19 +79,19 @@ def describe_lever(lever: dict) -> str:
 
     typ = lever["type"]
     cls = LEVERS.get(typ)
-    name = _NAMES.get(typ, typ)
+    name = lever_short(typ)
     key = cls.intensity if cls else None
     text = name
     if key and key in lever:
-        text += f" {_num(lever[key])}" if key == "intensity" else f" ({_label(key)} {_num(lever[key])})"
+        text += f" {_num(lever[key])}" if key == "intensity" else f" ({param_label(key)} {_num(lever[key])})"
     tk = cls.targets_key if cls else None
     text += _targets(lever.get(tk), tk) if tk else ""
-    extras = [f"{_label(k)} {_num(v)}" for k, v in lever.items()
+    extras = [f"{param_label(k)} {_num(v)}" for k, v in lever.items()
               if k not in ("type", "schedule", "unit_cost", key, tk) and not isinstance(v, dict | list)]
     if lever.get("lethal") is True:
-        extras = [e for e in extras if not e.startswith(_label("lethal"))] + ["lethal"]
+        extras = [e for e in extras if not e.startswith(param_label("lethal"))] + ["lethal"]
     elif "lethal" in lever:
-        extras = [e for e in extras if not e.startswith(_label("lethal"))]
+        extras = [e for e in extras if not e.startswith(param_label("lethal"))]
     if extras:
         text += " (" + ", ".join(extras) + ")"
     return text + _schedule(lever.get("schedule"))

@@ -269,10 +269,10 @@ function renderEvents(res) {
       parts.push(el("table", { class: "events" },
         el("thead", {}, el("tr", {}, ...["Lever", "Firings per run (mean)", `${cap}s it fired`, "Targets per firing (mean)"]
           .map((t) => el("th", { text: t })))),
-        el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", { text: r.type.replace(/_/g, " ") }),
+        el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", { text: r.label || r.type.replace(/_/g, " ") }),
           el("td", { text: r.firings.toFixed(1) }), el("td", { text: r.steps }), el("td", { text: r.targets.toFixed(1) }))))));
       for (const r of rows) {
-        parts.push(el("details", {}, el("summary", { text: `${r.type.replace(/_/g, " ")}: every firing, ${unit} by ${unit}` }),
+        parts.push(el("details", {}, el("summary", { text: `${r.label || r.type.replace(/_/g, " ")}: every firing, ${unit} by ${unit}` }),
           el("table", { class: "events" },
             el("thead", {}, el("tr", {}, ...[cap, "Runs in which it fired", "Most frequent targets", "Hits"].map((t) => el("th", { text: t })))),
             el("tbody", {}, ...r.detail.map((d) => el("tr", {}, el("td", { text: String(d.step) }), el("td", { text: String(d.runs) }),
