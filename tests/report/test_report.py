@@ -227,6 +227,37 @@ def test_strategies_in_words(caribbean):
     name = next(n.name for n in caribbean.nodes if n.id == "port_main")
     assert lever_words(port.levers[0], caribbean).startswith(f"strike on {name} in week 4")
 
+    # a lever that acts in a jurisdiction reads "police support in Coastal state ...", not "police support - in ..."
+    balanced = resolve_strategies(caribbean, ["balanced"])[1]
+    words = [lever_words(lv, caribbean) for lv in balanced.levers]
+    assert not any(" - " in w for w in words), words
+    assert any(w.startswith("police support in Coastal state and Producer state every week") for w in words), words
+
+
+def test_a_number_that_shows_as_zero_has_no_sign():
+    """A mean paired difference of -0.0004 is written 0.000, never "-0.000" (seen in the route diversity row)."""
+    assert fmt(-0.0004) == fmt(-0.0) == fmt(0.0004) == "0.000"
+    assert fmt(-0.0006) == "-0.001" and fmt(-2.0) == "-2.0"
+    from counterflow.report.words import delta
+    assert delta(-0.0004, -0.002, 0.002) == "Δ 0.000 [-0.002, 0.002]"
+
+
+def test_lever_firings_name_jurisdictions_organisations_and_routes(caribbean):
+    """The events view names what a lever fired on: jurisdictions, organisations and routes by their names in
+    the scenario (humanitarian aid "Coastal state", not "VE"; a route "A to B", not "a->b")."""
+    from counterflow.report.content import build_content
+
+    strategies = resolve_strategies(caribbean, ["balanced", "layered"])
+    res = run_replications(caribbean, strategies, runs=1, seed=0, steps=6, keep_steps=True, keep_flows=True)
+    events = build_content(caribbean, res, strategies)["events"]
+    shown = {lv["type"]: " ".join(d["targets"] for d in lv["detail"]) for lv in events["balanced"] + events["layered"]}
+    juris = {j.id: j.name for j in caribbean.jurisdictions}
+    assert "Coastal state" in shown["humanitarian_aid"] and "VE" not in shown["humanitarian_aid"].split(", ")
+    assert "Producer state" in shown["police_support"]
+    assert "Coastal group (fictional)" in shown["sanctions"] and "org_a" not in shown["sanctions"]
+    assert not any(t in juris for t in shown["police_support"].split(", "))
+    assert "->" not in shown["maritime_interdiction"] and " to " in shown["maritime_interdiction"]
+
 
 #: an interval printed with two equal bounds, e.g. "[14.20M, 14.20M]" (what the views never write)
 FLAT = re.compile(r"\[([^\[\],\"<>]+), \1\]")
