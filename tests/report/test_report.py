@@ -399,3 +399,19 @@ def test_better_in_n_percent_and_colour_follow_the_registry():
     assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
     doc["strategies"]["s"]["cost_per_kg_averted"].update(diff_mean=1098.0, diff_lo=883.0, diff_hi=1314.0)
     assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+
+
+def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
+    """A sweep's cells give "better in N%" for the same outcomes as compare's (the page's sweep view said
+    "better in 0%" for a strategy's cost, which every strategy pays and no action does not)."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.tables import BEATS
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": 1.0, "diff_lo": 0.5, "diff_hi": 1.5,
+             "beats_pct": 0.0, "n": 8}
+    outcomes = ["delivered_kg", "civilian_harm", "cost_usd", "protection_paid", "active_nodes"]
+    res = {"strategies": {"baseline": {o: dict(entry) for o in outcomes}, "s": {o: dict(entry) for o in outcomes}}}
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table(res)["rows"]}
+    for o in outcomes:
+        assert ("better" in rows[o]) == (o in BEATS), (o, rows[o])
+    assert "better" not in rows["cost_usd"] and rows["protection_paid"]["better"] == "better in 0%"
