@@ -415,3 +415,7 @@ def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
     for o in outcomes:
         assert ("better" in rows[o]) == (o in BEATS), (o, rows[o])
     assert "better" not in rows["cost_usd"] and rows["protection_paid"]["better"] == "better in 0%"
+    from counterflow.report.specs import sweep_spec
+
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
+    assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
