@@ -101,7 +101,6 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
             total += supply[v]
     pot = np.zeros(nn, np.int64)
     dist = np.empty(nn, np.int64)
-    prev_arc = np.empty(nn, np.int64)
     done = np.empty(nn, np.bool_)
     frontier = np.empty(nn, np.int64)  # reached, not yet done: the only candidates of Dijkstra's selection
     cur = np.empty(nn, np.int64)
@@ -114,7 +113,6 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
         sent_before = sent
         for v in range(nn):
             dist[v] = _INF
-            prev_arc[v] = -1
             done[v] = False
         dist[src] = 0
         frontier[0] = src
@@ -147,7 +145,6 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
                             frontier[n_front] = w
                             n_front += 1
                         dist[w] = nd
-                        prev_arc[w] = a
         if dist[sink] >= _INF:
             break
         dsink = dist[sink]
