@@ -120,7 +120,7 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
         # cost per kg averted is no difference from no action (which averts nothing and has no such cost): its
         # interval excludes 0 whenever anything was averted at a cost, so a colour would call every strategy worse
         verdict = o is not None and o.judged and metric != "cost_per_kg_averted"
-        if verdict and lo is not None and hi is not None and (lo > 0 or hi < 0):
+        if o is not None and verdict and lo is not None and hi is not None and (lo > 0 or hi < 0):
             out["cls"] = "good" if (lo > 0) == o.higher_is_better else "bad"
     return out
 
