@@ -400,3 +400,53 @@ def test_every_figure_has_tooltips_with_units(caribbean, small_results):
     for name, spec in c["maps"].items():
         titles = [t["title"] for tip in _tooltips(spec) for t in tip]
         assert "Route" in titles and "Place" in titles and "change: mean [95 % interval]" in titles, name
+
+
+def test_better_in_n_percent_and_colour_follow_the_registry():
+    """Every outcome a cell may colour clearly better or worse (judged, one value per run, or the flow reduction)
+    says "better in N%" too: protection paid, revenue and price were coloured green or red with no share; costs
+    and outcomes that are no verdict (active nodes, entropy, displacement) never say it."""
+    from counterflow.outcomes import OUTCOMES
+    from counterflow.report.tables import cell
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": -1.0, "diff_lo": -1.5, "diff_hi": -0.5,
+             "beats_pct": 70.0}
+    names = [m for m, o in OUTCOMES.items() if not o.categories]
+    doc = {"baseline": "baseline", "runs": 10,
+           "strategies": {"baseline": {m: {**entry, "diff_mean": 0.0, "diff_lo": 0.0, "diff_hi": 0.0} for m in names},
+                          "s": {m: dict(entry) for m in names}}}
+    for m in names:
+        o = OUTCOMES[m]
+        c = cell(doc, "s", m)
+        says = c["better"] == "better in 70%"
+        per_run_verdict = o.judged and (not o.paired or m == "flow_reduction_pct")
+        assert says == per_run_verdict, (m, c)
+        assert not c["cls"] or says or o.paired, (m, c)  # a coloured per-run outcome gives the share
+        assert cell(doc, "baseline", m)["better"] is None
+    assert cell(doc, "s", "protection_paid")["better"] == "better in 70%"
+    assert cell(doc, "s", "protection_paid")["cls"] == "good"
+    # a cost per kg averted is no difference from no action: its interval always excludes 0 once anything was
+    # averted at a cost, so it is never coloured (it was red, "clearly worse", for every such strategy)
+    assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+    doc["strategies"]["s"]["cost_per_kg_averted"].update(diff_mean=1098.0, diff_lo=883.0, diff_hi=1314.0)
+    assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+
+
+def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
+    """A sweep's cells give "better in N%" for the same outcomes as compare's (the page's sweep view said
+    "better in 0%" for a strategy's cost, which every strategy pays and no action does not)."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.tables import BEATS
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": 1.0, "diff_lo": 0.5, "diff_hi": 1.5,
+             "beats_pct": 0.0, "n": 8}
+    outcomes = ["delivered_kg", "civilian_harm", "cost_usd", "protection_paid", "active_nodes"]
+    res = {"strategies": {"baseline": {o: dict(entry) for o in outcomes}, "s": {o: dict(entry) for o in outcomes}}}
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table(res)["rows"]}
+    for o in outcomes:
+        assert ("better" in rows[o]) == (o in BEATS), (o, rows[o])
+    assert "better" not in rows["cost_usd"] and rows["protection_paid"]["better"] == "better in 0%"
+    from counterflow.report.specs import sweep_spec
+
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
+    assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
