@@ -18,6 +18,11 @@ in decreasing bound; with integer data a bound below ``incumbent + 1`` prunes. W
 the time runs out, the largest bound of the open nodes is a proven bound on the
 optimum. Each node costs one LP re-solve of the evader's min-cost flow from the
 previous basis (HiGHS, objective changes only).
+
+When the time limit stops the search (it gets 85 % of the limit), the open nodes are re-bounded:
+by the pool's max-min bound, then by the subtree LP (:class:`_SubtreeLP`: the evader's best flow
+against a fractional interdictor of the node's subtree), largest bound first, and every open
+node's bound is capped by the root's subtree LP, which bounds every plan.
 """
 
 from __future__ import annotations
