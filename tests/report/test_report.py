@@ -419,3 +419,24 @@ def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
 
     tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
     assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+
+
+def test_no_better_in_0_percent_when_every_run_ties_with_the_baseline():
+    """Where every paired difference is exactly 0 (protection paid with protection off, hardship that never
+    rises) no run is better and none worse: the cell says no "better in 0%", which read as worse in every run."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.specs import sweep_spec
+    from counterflow.report.tables import cell
+
+    tie = {"mean": 0.0, "p05": 0.0, "p50": 0.0, "p95": 0.0, "diff_mean": 0.0, "diff_lo": 0.0, "diff_hi": 0.0,
+           "beats_pct": 0.0, "n": 8}
+    worse = {**tie, "mean": 2.0, "diff_mean": 2.0, "diff_lo": 2.0, "diff_hi": 2.0}  # worse in every run, no spread
+    outcomes = {"protection_paid": tie, "hardship": tie, "civilian_harm": worse}
+    doc = {"baseline": "baseline", "runs": 8, "strategies": {"baseline": dict(outcomes), "s": dict(outcomes)}}
+    assert cell(doc, "s", "protection_paid")["better"] is None and cell(doc, "s", "hardship")["better"] is None
+    assert cell(doc, "s", "civilian_harm")["better"] == "better in 0%"
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table({"strategies": doc["strategies"]})["rows"]}
+    assert "better" not in rows["protection_paid"] and rows["civilian_harm"]["better"] == "better in 0%"
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({"strategies": doc["strategies"], "points": 4,
+                                                            "replications": 2}, 860)["data"]["values"]}
+    assert tips["Hardship index (mean)"] == "" and tips["Civilian harm (expected casualties)"] == "0%"
