@@ -144,6 +144,20 @@ def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
         assert "casualties and backlash" in notes
 
 
+def test_every_struck_site_is_labelled_on_the_map(caribbean):
+    """Each struck site carries its "hit in N of M runs" label on the map, even in the crowded coast where four
+    ports are struck (the most-struck port's label found no free place and was left out)."""
+    strategies = resolve_strategies(caribbean, ["strike-campaign"])
+    res = run_replications(caribbean, strategies, runs=3, seed=0, steps=40, keep_steps=True, keep_flows=True)
+    c = build_content(caribbean, res, strategies)
+    spec = c["maps"]["strike-campaign"]
+    labels = {v["label"] for lay in spec["layer"] if lay["mark"].get("type") == "text" for v in lay["data"]["values"]}
+    struck = [n for lay in spec["layer"] for n in lay["data"].get("values", []) if isinstance(n, dict) and n.get("struck")]
+    assert len({n["name"] for n in struck}) >= 4
+    for n in struck:
+        assert n["label"] in labels and " of 3 runs" in n["label"], n["label"]
+
+
 def test_series_differences_are_paired_means(caribbean, small_results):
     """The time panels' difference at each step is the mean over runs of (strategy - same-seed baseline), with
     the same t-interval as compare."""
