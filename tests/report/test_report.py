@@ -144,6 +144,20 @@ def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
         assert "casualties and backlash" in notes
 
 
+def test_every_struck_site_is_labelled_on_the_map(caribbean):
+    """Each struck site carries its "hit in N of M runs" label on the map, even in the crowded coast where four
+    ports are struck (the most-struck port's label found no free place and was left out)."""
+    strategies = resolve_strategies(caribbean, ["strike-campaign"])
+    res = run_replications(caribbean, strategies, runs=3, seed=0, steps=40, keep_steps=True, keep_flows=True)
+    c = build_content(caribbean, res, strategies)
+    spec = c["maps"]["strike-campaign"]
+    labels = {v["label"] for lay in spec["layer"] if lay["mark"].get("type") == "text" for v in lay["data"]["values"]}
+    struck = [n for lay in spec["layer"] for n in lay["data"].get("values", []) if isinstance(n, dict) and n.get("struck")]
+    assert len({n["name"] for n in struck}) >= 4
+    for n in struck:
+        assert n["label"] in labels and " of 3 runs" in n["label"], n["label"]
+
+
 def test_series_differences_are_paired_means(caribbean, small_results):
     """The time panels' difference at each step is the mean over runs of (strategy - same-seed baseline), with
     the same t-interval as compare."""
@@ -226,6 +240,37 @@ def test_strategies_in_words(caribbean):
     port = resolve_strategies(caribbean, ["port-strike"])[1]
     name = next(n.name for n in caribbean.nodes if n.id == "port_main")
     assert lever_words(port.levers[0], caribbean).startswith(f"strike on {name} in week 4")
+
+    # a lever that acts in a jurisdiction reads "police support in Coastal state ...", not "police support - in ..."
+    balanced = resolve_strategies(caribbean, ["balanced"])[1]
+    words = [lever_words(lv, caribbean) for lv in balanced.levers]
+    assert not any(" - " in w for w in words), words
+    assert any(w.startswith("police support in Coastal state and Producer state every week") for w in words), words
+
+
+def test_a_number_that_shows_as_zero_has_no_sign():
+    """A mean paired difference of -0.0004 is written 0.000, never "-0.000" (seen in the route diversity row)."""
+    assert fmt(-0.0004) == fmt(-0.0) == fmt(0.0004) == "0.000"
+    assert fmt(-0.0006) == "-0.001" and fmt(-2.0) == "-2.0"
+    from counterflow.report.words import delta
+    assert delta(-0.0004, -0.002, 0.002) == "Δ 0.000 [-0.002, 0.002]"
+
+
+def test_lever_firings_name_jurisdictions_organisations_and_routes(caribbean):
+    """The events view names what a lever fired on: jurisdictions, organisations and routes by their names in
+    the scenario (humanitarian aid "Coastal state", not "VE"; a route "A to B", not "a->b")."""
+    from counterflow.report.content import build_content
+
+    strategies = resolve_strategies(caribbean, ["balanced", "layered"])
+    res = run_replications(caribbean, strategies, runs=1, seed=0, steps=6, keep_steps=True, keep_flows=True)
+    events = build_content(caribbean, res, strategies)["events"]
+    shown = {lv["type"]: " ".join(d["targets"] for d in lv["detail"]) for lv in events["balanced"] + events["layered"]}
+    juris = {j.id: j.name for j in caribbean.jurisdictions}
+    assert "Coastal state" in shown["humanitarian_aid"] and "VE" not in shown["humanitarian_aid"].split(", ")
+    assert "Producer state" in shown["police_support"]
+    assert "Coastal group (fictional)" in shown["sanctions"] and "org_a" not in shown["sanctions"]
+    assert not any(t in juris for t in shown["police_support"].split(", "))
+    assert "->" not in shown["maritime_interdiction"] and " to " in shown["maritime_interdiction"]
 
 
 #: an interval printed with two equal bounds, e.g. "[14.20M, 14.20M]" (what the views never write)
