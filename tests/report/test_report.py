@@ -485,3 +485,14 @@ def test_no_better_in_0_percent_when_every_run_ties_with_the_baseline():
     tips = {p["outcome"]: p["better"] for p in sweep_spec({"strategies": doc["strategies"], "points": 4,
                                                             "replications": 2}, 860)["data"]["values"]}
     assert tips["Hardship index (mean)"] == "" and tips["Civilian harm (expected casualties)"] == "0%"
+
+
+def test_police_support_ramp_is_written_in_firings_not_steps():
+    """The report wrote "ramp steps 12" in a sentence about weeks; the parameter counts firings."""
+    from counterflow.report.words import lever_words
+    from counterflow.scenario import load_builtin
+
+    sc = load_builtin("caribbean")
+    lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "police_support")
+    text = lever_words(lv, sc)
+    assert f"firings to full strength {lv.params['ramp_steps']}" in text and "step" not in text, text
