@@ -14,6 +14,7 @@ from counterflow import Engine, Scenario
 from counterflow.engine import planning
 from counterflow.engine._kernels import load_values, plan_small, pre_move
 from counterflow.engine.bundles import OrgPlan
+from counterflow.engine.core import _condition_arrays, _org_arrays
 from tests.netgen import scenario_dicts
 
 
@@ -179,14 +180,8 @@ def test_plan_conserves_flow_within_capacity(caribbean_net, solver):
     engine = Engine(caribbean_net, None, 1, solver=solver)
     net, s = engine.net, engine.state
     s.stock += net.org_production  # what the step adds before planning
-    p_seize, value, rev = pre_move(net.edge_risk, s.edge_risk_add, net.node_enf, s.node_enf_add, net.node_juris,
-                                   s.corruption, net.edge_src, s.price, engine._market_allowed,
-                                   net.market_elasticity, planning.TRANCHE_MID, s.protection,
-                                   net.scenario.parameters.protection_half_cost, net.market_price)
-    p = net.scenario.parameters
-    value = load_values(engine._producer, s.open_node, s.open_edge, engine._out_start, engine._out_order,
-                        net.edge_dst, net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, value,
-                        p.loss_at_market_value)
+    p_seize, value, rev = pre_move(engine._top_t, _condition_arrays(s), engine._expo_t, engine._move_rule_t)
+    value = load_values(engine._top_t, _org_arrays(s), engine._expo_t, engine._move_rule_t, net.edge_cost, value)
     split = np.isfinite(net.node_cap)
     for o in range(net.n_orgs):
         plan = engine.plan(o, value[o], net.edge_cap.copy(), net.node_cap.copy(), split, rev)

@@ -9,14 +9,16 @@ import pytest
 
 from counterflow import Engine
 from counterflow.engine._kernels import load_values
+from counterflow.engine.bundles import MoveRule
+from counterflow.engine.core import _org_arrays
 from counterflow.strategy import parse_strategy
 
 
 def _values(engine: Engine, at_market: float = 0.0, market_value=None) -> np.ndarray:
-    net, s, p = engine.net, engine.state, engine.net.scenario.parameters
+    net, s = engine.net, engine.state
     mv = np.full(net.n_orgs, 28_000.0) if market_value is None else np.asarray(market_value, float)
-    return load_values(engine._producer, s.open_node, s.open_edge, engine._out_start, engine._out_order,
-                       net.edge_dst, net.edge_cost, s.risk_belief, s.node_fear, p.production_cost, mv, at_market)
+    rule = MoveRule(*engine._move_rule_t)._replace(at_market=float(at_market))
+    return load_values(engine._top_t, _org_arrays(s), engine._expo_t, rule, net.edge_cost, mv)
 
 
 @pytest.fixture

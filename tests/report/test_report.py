@@ -144,6 +144,20 @@ def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
         assert "casualties and backlash" in notes
 
 
+def test_every_struck_site_is_labelled_on_the_map(caribbean):
+    """Each struck site carries its "hit in N of M runs" label on the map, even in the crowded coast where four
+    ports are struck (the most-struck port's label found no free place and was left out)."""
+    strategies = resolve_strategies(caribbean, ["strike-campaign"])
+    res = run_replications(caribbean, strategies, runs=3, seed=0, steps=40, keep_steps=True, keep_flows=True)
+    c = build_content(caribbean, res, strategies)
+    spec = c["maps"]["strike-campaign"]
+    labels = {v["label"] for lay in spec["layer"] if lay["mark"].get("type") == "text" for v in lay["data"]["values"]}
+    struck = [n for lay in spec["layer"] for n in lay["data"].get("values", []) if isinstance(n, dict) and n.get("struck")]
+    assert len({n["name"] for n in struck}) >= 4
+    for n in struck:
+        assert n["label"] in labels and " of 3 runs" in n["label"], n["label"]
+
+
 def test_series_differences_are_paired_means(caribbean, small_results):
     """The time panels' difference at each step is the mean over runs of (strategy - same-seed baseline), with
     the same t-interval as compare."""
@@ -226,6 +240,37 @@ def test_strategies_in_words(caribbean):
     port = resolve_strategies(caribbean, ["port-strike"])[1]
     name = next(n.name for n in caribbean.nodes if n.id == "port_main")
     assert lever_words(port.levers[0], caribbean).startswith(f"strike on {name} in week 4")
+
+    # a lever that acts in a jurisdiction reads "police support in Coastal state ...", not "police support - in ..."
+    balanced = resolve_strategies(caribbean, ["balanced"])[1]
+    words = [lever_words(lv, caribbean) for lv in balanced.levers]
+    assert not any(" - " in w for w in words), words
+    assert any(w.startswith("police support in Coastal state and Producer state every week") for w in words), words
+
+
+def test_a_number_that_shows_as_zero_has_no_sign():
+    """A mean paired difference of -0.0004 is written 0.000, never "-0.000" (seen in the route diversity row)."""
+    assert fmt(-0.0004) == fmt(-0.0) == fmt(0.0004) == "0.000"
+    assert fmt(-0.0006) == "-0.001" and fmt(-2.0) == "-2.0"
+    from counterflow.report.words import delta
+    assert delta(-0.0004, -0.002, 0.002) == "Δ 0.000 [-0.002, 0.002]"
+
+
+def test_lever_firings_name_jurisdictions_organisations_and_routes(caribbean):
+    """The events view names what a lever fired on: jurisdictions, organisations and routes by their names in
+    the scenario (humanitarian aid "Coastal state", not "VE"; a route "A to B", not "a->b")."""
+    from counterflow.report.content import build_content
+
+    strategies = resolve_strategies(caribbean, ["balanced", "layered"])
+    res = run_replications(caribbean, strategies, runs=1, seed=0, steps=6, keep_steps=True, keep_flows=True)
+    events = build_content(caribbean, res, strategies)["events"]
+    shown = {lv["type"]: " ".join(d["targets"] for d in lv["detail"]) for lv in events["balanced"] + events["layered"]}
+    juris = {j.id: j.name for j in caribbean.jurisdictions}
+    assert "Coastal state" in shown["humanitarian_aid"] and "VE" not in shown["humanitarian_aid"].split(", ")
+    assert "Producer state" in shown["police_support"]
+    assert "Coastal group (fictional)" in shown["sanctions"] and "org_a" not in shown["sanctions"]
+    assert not any(t in juris for t in shown["police_support"].split(", "))
+    assert "->" not in shown["maritime_interdiction"] and " to " in shown["maritime_interdiction"]
 
 
 #: an interval printed with two equal bounds, e.g. "[14.20M, 14.20M]" (what the views never write)
@@ -369,3 +414,85 @@ def test_every_figure_has_tooltips_with_units(caribbean, small_results):
     for name, spec in c["maps"].items():
         titles = [t["title"] for tip in _tooltips(spec) for t in tip]
         assert "Route" in titles and "Place" in titles and "change: mean [95 % interval]" in titles, name
+
+
+def test_better_in_n_percent_and_colour_follow_the_registry():
+    """Every outcome a cell may colour clearly better or worse (judged, one value per run, or the flow reduction)
+    says "better in N%" too: protection paid, revenue and price were coloured green or red with no share; costs
+    and outcomes that are no verdict (active nodes, entropy, displacement) never say it."""
+    from counterflow.outcomes import OUTCOMES
+    from counterflow.report.tables import cell
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": -1.0, "diff_lo": -1.5, "diff_hi": -0.5,
+             "beats_pct": 70.0}
+    names = [m for m, o in OUTCOMES.items() if not o.categories]
+    doc = {"baseline": "baseline", "runs": 10,
+           "strategies": {"baseline": {m: {**entry, "diff_mean": 0.0, "diff_lo": 0.0, "diff_hi": 0.0} for m in names},
+                          "s": {m: dict(entry) for m in names}}}
+    for m in names:
+        o = OUTCOMES[m]
+        c = cell(doc, "s", m)
+        says = c["better"] == "better in 70%"
+        per_run_verdict = o.judged and (not o.paired or m == "flow_reduction_pct")
+        assert says == per_run_verdict, (m, c)
+        assert not c["cls"] or says or o.paired, (m, c)  # a coloured per-run outcome gives the share
+        assert cell(doc, "baseline", m)["better"] is None
+    assert cell(doc, "s", "protection_paid")["better"] == "better in 70%"
+    assert cell(doc, "s", "protection_paid")["cls"] == "good"
+    # a cost per kg averted is no difference from no action: its interval always excludes 0 once anything was
+    # averted at a cost, so it is never coloured (it was red, "clearly worse", for every such strategy)
+    assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+    doc["strategies"]["s"]["cost_per_kg_averted"].update(diff_mean=1098.0, diff_lo=883.0, diff_hi=1314.0)
+    assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+
+
+def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
+    """A sweep's cells give "better in N%" for the same outcomes as compare's (the page's sweep view said
+    "better in 0%" for a strategy's cost, which every strategy pays and no action does not)."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.tables import BEATS
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": 1.0, "diff_lo": 0.5, "diff_hi": 1.5,
+             "beats_pct": 0.0, "n": 8}
+    outcomes = ["delivered_kg", "civilian_harm", "cost_usd", "protection_paid", "active_nodes"]
+    res = {"strategies": {"baseline": {o: dict(entry) for o in outcomes}, "s": {o: dict(entry) for o in outcomes}}}
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table(res)["rows"]}
+    for o in outcomes:
+        assert ("better" in rows[o]) == (o in BEATS), (o, rows[o])
+    assert "better" not in rows["cost_usd"] and rows["protection_paid"]["better"] == "better in 0%"
+    from counterflow.report.specs import sweep_spec
+
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
+    assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+
+
+def test_no_better_in_0_percent_when_every_run_ties_with_the_baseline():
+    """Where every paired difference is exactly 0 (protection paid with protection off, hardship that never
+    rises) no run is better and none worse: the cell says no "better in 0%", which read as worse in every run."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.specs import sweep_spec
+    from counterflow.report.tables import cell
+
+    tie = {"mean": 0.0, "p05": 0.0, "p50": 0.0, "p95": 0.0, "diff_mean": 0.0, "diff_lo": 0.0, "diff_hi": 0.0,
+           "beats_pct": 0.0, "n": 8}
+    worse = {**tie, "mean": 2.0, "diff_mean": 2.0, "diff_lo": 2.0, "diff_hi": 2.0}  # worse in every run, no spread
+    outcomes = {"protection_paid": tie, "hardship": tie, "civilian_harm": worse}
+    doc = {"baseline": "baseline", "runs": 8, "strategies": {"baseline": dict(outcomes), "s": dict(outcomes)}}
+    assert cell(doc, "s", "protection_paid")["better"] is None and cell(doc, "s", "hardship")["better"] is None
+    assert cell(doc, "s", "civilian_harm")["better"] == "better in 0%"
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table({"strategies": doc["strategies"]})["rows"]}
+    assert "better" not in rows["protection_paid"] and rows["civilian_harm"]["better"] == "better in 0%"
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({"strategies": doc["strategies"], "points": 4,
+                                                            "replications": 2}, 860)["data"]["values"]}
+    assert tips["Hardship index (mean)"] == "" and tips["Civilian harm (expected casualties)"] == "0%"
+
+
+def test_police_support_ramp_is_written_in_firings_not_steps():
+    """The report wrote "ramp steps 12" in a sentence about weeks; the parameter counts firings."""
+    from counterflow.report.words import lever_words
+    from counterflow.scenario import load_builtin
+
+    sc = load_builtin("caribbean")
+    lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "police_support")
+    text = lever_words(lv, sc)
+    assert f"firings to full strength {lv.params['ramp_steps']}" in text and "step" not in text, text

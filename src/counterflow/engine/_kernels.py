@@ -24,7 +24,6 @@ the run's NumPy generator, so results stay reproducible.
 
 from __future__ import annotations
 
-import heapq
 import math
 
 import numpy as np
@@ -34,6 +33,8 @@ from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels com
 from ._ssp import ssp_min_cost_flow
 from .bundles import (
     Accounts,
+    Adaptation,
+    AdaptRule,
     Books,
     Closing,
     Conditions,
@@ -60,7 +61,7 @@ __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tr
            "tranche_cost", "cash_scale", "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform",
            "open_accounts", "move_all", "settle_org", "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices", "fsum", "prepare_move", "settle_move", "move_phase",
-           "close_step"]
+           "close_step", "adapt_calm"]
 
 #: the planners' arc cost (:func:`counterflow.engine.costs.arc_cost`), compiled for the kernels
 arc_cost = njit(cache=True)(_arc_cost)
@@ -281,7 +282,12 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     n_nodes = is_source.shape[0]
     n_edges = edge_src.shape[0]
     n_mk, n_k = tranche_cap.shape
-    supply = np.zeros(n_nodes, np.int64)
+    # the solver's supplies (at most 2 N + 1 solver nodes, the split and sink nodes supply nothing) and each
+    # node's out-node, as views of one block
+    node_block = np.zeros(3 * n_nodes + 1, np.int64)
+    solver_supply = node_block[:2 * n_nodes + 1]
+    supply = solver_supply[:n_nodes]
+    out_id = node_block[2 * n_nodes + 1:]
     total = 0
     for v in range(n_nodes):
         if open_node[v]:
@@ -295,7 +301,8 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     tflow = np.zeros((n_mk, n_k))
     if total == 0:
         return edge_flow, tflow, 0.0
-    out_id = np.arange(n_nodes)
+    for v in range(n_nodes):
+        out_id[v] = v
     nxt = n_nodes
     for v in range(n_nodes):
         if split[v] and open_node[v]:
@@ -323,11 +330,12 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
         if supply[v] > 0:
             n_hold += 1
     size = m + n_split + n_tr + n_hold
-    tails = np.empty(size, np.int64)
-    heads = np.empty(size, np.int64)
-    caps = np.empty(size, np.int64)
-    costs = np.empty(size, np.int64)
-    eidx = np.empty(m, np.int64)
+    arc_block = np.empty(4 * size + m, np.int64)  # the arcs' arrays as views of one block
+    tails = arc_block[:size]
+    heads = arc_block[size:2 * size]
+    caps = arc_block[2 * size:3 * size]
+    costs = arc_block[3 * size:4 * size]
+    eidx = arc_block[4 * size:]
     offset = 1
     for k in range(n_mk):
         if open_node[market_node[k]]:
@@ -350,13 +358,12 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
                 eidx[i] = e
                 i += 1
                 continue
-            tc, tk = edge_tranches(arc_cost(edge_cost[e], risk_aversion, belief[e] + fear[b], worth[a]), slope[e],
-                                   cap, total)
-            for j in range(n_ek):
+            unit = arc_cost(edge_cost[e], risk_aversion, belief[e] + fear[b], worth[a])
+            for j in range(n_ek):  # edge_tranches' arcs, written in place
                 tails[i] = out_id[a]
                 heads[i] = b
-                caps[i] = tc[j]
-                costs[i] = tk[j]
+                caps[i] = max(min(tranche_bound(j + 1, total), cap) - tranche_bound(j, total), 0)
+                costs[i] = tranche_cost(unit, slope[e], j)
                 eidx[i] = e
                 i += 1
     for v in range(n_nodes):
@@ -384,9 +391,7 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
             caps[i] = supply[v]
             costs[i] = offset
             i += 1
-    sup = np.zeros(n_solver, np.int64)
-    sup[:n_nodes] = supply
-    flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, sup, sink)
+    flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, solver_supply[:n_solver], sink)
     if not ok:
         raise RuntimeError("planning: the min-cost flow made no progress (unit costs beyond the solver's "
                            "integer range or a broken problem); check the scenario's costs and prices")
@@ -418,16 +423,17 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn):  # pragm
     n_nodes = stock.shape[0]
     n_edges = plan_flow.shape[0]
     slots = transit.shape[1]
-    out_plan = np.zeros(n_nodes)
+    block = np.zeros(3 * n_nodes + 2 * n_edges)  # the arrays below as views of one block
+    out_plan = block[:n_nodes]
+    ratio = block[n_nodes:2 * n_nodes]
+    out_by_node = block[2 * n_nodes:3 * n_nodes]
+    sent = block[3 * n_nodes:3 * n_nodes + n_edges]
+    seized = block[3 * n_nodes + n_edges:]
     for e in range(n_edges):
         out_plan[edge_src[e]] += plan_flow[e]
-    ratio = np.zeros(n_nodes)
     for v in range(n_nodes):
         if out_plan[v] > 0:
             ratio[v] = min(stock[v], out_plan[v]) / out_plan[v]
-    sent = np.zeros(n_edges)
-    seized = np.zeros(n_edges)
-    out_by_node = np.zeros(n_nodes)
     for e in range(n_edges):
         x = plan_flow[e] * ratio[edge_src[e]]
         if x > 0:
@@ -545,10 +551,7 @@ def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compil
     """
     top, orgs, cond, expo = Topology(*top), Organisations(*orgs), Conditions(*cond), Exposure(*expo)
     rule, out = MoveRule(*rule), Scratch(*out)
-    p_seize, market_value, tranche_rev = pre_move(
-        expo.edge_risk, cond.edge_risk_add, expo.node_enf, cond.node_enf_add, expo.node_juris, cond.corruption,
-        top.edge_src, cond.price, expo.market_allowed, expo.elasticity, expo.tranche_mid, cond.protection,
-        rule.protection_half_cost, expo.ref_price)
+    p_seize, market_value, tranche_rev = pre_move(top, cond, expo, rule)
     out.p_seize[:] = p_seize
     out.market_value[:] = market_value
     out.tranche_rev[:] = tranche_rev
@@ -561,9 +564,7 @@ def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compil
         out.edge_cost[:] = expo.edge_cost + cond.edge_cost_add
     else:
         out.edge_cost[:] = expo.edge_cost
-    out.worth[:] = load_values(expo.producer, orgs.open_node, orgs.open_edge, expo.out_start, expo.out_order,
-                               top.edge_dst, out.edge_cost, orgs.risk_belief, orgs.node_fear, rule.production_cost,
-                               out.market_value, rule.at_market)
+    out.worth[:] = load_values(top, orgs, expo, rule, out.edge_cost, out.market_value)
     damaged = False
     for v in range(cond.cap_factor.shape[0]):
         hurt = cond.cap_factor[v] < 1.0
@@ -572,8 +573,7 @@ def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compil
     if rule.deterministic:  # the warm-up reaches the financed steady state: cash does not bind
         out.scale[:] = 1.0
     else:
-        out.scale[:] = cash_scale(orgs.cash, cond.frozen - expo.credit, cond.hop_cost, orgs.stock, orgs.prev_out,
-                                  top.is_source, orgs.open_node)
+        out.scale[:] = cash_scale(top, orgs, cond, expo)
     out.cash_before[:] = orgs.cash
     return damaged
 
@@ -587,14 +587,45 @@ def settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share
     read by adaptation). Returns the kg seized this step (the correctly rounded sum over organisations).
     """
     orgs, cond, rule, out = Organisations(*orgs), Conditions(*cond), MoveRule(*rule), Scratch(*out)
-    settle_cash(orgs.cash, cond.frozen, out.cash_before, out.sent, Sales(*sales).produced, rule.production_cost,
-                cond.hop_cost,
-                cond.spend, rule.payout_rate, rule.reserve_steps, protection_share, out.paid)
+    settle_cash(orgs, cond, rule, sales, out, protection_share)
     for o in range(out.loss_share.shape[0]):
         lost = out.seized[o] + destroyed_by_org[o]
         moved = out.sent[o] + destroyed_by_org[o]
         out.loss_share[o] = lost / moved if moved > 0 else 0.0
     return fsum(out.seized)
+
+
+@njit(cache=True)
+def adapt_calm(order, loss_share, adapt, rule):  # pragma: no cover - compiled
+    """Adaptation's common path, organisation by organisation in ``order``: smooth the loss share and count
+    calm steps, as :func:`counterflow.engine.adaptation.adapt` does, while nothing more can happen.
+
+    ``adapt`` (:class:`~counterflow.engine.bundles.Adaptation`, changed in place) and ``rule``
+    (:class:`~counterflow.engine.bundles.AdaptRule`). Call it only when no site is pending (then an
+    organisation is never busy and no site opens this step). It stops, before changing anything of that
+    organisation, at the first one that may expand (smoothed losses above its tolerance, dormant sites and
+    the free cash to open one) or consolidate (calm long enough with a site it opened), and returns its
+    position in ``order`` (``len(order)`` when there is none): ``adapt`` takes over from there.
+    """
+    a, rule = Adaptation(*adapt), AdaptRule(*rule)
+    for i in range(order.shape[0]):
+        o = order[i]
+        smooth = (1.0 - rule.loss_smoothing) * a.loss_smooth[o] + rule.loss_smoothing * loss_share[o]
+        tol = rule.tolerance[o]
+        calm = 0
+        if smooth > tol:
+            free = a.cash[o] - a.frozen[o]
+            if free < 0.0:  # np.maximum(cash - frozen, 0.0), as RunState.free_cash
+                free = 0.0
+            if rule.has_sites and free >= rule.open_cost:
+                return i
+        elif smooth < 0.5 * tol:
+            calm = a.calm_steps[o] + 1
+            if calm >= rule.consolidate_after and rule.has_sites and a.opened_at[o].max() >= 0:
+                return i
+        a.loss_smooth[o] = smooth
+        a.calm_steps[o] = calm
+    return order.shape[0]
 
 
 @njit(cache=True)
@@ -632,12 +663,10 @@ def close_step(books, juris, pressure, society_base, society_rates, closing, sal
     Returns the kg spoiled.
     """
     books, closing, out, totals = Books(*books), Closing(*closing), Sales(*sales), Totals(*totals)
-    update_prices(books.price, books.supply_smooth, out.delivered, closing.ref_price, closing.ref_demand,
-                  closing.elasticity, closing.delivery_smoothing, closing.price_smoothing, closing.price_floor,
-                  closing.price_cap)
+    update_prices(books, closing, out)
     _society_kernel(juris, pressure, society_base, society_rates)
     spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
-        books.stock, closing.storage, sent_all, out_all, closing.market_node, out.delivered, books.transit)
+        books, closing, out, sent_all, out_all)
     books.node_flow[:] = node_flow
     books.edge_flow[:] = sent_all
     if row >= 0:
@@ -774,11 +803,18 @@ def begin_step(t, econ, trade, rule, deterministic, sales):  # pragma: no cover 
 
 
 @njit(cache=True)
-def end_step(stock, storage, sent_all, out_all, market_node, delivered_m, transit):  # pragma: no cover - compiled
+def end_step(books, closing, sales, sent_all, out_all):  # pragma: no cover - compiled
     """Spoil stock above storage; observed node flow; active nodes/edges, route entropy; totals.
 
-    Returns ``(spoiled, node_flow [N], active_nodes, active_edges, entropy, stock_total, transit_total)``.
+    ``books`` (:class:`~counterflow.engine.bundles.Books`: the stock changed in place, the transit read),
+    ``closing`` (:class:`~counterflow.engine.bundles.Closing`: storage, market nodes), ``sales``
+    (:class:`~counterflow.engine.bundles.Sales`: what markets sold), ``sent_all`` ``[E]`` and ``out_all`` ``[N]``
+    (the kg movement sent on each edge and out of each node). Returns ``(spoiled, node_flow [N], active_nodes,
+    active_edges, entropy, stock_total, transit_total)``.
     """
+    books, closing = Books(*books), Closing(*closing)
+    stock, storage, market_node, transit = books.stock, closing.storage, closing.market_node, books.transit
+    delivered_m = Sales(*sales).delivered
     n_orgs, n_nodes = stock.shape
     spoiled = 0.0
     for o in range(n_orgs):
@@ -817,9 +853,14 @@ def end_step(stock, storage, sent_all, out_all, market_node, delivered_m, transi
 
 
 @njit(cache=True)
-def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, edge_cost, risk_belief, node_fear,
-                production_cost, market_value, at_market):  # pragma: no cover - compiled
+def load_values(top, orgs, expo, rule, edge_cost, market_value):  # pragma: no cover - compiled
     """What a kilogram at each node is worth to each organisation: ``[O, N]``.
+
+    ``top`` (:class:`~counterflow.engine.bundles.Topology`: where edges lead), ``orgs``
+    (:class:`~counterflow.engine.bundles.Organisations`: open sites, beliefs and fear), ``expo``
+    (:class:`~counterflow.engine.bundles.Exposure`: producing sites, out-edges), ``rule``
+    (:class:`~counterflow.engine.bundles.MoveRule`: ``production_cost`` and ``at_market``), ``edge_cost`` ``[E]``
+    (USD/kg with lever additions) and ``market_value`` ``[O]`` (mean price of each organisation's markets).
 
     A seized kilogram is replaced from the sources, so its worth at ``v`` is
     its replacement cost there (Reuter & Kleiman's risks and prices): the
@@ -827,7 +868,8 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
     edge ``(u, v)`` with perceived loss probability ``q`` (edge belief plus
     fear of ``v``, at most 0.9), ``(worth(u) + cost) / (1 - q)``: the cost of
     landing one kilogram at ``v``. The cheapest way counts (a label-setting
-    shortest-path search; the update is monotone, so Dijkstra's order holds).
+    shortest-path search; the update is monotone, so Dijkstra's order holds: the least worth first, the
+    lowest node among equals).
     Closed sites next to the open network get a worth (for ranking sites to
     open) but nothing is routed through them. Worth is capped at the
     organisation's market value (mean price of its markets), which is also the
@@ -835,22 +877,36 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
     valuing every kilogram at the market price (1: the worth of a load is
     what it would sell for, whatever was spent on it).
     """
+    top, orgs, expo, rule = Topology(*top), Organisations(*orgs), Exposure(*expo), MoveRule(*rule)
+    producer, out_start, out_order, edge_dst = expo.producer, expo.out_start, expo.out_order, top.edge_dst
+    open_node, open_edge, risk_belief, node_fear = orgs.open_node, orgs.open_edge, orgs.risk_belief, orgs.node_fear
+    production_cost, at_market = rule.production_cost, rule.at_market
     n_orgs, n_nodes = open_node.shape
     out = np.empty((n_orgs, n_nodes))
+    worth = np.empty(n_nodes)
+    done = np.empty(n_nodes, np.bool_)
+    queued = np.empty(n_nodes, np.int64)  # nodes pushed and not yet settled: the only candidates of the selection
     for o in range(n_orgs):
         cap = market_value[o]
-        worth = np.full(n_nodes, np.inf)
-        done = np.zeros(n_nodes, np.bool_)
-        heap = [(0.0, np.int64(0))]  # typed (worth, node) heap for Numba, emptied at once
-        heap.pop()
+        n_q = 0
         for v in range(n_nodes):
+            worth[v] = np.inf
+            done[v] = False
             if producer[o, v] and open_node[o, v]:
                 worth[v] = production_cost
-                heapq.heappush(heap, (production_cost, np.int64(v)))
-        while len(heap) > 0:
-            w, u = heapq.heappop(heap)
-            if done[u] or w > worth[u]:
-                continue
+                queued[n_q] = v
+                n_q += 1
+        while n_q > 0:
+            # the least worth, the lowest node among equals: the order of a heap of (worth, node) pairs
+            pick = 0
+            for k in range(1, n_q):
+                v, b = queued[k], queued[pick]
+                if worth[v] < worth[b] or (worth[v] == worth[b] and v < b):
+                    pick = k
+            u = queued[pick]
+            n_q -= 1
+            queued[pick] = queued[n_q]
+            w = worth[u]
             done[u] = True
             if w >= cap:
                 continue
@@ -863,9 +919,12 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
                 q = min(max(risk_belief[o, e] + node_fear[o, v], 0.0), 0.9)
                 nw = (w + edge_cost[e]) / (1.0 - q)
                 if nw < worth[v]:
+                    # an open node gets a worth only along usable edges, so it is queued when first reached
+                    # and stays queued, with its best worth, until settled (closed nodes are valued, not queued)
+                    if usable and worth[v] == np.inf:
+                        queued[n_q] = v
+                        n_q += 1
                     worth[v] = nw
-                    if usable:
-                        heapq.heappush(heap, (nw, np.int64(v)))
         for v in range(n_nodes):
             x = min(worth[v], cap)
             out[o, v] = x + at_market * (cap - x)
@@ -873,9 +932,13 @@ def load_values(producer, open_node, open_edge, out_start, out_order, edge_dst, 
 
 
 @njit(cache=True)
-def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corruption, edge_src, price,
-             market_allowed, elasticity, tranche_mid, protection, half_cost, ref_price):  # pragma: no cover - compiled
+def pre_move(top, cond, expo, rule):  # pragma: no cover - compiled
     """Seizure probability per organisation and edge, each organisation's market value per kg, and tranche revenues.
+
+    ``top`` (:class:`~counterflow.engine.bundles.Topology`: where edges start), ``cond``
+    (:class:`~counterflow.engine.bundles.Conditions`: lever additions, corruption, prices, protection), ``expo``
+    (:class:`~counterflow.engine.bundles.Exposure`: base risks, jurisdictions, markets, tranches) and ``rule``
+    (:class:`~counterflow.engine.bundles.MoveRule`: ``protection_half_cost``).
 
     Seizure probability per load: ``1 - (1 - p_edge)(1 - p_node)``, with the
     edge's risk plus lever additions and, at the node the load leaves,
@@ -888,6 +951,12 @@ def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corru
     inverse demand at the tranche's midpoint, anchored at its reference price
     ``ref_price`` (not today's price; see :mod:`counterflow.engine.planning`). Returns ``(p_seize [O, E], value [O], rev [M, K])``.
     """
+    top, cond, expo, rule = Topology(*top), Conditions(*cond), Exposure(*expo), MoveRule(*rule)
+    edge_risk, node_enf, node_juris, edge_src = expo.edge_risk, expo.node_enf, expo.node_juris, top.edge_src
+    edge_risk_add, node_enf_add, corruption, price = cond.edge_risk_add, cond.node_enf_add, cond.corruption, cond.price
+    market_allowed, elasticity, tranche_mid, ref_price = expo.market_allowed, expo.elasticity, expo.tranche_mid, \
+        expo.ref_price
+    protection, half_cost = cond.protection, rule.protection_half_cost
     n_edges = edge_src.shape[0]
     n_orgs, n_mk = market_allowed.shape
     p_seize = np.empty((n_orgs, n_edges))
@@ -921,13 +990,20 @@ def pre_move(edge_risk, edge_risk_add, node_enf, node_enf_add, node_juris, corru
 
 
 @njit(cache=True)
-def update_prices(price, supply_smooth, delivered, ref_price, ref_demand, elasticity, delivery_smoothing,
-                  price_smoothing, price_floor, price_cap):  # pragma: no cover - compiled
+def update_prices(books, closing, sales):  # pragma: no cover - compiled
     """Move each price towards the price at which demand equals smoothed deliveries (in place).
 
     Demand is iso-elastic, ``Q = Q_ref (P / P_ref) ** -elasticity``; shortfalls
     raise the price and gluts lower it, within ``[price_floor, price_cap] * P_ref``.
+    ``books`` (:class:`~counterflow.engine.bundles.Books`: price and smoothed supply, changed in place),
+    ``closing`` (:class:`~counterflow.engine.bundles.Closing`: the demand curves and constants) and ``sales``
+    (:class:`~counterflow.engine.bundles.Sales`: what each market sold this step).
     """
+    books, closing = Books(*books), Closing(*closing)
+    price, supply_smooth, delivered = books.price, books.supply_smooth, Sales(*sales).delivered
+    ref_price, ref_demand, elasticity = closing.ref_price, closing.ref_demand, closing.elasticity
+    delivery_smoothing, price_smoothing = closing.delivery_smoothing, closing.price_smoothing
+    price_floor, price_cap = closing.price_floor, closing.price_cap
     for k in range(price.shape[0]):
         supply_smooth[k] = (1.0 - delivery_smoothing) * supply_smooth[k] + delivery_smoothing * delivered[k]
         ratio = max(supply_smooth[k], 1e-9) / ref_demand[k]
@@ -937,11 +1013,16 @@ def update_prices(price, supply_smooth, delivered, ref_price, ref_demand, elasti
 
 
 @njit(cache=True)
-def cash_scale(cash, frozen, hop_cost, stock, prev_out, is_source, open_node):  # pragma: no cover - compiled
+def cash_scale(top, orgs, cond, expo):  # pragma: no cover - compiled
     """Share of this step's shipments each organisation's free cash can pay for: ``[O]`` in [0, 1].
 
+    ``top`` (:class:`~counterflow.engine.bundles.Topology`: the sources), ``orgs``
+    (:class:`~counterflow.engine.bundles.Organisations`: cash, stock, open sites), ``cond``
+    (:class:`~counterflow.engine.bundles.Conditions`: frozen cash, cost per hop) and ``expo``
+    (:class:`~counterflow.engine.bundles.Exposure`: the credit line).
+
     Every kilogram moved one edge costs the edge's money cost, paid from free
-    cash (``cash - frozen``, passed here net of any credit line); ``hop_cost[o]``
+    cash (``cash - frozen``, frozen cash net of the suppliers' credit line); ``hop_cost[o]``
     is what the organisation paid per kilogram and edge at its last step. New
     shipments out of the producing areas are paid up front: if sending all the
     stock at its sources one edge costs more than its free cash, that supply is
@@ -949,6 +1030,9 @@ def cash_scale(cash, frozen, hop_cost, stock, prev_out, is_source, open_node):  
     keep moving (their transport is contracted), so revenue keeps arriving and
     a cash-starved organisation is slowed, not frozen for ever.
     """
+    top, orgs, cond, expo = Topology(*top), Organisations(*orgs), Conditions(*cond), Exposure(*expo)
+    cash, stock, open_node, is_source = orgs.cash, orgs.stock, orgs.open_node, top.is_source
+    hop_cost, frozen, credit = cond.hop_cost, cond.frozen, expo.credit
     n_orgs, n_nodes = stock.shape
     out = np.ones(n_orgs)
     for o in range(n_orgs):
@@ -957,22 +1041,31 @@ def cash_scale(cash, frozen, hop_cost, stock, prev_out, is_source, open_node):  
             if open_node[o, v] and is_source[v] and stock[o, v] > 0.0:
                 need += stock[o, v]
         need *= hop_cost[o]
-        free = max(cash[o] - frozen[o], 0.0)
+        free = max(cash[o] - (frozen[o] - credit[o]), 0.0)
         if need > free:
             out[o] = free / need
     return out
 
 
 @njit(cache=True)
-def settle_cash(cash, frozen, cash_before, sent_o, produced_o, production_cost, hop_cost, spend, payout_rate,
-                reserve_steps, protection_share, paid):  # pragma: no cover - compiled
+def settle_cash(orgs, cond, rule, sales, out, protection_share):  # pragma: no cover - compiled
     """After movement: cost per kg and edge, this step's spending, protection and the payout of profits (in place).
+
+    ``orgs`` (:class:`~counterflow.engine.bundles.Organisations`: cash, changed), ``cond``
+    (:class:`~counterflow.engine.bundles.Conditions`: frozen cash; cost per hop and spending, changed), ``rule``
+    (:class:`~counterflow.engine.bundles.MoveRule`), ``sales`` (:class:`~counterflow.engine.bundles.Sales`: kg
+    produced), ``out`` (:class:`~counterflow.engine.bundles.Scratch`: cash before movement, kg sent; ``paid``
+    written) and ``protection_share`` ``[O]``.
 
     Each organisation first pays ``protection_share[o]`` of its free cash (cash
     not frozen) above a reserve of ``reserve_steps`` steps of its production and
     transport spending to officials (``paid[o]``, written), then pays out
     ``payout_rate`` of what is left above the reserve.
     """
+    orgs, cond, rule, out = Organisations(*orgs), Conditions(*cond), MoveRule(*rule), Scratch(*out)
+    cash, frozen, hop_cost, spend = orgs.cash, cond.frozen, cond.hop_cost, cond.spend
+    cash_before, sent_o, paid, produced_o = out.cash_before, out.sent, out.paid, Sales(*sales).produced
+    production_cost, payout_rate, reserve_steps = rule.production_cost, rule.payout_rate, rule.reserve_steps
     for o in range(cash.shape[0]):
         transport = cash_before[o] - cash[o]
         if sent_o[o] > 0.0:

@@ -32,7 +32,9 @@ where it is used and the kernels called once per step take them.
   into a buffer does not), in two bundles so that each phase is passed only what it reads;
 * :class:`Books`, :class:`Closing`, :class:`Records` and :class:`Totals` — what the close of a step
   updates (goods, prices, observations), its fixed arrays and constants, the recorder's arrays and
-  the step's totals.
+  the step's totals;
+* :class:`Adaptation` and :class:`AdaptRule` — what adaptation's common path (smoothed losses and the
+  calm counter) reads and changes, and its constants.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import numpy as np
 
 __all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Economy", "Trade",
            "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates", "Conditions", "Exposure",
-           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals"]
+           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals", "Adaptation", "AdaptRule"]
 
 
 class Topology(NamedTuple):
@@ -348,3 +350,23 @@ class Totals(NamedTuple):
     cum_delivered: float
     cum_seized: float
     cum_destroyed: float
+
+
+class Adaptation(NamedTuple):
+    """What adaptation's common path reads and changes (RunState arrays of these names)."""
+
+    loss_smooth: np.ndarray  # [O] smoothed loss share (changed in place)
+    calm_steps: np.ndarray   # [O] int: consecutive steps with low losses (changed in place)
+    cash: np.ndarray         # [O] USD (an organisation that can pay may open a site)
+    frozen: np.ndarray       # [O] cash frozen by sanctions
+    opened_at: np.ndarray    # [O, N] int: step a dormant node was opened, -1 if not
+
+
+class AdaptRule(NamedTuple):
+    """Adaptation's tolerances and constants (:mod:`counterflow.params`)."""
+
+    tolerance: np.ndarray    # [O] loss share each organisation tolerates
+    loss_smoothing: float
+    open_cost: float         # USD to open one dormant site
+    consolidate_after: int   # calm steps before idle sites close
+    has_sites: bool          # the network has dormant sites at all

@@ -21,6 +21,7 @@ from ..scenario import Scenario
 from ..strategy import BASELINE, Strategy
 from . import planning, warm_cache
 from ._kernels import (
+    adapt_calm,
     begin_step,
     close_step,
     dispatch_org,
@@ -34,6 +35,8 @@ from ._kernels import (
 )
 from .adaptation import adapt, rebuild
 from .bundles import (
+    Adaptation,
+    AdaptRule,
     Books,
     Closing,
     Conditions,
@@ -73,6 +76,7 @@ _org_arrays = attrgetter(*Organisations._fields)
 _trade_arrays = attrgetter(*Trade._fields)
 _condition_arrays = attrgetter(*Conditions._fields)
 _book_arrays = attrgetter(*Books._fields)
+_adapt_arrays = attrgetter(*Adaptation._fields)
 
 
 class Engine:
@@ -259,6 +263,8 @@ class Engine:
         if deterministic:  # no dice: every edge loses exactly its expected share
             self._uniforms.fill(-1.0)
         self._protection_share = float(prm.protection_share)
+        self._adapt_rule_t = tuple(AdaptRule(net.org_loss_tolerance, float(prm.loss_smoothing), float(prm.open_cost),
+                                             int(prm.consolidate_after), bool(net.sites)))
         n_split = int(np.isfinite(net.node_cap).sum())
         self._small = net.n_nodes + n_split <= SMALL_NODES and net.n_edges <= SMALL_EDGES
         # each organisation's last network-simplex basis (a start only: plans do not depend on it)
@@ -284,7 +290,8 @@ class Engine:
     def step(self, rec: Recorder | None = None, row: int | None = None) -> None:
         """Advance one step; record into ``rec[row]`` when given.
 
-        Each phase is one compiled call where it can be (levers and adaptation are Python), over
+        Each phase is one compiled call where it can be (levers are Python; adaptation calls Python only when an
+        organisation may expand or consolidate), over
         bundles of the run state's own arrays; the phases pass what they compute on through
         ``self._sales`` and ``self._scratch`` (:class:`~counterflow.engine.bundles.Sales`,
         :class:`~counterflow.engine.bundles.Scratch`).
@@ -353,9 +360,15 @@ class Engine:
         return s.open_node.astype(float) @ self._juris_enf
 
     def _adapt(self) -> None:
-        """Each organisation, in this step's order, expands or consolidates on its smoothed losses."""
+        """Each organisation, in this step's order, expands or consolidates on its smoothed losses.
+
+        While no site is pending, the compiled common path (smoothing and the calm counter) runs first and
+        hands over to ``adapt`` at the first organisation that may expand or consolidate.
+        """
         net, s, x = self.net, self.state, self._scratch
-        for o in self._order:
+        order = self._order
+        first = 0 if s.pending else adapt_calm(order, x.loss_share, _adapt_arrays(s), self._adapt_rule_t)
+        for o in order[first:]:
             adapt(net, s, o, x.loss_share[o], x.worth[o])
 
     def _close(self, rec: Recorder | None, row: int | None) -> None:
