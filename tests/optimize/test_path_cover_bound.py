@@ -104,8 +104,8 @@ def test_stopped_run_bounds_hold_with_bound_on_and_off(seed, budget, masters):
 
 
 def test_pool_cover_bound_binds_on_a_road_grid_stopped_early():
-    """On a 10x10 road-like grid, budget 3, stopped after one master: the pool-cover bound is below the
-    Benders LP's alone (it binds), and both hold against the full run's optimum."""
+    """On a 10x10 road-like grid, budget 3, stopped after one master: the pool-cover bound (on by
+    default) is below the Benders LP's alone (it binds), and both hold against the full run's optimum."""
     net = road_network(10, 10, seed=10)
     full = shortest_path_interdiction(net, 3, method="cover")
     assert full.status == "optimal"

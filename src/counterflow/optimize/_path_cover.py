@@ -175,7 +175,7 @@ class _Pool:
 def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, big: float,
                             upper: float, *, time_limit: float | None = None, seed: int = 0,
                             swaps: int = 30, depth: int = 3, extra: int = 4,
-                            search_nodes: int = 5_000_000, bound_share: float = 0.25,
+                            search_nodes: int = 5_000_000, bound_share: float = 0.1,
                             max_masters: int | None = None) -> CoverOutcome:
     """Maximise the shortest s-t path over plans ``x`` on the arcs ``cand`` with ``sum icost x <= budget``.
 
