@@ -97,9 +97,10 @@ def profile_step(diversification: float, reps: int = 5) -> None:
     Every compiled kernel ``Engine.step`` calls (the dispatchers in ``engine.core``'s and
     ``engine.society``'s namespaces) and the Python phases (levers aside: the baseline has none) are
     wrapped in a CPU-time timer (the process's, so that a loaded host's waiting is left out); "the
-    rest of step" is ``Engine.step``'s own lines. The timers add about 0.5 µs per call. Then cProfile
-    lists the Python-level calls per step (NumPy functions, ``_numba_unpickle``), which run outside the
-    kernels.
+    rest of step" is ``Engine.step``'s own lines. The timers add about 0.5 µs per call (more on a loaded host,
+    where reading the process's CPU clock is slower). Then the cost of crossing into each kernel (an empty
+    compiled function given its arguments, :func:`_crossing`), and cProfile lists the Python-level calls per
+    step (NumPy functions, ``_numba_unpickle``), which run outside the kernels.
     """
     import cProfile
     import pstats
@@ -160,6 +161,7 @@ def profile_step(diversification: float, reps: int = 5) -> None:
     for k, v in sorted(per_step.items(), key=lambda kv: -kv[1]):
         print(f"  {k:32s} {v:8.1f} µs  {n_calls[k]:5.2f} calls/step")
     print(f"  {'the rest of step (Python)':32s} {total - inner:8.1f} µs")
+    _crossing(net)
     prof = cProfile.Profile()
     eng = Engine(net, None, np.random.default_rng(99), record_flows=False)
     prof.enable()
@@ -173,6 +175,50 @@ def profile_step(diversification: float, reps: int = 5) -> None:
     print("  Python-level calls per step under cProfile (count, own µs; the profiler's own cost included):")
     for count, own, name in rows[:30]:
         print(f"    {count:6.2f}  {own:7.1f} µs  {name}")
+
+
+def _crossing(net, calls: int = 5000) -> None:
+    """The cost of crossing into each compiled kernel a step calls: an empty compiled function given the arguments
+    that kernel got at one step (Numba types and unboxes every array passed, at every call), CPU µs per call."""
+    import timeit
+
+    from numba import njit
+    from numba.core.registry import CPUDispatcher
+
+    from counterflow.engine import core
+
+    captured: dict[str, tuple] = {}
+    originals = {n: f for n, f in vars(core).items() if isinstance(f, CPUDispatcher)}
+
+    def capture(name, fn):
+        def wrapper(*args):
+            captured[name] = args
+            return fn(*args)
+        return wrapper
+
+    for name, fn in originals.items():
+        setattr(core, name, capture(name, fn))
+    try:
+        eng = Engine(net, None, np.random.default_rng(7), record_flows=False)
+        eng.step()
+    finally:
+        for name, fn in originals.items():
+            setattr(core, name, fn)
+
+    @njit
+    def empty(*args):
+        return 0
+
+    def arrays(x) -> int:
+        return sum(arrays(y) for y in x) if isinstance(x, tuple) else int(isinstance(x, np.ndarray))
+
+    total = 0.0
+    for name, args in captured.items():
+        empty(*args)
+        us = min(timeit.repeat(lambda a=args: empty(*a), number=calls, repeat=3, timer=time.process_time)) / calls * 1e6
+        total += us
+        print(f"  crossing into {name:20s} {us:6.1f} µs per call ({arrays(args)} arrays)")
+    print(f"  crossing, all kernels of a step   {total:6.1f} µs")
 
 
 AB_DIVERSIFICATION = (0.0, 1.0)

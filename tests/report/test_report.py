@@ -227,6 +227,37 @@ def test_strategies_in_words(caribbean):
     name = next(n.name for n in caribbean.nodes if n.id == "port_main")
     assert lever_words(port.levers[0], caribbean).startswith(f"strike on {name} in week 4")
 
+    # a lever that acts in a jurisdiction reads "police support in Coastal state ...", not "police support - in ..."
+    balanced = resolve_strategies(caribbean, ["balanced"])[1]
+    words = [lever_words(lv, caribbean) for lv in balanced.levers]
+    assert not any(" - " in w for w in words), words
+    assert any(w.startswith("police support in Coastal state and Producer state every week") for w in words), words
+
+
+def test_a_number_that_shows_as_zero_has_no_sign():
+    """A mean paired difference of -0.0004 is written 0.000, never "-0.000" (seen in the route diversity row)."""
+    assert fmt(-0.0004) == fmt(-0.0) == fmt(0.0004) == "0.000"
+    assert fmt(-0.0006) == "-0.001" and fmt(-2.0) == "-2.0"
+    from counterflow.report.words import delta
+    assert delta(-0.0004, -0.002, 0.002) == "Δ 0.000 [-0.002, 0.002]"
+
+
+def test_lever_firings_name_jurisdictions_organisations_and_routes(caribbean):
+    """The events view names what a lever fired on: jurisdictions, organisations and routes by their names in
+    the scenario (humanitarian aid "Coastal state", not "VE"; a route "A to B", not "a->b")."""
+    from counterflow.report.content import build_content
+
+    strategies = resolve_strategies(caribbean, ["balanced", "layered"])
+    res = run_replications(caribbean, strategies, runs=1, seed=0, steps=6, keep_steps=True, keep_flows=True)
+    events = build_content(caribbean, res, strategies)["events"]
+    shown = {lv["type"]: " ".join(d["targets"] for d in lv["detail"]) for lv in events["balanced"] + events["layered"]}
+    juris = {j.id: j.name for j in caribbean.jurisdictions}
+    assert "Coastal state" in shown["humanitarian_aid"] and "VE" not in shown["humanitarian_aid"].split(", ")
+    assert "Producer state" in shown["police_support"]
+    assert "Coastal group (fictional)" in shown["sanctions"] and "org_a" not in shown["sanctions"]
+    assert not any(t in juris for t in shown["police_support"].split(", "))
+    assert "->" not in shown["maritime_interdiction"] and " to " in shown["maritime_interdiction"]
+
 
 #: an interval printed with two equal bounds, e.g. "[14.20M, 14.20M]" (what the views never write)
 FLAT = re.compile(r"\[([^\[\],\"<>]+), \1\]")
@@ -369,3 +400,53 @@ def test_every_figure_has_tooltips_with_units(caribbean, small_results):
     for name, spec in c["maps"].items():
         titles = [t["title"] for tip in _tooltips(spec) for t in tip]
         assert "Route" in titles and "Place" in titles and "change: mean [95 % interval]" in titles, name
+
+
+def test_better_in_n_percent_and_colour_follow_the_registry():
+    """Every outcome a cell may colour clearly better or worse (judged, one value per run, or the flow reduction)
+    says "better in N%" too: protection paid, revenue and price were coloured green or red with no share; costs
+    and outcomes that are no verdict (active nodes, entropy, displacement) never say it."""
+    from counterflow.outcomes import OUTCOMES
+    from counterflow.report.tables import cell
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": -1.0, "diff_lo": -1.5, "diff_hi": -0.5,
+             "beats_pct": 70.0}
+    names = [m for m, o in OUTCOMES.items() if not o.categories]
+    doc = {"baseline": "baseline", "runs": 10,
+           "strategies": {"baseline": {m: {**entry, "diff_mean": 0.0, "diff_lo": 0.0, "diff_hi": 0.0} for m in names},
+                          "s": {m: dict(entry) for m in names}}}
+    for m in names:
+        o = OUTCOMES[m]
+        c = cell(doc, "s", m)
+        says = c["better"] == "better in 70%"
+        per_run_verdict = o.judged and (not o.paired or m == "flow_reduction_pct")
+        assert says == per_run_verdict, (m, c)
+        assert not c["cls"] or says or o.paired, (m, c)  # a coloured per-run outcome gives the share
+        assert cell(doc, "baseline", m)["better"] is None
+    assert cell(doc, "s", "protection_paid")["better"] == "better in 70%"
+    assert cell(doc, "s", "protection_paid")["cls"] == "good"
+    # a cost per kg averted is no difference from no action: its interval always excludes 0 once anything was
+    # averted at a cost, so it is never coloured (it was red, "clearly worse", for every such strategy)
+    assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+    doc["strategies"]["s"]["cost_per_kg_averted"].update(diff_mean=1098.0, diff_lo=883.0, diff_hi=1314.0)
+    assert cell(doc, "s", "cost_per_kg_averted")["cls"] == ""
+
+
+def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
+    """A sweep's cells give "better in N%" for the same outcomes as compare's (the page's sweep view said
+    "better in 0%" for a strategy's cost, which every strategy pays and no action does not)."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.tables import BEATS
+
+    entry = {"mean": 5.0, "p05": 4.0, "p50": 5.0, "p95": 6.0, "diff_mean": 1.0, "diff_lo": 0.5, "diff_hi": 1.5,
+             "beats_pct": 0.0, "n": 8}
+    outcomes = ["delivered_kg", "civilian_harm", "cost_usd", "protection_paid", "active_nodes"]
+    res = {"strategies": {"baseline": {o: dict(entry) for o in outcomes}, "s": {o: dict(entry) for o in outcomes}}}
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table(res)["rows"]}
+    for o in outcomes:
+        assert ("better" in rows[o]) == (o in BEATS), (o, rows[o])
+    assert "better" not in rows["cost_usd"] and rows["protection_paid"]["better"] == "better in 0%"
+    from counterflow.report.specs import sweep_spec
+
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
+    assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"

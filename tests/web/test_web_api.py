@@ -275,6 +275,11 @@ def test_job_list_and_unknown_job(finished):
     ({"path": "/tmp/x"}, "path", "invalid_request"),
     ({"scenario": None}, "scenario", "invalid_request"),
     ({"upload": "0123456789abcdef"}, "scenario", "invalid_request"),
+    # wrong JSON types are refused, not coerced: true is not 1 run, "52" is not 52 weeks, 2.0 is not 2 runs
+    ({"runs": True}, "runs", "invalid_request"),
+    ({"seed": False}, "seed", "invalid_request"),
+    ({"steps": "52"}, "steps", "invalid_request"),
+    ({"runs": 2.0}, "runs", "invalid_request"),
 ])
 def test_job_requests_over_limits_or_invalid(client, change, field, code, job_request):
     """Over-limit or malformed job requests are a 422 naming the field; no job is created."""

@@ -201,6 +201,9 @@ def test_a_portfolio_compared_in_a_sampled_future_gives_compare_on_that_futures_
             assert c.get(f"/api/stores/{sid}/scenario.yaml", params=bad).status_code == status, bad
             rr = c.post(f"/api/stores/{sid}/portfolios/{member}/compare", json={"runs": 2, **bad})
             assert rr.status_code == status, (bad, rr.text)
+        for bad in ({"future": True}, {"steps": "8"}, {"seed": True}, {"runs": 2.0}):  # wrong types: not coerced
+            rr = c.post(f"/api/stores/{sid}/portfolios/{member}/compare", json={"runs": 2, **bad})
+            assert rr.status_code == 422 and rr.json()["error"]["field"] == next(iter(bad)), (bad, rr.text)
         r = c.post(f"/api/stores/{sid}/portfolios/{member}/compare",
                    json={"runs": 3, "seed": 4, "future": 1, "sample": "oos"})
         assert r.status_code == 202, r.text

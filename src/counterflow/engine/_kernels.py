@@ -282,7 +282,12 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     n_nodes = is_source.shape[0]
     n_edges = edge_src.shape[0]
     n_mk, n_k = tranche_cap.shape
-    supply = np.zeros(n_nodes, np.int64)
+    # the solver's supplies (at most 2 N + 1 solver nodes, the split and sink nodes supply nothing) and each
+    # node's out-node, as views of one block
+    node_block = np.zeros(3 * n_nodes + 1, np.int64)
+    solver_supply = node_block[:2 * n_nodes + 1]
+    supply = solver_supply[:n_nodes]
+    out_id = node_block[2 * n_nodes + 1:]
     total = 0
     for v in range(n_nodes):
         if open_node[v]:
@@ -296,7 +301,8 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     tflow = np.zeros((n_mk, n_k))
     if total == 0:
         return edge_flow, tflow, 0.0
-    out_id = np.arange(n_nodes)
+    for v in range(n_nodes):
+        out_id[v] = v
     nxt = n_nodes
     for v in range(n_nodes):
         if split[v] and open_node[v]:
@@ -324,11 +330,12 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
         if supply[v] > 0:
             n_hold += 1
     size = m + n_split + n_tr + n_hold
-    tails = np.empty(size, np.int64)
-    heads = np.empty(size, np.int64)
-    caps = np.empty(size, np.int64)
-    costs = np.empty(size, np.int64)
-    eidx = np.empty(m, np.int64)
+    arc_block = np.empty(4 * size + m, np.int64)  # the arcs' arrays as views of one block
+    tails = arc_block[:size]
+    heads = arc_block[size:2 * size]
+    caps = arc_block[2 * size:3 * size]
+    costs = arc_block[3 * size:4 * size]
+    eidx = arc_block[4 * size:]
     offset = 1
     for k in range(n_mk):
         if open_node[market_node[k]]:
@@ -384,9 +391,7 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
             caps[i] = supply[v]
             costs[i] = offset
             i += 1
-    sup = np.zeros(n_solver, np.int64)
-    sup[:n_nodes] = supply
-    flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, sup, sink)
+    flow, cost, ok = ssp_min_cost_flow(n_solver, tails, heads, caps, costs, solver_supply[:n_solver], sink)
     if not ok:
         raise RuntimeError("planning: the min-cost flow made no progress (unit costs beyond the solver's "
                            "integer range or a broken problem); check the scenario's costs and prices")
@@ -418,16 +423,17 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn):  # pragm
     n_nodes = stock.shape[0]
     n_edges = plan_flow.shape[0]
     slots = transit.shape[1]
-    out_plan = np.zeros(n_nodes)
+    block = np.zeros(3 * n_nodes + 2 * n_edges)  # the arrays below as views of one block
+    out_plan = block[:n_nodes]
+    ratio = block[n_nodes:2 * n_nodes]
+    out_by_node = block[2 * n_nodes:3 * n_nodes]
+    sent = block[3 * n_nodes:3 * n_nodes + n_edges]
+    seized = block[3 * n_nodes + n_edges:]
     for e in range(n_edges):
         out_plan[edge_src[e]] += plan_flow[e]
-    ratio = np.zeros(n_nodes)
     for v in range(n_nodes):
         if out_plan[v] > 0:
             ratio[v] = min(stock[v], out_plan[v]) / out_plan[v]
-    sent = np.zeros(n_edges)
-    seized = np.zeros(n_edges)
-    out_by_node = np.zeros(n_nodes)
     for e in range(n_edges):
         x = plan_flow[e] * ratio[edge_src[e]]
         if x > 0:

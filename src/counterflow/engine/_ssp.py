@@ -53,10 +53,38 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
         if supply[v] > 0:
             k += 1
     ma = 2 * (m + k)
-    to = np.empty(ma, np.int64)
-    cap = np.empty(ma, np.int64)
-    cost = np.empty(ma, np.int64)
-    start = np.zeros(nn + 1, np.int64)
+    # the solver's integer arrays as views of one block (one allocation instead of fourteen)
+    block = np.empty(4 * ma + 2 * m + 8 * nn + 3, np.int64)
+    at = 0
+    to = block[at:at + ma]
+    at += ma
+    cap = block[at:at + ma]
+    at += ma
+    cost = block[at:at + ma]
+    at += ma
+    rev = block[at:at + ma]
+    at += ma
+    arc_of = block[at:at + m]  # position of each problem arc's forward residual arc
+    at += m
+    flow = block[at:at + m]
+    at += m
+    start = block[at:at + nn + 1]
+    at += nn + 1
+    fill = block[at:at + nn]
+    at += nn
+    pot = block[at:at + nn]
+    at += nn
+    dist = block[at:at + nn]
+    at += nn
+    frontier = block[at:at + nn]  # reached, not yet done: the only candidates of Dijkstra's selection
+    at += nn
+    cur = block[at:at + nn]
+    at += nn
+    stack = block[at:at + nn + 1]
+    at += nn + 1
+    path_arc = block[at:at + nn + 1]
+    start[:] = 0
+    pot[:] = 0
     for i in range(m):
         start[tails[i] + 1] += 1
         start[heads[i] + 1] += 1
@@ -66,9 +94,7 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
             start[v + 1] += 1
     for v in range(nn):
         start[v + 1] += start[v]
-    fill = start[:-1].copy()
-    arc_of = np.empty(m, np.int64)   # position of each problem arc's forward residual arc
-    rev = np.empty(ma, np.int64)
+    fill[:] = start[:-1]
     for i in range(m):
         a = fill[tails[i]]
         fill[tails[i]] += 1
@@ -99,13 +125,7 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
             rev[a] = b
             rev[b] = a
             total += supply[v]
-    pot = np.zeros(nn, np.int64)
-    dist = np.empty(nn, np.int64)
     done = np.empty(nn, np.bool_)
-    frontier = np.empty(nn, np.int64)  # reached, not yet done: the only candidates of Dijkstra's selection
-    cur = np.empty(nn, np.int64)
-    stack = np.empty(nn + 1, np.int64)
-    path_arc = np.empty(nn + 1, np.int64)
     onpath = np.zeros(nn, np.bool_)
     sent = 0
     total_cost = 0
@@ -203,7 +223,6 @@ def ssp_min_cost_flow(n, tails, heads, caps, costs, supply, sink):  # pragma: no
             sent += push
         if sent == sent_before:   # no progress: only broken arithmetic gets here (see the module note)
             break
-    flow = np.empty(m, np.int64)
     for i in range(m):
         flow[i] = cap[rev[arc_of[i]]]
     return flow, total_cost, sent == total

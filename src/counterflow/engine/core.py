@@ -290,7 +290,8 @@ class Engine:
     def step(self, rec: Recorder | None = None, row: int | None = None) -> None:
         """Advance one step; record into ``rec[row]`` when given.
 
-        Each phase is one compiled call where it can be (levers and adaptation are Python), over
+        Each phase is one compiled call where it can be (levers are Python; adaptation calls Python only when an
+        organisation may expand or consolidate), over
         bundles of the run state's own arrays; the phases pass what they compute on through
         ``self._sales`` and ``self._scratch`` (:class:`~counterflow.engine.bundles.Sales`,
         :class:`~counterflow.engine.bundles.Scratch`).

@@ -18,7 +18,16 @@ from ..strategy import Strategy, resolve_strategies
 from .effects import SERIES, event_summary, flow_effects, series_effects, steps_word
 from .specs import map_notes, map_spec, strategy_colours, time_spec
 from .tables import COMPARE_METRICS, comparison, comparison_doc, table_rows
-from .words import INTERVAL_NOTE, RECOVERY_NOTE, ci, delta, fmt, place_names, strategy_words
+from .words import (
+    INTERVAL_NOTE,
+    RECOVERY_NOTE,
+    ci,
+    delta,
+    fmt,
+    place_names,
+    strategy_words,
+    target_names,
+)
 
 __all__ = ["build_content", "compare_doc", "glance"]
 
@@ -118,5 +127,5 @@ def build_content(scenario: Scenario, results: Results, strategies: Sequence[Str
         "glance": glance(doc, order),
         "time": time, "time_labels": {k: SERIES[k][2] for k in time},
         "maps": maps, "map_notes": notes,
-        "events": event_summary(results, names), "levers": levers,
+        "events": event_summary(results, target_names(scenario)), "levers": levers,
     }

@@ -591,6 +591,7 @@ def sweep_spec(res: dict, width: int = 860) -> dict:
     ``res`` is :func:`counterflow.experiments.analysis.analyze`'s result. ``{}`` when only the baseline ran.
     """
     from ..outcomes import LABELS
+    from .tables import BEATS
 
     names = list(res["strategies"])
     acting = names[1:]
@@ -606,7 +607,7 @@ def sweep_spec(res: dict, width: int = 860) -> dict:
             rows.append({"outcome": LABELS.get(o, o), "strategy": s, "diff": _r(e["diff_mean"], 6),
                          "lo": _r(e["diff_lo"], 6), "hi": _r(e["diff_hi"], 6),
                          "text": delta(e["diff_mean"], e["diff_lo"], e["diff_hi"]),
-                         "better": "" if e.get("beats_pct") is None else f"{e['beats_pct']:.0f}%"})
+                         "better": "" if e.get("beats_pct") is None or o not in BEATS else f"{e['beats_pct']:.0f}%"})
     cols = min(3, len(outcomes))
     panel = int((width - 150 - 30 * (cols - 1)) / cols)
     colours = strategy_colours(names, names[0])

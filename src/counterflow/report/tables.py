@@ -12,8 +12,12 @@ from .words import NEVER, NOTHING_AVERTED, delta, fmt, recovery_words
 __all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "comparison", "comparison_doc", "cell", "label",
            "table_rows"]
 
-# metrics where "better than the baseline in N % of runs" says something (not costs, not already-paired ones)
-BEATS = ("delivered_kg", "seized_kg", "flow_reduction_pct", "civilian_harm", "hardship", "backlash")
+# metrics where "better than the baseline in N % of runs" says something: every outcome whose direction is a
+# verdict (``judged``, so a clear difference is coloured good or bad) with one value per run, and the flow reduction
+# (paired, but one value per run too); not costs, not cost per kg averted. From the registry, so a new outcome
+# (protection paid) gets the share with its colour
+BEATS = tuple(o.name for o in OUTCOMES.values()
+              if o.judged and not o.categories and (not o.paired or o.name == "flow_reduction_pct"))
 
 COMPARE_METRICS = list(SUMMARY_OUTCOMES)
 
@@ -75,7 +79,7 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
     when a single run stands behind it);
     ``better`` is "better in N%" for the metrics where that is meaningful.
     ``cls`` is ``good``/``bad`` when the 95 % interval excludes 0 and the
-    outcome's direction is a verdict (:mod:`counterflow.outcomes`).
+    outcome's direction is a verdict (:mod:`counterflow.outcomes`); never for the cost per kg averted.
     Recovery is written as how the runs recovered (``18 of 20 recover, median
     52 weeks; 2 never``, :func:`counterflow.report.words.recovery_words`, in
     ``step``s): a mean or a difference of steps would mix the runs the
@@ -113,7 +117,10 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
             out["better"] = f"better in {e['beats_pct']:.0f}%"
         lo, hi = e["diff_lo"], e["diff_hi"]
         o = OUTCOMES.get(metric)
-        if o is not None and o.judged and lo is not None and hi is not None and (lo > 0 or hi < 0):
+        # cost per kg averted is no difference from no action (which averts nothing and has no such cost): its
+        # interval excludes 0 whenever anything was averted at a cost, so a colour would call every strategy worse
+        verdict = o is not None and o.judged and metric != "cost_per_kg_averted"
+        if o is not None and verdict and lo is not None and hi is not None and (lo > 0 or hi < 0):
             out["cls"] = "good" if (lo > 0) == o.higher_is_better else "bad"
     return out
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from ..labels import lever_label, param_format, param_label, rule_label
 
 __all__ = ["fmt", "interval", "bounds", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
-           "place_names"]
+           "place_names", "target_names"]
 
 NOTHING_AVERTED = "nothing averted"
 NEVER = "never"
@@ -47,6 +47,8 @@ def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
     if x is None or math.isnan(x):
         return none
     ax = abs(x)
+    if _rounds_to_zero(ax):
+        x, ax = 0.0, 0.0  # a value that shows as zero shows without a sign ("-0.000" reads as a negative)
     if ax == math.inf:
         text = "inf" if x > 0 else "-inf"
     elif ax >= 1e9:
@@ -62,6 +64,11 @@ def fmt(x: float | None, none: str = "-", unit: str = "") -> str:
     else:
         text = f"{x:.3f}"
     return f"{text} {unit}" if unit else text
+
+
+def _rounds_to_zero(ax: float) -> bool:
+    """True when :func:`fmt` writes the magnitude ``ax`` as zero (3 decimals below 1)."""
+    return ax < 1 and f"{ax:.3f}" == "0.000"
 
 
 #: a 5-95 % range of runs whose two ends are one value
@@ -168,6 +175,18 @@ def place_names(scenario) -> dict[str, str]:
     return {n.id: (n.name or n.id) for n in scenario.nodes}
 
 
+def target_names(scenario) -> dict[str, str]:
+    """What a lever firing may target, id -> words: places, routes (``a->b``, as the levers record them),
+    jurisdictions and organisations by their names in the scenario (a place's name wins a shared id)."""
+    places = place_names(scenario)
+    names = {o.id: (o.name or o.id) for o in scenario.organisations}
+    names.update({j.id: (j.name or j.id) for j in scenario.jurisdictions})
+    names.update({f"{e.src}->{e.dst}": f"{places.get(e.src, e.src)} to {places.get(e.dst, e.dst)}"
+                  for e in scenario.edges})
+    names.update(places)
+    return names
+
+
 def _list(items: Sequence[str], limit: int = 4) -> str:
     items = list(items)
     if len(items) <= limit:
@@ -217,7 +236,7 @@ def lever_words(lv, scenario=None, step: str = "week") -> str:
     text = lever_label(lv.type)
     where = _targets(lv.targets, names, juris)
     if where:
-        text += " on " + where if lv.type == "strike" else " - " + where
+        text += (" " if where.startswith("in ") else " on ") + where
     text += " " + _schedule(lv.schedule, step)
     extra = []
     for key, value in lv.params.items():

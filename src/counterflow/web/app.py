@@ -178,9 +178,10 @@ class JobRequest(ScenarioRef):
                                   description="Names of strategies the scenario carries; baseline is always run.")
     custom: list[dict[str, Any]] = Field(default_factory=list,
                                          description="Strategies composed in the page, in strategy-file form.")
-    runs: int = Field(20, ge=1, description="Replications per strategy (the CLI's default).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Experiment seed.")
-    steps: int | None = Field(None, ge=1, description="Horizon in steps (default: the scenario's).")
+    # strict: a JSON integer only (true, "52" or 2.0 are refused with 422, not read as 1, 52 or 2)
+    runs: int = Field(20, ge=1, strict=True, description="Replications per strategy (the CLI's default).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True, description="Experiment seed.")
+    steps: int | None = Field(None, ge=1, strict=True, description="Horizon in steps (default: the scenario's).")
 
 
 def _builtin(name: str) -> Scenario:

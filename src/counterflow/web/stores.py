@@ -385,10 +385,11 @@ class PortfolioJob(BaseModel):
     """A comparison job of a stored portfolio against no action (``{}`` takes the CLI's defaults)."""
 
     model_config = ConfigDict(extra="forbid")
-    runs: int = Field(20, ge=1, description="Replications (the CLI's default).")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Experiment seed.")
-    steps: int | None = Field(None, ge=1, description="Horizon in steps (default: the search's).")
-    future: int | None = Field(None, ge=0, description="A future the search sampled, by its number (default: "
+    # strict, as JobRequest: a JSON integer only
+    runs: int = Field(20, ge=1, strict=True, description="Replications (the CLI's default).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True, description="Experiment seed.")
+    steps: int | None = Field(None, ge=1, strict=True, description="Horizon in steps (default: the search's).")
+    future: int | None = Field(None, ge=0, strict=True, description="A future the search sampled, by its number (default: "
                                "none, the scenario's nominal values).")
     sample: Literal["search", "oos"] = Field("search", description="Whose future: the search's ('search') or "
                                              "the out-of-sample check's ('oos').")
