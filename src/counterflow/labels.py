@@ -64,6 +64,7 @@ PARAM_LABELS: Mapping[str, ParamLabel] = {
     "damage": ParamLabel("damage", "{:.0%}"),
     "intensity": ParamLabel("intensity", "{:g}"),
     "lethal": ParamLabel("lethal force"),
+    "ramp_steps": ParamLabel("firings to full strength", "{}"),  # counts firings, not steps or weeks
 }
 
 #: Targeting rules (a strategy file's ``rule:``) as the adjective of what they choose: "the busiest hub".

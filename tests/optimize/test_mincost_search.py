@@ -172,3 +172,61 @@ def test_maxmin_pool_bound_never_below_the_subtree_and_exact_with_the_children_p
     exact = max([true(plan)] + [true(plan + [int(c)]) for c in ones])
     got = full.maxmin(pidx, 1 if ones.size else 0, 0, ones)
     assert math.isclose(got, exact, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), demand=st.integers(1, 20), penalty=st.integers(0, 60),
+       fractional=st.booleans())
+def test_subtree_lp_bound_never_below_the_subtree(seed, demand, penalty, fractional):
+    """The subtree LP (``_SubtreeLP.bound``) for a random plan ``P`` and budget left: never below the best
+    plan ``P + C`` by brute force (networkx), with removed arcs and nodes, costs 1-2 (so the fractional
+    knapsack binds) and fractional arc costs; with nothing left to spend it is ``V(P)`` itself."""
+    from itertools import combinations
+
+    from counterflow.optimize._mcf_search import _SubtreeLP
+    from counterflow.optimize.result import plan_items
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 8))
+    net = random_network(rng, n, int(rng.integers(n, 2 * n + 2)))
+    if fractional:
+        net = type(net)(**{**net.__dict__, "cost": net.cost + 0.37})
+    arcs = net.arcs()
+    cand = np.flatnonzero(np.isfinite(arcs.icost))
+    if cand.size == 0:
+        return
+    delta = np.minimum(np.where(np.isnan(arcs.delta), penalty, arcs.delta), penalty)
+    icost = np.full(arcs.m, np.inf)
+    icost[cand] = arcs.icost[cand]
+    sub = _SubtreeLP(arcs, cand, delta, icost, demand, penalty)
+
+    def true(idx) -> float:
+        return min_cost(net, demand, penalty, *plan_items(net, arcs, np.asarray(idx, dtype=np.int64)))
+
+    for _ in range(3):  # one model, re-used (as in the search): costs and rows change between calls
+        plan = [int(c) for c in rng.choice(cand, size=min(int(rng.integers(0, 3)), cand.size), replace=False)]
+        left = float(rng.integers(0, 4))
+        cols = [c for c in cand.tolist() if icost[c] <= left and c not in plan]
+        best = max(true(plan + list(extra)) for q in range(len(cols) + 1) for extra in combinations(cols, q)
+                   if float(icost[list(extra)].sum()) <= left + 1e-9)
+        got = sub.bound(np.asarray(plan, dtype=np.int64), left)
+        assert got >= best - 1e-9
+        if not cols:
+            assert math.isclose(got, true(plan), rel_tol=1e-6, abs_tol=1e-2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), budget=st.integers(1, 3), limit=st.sampled_from([0.0, 0.05, 0.2]))
+def test_stopped_search_bound_holds_with_lp_rebounding(seed, budget, limit):
+    """Stopped early (the open nodes re-bounded by the pool, then by the subtree LPs and the root's), the
+    search's bound is never below the brute-force optimum, and its plan's value is what it claims."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 9))
+    net = random_network(rng, n, int(rng.integers(2 * n, 3 * n)))
+    demand, penalty = int(rng.integers(5, 25)), int(rng.integers(10, 60))
+    best = max(min_cost(net, demand, penalty, e, v) for e, v in plans(net, budget))
+    r = min_cost_flow_interdiction(net, budget, demand=demand, penalty=penalty, method="search", time_limit=limit)
+    assert r.bound >= best - 1e-6 >= r.value_after - 1e-6
+    assert math.isclose(min_cost(net, demand, penalty, r.edge_indices, r.node_indices), r.value_after, abs_tol=1e-6)
+    if r.status == "optimal":
+        assert math.isclose(r.value_after, best, abs_tol=1e-6)

@@ -144,6 +144,20 @@ def test_a_strike_that_always_misses_shows_no_effect_and_says_so(caribbean):
         assert "casualties and backlash" in notes
 
 
+def test_every_struck_site_is_labelled_on_the_map(caribbean):
+    """Each struck site carries its "hit in N of M runs" label on the map, even in the crowded coast where four
+    ports are struck (the most-struck port's label found no free place and was left out)."""
+    strategies = resolve_strategies(caribbean, ["strike-campaign"])
+    res = run_replications(caribbean, strategies, runs=3, seed=0, steps=40, keep_steps=True, keep_flows=True)
+    c = build_content(caribbean, res, strategies)
+    spec = c["maps"]["strike-campaign"]
+    labels = {v["label"] for lay in spec["layer"] if lay["mark"].get("type") == "text" for v in lay["data"]["values"]}
+    struck = [n for lay in spec["layer"] for n in lay["data"].get("values", []) if isinstance(n, dict) and n.get("struck")]
+    assert len({n["name"] for n in struck}) >= 4
+    for n in struck:
+        assert n["label"] in labels and " of 3 runs" in n["label"], n["label"]
+
+
 def test_series_differences_are_paired_means(caribbean, small_results):
     """The time panels' difference at each step is the mean over runs of (strategy - same-seed baseline), with
     the same t-interval as compare."""
@@ -450,3 +464,46 @@ def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
 
     tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
     assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+
+
+def test_no_better_in_0_percent_when_every_run_ties_with_the_baseline():
+    """Where every paired difference is exactly 0 (protection paid with protection off, hardship that never
+    rises) no run is better and none worse: the cell says no "better in 0%", which read as worse in every run."""
+    from counterflow.report.front import sweep_table
+    from counterflow.report.specs import sweep_spec
+    from counterflow.report.tables import cell
+
+    tie = {"mean": 0.0, "p05": 0.0, "p50": 0.0, "p95": 0.0, "diff_mean": 0.0, "diff_lo": 0.0, "diff_hi": 0.0,
+           "beats_pct": 0.0, "n": 8}
+    worse = {**tie, "mean": 2.0, "diff_mean": 2.0, "diff_lo": 2.0, "diff_hi": 2.0}  # worse in every run, no spread
+    outcomes = {"protection_paid": tie, "hardship": tie, "civilian_harm": worse}
+    doc = {"baseline": "baseline", "runs": 8, "strategies": {"baseline": dict(outcomes), "s": dict(outcomes)}}
+    assert cell(doc, "s", "protection_paid")["better"] is None and cell(doc, "s", "hardship")["better"] is None
+    assert cell(doc, "s", "civilian_harm")["better"] == "better in 0%"
+    rows = {r["outcome"]: r["cells"]["s"] for r in sweep_table({"strategies": doc["strategies"]})["rows"]}
+    assert "better" not in rows["protection_paid"] and rows["civilian_harm"]["better"] == "better in 0%"
+    tips = {p["outcome"]: p["better"] for p in sweep_spec({"strategies": doc["strategies"], "points": 4,
+                                                            "replications": 2}, 860)["data"]["values"]}
+    assert tips["Hardship index (mean)"] == "" and tips["Civilian harm (expected casualties)"] == "0%"
+
+
+def test_police_support_ramp_is_written_in_firings_not_steps():
+    """The report wrote "ramp steps 12" in a sentence about weeks; the parameter counts firings."""
+    from counterflow.report.words import lever_words
+    from counterflow.scenario import load_builtin
+
+    sc = load_builtin("caribbean")
+    lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "police_support")
+    text = lever_words(lv, sc)
+    assert f"firings to full strength {lv.params['ramp_steps']}" in text and "step" not in text, text
+
+
+def test_sanctions_name_the_organisation_not_its_id():
+    """The report and the page wrote "sanctions on org_a"; the scenario names it."""
+    from counterflow.report.words import lever_words
+    from counterflow.scenario import load_builtin
+
+    sc = load_builtin("caribbean")
+    lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "sanctions")
+    text = lever_words(lv, sc)
+    assert "sanctions on Coastal group (fictional)" in text and "org_a" not in text, text

@@ -18,6 +18,11 @@ in decreasing bound; with integer data a bound below ``incumbent + 1`` prunes. W
 the time runs out, the largest bound of the open nodes is a proven bound on the
 optimum. Each node costs one LP re-solve of the evader's min-cost flow from the
 previous basis (HiGHS, objective changes only).
+
+When the time limit stops the search (it gets 85 % of the limit), the open nodes are re-bounded:
+by the pool's max-min bound, then by the subtree LP (:class:`_SubtreeLP`: the evader's best flow
+against a fractional interdictor of the node's subtree), largest bound first, and every open
+node's bound is capped by the root's subtree LP, which bounds every plan.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from ._detour import Residual
 from ._milp import new_highs
@@ -109,6 +115,82 @@ class _Evader:
         sol = self.h.getSolution()
         return Residual(arcs, np.asarray(sol.col_value, dtype=float), self.cost, self.cap,
                         np.asarray(sol.row_dual, dtype=float))
+
+
+class _SubtreeLP:
+    """The evader's best flow against the fractional interdictor of a whole subtree, an LP bound.
+
+    For a plan ``S`` with ``L`` of the budget left, every plan ``S + B`` below it (``B`` among the
+    affordable candidates outside ``S``) has ``V(S + B) <= c_S(y) + sum_{a in B} delta_a y_a`` for every
+    feasible flow ``y``, so ``V(S + B) <= min_y [c_S(y) + K_L(delta * y)]`` with ``K_L`` the fractional
+    knapsack over the candidates, which LP duality writes as ``min L mu + sum nu_a`` s.t. ``nu_a >=
+    delta_a y_a - r_a mu``, ``mu, nu >= 0``. Minimising over ``y, mu, nu`` together is one LP (the
+    LP relaxation of the dualised model restricted to the subtree, in its dual form). Unlike the pool's
+    bounds it may spread the flow over any routes, not only the pooled flows. The value is recomputed
+    from the returned flow (its cost plus the exact fractional knapsack), so solver tolerances cannot
+    make it too small beyond the flow's own feasibility tolerance."""
+
+    def __init__(self, arcs: Arcs, cand: np.ndarray, delta: np.ndarray, icost: np.ndarray, demand: float,
+                 penalty: float):
+        m, n = arcs.m, arcs.n
+        self.m, self.cand, self.delta, self.icost = m, cand, delta, icost
+        k = cand.size
+        inf = highspy.kHighsInf
+        self.base = np.append(arcs.cost.astype(float), penalty)
+        tail = np.append(arcs.tail, arcs.s)
+        head = np.append(arcs.head, arcs.t)
+        j = np.arange(m + 1)
+        rows = np.concatenate([tail, head, n + np.arange(k), n + np.arange(k), n + np.arange(k)])
+        cols = np.concatenate([j, j, cand, np.full(k, m + 1), m + 2 + np.arange(k)])
+        vals = np.concatenate([np.ones(m + 1), -np.ones(m + 1), delta[cand], -icost[cand], -np.ones(k)])
+        a = sp.csc_matrix((vals, (rows, cols)), shape=(n + k, m + 2 + k))
+        a.sort_indices()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m + 2 + k, n + k
+        lp.col_cost_ = np.concatenate([self.base, [0.0], np.ones(k)])
+        ub = np.append(np.where(np.isfinite(arcs.cap), arcs.cap, inf), demand).astype(float)
+        self.cap = ub
+        lp.col_lower_ = np.zeros(m + 2 + k)
+        lp.col_upper_ = np.concatenate([ub, np.full(k + 1, inf)])
+        b = np.zeros(n)
+        b[arcs.s], b[arcs.t] = demand, -demand
+        lp.row_lower_ = np.concatenate([b, np.full(k, -inf)])
+        lp.row_upper_ = np.concatenate([b, np.zeros(k)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data.astype(float)
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+        lp.sense_ = highspy.ObjSense.kMinimize
+        self.n, self.k, self.tail, self.head, self.supply, self.demand = n, k, tail, head, b, demand
+        self.h = new_highs()
+        self.h.passModel(lp)
+        self.solves = 0
+
+    def bound(self, plan: np.ndarray, left: float) -> float:
+        """An upper bound on ``V(plan + B)`` for every ``B`` outside ``plan`` costing at most ``left``."""
+        m, n, k = self.m, self.n, self.k
+        active = (self.icost[self.cand] <= left + 1e-9) & ~np.isin(self.cand, plan)
+        # an inactive candidate's row is switched off by freeing its nu (lower bound -inf, cost 0)
+        cost = np.concatenate([self.base, [max(left, 0.0)], active.astype(float)])
+        cost[plan] += self.delta[plan]
+        cols = np.arange(m + 2 + k, dtype=np.int32)
+        self.h.changeColsCost(m + 2 + k, cols, cost)
+        self.h.changeColsBounds(k, cols[m + 2:], np.where(active, 0.0, -highspy.kHighsInf),
+                                np.full(k, highspy.kHighsInf))
+        self.h.run()
+        self.solves += 1
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return math.inf
+        y = np.clip(np.asarray(self.h.getSolution().col_value, dtype=float)[: m + 1], 0.0, self.cap)
+        # the flow must ship the demand (up to rounding): otherwise no bound is claimed
+        net_out = np.bincount(self.tail, weights=y, minlength=n) - np.bincount(self.head, weights=y, minlength=n)
+        if np.max(np.abs(net_out - self.supply)) > 1e-6 * max(1.0, self.demand):
+            return math.inf
+        w = np.zeros(m)
+        w[self.cand[active]] = self.delta[self.cand[active]] * y[self.cand[active]]
+        value = float(np.dot(cost[: m + 1], y)) + _knapsack_bound(w, self.icost, left)
+        return value * (1 + 1e-7) + 1e-3  # a margin for the flow's rounding
 
 
 def _knapsack_bound(weight: np.ndarray, cost: np.ndarray, left: float) -> float:
@@ -230,10 +312,17 @@ class _Pool:
 
 
 def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, demand: float, penalty: float,
-               *, integral: bool, time_limit: float | None = None, pool_size: int = 3000) -> SearchOutcome:
+               *, integral: bool, time_limit: float | None = None, pool_size: int = 3000,
+               lp_share: float = 0.15) -> SearchOutcome:
     """Flow-hitting branch and bound (module docstring). ``cand``: interdictable arcs within budget;
-    ``delta``: the added unit cost of each arc when interdicted (removal = ``penalty``)."""
+    ``delta``: the added unit cost of each arc when interdicted (removal = ``penalty``). With a time
+    limit the search stops after ``1 - lp_share`` of it; when it has not proven its plan, the open
+    nodes are re-bounded by the pool's max-min bound and then, in the time left, by the subtree LP
+    (:class:`_SubtreeLP`), largest bound first (``lp_share=0``: no LP re-bounding)."""
     t0 = time.perf_counter()
+    total_limit = time_limit
+    if time_limit is not None and lp_share > 0:
+        time_limit = time_limit * (1.0 - lp_share)
     ev = _Evader(arcs, demand, penalty)  # (OR-Tools' min-cost flow rebuilt per node measured slower)
     m = arcs.m
     is_cand = np.zeros(m, dtype=bool)
@@ -386,7 +475,19 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
     # re-bound the open nodes with the final pool (it only tightens), largest bound first; the max-min
     # bound for as long as it takes at most a tenth of the run (30 s at most), the plain one after
     rebound_until = time.perf_counter() + min(30.0, 0.1 * (time.perf_counter() - t0))
+    lp_until = -math.inf if total_limit is None or lp_share <= 0 else t0 + total_limit
+    sub: _SubtreeLP | None = None
+    lp_calls = 0
+    lp_rebound_seconds = 0.0
+    root_lp = math.inf  # the root's subtree LP bounds every plan (every open node is below the root)
+    if stack and status == "time_limit" and lp_until > -math.inf:
+        tl = time.perf_counter()
+        sub = _SubtreeLP(arcs, cand, delta, icost, demand, penalty)
+        root_lp = float(sub.bound(root, budget))
+        lp_calls += 1
+        lp_rebound_seconds += time.perf_counter() - tl
     for b, plan, spent, _, _ in sorted(stack, key=lambda g: -g[0]):
+        b = min(b, root_lp)
         if prunes(b, best_value) or b <= open_bound:
             continue
         pidx = np.array(plan, dtype=np.int64)
@@ -394,9 +495,18 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
         if not prunes(b, best_value) and b > open_bound and time.perf_counter() < rebound_until:
             b = min(b, tight(pidx, budget - spent))
             maxmin_calls += 1
+        if not prunes(b, best_value) and b > open_bound and time.perf_counter() < lp_until:
+            tl = time.perf_counter()
+            if sub is None:
+                sub = _SubtreeLP(arcs, cand, delta, icost, demand, penalty)
+            b = min(b, float(sub.bound(pidx, budget - spent)))
+            lp_calls += 1
+            lp_rebound_seconds += time.perf_counter() - tl
         if not prunes(b, best_value):
             open_bound = max(open_bound, b)
     bound = best_value if status == "optimal" else max(best_value, open_bound)
+    if integral and math.isfinite(bound):
+        bound = max(best_value, float(math.floor(bound + 1e-9)))  # the optimum is an integer
     if status == "time_limit" and bound <= best_value + (eps if integral else 1e-9):
         status = "optimal"
     return SearchOutcome(np.sort(best_plan), best_value, bound, status,
@@ -404,4 +514,6 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
                           "lp_seconds": round(lp_seconds, 3), "bound_seconds": round(bound_seconds, 3),
                           "pruned_by_detour": detoured, "open_nodes_rebounded_by_maxmin": maxmin_calls,
                           "nodes_by_depth": {str(k): v for k, v in sorted(by_depth.items())},
-                          "incumbent_found_at_node": found_at})
+                          "incumbent_found_at_node": found_at, "open_nodes_rebounded_by_lp": lp_calls,
+                          "lp_rebound_seconds": round(lp_rebound_seconds, 3),
+                          "root_lp_bound": root_lp if math.isfinite(root_lp) else None})

@@ -71,14 +71,14 @@ def front_intro(data: dict) -> str:
 def sweep_table(res: dict, baseline: str | None = None) -> dict:
     """A sweep's summaries (``analyze``'s dict) as text: per outcome, per strategy the median [5 %, 95 %] of the
     runs, then the mean paired difference from the baseline with its 95 % interval and "better in N %" (for the
-    outcomes ``compare`` gives it, :data:`counterflow.report.tables.BEATS`: not for a cost).
+    outcomes ``compare`` gives it, :func:`counterflow.report.tables.share_better`: not for a cost).
 
     The one writing of these cells: the page's sweep view shows them all, ``counterflow analyze`` the value
     and the difference. ``baseline`` defaults to the first strategy (a sweep's first strategy is its
     baseline); name it when ``res`` holds only some of the strategies.
     """
     from ..outcomes import LABELS
-    from .tables import BEATS
+    from .tables import share_better
 
     strategies = list(res["strategies"])
     base = baseline if baseline is not None else strategies[0] if strategies else None
@@ -95,8 +95,9 @@ def sweep_table(res: dict, baseline: str | None = None) -> dict:
             c = {"value": f"{fmt(e['p50'])} {interval(e['p05'], e['p95'])}", "mean": fmt(e["mean"]), "n": e.get("n")}
             if s != base and e.get("diff_mean") is not None:
                 c["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
-                if e.get("beats_pct") is not None and o in BEATS:  # as compare's cells: not for costs
-                    c["better"] = f"better in {e['beats_pct']:.0f}%"
+                share = share_better(e, o)  # as compare's cells: not for costs, not when every pair ties
+                if share is not None:
+                    c["better"] = f"better in {share:.0f}%"
             cells[s] = c
         rows.append({"outcome": o, "label": LABELS.get(o, o), "cells": cells})
     return {"strategies": strategies, "baseline": base, "rows": rows}

@@ -195,6 +195,14 @@ _PLACEMENTS = {  # where a label goes relative to its point: (align, dx, dy, box
     "above": ("center", 0, -10, (0, -22)),
     "below": ("center", 0, 18, (0, 6)),
 }
+#: further places for a struck site's label when none of the above is free (a struck site is always labelled when
+#: the map has room: one line further up or down, beside or centred on its point)
+_STRUCK_PLACEMENTS = {
+    "right-down": ("left", 9, 20, (9, 8)), "left-down": ("right", -9, 20, (-9, 8)),
+    "right-up": ("left", 9, -12, (9, -24)), "left-up": ("right", -9, -12, (-9, -24)),
+    "below2": ("center", 0, 34, (0, 22)), "above2": ("center", 0, -26, (0, -38)),
+    "below3": ("center", 0, 50, (0, 38)), "above3": ("center", 0, -42, (0, -54)),
+}
 
 
 def _place_labels(nodes: list[dict], bbox, width: int, height: int) -> list[list[dict]]:
@@ -217,10 +225,13 @@ def _place_labels(nodes: list[dict], bbox, width: int, height: int) -> list[list
     for n in order[:MAX_LABELS]:
         x, y = px(n)
         w, h = 6.9 * len(n["label"]), 15
-        # struck sites may cover other points' markers when nothing else is free (never other labels)
-        for skip in ((0, n_points) if n["struck"] else (0,)):
+        # struck sites may cover other points' markers when nothing else is free (never other labels), then go a line
+        # further from their point
+        tries = ((0, _PLACEMENTS), (n_points, _PLACEMENTS), (0, _STRUCK_PLACEMENTS), (n_points, _STRUCK_PLACEMENTS)) \
+            if n["struck"] else ((0, _PLACEMENTS),)
+        for skip, places in tries:
             placed = False
-            for where, (align, _, _, (ox, oy)) in _PLACEMENTS.items():
+            for where, (align, _, _, (ox, oy)) in places.items():
                 left = x + ox if align == "left" else x + ox - w if align == "right" else x - w / 2
                 box = (left, y + oy, left + w, y + oy + h)
                 if box[0] < 0 or box[2] > width + 60 or box[1] < -4 or box[3] > height + 4:
@@ -236,7 +247,7 @@ def _place_labels(nodes: list[dict], bbox, width: int, height: int) -> list[list
     layers = []
     pos = {"longitude": {"field": "lon", "type": "quantitative"}, "latitude": {"field": "lat", "type": "quantitative"}}
     for (where, bold), items in chosen.items():
-        align, dx, dy, _ = _PLACEMENTS[where]
+        align, dx, dy, _ = {**_PLACEMENTS, **_STRUCK_PLACEMENTS}[where]
         group = []
         for halo in (True, False):
             mark = {"type": "text", "align": align, "dx": dx, "dy": dy, "fontSize": 12, "color": "#1d2226",
@@ -591,7 +602,7 @@ def sweep_spec(res: dict, width: int = 860) -> dict:
     ``res`` is :func:`counterflow.experiments.analysis.analyze`'s result. ``{}`` when only the baseline ran.
     """
     from ..outcomes import LABELS
-    from .tables import BEATS
+    from .tables import share_better
 
     names = list(res["strategies"])
     acting = names[1:]
@@ -607,7 +618,7 @@ def sweep_spec(res: dict, width: int = 860) -> dict:
             rows.append({"outcome": LABELS.get(o, o), "strategy": s, "diff": _r(e["diff_mean"], 6),
                          "lo": _r(e["diff_lo"], 6), "hi": _r(e["diff_hi"], 6),
                          "text": delta(e["diff_mean"], e["diff_lo"], e["diff_hi"]),
-                         "better": "" if e.get("beats_pct") is None or o not in BEATS else f"{e['beats_pct']:.0f}%"})
+                         "better": "" if (share := share_better(e, o)) is None else f"{share:.0f}%"})
     cols = min(3, len(outcomes))
     panel = int((width - 150 - 30 * (cols - 1)) / cols)
     colours = strategy_colours(names, names[0])

@@ -9,7 +9,7 @@ from ..outcomes import LABELS, OUTCOMES, PLAIN_LABELS, SUMMARY_OUTCOMES
 from ..runner import Results
 from .words import NEVER, NOTHING_AVERTED, delta, fmt, recovery_words
 
-__all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "comparison", "comparison_doc", "cell", "label",
+__all__ = ["COMPARE_METRICS", "PLAIN_LABELS", "BEATS", "share_better", "comparison", "comparison_doc", "cell", "label",
            "table_rows"]
 
 # metrics where "better than the baseline in N % of runs" says something: every outcome whose direction is a
@@ -20,6 +20,18 @@ BEATS = tuple(o.name for o in OUTCOMES.values()
               if o.judged and not o.categories and (not o.paired or o.name == "flow_reduction_pct"))
 
 COMPARE_METRICS = list(SUMMARY_OUTCOMES)
+
+
+def share_better(e: dict, metric: str) -> float | None:
+    """The share of paired runs (%) in which the strategy did better, where a table states it: the outcomes of
+    :data:`BEATS`, and not when every paired difference is exactly 0 (no run better, none worse: "better in 0%"
+    would read as worse in every run). ``e`` is one strategy's entry for ``metric`` in ``compare --json``."""
+    pct = e.get("beats_pct")
+    if pct is None or metric not in BEATS:
+        return None
+    if e.get("diff_mean") == 0 and e.get("diff_lo") == 0 and e.get("diff_hi") == 0:
+        return None
+    return float(pct)
 
 
 def comparison(results: Results, metrics: Sequence[str] | None = None) -> dict:
@@ -77,7 +89,7 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
     interval written by :func:`counterflow.report.words.ci` (``(no spread
     across runs)`` when every run gave the same difference, ``(no interval)``
     when a single run stands behind it);
-    ``better`` is "better in N%" for the metrics where that is meaningful.
+    ``better`` is "better in N%" for the metrics where that is meaningful (:func:`share_better`).
     ``cls`` is ``good``/``bad`` when the 95 % interval excludes 0 and the
     outcome's direction is a verdict (:mod:`counterflow.outcomes`); never for the cost per kg averted.
     Recovery is written as how the runs recovered (``18 of 20 recover, median
@@ -113,8 +125,9 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
     if name != doc["baseline"] and e.get("diff_mean") is not None:
         n = finite if finite is not None else doc["runs"]  # the paired runs behind the interval
         out["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"], n)
-        if e.get("beats_pct") is not None and metric in BEATS:
-            out["better"] = f"better in {e['beats_pct']:.0f}%"
+        share = share_better(e, metric)
+        if share is not None:
+            out["better"] = f"better in {share:.0f}%"
         lo, hi = e["diff_lo"], e["diff_hi"]
         o = OUTCOMES.get(metric)
         # cost per kg averted is no difference from no action (which averts nothing and has no such cost): its
