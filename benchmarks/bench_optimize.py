@@ -251,6 +251,8 @@ def road_scale() -> None:
               f"{d['master_solves']} ({d['master_milps']}) | {d['master_seconds']:.1f} | {d['search_nodes']} | "
               f"{d['evader_calls']} | {d['evader_seconds']:.1f} | {d['astar_settled'] / max(d['evader_calls'], 1):.0f} | "
               f"{d['pool']} | {other:.1f} | {r.seconds - d['seconds']:.1f} |", flush=True)
+        print(f"  local search {d.get('local_seconds', 0):.1f} s, final bound {d.get('bound_seconds', 0):.1f} s, "
+              f"probes {d.get('bound_probes', '')}, bound by {d.get('bound_by', 'lp')}", flush=True)
 
 
 def main() -> None:

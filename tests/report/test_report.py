@@ -496,3 +496,14 @@ def test_police_support_ramp_is_written_in_firings_not_steps():
     lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "police_support")
     text = lever_words(lv, sc)
     assert f"firings to full strength {lv.params['ramp_steps']}" in text and "step" not in text, text
+
+
+def test_sanctions_name_the_organisation_not_its_id():
+    """The report and the page wrote "sanctions on org_a"; the scenario names it."""
+    from counterflow.report.words import lever_words
+    from counterflow.scenario import load_builtin
+
+    sc = load_builtin("caribbean")
+    lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "sanctions")
+    text = lever_words(lv, sc)
+    assert "sanctions on Coastal group (fictional)" in text and "org_a" not in text, text

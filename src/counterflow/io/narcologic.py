@@ -282,7 +282,7 @@ def read_narcologic(
         "steps": 52,
         "parameters": {"production_cost": PRODUCER_PRICE},
         "strategies": {"hub-strikes": {
-            "description": "A strike on the hub carrying the most observed flow every 4 steps from step 4.",
+            "description": "A strike on the hub carrying the most observed flow every 4 weeks from week 4.",
             "levers": [{"type": "strike", "targets": {"rule": "top_throughput", "k": 1, "kind": "hub"},
                         "schedule": {"start": 4, "every": 4}, "intel_accuracy": 0.8, "unit_cost": 2.0e6}]}},
     }

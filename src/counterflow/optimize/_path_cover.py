@@ -175,13 +175,18 @@ class _Pool:
 def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, big: float,
                             upper: float, *, time_limit: float | None = None, seed: int = 0,
                             swaps: int = 30, depth: int = 3, extra: int = 4,
-                            search_nodes: int = 5_000_000) -> CoverOutcome:
+                            search_nodes: int = 5_000_000, bound_share: float = 0.1,
+                            max_masters: int | None = None) -> CoverOutcome:
     """Maximise the shortest s-t path over plans ``x`` on the arcs ``cand`` with ``sum icost x <= budget``.
 
     ``delta``: the added length of every arc (``big`` for removal); ``upper``: an upper bound on the
     optimum (e.g. the distance with every candidate interdicted). Lengths and deltas must be integers.
     A value ``>= big`` means the sink is cut off. ``time_limit``: the best plan found and the bound so
-    far are returned with status ``"time_limit"``.
+    far are returned with status ``"time_limit"``. ``bound_share``: with a time limit, the share of it
+    kept for the pool-cover bound (:func:`_pool_cover_bound`) when the covering loop has not proven
+    its incumbent by then (0: the covering loop runs to the limit, the LP bound alone).
+    ``max_masters``: stop the covering loop after that many masters, as a time limit would (for tests
+    of the bounds of an unfinished run).
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -193,7 +198,7 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
     cost = arcs.cost.astype(float)
     upper = min(float(upper), big)
     stats: dict[str, Any] = {"master_solves": 0, "master_milps": 0, "search_nodes": 0, "master_seconds": 0.0,
-                             "local_moves": 0, "proved_by": None}
+                             "local_moves": 0, "local_seconds": 0.0, "bound_seconds": 0.0, "proved_by": None}
     pool = _Pool(col, delta, cost, k)
 
     def length_of(x: np.ndarray) -> np.ndarray:
@@ -260,6 +265,9 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
                 if len(moves) > swaps:
                     moves = [moves[i] for i in rng.choice(len(moves), swaps, replace=False)]
                 for e, f in moves:
+                    rem = remaining()
+                    if rem is not None and rem <= 0:
+                        return
                     z = y.copy()
                     z[f] = True
                     if e >= 0:
@@ -289,7 +297,10 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             path = nxt
 
     def remaining() -> float | None:
-        return None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        return None if loop_limit is None else loop_limit - (time.perf_counter() - t0)
+
+    share = min(max(bound_share, 0.0), 0.9) if search_nodes > 0 else 0.0
+    loop_limit = None if time_limit is None else time_limit * (1.0 - share)
 
     status = "time_limit"
     x = np.zeros(k, dtype=bool)
@@ -302,7 +313,11 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         rem = remaining()
         if rem is not None and rem <= 0:
             break
+        tl = time.perf_counter()
+        if max_masters is not None and stats["master_solves"] >= max_masters:
+            break
         local_search(x, target)
+        stats["local_seconds"] += time.perf_counter() - tl
         if best_val >= target:
             x = best_x.copy()
             continue
@@ -363,11 +378,98 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
             assert path is not None
             more_paths(x, path, target)
     if status != "optimal" and len(pool):
+        tb = time.perf_counter()
         upper = min(upper, _benders_lp_bound(pool, icost, budget, upper))
         upper = max(upper, best_val)
+        stats["bound_by"] = "lp"
+        if share > 0 and _warm.ready() and best_val < upper:
+            def probe(x: np.ndarray, target: float) -> float:
+                value, path = evaluate(x)
+                if value < target and add(path):
+                    assert path is not None
+                    more_paths(x, path, target)
+                return value
+
+            cover_bound, probes = _pool_cover_bound(pool, icost, budget, best_val, upper,
+                                                    None if time_limit is None else t0 + time_limit,
+                                                    rate, search_nodes, probe)
+            stats["bound_probes"] = probes
+            if cover_bound < upper:
+                upper, stats["bound_by"] = max(cover_bound, best_val), "pool cover"
+        if best_val >= upper:
+            status, upper = "optimal", best_val
+            stats["proved_by"] = "pool cover"
+        stats["bound_seconds"] = time.perf_counter() - tb
     stats.update(pool=len(pool), evader_calls=graph.calls, evader_seconds=graph.seconds, dijkstra=graph.dijkstra_calls,
                  astar_settled=0 if graph.astar is None else graph.astar.settled, seconds=time.perf_counter() - t0)
     return CoverOutcome(status, cand[best_x], best_val, upper, stats)
+
+
+def _pool_cover_bound(pool: _Pool, icost: np.ndarray, budget: float, best: float, upper: float,
+                      deadline: float | None, rate: float, nodes: int, probe: Any,
+                      milp: bool = True) -> tuple[float, list]:
+    """A proven upper bound ``T - 1`` from the smallest target ``T`` in ``(best, upper]`` found by bisection
+    at which no budget-feasible plan covers the pooled paths (the exact hitting-set search says so).
+
+    For a binary plan ``x`` a pooled path's capped row holds at ``T`` iff its interdicted length is at
+    least ``T``, so "no cover at ``T``" means every plan leaves some pooled path (hence the evader) below
+    ``T``: the optimum is at most ``T - 1``; and a cover at ``T`` is one at every smaller target, so the
+    answers are monotone in ``T``. ``upper`` is a proven bound (the bisection assumes the pool has no
+    cover above it, as the Benders LP's bound ensures; were that not so the result is still ``upper``
+    or a proven ``T - 1``). A cover the search finds goes to ``probe(x, T)`` (the evader: a better incumbent, or its
+    path joins the pool and the same target is tried again, at most a few times). Undecided searches (the
+    node limit, ``nodes`` or from ``rate`` and the time to ``deadline``) go to HiGHS (``milp``) for a share
+    of the time left; still undecided, they count as covers. Returns the bound (``upper``
+    when nothing was proven) and the probes made, as ``(target, outcome)``."""
+    lo, hi = float(best), float(upper) + 1.0  # a cover may exist at lo; none exists at hi
+    probes: list = []
+    retries = 0
+    while hi - lo > 1.0:
+        left = math.inf if deadline is None else deadline - time.perf_counter()
+        if left <= 0:
+            break
+        mid = math.floor((lo + hi) / 2.0)
+        m, need = pool.rows(mid)
+        used = np.flatnonzero(np.asarray((m != 0).sum(axis=0)).ravel())
+        # each probe gets an equal share of the time left over the probes still to come, at the node
+        # rate measured on this pool's probes
+        lim = min(nodes, max(int(max(min(left, 1e9), 0.05) * rate / max(1.0, math.log2(hi - lo))), 1000))
+        ts = time.perf_counter()
+        found, xs, done = cover_search(m[:, used].tocsr(), need, icost[used], budget, limit=lim)
+        took = time.perf_counter() - ts
+        if took > 0.01:
+            rate = max(done / took, 100.0)
+        if found == -1 and milp:
+            # undecided by the search: HiGHS (the covering master with its cardinality rows, LP bounds
+            # and cuts) for an equal share of the time left, as in the covering loop
+            left = math.inf if deadline is None else deadline - time.perf_counter()
+            if left > 0.05:
+                mu = m[:, used].tocsr()
+                a, row_lo, row_hi = _milp_rows(mu, need)
+                sol = solve_milp(icost[used], a, row_lo, row_hi, np.zeros(used.size), np.ones(used.size),
+                                 np.ones(used.size, dtype=bool),
+                                 time_limit=None if deadline is None else left / max(1.0, math.log2(hi - lo)),
+                                 options={"objective_bound": budget + 1e-6 * max(1.0, budget)})
+                within = sol.x is not None and float(icost[used] @ (sol.x > 0.5)) <= budget + 1e-9
+                if sol.status == "infeasible" or (sol.status == "optimal" and not within):
+                    found = 0
+                elif within and sol.x is not None:
+                    found, xs = 1, sol.x > 0.5
+        probes.append((int(mid), int(found)))
+        if found == 0:
+            hi = mid
+            continue
+        if found == 1 and xs is not None and retries < 20:
+            x = np.zeros(pool.k, dtype=bool)
+            x[used[xs]] = True
+            value = probe(x, mid)
+            if value < mid:  # the plan fell short of ``mid``: try ``mid`` again with its path pooled
+                retries += 1
+                continue
+            lo = max(lo, min(value, hi - 1.0))
+        retries = 0
+        lo = max(lo, mid)
+    return hi - 1.0, probes
 
 
 def _milp_rows(mu: sp.csr_matrix, need: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:

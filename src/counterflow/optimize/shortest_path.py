@@ -61,7 +61,7 @@ def _distances(arcs: Arcs, length: np.ndarray) -> np.ndarray:
 
 def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_limit: float | None = None,
                                mip_rel_gap: float = 1e-6, first_limit: float = 10.0,
-                               method: str = "auto") -> InterdictionResult:
+                               method: str = "auto", cover_options: dict | None = None) -> InterdictionResult:
     """Choose arcs and nodes to interdict, within ``budget``, maximising the shortest s-t path length.
 
     Arc lengths are the network's ``cost``. ``value_after`` is ``inf`` when the
@@ -73,6 +73,8 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
     ``"auto"`` (``"cover"`` on integer data, else ``"milp"``). Both are exact;
     the result's ``method`` says which ran. With ``time_limit`` the best plan
     found is returned with status ``"time_limit"``, its ``bound`` and ``gap``.
+    ``cover_options``: keyword arguments for the covering method
+    (:func:`counterflow.optimize._path_cover.path_cover_interdiction`, e.g. ``bound_share``).
 
     Examples
     --------
@@ -112,7 +114,8 @@ def shortest_path_interdiction(net: InterdictionNetwork, budget: float, *, time_
     if math.isinf(before):
         edges, nodes, status, gap, bound = [], [], "optimal", 0.0, math.inf
     elif use_cover:
-        out = path_cover_interdiction(arcs, cand, delta, budget, big, float(ub[arcs.t]), time_limit=time_limit)
+        out = path_cover_interdiction(arcs, cand, delta, budget, big, float(ub[arcs.t]), time_limit=time_limit,
+                                      **(cover_options or {}))
         edges, nodes = plan_items(net, arcs, out.chosen)
         bound = math.inf if out.bound >= big - 1e-6 else out.bound
         value = math.inf if out.value >= big - 1e-6 else out.value

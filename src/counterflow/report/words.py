@@ -207,7 +207,7 @@ def _schedule(s, step: str) -> str:
     return text
 
 
-def _targets(t, names: dict[str, str], juris: dict[str, str]) -> str:
+def _targets(t, names: dict[str, str], juris: dict[str, str], orgs: dict[str, str] | None = None) -> str:
     if t is None:
         return ""
     bits = []
@@ -224,7 +224,7 @@ def _targets(t, names: dict[str, str], juris: dict[str, str]) -> str:
     if t.jurisdictions:
         bits.append("in " + _list([juris.get(j, j) for j in t.jurisdictions]))
     if t.organisations:
-        bits.append(_list(list(t.organisations)))
+        bits.append(_list([(orgs or {}).get(o, o) for o in t.organisations]))
     return " ".join(bits)
 
 
@@ -233,8 +233,9 @@ def lever_words(lv, scenario=None, step: str = "week") -> str:
     """One lever in words, e.g. "strike on Main dock in week 4 (intelligence accuracy 80 %, USD 2.00M each)"."""
     names = place_names(scenario) if scenario is not None else {}
     juris = {j.id: (j.name or j.id) for j in scenario.jurisdictions} if scenario is not None else {}
+    orgs = {o.id: (o.name or o.id) for o in scenario.organisations} if scenario is not None else {}
     text = lever_label(lv.type)
-    where = _targets(lv.targets, names, juris)
+    where = _targets(lv.targets, names, juris, orgs)
     if where:
         text += (" " if where.startswith("in ") else " on ") + where
     text += " " + _schedule(lv.schedule, step)
