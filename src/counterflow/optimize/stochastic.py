@@ -267,24 +267,33 @@ def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations:
     chosen: list[int] = []
     limit = math.inf if max_evaluations is None else max_evaluations
 
-    def rec(i: int, left: float, skipped_min: float, n_uns: int) -> bool:
-        nonlocal work
-        if i == len(cand_o) or suffix_min[i] > left + 1e-9:
-            if skipped_min <= left + 1e-9:
-                return True  # an item skipped earlier still fits: not maximal
+    # Depth-first over "take candidate i, then skip it", with an explicit stack (one level per candidate
+    # would exceed Python's recursion limit on networks with a thousand or more candidate arcs).
+    # A frame is (i, budget left, cheapest skipped cost, unsure arcs chosen, phase): phase 0 enters
+    # candidate i, phase 1 returns from its "take" branch and goes on with "skip".
+    eps = 1e-9
+    stack: list[tuple[int, float, float, int, int]] = [(0, budget, math.inf, 0, 0)]
+    n = len(cand_o)
+    while stack:
+        i, left, skipped_min, n_uns, phase = stack.pop()
+        if phase == 1:
+            chosen.pop()
+            stack.append((i + 1, left, min(skipped_min, cost_o[i]), n_uns, 0))
+            continue
+        if i == n or suffix_min[i] > left + eps:
+            if skipped_min <= left + eps:
+                continue  # an item skipped earlier still fits: not maximal
             out.append(cand_o[chosen].copy())
             work += 2 ** n_uns
-            return work <= limit
-        if cost_o[i] <= left + 1e-9:
+            if work > limit:
+                return None
+            continue
+        if cost_o[i] <= left + eps:
+            stack.append((i, left, skipped_min, n_uns, 1))
             chosen.append(i)
-            ok = rec(i + 1, left - cost_o[i], skipped_min, n_uns + int(uns_o[i]))
-            chosen.pop()
-            if not ok:
-                return False
-        return rec(i + 1, left, min(skipped_min, cost_o[i]), n_uns)
-
-    if not rec(0, budget, math.inf, 0):
-        return None
+            stack.append((i + 1, left - cost_o[i], skipped_min, n_uns + int(uns_o[i]), 0))
+        else:
+            stack.append((i + 1, left, min(skipped_min, cost_o[i]), n_uns, 0))
     return out
 
 
