@@ -70,3 +70,19 @@ def test_bad_input_to_run_still_exits_2():
     p = subprocess.run([sys.executable, "-m", "counterflow", "run", "caribbean", "--strategy", "nope", "--runs", "1"],
                        capture_output=True, text=True, env=ENV, timeout=TIMEOUT)
     assert p.returncode == 2 and "error:" in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_an_error(capsys):
+    """A pipe of the command's own (a worker's, a FIFO given as a path) that breaks is a failure: one line, exit 2."""
+    import typer
+
+    from counterflow.cli.common import handles_errors
+
+    @handles_errors
+    def command():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(typer.Exit) as stop:
+        command()
+    assert stop.value.exit_code == 2
+    assert capsys.readouterr().err == "error: a pipe: Broken pipe\n"

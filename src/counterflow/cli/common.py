@@ -227,7 +227,10 @@ def handles_errors(fn: Callable) -> Callable:
         except InputError as exc:
             sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(2) from None
-        except BrokenPipeError:
+        except BrokenPipeError as exc:
+            if not output_closed():  # a pipe of the command's own (a worker, a FIFO given as a path) broke
+                sys.stderr.write(f"error: {exc.filename or 'a pipe'}: {exc.strerror or 'broken pipe'}\n")
+                raise typer.Exit(2) from None
             reader_gone()
             return None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
@@ -235,6 +238,23 @@ def handles_errors(fn: Callable) -> Callable:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def output_closed() -> bool:
+    """Whether the reader of this process's stdout or stderr has gone (a pipe whose read end is closed
+    reports an error condition to ``poll``); streams without a file descriptor count as open."""
+    import select
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+            poller = select.poll()
+            poller.register(fd, select.POLLOUT)
+            if any(ev & select.POLLERR for _, ev in poller.poll(0)):
+                return True
+        except (AttributeError, ValueError, OSError):
+            continue
+    return False
 
 
 def reader_gone() -> None:
