@@ -146,3 +146,11 @@ if __name__ == "__main__":  # docs/model.md's warm-up table (about 3 min on a lo
     for nodes, orgs in ((60, 2), (200, 3), (2000, 5), (10_000, 5)):
         print(_table_row(f"generate_scenario({nodes}, seed=1, organisations={orgs})",
                          generate_scenario(nodes, seed=1, organisations=orgs)))
+
+
+def test_warmup_max_runs_a_warm_up_where_warmup_is_0():
+    """warmup 0 with warmup_max 200 still runs the rule (it was ignored: no warm-up at all); it stops once settled."""
+    sc = _with(load_scenario("corridor"), warmup=0, warmup_max=200)
+    ran = warm_state(compile_network(sc)).warmup_steps
+    assert WARMUP_WINDOW * WARMUP_WINDOWS <= ran < 200
+    assert warm_state(compile_network(_with(sc, warmup_max=0))).warmup_steps == 0

@@ -521,7 +521,7 @@ def warm_state(net: Network) -> RunState:
         warmup, most = prm.warmup, max(prm.warmup_max, prm.warmup)
         state.t = -warmup - prm.burn_in
         ran = 0
-        if warmup:
+        if most:  # warmup_max runs a warm-up even where warmup is 0
             eng = Engine.__new__(Engine)
             eng._init_from_state(net, state)
             price: list[float] = []
