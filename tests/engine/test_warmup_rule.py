@@ -11,10 +11,10 @@ import warnings
 import numpy as np
 import pytest
 
-from counterflow import Engine, compile_network, load_scenario, simulate
+from counterflow import compile_network, load_scenario, simulate
 from counterflow.engine.core import WARMUP_WINDOW, WARMUP_WINDOWS, warm_state, warmup_settled
-from counterflow.engine.state import RunState
 from counterflow.generate import generate_scenario
+from tests.engine.test_stability import warmup_prices
 
 
 def _with(sc, **over):
@@ -80,18 +80,6 @@ def test_the_cap_warns_when_the_baseline_does_not_settle():
         warm_state(compile_network(load_scenario("caribbean")))
 
 
-def _warmup_prices(net, steps: int) -> np.ndarray:
-    """The deterministic mean price index of the warm-up's own engine, started empty."""
-    net0 = compile_network(_with(net.scenario, warmup=0))
-    eng = Engine.__new__(Engine)
-    eng._init_from_state(net0, RunState.initial(net0))
-    out = []
-    for _ in range(steps):
-        eng.step()
-        out.append((eng.state.price / net0.market_price).mean())
-    return np.array(out)
-
-
 def test_on_a_network_with_a_slow_state_variable_it_runs_longer_and_the_drift_falls(monkeypatch):
     """generate_scenario(2000, seed=1, organisations=5): after the default 52 steps its price still falls (slower
     adaptation settles until about step 160). With the rule the warm-up runs on until it settles, and the drift of
@@ -101,7 +89,7 @@ def test_on_a_network_with_a_slow_state_variable_it_runs_longer_and_the_drift_fa
     net = compile_network(_with(sc, warmup_max=520))
     n = warm_state(net).warmup_steps
     assert n > sc.parameters.warmup + 26
-    p = _warmup_prices(net, n + sc.parameters.burn_in + 104)
+    p = warmup_prices(net.scenario, n + sc.parameters.burn_in + 104)
 
     def drift(start: int) -> float:
         run = p[start + sc.parameters.burn_in:][:104]
@@ -128,7 +116,7 @@ def _table_row(name: str, sc) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         n = warm_state(net).warmup_steps
-    p = _warmup_prices(net, n + sc.parameters.burn_in + 104)
+    p = warmup_prices(net.scenario, n + sc.parameters.burn_in + 104)
 
     def stats(start: int) -> str:
         run = p[start + sc.parameters.burn_in:][:104]
