@@ -118,17 +118,17 @@ _STALE_TMP = 3600.0
 
 def _prune(d: Path, key: str) -> None:
     """Delete the entries of ``key``'s network made by other code, with their burn-ins, and stale temporary files."""
-    network = key.split("-")[0]
+    network, now = key.split("-")[0], time.time()
     try:
-        for p in d.glob(f"{network}-*.pkl"):
-            if not p.name.startswith(key):
-                p.unlink(missing_ok=True)
-        now = time.time()
-        for p in d.glob("*.tmp"):
-            if now - p.stat().st_mtime > _STALE_TMP:
-                p.unlink(missing_ok=True)
+        stale = [p for p in d.glob(f"{network}-*.pkl") if not p.name.startswith(key)] + list(d.glob("*.tmp"))
     except OSError:
         return
+    for p in stale:
+        try:  # each file on its own: another process may have renamed or removed it meanwhile
+            if p.suffix == ".pkl" or now - p.stat().st_mtime > _STALE_TMP:
+                p.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def save_burn_in(key: str, snapshot: Any) -> None:
