@@ -81,11 +81,13 @@ def test_the_cap_warns_when_the_baseline_does_not_settle():
 
 
 def test_on_a_network_with_a_slow_state_variable_it_runs_longer_and_the_drift_falls(monkeypatch):
-    """generate_scenario(2000, seed=1, organisations=5): after the default 52 steps its price still falls (slower
-    adaptation settles until about step 160). With the rule the warm-up runs on until it settles, and the drift of
-    the deterministic price over a 104-step run after the burn-in falls from 4.2 % to below 0.5 % (docs/model.md)."""
+    """caribbean with slow price expectations (``price_expectation_rate`` 0.02: production follows the price with
+    a lag of about 50 steps): after the default 52 steps its price still moves. With the rule the warm-up runs on
+    (to step 172, measured) and the drift of the deterministic price over a 104-step run after the burn-in falls
+    from 5.3 % to 1.1 % (docs/model.md). (Until loads followed their plan, generate_scenario(2000, seed=1,
+    organisations=5) drifted 4.2 % at the defaults and served here; it now settles within the default warm-up.)"""
     monkeypatch.setenv("COUNTERFLOW_CACHE", "off")
-    sc = generate_scenario(2000, seed=1, organisations=5)
+    sc = _with(load_scenario("caribbean"), price_expectation_rate=0.02)
     net = compile_network(_with(sc, warmup_max=520))
     n = warm_state(net).warmup_steps
     assert n > sc.parameters.warmup + 26
@@ -96,7 +98,7 @@ def test_on_a_network_with_a_slow_state_variable_it_runs_longer_and_the_drift_fa
         return abs(run[-26:].mean() / run[:26].mean() - 1.0)
 
     assert drift(sc.parameters.warmup) > 0.03
-    assert drift(n) < 0.005
+    assert drift(n) < drift(sc.parameters.warmup) / 3
 
 
 def test_the_rule_is_part_of_the_stored_warm_up_key():

@@ -407,35 +407,71 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
 
 
 @njit(cache=True, inline='always')
-def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn):  # pragma: no cover - compiled
+def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edge, resid_node):  # pragma: no cover
     """Send organisation ``o``'s stock one hop along the plan, seize per load, load transit, learn.
 
     ``top``: :class:`~counterflow.engine.bundles.Topology`; ``orgs``: the organisations'
     state (:class:`~counterflow.engine.bundles.Organisations`, changed in place);
-    ``uniforms``: ``o``'s dice per edge; ``learn``: :class:`~counterflow.engine.bundles.Learning`.
+    ``uniforms``: ``o``'s dice per edge; ``learn``: :class:`~counterflow.engine.bundles.Learning`;
+    ``resid_edge``/``resid_node``: the capacities the organisations dispatched before it left (read only).
     Returns ``(sent [E], seized [E], out_by_node [N])``.
+
+    Stock at a node other than a source that the plan does not move (it arrived on an earlier plan's
+    route, which this plan no longer takes) goes on along the last route planned through the node
+    (``orgs.route``, split as that plan split it), within the capacity the plan left and only over sites
+    still open and able to pass goods: a load follows the plan it was sent on instead of waiting for a
+    later plan. Where the plan routes through a node its route there becomes the node's route.
     A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
     """
     top, orgs, learn = Topology(*top), Organisations(*orgs), Learning(*learn)
     stock, prev_out, transit, belief = orgs.stock[o], orgs.prev_out[o], orgs.transit[o], orgs.risk_belief[o]
-    edge_src, edge_time, edge_load_kg, base_p = top.edge_src, top.edge_time, top.edge_load_kg, top.base_p
+    route, open_node, open_edge = orgs.route[o], orgs.open_node[o], orgs.open_edge[o]
+    edge_src, edge_dst, edge_time, edge_load_kg, base_p = (top.edge_src, top.edge_dst, top.edge_time,
+                                                           top.edge_load_kg, top.base_p)
+    is_source = top.is_source
     learning_rate, forget_rate = learn.learning_rate, learn.forget_rate
     n_nodes = stock.shape[0]
     n_edges = plan_flow.shape[0]
     slots = transit.shape[1]
-    block = np.zeros(3 * n_nodes + 2 * n_edges)  # the arrays below as views of one block
+    block = np.zeros(5 * n_nodes + 3 * n_edges)  # the arrays below as views of one block
     out_plan = block[:n_nodes]
     ratio = block[n_nodes:2 * n_nodes]
     out_by_node = block[2 * n_nodes:3 * n_nodes]
-    sent = block[3 * n_nodes:3 * n_nodes + n_edges]
-    seized = block[3 * n_nodes + n_edges:]
+    route_out = block[3 * n_nodes:4 * n_nodes]
+    left = block[4 * n_nodes:5 * n_nodes]
+    sent = block[5 * n_nodes:5 * n_nodes + n_edges]
+    seized = block[5 * n_nodes + n_edges:5 * n_nodes + 2 * n_edges]
+    carry = block[5 * n_nodes + 2 * n_edges:]
     for e in range(n_edges):
         out_plan[edge_src[e]] += plan_flow[e]
+    for e in range(n_edges):  # where this plan routes through a node, its split there is the node's route
+        if out_plan[edge_src[e]] > 0:
+            route[e] = plan_flow[e]
     for v in range(n_nodes):
         if out_plan[v] > 0:
             ratio[v] = min(stock[v], out_plan[v]) / out_plan[v]
+    # what the plan leaves at a node that is not a source follows the node's route over usable sites
+    any_left = False
+    for v in range(n_nodes):
+        if not is_source[v] and open_node[v] and stock[v] > out_plan[v]:
+            room = resid_node[v] - out_plan[v]
+            if room > 0.0:
+                left[v] = min(stock[v] - out_plan[v], room)
+                any_left = True
+    if any_left:
+        for e in range(n_edges):
+            a = edge_src[e]
+            b = edge_dst[e]
+            if left[a] > 0.0 and route[e] > 0.0 and open_edge[e] and open_node[b] and resid_node[b] > 0.0:
+                route_out[a] += route[e]
+        for e in range(n_edges):
+            a = edge_src[e]
+            b = edge_dst[e]
+            if left[a] > 0.0 and route_out[a] > 0.0 and route[e] > 0.0 and open_edge[e] and open_node[b] \
+                    and resid_node[b] > 0.0:
+                carry[e] = min(left[a] * route[e] / route_out[a], max(resid_edge[e] - plan_flow[e], 0.0))
     for e in range(n_edges):
-        x = plan_flow[e] * ratio[edge_src[e]]
+        x = plan_flow[e] * ratio[edge_src[e]] + carry[e]
         if x > 0:
             if uniforms[e] < 0.0:  # deterministic mode (warm-up): the expected loss
                 lost = x * p_seize[e]
@@ -533,7 +569,8 @@ def move_all(t, order, top, orgs, step, learn, acc):  # pragma: no cover - compi
                        step.market_value[o])
         flow, tflow, cost = plan_small(top, plan, step.edge_cost, step.tranche_rev, acc.resid_edge, acc.resid_node,
                                        step.split, learn.diversification)
-        sent, seized, out_node = dispatch_org(t, o, flow, top, orgs, step.p_seize[o], step.uniforms[o], learn)
+        sent, seized, out_node = dispatch_org(t, o, flow, top, orgs, step.p_seize[o], step.uniforms[o], learn,
+                                              acc.resid_edge, acc.resid_node)
         settle_org(t, o, sent, seized, out_node, acc, orgs, step.edge_cost, step.arrived, keep)
 
 

@@ -72,6 +72,7 @@ class Organisations(NamedTuple):
     node_fear: np.ndarray    # [O, N] perceived loss probability at nodes
     stock: np.ndarray        # [O, N] kg
     prev_out: np.ndarray     # [O, N] planned out-flow at the last step
+    route: np.ndarray        # [O, E] the last planned flow through each edge's tail (where unplanned stock goes)
     transit: np.ndarray      # [O, E, L] kg on edges by arrival slot
     cash: np.ndarray         # [O] USD
     last_used: np.ndarray    # [O, N] last step a node carried the organisation's flow

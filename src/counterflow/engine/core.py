@@ -399,7 +399,7 @@ class Engine:
         for o in order:
             plan = self.plan(o, x.worth[o], resid_edge, resid_node, x.split, x.tranche_rev, x.scale[o], x.edge_cost)
             sent, seized, out_node = dispatch_org(s.t, o, plan.edge_flow, self._top_t, orgs_t, x.p_seize[o],
-                                                  self._uniforms[o], self._learn_t)
+                                                  self._uniforms[o], self._learn_t, resid_edge, resid_node)
             settle_org(s.t, o, sent, seized, out_node, acc_t, orgs_t, x.edge_cost, arrived, keep)
 
     # ------------------------------------------------------------- planning

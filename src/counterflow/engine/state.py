@@ -65,6 +65,7 @@ class RunState:
     risk_belief: np.ndarray      # [O, E] perceived seizure probability per edge
     node_fear: np.ndarray        # [O, N] perceived loss probability at nodes (strikes)
     prev_out: np.ndarray         # [O, N] planned out-flow last step (pipeline content)
+    route: np.ndarray            # [O, E] kg/step the last plan that routed through each edge's tail sent on it
     loss_smooth: np.ndarray      # [O]
     calm_steps: np.ndarray       # [O] consecutive steps with low losses
     last_used: np.ndarray        # [O, N] last step each node carried the org's flow
@@ -123,6 +124,7 @@ class RunState:
             risk_belief=np.broadcast_to(base_p, (o, e)).copy(),
             node_fear=np.zeros((o, n)),
             prev_out=np.zeros((o, n)),
+            route=np.zeros((o, e)),
             loss_smooth=np.zeros(o),
             calm_steps=np.zeros(o, dtype=np.int64),
             last_used=np.zeros((o, n), dtype=np.int64),
