@@ -304,7 +304,11 @@ def test_an_interval_is_written_one_way(lo, width):
         a, b = text[1:-1].split(", ")
         assert text.startswith("[") and a != b and not FLAT.search(text), text
     assert ci(lo, hi, n=1) == ci(None, hi) == ci(lo, None) == NO_INTERVAL
-    assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
+    if text.startswith("[") and text[-2] in "MB":  # a value next to an interval in millions is in millions too
+        value = delta(lo, lo, hi)[2:-len(text) - 1]
+        assert value[-1] == text[-2] and abs(_read_back(value)[0] - lo) <= _read_back(value)[1] * (1 + 1e-9), value
+    else:
+        assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
     assert interval(lo, lo) == ONE_VALUE_RANGE  # a 5-95 % range of runs with equal ends
 
 
@@ -327,7 +331,23 @@ def test_a_range_and_an_interval_have_one_rule(lo, width):
     a, b = text[1:-1].split(", ")
     (va, ha), (vb, hb) = _read_back(a), _read_back(b)
     assert a != b and va <= vb
+    # one number form within an interval: both ends in millions (billions) or both plain
+    assert (a[-1] in "MB") == (b[-1] in "MB") and (a[-1] == b[-1] or a[-1] not in "MB"), text
     assert abs(va - lo) <= ha * (1 + 1e-9) + 1e-9 * abs(lo) and abs(vb - hi) <= hb * (1 + 1e-9) + 1e-9 * abs(hi)
+
+
+def test_one_number_form_within_an_interval():
+    """Both ends of an interval in one form (the audit saw "[-6.03M, -53,371]"); a small end gets the decimals
+    that show its sign; the value next to it in the same form (compare's cells, the report and the page)."""
+    from counterflow.report.words import bounds, delta, interval
+
+    assert bounds(-6.03e6, -53371) == "[-6.03M, -0.05M]"
+    assert interval(-6.03e6, -53371) == "[-6.03M, -0.05M]"
+    assert bounds(-6.03e6, 1234) == "[-6.030M, 0.001M]"  # not "0.00M": the interval contains 0
+    assert bounds(-2.5e9, 3e8) == "[-2.50B, 0.30B]"
+    assert delta(-3.0e6, -6.03e6, -53371) == "Δ -3.00M [-6.03M, -0.05M]"
+    assert delta(6.0e5, -1.0e5, 1.3e6) == "Δ 0.60M [-0.10M, 1.30M]"
+    assert delta(-2000.0, -53371.0, 49000.0) == "Δ -2000 [-53,371, 49,000]"  # both plain: fmt's form
 
 
 def test_ranges_with_missing_or_infinite_ends():
