@@ -483,7 +483,27 @@ def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
     from counterflow.report.specs import sweep_spec
 
     tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
-    assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+    assert tips["Cost of the strategy (USD, millions)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+
+
+def test_the_sweep_chart_draws_costs_in_millions_as_the_tables_write_them():
+    """The sweep chart's USD outcomes (cost, revenue, protection paid) are drawn in USD millions with that unit
+    in the panel's title, as the tables write "2.20M" (the axis read 2,200,000); other outcomes as they are."""
+    from counterflow.report.specs import sweep_spec
+
+    e = {"mean": 2.2e6, "diff_mean": 2.2e6, "diff_lo": 2.0e6, "diff_hi": 2.4e6, "beats_pct": 0.0, "n": 8}
+    outcomes = ["cost_usd", "revenue_usd", "protection_paid", "delivered_kg"]
+    res = {"strategies": {"baseline": {o: dict(e) for o in outcomes}, "s": {o: dict(e) for o in outcomes}},
+           "points": 4, "replications": 2}
+    spec = sweep_spec(res, 860)
+    rows = {r["outcome"]: r for r in spec["data"]["values"]}
+    assert set(rows) == {"Cost of the strategy (USD, millions)", "Trafficker revenue (USD, millions)",
+                         "Protection paid to officials (USD, millions)", "Delivered to markets (kg)"}
+    assert spec["facet"]["sort"] == list(rows)
+    for title, r in rows.items():
+        scale = 1.0 if "(kg)" in title else 1e-6
+        np.testing.assert_allclose([r["diff"], r["lo"], r["hi"]], [2.2e6 * scale, 2.0e6 * scale, 2.4e6 * scale])
+        assert r["text"] == "Δ 2.20M [2.00M, 2.40M]"  # the tooltip as the tables write it
 
 
 def test_no_better_in_0_percent_when_every_run_ties_with_the_baseline():
@@ -527,3 +547,34 @@ def test_sanctions_name_the_organisation_not_its_id():
     lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "sanctions")
     text = lever_words(lv, sc)
     assert "sanctions on Coastal group (fictional)" in text and "org_a" not in text, text
+
+
+def test_protection_paid_is_at_a_glance_and_over_time_where_it_is_paid(caribbean, small_results):
+    """Where organisations pay officials (a protection_share above 0), the at-a-glance sentence gives the paired
+    difference in protection paid, as compare's cell does, and the time view has its series (per step, summed over
+    organisations, in USD millions), whose paired difference is the runs' own; with protection off neither appears."""
+    import dataclasses
+
+    from counterflow.report.content import compare_doc
+    from counterflow.report.tables import cell
+
+    sc = dataclasses.replace(caribbean, parameters=dataclasses.replace(caribbean.parameters, protection_share=0.1))
+    strategies = resolve_strategies(sc, ["strike-campaign"])
+    res = run_replications(sc, strategies, runs=3, seed=2, steps=12, keep_steps=True, keep_flows=True)
+    c = build_content(sc, res, strategies)
+    text = c["glance"][0]["text"]
+    d = cell(c["compare"], "strike-campaign", "protection_paid")["delta"]
+    assert f"protection paid to officials USD {d}" in text, text
+    assert "protection_paid" in c["time"] and c["time_labels"]["protection_paid"] == "Protection paid to officials"
+    eff = series_effects(res, series=["protection_paid"], smooth=1)["protection_paid"]["strike-campaign"]
+    t = res.steps()
+    t = t[t.variable == "protection_paid"].groupby(["strategy", "replication", "step"])["value"].sum()
+    own, base = t.loc["strike-campaign"].unstack("step"), t.loc["baseline"].unstack("step")
+    np.testing.assert_allclose(eff["diff"], (own - base).to_numpy().mean(axis=0) * 1e-6, rtol=1e-12, atol=1e-12)
+    # the total over the horizon is the outcome compare reports
+    doc = compare_doc(res)
+    assert math.isclose(own.sum(axis=1).mean(), doc["strategies"]["strike-campaign"]["protection_paid"]["mean"])
+
+    strategies, off = small_results  # protection off: nothing paid, nothing shown
+    c = build_content(caribbean, off, strategies)
+    assert "protection_paid" not in c["time"] and not any("protection" in g["text"] for g in c["glance"])
