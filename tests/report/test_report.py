@@ -578,3 +578,29 @@ def test_protection_paid_is_at_a_glance_and_over_time_where_it_is_paid(caribbean
     strategies, off = small_results  # protection off: nothing paid, nothing shown
     c = build_content(caribbean, off, strategies)
     assert "protection_paid" not in c["time"] and not any("protection" in g["text"] for g in c["glance"])
+
+
+def test_cost_per_kg_where_some_runs_averted_nothing_says_how_many():
+    """A cost per kg averted where some runs averted nothing says in how many ("nothing averted in 8 of 10 runs",
+    was "nothing averted (Δ over the 2 runs that averted something)"), keeps the median where it is defined, and
+    says which runs the Δ is over; compare's cells, the report and the page share the cell."""
+    from counterflow.report.tables import cell
+
+    def doc(finite, mean, p50):
+        e = {"mean": mean, "p05": None, "p50": p50, "p95": None, "diff_mean": 900.0, "diff_lo": 500.0,
+             "diff_hi": 1300.0, "beats_pct": 0.0, "finite_runs": finite}
+        return {"runs": 10, "baseline": "baseline",
+                "strategies": {"baseline": {"cost_per_kg_averted": dict(e, finite_runs=10)}, "s": {"cost_per_kg_averted": e}}}
+
+    c = cell(doc(2, None, None), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"], c["delta"]) == ("nothing averted in 8 of 10 runs", "Δ over the other 2",
+                                                   "Δ 900 [500, 1300]")
+    c = cell(doc(1, None, None), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("nothing averted in 9 of 10 runs", "Δ from the other run")
+    c = cell(doc(7, None, 1234.0), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("1234", "median; nothing averted in 3 of 10 runs; Δ over the other 7")
+    c = cell(doc(0, None, None), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("nothing averted", None)
+    c = cell(doc(10, 1500.0, 1400.0), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("1500", None)
+    assert cell(doc(2, None, None), "baseline", "cost_per_kg_averted")["value"] == "n/a"
