@@ -255,8 +255,42 @@ def road_scale() -> None:
               f"probes {d.get('bound_probes', '')}, bound by {d.get('bound_by', 'lp')}", flush=True)
 
 
+def crossover() -> None:
+    """Where the min-cost-flow ``search`` and the monolithic ``milp`` cross (what ``method="auto"`` decides
+    by): both methods on the hard family (``mcf_grid_instance``: arcs and nodes, demand half the maximum
+    flow) and the easy setting (``grid_network``, arcs only, demand the maximum flow), sizes, budgets and
+    seeds from ``OPT_BENCH_CROSS="sizes;budgets;seeds;limit"`` (default ``6,8,10,12;2,4,6,10;0,1;15``).
+    One line per solve; an unproven solve counts at the limit."""
+    from counterflow.optimize.instances import mcf_grid_instance
+
+    spec = os.environ.get("OPT_BENCH_CROSS", "6,8,10,12;2,4,6,10;0,1;15").split(";")
+    sizes, budgets, seeds = ([int(v) for v in part.split(",")] for part in spec[:3])
+    lim = float(spec[3])
+    print(f"time limit {lim:.0f} s per solve, one HiGHS thread; shared, loaded host")
+    print("family size seed budget candidates method status seconds gap value bound")
+    for n in sizes:
+        for family in ("hard", "easy"):
+            for seed in seeds:
+                if family == "hard":
+                    net, d, p = mcf_grid_instance(n, n, seed)
+                else:
+                    net = grid_network(n, n, seed=seed)
+                    d, p = max_flow_value(net), 20.0 * 4 * net.n_nodes ** 0.5
+                arcs = net.arcs()
+                k = int(np.isfinite(arcs.icost).sum())
+                for budget in budgets:
+                    for method in ("search", "milp"):
+                        r = min_cost_flow_interdiction(net, budget, demand=d, penalty=p, time_limit=lim,
+                                                       method=method)
+                        print(f"{family} {n} {seed} {budget} {k} {method} {r.status} {r.seconds:.2f} {r.gap:.3g} "
+                              f"{r.value_after:.0f} {r.bound:.0f}", flush=True)
+
+
 def main() -> None:
     part = os.environ.get("OPT_BENCH_PART", "all")
+    if part == "crossover":
+        crossover()
+        return
     if part == "frontier":
         frontier()
         return

@@ -10,7 +10,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from counterflow.optimize import min_cost_flow_interdiction
+from counterflow.optimize.graph import InterdictionNetwork
 from counterflow.optimize.instances import mcf_grid_instance, random_network
+from counterflow.optimize.mincost import AUTO_SEARCH_MAX, most_interdictions
 from tests.optimize.oracle import min_cost, plans
 
 
@@ -19,14 +21,18 @@ from tests.optimize.oracle import min_cost, plans
        penalty=st.integers(0, 60))
 def test_search_equals_brute_force_and_milp(seed, budget, demand, penalty):
     """Removed and lengthened arcs, interdictable nodes, costs 1-2, arcs at s and t costed: the search,
-    the MILP and brute force over every budget-feasible plan agree, both methods proven."""
+    the MILP, ``auto`` and brute force over every budget-feasible plan agree, every method proven; ``auto``
+    ran the search exactly when the largest budget-feasible plan (by brute force) has at most 2 items."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 9))
     net = random_network(rng, n, int(rng.integers(n, 2 * n + 3)))
-    best = max(min_cost(net, demand, penalty, e, v) for e, v in plans(net, budget))
-    for method in ("search", "milp"):
+    every = list(plans(net, budget))
+    best = max(min_cost(net, demand, penalty, e, v) for e, v in every)
+    most = max(len(e) + len(v) for e, v in every)
+    for method in ("search", "milp", "auto"):
         r = min_cost_flow_interdiction(net, budget, demand=demand, penalty=penalty, method=method)
-        assert (r.method, r.status) == (method, "optimal")
+        ran = method if method != "auto" else ("search" if most <= 2 else "milp")
+        assert (r.method, r.status) == (ran, "optimal")
         assert r.spent <= budget + 1e-9
         assert math.isclose(r.value_after, best, abs_tol=1e-6)
         assert math.isclose(min_cost(net, demand, penalty, r.edge_indices, r.node_indices), best, abs_tol=1e-6)
@@ -230,3 +236,51 @@ def test_stopped_search_bound_holds_with_lp_rebounding(seed, budget, limit):
     assert math.isclose(min_cost(net, demand, penalty, r.edge_indices, r.node_indices), r.value_after, abs_tol=1e-6)
     if r.status == "optimal":
         assert math.isclose(r.value_after, best, abs_tol=1e-6)
+
+
+def test_subtree_lp_stops_at_its_deadline_and_claims_no_bound():
+    """Each subtree LP gets the time left as HiGHS's limit and claims no bound when it is not solved by then:
+    on a 20x20 grid of the hard family (a cold LP of about 2,000 columns, tens of milliseconds), a deadline
+    already past is not even tried and one 0.1 ms ahead stops HiGHS (``inf``, both counted); the same model
+    afterwards, with no deadline and with a generous one, gives the same finite bound, never below the
+    plan's own value."""
+    import time
+
+    from counterflow.optimize._mcf_search import _SubtreeLP
+    from counterflow.optimize.evaluate import min_cost_flow_value
+
+    net, demand, penalty = mcf_grid_instance(20, 20, seed=0)
+    arcs = net.arcs()
+    cand = np.flatnonzero(np.isfinite(arcs.icost))
+    delta = np.minimum(np.where(np.isnan(arcs.delta), penalty, arcs.delta), penalty)
+    icost = np.full(arcs.m, np.inf)
+    icost[cand] = arcs.icost[cand]
+    sub = _SubtreeLP(arcs, cand, delta, icost, demand, penalty)
+    root = np.zeros(0, dtype=np.int64)
+    assert sub.bound(root, 3.0, time.perf_counter() - 1.0) == math.inf and (sub.solves, sub.stopped) == (0, 1)
+    assert sub.bound(root, 3.0, time.perf_counter() + 1e-4) == math.inf and (sub.solves, sub.stopped) == (1, 2)
+    free = sub.bound(root, 3.0)
+    assert math.isfinite(free) and free >= min_cost_flow_value(net, demand, penalty)
+    assert sub.bound(root, 3.0, time.perf_counter() + 600.0) == free and sub.stopped == 2
+
+
+def test_auto_picks_by_the_number_of_interdictions_a_plan_can_hold():
+    """``auto``: the search up to 2 interdictions per plan, the MILP from 3 (the documented rule), counted
+    with the cheapest candidates first, whatever the costs; the result names the method and the count."""
+    assert AUTO_SEARCH_MAX == 2
+    assert most_interdictions(np.array([1.0, 1.0, 1.0, 1.0]), 3) == 3
+    assert most_interdictions(np.array([2.0, 2.0, 2.0, 2.0]), 5.5) == 2
+    assert most_interdictions(np.array([0.0, 5.0, 1.0, 1.0, 1.0]), 3) == 4  # a free candidate counts
+    assert most_interdictions(np.array([]), 10) == 0
+    net, demand, penalty = mcf_grid_instance(4, 4, seed=1)
+    for budget, ran in ((0, "search"), (1, "search"), (2, "search"), (3, "milp"), (10, "milp")):
+        r = min_cost_flow_interdiction(net, budget, demand=demand, penalty=penalty)
+        assert r.method == ran and r.detail["auto"] == {"most_interdictions": budget, "search_up_to": 2,
+                                                        "chose": ran}
+        assert r.status == "optimal"
+    # interdiction costs 2: budget 5 buys two, 6 buys three
+    costly = InterdictionNetwork(**{**net.__dict__, "interdiction_cost": np.where(
+        np.isfinite(net.interdiction_cost), 2.0, net.interdiction_cost),
+        "node_interdiction_cost": np.full_like(net.node_interdiction_cost, 2.0)})
+    assert min_cost_flow_interdiction(costly, 5, demand=demand, penalty=penalty).method == "search"
+    assert min_cost_flow_interdiction(costly, 6, demand=demand, penalty=penalty).method == "milp"

@@ -31,11 +31,13 @@ def _net(seed: int):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=seeds, budget=st.integers(1, 2), n_paths=st.integers(1, 12), nodes=st.sampled_from([1_000_000, 1]))
+@given(seed=seeds, budget=st.integers(1, 2), n_paths=st.integers(1, 12),
+       nodes=st.sampled_from([1_000_000, 1, 0]))
 def test_bisection_returns_the_pools_own_optimum(seed, budget, n_paths, nodes):
     """On a fixed pool (the probe adds no path) the bound is the brute-force optimum of the pool's
     relaxation, ``max_x min_P len_x(P)``, whatever incumbent and upper bound it starts from; with a node
-    limit of 1 the hitting-set search decides nothing and every probe goes to HiGHS."""
+    limit of 1 the hitting-set search decides nothing and every probe goes to HiGHS; with 0 (the kernel not
+    ready) the search is not called and HiGHS decides every probe."""
     rng = np.random.default_rng(seed)
     net = road_network(3, 3, seed=int(rng.integers(1 << 30)))
     arcs = net.arcs()
@@ -93,14 +95,44 @@ def test_stopped_run_bounds_hold_with_bound_on_and_off(seed, budget, masters):
     brute force), and a run called optimal is optimal; the full run and the dual MILP agree."""
     net = _net(seed)
     opt = max(shortest_path(net, e, v) for e, v in plans(net, budget))
+    runs = {}
     for share in (0.0, 0.25):
-        r = shortest_path_interdiction(net, budget, method="cover",
-                                       cover_options={"max_masters": masters, "bound_share": share})
+        r = runs[share] = shortest_path_interdiction(net, budget, method="cover",
+                                                     cover_options={"max_masters": masters, "bound_share": share})
         _check(net, budget, r, opt)
+    _check_sources(runs[0.0], runs[0.25])
     full = shortest_path_interdiction(net, budget, method="cover")
     milp = shortest_path_interdiction(net, budget, method="milp")
     assert full.status == milp.status == "optimal"
     assert full.value_after == milp.value_after == opt
+
+
+def _check_sources(off, on):
+    """The reported source of the bound and of the proof: with the pool cover off (``off``) only the LP; the
+    pool cover is named only where it is below the LP's bound of the same pool (the runs up to the bound
+    are the same), and a proof is the LP's whenever the LP's bound reached the incumbent."""
+    assert off.detail.get("proved_by") != "pool cover" and off.detail.get("bound_by") in (None, "lp")
+    if "lp_bound" in off.detail:  # the covering loop stopped: both runs bounded the same pool
+        assert on.detail["lp_bound"] == off.detail["lp_bound"] == off.bound
+        assert (on.detail["bound_by"] == "pool cover") == (on.bound < off.bound)
+        if off.status == "optimal":
+            assert off.detail["proved_by"] == on.detail["proved_by"] == "lp"
+        elif on.status == "optimal":
+            assert on.detail["proved_by"] == "pool cover"
+
+
+def test_a_proof_by_the_lp_bound_is_reported_as_the_lps():
+    """A run stopped after one master whose Benders LP bound alone reaches the incumbent (found by a scan of
+    seeds): the proof is the LP's, with the pool cover on or off (it was reported as the pool cover's)."""
+    net = _net(119)
+    opt = max(shortest_path(net, e, v) for e, v in plans(net, 3))
+    runs = {share: shortest_path_interdiction(net, 3, method="cover",
+                                              cover_options={"max_masters": 1, "bound_share": share})
+            for share in (0.0, 0.25)}
+    for r in runs.values():
+        _check(net, 3, r, opt)
+        assert r.status == "optimal" and r.detail["proved_by"] == r.detail["bound_by"] == "lp"
+    _check_sources(runs[0.0], runs[0.25])
 
 
 def test_pool_cover_bound_binds_on_a_road_grid_stopped_early():
@@ -115,3 +147,4 @@ def test_pool_cover_bound_binds_on_a_road_grid_stopped_early():
         _check(net, 3, r, full.value_after)
     assert off.detail["bound_by"] == "lp" and on.detail["bound_by"] == "pool cover"
     assert on.bound < off.bound
+    _check_sources(off, on)

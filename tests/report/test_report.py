@@ -304,7 +304,11 @@ def test_an_interval_is_written_one_way(lo, width):
         a, b = text[1:-1].split(", ")
         assert text.startswith("[") and a != b and not FLAT.search(text), text
     assert ci(lo, hi, n=1) == ci(None, hi) == ci(lo, None) == NO_INTERVAL
-    assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
+    if text.startswith("[") and text[-2] in "MB":  # a value next to an interval in millions is in millions too
+        value = delta(lo, lo, hi)[2:-len(text) - 1]
+        assert value[-1] == text[-2] and abs(_read_back(value)[0] - lo) <= _read_back(value)[1] * (1 + 1e-9), value
+    else:
+        assert delta(lo, lo, hi) == f"Δ {fmt(lo)} {text}"
     assert interval(lo, lo) == ONE_VALUE_RANGE  # a 5-95 % range of runs with equal ends
 
 
@@ -327,7 +331,32 @@ def test_a_range_and_an_interval_have_one_rule(lo, width):
     a, b = text[1:-1].split(", ")
     (va, ha), (vb, hb) = _read_back(a), _read_back(b)
     assert a != b and va <= vb
+    # one number form within an interval: both ends in millions (billions) or both plain
+    assert (a[-1] in "MB") == (b[-1] in "MB") and (a[-1] == b[-1] or a[-1] not in "MB"), text
     assert abs(va - lo) <= ha * (1 + 1e-9) + 1e-9 * abs(lo) and abs(vb - hi) <= hb * (1 + 1e-9) + 1e-9 * abs(hi)
+
+
+def test_one_number_form_within_an_interval():
+    """Both ends of an interval in one form (the audit saw "[-6.03M, -53,371]"); a small end gets the decimals
+    that show its sign; the value next to it in the same form (compare's cells, the report and the page)."""
+    from counterflow.report.words import bounds, delta, interval
+
+    assert bounds(-6.03e6, -53371) == "[-6.03M, -0.05M]"
+    assert interval(-6.03e6, -53371) == "[-6.03M, -0.05M]"
+    assert bounds(-6.03e6, 1234) == "[-6.030M, 0.001M]"  # not "0.00M": the interval contains 0
+    assert bounds(-2.5e9, 3e8) == "[-2.50B, 0.30B]"
+    assert delta(-3.0e6, -6.03e6, -53371) == "Δ -3.00M [-6.03M, -0.05M]"
+    assert delta(6.0e5, -1.0e5, 1.3e6) == "Δ 0.60M [-0.10M, 1.30M]"
+    assert delta(-2000.0, -53371.0, 49000.0) == "Δ -2000 [-53,371, 49,000]"  # both plain: fmt's form
+    # a median with its 5-95 % range of runs (run's table, the sweep view) by the same rule
+    from counterflow.report.front import sweep_table
+    from counterflow.report.words import median_and_range
+
+    assert median_and_range(6.0e5, 1.0e5, 1.3e6) == "0.60M [0.10M, 1.30M]"
+    assert median_and_range(None, 0.5, None, "never") == "never [0.500, never]"
+    entry = {"mean": 7.0e5, "p05": 1.0e5, "p50": 6.0e5, "p95": 1.3e6, "n": 8}
+    table = sweep_table({"strategies": {"baseline": {"cost_usd": entry}}})
+    assert table["rows"][0]["cells"]["baseline"]["value"] == "0.60M [0.10M, 1.30M]"
 
 
 def test_ranges_with_missing_or_infinite_ends():
@@ -463,7 +492,27 @@ def test_the_sweep_table_says_better_in_n_percent_where_compare_does():
     from counterflow.report.specs import sweep_spec
 
     tips = {p["outcome"]: p["better"] for p in sweep_spec({**res, "points": 4, "replications": 2}, 860)["data"]["values"]}
-    assert tips["Cost of the strategy (USD)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+    assert tips["Cost of the strategy (USD, millions)"] == "" and tips["Delivered to markets (kg)"] == "0%"
+
+
+def test_the_sweep_chart_draws_costs_in_millions_as_the_tables_write_them():
+    """The sweep chart's USD outcomes (cost, revenue, protection paid) are drawn in USD millions with that unit
+    in the panel's title, as the tables write "2.20M" (the axis read 2,200,000); other outcomes as they are."""
+    from counterflow.report.specs import sweep_spec
+
+    e = {"mean": 2.2e6, "diff_mean": 2.2e6, "diff_lo": 2.0e6, "diff_hi": 2.4e6, "beats_pct": 0.0, "n": 8}
+    outcomes = ["cost_usd", "revenue_usd", "protection_paid", "delivered_kg"]
+    res = {"strategies": {"baseline": {o: dict(e) for o in outcomes}, "s": {o: dict(e) for o in outcomes}},
+           "points": 4, "replications": 2}
+    spec = sweep_spec(res, 860)
+    rows = {r["outcome"]: r for r in spec["data"]["values"]}
+    assert set(rows) == {"Cost of the strategy (USD, millions)", "Trafficker revenue (USD, millions)",
+                         "Protection paid to officials (USD, millions)", "Delivered to markets (kg)"}
+    assert spec["facet"]["sort"] == list(rows)
+    for title, r in rows.items():
+        scale = 1.0 if "(kg)" in title else 1e-6
+        np.testing.assert_allclose([r["diff"], r["lo"], r["hi"]], [2.2e6 * scale, 2.0e6 * scale, 2.4e6 * scale])
+        assert r["text"] == "Δ 2.20M [2.00M, 2.40M]"  # the tooltip as the tables write it
 
 
 def test_no_better_in_0_percent_when_every_run_ties_with_the_baseline():
@@ -507,3 +556,60 @@ def test_sanctions_name_the_organisation_not_its_id():
     lv = next(lv for s in resolve_strategies(sc, ["layered"]) for lv in s.levers if lv.type == "sanctions")
     text = lever_words(lv, sc)
     assert "sanctions on Coastal group (fictional)" in text and "org_a" not in text, text
+
+
+def test_protection_paid_is_at_a_glance_and_over_time_where_it_is_paid(caribbean, small_results):
+    """Where organisations pay officials (a protection_share above 0), the at-a-glance sentence gives the paired
+    difference in protection paid, as compare's cell does, and the time view has its series (per step, summed over
+    organisations, in USD millions), whose paired difference is the runs' own; with protection off neither appears."""
+    import dataclasses
+
+    from counterflow.report.content import compare_doc
+    from counterflow.report.tables import cell
+
+    sc = dataclasses.replace(caribbean, parameters=dataclasses.replace(caribbean.parameters, protection_share=0.1))
+    strategies = resolve_strategies(sc, ["strike-campaign"])
+    res = run_replications(sc, strategies, runs=3, seed=2, steps=12, keep_steps=True, keep_flows=True)
+    c = build_content(sc, res, strategies)
+    text = c["glance"][0]["text"]
+    d = cell(c["compare"], "strike-campaign", "protection_paid")["delta"]
+    assert f"protection paid to officials USD {d}" in text, text
+    assert "protection_paid" in c["time"] and c["time_labels"]["protection_paid"] == "Protection paid to officials"
+    eff = series_effects(res, series=["protection_paid"], smooth=1)["protection_paid"]["strike-campaign"]
+    t = res.steps()
+    t = t[t.variable == "protection_paid"].groupby(["strategy", "replication", "step"])["value"].sum()
+    own, base = t.loc["strike-campaign"].unstack("step"), t.loc["baseline"].unstack("step")
+    np.testing.assert_allclose(eff["diff"], (own - base).to_numpy().mean(axis=0) * 1e-6, rtol=1e-12, atol=1e-12)
+    # the total over the horizon is the outcome compare reports
+    doc = compare_doc(res)
+    assert math.isclose(own.sum(axis=1).mean(), doc["strategies"]["strike-campaign"]["protection_paid"]["mean"])
+
+    strategies, off = small_results  # protection off: nothing paid, nothing shown
+    c = build_content(caribbean, off, strategies)
+    assert "protection_paid" not in c["time"] and not any("protection" in g["text"] for g in c["glance"])
+
+
+def test_cost_per_kg_where_some_runs_averted_nothing_says_how_many():
+    """A cost per kg averted where some runs averted nothing says in how many ("nothing averted in 8 of 10 runs",
+    was "nothing averted (Δ over the 2 runs that averted something)"), keeps the median where it is defined, and
+    says which runs the Δ is over; compare's cells, the report and the page share the cell."""
+    from counterflow.report.tables import cell
+
+    def doc(finite, mean, p50):
+        e = {"mean": mean, "p05": None, "p50": p50, "p95": None, "diff_mean": 900.0, "diff_lo": 500.0,
+             "diff_hi": 1300.0, "beats_pct": 0.0, "finite_runs": finite}
+        return {"runs": 10, "baseline": "baseline",
+                "strategies": {"baseline": {"cost_per_kg_averted": dict(e, finite_runs=10)}, "s": {"cost_per_kg_averted": e}}}
+
+    c = cell(doc(2, None, None), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"], c["delta"]) == ("nothing averted in 8 of 10 runs", "Δ over the other 2",
+                                                   "Δ 900 [500, 1300]")
+    c = cell(doc(1, None, None), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("nothing averted in 9 of 10 runs", "Δ from the other run")
+    c = cell(doc(7, None, 1234.0), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("1234", "median; nothing averted in 3 of 10 runs; Δ over the other 7")
+    c = cell(doc(0, None, None), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("nothing averted", None)
+    c = cell(doc(10, 1500.0, 1400.0), "s", "cost_per_kg_averted")
+    assert (c["value"], c["note"]) == ("1500", None)
+    assert cell(doc(2, None, None), "baseline", "cost_per_kg_averted")["value"] == "n/a"

@@ -585,3 +585,60 @@ def test_server_answers_while_the_largest_job_runs_on_a_10k_network(tmp_path):
         while c.get(f"/api/jobs/{job_id}").json()["status"] == "running" and time.monotonic() < deadline:
             time.sleep(0.2)
         assert c.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("body, words", [
+    (b'{"scenario": "caribbean",\n "runs": 3,', "line 2 column 12"),
+    (b"not json", "Expecting value: line 1 column 1"),
+    (b'{"scenario": "caribbean",}', "Expecting property name enclosed in double quotes: line 1 column 26"),
+])
+def test_a_body_that_is_not_json_gets_a_message_that_says_where(client, body, words):
+    """Unparseable JSON is a 400 saying what was wrong and where (it was a 422 naming the character position
+    as a field, "field '[26]': JSON decode error"); no job is created."""
+    for path in ("/api/jobs", "/api/strategies/check"):
+        err = error(client.post(path, content=body, headers={"Content-Type": "application/json"}), 400, "invalid_json")
+        assert err["message"].startswith("the request body is not valid JSON: ") and words in err["message"], err
+        assert "field" not in err
+    assert client.get("/api/jobs").json() == []
+
+
+@pytest.mark.parametrize("content_type, body, words", [
+    ("multipart/form-data; boundary=xyz", b"garbage--", "expected boundary character '-', got 'g'"),
+    ("multipart/form-data", b"--xyz\r\n", "Missing boundary in multipart"),
+])
+def test_a_body_that_is_not_multipart_gets_a_message_that_says_what(client, content_type, body, words):
+    """An upload whose multipart body cannot be read is a 400 saying why (it was "Invalid multipart data.")."""
+    err = error(client.post("/api/uploads", content=body, headers={"Content-Type": content_type}), 400,
+                "invalid_multipart")
+    assert err["message"].startswith("the request body is not valid multipart/form-data: ") and \
+        words.lower() in err["message"].lower(), err
+    assert err["field"] == "file"
+
+
+def test_lists_in_a_composed_strategy_are_bounded(client, job_request):
+    """A schedule listing 100,000 steps was accepted (and slowed every step): ``schedule.at`` may list at most
+    the horizon's steps (the longest a job may ask for when only checking), a target list at most as many
+    entries as the scenario has of that kind, and a job at most the strategy limit before any is parsed; each a
+    422 naming the field; no job is created."""
+    def strike(**change):
+        lever = {"type": "strike", "targets": {"nodes": ["port_main"]}, "schedule": {"at": 3}} | change
+        return {"name": "many", "levers": [lever]}
+
+    job = {**job_request, "steps": 16}
+    err = error(client.post("/api/jobs", json={**job, "custom": [strike(schedule={"at": [3] * 17})]}), 422,
+                "over_limit")
+    assert err["field"] == "levers[0].schedule.at" and "at most 16" in err["message"], err
+    assert client.post("/api/jobs", json={**job, "runs": 1, "custom": [strike(schedule={"at": list(range(16))})]}
+                       ).status_code == 202
+    err = error(client.post("/api/strategies/check", json={"scenario": "caribbean",
+                                                           "strategy": strike(schedule={"at": [3] * 100_000})}),
+                422, "over_limit")
+    assert err["field"] == "levers[0].schedule.at" and "100,000 steps" in err["message"], err
+    err = error(client.post("/api/jobs", json={**job, "custom": [strike(targets={"nodes": ["a"] * 1000})]}), 422,
+                "over_limit")
+    assert err["field"] == "levers[0].targets.nodes", err
+    err = error(client.post("/api/jobs", json={**job, "strategies": [],
+                                               "custom": [{"name": f"s{i}", "levers": []} for i in range(20_000)]}),
+                422, "over_limit")
+    assert err["field"] == "custom", err
+    assert [j["request"]["custom"][0]["name"] for j in client.get("/api/jobs").json()] == ["many"]

@@ -158,3 +158,26 @@ def test_composer_builds_a_valid_strategy_for_every_lever(tmp_path):
             assert page.locator(".err-msg").count() == 0, page.locator(".err-msg").all_inner_texts()
             card.locator("button", has_text="remove").click()
         assert page.locator("#strategy-list input[data-kind=custom]").count() == len(LEVERS)
+
+
+@pytest.mark.timeout(120)
+def test_the_page_writes_numbers_as_the_command_line_does(tmp_path):
+    """One number rule: the page's ``fmt`` (util.js; the sweep and portfolio tables, the futures' values) writes
+    every number as ``report.words.fmt`` does (the old one wrote 53,371 as "53.4k" and NaN as "—")."""
+    import random
+
+    from counterflow.report.words import fmt
+
+    rng = random.Random(7)
+    # no exact ties at the last printed digit (Python rounds those to even, JavaScript up)
+    xs = [0.0, -0.0004, 0.0004, -0.0006, 0.125, 2.71, 99.94, 250.3, -53371.2, 10000.2, 999999.4, 2.2e6, -6.03e6,
+          1.05e9, 3.3e12, float("inf"), float("-inf")]
+    xs += [rng.choice([-1, 1]) * 10 ** rng.uniform(-4, 11) for _ in range(300)]
+    with serve_in_thread(create_app(tmp_path / "store")) as url, launch() as browser:
+        page = browser.new_page()
+        page.goto(url + "/")
+        shown = page.evaluate("""async (xs) => {
+            const { fmt } = await import("/static/util.js");
+            return xs.map((x) => fmt(x === "inf" ? Infinity : x === "-inf" ? -Infinity : x)).concat([fmt(null), fmt(NaN)]);
+        }""", [x if abs(x) != float("inf") else ("inf" if x > 0 else "-inf") for x in xs])
+    assert shown == [fmt(x) for x in xs] + ["-", "-"]

@@ -48,7 +48,8 @@ def _load(network: str, source: str | None, sink: str | None, nodes: Path | None
 
 
 #: The methods ``--method`` accepts per objective; ``auto`` picks: max-flow ``milp``; shortest-path
-#: ``cover`` on integer data, else ``milp``; min-cost-flow ``search``; expected-max-flow ``patterns``
+#: ``cover`` on integer data, else ``milp``; min-cost-flow ``search`` when a plan holds at most 2 interdictions,
+#: else ``milp``; expected-max-flow ``patterns``
 #: when the success patterns are few, else ``enumerate`` when the plans are few, else ``saa``.
 METHODS = {"max-flow": ("auto", "milp"), "shortest-path": ("auto", "cover", "milp"),
            "min-cost-flow": ("auto", "search", "milp"),

@@ -34,7 +34,8 @@ from .common import (
 SERIES_UNITS = {"delivered": "kg", "price": "usd_per_kg", "seized": "kg", "destroyed": "kg", "produced": "kg",
                 "stock": "kg", "in_transit": "kg", "active_nodes": "count", "active_edges": "count",
                 "route_entropy": "nats", "harm": "casualties", "hardship": "index", "backlash": "index",
-                "cost": "usd", "revenue": "usd", "cash": "usd"}
+                "cost": "usd", "revenue": "usd", "cash": "usd",
+                "protection_paid": "usd"}
 
 
 def wide_steps(res):

@@ -77,7 +77,8 @@ class Trajectory:
         return {**self.series, "protection_paid": paid}
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy long table: one row per step and variable (markets and organisations as ``entity``)."""
+        """Tidy long table: one row per step and variable (markets and organisations as ``entity``); the
+        series of :attr:`series`, then ``protection_paid`` per organisation where it was recorded."""
         rows = []
         steps = np.arange(self.steps)
         for name, arr in self.series.items():
@@ -88,6 +89,10 @@ class Trajectory:
                 ids = self.market_ids if kind == "market" else self.org_ids
                 for k, ident in enumerate(ids):
                     rows.append(pd.DataFrame({"step": steps, "variable": name, "entity": ident, "value": arr[:, k]}))
+        if self.protection_paid is not None:  # per organisation, as revenue and cash
+            for k, ident in enumerate(self.org_ids):
+                rows.append(pd.DataFrame({"step": steps, "variable": "protection_paid", "entity": ident,
+                                          "value": self.protection_paid[:, k]}))
         df = pd.concat(rows, ignore_index=True)
         df.insert(0, "strategy", self.strategy)
         df.insert(1, "seed", self.seed if self.seed is not None else -1)

@@ -166,9 +166,21 @@ class _SubtreeLP:
         self.h = new_highs()
         self.h.passModel(lp)
         self.solves = 0
+        self.stopped = 0  # LPs not solved (or not finished) by their deadline: no bound claimed
 
-    def bound(self, plan: np.ndarray, left: float) -> float:
-        """An upper bound on ``V(plan + B)`` for every ``B`` outside ``plan`` costing at most ``left``."""
+    def bound(self, plan: np.ndarray, left: float, deadline: float | None = None) -> float:
+        """An upper bound on ``V(plan + B)`` for every ``B`` outside ``plan`` costing at most ``left``; ``inf``
+        (no bound) when the LP is not solved by ``deadline`` (a ``time.perf_counter()`` value): HiGHS gets
+        the time left as its limit."""
+        limit = math.inf
+        if deadline is not None:
+            rest = deadline - time.perf_counter()
+            if rest <= 0:
+                self.stopped += 1
+                return math.inf
+            # HiGHS's run clock adds up over the runs of one instance: the limit is that clock plus the rest
+            limit = float(self.h.getRunTime()) + rest
+        self.h.setOptionValue("time_limit", limit)
         m, n, k = self.m, self.n, self.k
         active = (self.icost[self.cand] <= left + 1e-9) & ~np.isin(self.cand, plan)
         # an inactive candidate's row is switched off by freeing its nu (lower bound -inf, cost 0)
@@ -181,6 +193,7 @@ class _SubtreeLP:
         self.h.run()
         self.solves += 1
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            self.stopped += int(self.h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit)
             return math.inf
         y = np.clip(np.asarray(self.h.getSolution().col_value, dtype=float)[: m + 1], 0.0, self.cap)
         # the flow must ship the demand (up to rounding): otherwise no bound is claimed
@@ -483,7 +496,7 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
     if stack and status == "time_limit" and lp_until > -math.inf:
         tl = time.perf_counter()
         sub = _SubtreeLP(arcs, cand, delta, icost, demand, penalty)
-        root_lp = float(sub.bound(root, budget))
+        root_lp = float(sub.bound(root, budget, lp_until))
         lp_calls += 1
         lp_rebound_seconds += time.perf_counter() - tl
     for b, plan, spent, _, _ in sorted(stack, key=lambda g: -g[0]):
@@ -499,7 +512,7 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
             tl = time.perf_counter()
             if sub is None:
                 sub = _SubtreeLP(arcs, cand, delta, icost, demand, penalty)
-            b = min(b, float(sub.bound(pidx, budget - spent)))
+            b = min(b, float(sub.bound(pidx, budget - spent, lp_until)))
             lp_calls += 1
             lp_rebound_seconds += time.perf_counter() - tl
         if not prunes(b, best_value):
@@ -516,4 +529,5 @@ def mcf_search(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, budget: float, d
                           "nodes_by_depth": {str(k): v for k, v in sorted(by_depth.items())},
                           "incumbent_found_at_node": found_at, "open_nodes_rebounded_by_lp": lp_calls,
                           "lp_rebound_seconds": round(lp_rebound_seconds, 3),
+                          "lp_rebounds_stopped_by_time": 0 if sub is None else sub.stopped,
                           "root_lp_bound": root_lp if math.isfinite(root_lp) else None})

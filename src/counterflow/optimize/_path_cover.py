@@ -381,8 +381,8 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
         tb = time.perf_counter()
         upper = min(upper, _benders_lp_bound(pool, icost, budget, upper))
         upper = max(upper, best_val)
-        stats["bound_by"] = "lp"
-        if share > 0 and _warm.ready() and best_val < upper:
+        stats["bound_by"], stats["lp_bound"] = "lp", upper
+        if share > 0 and best_val < upper:
             def probe(x: np.ndarray, target: float) -> float:
                 value, path = evaluate(x)
                 if value < target and add(path):
@@ -390,15 +390,16 @@ def path_cover_interdiction(arcs: Arcs, cand: np.ndarray, delta: np.ndarray, bud
                     more_paths(x, path, target)
                 return value
 
+            # until the kernels are ready (the first use after an install) HiGHS decides every target
             cover_bound, probes = _pool_cover_bound(pool, icost, budget, best_val, upper,
                                                     None if time_limit is None else t0 + time_limit,
-                                                    rate, search_nodes, probe)
+                                                    rate, search_nodes if _warm.ready() else 0, probe)
             stats["bound_probes"] = probes
             if cover_bound < upper:
                 upper, stats["bound_by"] = max(cover_bound, best_val), "pool cover"
-        if best_val >= upper:
+        if best_val >= upper:  # proven by the bound that reached the incumbent: the LP's or the pool cover's
             status, upper = "optimal", best_val
-            stats["proved_by"] = "pool cover"
+            stats["proved_by"] = stats["bound_by"]
         stats["bound_seconds"] = time.perf_counter() - tb
     stats.update(pool=len(pool), evader_calls=graph.calls, evader_seconds=graph.seconds, dijkstra=graph.dijkstra_calls,
                  astar_settled=0 if graph.astar is None else graph.astar.settled, seconds=time.perf_counter() - t0)
@@ -419,7 +420,8 @@ def _pool_cover_bound(pool: _Pool, icost: np.ndarray, budget: float, best: float
     or a proven ``T - 1``). A cover the search finds goes to ``probe(x, T)`` (the evader: a better incumbent, or its
     path joins the pool and the same target is tried again, at most a few times). Undecided searches (the
     node limit, ``nodes`` or from ``rate`` and the time to ``deadline``) go to HiGHS (``milp``) for a share
-    of the time left; still undecided, they count as covers. Returns the bound (``upper``
+    of the time left; still undecided, they count as covers (``nodes=0``: no search, HiGHS decides every
+    target, as before the search's kernel is ready). Returns the bound (``upper``
     when nothing was proven) and the probes made, as ``(target, outcome)``."""
     lo, hi = float(best), float(upper) + 1.0  # a cover may exist at lo; none exists at hi
     probes: list = []
@@ -433,12 +435,14 @@ def _pool_cover_bound(pool: _Pool, icost: np.ndarray, budget: float, best: float
         used = np.flatnonzero(np.asarray((m != 0).sum(axis=0)).ravel())
         # each probe gets an equal share of the time left over the probes still to come, at the node
         # rate measured on this pool's probes
-        lim = min(nodes, max(int(max(min(left, 1e9), 0.05) * rate / max(1.0, math.log2(hi - lo))), 1000))
-        ts = time.perf_counter()
-        found, xs, done = cover_search(m[:, used].tocsr(), need, icost[used], budget, limit=lim)
-        took = time.perf_counter() - ts
-        if took > 0.01:
-            rate = max(done / took, 100.0)
+        found, xs = -1, None
+        if nodes > 0:  # 0: the search's kernel is not ready, HiGHS decides
+            lim = min(nodes, max(int(max(min(left, 1e9), 0.05) * rate / max(1.0, math.log2(hi - lo))), 1000))
+            ts = time.perf_counter()
+            found, xs, done = cover_search(m[:, used].tocsr(), need, icost[used], budget, limit=lim)
+            took = time.perf_counter() - ts
+            if took > 0.01:
+                rate = max(done / took, 100.0)
         if found == -1 and milp:
             # undecided by the search: HiGHS (the covering master with its cardinality rows, LP bounds
             # and cuts) for an equal share of the time left, as in the covering loop

@@ -15,10 +15,13 @@ minimum-cost flow is replaced by its LP dual::
 (potentials can be clipped to ``[pi_s, pi_t]`` and ``pi_t <= P`` because of the
 unmet-demand arc), a MILP with only ``x`` integer: ``method="milp"``.
 
-``method="search"`` (what ``"auto"`` uses) is a flow-hitting branch and bound that
-certifies far larger instances (:mod:`counterflow.optimize._mcf_search`): only arcs
+``method="search"`` is a flow-hitting branch and bound that certifies far larger
+instances with a small budget (:mod:`counterflow.optimize._mcf_search`): only arcs
 carrying the evader's current optimal flow can improve a plan, and every flow bounds
-every plan from above.
+every plan from above. It branches on every interdiction, so its tree grows with the
+number of interdictions a plan can hold; ``"auto"`` takes ``"search"`` when a plan within
+the budget holds at most :data:`AUTO_SEARCH_MAX` interdictions and ``"milp"`` otherwise
+(the measurements behind the rule are in ``docs/optimize.md``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,17 @@ from .evaluate import min_cost_flow_value
 from .graph import InterdictionNetwork, check_number
 from .result import InterdictionResult, check_budget, make_result, plan_items
 
-__all__ = ["min_cost_flow_interdiction"]
+__all__ = ["min_cost_flow_interdiction", "most_interdictions", "AUTO_SEARCH_MAX"]
+
+#: ``method="auto"`` takes the search when a budget-feasible plan holds at most this many interdictions
+AUTO_SEARCH_MAX = 2
+
+
+def most_interdictions(icost: np.ndarray, budget: float) -> int:
+    """The most interdictions one plan within ``budget`` can hold (the cheapest first), given the
+    interdiction costs ``icost`` of the candidates."""
+    cum = np.cumsum(np.sort(np.asarray(icost, dtype=float)))
+    return int(np.searchsorted(cum, budget + 1e-9, side="right"))
 
 
 def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, demand: float, penalty: float,
@@ -45,7 +58,8 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     """Choose arcs and nodes to interdict, within ``budget``, maximising the evader's minimum cost.
 
     ``method``: ``"search"`` (flow-hitting branch and bound), ``"milp"`` (the dualised MILP) or
-    ``"auto"`` (``"search"``). Both are exact; with ``time_limit`` the best plan is returned with
+    ``"auto"`` (``"search"`` when a plan within the budget holds at most :data:`AUTO_SEARCH_MAX`
+    interdictions, else ``"milp"``; the result's ``method`` says which ran). Both are exact; with ``time_limit`` the best plan is returned with
     status ``time_limit`` and a proven ``bound``.
 
     Examples
@@ -68,7 +82,15 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
         raise InputError(f"method must be 'auto', 'search' or 'milp', got {method!r}", path="method")
     demand, penalty = check_number(demand, "demand"), check_number(penalty, "penalty")
     arcs = net.arcs()
+    tb = time.perf_counter()
     before = min_cost_flow_value(net, demand, penalty)
+    # the time limit covers the whole call: the solver gets what is left after keeping as much again as
+    # this evaluation took for the plan's re-evaluation at the end
+    reserve = time.perf_counter() - tb
+
+    def left() -> float | None:
+        return None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0) - reserve)
+
     n, m = arcs.n, arcs.m
     cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget + 1e-9))
     k = cand.size
@@ -76,14 +98,19 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     fin = np.isfinite(arcs.cap)
     data = np.concatenate([arcs.cost, arcs.cap[fin], delta[cand], [demand, penalty]])
     integral = bool(np.all(data == np.round(data)))
-    if method in ("auto", "search"):
-        out = mcf_search(arcs, cand, delta, budget, demand, penalty, integral=integral, time_limit=time_limit)
+    auto: dict = {}
+    if method == "auto":
+        most = most_interdictions(arcs.icost[cand], budget)
+        method = "search" if most <= AUTO_SEARCH_MAX else "milp"
+        auto = {"auto": {"most_interdictions": most, "search_up_to": AUTO_SEARCH_MAX, "chose": method}}
+    if method == "search":
+        out = mcf_search(arcs, cand, delta, budget, demand, penalty, integral=integral, time_limit=left())
         edges, nodes = plan_items(net, arcs, out.chosen)
         after = min_cost_flow_value(net, demand, penalty, edges, nodes)
         gap = 0.0 if out.status == "optimal" else abs(out.bound - after) / max(abs(after), 1e-9)
         return make_result("min-cost-flow", net, edges, nodes, before=before, after=after, status=out.status,
                            gap=gap, bound=out.bound, seconds=time.perf_counter() - t0, budget=budget,
-                           method="search", detail={"demand": demand, "penalty": penalty, **out.stats})
+                           method="search", detail={"demand": demand, "penalty": penalty, **auto, **out.stats})
     rows = np.arange(m)
     # columns: pi (n), w (m), x (k)
     r = np.concatenate([rows, rows, rows, cand, [m] * k])
@@ -98,10 +125,10 @@ def min_cost_flow_interdiction(net: InterdictionNetwork, budget: float, *, deman
     row_lo = np.full(m + 1, -math.inf)
     row_hi = np.concatenate([arcs.cost, [budget]])
     integer = np.concatenate([np.zeros(n + m, dtype=bool), np.ones(k, dtype=bool)])
-    sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True, time_limit=time_limit,
+    sol = solve_milp(c, a, row_lo, row_hi, col_lo, col_hi, integer, maximize=True, time_limit=left(),
                      mip_rel_gap=mip_rel_gap, integral=integral)
     edges, nodes = ([], []) if sol.x is None else plan_items(net, arcs, cand[sol.x[n + m:] > 0.5])
     after = min_cost_flow_value(net, demand, penalty, edges, nodes)
     return make_result("min-cost-flow", net, edges, nodes, before=before, after=after, status=sol.status,
                        gap=sol.gap, bound=sol.bound, seconds=time.perf_counter() - t0, budget=budget,
-                       method="milp", detail={"demand": demand, "penalty": penalty})
+                       method="milp", detail={"demand": demand, "penalty": penalty, **auto})

@@ -42,7 +42,8 @@ def compare_doc(results: Results, metrics: Sequence[str] | None = None, steps: i
 
 
 def glance(doc: dict, order: Sequence[str]) -> list[dict]:
-    """One plain sentence per strategy from the comparison: flow, harm, backlash and cost (means, paired)."""
+    """One plain sentence per strategy from the comparison: flow, harm, backlash, cost and, where any is paid,
+    protection paid to officials (means, paired)."""
     out = []
     runs = doc["runs"]
     for name in order:
@@ -72,6 +73,10 @@ def glance(doc: dict, order: Sequence[str]) -> list[dict]:
         cost = per.get("cost_usd", {}).get("mean")
         if cost is not None:
             bits.append(f"cost USD {fmt(cost)}")
+        paid, paid_base = per.get("protection_paid"), doc["strategies"].get(doc["baseline"], {}).get("protection_paid")
+        if paid and paid.get("diff_mean") is not None and (paid.get("mean") or (paid_base or {}).get("mean")):
+            # where protection is paid at all (a protection_share above 0): how the strategy changed it
+            bits.append(f"protection paid to officials USD {delta(paid['diff_mean'], paid['diff_lo'], paid['diff_hi'], runs)}")
         out.append({"strategy": name, "text": f"{flow}; " + "; ".join(bits) + f" (means over {runs} paired runs)."})
     return out
 

@@ -31,7 +31,8 @@ from ..errors import InputError
 from ..labels import lever_label
 from ..runner import Results
 
-__all__ = ["t_interval", "flow_effects", "series_effects", "event_summary", "SERIES", "steps_word"]
+__all__ = ["t_interval", "flow_effects", "series_effects", "event_summary", "SERIES", "OPTIONAL_SERIES",
+           "SERIES_SCALE", "steps_word"]
 
 
 def steps_word(scenario=None, plural: bool = False) -> str:
@@ -114,13 +115,20 @@ SERIES = {
     "active_nodes": ("active_nodes", "sum", "Places in use", "nodes carrying flow"),
     "harm": ("harm", "cumsum", "Civilian casualties, cumulative", "expected casualties"),
     "backlash": ("backlash", "sum", "Backlash", "index 0-1, highest state"),
+    "protection_paid": ("protection_paid", "sum", "Protection paid to officials", "USD millions per {step}"),
 }
+#: series shown only where some run recorded a non-zero value (protection is paid only with a
+#: ``protection_share`` above 0; a flat line at 0 would say nothing), and values scaled for display
+OPTIONAL_SERIES = frozenset({"protection_paid"})
+SERIES_SCALE = {"protection_paid": 1e-6}
 
 
 def _wide(steps: pd.DataFrame, variable: str, how: str, reference: dict | None,
           smooth: int = 1) -> dict[str, pd.DataFrame]:
     """Per strategy, a ``[replication x step]`` table of one series (markets combined, smoothed per run)."""
     sub = steps[steps.variable == variable]
+    if variable in SERIES_SCALE:
+        sub = sub.assign(value=sub["value"] * SERIES_SCALE[variable])
     if how == "index":
         sub = sub.assign(value=sub["value"] / sub["entity"].map(reference))
         agg = "mean"
@@ -148,7 +156,9 @@ def series_effects(results: Results, reference_price: dict[str, float] | None = 
     run's series is first smoothed by a trailing mean over ``smooth`` steps
     (not the cumulative ones; the difference of smoothed runs is the smoothed
     difference). Returns ``{series: {strategy: {"step", "p05", "p50", "p95",
-    "diff", "lo", "hi"}}, "_smooth": smooth}`` of arrays.
+    "diff", "lo", "hi"}}, "_smooth": smooth}`` of arrays. A series of
+    :data:`OPTIONAL_SERIES` is left out where no run recorded it or every
+    value is 0 (protection paid with protection off).
     """
     steps = results.steps()
     if steps.empty:
@@ -158,6 +168,10 @@ def series_effects(results: Results, reference_price: dict[str, float] | None = 
         variable, how, _, _ = SERIES[key]
         if how == "index" and not reference_price:
             continue
+        if key in OPTIONAL_SERIES:
+            values = steps.loc[steps.variable == variable, "value"]
+            if values.empty or not values.to_numpy(dtype=float).any():
+                continue
         wide = _wide(steps, variable, how, reference_price, smooth)
         base = wide.get(results.baseline)
         per: dict = {}

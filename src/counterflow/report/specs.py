@@ -459,7 +459,8 @@ def _front_rows(data: dict) -> list[dict]:
     rows = []
     for p in data["portfolios"]:
         row = {"portfolio": f"#{p['eval']}", "eval": p["eval"], "description": p["description"],
-               "status": front_status(p), "cost": p["cost_usd"], "cost_text": f"{fmt(p['cost_usd'])} USD"}
+               "status": front_status(p), "cost": None if p["cost_usd"] is None else p["cost_usd"] * 1e-6,
+               "cost_text": f"{fmt(p['cost_usd'])} USD"}  # cost drawn in USD millions, as the tables write it
         for o in data["objectives"]:
             e = p["objectives"][o["name"]]
             row[o["name"]] = e["value"]
@@ -557,7 +558,7 @@ def front_specs(data: dict, width: int = 860) -> dict:
     first = objs[0]
     others = [(o["name"], f"{o['label']}, {robustness_words(o)}", True) for o in objs[1:]]
     if not any(o["outcome"] == "cost_usd" for o in objs):
-        others.append(("cost", "Cost of the portfolio, largest over futures × runs (USD)", False))
+        others.append(("cost", "Cost of the portfolio, largest over futures × runs (USD, millions)", False))
     cols = min(2, len(others)) or 1
     panel = int((width - 90 * cols - 20 * (cols - 1)) / cols)
     ytitle = f"{first['label']}, {robustness_words(first)}"
@@ -595,6 +596,19 @@ def front_specs(data: dict, width: int = 860) -> dict:
 
 
 # ---------------------------------------------------------------------- sweep summaries
+def _in_millions(outcome: str) -> bool:
+    """Whether a chart draws this outcome in millions: the USD totals the tables write as "2.20M"."""
+    from ..outcomes import OUTCOMES
+
+    o = OUTCOMES.get(outcome)
+    return o is not None and o.display_unit == "M USD"
+
+
+def _millions_label(outcome: str, label: str) -> str:
+    """An outcome's label with the unit a chart draws it in: "Cost of the strategy (USD, millions)"."""
+    return label.replace("(USD)", "(USD, millions)") if _in_millions(outcome) else label
+
+
 def sweep_spec(res: dict, width: int = 860) -> dict:
     """A sweep's paired effects: per outcome, each strategy's mean paired difference from the baseline with its
     95 % interval (``analyze``'s ``diff_mean``, ``diff_lo``, ``diff_hi``), one small panel per outcome.
@@ -609,14 +623,16 @@ def sweep_spec(res: dict, width: int = 860) -> dict:
     if not acting:
         return {}
     outcomes = list(res["strategies"][names[0]])
+    titles = {o: _millions_label(o, LABELS.get(o, o)) for o in outcomes}
     rows = []
     for o in outcomes:
+        scale = 1e-6 if _in_millions(o) else 1.0  # USD outcomes in millions, as the tables write them ("2.20M")
         for s in acting:
             e = res["strategies"][s][o]
             if e.get("diff_mean") is None:
                 continue
-            rows.append({"outcome": LABELS.get(o, o), "strategy": s, "diff": _r(e["diff_mean"], 6),
-                         "lo": _r(e["diff_lo"], 6), "hi": _r(e["diff_hi"], 6),
+            rows.append({"outcome": titles[o], "strategy": s, "diff": _r(e["diff_mean"] * scale, 6),
+                         "lo": _r(e["diff_lo"] * scale, 6), "hi": _r(e["diff_hi"] * scale, 6),
                          "text": delta(e["diff_mean"], e["diff_lo"], e["diff_hi"]),
                          "better": "" if (share := share_better(e, o)) is None else f"{share:.0f}%"})
     cols = min(3, len(outcomes))
@@ -632,7 +648,7 @@ def sweep_spec(res: dict, width: int = 860) -> dict:
                                f"{res['replications']} replications (same point, same seed), with its 95 % interval;",
                                "0 (dashed) = no change. Hover a point for the numbers."]},
         "data": {"values": rows},
-        "facet": {"field": "outcome", "type": "nominal", "title": None, "sort": [LABELS.get(o, o) for o in outcomes],
+        "facet": {"field": "outcome", "type": "nominal", "title": None, "sort": [titles[o] for o in outcomes],
                   "header": {"labelLimit": panel + 100}},
         "columns": cols,
         "spec": {

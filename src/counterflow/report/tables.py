@@ -84,8 +84,9 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
     ``doc`` is ``compare --json``'s document. The value is the mean over
     runs; where some runs have no finite value (a recovery that never came,
     a cost per kg with nothing averted) it is the median and ``note`` says
-    so; where no value can be stated it reads ``never`` or ``nothing
-    averted``. ``delta`` is the paired difference ``Δ mean [lo, hi]``, its
+    so (``median; nothing averted in 3 of 10 runs``); where no value can be
+    stated it reads ``never``, ``nothing averted in 8 of 10 runs`` (the note:
+    ``Δ over the other 2``) or ``nothing averted`` (in every run). ``delta`` is the paired difference ``Δ mean [lo, hi]``, its
     interval written by :func:`counterflow.report.words.ci` (``(no spread
     across runs)`` when every run gave the same difference, ``(no interval)``
     when a single run stands behind it);
@@ -109,19 +110,28 @@ def cell(doc: dict, name: str, metric: str, step: str = "week") -> dict:
         out["value"] = "n/a"  # the baseline averts nothing against itself (0 by definition): n/a, as `run` says
         return out
     missing = NEVER if metric == "recovery_steps" else NOTHING_AVERTED if metric == "cost_per_kg_averted" else "-"
+    finite = e.get("finite_runs")
+    n_runs = e.get("n") or doc["runs"]
+    # some runs averted nothing: how many, said once ("nothing averted in 8 of 10 runs"), the number where defined
+    some_averted_nothing = (metric == "cost_per_kg_averted" and finite is not None and 0 < finite < n_runs
+                            and name != doc["baseline"])
     if e["mean"] is not None:
         out["value"] = fmt(e["mean"])
     elif e["p50"] is not None:
         out["value"] = fmt(e["p50"])
         out["note"] = ("median; some runs never recovered" if metric == "recovery_steps"
-                       else "median; some runs averted nothing" if metric == "cost_per_kg_averted" else "median")
+                       else f"median; {NOTHING_AVERTED} in {n_runs - finite} of {n_runs} runs"
+                       if some_averted_nothing else "median")
+    elif some_averted_nothing:
+        out["value"] = f"{NOTHING_AVERTED} in {n_runs - finite} of {n_runs} runs"
     else:
         out["value"] = missing
-    finite = e.get("finite_runs")
     if finite is not None and 0 < finite < doc["runs"] and name != doc["baseline"]:
-        which = "recovered" if metric == "recovery_steps" else "averted something"
-        out["note"] = (out["note"] + "; " if out["note"] else "") + (
-            f"Δ from the one run that {which}" if finite == 1 else f"Δ over the {finite} runs that {which}")
+        if some_averted_nothing:
+            which = "Δ from the other run" if finite == 1 else f"Δ over the other {finite}"
+        else:
+            which = "Δ from the one run that recovered" if finite == 1 else f"Δ over the {finite} runs that recovered"
+        out["note"] = (out["note"] + "; " if out["note"] else "") + which
     if name != doc["baseline"] and e.get("diff_mean") is not None:
         n = finite if finite is not None else doc["runs"]  # the paired runs behind the interval
         out["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"], n)

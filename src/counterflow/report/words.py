@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 from ..labels import lever_label, param_format, param_label, rule_label
 
-__all__ = ["fmt", "interval", "bounds", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
+__all__ = ["fmt", "interval", "bounds", "ci", "estimate", "median_and_range", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
            "place_names", "target_names"]
 
 NOTHING_AVERTED = "nothing averted"
@@ -91,23 +91,58 @@ def interval(lo: float | None, hi: float | None, none: str = "-") -> str:
     return ONE_VALUE_RANGE if text is None else text
 
 
+def _scale(x: float) -> tuple[float, str]:
+    """The divisor and suffix :func:`fmt` writes a magnitude ``x`` with (``(1e6, "M")`` from a million)."""
+    return next(((d, s) for d, s in ((1e9, "B"), (1e6, "M")) if x >= d), (1.0, ""))
+
+
+def _scaled(x: float, div: float, suffix: str, k: int) -> str:
+    """``x`` in units of ``div`` with ``k`` decimals and ``suffix``; a value that shows as zero without a sign."""
+    text = f"{x / div:,.{k}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]
+    return text + suffix
+
+
+def _bounds(lo: float, hi: float) -> tuple[str, str, int] | None:
+    """The two ends of :func:`bounds` as text and the decimals of a millions/billions scale (-1 for plain)."""
+    if abs(hi - lo) <= 1e-9 * max(abs(lo), abs(hi)):  # equal up to the rounding of the sums behind them
+        return None
+    div, suffix = _scale(max(abs(lo), abs(hi)))
+    if not suffix:  # both plain: fmt's form for each end
+        a, b = fmt(lo), fmt(hi)
+        if a != b:
+            return a, b, -1
+    first: tuple[str, str, int] | None = None
+    for k in range(2, 17):
+        a, b = _scaled(lo, div, suffix, k), _scaled(hi, div, suffix, k)
+        if a == b:
+            continue
+        if first is None:
+            first = (a, b, k)
+        # one scale for both ends: a small end gets the decimals that show its first digit (and so its sign;
+        # "[-6.03M, 0.00M]" would hide whether the interval contains 0), up to 4 (hundreds in millions)
+        if not suffix or all(x == 0 or t.strip("-0.,MB") for x, t in ((lo, a), (hi, b))):
+            return a, b, (k if suffix else -1)
+        if k >= 4:
+            return first[0], first[1], first[2]
+    return first
+
+
 def bounds(lo: float, hi: float) -> str | None:
     """Two finite bounds as ``[lo, hi]``, the one rule of ranges (:func:`interval`) and intervals (:func:`ci`):
     :func:`fmt`'s precision, and where the two bounds would read the same, the decimals that tell them apart.
+    Both ends are written in one form: from a million on, both in the millions (or billions) of the larger end,
+    ``[-6.03M, -0.05M]``, never ``[-6.03M, -53,371]``; a small end gets the decimals that show its first
+    digit (``[-6.030M, 0.001M]``).
     ``None`` when they are one value: equal up to floating-point rounding (a relative difference under 1e-9)
     or equal at 16 decimals (so ``bounds(1e-12, 3e-10)`` is a range, written with the decimals it needs).
+
+    >>> bounds(-6.03e6, -53371), bounds(-6.03e6, 1234), bounds(2.71, 2.74)
+    ('[-6.03M, -0.05M]', '[-6.030M, 0.001M]', '[2.71, 2.74]')
     """
-    if abs(hi - lo) <= 1e-9 * max(abs(lo), abs(hi)):  # equal up to the rounding of the sums behind them
-        return None
-    a, b = fmt(lo), fmt(hi)
-    if a != b:
-        return f"[{a}, {b}]"
-    div, suffix = next(((d, s) for d, s in ((1e9, "B"), (1e6, "M")) if max(abs(lo), abs(hi)) >= d), (1.0, ""))
-    for k in range(2, 17):
-        a, b = f"{lo / div:,.{k}f}{suffix}", f"{hi / div:,.{k}f}{suffix}"
-        if a != b:
-            return f"[{a}, {b}]"
-    return None  # equal at the finest precision written
+    parts = _bounds(lo, hi)
+    return None if parts is None else f"[{parts[0]}, {parts[1]}]"
 
 
 def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
@@ -127,9 +162,28 @@ def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
     return NO_SPREAD if text is None else text
 
 
+def _beside(value: float | None, lo: float | None, hi: float | None, text: str, none: str = "-") -> str:
+    """``value`` followed by ``text``, the bounds ``lo``, ``hi`` as :func:`bounds` wrote them: in their millions
+    (or billions) when they are written so, else as :func:`fmt` writes it."""
+    if (text.startswith("[") and value is not None and math.isfinite(value) and lo is not None and hi is not None
+            and math.isfinite(lo) and math.isfinite(hi)):
+        parts = _bounds(lo, hi)
+        if parts is not None and parts[2] >= 0:
+            div, suffix = _scale(max(abs(lo), abs(hi)))
+            return f"{_scaled(value, div, suffix, parts[2])} {text}"
+    return f"{fmt(value, none)} {text}"
+
+
 def estimate(value: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
-    """A value with its 95 % interval: ``14.2 [12.0, 16.3]``, ``14.20M (no spread across runs)``."""
-    return f"{fmt(value)} {ci(lo, hi, n)}"
+    """A value with its 95 % interval: ``14.2 [12.0, 16.3]``, ``14.20M (no spread across runs)``; a value
+    next to an interval written in millions (or billions) is written in them too: ``0.60M [-0.10M, 1.30M]``."""
+    return _beside(value, lo, hi, ci(lo, hi, n))
+
+
+def median_and_range(value: float | None, lo: float | None, hi: float | None, none: str = "-") -> str:
+    """A median with the 5-95 % range of runs (:func:`interval`), the median in the range's form:
+    ``0.60M [0.10M, 1.30M]`` (never ``600,000 [0.10M, 1.30M]``), ``never [0.500, never]``."""
+    return _beside(value, lo, hi, interval(lo, hi, none), none)
 
 
 def delta(mean: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:

@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from .. import __version__
 from ..errors import InputError
@@ -253,6 +254,15 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+            # the form parser's own words ("Invalid multipart data.") say nothing of what was wrong: its cause does
+            cause = exc.__context__.__cause__
+            why = str(cause) if cause is not None and str(cause) else exc.__context__.message.rstrip(".")
+            why = re.sub(r"character (\d+), got (\d+)", lambda m: f"character {chr(int(m[1]))!r}, got "
+                         f"{chr(int(m[2]))!r}", why)  # python-multipart writes bytes as numbers
+            return JSONResponse(ApiError(400, "invalid_multipart", f"the request body is not valid "
+                                         f"multipart/form-data: {why} (send the scenario file as the form field "
+                                         "'file')", field="file").to_dict(), status_code=400)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(ApiError(exc.status_code, code, str(exc.detail)).to_dict(), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
@@ -260,6 +270,13 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":  # its "loc" is the character position, not a field
+            doc, pos = exc.body if isinstance(exc.body, str) else "", (list(first.get("loc", ())) + [0, 0])[1]
+            pos = pos if isinstance(pos, int) else 0
+            line, col = doc.count("\n", 0, pos) + 1, pos - doc.rfind("\n", 0, pos)
+            why = (first.get("ctx") or {}).get("error", "not JSON")
+            return JSONResponse(ApiError(400, "invalid_json", f"the request body is not valid JSON: {why}: "
+                                         f"line {line} column {col} (char {pos})").to_dict(), status_code=400)
         loc = list(first.get("loc", ()))
         if loc and loc[0] in ("body", "query", "path"):
             loc = loc[1:]
@@ -295,7 +312,30 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         while len(parsed) > 8:
             parsed.pop(next(iter(parsed)))
 
-    def custom_strategy(sc: Scenario, raw: dict, index: int, taken: set[str]) -> Strategy:
+    def check_lists(sc: Scenario, levers: list, index: int, max_at: int) -> None:
+        """422 naming the field for a list longer than it can usefully be (a schedule of 100,000 repeated steps
+        was accepted and made every step slow): ``schedule.at`` at most ``max_at`` entries (the horizon's
+        steps), a target list at most as many entries as the scenario has places, routes, states or groups."""
+        bounds = {"nodes": (len(sc.nodes), "places"), "edges": (len(sc.edges), "routes"),
+                  "jurisdictions": (len(sc.jurisdictions), "jurisdictions"),
+                  "organisations": (len(sc.organisations), "organisations")}
+        for k, lv in enumerate(levers):
+            if not isinstance(lv, dict):
+                continue
+            sched, targets = lv.get("schedule"), lv.get("targets")
+            at = sched.get("at") if isinstance(sched, dict) else None
+            if isinstance(at, list) and len(at) > max_at:
+                raise ApiError(422, "over_limit", f"levers[{k}].schedule.at: {len(at):,} steps listed; at most "
+                               f"{max_at} (one per step of the horizon)", field=f"levers[{k}].schedule.at",
+                               strategy_index=index)
+            for key, (most, what) in bounds.items():
+                items = targets.get(key) if isinstance(targets, dict) else None
+                if isinstance(items, list) and len(items) > most:
+                    raise ApiError(422, "over_limit", f"levers[{k}].targets.{key}: {len(items):,} entries; the "
+                                   f"scenario has {most} {what}", field=f"levers[{k}].targets.{key}",
+                                   strategy_index=index)
+
+    def custom_strategy(sc: Scenario, raw: dict, index: int, taken: set[str], max_at: int) -> Strategy:
         name = raw.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
             raise ApiError(422, "invalid_strategy", "a composed strategy needs a name of letters, digits, "
@@ -307,6 +347,8 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         if isinstance(levers, list) and len(levers) > lim.max_levers:
             raise ApiError(422, "over_limit", f"{len(levers)} levers; the limit is {lim.max_levers} per strategy",
                            field="levers", strategy_index=index)
+        if isinstance(levers, list):
+            check_lists(sc, levers, index, max_at)
         try:
             return parse_strategy(raw, scenario=sc, ck=Checker(None))
         except InputError as exc:
@@ -367,7 +409,8 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     @app.post("/api/strategies/check", summary="Validate a composed strategy against a scenario")
     def check_strategy(body: StrategyCheck) -> dict:
         sc = scenario_of(body)
-        st = custom_strategy(sc, body.strategy, 0, {"baseline", *sc.strategies})
+        # the horizon is not known yet: a schedule may list up to the longest a job may ask for
+        st = custom_strategy(sc, body.strategy, 0, {"baseline", *sc.strategies}, lim.max_steps)
         return {"ok": True, "strategy": st.to_dict()}
 
     def check_job_size(runs: int, steps: int, n: int) -> None:
@@ -388,6 +431,11 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     @app.post("/api/jobs", status_code=202, summary="Start a job: replications of strategies on a scenario")
     def submit(body: JobRequest) -> dict:
         sc = scenario_of(body)
+        n = 1 + len(body.strategies) + len(body.custom)
+        if n > lim.max_strategies:  # before any strategy is parsed
+            raise ApiError(422, "over_limit", f"{n} strategies including the baseline; the limit is "
+                           f"{lim.max_strategies}", field="custom" if body.custom else "strategies")
+        steps = body.steps or sc.steps
         carried = sc.strategy_names()
         for i, name in enumerate(body.strategies):
             if name not in carried:
@@ -396,10 +444,9 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
         strategies = resolve_strategies(sc, ["baseline", *body.strategies], allow_files=False)
         taken = {"baseline", *sc.strategies}
         for i, raw in enumerate(body.custom):
-            st = custom_strategy(sc, raw, i, taken)
+            st = custom_strategy(sc, raw, i, taken, steps)
             taken.add(st.name)
             strategies.append(st)
-        steps = body.steps or sc.steps
         n = len(strategies)
         check_job_size(body.runs, steps, n)
         request = body.model_dump() | {"steps": steps}

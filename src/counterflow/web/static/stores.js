@@ -2,7 +2,7 @@
 // summaries, read from the folders the server was given (`counterflow serve --stores DIR`). A portfolio opens its
 // evaluations (future × run) and can be run as a strategy against no action: a normal page job.
 // Numbers and text come from the server: the front is `counterflow front --json`, the summaries `counterflow analyze`.
-import { api, el } from "./util.js";
+import { api, el, fmt } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 let hooks = null;
@@ -126,22 +126,10 @@ async function openPortfolio(evalId) {
     ...p.outcomes.map((o) => el("th", { text: o.label })), el("th", { text: "Status" })));
   $("portfolio-table").querySelector("tbody").replaceChildren(...p.rows.map((r) => el("tr", {},
     el("td", { text: r.stage }), el("td", { text: String(r.future) }), el("td", { text: String(r.replication) }),
-    el("td", { class: "name", text: p.uncertainties.map((u, i) => `${u} ${fmtNum(r.future_values[i])}`).join("; ") }),
-    ...r.outcomes.map((v) => el("td", { text: fmtNum(v) })),
+    el("td", { class: "name", text: p.uncertainties.map((u, i) => `${u} ${fmt(r.future_values[i])}`).join("; ") }),
+    ...r.outcomes.map((v) => el("td", { text: fmt(v) })),
     el("td", { text: r.status === "ok" ? "ok" : `${r.status}: ${r.error || ""}` }))));
   $("portfolio-panel").scrollIntoView({ block: "start" });
-}
-
-function fmtNum(x) {
-  // the same rule as the tables of the command line (report.words.fmt)
-  if (x === null || x === undefined) return "-";
-  const a = Math.abs(x);
-  if (a >= 1e9) return `${(x / 1e9).toFixed(2)}B`;
-  if (a >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
-  if (a >= 1e4) return Math.round(x).toLocaleString("en");
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 1) return x.toFixed(1);
-  return x.toFixed(3);
 }
 
 function chosenFuture() {

@@ -51,16 +51,19 @@ export function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
-export function fmt(x, digits = null) {
-  if (x === null || x === undefined || Number.isNaN(x)) return "—";
-  const a = Math.abs(x);
-  if (digits !== null) return x.toFixed(digits);
-  if (a >= 1e9) return (x / 1e9).toFixed(2) + "B";
-  if (a >= 1e6) return (x / 1e6).toFixed(2) + "M";
-  if (a >= 1e4) return (x / 1e3).toFixed(1) + "k";
+export function fmt(x) {
+  // The one number rule of every table and view, the same as the command line's (counterflow.report.words.fmt):
+  // "-" for a missing or undefined value, inf / -inf, 2.20M, 1.05B, 53,371, 250, 12.5, 0.125; a value that
+  // shows as zero has no sign
+  if (x === null || x === undefined || Number.isNaN(x)) return "-";
+  let a = Math.abs(x);
+  if (a < 1 && a.toFixed(3) === "0.000") { x = 0; a = 0; }
+  if (a === Infinity) return x > 0 ? "inf" : "-inf";
+  if (a >= 1e9) return `${(x / 1e9).toFixed(2)}B`;
+  if (a >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return Math.round(x).toLocaleString("en-US");
   if (a >= 100) return x.toFixed(0);
   if (a >= 1) return x.toFixed(1);
-  if (a === 0) return "0";
   return x.toFixed(3);
 }
 
