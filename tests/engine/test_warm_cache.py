@@ -85,3 +85,79 @@ def test_storing_a_state_prunes_the_same_networks_entries_from_other_code(cache,
     assert (cache / f"{key}.pkl").exists()
     assert not any(p.exists() for p in old + [stale])
     assert all(p.exists() for p in kept + [fresh])
+
+
+def test_entries_named_in_an_earlier_form_of_the_key_are_pruned(cache):
+    """Storing a state also removes entries this code can never read whose network cannot be told: names without
+    a dash (the first form) and names without the current form's prefix (the content hashed record by record);
+    entries of other networks in the current form stay."""
+    s = generate_scenario(80, seed=9, organisations=1)
+    other = generate_scenario(80, seed=10, organisations=1)
+    cache.mkdir(parents=True)
+    old = [cache / "0123456789abcdef0123.pkl", cache / f"{'a' * 20}-{'b' * 12}.pkl",
+           cache / f"{'a' * 20}-{'b' * 12}-burn-{'c' * 16}.pkl"]
+    kept = [cache / f"{warm_cache.state_key(other).split('-')[0]}-{'0' * 12}.pkl",
+            cache / f"{warm_cache.state_key(other)}-burn-{'c' * 16}.pkl", cache / "notes.txt"]
+    for p in old + kept:
+        p.write_bytes(b"x")
+    _run(s)
+    key = warm_cache.state_key(s)
+    assert key.startswith(warm_cache.KEY_FORMAT) and (cache / f"{key}.pkl").exists()
+    assert not any(p.exists() for p in old), [p.name for p in old if p.exists()]
+    assert all(p.exists() for p in kept)
+
+
+def test_a_stored_warm_up_that_did_not_settle_warns_again_when_it_is_read(cache):
+    """The "did not settle" warning comes with the state, whether the warm-up is computed or read from the disk;
+    a warm-up that settled reads back without a warning."""
+    import warnings
+
+    from counterflow.engine.core import warm_state
+
+    s = generate_scenario(80, seed=11, organisations=1)
+    unsettled = dataclasses.replace(s, parameters=dataclasses.replace(s.parameters, warmup_max=60,
+                                                                      warmup_tolerance=1e-12))
+    with pytest.warns(RuntimeWarning, match="did not settle within warmup_max = 60"):
+        first = warm_state(compile_network(unsettled))
+    (f,) = _warm_files(cache)
+    stamp = f.stat().st_mtime_ns
+    with pytest.warns(RuntimeWarning, match="did not settle within warmup_max = 60"):
+        again = warm_state(compile_network(unsettled))  # a fresh network: read from the disk
+    assert f.stat().st_mtime_ns == stamp and again.warmup_steps == first.warmup_steps == 60
+    warm_state(compile_network(s))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warm_state(compile_network(s))  # read back, settled: no warning
+
+
+def test_the_content_key_sees_every_field_of_every_record():
+    """The content key (hashed column by column) changes with any field of a node or an edge, with the order of
+    the records, and with the scenario's other parts; it is the same for equal scenarios and after a pickle."""
+    import pickle
+
+    s = generate_scenario(60, seed=12, organisations=1)
+    key = s.content_key()
+    assert dataclasses.replace(s).content_key() == key
+    assert pickle.loads(pickle.dumps(dataclasses.replace(s))).content_key() == key
+    assert dataclasses.replace(s, strategies={"x": {"levers": []}}, source="elsewhere.yaml").content_key() == key
+    changed = {
+        "id": "zz", "kind": "market" if s.nodes[3].kind != "market" else "hub", "jurisdiction": "ZZ", "name": "Z",
+        "lat": s.nodes[3].lat + 1e-9, "lon": s.nodes[3].lon - 1e-9, "capacity": 123.0, "storage": 7.0,
+        "enforcement": s.nodes[3].enforcement + 0.01, "occupancy": s.nodes[3].occupancy + 0.01,
+        "dormant": not s.nodes[3].dormant}
+    assert set(changed) == {f.name for f in dataclasses.fields(s.nodes[3])}
+    keys = {key}
+    for name, value in changed.items():
+        nodes = s.nodes[:3] + (dataclasses.replace(s.nodes[3], **{name: value}),) + s.nodes[4:]
+        keys.add(dataclasses.replace(s, nodes=nodes).content_key())
+    e = s.edges[5]
+    edge_changes = {"src": "zz", "dst": "zz", "mode": "sea" if e.mode != "sea" else "air", "capacity": 5.0,
+                    "cost": e.cost + 1e-9, "time": e.time + 1, "risk": e.risk + 0.01, "dormant": not e.dormant}
+    assert set(edge_changes) == {f.name for f in dataclasses.fields(e)}
+    for name, value in edge_changes.items():
+        edges = s.edges[:5] + (dataclasses.replace(e, **{name: value}),) + s.edges[6:]
+        keys.add(dataclasses.replace(s, edges=edges).content_key())
+    keys.add(dataclasses.replace(s, edges=(s.edges[1], s.edges[0], *s.edges[2:])).content_key())
+    keys.add(dataclasses.replace(s, steps=s.steps + 1).content_key())
+    keys.add(dataclasses.replace(s, name="other").content_key())
+    assert len(keys) == 1 + len(changed) + len(edge_changes) + 3

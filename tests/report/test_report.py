@@ -348,6 +348,15 @@ def test_one_number_form_within_an_interval():
     assert delta(-3.0e6, -6.03e6, -53371) == "Δ -3.00M [-6.03M, -0.05M]"
     assert delta(6.0e5, -1.0e5, 1.3e6) == "Δ 0.60M [-0.10M, 1.30M]"
     assert delta(-2000.0, -53371.0, 49000.0) == "Δ -2000 [-53,371, 49,000]"  # both plain: fmt's form
+    # a median with its 5-95 % range of runs (run's table, the sweep view) by the same rule
+    from counterflow.report.front import sweep_table
+    from counterflow.report.words import median_and_range
+
+    assert median_and_range(6.0e5, 1.0e5, 1.3e6) == "0.60M [0.10M, 1.30M]"
+    assert median_and_range(None, 0.5, None, "never") == "never [0.500, never]"
+    entry = {"mean": 7.0e5, "p05": 1.0e5, "p50": 6.0e5, "p95": 1.3e6, "n": 8}
+    table = sweep_table({"strategies": {"baseline": {"cost_usd": entry}}})
+    assert table["rows"][0]["cells"]["baseline"]["value"] == "0.60M [0.10M, 1.30M]"
 
 
 def test_ranges_with_missing_or_infinite_ends():

@@ -480,7 +480,7 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
                   labels: dict | None = None) -> TableData:
     """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
-    from ..report.words import delta, fmt, interval, recovery_words
+    from ..report.words import delta, median_and_range, recovery_words
 
     if labels is None:
         from ..outcomes import LABELS
@@ -503,7 +503,7 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
             if m == "recovery_steps" and e.get("recovery"):  # how runs recovered, not a range mixing
                 text = recovery_words(e["recovery"])            # unaffected runs (0) with runs never back
             else:
-                text = f"{fmt(e['p50'], none)} {interval(e['p05'], e['p95'], none)}"
+                text = median_and_range(e["p50"], e["p05"], e["p95"], none)
             if paired and e.get("diff_mean") is not None and name != "baseline" and "recovery" not in e:
                 text += "\n" + delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
             cells.append(text)

@@ -513,14 +513,16 @@ def warm_state(net: Network) -> RunState:
     on_disk = net.n_nodes >= warm_cache.MIN_NODES
     if cached is None and on_disk:
         key = warm_cache.state_key(net.scenario)
-        loaded = warm_cache.load(key)  # a stored state, or None (missing, unreadable, another object)
+        loaded, unsettled = warm_cache.load_warmup(key)  # a stored state, or None (missing, unreadable, ...)
         cached = net.cache["warm_state"] = loaded if isinstance(loaded, RunState) else None
+        if cached is not None and unsettled:  # the stored warm-up did not settle either: say so again
+            warnings.warn(unsettled, RuntimeWarning, stacklevel=2)
     if cached is None:
         prm = net.scenario.parameters
         state = RunState.initial(net)
         warmup, most = prm.warmup, max(prm.warmup_max, prm.warmup)
         state.t = -warmup - prm.burn_in
-        ran = 0
+        ran, unsettled = 0, ""
         if most:  # warmup_max runs a warm-up even where warmup is 0
             eng = Engine.__new__(Engine)
             eng._init_from_state(net, state)
@@ -537,16 +539,17 @@ def warm_state(net: Network) -> RunState:
                     delivered.append(state.delivered - before)
             else:
                 if most > warmup and not warmup_settled(price, delivered, prm.warmup_tolerance):
-                    warnings.warn(
+                    unsettled = (
                         f"scenario {net.scenario.name!r}: the baseline did not settle within warmup_max = {most} "
                         f"warm-up steps (warmup_tolerance {prm.warmup_tolerance:g}); runs start while it still "
-                        "moves (docs/model.md, 'Warm-up and randomness')", RuntimeWarning, stacklevel=2)
+                        "moves (docs/model.md, 'Warm-up and randomness')")
+                    warnings.warn(unsettled, RuntimeWarning, stacklevel=2)
             _shift_time(state, -prm.burn_in)
         state.warmup_steps = ran
         state.log = StepLog()
         cached = net.cache["warm_state"] = state
         if on_disk:
-            warm_cache.save(key, state)
+            warm_cache.save_warmup(key, state, unsettled)
     return cached.copy()
 
 

@@ -11,11 +11,15 @@ code, so it is stored under a key made of both:
 * the package version and a hash of the source of every module of the package
   (any change to the model makes a new key).
 
-A key reads ``<network>-<code>``: when a state is stored, the entries of the same
-network made by other code (an upgrade, an edited module), which can never be read
-again, are deleted with their burn-ins, and so are temporary files that a killed
-process left more than an hour ago. (Two installed versions used in turn on the
-same network therefore recompute their warm-up each time they alternate.)
+A key reads ``w2<network>-<code>`` (``w2``: the form of the content hash, see
+:data:`KEY_FORMAT`): when a state is stored, the entries of the same network made by
+other code (an upgrade, an edited module), which can never be read again, are deleted
+with their burn-ins, and so are entries named in an earlier form of the key (no dash,
+or no ``w2``: their network cannot be told, and this code never reads them) and
+temporary files that a killed process left more than an hour ago. (Two installed
+versions used in turn on the same network therefore recompute their warm-up each time
+they alternate.) A warm-up that did not settle within ``warmup_max`` is stored with
+its warning, which is given again whenever the stored state is used.
 
 Files live in ``$COUNTERFLOW_CACHE`` if set, else ``~/.cache/counterflow``, under
 ``warm/``; each is written to a temporary name and renamed, so a killed process
@@ -31,19 +35,27 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import tempfile
 import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MIN_NODES", "BURN_IN_KEEP", "cache_dir", "state_key", "burn_in_key", "load", "save", "save_burn_in"]
+__all__ = ["MIN_NODES", "BURN_IN_KEEP", "KEY_FORMAT", "cache_dir", "state_key", "burn_in_key", "load", "save",
+           "load_warmup", "save_warmup", "save_burn_in"]
 
 #: Networks smaller than this recompute their warm-up (a fraction of a second) instead.
 MIN_NODES = 2000
 
 #: Burned-in runs kept per network (one per seed; each about the size of the warm-up state): the oldest go.
 BURN_IN_KEEP = 4
+
+
+#: The start of every key in the current form (``w2``: the scenario's content hashed column by column); a
+#: stored file whose name does not start with it and a dash after the network was named in an earlier form.
+KEY_FORMAT = "w2"
+_CURRENT = re.compile(re.escape(KEY_FORMAT) + r"[0-9a-f]{20}-")
 
 
 def cache_dir() -> Path | None:
@@ -72,7 +84,7 @@ def state_key(scenario: Any) -> str:
     """The cache key of ``scenario``'s warm-up state: ``<network>-<code>``, a hash of the scenario's content
     and one of the model's code."""
     network = hashlib.sha256(scenario.content_key().encode()).hexdigest()[:20]
-    return f"{network}-{_code_hash()[:12]}"
+    return f"{KEY_FORMAT}{network}-{_code_hash()[:12]}"
 
 
 def burn_in_key(scenario: Any, start: int, solver: str, dice: list) -> str:
@@ -112,15 +124,31 @@ def save(key: str, state: Any) -> None:
         _prune(d, key)
 
 
+def load_warmup(key: str) -> tuple[Any | None, str]:
+    """The warm-up state stored under ``key`` (or ``None``) and the warning its computation gave ("" when it
+    settled), so that a state read from the disk warns as the computed one did."""
+    entry = load(key)
+    if isinstance(entry, dict) and "state" in entry:
+        return entry["state"], str(entry.get("warning") or "")
+    return entry, ""
+
+
+def save_warmup(key: str, state: Any, warning: str = "") -> None:
+    """Store a warm-up state under ``key`` with the warning its computation gave (see :func:`load_warmup`)."""
+    save(key, {"state": state, "warning": warning})
+
+
 #: Temporary files older than this (seconds) were left by a killed process.
 _STALE_TMP = 3600.0
 
 
 def _prune(d: Path, key: str) -> None:
-    """Delete the entries of ``key``'s network made by other code, with their burn-ins, and stale temporary files."""
+    """Delete the entries of ``key``'s network made by other code, with their burn-ins, entries named in an earlier
+    form of the key (see :data:`KEY_FORMAT`), and stale temporary files."""
     network, now = key.split("-")[0], time.time()
     try:
         stale = [p for p in d.glob(f"{network}-*.pkl") if not p.name.startswith(key)] + list(d.glob("*.tmp"))
+        stale += [p for p in d.glob("*.pkl") if not _CURRENT.match(p.name)]
     except OSError:
         return
     for p in stale:

@@ -11,7 +11,7 @@ import html as _html
 import json
 
 from .specs import front_specs, front_status, robustness_words
-from .words import INTERVAL_NOTE, delta, estimate, fmt, interval, recovery_words
+from .words import INTERVAL_NOTE, delta, estimate, fmt, median_and_range, recovery_words
 
 __all__ = ["front_table", "front_intro", "render_front_html", "sweep_table", "ETHICS"]
 
@@ -92,7 +92,7 @@ def sweep_table(res: dict, baseline: str | None = None) -> dict:
                 c = {"value": "n/a" if s == base else recovery_words(e["recovery"]), "mean": "", "n": e.get("n")}
                 cells[s] = c
                 continue
-            c = {"value": f"{fmt(e['p50'])} {interval(e['p05'], e['p95'])}", "mean": fmt(e["mean"]), "n": e.get("n")}
+            c = {"value": median_and_range(e["p50"], e["p05"], e["p95"]), "mean": fmt(e["mean"]), "n": e.get("n")}
             if s != base and e.get("diff_mean") is not None:
                 c["delta"] = delta(e["diff_mean"], e["diff_lo"], e["diff_hi"])
                 share = share_better(e, o)  # as compare's cells: not for costs, not when every pair ties

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 from ..labels import lever_label, param_format, param_label, rule_label
 
-__all__ = ["fmt", "interval", "bounds", "ci", "estimate", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
+__all__ = ["fmt", "interval", "bounds", "ci", "estimate", "median_and_range", "delta", "NOTHING_AVERTED", "NEVER", "NO_SPREAD", "NO_INTERVAL", "INTERVAL_NOTE", "ONE_VALUE_RANGE", "RECOVERY_NOTE", "recovery_words", "lever_words", "strategy_words",
            "place_names", "target_names"]
 
 NOTHING_AVERTED = "nothing averted"
@@ -162,17 +162,28 @@ def ci(lo: float | None, hi: float | None, n: int | None = None) -> str:
     return NO_SPREAD if text is None else text
 
 
-def estimate(value: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
-    """A value with its 95 % interval: ``14.2 [12.0, 16.3]``, ``14.20M (no spread across runs)``; a value
-    next to an interval written in millions (or billions) is written in them too: ``0.60M [-0.10M, 1.30M]``."""
-    text = ci(lo, hi, n)
-    if (text.startswith("[") and value is not None and math.isfinite(value) and lo is not None
-            and hi is not None):
+def _beside(value: float | None, lo: float | None, hi: float | None, text: str, none: str = "-") -> str:
+    """``value`` followed by ``text``, the bounds ``lo``, ``hi`` as :func:`bounds` wrote them: in their millions
+    (or billions) when they are written so, else as :func:`fmt` writes it."""
+    if (text.startswith("[") and value is not None and math.isfinite(value) and lo is not None and hi is not None
+            and math.isfinite(lo) and math.isfinite(hi)):
         parts = _bounds(lo, hi)
         if parts is not None and parts[2] >= 0:
             div, suffix = _scale(max(abs(lo), abs(hi)))
             return f"{_scaled(value, div, suffix, parts[2])} {text}"
-    return f"{fmt(value)} {text}"
+    return f"{fmt(value, none)} {text}"
+
+
+def estimate(value: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
+    """A value with its 95 % interval: ``14.2 [12.0, 16.3]``, ``14.20M (no spread across runs)``; a value
+    next to an interval written in millions (or billions) is written in them too: ``0.60M [-0.10M, 1.30M]``."""
+    return _beside(value, lo, hi, ci(lo, hi, n))
+
+
+def median_and_range(value: float | None, lo: float | None, hi: float | None, none: str = "-") -> str:
+    """A median with the 5-95 % range of runs (:func:`interval`), the median in the range's form:
+    ``0.60M [0.10M, 1.30M]`` (never ``600,000 [0.10M, 1.30M]``), ``never [0.500, never]``."""
+    return _beside(value, lo, hi, interval(lo, hi, none), none)
 
 
 def delta(mean: float | None, lo: float | None, hi: float | None, n: int | None = None) -> str:
