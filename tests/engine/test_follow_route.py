@@ -1,10 +1,11 @@
-"""Loads follow the plan they were sent on (docs/model.md, step 4, "Loads follow their route").
+"""Loads follow the plan they were sent on (docs/model.md, step 5, "Loads follow their route").
 
-Stock at a node other than a source that this step's plan does not move goes on along the last route planned
-through the node, split as that plan split it, within the capacity left and only over open sites. These tests
-call the compiled dispatch directly on random layered networks (hypothesis) with a crafted state: it binds when a
-node holds stock its current plan does not route, and does nothing when the plan moves all of a node's stock, at a
-source, or where the route leads to a closed site.
+Pipeline content at a node other than a source (stock up to last step's planned out-flow, which the plan does
+not see as supply) that this step's plan does not move goes on along the last route planned through the node,
+split as that plan split it, within the capacity left and only over open sites. These tests call the compiled
+dispatch directly on random layered networks (hypothesis) with a crafted state: it binds when a node holds
+pipeline content its current plan does not route, and does nothing when the plan moves all of a node's stock, on
+stock the plan saw and held, at a source, or where the route leads to a closed site.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def _crafted(seed: int, pick: int):
     v, out = _a_transit_node(eng, rng)
     s.stock[0] = 0.0
     s.stock[0, v] = 1000.0
+    s.prev_out[0] = 0.0
+    s.prev_out[0, v] = 1000.0  # last step's plan sent 1,000 kg/step through v: the stock is its pipeline content
     s.route[0] = 0.0
     s.route[0, out] = rng.uniform(1.0, 5.0, out.size)  # the last plan through v split its flow like this
     s.open_edge[0, out] = True
@@ -83,6 +86,12 @@ def test_inert_where_the_plan_moves_the_stock_or_the_route_is_closed(seed, pick)
     sent, _, _ = _dispatch(eng, plan)
     assert sent[out[0]] == pytest.approx(1000.0) and sent.sum() == pytest.approx(1000.0)
     assert s.route[0, out].tolist() == [1000.0] + [0.0] * (out.size - 1)
+    # stock the plan saw (beyond last step's planned out-flow: its supply at v) and held stays: only 400 kg of
+    # the 1,000 were pipeline content
+    eng, v, out = _crafted(seed, pick)
+    eng.state.prev_out[0, v] = 400.0
+    sent, _, _ = _dispatch(eng, np.zeros(net.n_edges))
+    assert sent.sum() == pytest.approx(400.0) and eng.state.stock[0, v] == pytest.approx(600.0)
     # a route whose every next site is closed moves nothing: the stock waits for a plan
     eng, v, out = _crafted(seed, pick)
     eng.state.open_node[0, net.edge_dst[out]] = False

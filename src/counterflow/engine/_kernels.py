@@ -416,11 +416,13 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edg
     ``resid_edge``/``resid_node``: the capacities the organisations dispatched before it left (read only).
     Returns ``(sent [E], seized [E], out_by_node [N])``.
 
-    Stock at a node other than a source that the plan does not move (it arrived on an earlier plan's
-    route, which this plan no longer takes) goes on along the last route planned through the node
-    (``orgs.route``, split as that plan split it), within the capacity the plan left and only over sites
-    still open and able to pass goods: a load follows the plan it was sent on instead of waiting for a
-    later plan. Where the plan routes through a node its route there becomes the node's route.
+    Pipeline content at a node other than a source that the plan does not move (stock up to last step's
+    planned out-flow: it arrived on an earlier plan's route, which this plan no longer takes, and the plan,
+    whose supply there is only the stock beyond that, did not see it) goes on along the last route planned
+    through the node (``orgs.route``, split as that plan split it), within the capacity the plan left and
+    only over sites still open and able to pass goods: a load follows the plan it was sent on instead of
+    waiting for a later plan. Stock the plan saw and held stays. Where the plan routes through a node its
+    route there becomes the node's route.
     A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
     """
     top, orgs, learn = Topology(*top), Organisations(*orgs), Learning(*learn)
@@ -450,13 +452,15 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edg
     for v in range(n_nodes):
         if out_plan[v] > 0:
             ratio[v] = min(stock[v], out_plan[v]) / out_plan[v]
-    # what the plan leaves at a node that is not a source follows the node's route over usable sites
+    # the pipeline content the plan did not see (the plan's supply at a node that is not a source is the stock
+    # beyond last step's planned out-flow) and leaves behind follows the node's route over usable sites; what
+    # the plan saw and chose to hold stays
     any_left = False
     for v in range(n_nodes):
-        if not is_source[v] and open_node[v] and stock[v] > out_plan[v]:
+        if not is_source[v] and open_node[v] and stock[v] > out_plan[v] and prev_out[v] > out_plan[v]:
             room = resid_node[v] - out_plan[v]
             if room > 0.0:
-                left[v] = min(stock[v] - out_plan[v], room)
+                left[v] = min(stock[v] - out_plan[v], prev_out[v] - out_plan[v], room)
                 any_left = True
     if any_left:
         for e in range(n_edges):
