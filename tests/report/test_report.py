@@ -331,8 +331,11 @@ def test_a_range_and_an_interval_have_one_rule(lo, width):
     a, b = text[1:-1].split(", ")
     (va, ha), (vb, hb) = _read_back(a), _read_back(b)
     assert a != b and va <= vb
-    # one number form within an interval: both ends in millions (billions) or both plain
-    assert (a[-1] in "MB") == (b[-1] in "MB") and (a[-1] == b[-1] or a[-1] not in "MB"), text
+    # one number form within an interval: both ends in millions (billions) or both plain, unless an end is too
+    # small to show its first digit at 4 decimals of the millions (billions): then fmt's own form, so its sign shows
+    div = 1e9 if max(abs(lo), abs(hi)) >= 1e9 else 1e6
+    if not any(x != 0 and abs(x) / div < 5e-5 for x in (lo, hi)):
+        assert (a[-1] in "MB") == (b[-1] in "MB") and (a[-1] == b[-1] or a[-1] not in "MB"), text
     assert abs(va - lo) <= ha * (1 + 1e-9) + 1e-9 * abs(lo) and abs(vb - hi) <= hb * (1 + 1e-9) + 1e-9 * abs(hi)
 
 
@@ -344,6 +347,8 @@ def test_one_number_form_within_an_interval():
     assert bounds(-6.03e6, -53371) == "[-6.03M, -0.05M]"
     assert interval(-6.03e6, -53371) == "[-6.03M, -0.05M]"
     assert bounds(-6.03e6, 1234) == "[-6.030M, 0.001M]"  # not "0.00M": the interval contains 0
+    assert bounds(-6.03e6, 40) == "[-6.03M, 40.0]" and bounds(-6.03e6, -40) == "[-6.03M, -40.0]"  # too small
+    # for 4 decimals of a million: its own form, so the sign shows (both read "0.00M" before the review)
     assert bounds(-2.5e9, 3e8) == "[-2.50B, 0.30B]"
     assert delta(-3.0e6, -6.03e6, -53371) == "Δ -3.00M [-6.03M, -0.05M]"
     assert delta(6.0e5, -1.0e5, 1.3e6) == "Δ 0.60M [-0.10M, 1.30M]"
@@ -353,6 +358,7 @@ def test_one_number_form_within_an_interval():
     from counterflow.report.words import median_and_range
 
     assert median_and_range(6.0e5, 1.0e5, 1.3e6) == "0.60M [0.10M, 1.30M]"
+    assert median_and_range(1234, 0, 1.3e6) == "1234 [0.00M, 1.30M]"  # not "0.00M": a value the form hides
     assert median_and_range(None, 0.5, None, "never") == "never [0.500, never]"
     entry = {"mean": 7.0e5, "p05": 1.0e5, "p50": 6.0e5, "p95": 1.3e6, "n": 8}
     table = sweep_table({"strategies": {"baseline": {"cost_usd": entry}}})

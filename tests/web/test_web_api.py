@@ -634,6 +634,10 @@ def test_lists_in_a_composed_strategy_are_bounded(client, job_request):
                                                            "strategy": strike(schedule={"at": [3] * 100_000})}),
                 422, "over_limit")
     assert err["field"] == "levers[0].schedule.at" and "100,000 steps" in err["message"], err
+    # a horizon over the server's limit is refused before the list is read (its bound would be that horizon)
+    err = error(client.post("/api/jobs", json={**job, "steps": 10**9, "custom": [strike(schedule={"at": [3] * 100_000})]}),
+                422, "over_limit")
+    assert err["field"] == "steps", err
     err = error(client.post("/api/jobs", json={**job, "custom": [strike(targets={"nodes": ["a"] * 1000})]}), 422,
                 "over_limit")
     assert err["field"] == "levers[0].targets.nodes", err

@@ -121,11 +121,12 @@ def _bounds(lo: float, hi: float) -> tuple[str, str, int] | None:
         if first is None:
             first = (a, b, k)
         # one scale for both ends: a small end gets the decimals that show its first digit (and so its sign;
-        # "[-6.03M, 0.00M]" would hide whether the interval contains 0), up to 4 (hundreds in millions)
+        # "[-6.03M, 0.00M]" would hide whether the interval contains 0), up to 4 (hundreds in millions); an end
+        # still smaller than that is written in fmt's own form ("[-6.03M, 40.0]"): two forms, but its sign shows
         if not suffix or all(x == 0 or t.strip("-0.,MB") for x, t in ((lo, a), (hi, b))):
             return a, b, (k if suffix else -1)
         if k >= 4:
-            return first[0], first[1], first[2]
+            return fmt(lo), fmt(hi), -1
     return first
 
 
@@ -170,7 +171,9 @@ def _beside(value: float | None, lo: float | None, hi: float | None, text: str, 
         parts = _bounds(lo, hi)
         if parts is not None and parts[2] >= 0:
             div, suffix = _scale(max(abs(lo), abs(hi)))
-            return f"{_scaled(value, div, suffix, parts[2])} {text}"
+            shown = _scaled(value, div, suffix, parts[2])
+            if value == 0 or shown.strip("-0.,MB"):  # a value the range's form would show as 0 keeps its own
+                return f"{shown} {text}"
     return f"{fmt(value, none)} {text}"
 
 

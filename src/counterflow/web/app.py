@@ -436,6 +436,7 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
             raise ApiError(422, "over_limit", f"{n} strategies including the baseline; the limit is "
                            f"{lim.max_strategies}", field="custom" if body.custom else "strategies")
         steps = body.steps or sc.steps
+        check_job_size(body.runs, steps, n)  # before any strategy is parsed (a list's bound is the horizon)
         carried = sc.strategy_names()
         for i, name in enumerate(body.strategies):
             if name not in carried:
