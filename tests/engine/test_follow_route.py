@@ -123,3 +123,16 @@ def test_what_follows_the_route_keeps_to_the_capacity_left(seed, pick, room):
     resid_node[v] = room
     sent, _, _ = _dispatch(eng, np.zeros(net.n_edges), resid_node=resid_node)
     assert sent.sum() == pytest.approx(room)
+    # nor more into a node than it can still pass on (a struck hub being rebuilt is not filled beyond that)
+    eng, v, out = _crafted(seed, pick)
+    b = int(net.edge_dst[out[0]])
+    resid_node = np.full(net.n_nodes, np.inf)
+    resid_node[b] = room
+    sent, _, _ = _dispatch(eng, np.zeros(net.n_edges), resid_node=resid_node)
+    assert sent[out[net.edge_dst[out] == b]].sum() <= room + 1e-9
+    other = net.edge_dst[out] != b
+    share = eng.state.route[0, out][other].sum() / eng.state.route[0, out].sum()
+    # the rest keeps its share of the route; a node with no room at all is passed over like a closed one
+    want = 1000.0 * share if room > 0 else (1000.0 if other.any() else 0.0)
+    assert sent[out[other]].sum() == pytest.approx(want)
+    assert eng.state.stock[0, v] + sent.sum() == pytest.approx(1000.0)

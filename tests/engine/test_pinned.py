@@ -33,14 +33,14 @@ SEED = 7
 
 # (case, diversification) -> sha256 of the trajectory's bytes (see the module docstring)
 PINS: dict[str, str] = {
-    "caribbean-baseline@div0": "c93fdf8ceedaf1809f9d00c09f77dc2b435093b284ef08988a7d4113ae032c6a",
-    "caribbean-baseline@div1": "c93fdf8ceedaf1809f9d00c09f77dc2b435093b284ef08988a7d4113ae032c6a",
-    "caribbean-port-strike@div0": "f75baa09ea9f97e719a51184a9c6fa45ae3c41e8a734698f9b9772a67d869fd2",
-    "caribbean-port-strike@div1": "f75baa09ea9f97e719a51184a9c6fa45ae3c41e8a734698f9b9772a67d869fd2",
-    "caribbean-boat-strikes@div0": "b3f8e344a720300922b5baf58b9f3d37aba98095a29273e2313c757985969d51",
-    "caribbean-boat-strikes@div1": "3282e3883ac3d729b59c20aa39e83c277754260ad81837bb6e0671aaaeb01710",
-    "caribbean-layered@div0": "2629fceabaaceb65f523614a1bfd87fb80dc9b386556686310f2cd4e32537d98",
-    "caribbean-layered@div1": "a00703a5b17e5c2f70f91ac14f76bf14b244a720f47af629e8e1c3061e8974be",
+    "caribbean-baseline@div0": "433000c6ed433c236d38616cb8e8d210b93eb9ed522478322c681db58c727c9e",
+    "caribbean-baseline@div1": "433000c6ed433c236d38616cb8e8d210b93eb9ed522478322c681db58c727c9e",
+    "caribbean-port-strike@div0": "35621a1320182816a194b6a1904618bdb368f33baf5bd074e0c610fb6922c5fc",
+    "caribbean-port-strike@div1": "9154a852bd7a61cecf9f96933a606c48993797bb3b44752a4d7dd311e5073d74",
+    "caribbean-boat-strikes@div0": "f77efd48f2ad24903ab4438f5a6125f725f4799707e62da8f9f11cca53da705d",
+    "caribbean-boat-strikes@div1": "d464ea0cea46e052a37e18694a9e857638fb5a9bdbac2d744739e657d4e3f3e7",
+    "caribbean-layered@div0": "c716578bd67545a80fe59b4ad05e2007d82bae7cff9589bf4ca119e8209006a6",
+    "caribbean-layered@div1": "f77dd2c35c413aeab2d44503cccec128187c53fad8b47528121de5a684677ea9",
     "transatlantic-sanctions@div0": "278beea8288ea6575fba559e7a6f5ac9f11c924beb81963b0f37a858010b405d",
     "transatlantic-sanctions@div1": "4f6c190e372664d5ab400e2e2b00acdbff5a9e0cc8a70dc17852d26170dde037",
     "generated-baseline@div0": "8495565038aba8010578e44fa0581581b1e324daa965a3aae6c248ff69d7aa6e",

@@ -421,8 +421,10 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edg
     whose supply there is only the stock beyond that, did not see it) goes on along the last route planned
     through the node (``orgs.route``, split as that plan split it), within the capacity the plan left and
     only over sites still open and able to pass goods: a load follows the plan it was sent on instead of
-    waiting for a later plan. Stock the plan saw and held stays. Where the plan routes through a node its
-    route there becomes the node's route.
+    waiting for a later plan. Stock the plan saw and held stays. What is carried into a node stays within the
+    throughput the node has left beyond what it must pass anyway (``resid_node`` less the larger of its planned
+    out-flow and its stock), shared in proportion. Where the plan routes through a node its route there becomes
+    the node's route.
     A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
     """
     top, orgs, learn = Topology(*top), Organisations(*orgs), Learning(*learn)
@@ -474,6 +476,20 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edg
             if left[a] > 0.0 and route_out[a] > 0.0 and route[e] > 0.0 and open_edge[e] and open_node[b] \
                     and resid_node[b] > 0.0:
                 carry[e] = min(left[a] * route[e] / route_out[a], max(resid_edge[e] - plan_flow[e], 0.0))
+        # what is carried into a node stays within the throughput it has left beyond what it must pass anyway
+        # (a damaged hub being rebuilt is not filled beyond what it can pass on), shared in proportion
+        into = route_out  # reused: the route totals are read above only
+        into[:] = 0.0
+        for e in range(n_edges):
+            into[edge_dst[e]] += carry[e]
+        for e in range(n_edges):
+            if carry[e] > 0.0:
+                b = edge_dst[e]
+                room_b = resid_node[b] - max(out_plan[b], stock[b])
+                if room_b <= 0.0:
+                    carry[e] = 0.0
+                elif into[b] > room_b:
+                    carry[e] *= room_b / into[b]
     for e in range(n_edges):
         x = plan_flow[e] * ratio[edge_src[e]] + carry[e]
         if x > 0:
