@@ -54,7 +54,7 @@ lint: $(FULL)
 # (NUMBA_DISABLE_JIT=1) so that coverage sees them, on a cheap selection of their tests: pinned trajectories
 # (bit-identical to the compiled runs) on both planners, with and without diversification; the binomial
 # sampler against scipy; the society kernel; the cover search against brute force; the min-cost detour bound against re-solved LPs;
-# the A* evader against Dijkstra. Prints the kernels'
+# the A* evader against Dijkstra; loads following their route. Prints the kernels'
 # coverage and fails below 95 %. Not part of `make test`: about 2 minutes on a loaded 2-core host.
 KERNEL_TESTS := \
 	"tests/engine/test_pinned.py::test_trajectory_is_pinned[caribbean-layered-0.0]" \
@@ -69,6 +69,7 @@ KERNEL_TESTS := \
 	tests/optimize/test_mincost_search.py::test_detour_bound_is_the_reoptimised_cost \
 	tests/optimize/test_evader.py \
 	tests/engine/test_planning.py::test_plan_conserves_flow_within_capacity \
+	tests/engine/test_follow_route.py \
 	tests/engine/test_warm_planning.py::test_warm_start_saves_pivots
 coverage: $(FULL)
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q --cov --cov-report=term-missing --cov-fail-under=95 $(KERNEL_TESTS)

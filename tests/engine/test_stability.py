@@ -50,9 +50,14 @@ def price_cv(sc, runs: int = RUNS) -> float:
 @pytest.mark.parametrize("name", ["caribbean", "transatlantic", "corridor", "generated-1", "generated-2",
                                   "generated-3", "generated-4", "generated-5"])
 def test_baseline_price_variation_is_seizure_noise(name):
-    """Price variation after burn-in is at most 1.2x that of the same network with supply elasticity 0."""
+    """Price variation after burn-in is at most 1.2x that of the same network with supply elasticity 0.
+
+    corridor's price is the noisiest (CV about 9 % with and without a supply response: few routes, so each seized
+    load moves its two markets), and 8 runs do not pin its ratio down: seeds 0-7 gave 1.21, seeds 0-15 0.98
+    (2026-11-28). It is compared over 16 runs; the criterion is the same."""
     sc = _scenario(name)
-    assert price_cv(sc) <= 1.2 * price_cv(_with(sc, supply_elasticity=0.0))
+    runs = 2 * RUNS if name == "corridor" else RUNS
+    assert price_cv(sc, runs) <= 1.2 * price_cv(_with(sc, supply_elasticity=0.0), runs)
 
 
 @pytest.mark.slow

@@ -133,9 +133,11 @@ if __name__ == "__main__":  # docs/model.md's warm-up table (about 3 min on a lo
     os.environ["COUNTERFLOW_CACHE"] = "off"
     for scenario_name in ("caribbean", "transatlantic", "corridor"):
         print(_table_row(scenario_name, load_scenario(scenario_name)))
+    print(_table_row("caribbean, price_expectation_rate 0.02",
+                     _with(load_scenario("caribbean"), price_expectation_rate=0.02)))
     for nodes, orgs in ((60, 2), (200, 3), (2000, 5), (10_000, 5)):
-        print(_table_row(f"generate_scenario({nodes}, seed=1, organisations={orgs})",
-                         generate_scenario(nodes, seed=1, organisations=orgs)))
+        print(_table_row(f"generate_scenario({nodes}, seed=1, organisations={orgs}) at warmup 52",
+                         generate_scenario(nodes, seed=1, organisations=orgs, warmup=52)))
 
 
 def test_warmup_max_runs_a_warm_up_where_warmup_is_0():
