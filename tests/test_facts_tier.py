@@ -30,6 +30,8 @@ NETWORKS = ("caribbean", "narcologic-dormant", "transatlantic", "corridor")
 
 OVERSHOOT = ("Delivery does not settle back inside the ±2 % band within the horizon: the last quarter of the "
              "horizon delivers more than the baseline after the strike ({})")
+NOT_SETTLED = ("Delivery is not shown to settle back inside the ±2 % band within the horizon: the last quarter's "
+               "paired flow reduction has an interval reaching outside the band ({})")
 POSITION = "Targeting by position does not beat targeting by volume, or volume does not beat random ({})"
 FEW_ROUTES = ("Interdiction 0.4 on the busiest quarter of the routes already gives more than half the effect of "
               "covering every route ({}): flow is concentrated on a few routes, so a few routes are not 'a little' "
@@ -37,48 +39,47 @@ FEW_ROUTES = ("Interdiction 0.4 on the busiest quarter of the routes already giv
 SYMBOLIC = "One strike on the main hub moves the flow over the horizon by more than ±1 % ({})"
 LETHAL = ("Lethal interdiction cuts less flow than the same interdiction boarding boats ({}): the casualties raise "
           "backlash and recruitment (the rally effect) by more than the crews' hazard pay deters")
-UNLIMITED = ("One strike on the main hub cuts delivery in the 8 steps after it, but the flow does not measurably "
-             "move to the alternatives and the last quarter delivers more than the baseline ({})")
 SPREAD = ("Interdiction on every route lowers active nodes or route entropy ({}): with convex route risk at its "
           "default strength 1 organisations spread loads only where alternatives cost nearly the same; elsewhere "
           "min-cost planning still concentrates flow on the cheapest remaining routes (see docs/model.md, "
           "'Route diversification')")
 
-# measured by this tier on the model of 2026-11-28 (plans value shipments on the demand curve alone; route
-# diversification 1; 50 seeds, 30 steps, seed 0). Against 2026-11-27 two verdicts changed on corridor: volume no
-# longer separates from random (fact 3) and lethal interdiction now cuts more than boarding (+2.8 % [2.0, 3.7])
+# measured by this tier on the model of 2026-11-28 after loads came to follow the route they were sent on (50 seeds,
+# 30 steps, seed 0). Against the model before that change two verdicts changed, both now PASS: the one strike on
+# caribbean is symbolic (0.49 % [0.23, 0.75], was 1.29 % [0.95, 1.62]) and displacement holds on the NarcoLogic
+# import (the last quarter -0.68 % [-1.10, -0.26] is inside the band, was [-2.3, +0.03]; flow through the
+# alternatives +557 kg [170, 944], was +238 [-23, +498]); see docs/model.md, "What the facts check finds"
 EXPECTED_FAIL: dict[tuple[str, str], str] = {
-    ("caribbean", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -4.3 % [-5.3, -3.3]"),
-    ("caribbean", "2 spread"): SPREAD.format("route entropy -0.019 nats [-0.026, -0.012] at 0.1, "
-                                             "-0.095 [-0.103, -0.086] at 0.4; active nodes -0.35 [-0.47, -0.23] "
+    ("caribbean", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -2.7 % [-3.9, -1.5]"),
+    ("caribbean", "2 spread"): SPREAD.format("route entropy -0.025 nats [-0.033, -0.017] at 0.1, "
+                                             "-0.078 [-0.088, -0.068] at 0.4; active nodes -0.64 [-0.78, -0.49] "
                                              "at 0.4"),
-    ("caribbean", "3 targeting"): POSITION.format("criticality minus top_throughput -7.3 t [-8.3, -6.3]: the "
+    ("caribbean", "3 targeting"): POSITION.format("criticality minus top_throughput -3.0 t [-4.4, -1.5]: the "
                                                   "pooled maximum flow finds bypasses an organisation cannot use"),
-    ("caribbean", "4 concave returns"): FEW_ROUTES.format("half the full effect minus a quarter's: -7.9 % "
-                                                          "[-8.4, -7.4]"),
-    ("caribbean", "seed: symbolic strike"): SYMBOLIC.format("1.29 % [0.95, 1.62]"),
-    ("caribbean", "seed: lethal force"): LETHAL.format("-6.0 % [-6.5, -5.5]"),
-    ("narcologic-dormant", "1 displacement"): UNLIMITED.format("cut 0.78 % [0.25, 1.31]; flow through the "
-                                                               "alternatives +238 kg [-23, +498]; last quarter "
-                                                               "-1.1 % [-2.3, +0.03]"),
-    ("narcologic-dormant", "2 spread"): SPREAD.format("holds at 0.1 and 0.2; at 0.4 active nodes -0.72 "
-                                                      "[-0.87, -0.58], entropy -0.044 nats [-0.068, -0.020]"),
+    ("caribbean", "4 concave returns"): FEW_ROUTES.format("half the full effect minus a quarter's: -2.7 % "
+                                                          "[-3.2, -2.2]"),
+    ("caribbean", "seed: lethal force"): LETHAL.format("-6.9 % [-7.4, -6.5]"),
+    ("narcologic-dormant", "2 spread"): SPREAD.format("holds at 0.1 and 0.2; at 0.4 active nodes -0.35 "
+                                                      "[-0.54, -0.16] (route entropy +0.060 nats [+0.030, +0.090])"),
     ("narcologic-dormant", "3 targeting"): POSITION.format("criticality and top_throughput strike the same sites: "
                                                            "difference 0 t"),
-    ("narcologic-dormant", "seed: lethal force"): LETHAL.format("-4.4 % [-4.9, -3.9]"),
-    ("transatlantic", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -3.3 % [-6.0, -0.6]"),
-    ("transatlantic", "3 targeting"): POSITION.format("top_throughput minus random 0.7 t [-0.9, 2.4]: one hub "
-                                                      "carries the flow, so random strikes often find it too"),
-    ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("1.66 % [1.05, 2.28]"),
-    ("transatlantic", "seed: lethal force"): LETHAL.format("-3.5 % [-4.5, -2.6]"),
-    ("corridor", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -7.9 % [-10.5, -5.3]"),
-    ("corridor", "2 spread"): SPREAD.format("at 0.4: active nodes -0.79 [-0.95, -0.64], entropy "
-                                            "-0.100 nats [-0.117, -0.083]"),
-    ("corridor", "3 targeting"): POSITION.format("criticality beats top_throughput by 3.2 t [2.0, 4.3], but "
-                                                 "top_throughput minus random is 1.4 t [-0.2, 2.9]: random strikes "
+    ("narcologic-dormant", "seed: lethal force"): LETHAL.format("-4.1 % [-4.4, -3.7]"),
+    ("transatlantic", "1 displacement"): NOT_SETTLED.format("last-quarter flow reduction -0.8 % [-3.4, +1.8]"),
+    ("transatlantic", "3 targeting"): POSITION.format("criticality minus top_throughput -0.2 t [-1.4, +1.0]: "
+                                                      "over 30 weeks position no longer beats volume (top_throughput "
+                                                      "minus random +3.8 t [1.9, 5.6] now holds)"),
+    ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("0.48 % [-0.22, 1.18]: the interval reaches "
+                                                                "above 1 %"),
+    ("transatlantic", "seed: lethal force"): LETHAL.format("-3.0 % [-3.9, -2.2]"),
+    ("corridor", "1 displacement"): NOT_SETTLED.format("last-quarter flow reduction +3.1 % [-3.4, +9.5]: the cut "
+                                                       "on the one crossing lasts"),
+    ("corridor", "2 spread"): SPREAD.format("at 0.4: active nodes -1.04 [-1.19, -0.89], entropy "
+                                            "-0.117 nats [-0.134, -0.100]"),
+    ("corridor", "3 targeting"): POSITION.format("criticality beats top_throughput by 3.1 t [1.7, 4.5], but "
+                                                 "top_throughput minus random is -0.7 t [-2.4, +1.0]: random strikes "
                                                  "often hit the one crossing too"),
-    ("corridor", "4 concave returns"): FEW_ROUTES.format("-5.0 % [-5.9, -4.0]"),
-    ("corridor", "seed: symbolic strike"): SYMBOLIC.format("8.7 % [7.8, 9.5]: the crossing is a bottleneck, "
+    ("corridor", "4 concave returns"): FEW_ROUTES.format("-3.2 % [-4.1, -2.4]"),
+    ("corridor", "seed: symbolic strike"): SYMBOLIC.format("14.2 % [12.5, 15.9]: the crossing is a bottleneck, "
                                                            "one strike cuts the flow for weeks"),
 }
 

@@ -102,38 +102,57 @@ def _t_interval(x: np.ndarray) -> tuple[float, float]:
 CARIBBEAN_ZONE_ENTROPY = (
     "Interdiction of the Caribbean sea routes only (the boat-strikes zone) leaves the supplier group's Pacific "
     "route open; it shifts part of its flow there and that flow merges with the isthmus flow on the one Mexican "
-    "trunk (mx_south->mx_north), so flow over edges is more concentrated: route entropy falls by 0.007-0.030 "
-    "nats at intensities 0.05-0.3 (at 0.3: -0.0300 [-0.0406, -0.0195]; route diversification 1, 2026-11-27). "
-    "A partial zone with an open alternative corridor concentrates flow on that corridor, as the 1980s "
-    "Caribbean campaign pushed it onto the Mexican route.")
+    "trunk (mx_south->mx_north), so flow over edges is more concentrated: route entropy falls by 0.004-0.026 "
+    "nats at intensities 0.05-0.3 (at 0.3: -0.0257 [-0.0328, -0.0186]; loads following their route, "
+    "2026-11-28). A partial zone with an open alternative corridor concentrates flow on that corridor, as the "
+    "1980s Caribbean campaign pushed it onto the Mexican route.")
 CARIBBEAN_SEA_ENTROPY = (
     "With the stable supply response (supply elasticity 0.2, adaptive expectations) interdiction of every sea edge "
-    "lowers caribbean route entropy: by 0.006-0.025 nats at intensities 0.05-0.3 (at 0.3: -0.0245 [-0.0353, "
-    "-0.0138]; route diversification 1, 2026-11-27). Production no longer rises enough to push flow onto second "
-    "routes, and at diversification 1 the variance premium (a few USD/kg) is far below the cost differences "
+    "lowers caribbean route entropy: by 0.004-0.026 nats at intensities 0.05-0.3 (at 0.3: -0.0263 [-0.0410, "
+    "-0.0116]; loads following their route, 2026-11-28). Production no longer rises enough to push flow onto "
+    "second routes, and at diversification 1 the variance premium (a few USD/kg) is far below the cost differences "
     "between caribbean's corridors (hundreds of USD/kg): the organisations keep their cheapest corridor.")
-STABLE_SUPPLY_REPLACES_LESS = (
-    "With a stable supply response and route diversification 1, seized kilograms are replaced less at low "
-    "intensities on the generated networks: delivered falls by more than 0.75 of the rise in seizures "
-    "(generated-1 at 0.05: 9.2 t for 11.7 t, 0.79; at 0.1: 16.7 t for 22.0 t, 0.76; generated-2 at 0.05: "
-    "10.8 t for 12.5 t, 0.86; at 0.1: 18.3 t for 22.8 t, 0.80). Interdiction raises the perceived loss "
-    "probability q of the sea edges and with it the variance premium, which grows with q (1 - q): the marginal kilograms on those edges stop paying sooner, so "
-    "organisations ship less instead of replacing what is seized. At diversification 0 the ratios were "
-    "0.69-0.77 (generated-1 at 0.05 and the caribbean zone at 0.05-0.2 above 0.75). The caribbean zone at 0.1 "
-    "(0.75, at the threshold) holds since plans value kilograms on the demand curve: 25.5 t for 34.9 t, 0.73 "
-    "(2026-11-28).")
+STRANDED_SPREAD = (
+    "Until loads followed their route (2026-11-28) stock that reached a node the next plan no longer used waited "
+    "there, and a later plan sent it on from that node: re-planning under interdiction made more nodes carry "
+    "flow without any organisation choosing a new site (generated-1: stock waiting at non-source nodes 0.73 t "
+    "in the baseline, +0.44 t at intensity 0.1; active nodes +0.35 at 0.1). Now such stock goes on along its "
+    "route (0.05 t waiting), and interdiction of every sea edge concentrates generated-1's flow on fewer, cheaper "
+    "routes: active nodes -0.16 [-0.32, -0.01] at 0.2 and -0.40 [-0.59, -0.21] at 0.3, route entropy -0.0170 "
+    "[-0.0265, -0.0075] nats at 0.3 (16 paired runs, seed 11). At diversification 1 the variance premium does not "
+    "spread loads where the alternatives cost more (as on caribbean, below). A variant of the route rule that "
+    "carries no more into a site than it can pass (an experiment outside the model) gives the same numbers.")
+STRANDED_NEW_SITES = (
+    "Until loads followed their route (2026-11-28) active places rose under heavy interdiction on caribbean "
+    "(up to +0.35 on every sea edge, +0.34 in the zone) partly because stock stranded by re-planning waited at "
+    "nodes the plans had left and was sent on from there later (stock waiting at non-source nodes: 1.5 t in "
+    "the baseline, 1.5 t more at 0.3 on every sea edge; see STRANDED_SPREAD). Now it goes on along its route (0.4 "
+    "t waiting, +0.2 t at 0.3) and active places do not move: every sea "
+    "edge +0.008 [-0.141, +0.158] at 0.2 and -0.014 [-0.164, +0.135] at 0.3, the zone -0.025 [-0.145, +0.095] and "
+    "-0.023 [-0.140, +0.095] (16 paired runs, seed 11); with a variant of the route rule that carries no more into "
+    "a site than it can pass (an experiment outside the model) +0.04 at 0.1 and +0.06 at 0.3 on every sea edge.")
 RETURNS_GENERATED = (
     "On generated-1 the marginal tonnes averted by the 5th-7th strike every 4 weeks (k = 5..7) are the largest "
-    "(7.5, 6.5, 5.9, 6.5, 17.8, 17.8, 15.4 t for k = 1..7; route diversification 1, 2026-11-27): when most "
-    "hubs are down the network has nowhere left to go. The 7th is 86 % of the peak, above the 80 % the test "
-    "asks. generated-2 sits at the threshold (79 %; 81 % at diversification 0).")
-
-
+    "(7.4, 6.7, 6.1, 6.2, 14.5, 18.4, 17.7 t for k = 1..7; loads following their route, 2026-11-28): when most "
+    "hubs are down the network has nowhere left to go. The 7th is 96 % of the peak, above the 80 % the test "
+    "asks (86 % before loads followed their route). generated-2: 73 %.")
+BETWEENNESS_CARIBBEAN = (
+    "On caribbean betweenness averts no more than random since loads follow their route (2026-11-28): 13.8 t "
+    "against 14.0 t, difference [-2.5, 2.1] t (48 paired runs, seed 11; before: 23.1 t against 20.4 t, [0.5, "
+    "4.8] t). Betweenness strikes port_east in 345 of 576 firings (it keeps ranking a damaged port first) and "
+    "each rule destroys as much as before (23.6 t and 22.5 t over the horizon), but production now rebounds "
+    "further after the strikes: +17.7 t over the baseline under betweenness (was +9.2 t), +12.7 t under random "
+    "(was +7.0 t). Stock no longer waits at nodes after a re-plan (+0.35 t over the baseline, was +1.6 t), so "
+    "production is no longer cut for stock piling up anywhere and answers the price rise fully. A variant of the "
+    "route rule that carries no more into a site than it can pass (an experiment outside the model) gives 13.2 t "
+    "against 13.8 t.")
 # ---------------------------------------------------------------------------------- 2. spread
 SPREAD_CASES = [(n, "sea") for n in NETWORKS] + [("caribbean", "caribbean")]
 
 
-@pytest.mark.parametrize(("name", "where"), SPREAD_CASES)
+@pytest.mark.parametrize(("name", "where"), [
+    pytest.param(n, w, marks=pytest.mark.xfail(reason=STRANDED_SPREAD, strict=True)) if (n, w) == ("generated-1", "sea")
+    else (n, w) for n, w in SPREAD_CASES])
 def test_spread_active_nodes_do_not_fall(name, where):
     """More maritime interdiction never significantly lowers the number of active nodes (paired 95 % interval)."""
     s = spread(name, where)
@@ -141,6 +160,7 @@ def test_spread_active_nodes_do_not_fall(name, where):
         assert s[f"mi{x}"]["active_nodes"]["diff_hi"] >= 0.0, (x, s[f"mi{x}"]["active_nodes"])
 
 
+@pytest.mark.xfail(reason=STRANDED_NEW_SITES, strict=True)
 def test_spread_opens_new_sites_under_heavy_interdiction():
     """On caribbean the organisations answer heavy interdiction by opening sites: active places rise significantly."""
     for where in ("sea", "caribbean"):
@@ -152,8 +172,12 @@ _ZONE = pytest.mark.xfail(reason=CARIBBEAN_ZONE_ENTROPY, strict=True)
 _SEA = pytest.mark.xfail(reason=CARIBBEAN_SEA_ENTROPY, strict=True)
 
 
+_STRANDED = pytest.mark.xfail(reason=STRANDED_SPREAD, strict=True)
+
+
 @pytest.mark.parametrize(("name", "where"), [pytest.param(n, w, marks=_ZONE) if w == "caribbean" else
-                                             pytest.param(n, w, marks=_SEA) if n == "caribbean" else (n, w)
+                                             pytest.param(n, w, marks=_SEA) if n == "caribbean" else
+                                             pytest.param(n, w, marks=_STRANDED) if n == "generated-1" else (n, w)
                                              for n, w in SPREAD_CASES])
 def test_spread_route_entropy_does_not_fall(name, where):
     """More maritime interdiction never significantly lowers route entropy (paired 95 % interval)."""
@@ -162,13 +186,7 @@ def test_spread_route_entropy_does_not_fall(name, where):
         assert s[f"mi{x}"]["route_entropy"]["diff_hi"] >= 0.0, (x, s[f"mi{x}"]["route_entropy"])
 
 
-REPLACES_LESS = {(0.05, "generated-1", "sea"), (0.1, "generated-1", "sea"), (0.05, "generated-2", "sea"),
-                 (0.1, "generated-2", "sea")}
-
-
-@pytest.mark.parametrize(("x", "name", "where"), [
-    pytest.param(x, n, w, marks=pytest.mark.xfail(reason=STABLE_SUPPLY_REPLACES_LESS, strict=True))
-    if (x, n, w) in REPLACES_LESS else (x, n, w) for x in INTENSITIES for n, w in SPREAD_CASES])
+@pytest.mark.parametrize(("x", "name", "where"), [(x, n, w) for x in INTENSITIES for n, w in SPREAD_CASES])
 def test_spread_delivery_falls_far_less_than_seizures_rise(name, where, x):
     """Delivered kg fall by less than three quarters of the rise in seized kg (far from one-for-one)."""
     s = spread(name, where)[f"mi{x}"]
@@ -187,13 +205,13 @@ def test_top_throughput_beats_random(name):
     assert lo > 0, (a["top1"].mean(), a["random"].mean())
 
 
-@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=BETWEENNESS_CARIBBEAN, strict=True))
+                                  if n == "caribbean" else n for n in NETWORKS])
 def test_betweenness_beats_random(name):
     """Striking the most central hub (betweenness in the network in use) averts more than a random hub.
 
-    On caribbean it did not while plans valued kilograms at today's price times the demand curve (21.4 t against
-    22.4 t, difference [-3.8, 1.7] t); with the demand curve alone it does, narrowly: 23.1 t against 20.4 t,
-    difference [0.5, 4.8] t (2026-11-28; docs/levers.md)."""
+    On caribbean it did, narrowly, from plans valuing kilograms on the demand curve alone until loads followed
+    their route (both 2026-11-28); see BETWEENNESS_CARIBBEAN and docs/levers.md."""
     a = strikes(name)
     lo, _ = _t_interval((a["betweenness"] - a["random"]).to_numpy())
     assert lo > 0, (a["betweenness"].mean(), a["random"].mean())
@@ -242,15 +260,21 @@ def _recovery(name: str, **overrides) -> np.ndarray:
 
 
 RECOVERY_BAND = (
-    "Measured with the paired-band recovery (recovery_band 0.02), the stable supply response and route "
-    "diversification 1 (2026-11-27): after six weeks of interdiction at 0.6 most runs never return inside the "
-    "band within 52 weeks (scored 52), so mean recovery is 44-52 weeks and these comparisons do not separate "
-    "(free vs capped price: caribbean 49.2 vs 44.4; supply elasticity 0.45 vs 0.1: caribbean 52.0 vs 48.2, "
-    "generated-1 52.0 vs 51.0, generated-2 52.0 vs 52.0). A longer horizon is needed to test them.")
+    "Measured with the paired-band recovery (recovery_band 0.02), the stable supply response, route "
+    "diversification 1 and loads following their route (2026-11-28): after six weeks of interdiction at 0.6 most "
+    "runs never return inside the band within 52 weeks (scored 52; 9-14 of 16 runs), so mean recovery is "
+    "45-52 weeks and these comparisons do not separate: free vs capped price caribbean 49.8 vs 45.0, "
+    "generated-1 48.5 vs 46.9 (paired difference +1.6 weeks [-5.0, +8.2]), generated-2 48.8 vs 48.4 ([-5.8, "
+    "+6.6]); supply elasticity 0.45 vs 0.1: caribbean 50.9 vs 50.4, generated-1 50.7 vs 46.6, generated-2 52.0 "
+    "vs 49.8. On the generated networks the free price 'won' before only because no capped run ever returned "
+    "inside the band (52.0 both); since loads follow their route delivery after the cut settles back in some "
+    "capped runs too (4 and 2 of 16). The flow the cut costs does separate: `counterflow facts` (fact 5) finds "
+    "the flow reduction after the cut 7.0-12.0 points smaller with free prices on all four networks of its "
+    "tier. A longer horizon is needed to test recovery times.")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=RECOVERY_BAND, strict=True))
-                                  if n == "caribbean" else n for n in NETWORKS])
+                                  for n in NETWORKS])
 def test_raised_price_speeds_recovery(name):
     """The same cut recovers sooner when prices may rise than when they are capped at the reference."""
     assert _recovery(name).mean() < _recovery(name, price_cap=1.0).mean()
