@@ -116,7 +116,7 @@ def test_trajectory_is_pinned(case, diversification):
 
 def test_the_pins_can_fail():
     """A changed seed gives another hash (the hash sees the numbers), and so does the other diversification where it
-    binds (under boat strikes; caribbean's baseline and one port strike plan the same at 0 and 1 since plans value shipments on the
+    binds (under boat strikes; caribbean's baseline plans the same at 0 and 1 since plans value shipments on the
     demand curve alone, the variance premium being far below the margins between routes)."""
     base = trajectory_hash("caribbean-boat-strikes", 0.0)
     assert trajectory_hash("caribbean-boat-strikes", 1.0) != base
