@@ -65,9 +65,6 @@ EXPECTED_FAIL: dict[tuple[str, str], str] = {
                                                            "difference 0 t"),
     ("narcologic-dormant", "seed: lethal force"): LETHAL.format("-4.1 % [-4.4, -3.7]"),
     ("transatlantic", "1 displacement"): NOT_SETTLED.format("last-quarter flow reduction -0.8 % [-3.4, +1.8]"),
-    ("transatlantic", "3 targeting"): POSITION.format("criticality minus top_throughput -0.2 t [-1.4, +1.0]: "
-                                                      "over 30 weeks position no longer beats volume (top_throughput "
-                                                      "minus random +3.8 t [1.9, 5.6] now holds)"),
     ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("0.48 % [-0.22, 1.18]: the interval reaches "
                                                                 "above 1 %"),
     ("transatlantic", "seed: lethal force"): LETHAL.format("-3.0 % [-3.9, -2.2]"),

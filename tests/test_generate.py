@@ -117,12 +117,3 @@ def test_cli_generate_writes_the_same_scenario(tmp_path):
     assert res.exit_code == 0, res.output
     want = generate_scenario(90, seed=4, organisations=2, warmup=12).to_dict()
     assert load_scenario(out).to_dict() == want
-
-
-def test_large_networks_warm_up_longer_by_default():
-    """From LONG_WARMUP_NODES nodes the generator sets a two-year warm-up (the start-up transient of a deep network
-    outlasts 52 steps: docs/data.md); an explicit warm-up always wins."""
-    from counterflow.generate import LONG_WARMUP, LONG_WARMUP_NODES
-    assert generate_scenario(LONG_WARMUP_NODES - 1, seed=1).parameters.warmup == 52
-    assert generate_scenario(LONG_WARMUP_NODES, seed=1).parameters.warmup == LONG_WARMUP
-    assert generate_scenario(LONG_WARMUP_NODES, seed=1, warmup=30).parameters.warmup == 30

@@ -160,7 +160,6 @@ def test_spread_active_nodes_do_not_fall(name, where):
         assert s[f"mi{x}"]["active_nodes"]["diff_hi"] >= 0.0, (x, s[f"mi{x}"]["active_nodes"])
 
 
-@pytest.mark.xfail(reason=STRANDED_NEW_SITES, strict=True)
 def test_spread_opens_new_sites_under_heavy_interdiction():
     """On caribbean the organisations answer heavy interdiction by opening sites: active places rise significantly."""
     for where in ("sea", "caribbean"):
@@ -286,7 +285,7 @@ LOW_SUPPLY, HIGH_SUPPLY = 0.1, 0.45
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=RECOVERY_BAND, strict=True))
-                                  for n in NETWORKS])
+                                  if n != "generated-2" else n for n in NETWORKS])
 def test_recovery_faster_with_higher_supply_elasticity(name):
     """The same cut recovers sooner when production responds more to price (supply elasticity 0.45 vs 0.1)."""
     assert _recovery(name, supply_elasticity=HIGH_SUPPLY).mean() < _recovery(name, supply_elasticity=LOW_SUPPLY).mean()

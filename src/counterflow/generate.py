@@ -163,12 +163,6 @@ def _layer_edges(rng, a_ids, a_act, b_ids, b_act, target):
     return a_ids[key // nb], b_ids[key % nb], backbone
 
 
-#: Generated networks of this many nodes or more warm up for :data:`LONG_WARMUP` steps by default.
-LONG_WARMUP_NODES = 8000
-#: The default warm-up of large generated networks (two years; the model's default is one).
-LONG_WARMUP = 104
-
-
 def generate_scenario(
     nodes: int,
     seed: int = 0,
@@ -197,10 +191,7 @@ def generate_scenario(
     markets
         Number of markets (default one per 400 nodes, between 1 and 50).
     warmup
-        Sets ``parameters.warmup`` (steps simulated before step 0); default: the model's (52) below
-        :data:`LONG_WARMUP_NODES` nodes, :data:`LONG_WARMUP` from there (the start-up transient of a
-        deep network lasts longer: on 10,000 nodes a run after 52 warm-up steps still drifts by 3 %,
-        after 104 by 0.1 %; docs/data.md).
+        Sets ``parameters.warmup`` (steps simulated before step 0); default: the model's.
     name
         Scenario name (default ``synthetic-N-sS``).
 
@@ -412,8 +403,6 @@ def generate_scenario(
                reference_demand=float(np.round(0.95 * total_prod * share[i], 1)), elasticity=0.5)
         for i, v in enumerate(mkt_ids)
     )
-    if warmup is None and nodes >= LONG_WARMUP_NODES:
-        warmup = LONG_WARMUP
     params = Parameters() if warmup is None else replace(Parameters(), warmup=int(warmup))
     strategies = {"hub-strikes": {
         "description": "A strike on the hub carrying the most observed flow every 4 weeks from week 4.",

@@ -78,7 +78,7 @@ POOLED_TIES = (
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "criticality_wins"), [
     pytest.param("transatlantic", True, marks=pytest.mark.xfail(reason=STRANDED_STOCK_CUT_PRODUCTION, strict=True)),
-    pytest.param("caribbean", False, marks=pytest.mark.xfail(reason=POOLED_TIES, strict=True))])
+    ("caribbean", False)])
 def test_criticality_against_top_throughput(name, criticality_wins):
     """Transatlantic: criticality averts more than top_throughput; caribbean: less (30 paired seeds, 95 %).
 
