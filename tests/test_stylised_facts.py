@@ -120,17 +120,9 @@ STRANDED_SPREAD = (
     "route (0.05 t waiting), and interdiction of every sea edge concentrates generated-1's flow on fewer, cheaper "
     "routes: active nodes -0.16 [-0.32, -0.01] at 0.2 and -0.40 [-0.59, -0.21] at 0.3, route entropy -0.0170 "
     "[-0.0265, -0.0075] nats at 0.3 (16 paired runs, seed 11). At diversification 1 the variance premium does not "
-    "spread loads where the alternatives cost more (as on caribbean, below). A variant of the route rule that "
-    "carries no more into a site than it can pass (an experiment outside the model) gives the same numbers.")
-STRANDED_NEW_SITES = (
-    "Until loads followed their route (2026-11-28) active places rose under heavy interdiction on caribbean "
-    "(up to +0.35 on every sea edge, +0.34 in the zone) partly because stock stranded by re-planning waited at "
-    "nodes the plans had left and was sent on from there later (stock waiting at non-source nodes: 1.5 t in "
-    "the baseline, 1.5 t more at 0.3 on every sea edge; see STRANDED_SPREAD). Now it goes on along its route (0.4 "
-    "t waiting, +0.2 t at 0.3) and active places do not move: every sea "
-    "edge +0.008 [-0.141, +0.158] at 0.2 and -0.014 [-0.164, +0.135] at 0.3, the zone -0.025 [-0.145, +0.095] and "
-    "-0.023 [-0.140, +0.095] (16 paired runs, seed 11); with a variant of the route rule that carries no more into "
-    "a site than it can pass (an experiment outside the model) +0.04 at 0.1 and +0.06 at 0.3 on every sea edge.")
+    "spread loads where the alternatives cost more (as on caribbean, below). Measured on the "
+    "first version of the route rule the same day; carrying no more into a site than it can pass (the final "
+    "rule's limit, tried on that version) gave the same numbers.")
 RETURNS_GENERATED = (
     "On generated-1 the marginal tonnes averted by the 5th-7th strike every 4 weeks (k = 5..7) are the largest "
     "(7.4, 6.7, 6.1, 6.2, 14.5, 18.4, 17.7 t for k = 1..7; loads following their route, 2026-11-28): when most "
@@ -143,9 +135,9 @@ BETWEENNESS_CARIBBEAN = (
     "each rule destroys as much as before (23.6 t and 22.5 t over the horizon), but production now rebounds "
     "further after the strikes: +17.7 t over the baseline under betweenness (was +9.2 t), +12.7 t under random "
     "(was +7.0 t). Stock no longer waits at nodes after a re-plan (+0.35 t over the baseline, was +1.6 t), so "
-    "production is no longer cut for stock piling up anywhere and answers the price rise fully. A variant of the "
-    "route rule that carries no more into a site than it can pass (an experiment outside the model) gives 13.2 t "
-    "against 13.8 t.")
+    "production is no longer cut for stock piling up anywhere and answers the price rise fully. Measured on "
+    "the first version of the route rule the same day; carrying no more into a site than it can pass (the final "
+    "rule's limit, tried on that version) gave 13.2 t against 13.8 t.")
 # ---------------------------------------------------------------------------------- 2. spread
 SPREAD_CASES = [(n, "sea") for n in NETWORKS] + [("caribbean", "caribbean")]
 
@@ -264,8 +256,9 @@ RECOVERY_BAND = (
     "runs never return inside the band within 52 weeks (scored 52; 9-14 of 16 runs), so mean recovery is "
     "45-52 weeks and these comparisons do not separate: free vs capped price caribbean 49.8 vs 45.0, "
     "generated-1 48.5 vs 46.9 (paired difference +1.6 weeks [-5.0, +8.2]), generated-2 48.8 vs 48.4 ([-5.8, "
-    "+6.6]); supply elasticity 0.45 vs 0.1: caribbean 50.9 vs 50.4, generated-1 50.7 vs 46.6, generated-2 52.0 "
-    "vs 49.8. On the generated networks the free price 'won' before only because no capped run ever returned "
+    "+6.6]); supply elasticity 0.45 vs 0.1: caribbean 50.9 vs 50.4, generated-1 50.7 vs 46.6 (measured on "
+    "the first version of the route rule the same day; on the final rule the elasticity comparison holds on "
+    "generated-2, whose mark is gone). On the generated networks the free price 'won' before only because no capped run ever returned "
     "inside the band (52.0 both); since loads follow their route delivery after the cut settles back in some "
     "capped runs too (4 and 2 of 16). The flow the cut costs does separate: `counterflow facts` (fact 5) finds "
     "the flow reduction after the cut 7.0-12.0 points smaller with free prices on all four networks of its "

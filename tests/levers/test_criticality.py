@@ -53,26 +53,18 @@ def _averted(name, rule, seeds, steps=52):
 
 
 STRANDED_STOCK_CUT_PRODUCTION = (
-    "Since loads follow the route they were sent on (2026-11-28) criticality averts less than top_throughput on "
-    "transatlantic: 35.3 t against 39.5 t, difference -4.2 t [-6.4, -2.0] (was 47.8 t against 40.1 t, +7.6 t "
-    "[+4.8, +10.5]). The rules strike the same sites as before (criticality: the West African hub 170, the river "
-    "port 134, the northern port 55 of 360 firings) and destroy as much (22.1 t, was 18.9 t), but production fell "
-    "by 7.4 t under criticality's strikes against 25.8 t before: goods stranded upstream of a struck hub used to "
-    "wait at the ports for a later plan, and that waiting stock cut production (unsold stock anywhere, "
-    "docs/model.md step 2; stock held, mean over the horizon, 10.0 t then, 7.5 t now). Now they go on along their "
-    "route once the hub can take them. Top_throughput, striking "
-    "upstream ports, averts about the same (39.5 t, was 40.1 t). Part of the gap is a flaw of the route rule "
-    "under review: it carries goods into a struck hub as soon as rebuilding gives it some capacity, more than it "
-    "can pass; a variant that carries no more than the hub can pass (an experiment outside the model) gives "
-    "criticality 38.1 t against 38.6 t, difference -0.5 t [-2.0, +1.0]: the fact fails either way.")
-POOLED_TIES = (
-    "Since loads follow the route they were sent on (2026-11-28) criticality and top_throughput avert the same on "
-    "caribbean: 28.9 t against 29.1 t, difference -0.3 t [-2.5, +2.0] (was 24.2 t against 34.3 t, -10.1 t "
-    "[-12.1, -8.1]). Criticality still strikes the Pacific port in 346 of 360 firings; top_throughput's strikes "
-    "now meet a larger production rebound (+10.8 t over the baseline, was +3.7 t), because stock no longer waits "
-    "at nodes after a re-plan and so no longer holds production down. With the route rule carrying no more into "
-    "a site than it can pass (an experiment outside the model; see the transatlantic reason) -2.2 t [-4.5, +0.2]: "
-    "the fact fails either way.")
+    "Since loads follow the route they were sent on (2026-11-28) criticality does not avert more than "
+    "top_throughput on transatlantic (it did before: 47.8 t against 40.1 t, +7.6 t [+4.8, +10.5]). Measured on the "
+    "first version of that rule the same day: 35.3 t against 39.5 t, -4.2 t [-6.4, -2.0]; the rules strike the same "
+    "sites as before (criticality: the West African hub 170, the river port 134, the northern port 55 of 360 "
+    "firings) and destroy as much (22.1 t, was 18.9 t), but production fell by 7.4 t under criticality's strikes "
+    "against 25.8 t before: goods stranded upstream of a struck hub used to wait at the ports for a later plan, and "
+    "that waiting stock cut production (unsold stock anywhere, docs/model.md step 2; stock held, mean over the "
+    "horizon, 10.0 t then, 7.5 t on the first version). Now they go on along their route once the hub can take "
+    "them; top_throughput, striking upstream ports, averts about the same (39.5 t, was 40.1 t). That first version "
+    "also carried goods into a struck hub beyond what it could pass; a review fixed it (what is carried into a site "
+    "stays within the throughput it has left), and with that limit the two rules tie (-0.5 t [-2.0, +1.0], "
+    "measured with the limit on the first version): criticality no longer wins.")
 
 
 @pytest.mark.slow
@@ -82,8 +74,9 @@ POOLED_TIES = (
 def test_criticality_against_top_throughput(name, criticality_wins):
     """Transatlantic: criticality averts more than top_throughput; caribbean: less (30 paired seeds, 95 %).
 
-    Both held until loads followed the route they were sent on (2026-11-28); both are now strict xfails whose
-    reasons give the mechanism and the numbers (docs/levers.md)."""
+    Both held until loads followed the route they were sent on (2026-11-28). On the final route rule caribbean
+    holds again; transatlantic is a strict xfail whose reason gives the mechanism and the numbers
+    (docs/levers.md)."""
     d = _averted(name, "criticality", 30) - _averted(name, "top_throughput", 30)
     half = 1.96 * d.std(ddof=1) / np.sqrt(d.size)
     if criticality_wins:
