@@ -45,7 +45,8 @@ SPREAD = ("Interdiction on every route lowers active nodes or route entropy ({})
           "'Route diversification')")
 
 # measured by this tier on the model of 2026-11-28 after loads came to follow the route they were sent on (50 seeds,
-# 30 steps, seed 0). Against the model before that change two verdicts changed, both now PASS: the one strike on
+# 30 steps, seed 0), on the first version of that rule the same day; the final rule (what is carried into a site
+# stays within the throughput it has left) keeps every verdict below and makes fact 3 hold on transatlantic. Against the model before that change two verdicts changed, both now PASS: the one strike on
 # caribbean is symbolic (0.49 % [0.23, 0.75], was 1.29 % [0.95, 1.62]) and displacement holds on the NarcoLogic
 # import (the last quarter -0.68 % [-1.10, -0.26] is inside the band, was [-2.3, +0.03]; flow through the
 # alternatives +557 kg [170, 944], was +238 [-23, +498]); see docs/model.md, "What the facts check finds"
