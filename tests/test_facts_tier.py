@@ -44,40 +44,39 @@ SPREAD = ("Interdiction on every route lowers active nodes or route entropy ({})
           "min-cost planning still concentrates flow on the cheapest remaining routes (see docs/model.md, "
           "'Route diversification')")
 
-# measured by this tier on the model of 2026-11-28 after loads came to follow the route they were sent on (50 seeds,
-# 30 steps, seed 0), on the first version of that rule the same day; the final rule (what is carried into a site
-# stays within the throughput it has left) keeps every verdict below and makes fact 3 hold on transatlantic. Against the model before that change two verdicts changed, both now PASS: the one strike on
-# caribbean is symbolic (0.49 % [0.23, 0.75], was 1.29 % [0.95, 1.62]) and displacement holds on the NarcoLogic
-# import (the last quarter -0.68 % [-1.10, -0.26] is inside the band, was [-2.3, +0.03]; flow through the
-# alternatives +557 kg [170, 944], was +238 [-23, +498]); see docs/model.md, "What the facts check finds"
+# measured by this tier's own check_facts call on the model of 2026-11-28 with the final route rule (loads follow the
+# route they were sent on; what is carried into a site stays within the throughput it has left), 50 seeds, 30 steps,
+# seed 0. The first version of that rule, the same day, carried goods into a struck site beyond what it could pass;
+# a review fixed it, and against that version fact 3 on transatlantic now holds (its mark is gone) and corridor's
+# last quarter now overshoots significantly. See docs/model.md, "What the facts check finds"
 EXPECTED_FAIL: dict[tuple[str, str], str] = {
-    ("caribbean", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -2.7 % [-3.9, -1.5]"),
-    ("caribbean", "2 spread"): SPREAD.format("route entropy -0.025 nats [-0.033, -0.017] at 0.1, "
-                                             "-0.078 [-0.088, -0.068] at 0.4; active nodes -0.64 [-0.78, -0.49] "
+    ("caribbean", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -2.9 % [-3.8, -2.1]"),
+    ("caribbean", "2 spread"): SPREAD.format("route entropy -0.025 nats [-0.032, -0.018] at 0.1, "
+                                             "-0.089 [-0.098, -0.080] at 0.4; active nodes -0.52 [-0.66, -0.38] "
                                              "at 0.4"),
-    ("caribbean", "3 targeting"): POSITION.format("criticality minus top_throughput -3.0 t [-4.4, -1.5]: the "
+    ("caribbean", "3 targeting"): POSITION.format("criticality minus top_throughput -4.0 t [-5.1, -2.9]: the "
                                                   "pooled maximum flow finds bypasses an organisation cannot use"),
-    ("caribbean", "4 concave returns"): FEW_ROUTES.format("half the full effect minus a quarter's: -2.7 % "
-                                                          "[-3.2, -2.2]"),
-    ("caribbean", "seed: lethal force"): LETHAL.format("-6.9 % [-7.4, -6.5]"),
+    ("caribbean", "4 concave returns"): FEW_ROUTES.format("half the full effect minus a quarter's: -7.5 % "
+                                                          "[-8.0, -7.0]"),
+    ("caribbean", "seed: lethal force"): LETHAL.format("-6.1 % [-6.5, -5.7]"),
     ("narcologic-dormant", "2 spread"): SPREAD.format("holds at 0.1 and 0.2; at 0.4 active nodes -0.35 "
                                                       "[-0.54, -0.16] (route entropy +0.060 nats [+0.030, +0.090])"),
     ("narcologic-dormant", "3 targeting"): POSITION.format("criticality and top_throughput strike the same sites: "
                                                            "difference 0 t"),
     ("narcologic-dormant", "seed: lethal force"): LETHAL.format("-4.1 % [-4.4, -3.7]"),
-    ("transatlantic", "1 displacement"): NOT_SETTLED.format("last-quarter flow reduction -0.8 % [-3.4, +1.8]"),
-    ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("0.48 % [-0.22, 1.18]: the interval reaches "
+    ("transatlantic", "1 displacement"): NOT_SETTLED.format("last-quarter flow reduction -2.1 % [-4.3, +0.2]"),
+    ("transatlantic", "seed: symbolic strike"): SYMBOLIC.format("0.50 % [-0.20, 1.20]: the interval reaches "
                                                                 "above 1 %"),
-    ("transatlantic", "seed: lethal force"): LETHAL.format("-3.0 % [-3.9, -2.2]"),
-    ("corridor", "1 displacement"): NOT_SETTLED.format("last-quarter flow reduction +3.1 % [-3.4, +9.5]: the cut "
-                                                       "on the one crossing lasts"),
-    ("corridor", "2 spread"): SPREAD.format("at 0.4: active nodes -1.04 [-1.19, -0.89], entropy "
-                                            "-0.117 nats [-0.134, -0.100]"),
-    ("corridor", "3 targeting"): POSITION.format("criticality beats top_throughput by 3.1 t [1.7, 4.5], but "
-                                                 "top_throughput minus random is -0.7 t [-2.4, +1.0]: random strikes "
+    ("transatlantic", "seed: lethal force"): LETHAL.format("-3.1 % [-4.1, -2.2]"),
+    ("corridor", "1 displacement"): OVERSHOOT.format("last-quarter flow reduction -5.6 % [-8.1, -3.1]: an overshoot, "
+                                                     "as on caribbean"),
+    ("corridor", "2 spread"): SPREAD.format("at 0.4: active nodes -1.02 [-1.18, -0.86], entropy "
+                                            "-0.125 nats [-0.142, -0.108]"),
+    ("corridor", "3 targeting"): POSITION.format("criticality beats top_throughput by 3.5 t [2.4, 4.7], but "
+                                                 "top_throughput minus random is +0.0 t [-1.4, +1.4]: random strikes "
                                                  "often hit the one crossing too"),
-    ("corridor", "4 concave returns"): FEW_ROUTES.format("-3.2 % [-4.1, -2.4]"),
-    ("corridor", "seed: symbolic strike"): SYMBOLIC.format("14.2 % [12.5, 15.9]: the crossing is a bottleneck, "
+    ("corridor", "4 concave returns"): FEW_ROUTES.format("-3.4 % [-4.1, -2.8]"),
+    ("corridor", "seed: symbolic strike"): SYMBOLIC.format("12.0 % [11.1, 12.9]: the crossing is a bottleneck, "
                                                            "one strike cuts the flow for weeks"),
 }
 
