@@ -62,9 +62,9 @@ STRANDED_STOCK_CUT_PRODUCTION = (
     "upstream of a struck hub used to wait at the ports for a later plan, and that waiting stock cut production "
     "(unsold stock anywhere, docs/model.md step 2; stock held, mean over the horizon, 10.0 t then, 7.5 t on the "
     "first version). Now they go on along their route once the hub can take them. That first version also carried "
-    "goods into a struck hub beyond what it could pass, where they waited for the next strike; a review fixed it "
-    "(what is carried into a site stays within the throughput it has left), which closed the rest of the gap: the "
-    "two rules now tie.")
+    "goods into a struck hub beyond what it could pass, where they waited for the next strike, and pushed on stock "
+    "the plan had seen and held; a review fixed both (what is carried into a site stays within the throughput it "
+    "has left; held stock stays), and on the final rule the two rules tie.")
 
 
 @pytest.mark.slow
