@@ -465,17 +465,16 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edg
                 left[v] = min(stock[v] - out_plan[v], prev_out[v] - out_plan[v], room)
                 any_left = True
     if any_left:
-        for e in range(n_edges):
+        for e in range(n_edges):  # the route over usable edges out of nodes with something left (carry: its kg)
             a = edge_src[e]
             b = edge_dst[e]
             if left[a] > 0.0 and route[e] > 0.0 and open_edge[e] and open_node[b] and resid_node[b] > 0.0:
+                carry[e] = route[e]
                 route_out[a] += route[e]
-        for e in range(n_edges):
-            a = edge_src[e]
-            b = edge_dst[e]
-            if left[a] > 0.0 and route_out[a] > 0.0 and route[e] > 0.0 and open_edge[e] and open_node[b] \
-                    and resid_node[b] > 0.0:
-                carry[e] = min(left[a] * route[e] / route_out[a], max(resid_edge[e] - plan_flow[e], 0.0))
+        for e in range(n_edges):  # ... split as the route splits, within the edge's residual
+            if carry[e] > 0.0:
+                a = edge_src[e]
+                carry[e] = min(left[a] * carry[e] / route_out[a], max(resid_edge[e] - plan_flow[e], 0.0))
         # what is carried into a node stays within the throughput it has left beyond what it must pass anyway
         # (a damaged hub being rebuilt is not filled beyond what it can pass on), shared in proportion
         into = route_out  # reused: the route totals are read above only
