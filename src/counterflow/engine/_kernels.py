@@ -61,7 +61,7 @@ __all__ = ["RISK_SHARES", "risk_slope", "risk_slopes", "edge_tranches", "edge_tr
            "tranche_cost", "cash_scale", "settle_cash", "plan_small", "dispatch_org", "binomial_from_uniform",
            "open_accounts", "move_all", "settle_org", "node_capacity_left",
            "begin_step", "end_step", "pre_move", "update_prices", "fsum", "prepare_move", "settle_move", "move_phase",
-           "close_step", "adapt_calm"]
+           "close_step", "adapt_calm", "calm_step", "step_bundles", "record_bundle", "region", "N_CONSTANTS"]
 
 #: the planners' arc cost (:func:`counterflow.engine.costs.arc_cost`), compiled for the kernels
 arc_cost = njit(cache=True)(_arc_cost)
@@ -1135,3 +1135,155 @@ def settle_cash(orgs, cond, rule, sales, out, protection_share):  # pragma: no c
             excess -= paid[o]
         if payout_rate > 0.0 and excess > 0.0:
             cash[o] -= payout_rate * excess
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One compiled call per step on the common path (``Engine.step`` falls back to the phased calls above otherwise)
+#
+# From Python every argument of a compiled call is typed and unboxed at every call (about 0.1 µs per 1-d array,
+# twice that for a 2-d one, ``docs/benchmarks.md``), and the four phase kernels of a step took some 145 arrays, many
+# of them the same arrays several times. ``calm_step`` takes each once: the run state's arrays as a tuple, and the
+# fixed arrays, the step's buffers and the recorder's arrays each packed into one block per dtype (one allocation
+# holding the arrays one after another) with the bounds of each region, from which it rebuilds the same bundles the
+# phase kernels take (:func:`step_bundles`).
+
+#: the constants of a step in the fixed float block's last region, in this order: ``MoveRule`` (without
+#: ``deterministic``), ``ProductionRule``, ``Learning``, ``Closing``'s four constants, ``SocietyRates`` and
+#: ``AdaptRule``'s constants (``consolidate_after`` and ``has_sites`` as floats)
+N_CONSTANTS = 5 + 6 + 3 + 4 + 12 + 4
+
+
+@njit(cache=True, inline='always')
+def region(block, bounds, k):  # pragma: no cover - compiled
+    """Region ``k`` of a packed block: ``block[bounds[k]:bounds[k + 1]]`` (a view)."""
+    return block[bounds[k]:bounds[k + 1]]
+
+
+@njit(cache=True)
+def step_bundles(fixed, state, log, buf, split, deterministic):  # pragma: no cover - compiled
+    """The bundles the phase kernels take, rebuilt from ``calm_step``'s arguments (views, nothing copied).
+
+    ``fixed`` is ``(floats, ints, bools, float bounds, int bounds, bool bounds)``: the network's and the
+    parameters' fixed arrays packed by ``Engine._pack_fixed`` (in the order read below); ``state`` the run
+    state's arrays in ``Engine``'s ``_step_state`` order; ``log`` the step log's arrays ``(foreign strikes, harm by
+    jurisdiction, destroyed by organisation)``; ``buf`` the step's float buffers (``Sales``, ``Scratch``
+    but ``split``, and the dice) packed by ``Engine._setup``, ``buf[1]`` their bounds; ``split`` ``Scratch.split``.
+    Returns ``(top, econ, trade, production rule, orgs, cond, expo, learn, move rule, sales, scratch, uniforms,
+    adaptation, adapt rule, books, jurisdictions, pressures, society base, society rates, closing)``.
+    """
+    fb, ib, bb, fl, il, bl = fixed
+    (stock, transit, cash, price, price_expect, frozen, revenue_tax, labour, cap_factor, open_node, open_edge,
+     risk_belief, node_fear, prev_out, route, last_used, edge_risk_add, node_enf_add, edge_cost_add, corruption,
+     hop_cost, spend, protection, loss_smooth, calm_steps, opened_at, supply_smooth, node_flow, edge_flow,
+     hardship, backlash, revenue, revenue_cut, aid) = state
+    foreign_strikes, harm_by_juris = log[0], log[1]
+    n_o, n_n = stock.shape
+    n_e = transit.shape[1]
+    n_m = price.shape[0]
+    n_j = hardship.shape[0]
+    edge_load_kg, edge_cap, node_cap, base_p = region(fb, fl, 0), region(fb, fl, 1), region(fb, fl, 2), \
+        region(fb, fl, 3)
+    risk_aversion, production, base_labour = region(fb, fl, 4), region(fb, fl, 5).reshape((n_o, n_n)), \
+        region(fb, fl, 6)
+    ref_price, credit, edge_risk, node_enf = region(fb, fl, 7), region(fb, fl, 8), region(fb, fl, 9), \
+        region(fb, fl, 10)
+    edge_cost, elasticity, tranche_mid = region(fb, fl, 11), region(fb, fl, 12), region(fb, fl, 13)
+    n_k = tranche_mid.shape[0]
+    tranche_width = region(fb, fl, 14).reshape((n_o, n_m, n_k))
+    storage, ref_demand = region(fb, fl, 15), region(fb, fl, 16)
+    base_corruption, base_revenue, base_labour_soc = region(fb, fl, 17), region(fb, fl, 18), region(fb, fl, 19)
+    weights = region(fb, fl, 20).reshape((n_o, n_j))
+    tolerance, c = region(fb, fl, 21), region(fb, fl, 22)
+    edge_src, edge_dst, edge_time, market_node = region(ib, il, 0), region(ib, il, 1), region(ib, il, 2), \
+        region(ib, il, 3)
+    node_juris, out_start, out_order = region(ib, il, 4), region(ib, il, 5), region(ib, il, 6)
+    is_source, producer = region(bb, bl, 0), region(bb, bl, 1).reshape((n_o, n_n))
+    finite_cap, market_allowed = region(bb, bl, 2), region(bb, bl, 3).reshape((n_o, n_m))
+    top = Topology(is_source, edge_src, edge_dst, edge_time, edge_load_kg, edge_cap, node_cap, market_node, base_p,
+                   risk_aversion)
+    econ = Economy(edge_dst, market_node, production, base_labour, market_allowed, ref_price, credit)
+    trade = Trade(stock, transit, cash, price, price_expect, frozen, revenue_tax, labour, cap_factor)
+    mrule = MoveRule(c[0], c[1], c[2], c[3], c[4], deterministic)
+    prule = ProductionRule(c[5], c[6], c[7], c[8], c[9], c[10])
+    learn = Learning(c[11], c[12], c[13])
+    closing = Closing(storage, market_node, ref_price, ref_demand, elasticity, c[14], c[15], c[16], c[17])
+    rates = (c[18], c[19], c[20], c[21], c[22], c[23], c[24], c[25], c[26], c[27], c[28], c[29])  # SocietyRates
+    arule = AdaptRule(tolerance, c[30], c[31], np.int64(c[32]), c[33] != 0.0)
+    orgs = Organisations(open_node, open_edge, risk_belief, node_fear, stock, prev_out, route, transit, cash,
+                         last_used)
+    cond = Conditions(edge_risk_add, node_enf_add, edge_cost_add, corruption, price, cap_factor, frozen, hop_cost,
+                      spend, protection)
+    expo = Exposure(edge_risk, node_enf, node_juris, edge_cost, producer, out_start, out_order, finite_cap,
+                    market_allowed, elasticity, tranche_mid, tranche_width, credit, ref_price)
+    xb, xl = buf
+    sales = Sales(region(xb, xl, 0), region(xb, xl, 1).reshape((n_o, n_n)), region(xb, xl, 2), region(xb, xl, 3))
+    scratch = Scratch(region(xb, xl, 4), split, region(xb, xl, 5).reshape((n_o, n_n)),
+                      region(xb, xl, 6).reshape((n_o, n_e)), region(xb, xl, 7), region(xb, xl, 8).reshape((n_m, n_k)),
+                      region(xb, xl, 9), region(xb, xl, 10), region(xb, xl, 11), region(xb, xl, 12),
+                      region(xb, xl, 13), region(xb, xl, 14), region(xb, xl, 15), region(xb, xl, 16))
+    uniforms = region(xb, xl, 17).reshape((n_o, n_e))
+    adaptation = Adaptation(loss_smooth, calm_steps, cash, frozen, opened_at)
+    books = Books(stock, transit, price, supply_smooth, node_flow, edge_flow, cash)
+    juris = (hardship, backlash, corruption, revenue, labour)  # Jurisdictions
+    pressure = (revenue_cut, aid, harm_by_juris, foreign_strikes)  # Pressures
+    soc_base = (base_corruption, base_revenue, base_labour_soc, weights)  # SocietyBase
+    return (top, econ, trade, prule, orgs, cond, expo, learn, mrule, sales, scratch, uniforms, adaptation, arule,
+            books, juris, pressure, soc_base, rates, closing)
+
+
+@njit(cache=True)
+def record_bundle(rec, n_markets, n_orgs):  # pragma: no cover - compiled
+    """The recorder's arrays (:class:`~counterflow.engine.bundles.Records`) and its ``protection_paid`` ``[T, O]``
+    from ``rec``: ``(float block, bounds, edge flows, node flows)`` as ``Recorder.packed`` holds them (the series in
+    ``SERIES`` order, the balance, the node-flow totals and the protection paid, one region each)."""
+    rb, rl, edge_flow, node_flow = rec
+    t = rl[3] - rl[2]  # steps: the length of a scalar series (``seized``)
+    m = (t, n_markets)
+    o = (t, n_orgs)
+    out = Records(region(rb, rl, 0).reshape(m), region(rb, rl, 1).reshape(m), region(rb, rl, 2), region(rb, rl, 3),
+                  region(rb, rl, 4), region(rb, rl, 5), region(rb, rl, 6), region(rb, rl, 7), region(rb, rl, 8),
+                  region(rb, rl, 9), region(rb, rl, 10), region(rb, rl, 11), region(rb, rl, 12), region(rb, rl, 13),
+                  region(rb, rl, 14).reshape(o), region(rb, rl, 15).reshape(o), region(rb, rl, 16).reshape((t, 6)),
+                  region(rb, rl, 17), edge_flow, node_flow)
+    return out, region(rb, rl, 18).reshape(o)
+
+
+@njit(cache=True)
+def calm_step(t, order, fixed, state, buf, split, deterministic, log, rec, row, sums):  # pragma: no cover - compiled
+    """A whole step in one call where nothing needs Python: :func:`begin_step`, no lever, :func:`move_phase`,
+    adaptation's common path (:func:`adapt_calm`) and :func:`close_step`, in that order, on the same bundles the
+    phased calls take (:func:`step_bundles`).
+
+    Call it only where no lever fires this step, no site is pending, protection is not paid (``protection_share``
+    0) and the network is small (the compiled planner). ``order`` and the dice (in ``buf``) are this step's, drawn
+    by the run's generators before the call; ``log`` the step log's arrays ``(foreign strikes, harm by
+    jurisdiction, destroyed by organisation)``, emptied here as the log's restart does; ``rec`` the recorder's packed
+    arrays (:func:`record_bundle`) and ``row`` its row (< 0: no record); ``sums`` the run's cumulative kg produced,
+    delivered, seized and destroyed before the step.
+
+    Returns ``(first, damaged, delivered, produced, seized, spoiled)``: this step's kg and whether a node's capacity
+    is damaged. Where an organisation leaves adaptation's common path (``first``, its position in ``order``, is
+    below ``len(order)``) or a node is damaged (rebuilding is Python), the call stops after adaptation's common
+    path, before the close: the engine goes on with the phased calls from there (``spoiled`` is then 0).
+    """
+    (top, econ, trade, prule, orgs, cond, expo, learn, mrule, sales, scratch, uniforms, adaptation, arule, books,
+     juris, pressure, soc_base, rates, closing) = step_bundles(fixed, state, log, buf, split, deterministic)
+    foreign_strikes, harm_by_juris, destroyed_by_org = log
+    foreign_strikes[:] = 0.0  # the step log's tallies start at 0 (StepLog.restart)
+    harm_by_juris[:] = 0.0
+    destroyed_by_org[:] = 0.0
+    delivered, produced = begin_step(t, econ, trade, prule, deterministic, sales)
+    seized, damaged = move_phase(t, order, top, orgs, cond, expo, learn, mrule, uniforms, sales, scratch,
+                                 destroyed_by_org, np.zeros(order.shape[0]))
+    first = adapt_calm(order, scratch.loss_share, adaptation, arule)
+    if first < order.shape[0] or damaged:
+        return first, damaged, delivered, produced, seized, 0.0
+    cum_produced, cum_delivered, cum_seized, cum_destroyed = sums
+    totals = Totals(produced, seized, 0.0, 0.0, 0.0, cum_produced + produced, cum_delivered + delivered,
+                    cum_seized + seized, cum_destroyed)
+    records, paid = record_bundle(rec, closing.market_node.shape[0], order.shape[0])
+    spoiled = close_step(books, juris, pressure, soc_base, rates, closing, sales, scratch.sent_all, scratch.out_all,
+                         records, row, totals)
+    if row >= 0:
+        paid[row] = scratch.paid
+    return first, damaged, delivered, produced, seized, spoiled

@@ -45,7 +45,7 @@ import numpy as np
 
 __all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Economy", "Trade",
            "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates", "Conditions", "Exposure",
-           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals", "Adaptation", "AdaptRule"]
+           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals", "Adaptation", "AdaptRule", "pack"]
 
 
 class Topology(NamedTuple):
@@ -371,3 +371,20 @@ class AdaptRule(NamedTuple):
     open_cost: float         # USD to open one dormant site
     consolidate_after: int   # calm steps before idle sites close
     has_sites: bool          # the network has dormant sites at all
+
+
+def pack(arrays: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """``arrays`` copied one after another into one block of ``dtype``: ``(block, bounds [F + 1], views)``, region
+    ``k`` being ``block[bounds[k]:bounds[k + 1]]`` and ``views[k]`` that region in ``arrays[k]``'s shape (C order).
+
+    A compiled call takes the block and the bounds (two arrays to unbox instead of F) and cuts the same views
+    (``_kernels.region``)."""
+    bounds = np.zeros(len(arrays) + 1, np.int64)
+    bounds[1:] = np.cumsum([np.size(a) for a in arrays])
+    block: np.ndarray = np.empty(int(bounds[-1]), dtype)
+    views = []
+    for k, a in enumerate(arrays):
+        view = block[bounds[k]:bounds[k + 1]].reshape(np.shape(a))
+        view[...] = a
+        views.append(view)
+    return block, bounds, views

@@ -23,6 +23,7 @@ from . import planning, warm_cache
 from ._kernels import (
     adapt_calm,
     begin_step,
+    calm_step,
     close_step,
     dispatch_org,
     move_phase,
@@ -50,6 +51,7 @@ from .bundles import (
     Scratch,
     Topology,
     Trade,
+    pack,
 )
 from .costs import arc_cost
 from .record import Recorder, Trajectory
@@ -77,6 +79,14 @@ _trade_arrays = attrgetter(*Trade._fields)
 _condition_arrays = attrgetter(*Conditions._fields)
 _book_arrays = attrgetter(*Books._fields)
 _adapt_arrays = attrgetter(*Adaptation._fields)
+#: the run state's arrays ``_kernels.calm_step`` takes, each once, in the order ``_kernels.step_bundles`` reads them
+_step_state = attrgetter(
+    "stock", "transit", "cash", "price", "price_expect", "frozen", "revenue_tax", "labour", "cap_factor", "open_node",
+    "open_edge", "risk_belief", "node_fear", "prev_out", "route", "last_used", "edge_risk_add", "node_enf_add",
+    "edge_cost_add", "corruption", "hop_cost", "spend", "protection", "loss_smooth", "calm_steps", "opened_at",
+    "supply_smooth", "node_flow", "edge_flow", "hardship", "backlash", "revenue", "revenue_cut", "aid")
+#: the step log's arrays ``calm_step`` takes (and empties)
+_step_log = attrgetter("foreign_strikes", "harm_by_juris", "destroyed_by_org")
 
 
 class Engine:
@@ -132,6 +142,10 @@ class Engine:
             (LEVERS[spec.type](spec, self.net, strategy) for spec in strategy.levers), key=lambda lv: lv.phase)
         self.record_flows = record_flows
         self.solver = solver
+        #: the compiled planner plans (small networks), and protection is not paid: a step where no lever fires and
+        #: no site is pending can be one compiled call (:meth:`_calm_step`)
+        self._calm = self.calm and (solver == "ssp" or (solver == "auto" and self._small)) and \
+            self._protection_share == 0.0
 
     def _burn_in(self) -> None:
         """This run's own burn-in up to step 0, with its own dice (no lever fires before step 0).
@@ -202,8 +216,8 @@ class Engine:
         """Bare engine over ``state`` with the baseline strategy (used for the warm-up)."""
         self.net, self.state, self.seed = net, state, None
         self.rng_move, self.rng_plan, self.rng_lever = np.random.default_rng(20240917).spawn(3)
-        self._attach(BASELINE, False, "auto")
         self._setup(deterministic=True)
+        self._attach(BASELINE, False, "auto")
 
     def _setup(self, deterministic: bool = False) -> None:
         """The run's fixed bundles and per-step buffers; ``deterministic``: the warm-up's engine (no dice, cash
@@ -245,16 +259,20 @@ class Engine:
         self._society_t = society_arrays(net)
         # the step's intermediate arrays, written by the phase kernels (allocated once per run)
         n_o, n_n, n_e, n_m = net.n_orgs, net.n_nodes, net.n_edges, net.n_markets
-        self._sales = Sales(np.zeros(n_m), np.zeros((n_o, n_n)), np.zeros(n_o), np.zeros(n_o))
-        self._scratch = Scratch(
-            edge_cost=np.zeros(n_e), split=np.zeros(n_n, np.bool_), worth=np.zeros((n_o, n_n)),
-            p_seize=np.zeros((n_o, n_e)), market_value=np.zeros(n_o),
-            tranche_rev=np.zeros((n_m, planning.TRANCHE_MID.shape[0])), scale=np.zeros(n_o),
-            cash_before=np.zeros(n_o), sent_all=np.zeros(n_e), out_all=np.zeros(n_n), seized=np.zeros(n_o),
-            sent=np.zeros(n_o), loss_share=np.zeros(n_o), paid=np.zeros(n_o))
+        # their float arrays and this step's dice are regions of one block (``calm_step`` takes the block)
+        shapes = ((n_m,), (n_o, n_n), (n_o,), (n_o,),  # Sales
+                  (n_e,), (n_o, n_n), (n_o, n_e), (n_o,), (n_m, planning.TRANCHE_MID.shape[0]), (n_o,), (n_o,),
+                  (n_e,), (n_n,), (n_o,), (n_o,), (n_o,), (n_o,),  # Scratch without split
+                  (n_o, n_e))  # the dice
+        block, bounds, views = pack([np.zeros(shape) for shape in shapes], float)
+        self._buf = (block, bounds)
+        self._sales = Sales(*views[:4])
+        x = views[4:17]
+        self._scratch = Scratch(x[0], np.zeros(n_n, np.bool_), *x[1:])
         self._sales_t, self._scratch_t = tuple(self._sales), tuple(self._scratch)
-        self._uniforms = np.zeros((n_o, n_e))  # this step's dice (drawn into in place)
-        self._no_record = Recorder(net, 0, False).arrays
+        self._uniforms = views[17]  # this step's dice (drawn into in place)
+        no_record = Recorder(net, 0, False)
+        self._no_record, self._no_record_packed = no_record.arrays, no_record.packed
         self._order = np.arange(n_o)  # this step's planning order
         self._seized = 0.0
         self._damaged = False
@@ -274,6 +292,26 @@ class Engine:
         self._no_protection = np.zeros(net.n_orgs)
         self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
         self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
+        self._fixed = self._pack_fixed(econ, expo, closing)
+
+    def _pack_fixed(self, econ: Economy, expo: Exposure, closing: Closing) -> tuple:
+        """The fixed arrays and constants the phase kernels take, each once, packed by dtype for ``calm_step``:
+        ``(floats, ints, bools, their bounds)`` in the order ``_kernels.step_bundles`` reads them (copies of the
+        arrays the phased calls take)."""
+        top, society_base, society_rates = self._top, *self._society_t
+        constants = np.array([*self._move_rule_t[:5], *self._rule_t, *self._learn, *closing[5:], *society_rates,
+                              *self._adapt_rule_t[1:]], dtype=float)
+        floats = [top.edge_load_kg, top.edge_cap, top.node_cap, top.base_p, top.risk_aversion, econ.production,
+                  econ.base_labour, econ.ref_price, econ.credit, expo.edge_risk, expo.node_enf, expo.edge_cost,
+                  expo.elasticity, expo.tranche_mid, expo.tranche_width, closing.storage, closing.ref_demand,
+                  *society_base, self._adapt_rule_t[0], constants]
+        ints = [top.edge_src, top.edge_dst, top.edge_time, top.market_node, expo.node_juris, expo.out_start,
+                expo.out_order]
+        bools = [top.is_source, expo.producer, expo.finite_cap, expo.market_allowed]
+        fb, fl, _ = pack(floats, float)
+        ib, il, _ = pack(ints, np.int64)
+        bb, bl, _ = pack(bools, np.bool_)
+        return fb, ib, bb, fl, il, bl
 
     # ------------------------------------------------------------------ run
     def run(self, steps: int | None = None, progress: Callable[..., object] | None = None) -> Trajectory:
@@ -287,6 +325,10 @@ class Engine:
         return rec.trajectory(self.net, self.strategy.name, self.seed, steps,
                               self.strategy.first_action(), self.reports)
 
+    #: a step where nothing needs Python is one compiled call (:meth:`_calm_step`); ``False``: always the phased
+    #: calls (the tests compare the two)
+    calm: bool = True
+
     def step(self, rec: Recorder | None = None, row: int | None = None) -> None:
         """Advance one step; record into ``rec[row]`` when given.
 
@@ -294,14 +336,64 @@ class Engine:
         organisation may expand or consolidate), over
         bundles of the run state's own arrays; the phases pass what they compute on through
         ``self._sales`` and ``self._scratch`` (:class:`~counterflow.engine.bundles.Sales`,
-        :class:`~counterflow.engine.bundles.Scratch`).
+        :class:`~counterflow.engine.bundles.Scratch`). Where no lever fires, no site is pending and the compiled
+        planner plans, the phases are one compiled call, in the same order (:meth:`_calm_step`).
         """
-        self._begin()       # arrivals land, markets sell, sources produce
-        self._fire_levers()  # in phase order, on freshly reset per-step modifiers
-        self._move()        # every organisation plans, dispatches (seizures) and learns, in a random order
-        self._adapt()       # expansion and consolidation
-        self._close(rec, row)  # rebuilding, prices, society, spoilage, observations, the record
-        self.state.t += 1
+        s = self.state
+        if self._calm and not s.pending and not (self.levers and self._lever_fires(s.t)):
+            first = self._calm_step(rec, row)  # begin, (no lever), move, adaptation's common path, close
+            if first >= 0:  # an organisation may expand or consolidate, or a node is damaged: Python goes on
+                self._adapt(first)
+                self._close(rec, row)
+        else:
+            self._begin()       # arrivals land, markets sell, sources produce
+            self._fire_levers()  # in phase order, on freshly reset per-step modifiers
+            self._move()        # every organisation plans, dispatches (seizures) and learns, in a random order
+            self._adapt()       # expansion and consolidation
+            self._close(rec, row)  # rebuilding, prices, society, spoilage, observations, the record
+        s.t += 1
+
+    def _lever_fires(self, t: int) -> bool:
+        """Whether a lever of the run fires at step ``t``."""
+        return any(lever.spec.schedule.fires(t) for lever in self.levers)
+
+    def _calm_step(self, rec: Recorder | None, row: int | None) -> int:
+        """The step's phases in one compiled call (``_kernels.calm_step``), the same kernels in the same order:
+        arrivals, sales and production; no lever (none fires: the per-step modifiers are reset, as
+        :meth:`_fire_levers` does); planning, dispatch and paying for it; adaptation's common path; rebuilding is
+        not needed; prices, society, spoilage, observations and the record. The planning order and the dice are
+        drawn first, by the run's generators, as :meth:`_move` draws them.
+
+        Returns -1 when the call closed the step, otherwise the position in the planning order from which Python's
+        adaptation goes on (an organisation may expand or consolidate, or a node is damaged): then
+        :meth:`_adapt` and :meth:`_close` finish the step.
+        """
+        s, net = self.state, self.net
+        log = s.log
+        if self.levers:
+            s.reset_modifiers()
+        if log.destroyed_by_org.shape[0] != net.n_orgs or log.foreign_strikes.shape[0] != len(net.juris_ids):
+            log.restart(len(net.juris_ids), net.n_orgs)  # sized once (the call empties the tallies)
+        log.cost = log.harm = log.destroyed = 0.0
+        self._order = order = self.rng_plan.permutation(net.n_orgs)
+        if not self._deterministic:
+            self.rng_move.random(out=self._uniforms)
+        if rec is None:
+            packed, at = self._no_record_packed, -1
+        else:
+            packed, at = rec.packed, (row if row is not None else s.t)
+        first, self._damaged, delivered, produced, seized, spoiled = calm_step(
+            s.t, order, self._fixed, _step_state(s), self._buf, self._scratch.split, self._deterministic,
+            _step_log(log), packed, at, (s.produced, s.delivered, s.seized, s.destroyed))
+        s.delivered += delivered
+        s.produced += produced
+        self._produced = produced
+        s.seized += seized
+        log.seized = self._seized = seized
+        if first < order.shape[0] or self._damaged:
+            return first
+        s.destroyed += spoiled
+        return -1
 
     def _begin(self) -> None:
         """Arrivals, sales and production (production responds to prices and unsold stock)."""
@@ -359,15 +451,17 @@ class Engine:
         """``[O, J]``: the enforcement at each organisation's open sites, by jurisdiction (where it pays)."""
         return s.open_node.astype(float) @ self._juris_enf
 
-    def _adapt(self) -> None:
+    def _adapt(self, first: int | None = None) -> None:
         """Each organisation, in this step's order, expands or consolidates on its smoothed losses.
 
         While no site is pending, the compiled common path (smoothing and the calm counter) runs first and
-        hands over to ``adapt`` at the first organisation that may expand or consolidate.
+        hands over to ``adapt`` at the first organisation that may expand or consolidate; ``first``: the common
+        path ran already (in :meth:`_calm_step`) and handed over at this position in the order.
         """
         net, s, x = self.net, self.state, self._scratch
         order = self._order
-        first = 0 if s.pending else adapt_calm(order, x.loss_share, _adapt_arrays(s), self._adapt_rule_t)
+        if first is None:
+            first = 0 if s.pending else adapt_calm(order, x.loss_share, _adapt_arrays(s), self._adapt_rule_t)
         for o in order[first:]:
             adapt(net, s, o, x.loss_share[o], x.worth[o])
 

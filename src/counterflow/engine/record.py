@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..network import Network
-from .bundles import Records
+from .bundles import Records, pack
 
 __all__ = ["Trajectory", "Recorder", "SERIES"]
 
@@ -121,21 +121,23 @@ class Recorder:
 
     def __init__(self, net: Network, steps: int, record_flows: bool) -> None:
         t, m, o = steps, net.n_markets, net.n_orgs
-        self.series = {}
-        for name, (kind, _) in SERIES.items():
-            shape = (t,) if kind == "scalar" else (t, m if kind == "market" else o)
-            self.series[name] = np.zeros(shape)
-        self.balance = np.zeros((t, 6))
-        self.protection_paid = np.zeros((t, o))  # written by the engine after the close (not a compiled record)
-        self.node_flow_total = np.zeros(net.n_nodes)
+        shapes = [(t,) if kind == "scalar" else (t, m if kind == "market" else o) for kind, _ in SERIES.values()]
+        # the float arrays as regions of one block (the engine's compiled step takes the block and its bounds)
+        block, bounds, views = pack([np.zeros(shape) for shape in (*shapes, (t, 6), (net.n_nodes,), (t, o))], float)
+        self.series = dict(zip(SERIES, views[:len(SERIES)], strict=True))
+        self.balance, self.node_flow_total = views[len(SERIES)], views[len(SERIES) + 1]
+        self.protection_paid = views[len(SERIES) + 2]  # written by the engine after the close
         self.edge_flow = np.zeros((t, net.n_edges), dtype=np.float32) if record_flows else None
         self.node_flow = np.zeros((t, net.n_nodes), dtype=np.float32) if record_flows else None
+        flows = (self.edge_flow if self.edge_flow is not None else np.zeros((0, net.n_edges), dtype=np.float32),
+                 self.node_flow if self.node_flow is not None else np.zeros((0, net.n_nodes), dtype=np.float32))
         #: the same arrays as the engine's close of a step writes them (a plain tuple in
         #: :class:`~counterflow.engine.bundles.Records`' field order; empty flows when they are not kept)
-        self.arrays = tuple(Records._make([
-            *(self.series[name] for name in SERIES), self.balance, self.node_flow_total,
-            self.edge_flow if self.edge_flow is not None else np.zeros((0, net.n_edges), dtype=np.float32),
-            self.node_flow if self.node_flow is not None else np.zeros((0, net.n_nodes), dtype=np.float32)]))
+        self.arrays = tuple(Records._make([*views[:len(SERIES) + 2], *flows]))
+        #: the same again as the engine's one compiled call per step takes them: ``(block, bounds, edge flows,
+        #: node flows)``, the block's regions the series in ``SERIES`` order, the balance, the node-flow totals and
+        #: ``protection_paid`` (``_kernels.record_bundle``)
+        self.packed = (block, bounds, *flows)
 
     def trajectory(self, net: Network, strategy: str, seed: int | None, steps: int,
                    first_action: int | None, reports: list) -> Trajectory:
