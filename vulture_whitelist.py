@@ -68,3 +68,6 @@ _.quiet  # rich.console.Console.quiet: drop what is left to print
 
 # engine/core.warm_state records how many steps the warm-up ran (parameters.warmup_max); read by users and tests
 warmup_steps  # RunState.warmup_steps
+
+# engine/bundles.as_bundle's compiled form: Numba's @overload registers it, compiled callers of as_bundle run it
+_as_bundle

@@ -1,10 +1,12 @@
 """Compiled (Numba) kernels for the per-organisation hot path of a step.
 
 The movement kernels take named bundles of arrays (:mod:`counterflow.engine.bundles`) and
-name their fields at their top (``top = Topology(*top)``): compiled callers pass the
-bundles, and Python callers pass them as plain tuples (``tuple(bundle)``), which Numba's
-dispatcher types on its fast path, as positional arrays; a NamedTuple argument is typed
-field by field in Python, about twice the cost per call (measured: ``docs/benchmarks.md``).
+name their fields at their top (``top = as_bundle(Topology, top)``): compiled callers pass the
+bundles, taken as they are, and Python callers pass them as plain tuples (``tuple(bundle)``), which
+Numba's dispatcher types on its fast path, as positional arrays, and which are repacked once; a
+NamedTuple argument is typed field by field in Python, about twice the cost per call, and repacking a
+bundle that is one already (``Topology(*top)``) cost compiled callers about 0.07 µs per array at every
+call (measured: ``docs/benchmarks.md``).
 ``dispatch_org`` and ``settle_org`` are inlined into ``move_all`` (``inline='always'``, Numba's IR
 inlining; still callable from Python): called once per organisation with bundles they re-pack, they
 cost the engine about 3 % more per replication as separate functions (``docs/benchmarks.md``).
@@ -45,14 +47,18 @@ from .bundles import (
     MoveRule,
     Organisations,
     OrgPlan,
+    Pressures,
     ProductionRule,
     Records,
     Sales,
     Scratch,
+    SocietyBase,
+    SocietyRates,
     StepInputs,
     Topology,
     Totals,
     Trade,
+    as_bundle,
 )
 from .costs import arc_cost as _arc_cost
 from .society import _society_kernel
@@ -274,7 +280,7 @@ def plan_small(top, org, edge_cost, tranche_rev, resid_edge, resid_node, split,
     capacities left by the organisations planned before it; ``split`` marks nodes
     whose capacity binds.
     """
-    top, org = Topology(*top), OrgPlan(*org)  # the fields' names (a bundle may come as a plain tuple)
+    top, org = as_bundle(Topology, top), as_bundle(OrgPlan, org)  # the fields' names
     is_source, edge_src, edge_dst, market_node = top.is_source, top.edge_src, top.edge_dst, top.market_node
     open_node, open_edge, belief, fear = org.open_node, org.open_edge, org.belief, org.fear
     stock, prev_out, worth, tranche_cap = org.stock, org.prev_out, org.worth, org.tranche_cap
@@ -427,7 +433,7 @@ def dispatch_org(t, o, plan_flow, top, orgs, p_seize, uniforms, learn, resid_edg
     the node's route.
     A negative uniform means "no dice": the edge loses exactly its expected share (used by the warm-up).
     """
-    top, orgs, learn = Topology(*top), Organisations(*orgs), Learning(*learn)
+    top, orgs, learn = as_bundle(Topology, top), as_bundle(Organisations, orgs), as_bundle(Learning, learn)
     stock, prev_out, transit, belief = orgs.stock[o], orgs.prev_out[o], orgs.transit[o], orgs.risk_belief[o]
     route, open_node, open_edge = orgs.route[o], orgs.open_node[o], orgs.open_edge[o]
     edge_src, edge_dst, edge_time, edge_load_kg, base_p = (top.edge_src, top.edge_dst, top.edge_time,
@@ -536,7 +542,7 @@ def settle_org(t, o, sent, seized, out_node, acc, orgs, edge_cost, arrived, keep
     ``acc``: the step's :class:`~counterflow.engine.bundles.Accounts` and ``orgs`` the
     organisations' state, both changed in place; ``keep``: the share of node fear kept.
     """
-    acc, orgs = Accounts(*acc), Organisations(*orgs)
+    acc, orgs = as_bundle(Accounts, acc), as_bundle(Organisations, orgs)
     resid_edge, resid_node, sent_all, out_all = acc.resid_edge, acc.resid_node, acc.sent_all, acc.out_all
     seized_by_org, sent_by_org = acc.seized_by_org, acc.sent_by_org
     cash, node_fear, last_used = orgs.cash, orgs.node_fear, orgs.last_used
@@ -561,12 +567,13 @@ def open_accounts(top, cap_factor, out):  # pragma: no cover - compiled
     """The accounts of a step's movement (:class:`~counterflow.engine.bundles.Accounts`, as a plain tuple): the
     full residual capacities of edges and nodes, and the totals of what moves in ``out``'s arrays
     (:class:`~counterflow.engine.bundles.Scratch`: ``sent_all``, ``out_all``, ``seized``, ``sent``), set to 0."""
-    top, x = Topology(*top), Scratch(*out)
+    top, x = as_bundle(Topology, top), as_bundle(Scratch, out)
     x.sent_all[:] = 0.0
     x.out_all[:] = 0.0
     x.seized[:] = 0.0
     x.sent[:] = 0.0
-    return top.edge_cap.copy(), node_capacity_left(top.node_cap, cap_factor), x.sent_all, x.out_all, x.seized, x.sent
+    return Accounts(top.edge_cap.copy(), node_capacity_left(top.node_cap, cap_factor), x.sent_all, x.out_all, x.seized,
+                    x.sent)
 
 
 @njit(cache=True)
@@ -579,8 +586,8 @@ def move_all(t, order, top, orgs, step, learn, acc):  # pragma: no cover - compi
     (:class:`~counterflow.engine.bundles.Learning`) and ``acc`` (:class:`~counterflow.engine.bundles.Accounts`,
     from :func:`open_accounts`: the residual capacities and the totals, changed in place).
     """
-    top, orgs, step, learn, acc = Topology(*top), Organisations(*orgs), StepInputs(*step), Learning(*learn), \
-        Accounts(*acc)
+    top, orgs, step = as_bundle(Topology, top), as_bundle(Organisations, orgs), as_bundle(StepInputs, step)
+    learn, acc = as_bundle(Learning, learn), as_bundle(Accounts, acc)
     keep = 1.0 - learn.forget_rate
     for o in order:
         plan = OrgPlan(orgs.open_node[o], orgs.open_edge[o], orgs.risk_belief[o], orgs.node_fear[o], orgs.stock[o],
@@ -605,8 +612,9 @@ def prepare_move(top, orgs, cond, expo, rule, out):  # pragma: no cover - compil
     :class:`~counterflow.engine.bundles.Conditions`, ``expo`` :class:`~counterflow.engine.bundles.Exposure`,
     ``rule`` :class:`~counterflow.engine.bundles.MoveRule`. Returns whether a node's capacity is damaged.
     """
-    top, orgs, cond, expo = Topology(*top), Organisations(*orgs), Conditions(*cond), Exposure(*expo)
-    rule, out = MoveRule(*rule), Scratch(*out)
+    top, orgs = as_bundle(Topology, top), as_bundle(Organisations, orgs)
+    cond, expo = as_bundle(Conditions, cond), as_bundle(Exposure, expo)
+    rule, out = as_bundle(MoveRule, rule), as_bundle(Scratch, out)
     p_seize, market_value, tranche_rev = pre_move(top, cond, expo, rule)
     out.p_seize[:] = p_seize
     out.market_value[:] = market_value
@@ -642,8 +650,9 @@ def settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share
     The loss share is what was seized or destroyed over what was moved or destroyed (``out.loss_share``,
     read by adaptation). Returns the kg seized this step (the correctly rounded sum over organisations).
     """
-    orgs, cond, rule, out = Organisations(*orgs), Conditions(*cond), MoveRule(*rule), Scratch(*out)
-    settle_cash(orgs, cond, rule, sales, out, protection_share)
+    orgs, cond, rule, out = as_bundle(Organisations, orgs), as_bundle(Conditions, cond), as_bundle(MoveRule, rule), \
+        as_bundle(Scratch, out)
+    settle_cash(orgs, cond, rule, as_bundle(Sales, sales), out, protection_share)
     for o in range(out.loss_share.shape[0]):
         lost = out.seized[o] + destroyed_by_org[o]
         moved = out.sent[o] + destroyed_by_org[o]
@@ -663,7 +672,7 @@ def adapt_calm(order, loss_share, adapt, rule):  # pragma: no cover - compiled
     the free cash to open one) or consolidate (calm long enough with a site it opened), and returns its
     position in ``order`` (``len(order)`` when there is none): ``adapt`` takes over from there.
     """
-    a, rule = Adaptation(*adapt), AdaptRule(*rule)
+    a, rule = as_bundle(Adaptation, adapt), as_bundle(AdaptRule, rule)
     for i in range(order.shape[0]):
         o = order[i]
         smooth = (1.0 - rule.loss_smoothing) * a.loss_smooth[o] + rule.loss_smoothing * loss_share[o]
@@ -695,12 +704,15 @@ def move_phase(t, order, top, orgs, cond, expo, learn, rule, uniforms, sales, ou
     free cash above the reserve each organisation pays for protection; the totals land in ``out``
     (:class:`~counterflow.engine.bundles.Scratch`). Returns ``(kg seized, whether a node is damaged)``.
     """
-    damaged = prepare_move(top, orgs, cond, expo, rule, out)
-    c, x = Conditions(*cond), Scratch(*out)
-    inputs = StepInputs(x.edge_cost, c.cap_factor, x.split, x.worth, Exposure(*expo).tranche_width, x.tranche_rev,
-                        x.p_seize, uniforms, Sales(*sales).arrived, x.scale, x.market_value)
-    move_all(t, order, top, orgs, inputs, learn, open_accounts(top, c.cap_factor, out))
-    return settle_move(orgs, cond, rule, sales, out, destroyed_by_org, protection_share), damaged
+    top, orgs, cond, expo = as_bundle(Topology, top), as_bundle(Organisations, orgs), as_bundle(Conditions, cond), \
+        as_bundle(Exposure, expo)
+    learn, rule, sales, x = as_bundle(Learning, learn), as_bundle(MoveRule, rule), as_bundle(Sales, sales), \
+        as_bundle(Scratch, out)
+    damaged = prepare_move(top, orgs, cond, expo, rule, x)
+    inputs = StepInputs(x.edge_cost, cond.cap_factor, x.split, x.worth, expo.tranche_width, x.tranche_rev,
+                        x.p_seize, uniforms, sales.arrived, x.scale, x.market_value)
+    move_all(t, order, top, orgs, inputs, learn, open_accounts(top, cond.cap_factor, x))
+    return settle_move(orgs, cond, rule, sales, x, destroyed_by_org, protection_share), damaged
 
 
 @njit(cache=True)
@@ -718,7 +730,10 @@ def close_step(books, juris, pressure, society_base, society_rates, closing, sal
     ``juris``, ``pressure``, ``society_base`` and ``society_rates`` as the society kernel takes them.
     Returns the kg spoiled.
     """
-    books, closing, out, totals = Books(*books), Closing(*closing), Sales(*sales), Totals(*totals)
+    books, closing, out, totals = as_bundle(Books, books), as_bundle(Closing, closing), as_bundle(Sales, sales), \
+        as_bundle(Totals, totals)
+    juris, pressure = as_bundle(Jurisdictions, juris), as_bundle(Pressures, pressure)
+    society_base, society_rates = as_bundle(SocietyBase, society_base), as_bundle(SocietyRates, society_rates)
     update_prices(books, closing, out)
     _society_kernel(juris, pressure, society_base, society_rates)
     spoiled, node_flow, active_nodes, active_edges, entropy, stock, transit = end_step(
@@ -726,7 +741,7 @@ def close_step(books, juris, pressure, society_base, society_rates, closing, sal
     books.node_flow[:] = node_flow
     books.edge_flow[:] = sent_all
     if row >= 0:
-        rec, js = Records(*rec), Jurisdictions(*juris)
+        rec, js = as_bundle(Records, rec), juris
         rec.delivered[row] = out.delivered
         rec.price[row] = books.price
         rec.seized[row] = totals.seized
@@ -792,7 +807,8 @@ def begin_step(t, econ, trade, rule, deterministic, sales):  # pragma: no cover 
     the produced kg ``[O]`` into ``sales`` (:class:`~counterflow.engine.bundles.Sales`) and returns
     the totals delivered and produced (each the correctly rounded sum, as :func:`math.fsum`).
     """
-    econ, trade, rule, out = Economy(*econ), Trade(*trade), ProductionRule(*rule), Sales(*sales)
+    econ, trade = as_bundle(Economy, econ), as_bundle(Trade, trade)
+    rule, out = as_bundle(ProductionRule, rule), as_bundle(Sales, sales)
     transit, stock, cash = trade.transit, trade.stock, trade.cash
     edge_dst, market_node = econ.edge_dst, econ.market_node
     production, base_labour, market_allowed, ref_price = econ.production, econ.base_labour, econ.market_allowed, \
@@ -868,9 +884,9 @@ def end_step(books, closing, sales, sent_all, out_all):  # pragma: no cover - co
     (the kg movement sent on each edge and out of each node). Returns ``(spoiled, node_flow [N], active_nodes,
     active_edges, entropy, stock_total, transit_total)``.
     """
-    books, closing = Books(*books), Closing(*closing)
+    books, closing = as_bundle(Books, books), as_bundle(Closing, closing)
     stock, storage, market_node, transit = books.stock, closing.storage, closing.market_node, books.transit
-    delivered_m = Sales(*sales).delivered
+    delivered_m = as_bundle(Sales, sales).delivered
     n_orgs, n_nodes = stock.shape
     spoiled = 0.0
     for o in range(n_orgs):
@@ -933,7 +949,8 @@ def load_values(top, orgs, expo, rule, edge_cost, market_value):  # pragma: no c
     valuing every kilogram at the market price (1: the worth of a load is
     what it would sell for, whatever was spent on it).
     """
-    top, orgs, expo, rule = Topology(*top), Organisations(*orgs), Exposure(*expo), MoveRule(*rule)
+    top, orgs = as_bundle(Topology, top), as_bundle(Organisations, orgs)
+    expo, rule = as_bundle(Exposure, expo), as_bundle(MoveRule, rule)
     producer, out_start, out_order, edge_dst = expo.producer, expo.out_start, expo.out_order, top.edge_dst
     open_node, open_edge, risk_belief, node_fear = orgs.open_node, orgs.open_edge, orgs.risk_belief, orgs.node_fear
     production_cost, at_market = rule.production_cost, rule.at_market
@@ -1007,7 +1024,8 @@ def pre_move(top, cond, expo, rule):  # pragma: no cover - compiled
     inverse demand at the tranche's midpoint, anchored at its reference price
     ``ref_price`` (not today's price; see :mod:`counterflow.engine.planning`). Returns ``(p_seize [O, E], value [O], rev [M, K])``.
     """
-    top, cond, expo, rule = Topology(*top), Conditions(*cond), Exposure(*expo), MoveRule(*rule)
+    top, cond = as_bundle(Topology, top), as_bundle(Conditions, cond)
+    expo, rule = as_bundle(Exposure, expo), as_bundle(MoveRule, rule)
     edge_risk, node_enf, node_juris, edge_src = expo.edge_risk, expo.node_enf, expo.node_juris, top.edge_src
     edge_risk_add, node_enf_add, corruption, price = cond.edge_risk_add, cond.node_enf_add, cond.corruption, cond.price
     market_allowed, elasticity, tranche_mid, ref_price = expo.market_allowed, expo.elasticity, expo.tranche_mid, \
@@ -1055,8 +1073,8 @@ def update_prices(books, closing, sales):  # pragma: no cover - compiled
     ``closing`` (:class:`~counterflow.engine.bundles.Closing`: the demand curves and constants) and ``sales``
     (:class:`~counterflow.engine.bundles.Sales`: what each market sold this step).
     """
-    books, closing = Books(*books), Closing(*closing)
-    price, supply_smooth, delivered = books.price, books.supply_smooth, Sales(*sales).delivered
+    books, closing = as_bundle(Books, books), as_bundle(Closing, closing)
+    price, supply_smooth, delivered = books.price, books.supply_smooth, as_bundle(Sales, sales).delivered
     ref_price, ref_demand, elasticity = closing.ref_price, closing.ref_demand, closing.elasticity
     delivery_smoothing, price_smoothing = closing.delivery_smoothing, closing.price_smoothing
     price_floor, price_cap = closing.price_floor, closing.price_cap
@@ -1086,7 +1104,8 @@ def cash_scale(top, orgs, cond, expo):  # pragma: no cover - compiled
     keep moving (their transport is contracted), so revenue keeps arriving and
     a cash-starved organisation is slowed, not frozen for ever.
     """
-    top, orgs, cond, expo = Topology(*top), Organisations(*orgs), Conditions(*cond), Exposure(*expo)
+    top, orgs = as_bundle(Topology, top), as_bundle(Organisations, orgs)
+    cond, expo = as_bundle(Conditions, cond), as_bundle(Exposure, expo)
     cash, stock, open_node, is_source = orgs.cash, orgs.stock, orgs.open_node, top.is_source
     hop_cost, frozen, credit = cond.hop_cost, cond.frozen, expo.credit
     n_orgs, n_nodes = stock.shape
@@ -1118,9 +1137,10 @@ def settle_cash(orgs, cond, rule, sales, out, protection_share):  # pragma: no c
     transport spending to officials (``paid[o]``, written), then pays out
     ``payout_rate`` of what is left above the reserve.
     """
-    orgs, cond, rule, out = Organisations(*orgs), Conditions(*cond), MoveRule(*rule), Scratch(*out)
+    orgs, cond = as_bundle(Organisations, orgs), as_bundle(Conditions, cond)
+    rule, out = as_bundle(MoveRule, rule), as_bundle(Scratch, out)
     cash, frozen, hop_cost, spend = orgs.cash, cond.frozen, cond.hop_cost, cond.spend
-    cash_before, sent_o, paid, produced_o = out.cash_before, out.sent, out.paid, Sales(*sales).produced
+    cash_before, sent_o, paid, produced_o = out.cash_before, out.sent, out.paid, as_bundle(Sales, sales).produced
     production_cost, payout_rate, reserve_steps = rule.production_cost, rule.payout_rate, rule.reserve_steps
     for o in range(cash.shape[0]):
         transport = cash_before[o] - cash[o]
@@ -1207,7 +1227,7 @@ def step_bundles(fixed, state, log, buf, split, deterministic):  # pragma: no co
     prule = ProductionRule(c[5], c[6], c[7], c[8], c[9], c[10])
     learn = Learning(c[11], c[12], c[13])
     closing = Closing(storage, market_node, ref_price, ref_demand, elasticity, c[14], c[15], c[16], c[17])
-    rates = (c[18], c[19], c[20], c[21], c[22], c[23], c[24], c[25], c[26], c[27], c[28], c[29])  # SocietyRates
+    rates = SocietyRates(c[18], c[19], c[20], c[21], c[22], c[23], c[24], c[25], c[26], c[27], c[28], c[29])
     arule = AdaptRule(tolerance, c[30], c[31], np.int64(c[32]), c[33] != 0.0)
     orgs = Organisations(open_node, open_edge, risk_belief, node_fear, stock, prev_out, route, transit, cash,
                          last_used)
@@ -1224,9 +1244,9 @@ def step_bundles(fixed, state, log, buf, split, deterministic):  # pragma: no co
     uniforms = region(xb, xl, 17).reshape((n_o, n_e))
     adaptation = Adaptation(loss_smooth, calm_steps, cash, frozen, opened_at)
     books = Books(stock, transit, price, supply_smooth, node_flow, edge_flow, cash)
-    juris = (hardship, backlash, corruption, revenue, labour)  # Jurisdictions
-    pressure = (revenue_cut, aid, harm_by_juris, foreign_strikes)  # Pressures
-    soc_base = (base_corruption, base_revenue, base_labour_soc, weights)  # SocietyBase
+    juris = Jurisdictions(hardship, backlash, corruption, revenue, labour)
+    pressure = Pressures(revenue_cut, aid, harm_by_juris, foreign_strikes)
+    soc_base = SocietyBase(base_corruption, base_revenue, base_labour_soc, weights)
     return (top, econ, trade, prule, orgs, cond, expo, learn, mrule, sales, scratch, uniforms, adaptation, arule,
             books, juris, pressure, soc_base, rates, closing)
 

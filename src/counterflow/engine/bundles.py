@@ -39,13 +39,18 @@ where it is used and the kernels called once per step take them.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 __all__ = ["Topology", "Organisations", "OrgPlan", "StepInputs", "Accounts", "Learning", "Economy", "Trade",
            "ProductionRule", "Jurisdictions", "Pressures", "SocietyBase", "SocietyRates", "Conditions", "Exposure",
-           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals", "Adaptation", "AdaptRule", "pack"]
+           "MoveRule", "Sales", "Scratch", "Books", "Closing", "Records", "Totals", "Adaptation", "AdaptRule", "pack",
+           "zeros_packed", "as_bundle"]
 
 
 class Topology(NamedTuple):
@@ -373,18 +378,42 @@ class AdaptRule(NamedTuple):
     has_sites: bool          # the network has dormant sites at all
 
 
-def pack(arrays: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """``arrays`` copied one after another into one block of ``dtype``: ``(block, bounds [F + 1], views)``, region
-    ``k`` being ``block[bounds[k]:bounds[k + 1]]`` and ``views[k]`` that region in ``arrays[k]``'s shape (C order).
+def pack(arrays: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """``arrays`` copied one after another into one block of ``dtype``: ``(block, bounds [F + 1])``, region ``k``
+    being ``block[bounds[k]:bounds[k + 1]]`` (``arrays[k]`` raveled in C order).
 
     A compiled call takes the block and the bounds (two arrays to unbox instead of F) and cuts the same views
     (``_kernels.region``)."""
     bounds = np.zeros(len(arrays) + 1, np.int64)
-    bounds[1:] = np.cumsum([np.size(a) for a in arrays])
-    block: np.ndarray = np.empty(int(bounds[-1]), dtype)
-    views = []
-    for k, a in enumerate(arrays):
-        view = block[bounds[k]:bounds[k + 1]].reshape(np.shape(a))
-        view[...] = a
-        views.append(view)
-    return block, bounds, views
+    np.cumsum([a.size for a in arrays], out=bounds[1:])
+    block: np.ndarray = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+    return block, bounds
+
+
+def zeros_packed(shapes: Sequence[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """A block of float zeros holding arrays of ``shapes`` one after another: ``(block, bounds, views)``, as
+    :func:`pack` lays them out, ``views[k]`` region ``k`` in shape ``shapes[k]`` (C order, a view of the block)."""
+    bounds = np.zeros(len(shapes) + 1, np.int64)
+    np.cumsum([math.prod(shape) for shape in shapes], out=bounds[1:])
+    block = np.zeros(int(bounds[-1]))
+    ends = bounds.tolist()
+    return block, bounds, [block[ends[k]:ends[k + 1]].reshape(shape) for k, shape in enumerate(shapes)]
+
+
+def as_bundle(cls, x):
+    """``x`` as the bundle ``cls`` (a kernel's first lines name its bundles' fields this way): a plain tuple, as
+    Python passes bundles, is repacked (``cls(*x)``); in compiled code a bundle that is already of that class is
+    taken as it is.
+
+    Repacking a bundle that is one already is not free in compiled code: a kernel that repacked its four bundles
+    (some 35 arrays) cost about 3 µs a call more than one that took them as they were (``docs/benchmarks.md``), and a
+    step called such kernels some twenty times.
+    """
+    return x if isinstance(x, cls) else cls(*x)
+
+
+@overload(as_bundle)
+def _as_bundle(cls, x):  # pragma: no cover - compiled
+    if isinstance(x, types.BaseNamedTuple) and x.instance_class is cls.instance_class:
+        return lambda cls, x: x
+    return lambda cls, x: cls(*x)

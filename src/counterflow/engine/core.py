@@ -52,6 +52,7 @@ from .bundles import (
     Topology,
     Trade,
     pack,
+    zeros_packed,
 )
 from .costs import arc_cost
 from .record import Recorder, Trajectory
@@ -264,14 +265,16 @@ class Engine:
                   (n_e,), (n_o, n_n), (n_o, n_e), (n_o,), (n_m, planning.TRANCHE_MID.shape[0]), (n_o,), (n_o,),
                   (n_e,), (n_n,), (n_o,), (n_o,), (n_o,), (n_o,),  # Scratch without split
                   (n_o, n_e))  # the dice
-        block, bounds, views = pack([np.zeros(shape) for shape in shapes], float)
+        block, bounds, views = zeros_packed(shapes)
         self._buf = (block, bounds)
         self._sales = Sales(*views[:4])
         x = views[4:17]
         self._scratch = Scratch(x[0], np.zeros(n_n, np.bool_), *x[1:])
         self._sales_t, self._scratch_t = tuple(self._sales), tuple(self._scratch)
         self._uniforms = views[17]  # this step's dice (drawn into in place)
-        no_record = Recorder(net, 0, False)
+        no_record = net.cache.get("no_record")  # nothing writes it (the close records only at a row >= 0)
+        if no_record is None:
+            no_record = net.cache["no_record"] = Recorder(net, 0, False)
         self._no_record, self._no_record_packed = no_record.arrays, no_record.packed
         self._order = np.arange(n_o)  # this step's planning order
         self._seized = 0.0
@@ -292,7 +295,9 @@ class Engine:
         self._no_protection = np.zeros(net.n_orgs)
         self._juris_enf = np.zeros((net.n_nodes, len(net.juris_ids)))
         self._juris_enf[np.arange(net.n_nodes), net.node_juris] = net.node_enf
-        self._fixed = self._pack_fixed(econ, expo, closing)
+        self._fixed = net.cache.get("calm_fixed")  # they depend on the network and its parameters only
+        if self._fixed is None:
+            self._fixed = net.cache["calm_fixed"] = self._pack_fixed(econ, expo, closing)
 
     def _pack_fixed(self, econ: Economy, expo: Exposure, closing: Closing) -> tuple:
         """The fixed arrays and constants the phase kernels take, each once, packed by dtype for ``calm_step``:
@@ -308,9 +313,9 @@ class Engine:
         ints = [top.edge_src, top.edge_dst, top.edge_time, top.market_node, expo.node_juris, expo.out_start,
                 expo.out_order]
         bools = [top.is_source, expo.producer, expo.finite_cap, expo.market_allowed]
-        fb, fl, _ = pack(floats, float)
-        ib, il, _ = pack(ints, np.int64)
-        bb, bl, _ = pack(bools, np.bool_)
+        fb, fl = pack(floats, float)
+        ib, il = pack(ints, np.int64)
+        bb, bl = pack(bools, np.bool_)
         return fb, ib, bb, fl, il, bl
 
     # ------------------------------------------------------------------ run

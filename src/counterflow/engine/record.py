@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..network import Network
-from .bundles import Records, pack
+from .bundles import Records, zeros_packed
 
 __all__ = ["Trajectory", "Recorder", "SERIES"]
 
@@ -123,7 +123,7 @@ class Recorder:
         t, m, o = steps, net.n_markets, net.n_orgs
         shapes = [(t,) if kind == "scalar" else (t, m if kind == "market" else o) for kind, _ in SERIES.values()]
         # the float arrays as regions of one block (the engine's compiled step takes the block and its bounds)
-        block, bounds, views = pack([np.zeros(shape) for shape in (*shapes, (t, 6), (net.n_nodes,), (t, o))], float)
+        block, bounds, views = zeros_packed([*shapes, (t, 6), (net.n_nodes,), (t, o)])
         self.series = dict(zip(SERIES, views[:len(SERIES)], strict=True))
         self.balance, self.node_flow_total = views[len(SERIES)], views[len(SERIES) + 1]
         self.protection_paid = views[len(SERIES) + 2]  # written by the engine after the close

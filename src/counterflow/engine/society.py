@@ -29,7 +29,7 @@ from numba import njit
 from .. import _jit  # noqa: F401 - numba's cache folder, before the kernels compile
 from ..network import Network
 from ..params import Parameters
-from .bundles import Jurisdictions, Pressures, SocietyBase, SocietyRates
+from .bundles import Jurisdictions, Pressures, SocietyBase, SocietyRates, as_bundle
 from .state import RunState
 
 __all__ = ["update_society", "cooperation", "SOCIETY_DEFAULTS", "SOCIETY_PARAMETERS", "org_jurisdictions",
@@ -97,8 +97,8 @@ def _society_kernel(state, pressure, base, rates):  # pragma: no cover - compile
     ``pressure`` (:class:`~counterflow.engine.bundles.Pressures`), towards ``base``
     (:class:`~counterflow.engine.bundles.SocietyBase`) at ``rates``
     (:class:`~counterflow.engine.bundles.SocietyRates`); the equations are those in the module docstring."""
-    state, pressure = Jurisdictions(*state), Pressures(*pressure)  # the fields' names (passed as plain tuples)
-    base, rates = SocietyBase(*base), SocietyRates(*rates)
+    state, pressure = as_bundle(Jurisdictions, state), as_bundle(Pressures, pressure)  # the fields' names
+    base, rates = as_bundle(SocietyBase, base), as_bundle(SocietyRates, rates)
     hardship, backlash, corruption, revenue, labour = (state.hardship, state.backlash, state.corruption,
                                                        state.revenue, state.labour)
     revenue_cut, aid, harm, foreign = pressure.revenue_cut, pressure.aid, pressure.harm, pressure.foreign_strikes
