@@ -93,7 +93,7 @@ def compare(
     metrics = list(metric or COMPARE_METRICS)
     sc = load_scenario(scenario)
     names = [*(strategies or []), *(strategy or [])]
-    n = len(names or sc.strategy_names()) + 1
+    n = len(names or sc.strategy_names()) + 1 + (baseline != "baseline" and baseline not in names)
     with progress_bar(runs * n, f"{sc.name}", enabled=True) as advance:
         comp = _compare(sc, names or None, runs=runs, seed=seed, baseline=baseline, steps=steps, metrics=metrics,
                         progress=advance, keep_steps=report is not None or out_dir is not None,
@@ -107,7 +107,7 @@ def compare(
         path = comp.report(report)
         doc["report"] = str(path)
         err.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
-    table = compare_table(doc, f"{sc.name}: {runs} paired replications, seed {seed}, against '{baseline}' "
+    table = compare_table(doc, f"{sc.name}: {runs} paired replications, seed {seed}, against '{doc['baseline']}' "
                                "(mean; Δ = mean paired difference [95 % CI])", metrics)
     table.notes.append(
         "'better in N%': share of paired runs in which the strategy did better than the baseline (less delivered, "
