@@ -66,7 +66,8 @@ def compare(
     strategies: Annotated[list[str] | None, typer.Argument(
         metavar="STRATEGY", help="Strategies, as with -s (kept for compatibility).")] = None,
     strategy: StrategyOpt = None,
-    baseline: Annotated[str, typer.Option(metavar="NAME", help="Strategy to compare against (default: no action).")] = "baseline",
+    baseline: Annotated[str, typer.Option(metavar="NAME|FILE", help="Strategy to compare against: carried by the "
+                                          "scenario, or a strategy YAML file (default: no action).")] = "baseline",
     runs: RunsOpt = 20,
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
