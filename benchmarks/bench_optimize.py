@@ -30,6 +30,8 @@ Part 4 (``OPT_BENCH_PART=road-scale``, not part of ``all``: about 20 minutes): p
 on road-like grids from 30x30 to 316x316 (10^5 nodes), budget 5, with where the time goes
 (``OPT_BENCH_ROAD=n:limit,...``: other sizes and limits).
 
+Part 5 (``OPT_BENCH_PART=tighten``): the min-cost MILP, tightened against plain, interleaved (``tighten_ab``).
+
 Run: ``.venv/bin/python benchmarks/run_all.py optimize`` (``OPT_BENCH_QUICK=1``:
 grids up to 20x20 and 6 replications, for a smoke run; ``OPT_BENCH_PART=grids`` or
 ``caribbean``: one part only; ``OPT_BENCH_OBJECTIVES=shortest-path,...``: some objectives).
@@ -286,10 +288,42 @@ def crossover() -> None:
                               f"{r.value_after:.0f} {r.bound:.0f}", flush=True)
 
 
+def tighten_ab() -> None:
+    """The min-cost MILP with the tightened coefficients and potential bounds (the default) against the
+    plain model (``tighten=False``), interleaved on the hard family, ``OPT_BENCH_TIGHT="sizes;budgets;
+    seeds;limit"`` (default ``8,10,12;3;0,1;60``): one line per solve, and the LP relaxations."""
+    from counterflow.optimize._milp import solve_milp
+    from counterflow.optimize.instances import mcf_grid_instance
+    from counterflow.optimize.mincost import dual_model
+
+    spec = os.environ.get("OPT_BENCH_TIGHT", "8,10,12;3;0,1;60").split(";")
+    sizes, budgets, seeds = ([int(v) for v in part.split(",")] for part in spec[:3])
+    lim = float(spec[3])
+    print(f"time limit {lim:.0f} s per solve, one HiGHS thread; shared, loaded host")
+    print("size seed budget model lp_relaxation status seconds value bound gap")
+    for n in sizes:
+        for seed in seeds:
+            net, d, p = mcf_grid_instance(n, n, seed)
+            arcs = net.arcs()
+            for budget in budgets:
+                cand = np.flatnonzero(np.isfinite(arcs.icost) & (arcs.icost <= budget + 1e-9))
+                delta = np.minimum(np.where(np.isnan(arcs.delta), p, arcs.delta), p)
+                for tight in (True, False):
+                    c, a, rlo, rhi, clo, chi, integer = dual_model(arcs, cand, delta, budget, d, p, tighten=tight)
+                    lp = solve_milp(c, a, rlo, rhi, clo, chi, np.zeros_like(integer), maximize=True).objective
+                    r = min_cost_flow_interdiction(net, budget, demand=d, penalty=p, time_limit=lim, method="milp",
+                                                   tighten=tight)
+                    print(f"{n} {seed} {budget} {'tight' if tight else 'plain'} {lp:.1f} {r.status} {r.seconds:.2f} "
+                          f"{r.value_after:.0f} {r.bound:.0f} {r.gap:.3g}", flush=True)
+
+
 def main() -> None:
     part = os.environ.get("OPT_BENCH_PART", "all")
     if part == "crossover":
         crossover()
+        return
+    if part == "tighten":
+        tighten_ab()
         return
     if part == "frontier":
         frontier()

@@ -81,3 +81,44 @@ def test_the_run_table_writes_a_range_with_equal_ends_in_words():
     assert r.exit_code == 0, r.output
     assert not re.search(r"\[([^\[\]]+?), \1\]", r.output), r.output  # no range with two equal ends
     assert f"0.000 {ONE_VALUE_RANGE}" in r.output and f"2.00M {ONE_VALUE_RANGE}" in r.output, r.output
+
+
+def test_run_table_says_where_nothing_was_averted(tmp_path):
+    """An undefined cost per kg averted is never written 'inf': the cell counts the runs that averted nothing
+    (as the report and the page say it), and a note under the table says what '-' means; the count agrees with
+    runs.parquet."""
+    import csv
+    import re
+
+    import numpy as np
+
+    from counterflow.cli.common import UNDEFINED_COST_NOTE
+
+    r = CliRunner().invoke(app, ["run", "caribbean", "-s", "port-strike", "--runs", "8", "--seed", "0",
+                                 "--steps", "30", "--format", "csv", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    rows = {row[0]: row for row in csv.reader(r.stdout.splitlines()) if row}
+    cell = rows["Cost per kg averted (USD)"][rows["metric"].index("port-strike")]
+    assert "inf" not in r.stdout, r.stdout
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    cost = runs.loc[runs.strategy == "port-strike", "cost_per_kg_averted"].astype(float).to_numpy()
+    k = int((~np.isfinite(cost)).sum())
+    assert 0 < k < 8, cost  # the case this test is about: some runs averted nothing, some did
+    assert re.search(rf"nothing averted in {k} of 8 runs", cell), cell
+    t = CliRunner().invoke(app, ["run", "caribbean", "-s", "port-strike", "--runs", "8", "--seed", "0",
+                                 "--steps", "30"], env={"COLUMNS": "250"})
+    assert "inf" not in t.stdout and UNDEFINED_COST_NOTE in " ".join(t.stdout.split()), t.stdout
+
+
+def test_cost_per_kg_cell_words():
+    """The cell's three forms: every run averted something, some did not, none did."""
+    from counterflow.cli.common import _cost_per_kg_cell
+
+    inf = float("inf")
+    assert _cost_per_kg_cell({"p05": 300.0, "p50": 900.0, "p95": 2000.0}, (0, 10)) == "900 [300, 2000]"
+    assert _cost_per_kg_cell({"p05": 300.0, "p50": 900.0, "p95": inf}, (3, 10)) == \
+        "900 [300, -]\nnothing averted in 3 of 10 runs"
+    assert _cost_per_kg_cell({"p05": 300.0, "p50": None, "p95": None}, (6, 10)) == \
+        "- [300, -]\nnothing averted in 6 of 10 runs"
+    assert _cost_per_kg_cell({"p05": inf, "p50": inf, "p95": inf}, (10, 10)) == "nothing averted"
+    assert _cost_per_kg_cell({"p05": inf, "p50": inf, "p95": inf}, (8, 8 + 1)) == "nothing averted in 8 of 9 runs"

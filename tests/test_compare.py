@@ -79,6 +79,22 @@ def test_other_baseline(caribbean):
     assert bs["diff_mean"] == pytest.approx(bs["mean"] - ps["mean"])
 
 
+@pytest.mark.parametrize("also_given", [False, True])
+def test_baseline_from_a_strategy_file(tmp_path, also_given):
+    """--baseline FILE (given with -s as well or not) pairs every strategy with the file's strategy, by its name."""
+    f = tmp_path / "patrols.yaml"
+    f.write_text("name: patrols\nlevers:\n  - type: maritime_interdiction\n    zone: {mode: sea}\n"
+                 "    intensity: 0.1\n    schedule: {start: 2}\n")
+    r = _invoke("caribbean", "-s", "port-strike", *(("-s", str(f)) if also_given else ()), "--baseline", str(f),
+                "--runs", "2", "--steps", "8", "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["baseline"] == "patrols" and list(d["strategies"]) == ["baseline", "patrols", "port-strike"]
+    assert d["strategies"]["patrols"]["delivered_kg"]["diff_mean"] == 0
+    ps, pa = d["strategies"]["port-strike"]["delivered_kg"], d["strategies"]["patrols"]["delivered_kg"]
+    assert ps["diff_mean"] == pytest.approx(ps["mean"] - pa["mean"]) and ps["diff_mean"] != 0
+
+
 def test_same_seed_same_numbers():
     """The comparison is reproducible from its seed."""
     args = ("caribbean", "layered", "--runs", "2", "--seed", "1", "--steps", "10", "--json")

@@ -182,13 +182,19 @@ def compare(
     names = [s for s in given if not isinstance(s, Strategy)]
     if not given:
         names = sc.strategy_names()
-    wanted = ([baseline] if baseline != "baseline" else []) + names
-    resolved = resolve_strategies(sc, wanted or ["baseline"])
+    resolved = resolve_strategies(sc, names or ["baseline"])
     for o in objs:
         if o.name not in {s.name for s in resolved}:
             resolved.append(o)
     if baseline not in {s.name for s in resolved}:
+        # a carried name, or a strategy file: one given with -s as well is named by the strategy it holds
+        extra = resolve_strategies(sc, [baseline])[1:]
+        if Path(baseline).is_file() and len(extra) == 1:
+            baseline = extra[0].name
+        resolved += [s for s in extra if s.name not in {r.name for r in resolved}]
+    if baseline not in {s.name for s in resolved}:
         raise InputError(f"baseline '{baseline}' is not among the strategies run", path="--baseline")
+    resolved.sort(key=lambda s: s.name not in ("baseline", baseline))  # no action, then the baseline, then the rest
     res = run_replications(sc, resolved, runs=runs, seed=seed, steps=steps, executor=executor,
                            progress=progress, keep_steps=keep_steps, keep_flows=keep_flows)
     res.baseline = baseline

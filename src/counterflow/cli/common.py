@@ -477,9 +477,36 @@ def emit_table(data: TableData | Sequence[TableData], fmt_: TableFormat | str, d
             con.print(note, style="dim", highlight=False, markup=False, soft_wrap=True)
 
 
+#: the note under a table whose cost per kg averted is undefined in some runs (``summary_table``)
+UNDEFINED_COST_NOTE = ("Cost per kg averted: a run that averted nothing has no finite cost per kg. The median and "
+                       "the 5–95 % range rank such runs above every other, '-' marks a median or an end that falls "
+                       "among them, and the cell says in how many runs nothing was averted.")
+
+
+def _cost_per_kg_cell(e: dict, nothing: tuple[int, int] | None) -> str:
+    """The cost per kg averted of one strategy: 'median [5%, 95%]' over all runs, a run that averted nothing
+    counting as undefined ('-'), then how many runs averted nothing; 'nothing averted' when none averted anything
+    (the report's and the page's words)."""
+    from ..report.words import NOTHING_AVERTED, median_and_range
+
+    def defined(x: float | None) -> float | None:
+        return x if x is not None and math.isfinite(x) else None
+
+    k, n = nothing if nothing is not None else (0, 0)
+    lo, mid, hi = defined(e["p05"]), defined(e["p50"]), defined(e["p95"])
+    if lo is None:  # no quantile can be stated: more than 95 % of the runs averted nothing
+        return NOTHING_AVERTED if k in (0, n) else f"{NOTHING_AVERTED} in {k} of {n} runs"
+    text = median_and_range(mid, lo, hi, "-")
+    return text + f"\n{NOTHING_AVERTED} in {k} of {n} runs" if k else text
+
+
 def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool = False,
-                  labels: dict | None = None) -> TableData:
-    """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference)."""
+                  labels: dict | None = None, averted_nothing: dict[str, tuple[int, int]] | None = None) -> TableData:
+    """Rows are metrics, columns strategies; cells 'median [5%, 95%]' (and the paired difference).
+
+    ``averted_nothing``: per strategy, the runs that averted nothing and all runs, said in the cost per kg
+    averted's cell (whose value is undefined in those runs); add :data:`UNDEFINED_COST_NOTE` under the table.
+    """
     from ..report.words import delta, median_and_range, recovery_words
 
     if labels is None:
@@ -499,9 +526,11 @@ def summary_table(summary: dict, metrics: list[str], title: str, *, paired: bool
                 # neither recovers from an action nor averts anything: the table says so
                 cells.append("n/a")
                 continue
-            none = "never" if m == "recovery_steps" else ("inf" if m == "cost_per_kg_averted" else "-")
+            none = "never" if m == "recovery_steps" else "-"
             if m == "recovery_steps" and e.get("recovery"):  # how runs recovered, not a range mixing
                 text = recovery_words(e["recovery"])            # unaffected runs (0) with runs never back
+            elif m == "cost_per_kg_averted":
+                text = _cost_per_kg_cell(e, (averted_nothing or {}).get(name))
             else:
                 text = median_and_range(e["p50"], e["p05"], e["p95"], none)
             if paired and e.get("diff_mean") is not None and name != "baseline" and "recovery" not in e:

@@ -66,7 +66,8 @@ def compare(
     strategies: Annotated[list[str] | None, typer.Argument(
         metavar="STRATEGY", help="Strategies, as with -s (kept for compatibility).")] = None,
     strategy: StrategyOpt = None,
-    baseline: Annotated[str, typer.Option(metavar="NAME", help="Strategy to compare against (default: no action).")] = "baseline",
+    baseline: Annotated[str, typer.Option(metavar="NAME|FILE", help="Strategy to compare against: carried by the "
+                                          "scenario, or a strategy YAML file (default: no action).")] = "baseline",
     runs: RunsOpt = 20,
     seed: SeedOpt = 0,
     steps: StepsOpt = None,
@@ -93,7 +94,7 @@ def compare(
     metrics = list(metric or COMPARE_METRICS)
     sc = load_scenario(scenario)
     names = [*(strategies or []), *(strategy or [])]
-    n = len(names or sc.strategy_names()) + 1
+    n = len(names or sc.strategy_names()) + 1 + (baseline != "baseline" and baseline not in names)
     with progress_bar(runs * n, f"{sc.name}", enabled=True) as advance:
         comp = _compare(sc, names or None, runs=runs, seed=seed, baseline=baseline, steps=steps, metrics=metrics,
                         progress=advance, keep_steps=report is not None or out_dir is not None,
@@ -107,7 +108,7 @@ def compare(
         path = comp.report(report)
         doc["report"] = str(path)
         err.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
-    table = compare_table(doc, f"{sc.name}: {runs} paired replications, seed {seed}, against '{baseline}' "
+    table = compare_table(doc, f"{sc.name}: {runs} paired replications, seed {seed}, against '{doc['baseline']}' "
                                "(mean; Δ = mean paired difference [95 % CI])", metrics)
     table.notes.append(
         "'better in N%': share of paired runs in which the strategy did better than the baseline (less delivered, "

@@ -9,6 +9,7 @@ import typer
 
 from . import ResultsShown, app
 from .common import (
+    UNDEFINED_COST_NOTE,
     FormatOpt,
     JsonOpt,
     OutDirOpt,
@@ -61,6 +62,15 @@ def wide_steps(res):
         w.insert(2, "seed", res.seed)
         frames.append(w)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def averted_nothing(res) -> dict[str, tuple[int, int]]:
+    """Per strategy but the baseline: the runs whose cost per kg averted is undefined (nothing averted) and all runs."""
+    import numpy as np
+
+    t = res.table()
+    return {name: (int((~np.isfinite(v)).sum()), len(v)) for name in res.strategies if name != res.baseline
+            for v in [t.loc[t.strategy == name, "cost_per_kg_averted"].astype(float).to_numpy()]}
 
 
 def write_results(res, out_dir: Path, doc: dict) -> list[Path]:
@@ -170,9 +180,13 @@ def run(
         written = write_results(res, out_dir, doc)
         doc["written"] = [str(p) for p in written]
         err.print(f"wrote {', '.join(map(str, written))}", highlight=False, markup=False, soft_wrap=True)
+    nothing = averted_nothing(res)
     table = summary_table(summary, list(SUMMARY_OUTCOMES),  # the registry's, as compare, the report and the page
-                          f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])")
+                          f"{sc.name}: {runs} replications, seed {seed} (median [5%, 95%])",
+                          averted_nothing=nothing)
     table.notes.append("Flow reduction, recovery and displacement are paired with the baseline run of the same "
                        "seed. Harm and backlash are reported next to flow; numbers are illustrative, not forecasts.")
+    if any(k for k, _ in nothing.values()):
+        table.notes.append(UNDEFINED_COST_NOTE)
     emit_table(table, fmt, doc)
     raise ResultsShown()  # the results are out: the entry point may end the process without the teardown

@@ -67,6 +67,7 @@ class MilpSolution:
     gap: float
     x: np.ndarray | None
     seconds: float
+    nodes: int = 0  # branch-and-bound nodes HiGHS explored (0 for an LP)
 
 
 def solve_milp(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
@@ -127,7 +128,8 @@ def solve_milp(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.nda
             status, gap = "optimal", 0.0
     if status == "optimal":
         gap = min(gap, mip_rel_gap) if np.isfinite(gap) else 0.0
-    return MilpSolution(status, obj, bound, gap, x, time.perf_counter() - t0)
+    nodes = int(info.mip_node_count) if np.any(integer) else 0
+    return MilpSolution(status, obj, bound, gap, x, time.perf_counter() - t0, max(nodes, 0))
 
 
 def solve_integral(c: np.ndarray, a: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,

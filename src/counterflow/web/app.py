@@ -198,6 +198,38 @@ def _input_error(exc: InputError, code: str = "invalid_input", **extra: Any) -> 
     return ApiError(422, code, str(exc), **where, detail=exc.message, **extra)
 
 
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+
+
+def multipart_reason(exc: MultiPartException, content_type: str) -> str:
+    """What is wrong with an upload whose multipart body cannot be read, in plain words.
+
+    The form parser says only "Invalid multipart data."; the multipart library's cause speaks of its parser
+    ("Expected boundary character 45, got 103 at index 2"). Both are translated into what the sender has to
+    fix, naming the boundary the ``Content-Type`` header declares.
+    """
+    m = _BOUNDARY.search(content_type)
+    dashes = f"'--{m[1]}'" if m else "'--' and the boundary"
+    cause = str(exc.__cause__ or "")
+    if exc.message.startswith("Missing boundary"):
+        return ("the Content-Type header names no boundary: it should read 'multipart/form-data; boundary=...', "
+                "naming the string that separates the parts of the body")
+    if "Content-Disposition" in exc.message:
+        return "a part of the body has no name in its Content-Disposition header"
+    if not cause:  # the form parser's own limits (fields, files, sizes) are plain already
+        return exc.message.rstrip(".")
+    if cause.startswith("Expected boundary character"):
+        return (f"the body does not start with the boundary line {dashes} that the Content-Type header declares; "
+                "each part begins with that line, and the body ends with it followed by '--'")
+    if "end of boundary" in cause or "boundary padding" in cause:
+        return (f"a boundary line {dashes} is not followed by a line break (CRLF), nor, at the end of the body, by "
+                "'--'")
+    if "header" in cause:
+        return ("the headers of a part are malformed: each must read 'Name: value' on a line ending in CRLF, "
+                "and an empty line must end them" + (" (they are too long)" if "Maximum" in cause else ""))
+    return f"the body could not be read as parts separated by the boundary line {dashes}"
+
+
 def create_app(store: Path | str | None = None, limits: Limits | None = None,
                allowed_hosts: list[str] | None = None, loopback_only: bool = False,
                stores: list[Path | str] | None = None) -> FastAPI:
@@ -255,11 +287,8 @@ def create_app(store: Path | str | None = None, limits: Limits | None = None,
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
-            # the form parser's own words ("Invalid multipart data.") say nothing of what was wrong: its cause does
-            cause = exc.__context__.__cause__
-            why = str(cause) if cause is not None and str(cause) else exc.__context__.message.rstrip(".")
-            why = re.sub(r"character (\d+), got (\d+)", lambda m: f"character {chr(int(m[1]))!r}, got "
-                         f"{chr(int(m[2]))!r}", why)  # python-multipart writes bytes as numbers
+            # the form parser's own words ("Invalid multipart data.") say nothing of what was wrong
+            why = multipart_reason(exc.__context__, request.headers.get("content-type", ""))
             return JSONResponse(ApiError(400, "invalid_multipart", f"the request body is not valid "
                                          f"multipart/form-data: {why} (send the scenario file as the form field "
                                          "'file')", field="file").to_dict(), status_code=400)
