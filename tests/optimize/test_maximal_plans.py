@@ -22,8 +22,10 @@ def _arcs(costs, probs):
 def test_every_maximal_plan_and_no_other(items, budget):
     arcs = _arcs([c for c, _ in items], [p for _, p in items])
     cand = np.arange(len(items))
-    got = _maximal_plans(arcs, cand, float(budget), None)
-    assert got is not None
+    listed = _maximal_plans(arcs, cand, float(budget), None)
+    assert listed is not None
+    got, complete = listed
+    assert complete
     got_sets = sorted(tuple(sorted(int(a) for a in plan)) for plan in got)
     want = []
     for r in range(len(items) + 1):
@@ -37,5 +39,5 @@ def test_every_maximal_plan_and_no_other(items, budget):
 def test_thousands_of_candidates_do_not_exhaust_the_stack():
     n = 5000
     arcs = _arcs(np.ones(n), np.full(n, 0.5))
-    assert len(_maximal_plans(arcs, np.arange(n), 1.0, None)) == n  # every single arc (depth n before)
+    assert len(_maximal_plans(arcs, np.arange(n), 1.0, None)[0]) == n  # every single arc (depth n before)
     assert _maximal_plans(arcs, np.arange(n), 2.0, 100) is None  # too many to evaluate: refused, not crashed

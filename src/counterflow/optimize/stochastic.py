@@ -14,7 +14,10 @@ Methods (``method=``; ``"auto"`` takes the first that applies, in this order):
 * ``"enumerate"``: every budget-feasible plan that cannot be extended within the
   budget (the expected flow never rises when an interdiction is added), each
   evaluated exactly over the success patterns of its own uncertain items; when
-  that takes at most ``max_evaluations`` maximum flows. Exact.
+  that takes at most ``max_evaluations`` maximum flows. Exact. It reads the clock before each plan
+  and between success patterns; at ``time_limit`` it returns the best plan evaluated so far with status
+  ``time_limit`` and no bound (``bound`` ``nan``, ``gap`` ``inf``, ``bound_note`` says why), since the
+  plans not evaluated could be better; ``plans_evaluated`` says how far it got.
 * ``"saa"``: sample-average approximation, never called optimal. ``replications``
   independent samples of ``samples`` patterns each are solved exactly for the
   sample by an L-shaped (Benders) decomposition with one cut per scenario
@@ -82,8 +85,11 @@ def _plan_mask(net: InterdictionNetwork, arcs: Arcs, edges, nodes) -> np.ndarray
     return net.plan_arcs(arcs, edges, nodes)
 
 
-def _exact_expectation(oracle: FlowOracle, chosen: np.ndarray) -> float:
-    """Expected maximum flow of a plan (arc indices) over every success pattern of its uncertain arcs."""
+def _exact_expectation(oracle: FlowOracle, chosen: np.ndarray, deadline: float = math.inf) -> float:
+    """Expected maximum flow of a plan (arc indices) over every success pattern of its uncertain arcs.
+
+    ``nan`` when the clock (``time.perf_counter()``) passes ``deadline`` before every pattern is done:
+    the clock is read between patterns, so one maximum flow is the most it can overrun."""
     p = oracle.arcs.prob[chosen]
     sure = chosen[p >= 1.0]
     unsure = chosen[(p > 0.0) & (p < 1.0)]
@@ -91,6 +97,8 @@ def _exact_expectation(oracle: FlowOracle, chosen: np.ndarray) -> float:
     removed = np.zeros(oracle.arcs.m, dtype=bool)
     total = 0.0
     for bits in itertools.product((False, True), repeat=unsure.size):
+        if deadline < math.inf and time.perf_counter() >= deadline:
+            return math.nan
         b = np.array(bits, dtype=bool)
         prob = float(np.prod(np.where(b, pu, 1.0 - pu)))
         if prob == 0.0:
@@ -185,12 +193,13 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
         used = "patterns"
     else:
         plans = None
+        deadline = math.inf if time_limit is None else t0 + max(0.0, float(time_limit))
         if method in ("auto", "enumerate"):
-            plans = _maximal_plans(arcs, cand, budget, max_evaluations if method == "auto" else None)
+            plans = _maximal_plans(arcs, cand, budget, max_evaluations if method == "auto" else None,
+                                   deadline=deadline)
         if plans is not None:
-            chosen, value = min(((c, _exact_expectation(oracle, c)) for c in plans), key=lambda cv: cv[1])
-            status, gap, bound, used = "optimal", 0.0, value, "enumerate"
-            stats_ = {"plans": len(plans), "max_flows": oracle.calls}
+            chosen, status, gap, bound, stats_ = _enumerate(oracle, plans, before, deadline)
+            used = "enumerate"
         else:
             chosen, status, gap, bound, stats_ = _saa(net, arcs, oracle, cand, budget, samples=samples,
                                                       replications=replications, seed=seed,
@@ -203,7 +212,7 @@ def expected_max_flow_interdiction(net: InterdictionNetwork, budget: float, *, m
         after = stats_["upper_estimate"]
         detail["saa"] = stats_
     else:
-        after = _exact_expectation(oracle, chosen)
+        after = _exact_expectation(oracle, chosen)  # the returned plan re-evaluated, every pattern
         detail.update(stats_)
         detail["evaluation"] = "exact"
     return make_result("expected-max-flow", net, edges, nodes, before=before, after=after, status=status,
@@ -254,9 +263,48 @@ def _patterns(arcs: Arcs, cand: np.ndarray, budget: float, time_limit, mip_rel_g
 
 
 # ---------------------------------------------------------------------------- exact: every plan
-def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations: int | None) -> list | None:
-    """Every budget-feasible set of ``cand`` to which no further candidate fits; ``None`` when evaluating
-    them all exactly would take more than ``max_evaluations`` maximum flows."""
+#: What a stopped enumeration says about its bound (``bound`` is ``nan``, ``gap`` ``inf``).
+NO_BOUND_NOTE = ("none: the enumeration stopped at the time limit before every maximal plan was evaluated, "
+                 "and an unevaluated plan may be better; no lower bound on the optimum is proven")
+
+
+def _enumerate(oracle: FlowOracle, plans: tuple[list, bool], before: float,
+               deadline: float) -> tuple[np.ndarray, str, float, float, dict]:
+    """The best of the maximal ``plans`` (``(plans, complete)`` from :func:`_maximal_plans`), each evaluated
+    exactly, in the order listed; ``optimal`` when every plan of a complete list was evaluated.
+
+    The clock is read before each plan and between a plan's success patterns (one maximum flow is the most
+    one check can overrun). A plan is started only if the time the incumbent's evaluation took is still
+    left, so the caller's re-evaluation of the returned plan fits in the limit too. Out of time, the
+    result is the best plan evaluated so far (the empty plan if none was), status ``time_limit``, no bound
+    (``nan``, gap ``inf``): the plans not evaluated could be better, and nothing here bounds them."""
+    listed, complete = plans
+    best_plan, best_val, best_secs = np.zeros(0, dtype=np.int64), before, 0.0
+    evaluated = 0
+    for c in listed:
+        if deadline < math.inf and time.perf_counter() + best_secs >= deadline:
+            break
+        tc = time.perf_counter()
+        v = _exact_expectation(oracle, c, deadline - best_secs)
+        if math.isnan(v):
+            break
+        evaluated += 1
+        if evaluated == 1 or v < best_val:  # the first of equal values, as min() over the list
+            best_plan, best_val, best_secs = c, v, time.perf_counter() - tc
+    stats_ = {"plans": len(listed) if complete else None, "plans_listed": len(listed),
+              "plans_evaluated": evaluated, "max_flows": oracle.calls}
+    if complete and evaluated == len(listed):
+        return best_plan, "optimal", 0.0, best_val, stats_
+    stats_["bound_note"] = NO_BOUND_NOTE
+    return best_plan, "time_limit", math.inf, math.nan, stats_
+
+
+def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations: int | None, *,
+                   deadline: float = math.inf) -> tuple[list, bool] | None:
+    """Every budget-feasible set of ``cand`` to which no further candidate fits, as ``(plans, True)``;
+    ``None`` when evaluating them all exactly would take more than ``max_evaluations`` maximum flows.
+    When the clock (``time.perf_counter()``, read every 4,096 steps) passes ``deadline`` first: the plans
+    listed so far and ``False``."""
     cost = arcs.icost[cand]
     unsure = (arcs.prob[cand] < 1).astype(int)
     order = np.argsort(cost, kind="stable")
@@ -274,7 +322,11 @@ def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations:
     eps = 1e-9
     stack: list[tuple[int, float, float, int, int]] = [(0, budget, math.inf, 0, 0)]
     n = len(cand_o)
+    steps = 0
     while stack:
+        steps += 1
+        if steps & 4095 == 0 and deadline < math.inf and time.perf_counter() >= deadline:
+            return out, False
         i, left, skipped_min, n_uns, phase = stack.pop()
         if phase == 1:
             chosen.pop()
@@ -294,7 +346,7 @@ def _maximal_plans(arcs: Arcs, cand: np.ndarray, budget: float, max_evaluations:
             stack.append((i + 1, left - cost_o[i], skipped_min, n_uns + int(uns_o[i]), 0))
         else:
             stack.append((i + 1, left, min(skipped_min, cost_o[i]), n_uns, 0))
-    return out
+    return out, True
 
 
 # ---------------------------------------------------------------------------- sample average approximation
