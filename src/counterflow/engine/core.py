@@ -491,7 +491,7 @@ class Engine:
         """Plan (network simplex or OR-Tools) and dispatch each organisation in turn; the large-network path of
         :meth:`_move` (the totals land in ``self._scratch``)."""
         s, x = self.state, self._scratch
-        acc_t = open_accounts(self._top_t, s.cap_factor, self._scratch_t)
+        acc_t = tuple(open_accounts(self._top_t, s.cap_factor, self._scratch_t))  # a plain tuple: typed fast
         resid_edge, resid_node = acc_t[0], acc_t[1]  # Accounts' first two fields
         keep = 1.0 - self._learn.forget_rate
         orgs_t, arrived = _org_arrays(s), self._sales.arrived
