@@ -291,8 +291,8 @@ def _enumerate(oracle: FlowOracle, plans: tuple[list, bool], before: float,
         evaluated += 1
         if evaluated == 1 or v < best_val:  # the first of equal values, as min() over the list
             best_plan, best_val, best_secs = c, v, time.perf_counter() - tc
-    stats_ = {"plans": len(listed) if complete else None, "plans_listed": len(listed),
-              "plans_evaluated": evaluated, "max_flows": oracle.calls}
+    stats_: dict[str, Any] = {"plans": len(listed) if complete else None, "plans_listed": len(listed),
+                              "plans_evaluated": evaluated, "max_flows": oracle.calls}
     if complete and evaluated == len(listed):
         return best_plan, "optimal", 0.0, best_val, stats_
     stats_["bound_note"] = NO_BOUND_NOTE
