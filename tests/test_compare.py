@@ -95,6 +95,16 @@ def test_baseline_from_a_strategy_file(tmp_path, also_given):
     assert ps["diff_mean"] == pytest.approx(ps["mean"] - pa["mean"]) and ps["diff_mean"] != 0
 
 
+def test_baseline_file_named_as_another_strategy_is_refused(tmp_path):
+    """A baseline file whose strategy shares its name with another strategy of the comparison would be dropped as a
+    duplicate and the other one compared against in its place: refused, naming --baseline."""
+    f = tmp_path / "mine.yaml"
+    f.write_text("name: port-strike\nlevers:\n  - type: maritime_interdiction\n    zone: {mode: sea}\n"
+                 "    intensity: 0.1\n    schedule: {start: 2}\n")
+    r = _invoke("caribbean", "-s", "port-strike", "--baseline", str(f), "--runs", "2", "--steps", "8", "--json")
+    assert r.exit_code == 2 and "another name" in r.stderr and "--baseline" in r.stderr, (r.exit_code, r.stderr)
+
+
 def test_same_seed_same_numbers():
     """The comparison is reproducible from its seed."""
     args = ("caribbean", "layered", "--runs", "2", "--seed", "1", "--steps", "10", "--json")

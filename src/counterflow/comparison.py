@@ -190,6 +190,10 @@ def compare(
         # a carried name, or a strategy file: one given with -s as well is named by the strategy it holds
         extra = resolve_strategies(sc, [baseline])[1:]
         if Path(baseline).is_file() and len(extra) == 1:
+            clash = [r for r in resolved if r.name == extra[0].name and r != extra[0]]
+            if clash:  # running the other one under this name would compare against the wrong strategy
+                raise InputError(f"the strategy in '{baseline}' is named '{extra[0].name}', as another strategy of "
+                                 "this comparison; give it another name", path="--baseline")
             baseline = extra[0].name
         resolved += [s for s in extra if s.name not in {r.name for r in resolved}]
     if baseline not in {s.name for s in resolved}:
