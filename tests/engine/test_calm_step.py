@@ -215,11 +215,22 @@ def test_one_call_and_phased_calls_agree_on_the_shipped_scenarios(scenario, stra
 
 def test_the_warm_up_is_the_same_either_way(monkeypatch):
     """The warm-up (no dice, cash does not bind) runs through the one call too, to the same state."""
-    states = []
+    states, calls = [], Counter()
+    kernel = _kernels.calm_step
+
+    def counted(*args):
+        calls["calm"] += 1
+        return kernel(*args)
+
     for calm in (True, False):
         with monkeypatch.context() as m:
             m.setattr(core.Engine, "calm", calm)
+            m.setattr(core, "calm_step", counted)
             states.append(core.warm_state(compile_network(load_scenario("caribbean"))))  # a fresh network: no cache
+        if calm:
+            assert calls["calm"] > 0  # the warm-up did take the one call
+            n = calls["calm"]
+    assert calls["calm"] == n  # and the phased warm-up did not
     a, b = states
     for name, value in vars(a).items():
         if isinstance(value, np.ndarray):
