@@ -4,6 +4,7 @@ far and no bound (an unevaluated plan could be better), never ``optimal``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -13,7 +14,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from counterflow.cli import app
-from counterflow.optimize import expected_max_flow_interdiction
+from counterflow.optimize import expected_max_flow_interdiction, stochastic
 from counterflow.optimize.instances import grid_network
 from counterflow.optimize.stochastic import _maximal_plans
 from tests.optimize.oracle import expected_max_flow
@@ -39,14 +40,19 @@ def test_no_time_evaluates_no_plan_and_claims_no_bound():
         assert r.value_after >= full.value_after
 
 
-def test_a_tiny_limit_stops_between_plans_with_a_re_evaluated_plan():
-    """1 ms cannot hold a thousand maximum flows: fewer plans evaluated than listed; the plan returned is
-    within the budget, its value is what an independent evaluator gives, and not below the optimum."""
+def test_a_limit_stops_between_plans_with_a_re_evaluated_plan(monkeypatch):
+    """A limit that holds some plans but not all: fewer plans evaluated than listed, but some; the plan
+    returned is within the budget, its value is what an independent evaluator gives, and not below the
+    optimum. The module's clock advances 1 ms per reading, so the stop does not depend on the machine's
+    speed (with the real clock a tiny limit may evaluate no plan at all)."""
     g = _grid()
     full = expected_max_flow_interdiction(g, 2, method="enumerate")
-    r = expected_max_flow_interdiction(g, 2, method="enumerate", time_limit=1e-3)
-    assert r.status == "time_limit" and r.detail["plans_evaluated"] < r.detail["plans"]
+    ticks = itertools.count()
+    monkeypatch.setattr(stochastic, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 1e-3))
+    r = expected_max_flow_interdiction(g, 2, method="enumerate", time_limit=1.0)
+    assert r.status == "time_limit" and 0 < r.detail["plans_evaluated"] < r.detail["plans"]
     assert math.isnan(r.bound) and "bound_note" in r.detail and r.spent <= 2
+    assert r.edges  # a plan evaluated, not the empty one
     assert math.isclose(expected_max_flow(g, r.edge_indices, r.node_indices), r.value_after, abs_tol=1e-9)
     assert r.value_after >= full.value_after - 1e-9
 
